@@ -1,0 +1,305 @@
+"""Accounts, organizations, memberships, customer relations, staff assignments, audit trail."""
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from .roles import OrgKind, OrgRole
+
+# Crockford-style alphabet without 0/O/1/I/L: readable over the phone, never a sequence.
+PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def generate_public_id() -> str:
+    """`ORG-XXXX-XXXX`: 40 random bits, shown to users and used to connect orgs (ORG-1)."""
+    chars = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(8))
+    return f"ORG-{chars[:4]}-{chars[4:]}"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def normalize_email(self, email):  # emails are case-insensitive (ORG-5)
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=self.normalize_email(username))
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. The email is the login and is unique regardless of case."""
+
+    email = models.EmailField(_("email address"), max_length=254)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("support staff"), default=False)
+    must_change_password = models.BooleanField(
+        _("must change password"), default=False, help_text=_("Set when a partner chose the initial password.")
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email = type(self).objects.normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Organization.Status.ACTIVE)
+
+
+class Organization(models.Model):
+    """A partner or customer organization (ORG-1)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
+
+    Kind = OrgKind
+
+    kind = models.CharField(_("kind"), max_length=16, choices=OrgKind.choices, default=OrgKind.CUSTOMER)
+    name = models.CharField(_("name"), max_length=200)
+    public_id = models.CharField(
+        _("identifier"), max_length=16, unique=True, default=generate_public_id, editable=False
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = CountryField(_("country"), blank=True)
+    vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True)
+
+    # "Different billing address" (ORG-1)
+    billing_name = models.CharField(_("billing name"), max_length=200, blank=True)
+    billing_street = models.CharField(_("billing street and number"), max_length=200, blank=True)
+    billing_postcode = models.CharField(_("billing postcode"), max_length=20, blank=True)
+    billing_city = models.CharField(_("billing city"), max_length=100, blank=True)
+    billing_country = CountryField(_("billing country"), blank=True)
+    billing_email = models.EmailField(_("billing email"), blank=True)
+    billing_address_is_invoice_recipient = models.BooleanField(_("use as invoice recipient"), default=False)
+
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+
+    # Partner support contact (ORG-8), shown to the partner's customers
+    support_name = models.CharField(_("support contact name"), max_length=200, blank=True)
+    support_email = models.EmailField(_("support email"), blank=True)
+    support_phone = models.CharField(_("support phone"), max_length=50, blank=True)
+    support_hours = models.CharField(_("support hours"), max_length=200, blank=True)
+    support_url = models.URLField(_("support website"), blank=True)
+
+    # Django group of all members: guardian group permissions reach the whole org (DLG-4).
+    members_group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, null=True, blank=True, related_name="organization", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name", "id"]
+        indexes = [models.Index(Lower("name"), name="organization_name_lower")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_partner(self) -> bool:
+        return self.kind == OrgKind.PARTNER
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == self.Status.ARCHIVED
+
+
+class Membership(models.Model):
+    """A user's role in an organization (ORG-5). One row per user and org."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=OrgRole.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")]
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organization} ({self.get_role_display()})"
+
+
+class CustomerRelation(models.Model):
+    """A reseller relation partner → customer (ORG-2, ORG-3). At most one active per customer.
+
+    States: requested → active | declined | cancelled; active → ended.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+        ENDED = "ended", _("Ended")
+
+    TRANSITIONS = {
+        Status.REQUESTED: {Status.ACTIVE, Status.DECLINED, Status.CANCELLED},
+        Status.ACTIVE: {Status.ENDED},
+    }
+
+    partner = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="customer_relations", verbose_name=_("partner")
+    )
+    customer = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="reseller_relations", verbose_name=_("customer")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    message = models.TextField(_("message"), blank=True)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("requested by")
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer relation")
+        verbose_name_plural = _("customer relations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(status="active"), name="one_active_reseller_per_customer"
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "customer"],
+                condition=models.Q(status="requested"),
+                name="one_open_connection_request",
+            ),
+            models.CheckConstraint(condition=~models.Q(partner=models.F("customer")), name="relation_not_self"),
+        ]
+        indexes = [models.Index(fields=["partner", "status"]), models.Index(fields=["customer", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.partner} → {self.customer} ({self.get_status_display()})"
+
+
+class StaffAssignment(models.Model):
+    """A partner Member (or Guest) assigned to a customer org they may reach (ORG-11)."""
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("partner staff")
+    )
+    customer = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="assigned_staff", verbose_name=_("customer")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff assignment")
+        verbose_name_plural = _("staff assignments")
+        constraints = [models.UniqueConstraint(fields=["membership", "customer"], name="staff_assignment_unique")]
+
+
+class AuditEvent(models.Model):
+    """One state change (ORG-10): who, acting in which org, what, when, before and after.
+
+    Rows are only ever inserted (`organizations.services.audit_record`); the admin shows them read-only.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("organization"),
+        help_text=_("Whose trail the event belongs to."),
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor")
+    )
+    actor_email = models.CharField(_("actor email"), max_length=254, blank=True)
+    acting_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acting organization"),
+    )
+    action = models.CharField(_("action"), max_length=64)
+    target_type = models.CharField(_("object type"), max_length=64)
+    target_id = models.CharField(_("object id"), max_length=64)
+    target_repr = models.CharField(_("object"), max_length=300)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"

@@ -1,0 +1,85 @@
+"""Organization roles and what each may do: the one table the UI, API, admin and tests read.
+
+A capability is granted by role, limited to kinds of organization, and may be *partner-only*
+(ORG-6): in a customer org linked to a reseller, partner-only capabilities belong to the partner's
+staff alone, never to the customer's own accounts (Owners included).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgRole(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    GUEST = "guest", _("Guest")
+
+
+class OrgKind(models.TextChoices):
+    PARTNER = "partner", _("Partner")
+    CUSTOMER = "customer", _("Customer")
+
+
+O, A, M, G = OrgRole.OWNER, OrgRole.ADMIN, OrgRole.MEMBER, OrgRole.GUEST
+ALL_ROLES = frozenset({O, A, M, G})
+MANAGERS = frozenset({O, A})
+
+# Roles ordered by power, for "at least" comparisons and for invitations (nobody grants above own).
+ROLE_RANK = {G: 0, M: 1, A: 2, O: 3}
+
+
+@dataclass(frozen=True)
+class Capability:
+    roles: frozenset
+    kinds: frozenset = frozenset({OrgKind.PARTNER, OrgKind.CUSTOMER})
+    partner_only: bool = False  # ORG-6 gate: hidden from customer accounts in partner-linked orgs
+
+
+CAPABILITIES: dict[str, Capability] = {
+    "organization.view": Capability(ALL_ROLES),
+    "organization.change": Capability(MANAGERS),
+    "organization.archive": Capability(frozenset({O})),
+    "members.view": Capability(ALL_ROLES),
+    "members.invite": Capability(MANAGERS),
+    "members.manage": Capability(MANAGERS),
+    "members.manage_owners": Capability(frozenset({O})),
+    "requests.decide": Capability(MANAGERS),  # connection and delegation requests
+    "audit.view": Capability(MANAGERS),
+    "projects.create": Capability(MANAGERS),
+    "delegations.manage": Capability(MANAGERS),
+    # partner org only
+    "customers.view": Capability(frozenset({O, A, M}), kinds=frozenset({OrgKind.PARTNER})),
+    "customers.manage": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
+    "staff.assign": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
+    "support_contact.change": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
+    "offer_templates.manage": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
+    "offers.send": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
+    # customer side of offers
+    "offers.view": Capability(ALL_ROLES, kinds=frozenset({OrgKind.CUSTOMER})),
+    "offers.decide": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),
+    "webhooks.manage": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),
+    # ORG-6 partner-only areas
+    "billing.view": Capability(MANAGERS, partner_only=True),
+    "billing.manage": Capability(MANAGERS, partner_only=True),
+    "payment_methods.manage": Capability(MANAGERS, partner_only=True),
+    "support_settings.manage": Capability(MANAGERS, partner_only=True),
+}
+
+# How a partner's staff act inside a linked customer org (ORG-4, ORG-11): Owners/Admins reach
+# every linked customer as Admin; Members and Guests only customers they are assigned to.
+PARTNER_ROLE_IN_CUSTOMER = {O: A, A: A, M: M, G: G}
+PARTNER_ROLES_NEEDING_ASSIGNMENT = frozenset({M, G})
+
+
+def role_has_capability(role: str | None, capability: str, *, org_kind: str) -> bool:
+    """Pure table lookup, without the ORG-6 gate (see `portal.tenancy.OrgContext.has`)."""
+    spec = CAPABILITIES[capability]
+    return role is not None and role in spec.roles and org_kind in spec.kinds
+
+
+def roles_with_capability(capability: str) -> frozenset:
+    return CAPABILITIES[capability].roles

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("Portal")
+
+    def ready(self):
+        # Register the outbox handlers and the notification restriction.
+        from . import emails  # noqa: F401
+        from .api import notifications  # noqa: F401

@@ -1,0 +1,85 @@
+"""Shared mechanisms: the task outbox (PLT-3) and in-portal notifications (PLT-4)."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxMessage(models.Model):
+    """A unit of background work kept as a row, so nothing is lost while Redis is down.
+
+    The Celery task only carries the row's id; it claims the row with a conditional update
+    (pending → processing), runs the handler registered for `kind`, and marks it done. A periodic
+    sweeper re-enqueues rows that stayed pending or got stuck in processing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.PROCESSING},
+        Status.PROCESSING: {Status.DONE, Status.PENDING, Status.FAILED},
+        Status.FAILED: {Status.PENDING},
+    }
+
+    kind = models.CharField(_("kind"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict)
+    # Makes enqueueing idempotent: the same logical message is stored once.
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    available_at = models.DateTimeField(_("available at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [models.Index(fields=["status", "available_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class Notification(models.Model):
+    """An in-portal notification for one user, rendered in the reader's language.
+
+    `kind` selects a message from `portal.notifications.REGISTRY`; `params` fills it. Storing the
+    kind instead of text lets each user read it in their own language.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organization"),
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    params = models.JSONField(_("parameters"), default=dict)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    @property
+    def text(self) -> str:
+        from .notifications import render_notification
+
+        return render_notification(self.kind, self.params)

@@ -1,0 +1,181 @@
+"""Platform pages and the base classes every browser view of the apps builds on."""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import connection
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.generic import ListView
+from django.views.i18n import set_language as django_set_language
+
+from .errors import DomainError
+from .models import Notification
+from .tenancy import OrgContext, Scope, org_context_for, organizations_for_user, restrict
+
+logger = logging.getLogger(__name__)
+
+
+# --- base classes for app views --------------------------------------------------------------
+
+
+class OrgScopedMixin(LoginRequiredMixin):
+    """Every page under `/o/<org>/…`: resolves the org context before the handler runs.
+
+    Anonymous → login redirect; a foreign or unknown org → 404; a missing capability → 403 (or
+    404 for partner-only areas, ORG-6). `self.org` is the OrgContext; `get_queryset()` is the
+    model's tenancy restriction, so views never filter by organization themselves.
+    """
+
+    capability: str | None = "organization.view"
+    org_url_kwarg = "org"
+    restriction_action = "view"
+    org: OrgContext
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.org = org_context_for(request.user, kwargs[self.org_url_kwarg])
+        request.org_context = self.org
+        if self.capability:
+            self.org.require(self.capability)
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(user=self.request.user, context=self.org)
+
+    def get_queryset(self):
+        return restrict(super().get_queryset(), self.scope, self.restriction_action)
+
+
+class UserScopedMixin(LoginRequiredMixin):
+    """Pages that are not inside one org (the project list across orgs, notifications)."""
+
+    restriction_action = "view"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(user=self.request.user, context=None)
+
+    def get_queryset(self):
+        return restrict(super().get_queryset(), self.scope, self.restriction_action)
+
+
+class DomainErrorFormMixin:
+    """Run the service in `perform(form)`; a DomainError becomes a form error, not a 500."""
+
+    success_message: str | None = None
+
+    def perform(self, form):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            result = self.perform(form)
+        except DomainError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(self.get_success_url(result) if result is not None else self.get_success_url())
+
+
+# --- platform pages ----------------------------------------------------------------------------
+
+
+@never_cache
+def home(request):
+    """Signed-in users land in their first organization; others on the login page."""
+    if not request.user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    organization = organizations_for_user(request.user).order_by("kind", "name").first()
+    if organization is not None:
+        return redirect("organization-dashboard", org=organization.public_id)
+    return render(request, "portal/home.html")
+
+
+def organization_switcher(request):
+    """htmx: the orgs matching `q` (at most 20) – fast with 10,000 customers (ORG-4)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "login required"}, status=401)
+    query = request.GET.get("q", "").strip()[:100]
+    organizations = organizations_for_user(request.user)
+    if query:
+        organizations = organizations.filter(name__icontains=query) | organizations.filter(
+            public_id__iexact=query
+        )
+    organizations = list(organizations.order_by("name", "id")[:20])
+    return render(request, "portal/_switcher_results.html", {"organizations": organizations, "query": query})
+
+
+class NotificationListView(UserScopedMixin, ListView):
+    model = Notification
+    template_name = "portal/notifications.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("organization").order_by("-created_at", "-id")
+
+
+@require_POST
+def notifications_mark_read(request):
+    if request.user.is_authenticated:
+        restrict(Notification.objects.all(), Scope(user=request.user)).filter(read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    return redirect("notifications")
+
+
+@require_POST
+def set_language(request):
+    """Django's set_language, plus saving the choice on the signed-in user."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and check_for_language(language) and language in dict(settings.LANGUAGES):
+        get_user_model().objects.filter(pk=request.user.pk).update(language=language)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        request.POST = request.POST.copy()
+        request.POST["next"] = "/"
+    return django_set_language(request)
+
+
+@never_cache
+def healthz(request):
+    """200 when the database (and Redis, where configured) answer; 503 otherwise (PLT-6)."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+        logger.warning("healthz: database check failed: %r", error)
+        checks["database"] = "error"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            logger.warning("healthz: redis check failed: %r", error)
+            checks["redis"] = "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)

@@ -1,0 +1,80 @@
+"""Generic isolation test cases over every organization page and endpoint (NetBox's ViewTestCases).
+
+`org_routes()` walks the URL resolver and returns every route that takes an `org` URL kwarg, with
+the capability each HTTP method needs (read from the view: `capability` on browser views,
+`capabilities[action]`/`default_capability` on API viewsets). `tests/test_isolation.py` then
+requests each one as anonymous, as a member of another org, and as every role, in a partner org
+and in a partner-linked customer org, and compares the answer with the role table. A new view is
+covered the moment it is routed; a route with an unknown URL kwarg fails until its app registers
+an object factory in `OBJECT_FACTORIES`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# URL kwarg -> factory(org, owner_user) returning the kwarg's value for an object inside `org`.
+# Apps register theirs here (e.g. "member_id": lambda org, owner: …).
+OBJECT_FACTORIES: dict[str, Callable] = {}
+
+
+def object_factory(kwarg: str):
+    def register(func):
+        OBJECT_FACTORIES[kwarg] = func
+        return func
+
+    return register
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    kind: str  # "page" or "api"
+    method: str
+    capability: str | None
+    kwargs: tuple[str, ...]
+    view: object
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.method}:{self.name}"
+
+
+def _walk(patterns, prefix_kwargs=(), namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            kwargs = prefix_kwargs + tuple(entry.pattern.regex.groupindex)
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, kwargs, ns)
+        elif isinstance(entry, URLPattern):
+            yield entry, prefix_kwargs + tuple(entry.pattern.regex.groupindex), namespace
+
+
+def org_routes() -> list[Route]:
+    from portal.api.viewsets import ScopedMixin
+    from portal.views import OrgScopedMixin
+
+    routes: list[Route] = []
+    for pattern, kwargs, namespace in _walk(get_resolver().url_patterns):
+        if "org" not in kwargs or not pattern.name or "format" in kwargs:
+            continue
+        callback = pattern.callback
+        name = f"{namespace}{pattern.name}"
+        view_class = getattr(callback, "view_class", None)
+        viewset_class = getattr(callback, "cls", None)
+        if view_class is not None and issubclass(view_class, OrgScopedMixin):
+            methods = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m) and m not in ("options", "head")]
+            for method in methods:
+                routes.append(Route(name, "page", method, view_class.capability, kwargs, view_class))
+        elif viewset_class is not None and issubclass(viewset_class, ScopedMixin):
+            for method, action in (getattr(callback, "actions", None) or {}).items():
+                capability = viewset_class.capabilities.get(action, viewset_class.default_capability)
+                routes.append(Route(name, "api", method.upper(), capability, kwargs, viewset_class))
+        else:
+            raise AssertionError(
+                f"Route {name!r} takes an org but does not go through the tenancy base classes "
+                f"(portal.views.OrgScopedMixin / portal.api.viewsets.ScopedMixin)."
+            )
+    return routes
