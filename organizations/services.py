@@ -5,6 +5,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.forms.models import model_to_dict
 
+from portal.hooks import run_hooks
+
 from .models import AuditEvent, Membership, Organization
 from .roles import OrgKind
 
@@ -61,6 +63,7 @@ def organization_create(*, name: str, kind: str = OrgKind.CUSTOMER, actor=None, 
     organization.members_group = Group.objects.create(name=f"org:{organization.public_id}")
     organization.save(update_fields=["members_group"])
     audit_record(action="organization.created", target=organization, actor=actor, after={"name": name, "kind": kind})
+    run_hooks("organization.created", organization=organization, actor=actor)
     return organization
 
 

@@ -20,6 +20,18 @@ from django.urls import URLPattern, URLResolver, get_resolver
 OBJECT_FACTORIES: dict[str, Callable] = {}
 
 
+def load_app_factories() -> None:
+    """Import `<app>/tests/isolation.py` of every app, where apps register their factories."""
+    from importlib import import_module
+
+    for app in ("organizations", "projects", "delegations", "offers", "billing"):
+        try:
+            import_module(f"{app}.tests.isolation")
+        except ModuleNotFoundError as error:
+            if error.name != f"{app}.tests.isolation":
+                raise
+
+
 def object_factory(kwarg: str):
     def register(func):
         OBJECT_FACTORIES[kwarg] = func
@@ -56,6 +68,7 @@ def org_routes() -> list[Route]:
     from portal.api.viewsets import ScopedMixin
     from portal.views import OrgScopedMixin
 
+    load_app_factories()
     routes: list[Route] = []
     for pattern, kwargs, namespace in _walk(get_resolver().url_patterns):
         if "org" not in kwargs or not pattern.name or "format" in kwargs:
