@@ -100,7 +100,12 @@ def home(request):
     """Signed-in users land in their first organization; others on the login page."""
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
-    organization = organizations_for_user(request.user).order_by("kind", "name").first()
+    reachable = organizations_for_user(request.user)
+    # Own orgs first (a partner lands in its partner org), then orgs reached as partner staff.
+    organization = (
+        reachable.filter(memberships__user=request.user).order_by("name", "id").first()
+        or reachable.order_by("name", "id").first()
+    )
     if organization is not None:
         return redirect("organization-dashboard", org=organization.public_id)
     return render(request, "portal/home.html")
