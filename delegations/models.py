@@ -1,1 +1,201 @@
-"""Models of the delegations app."""
+"""Technical caretaker delegations on single projects (DLG-1 … DLG-7).
+
+A delegation lets the members of a caretaker org (an agency) administer one project of another
+org with the External project role, while contract, ordering and invoices stay with the project's
+org. It starts either as a *request* by the caretaker (DLG-1) or as a *release* by the project's
+org to an email address (DLG-2); the caretaker org of a release is known once it is accepted.
+
+States (`TRANSITIONS`): pending → active | declined | cancelled | expired; active → revoked | expired.
+Every change goes through `delegations.services` and `portal.state_machine.transition`.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DelegationQuerySet(models.QuerySet):
+    def with_current_status(self, at=None):
+        """Annotate `current_status`: the stored status, or `expired` where its time has passed.
+
+        `at` comes from Python (not the database clock), so a frozen clock in tests and the
+        services' own notion of "now" agree.
+        """
+        at = at or timezone.now()
+        return self.annotate(
+            current_status=Case(
+                When(Q(status=Delegation.Status.PENDING) & Q(respond_by__lte=at), then=Value(Delegation.Status.EXPIRED)),
+                When(
+                    Q(status__in=[Delegation.Status.PENDING, Delegation.Status.ACTIVE]) & Q(ends_at__lte=at),
+                    then=Value(Delegation.Status.EXPIRED),
+                ),
+                default=F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
+    def open(self, at=None):
+        """Pending or active, and not past its time."""
+        return self.with_current_status(at).filter(current_status__in=Delegation.OPEN_STATUSES)
+
+    def due_to_expire(self, at=None):
+        """Rows still stored as open although their time has passed (the job records them)."""
+        at = at or timezone.now()
+        return self.filter(
+            Q(status=Delegation.Status.PENDING, respond_by__lte=at)
+            | Q(status__in=Delegation.OPEN_STATUSES, ends_at__lte=at)
+        )
+
+
+class Delegation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    class Direction(models.TextChoices):
+        REQUEST = "request", _("Requested by the caretaker")
+        RELEASE = "release", _("Released by the project's organization")
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.ACTIVE, Status.DECLINED, Status.CANCELLED, Status.EXPIRED},
+        Status.ACTIVE: {Status.REVOKED, Status.EXPIRED},
+    }
+    OPEN_STATUSES = (Status.PENDING, Status.ACTIVE)
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, related_name="delegations", verbose_name=_("project")
+    )
+    # The project's org at the time of the delegation: whose project it is and whose trail records it.
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="released_delegations",
+        verbose_name=_("project organization"),
+    )
+    caretaker = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="caretaker_delegations",
+        verbose_name=_("caretaker organization"),
+        help_text=_("Empty until a release is accepted."),
+    )
+    direction = models.CharField(_("started as"), max_length=16, choices=Direction.choices)
+    invited_email = models.EmailField(_("invited email"), blank=True, help_text=_("Releases only; lower case."))
+    # One token per release: several projects released together share it (one email, one link).
+    token = models.CharField(_("accept token"), max_length=64, blank=True, db_index=True, editable=False)
+    message = models.TextField(_("message"), blank=True, max_length=2000)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    ends_at = models.DateTimeField(_("access until"), null=True, blank=True)
+    respond_by = models.DateTimeField(_("open until"), help_text=_("An undecided delegation expires then (DLG-6)."))
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("started by"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("ended by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    expiry_warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # DLG-6, also under concurrency: one open delegation per project and caretaker …
+            models.UniqueConstraint(
+                fields=["project", "caretaker"],
+                condition=Q(status__in=["pending", "active"]) & Q(caretaker__isnull=False),
+                name="one_open_delegation_per_caretaker",
+            ),
+            # … and one open release per project and invited address.
+            models.UniqueConstraint(
+                fields=["project", "invited_email"],
+                condition=Q(status="pending") & Q(caretaker__isnull=True),
+                name="one_open_release_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction="release") | Q(caretaker__isnull=False), name="request_has_caretaker"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction="request") | ~Q(invited_email=""), name="release_has_email"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(caretaker__isnull=False), name="active_has_caretaker"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["caretaker", "status"]),
+            models.Index(fields=["status", "ends_at"]),
+            models.Index(fields=["status", "respond_by"]),
+        ]
+
+    def __str__(self) -> str:
+        caretaker = self.caretaker.name if self.caretaker_id else self.invited_email
+        return f"{self.project.number} → {caretaker}"
+
+    @property
+    def current_status(self) -> str:
+        """The status as of now: an open delegation whose time has passed reads as expired (DLG-5/6).
+
+        Querysets annotated by `with_current_status()` set this attribute directly.
+        """
+        if "current_status" in self.__dict__:
+            return self.__dict__["current_status"]
+        return self.status_at(timezone.now())
+
+    @current_status.setter
+    def current_status(self, value: str) -> None:
+        self.__dict__["current_status"] = value
+
+    def status_at(self, at) -> str:
+        if self.status == self.Status.PENDING and self.respond_by and self.respond_by <= at:
+            return self.Status.EXPIRED
+        if self.status in self.OPEN_STATUSES and self.ends_at and self.ends_at <= at:
+            return self.Status.EXPIRED
+        return self.status
+
+    def get_current_status_display(self) -> str:
+        return str(self.Status(self.current_status).label)
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("current_status", None)  # recomputed from the fresh row
+        super().refresh_from_db(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.current_status in self.OPEN_STATUSES
+
+    def side_of(self, organization) -> str | None:
+        """"project" or "caretaker": on which side `organization` stands (None if neither)."""
+        if organization is None:
+            return None
+        if organization.pk == self.organization_id:
+            return "project"
+        if organization.pk == self.caretaker_id:
+            return "caretaker"
+        return None
+
+    @property
+    def initiator_side(self) -> str:
+        return "caretaker" if self.direction == self.Direction.REQUEST else "project"

@@ -1,0 +1,96 @@
+"""Reads of delegations: the tenancy restriction and the overview's tabs (DLG-3).
+
+Inside an org (`scope.context`) a delegation is visible to both of its sides – the project's org
+and the caretaker org – and to nobody else. Outside any org (the release link) only releases
+addressed to the user's own email are visible.
+"""
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Membership, Organization
+from organizations.roles import roles_with_capability
+from portal.errors import NotFound
+from portal.tenancy import Scope, restrict, restriction
+
+from .models import Delegation
+
+Status = Delegation.Status
+Direction = Delegation.Direction
+
+
+@restriction(Delegation)
+def delegation_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    if scope.context is not None:
+        organization = scope.context.organization
+        return queryset.filter(Q(organization=organization) | Q(caretaker=organization))
+    email = (getattr(scope.user, "email", "") or "").lower()
+    return queryset.filter(direction=Direction.RELEASE, invited_email=email) if email else queryset.none()
+
+
+def _tab_filters(organization: Organization) -> dict[str, Q]:
+    """Each tab of the overview as a filter over `with_current_status()` rows."""
+    pending = Q(current_status=Status.PENDING)
+    return {
+        # requests by caretakers for this org's projects, waiting for a decision here
+        "incoming": pending & Q(direction=Direction.REQUEST, organization=organization),
+        # this org's own requests as caretaker, waiting for the other side
+        "outgoing": pending & Q(direction=Direction.REQUEST, caretaker=organization),
+        # this org's projects cared for by others, or released and waiting for acceptance
+        "released": Q(organization=organization)
+        & (Q(current_status=Status.ACTIVE) | (pending & Q(direction=Direction.RELEASE))),
+        # other orgs' projects this org takes care of
+        "managed": Q(caretaker=organization, current_status=Status.ACTIVE),
+        # everything that ended, on either side
+        "ended": ~Q(current_status__in=Delegation.OPEN_STATUSES),
+    }
+
+
+TABS = {
+    "incoming": _("Incoming requests"),
+    "outgoing": _("Outgoing requests"),
+    "released": _("Released projects"),
+    "managed": _("Managed projects"),
+    "ended": _("Ended"),
+}
+
+
+def delegation_list(*, queryset: QuerySet, organization: Organization, tab: str) -> QuerySet:
+    """One tab of the overview; `queryset` is already restricted to the org (DLG-3)."""
+    rows = queryset.with_current_status().filter(_tab_filters(organization)[tab])
+    order = ["ends_at", "-created_at", "-id"] if tab in ("released", "managed") else ["-created_at", "-id"]
+    return rows.select_related("project", "organization", "caretaker").order_by(*order)
+
+
+def delegation_tab_counts(*, queryset: QuerySet, organization: Organization) -> dict[str, int]:
+    """The number of rows in every tab, in one query."""
+    filters = _tab_filters(organization)
+    return queryset.with_current_status().aggregate(**{tab: Count("id", filter=q) for tab, q in filters.items()})
+
+
+def delegation_caretaker_choices(*, user) -> QuerySet[Organization]:
+    """Orgs `user` may accept a release for: active orgs where it is Owner/Admin (DLG-2)."""
+    memberships = Membership.objects.filter(user=user, role__in=list(roles_with_capability("delegations.manage")))
+    return Organization.objects.active().filter(pk__in=memberships.values("organization_id")).order_by("name", "id")
+
+
+def release_delegations_for_token(*, token: str, user) -> list[Delegation]:
+    """The delegations of a release link, for its addressee only (DLG-2).
+
+    Anybody else – another account, an unknown or malformed token – gets the same `NotFound`, so
+    the link reveals nothing about projects or orgs to someone it was not sent to.
+    """
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        raise NotFound(gettext("This link is not valid for your account."), code="invalid_link")
+    delegations = list(
+        restrict(Delegation.objects.filter(token=token), Scope(user=user))
+        .with_current_status()
+        .select_related("project", "organization", "caretaker")
+        .order_by("project__number", "id")
+    )
+    if not delegations:
+        raise NotFound(gettext("This link is not valid for your account."), code="invalid_link")
+    return delegations

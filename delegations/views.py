@@ -1,0 +1,259 @@
+"""Browser pages of delegations (DLG-1 … DLG-3): thin adapters around one service call each."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView
+from django.views.generic.detail import SingleObjectMixin
+
+from portal.errors import DomainError, InvalidInput, NotFound
+from portal.views import DomainErrorFormMixin, OrgScopedMixin
+from projects.models import Project
+from projects.selectors import project_list_for_user
+
+from . import services
+from .forms import DelegationAcceptForm, DelegationReleaseForm, DelegationRequestForm, ReleaseAcceptForm, end_of_day
+from .models import Delegation
+from .selectors import TABS, delegation_caretaker_choices, delegation_list, delegation_tab_counts
+
+
+def _overview_url(org, tab: str | None = None) -> str:
+    url = reverse("delegation-list", kwargs={"org": org.public_id})
+    return f"{url}?{urlencode({'tab': tab})}" if tab else url
+
+
+class DelegationOverviewView(OrgScopedMixin, ListView):
+    """DLG-3: open requests incoming and outgoing, released projects, managed projects, history."""
+
+    model = Delegation
+    capability = "delegations.manage"
+    template_name = "delegations/overview.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        restricted = super().get_queryset()
+        organization = self.org.organization
+        self.counts = delegation_tab_counts(queryset=restricted, organization=organization)
+        requested = self.request.GET.get("tab", "")
+        if requested in TABS:
+            self.tab = requested
+        else:  # the first tab with something in it
+            self.tab = next((tab for tab in ("incoming", "released", "managed", "outgoing") if self.counts[tab]), "incoming")
+        return delegation_list(queryset=restricted, organization=organization, tab=self.tab)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tabs"] = [
+            {"key": key, "label": label, "count": self.counts[key], "url": _overview_url(self.org.organization, key)}
+            for key, label in TABS.items()
+        ]
+        context["tab"] = self.tab
+        context["tab_label"] = TABS[self.tab]
+        return context
+
+
+class DelegationRequestView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """DLG-1: the caretaker asks for one project by its number."""
+
+    capability = "delegations.manage"
+    form_class = DelegationRequestForm
+    template_name = "delegations/request_form.html"
+
+    def perform(self, form):
+        return services.delegation_request(
+            context=self.org,
+            project_number=form.cleaned_data["project_number"],
+            message=form.cleaned_data["message"],
+            actor=self.request.user,
+        )
+
+    success_message = gettext_lazy("Your request was sent. The project's organization decides on it.")
+
+    def get_success_url(self, delegation=None):
+        return _overview_url(self.org.organization, "outgoing")
+
+
+class DelegationReleaseView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """DLG-2: the project's org releases projects to a caretaker's email address."""
+
+    capability = "delegations.manage"
+    form_class = DelegationReleaseForm
+    template_name = "delegations/release_form.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["projects"] = project_list_for_user(
+            user=self.request.user, organization=self.org.organization
+        ).filter(status=Project.Status.ACTIVE).order_by("name", "id")
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.request.GET.get("project"):
+            initial["projects"] = [self.request.GET["project"]]
+        return initial
+
+    def perform(self, form):
+        return services.delegation_release(
+            context=self.org,
+            project_numbers=[project.number for project in form.cleaned_data["projects"]],
+            email=form.cleaned_data["email"],
+            ends_at=end_of_day(form.cleaned_data["ends_at"]),
+            message=form.cleaned_data["message"],
+            actor=self.request.user,
+        )
+
+    success_message = gettext_lazy("The caretaker receives an email with a link to accept.")
+
+    def get_success_url(self, delegations=None):
+        return _overview_url(self.org.organization, "released")
+
+
+class DelegationDetailView(OrgScopedMixin, DetailView):
+    model = Delegation
+    capability = "delegations.manage"
+    pk_url_kwarg = "delegation_id"
+    template_name = "delegations/detail.html"
+    context_object_name = "delegation"
+
+    def get_queryset(self):
+        return (
+            super().get_queryset().with_current_status()
+            .select_related("project", "organization", "caretaker", "requested_by", "decided_by", "ended_by")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        delegation = self.object
+        side = delegation.side_of(self.org.organization)
+        pending = delegation.current_status == Delegation.Status.PENDING
+        context.update(
+            side=side,
+            can_decide=pending and delegation.direction == Delegation.Direction.REQUEST and side == "project"
+            and self.org.has("requests.decide"),
+            can_cancel=pending and side == delegation.initiator_side,
+            can_revoke=delegation.current_status == Delegation.Status.ACTIVE,
+            accept_form=DelegationAcceptForm(),
+        )
+        return context
+
+
+class DelegationActionView(OrgScopedMixin, SingleObjectMixin, View):
+    """POST one transition; a refused one (409/400) becomes a message on the detail page."""
+
+    model = Delegation
+    pk_url_kwarg = "delegation_id"
+    http_method_names = ["post"]
+    success_message = ""
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("project", "organization", "caretaker")
+
+    def perform(self, delegation):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        delegation = self.get_object()
+        try:
+            self.perform(delegation)
+        except NotFound:
+            raise
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, self.success_message)
+        return redirect("delegation-detail", org=self.org.organization.public_id, delegation_id=delegation.pk)
+
+
+class DelegationAcceptView(DelegationActionView):
+    capability = "requests.decide"
+
+    def perform(self, delegation):
+        form = DelegationAcceptForm(self.request.POST)
+        if not form.is_valid():
+            raise InvalidInput(_("Enter a valid date."), field="ends_at")
+        self.success_message = _("Accepted. The caretaker now takes care of the project.")
+        services.delegation_accept(
+            delegation=delegation, context=self.org, actor=self.request.user,
+            ends_at=end_of_day(form.cleaned_data["ends_at"]),
+        )
+
+
+class DelegationDeclineView(DelegationActionView):
+    capability = "requests.decide"
+
+    def perform(self, delegation):
+        self.success_message = _("Declined.")
+        services.delegation_decline(delegation=delegation, context=self.org, actor=self.request.user)
+
+
+class DelegationCancelView(DelegationActionView):
+    capability = "delegations.manage"
+
+    def perform(self, delegation):
+        self.success_message = _("Withdrawn.")
+        services.delegation_cancel(delegation=delegation, context=self.org, actor=self.request.user)
+
+
+class DelegationRevokeView(DelegationActionView):
+    capability = "delegations.manage"
+
+    def perform(self, delegation):
+        self.success_message = _("The delegation has ended.")
+        services.delegation_revoke(delegation=delegation, context=self.org, actor=self.request.user)
+
+
+class ReleaseAcceptView(LoginRequiredMixin, View):
+    """DLG-2: the link in the release email. Only its addressee sees what was released."""
+
+    template_name = "delegations/release_accept.html"
+
+    def _render(self, request, delegations, form, status=200):
+        pending = [d for d in delegations if d.current_status == Delegation.Status.PENDING]
+        context = {"delegations": delegations, "pending": pending, "form": form, "release": delegations[0]}
+        return render(request, self.template_name, context, status=status)
+
+    def _load(self, request, token):
+        try:
+            return services.release_delegations_for_token(token=token, user=request.user)
+        except NotFound as error:
+            return render(request, "delegations/release_invalid.html", {"error": error}, status=404)
+
+    def _form(self, request, data=None):
+        return ReleaseAcceptForm(data, organizations=delegation_caretaker_choices(user=request.user))
+
+    def get(self, request, token):
+        delegations = self._load(request, token)
+        if not isinstance(delegations, list):
+            return delegations
+        return self._render(request, delegations, self._form(request))
+
+    def post(self, request, token):
+        delegations = self._load(request, token)
+        if not isinstance(delegations, list):
+            return delegations
+        if request.POST.get("decision") == "decline":
+            try:
+                services.delegation_release_decline(token=token, user=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+                return redirect("delegation-release-accept", token=token)
+            messages.success(request, _("You declined. The project's organization has been told."))
+            return redirect("home")
+        form = self._form(request, request.POST)
+        if not form.is_valid():
+            return self._render(request, delegations, form, status=400)
+        caretaker = form.cleaned_data["organization"]
+        try:
+            services.delegation_release_accept(token=token, user=request.user, caretaker=caretaker)
+        except DomainError as error:
+            form.add_error("organization" if error.field == "organization" else None, error.message)
+            return self._render(request, delegations, form, status=error.status)
+        messages.success(request, _("Accepted. Your organization now takes care of the released projects."))
+        return redirect(_overview_url(caretaker, "managed"))
