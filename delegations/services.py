@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -524,11 +525,16 @@ def delegation_expire(*, delegation: Delegation) -> bool:
     Access already ended at `ends_at` through the grant's `expires_at`; this removes the grant and
     tells the participants.
     """
+    now = timezone.now()
     with transaction.atomic():
         was = delegation.status
         before = _state(delegation)
+        # Only what is due according to the stored row (not a stale in-memory copy) expires.
+        due = Q(status=Status.PENDING, respond_by__lte=now) | Q(ends_at__lte=now)
+        if not Delegation.objects.filter(due, pk=delegation.pk, status__in=Delegation.OPEN_STATUSES).exists():
+            return False
         try:
-            transition(delegation, Status.EXPIRED, sources=set(Delegation.OPEN_STATUSES), ended_at=timezone.now())
+            transition(delegation, Status.EXPIRED, sources=set(Delegation.OPEN_STATUSES), ended_at=now)
         except Conflict:
             return False
         if delegation.caretaker_id:
@@ -582,8 +588,6 @@ def delegation_process_expiries(*, limit: int = 1000) -> dict:
 @on("organization.archived")
 def _end_delegations_of_archived_organization(*, organization, actor, **kwargs) -> None:
     """An archived org neither has projects cared for nor cares for others' projects any more."""
-    from django.db.models import Q
-
     open_delegations = Delegation.objects.select_related("project", "organization", "caretaker").filter(
         Q(organization=organization) | Q(caretaker=organization), status__in=Delegation.OPEN_STATUSES
     )
