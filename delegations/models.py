@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DelegationQuerySet(models.QuerySet):
@@ -52,12 +53,13 @@ class DelegationQuerySet(models.QuerySet):
 
 class Delegation(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        ACTIVE = "active", _("Active")
-        DECLINED = "declined", _("Declined")
-        CANCELLED = "cancelled", _("Cancelled")
-        EXPIRED = "expired", _("Expired")
-        REVOKED = "revoked", _("Revoked")
+        # A context of their own: the generic words are translated differently elsewhere.
+        PENDING = "pending", pgettext_lazy("delegation status", "Pending")
+        ACTIVE = "active", pgettext_lazy("delegation status", "Active")
+        DECLINED = "declined", pgettext_lazy("delegation status", "Declined")
+        CANCELLED = "cancelled", pgettext_lazy("delegation status", "Cancelled")
+        EXPIRED = "expired", pgettext_lazy("delegation status", "Expired")
+        REVOKED = "revoked", pgettext_lazy("delegation status", "Revoked")
 
     class Direction(models.TextChoices):
         REQUEST = "request", _("Requested by the caretaker")

@@ -42,12 +42,12 @@ def delegation_managers(organization: Organization) -> list[User]:
     )
 
 
-def format_date(value, language: str) -> str:
-    """A date in the reader's language (emails are rendered later, so format it now)."""
+def format_moment(value, language: str) -> str:
+    """A point in time in the reader's language (emails are rendered later, so format it now)."""
     if value is None:
         return ""
     with translation.override(language):
-        return formats.date_format(timezone.localtime(value), "DATE_FORMAT")
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def detail_path(delegation: Delegation, organization: Organization) -> str:
@@ -72,7 +72,7 @@ def notify_side(delegation: Delegation, *, organization: Organization | None, ev
         "project": f"{delegation.project.number} {delegation.project.name}",
         "organization": delegation.organization.name,
         "caretaker": _caretaker_name(delegation),
-        "ends_on": delegation.ends_at.date().isoformat() if delegation.ends_at else "",
+        "ends_on": f"{timezone.localtime(delegation.ends_at):%Y-%m-%d %H:%M}" if delegation.ends_at else "",
     }
     notification_create_many(
         recipients=recipients, kind=f"delegations.{event}", params=params, organization=organization, url=url
@@ -89,7 +89,7 @@ def notify_side(delegation: Delegation, *, organization: Organization | None, ev
                 "project_number": delegation.project.number,
                 "project_name": delegation.project.name,
                 "message": delegation.message,
-                "ends_on": format_date(delegation.ends_at, user.language),
+                "ends_on": format_moment(delegation.ends_at, user.language),
                 "recipient_side": delegation.side_of(organization),
                 "url": url,
             },
@@ -111,8 +111,8 @@ def email_release(delegations: list[Delegation], *, actor) -> None:
             "organization": first.organization.name,
             "projects": [f"{d.project.number} {d.project.name}" for d in delegations],
             "message": first.message,
-            "ends_on": format_date(first.ends_at, language),
-            "respond_by": format_date(first.respond_by, language),
+            "ends_on": format_moment(first.ends_at, language),
+            "respond_by": format_moment(first.respond_by, language),
             "url": reverse("delegation-release-accept", kwargs={"token": first.token}),
         },
         language=language,

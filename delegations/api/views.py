@@ -49,6 +49,10 @@ class DelegationFilter(django_filters.FilterSet):
         return queryset.filter(caretaker=context.organization)
 
 
+ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
+
+
+@extend_schema(parameters=[ORG], tags=["delegations"])
 @extend_schema_view(
     list=extend_schema(summary="Delegations of this organization, on either side (DLG-3)"),
     retrieve=extend_schema(summary="One delegation"),
@@ -141,6 +145,7 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 TOKEN = OpenApiParameter("token", str, OpenApiParameter.PATH, description="The token from the release email's link.")
 
 
+@extend_schema(tags=["delegations"])
 class DelegationReleaseViewSet(ScopedGenericViewSet):
     """A release link (DLG-2), for its addressee only: see it, accept it for one of your orgs, decline it."""
 
