@@ -1,0 +1,46 @@
+"""The demo data: Demo Agentur cares for Direkt GmbH's shop and asks for Demo Kunde AG's website."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from delegations.models import Delegation
+from portal.management.commands.seed_demo import seed_all
+from projects.selectors import project_list_for_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_caretaker_lists_its_delegations_and_finds_the_delegated_project(api_client):
+    demo = seed_all()
+    caretaker, agency = demo["users"]["caretaker"], demo["orgs"]["agency"]
+    shop, website = demo["projects"]["direct_shop"], demo["projects"]["customer_web"]
+
+    api_client.force_authenticate(caretaker)
+    listed = api_client.get(f"/api/v1/organizations/{agency.public_id}/delegations/").json()["results"]
+    by_project = {row["project"]["number"]: row for row in listed}
+    assert set(by_project) == {shop.number, website.number}
+    active, pending = by_project[shop.number], by_project[website.number]
+    assert (active["status"], active["side"], active["organization"]["name"]) == ("active", "caretaker", "Direkt GmbH")
+    remaining = Delegation.objects.get(pk=active["id"]).ends_at - timezone.now()
+    assert timedelta(days=59) < remaining <= timedelta(days=60)
+    assert (pending["status"], pending["direction"], pending["organization"]["name"]) == ("pending", "request", "Demo Kunde AG")
+
+    projects = list(project_list_for_user(user=caretaker))
+    assert shop in projects and website not in projects
+    assert demo["projects"]["agency_site"] in projects
+
+
+def test_the_customer_sees_the_open_request(client):
+    demo = seed_all()
+    client.force_login(demo["users"]["customer"])
+    page = client.get(f"/o/{demo['orgs']['customer'].public_id}/delegations/?tab=incoming").content.decode()
+    assert demo["projects"]["customer_web"].number in page and "Demo Agentur" in page
+
+
+def test_seeding_twice_adds_nothing():
+    seed_all()
+    before = list(Delegation.objects.values_list("pk", "status"))
+    seed_all()
+    assert list(Delegation.objects.values_list("pk", "status")) == before
+    assert len(before) == 2
