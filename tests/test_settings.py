@@ -61,7 +61,8 @@ def test_production_check_deploy_reports_nothing():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
         cwd=ROOT,
         env={
-            **{k: v for k, v in os.environ.items() if k != "DEBUG"},
+            # DJANGO_ALLOW_ASYNC_UNSAFE is set for the browser tests (tests/browser/conftest.py), never in production
+            **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}},
             "DJANGO_SETTINGS_MODULE": "portal.settings.production",
             "SECRET_KEY": "a-long-random-production-secret-key-for-the-check-0123456789-abcdefghij",
             "ALLOWED_HOSTS": "portal.example",

@@ -44,3 +44,16 @@ def test_seeding_twice_adds_nothing():
     seed_all()
     assert list(Delegation.objects.values_list("pk", "status")) == before
     assert len(before) == 2
+
+
+def test_scale_data_adds_delegations_without_grants():
+    from django.core.management import call_command
+
+    from projects.models import ProjectRoleGrant
+
+    arguments = ["--customers", "5", "--projects", "40", "--users", "3", "--grants", "10", "--force"]
+    call_command("seed_scale", *arguments)
+    call_command("seed_scale", *arguments)
+    assert Delegation.objects.filter(caretaker__name="Scale Agentur GmbH").count() == 8
+    assert Delegation.objects.filter(status="pending").count() == 4
+    assert ProjectRoleGrant.objects.count() == 10
