@@ -94,3 +94,24 @@ def release_delegations_for_token(*, token: str, user) -> list[Delegation]:
     if not delegations:
         raise NotFound(gettext("This link is not valid for your account."), code="invalid_link")
     return delegations
+
+
+def delegation_requests_awaiting(org_context) -> int:
+    """Requests by caretakers waiting for a decision by this org (the "Open requests" badge)."""
+    if not org_context.has("requests.decide"):
+        return 0
+    queryset = restrict(Delegation.objects.all(), Scope(user=org_context.user, context=org_context))
+    return delegation_list(queryset=queryset, organization=org_context.organization, tab="incoming").count()
+
+
+def delegation_open_requests_section(org_context) -> dict:
+    """The delegations section of the shared "Open requests" page (DLG-1): incoming and outgoing."""
+    if not org_context.has("requests.decide"):
+        return {"show": False, "incoming": [], "outgoing": []}
+    queryset = restrict(Delegation.objects.all(), Scope(user=org_context.user, context=org_context))
+    organization = org_context.organization
+    return {
+        "show": True,
+        "incoming": list(delegation_list(queryset=queryset, organization=organization, tab="incoming")[:50]),
+        "outgoing": list(delegation_list(queryset=queryset, organization=organization, tab="outgoing")[:50]),
+    }

@@ -178,7 +178,7 @@ def project_by_number(number: str) -> Project:
         .first()
     )
     if project is None:
-        raise NotFound(_("No project with this number was found."), code="project_not_found")
+        raise NotFound(_("No project with this number was found."), code="project_not_found", field="project_number")
     return project
 
 
@@ -341,7 +341,12 @@ def delegation_release_accept(*, token: str, user, caretaker: Organization) -> l
                 project=delegation.project, caretaker=caretaker, status=Status.PENDING, direction=Direction.REQUEST
             ):
                 before = _state(superseded)
-                transition(superseded, Status.CANCELLED, sources={Status.PENDING}, ended_at=timezone.now(), ended_by=user)
+                try:
+                    transition(
+                        superseded, Status.CANCELLED, sources={Status.PENDING}, ended_at=timezone.now(), ended_by=user
+                    )
+                except Conflict:
+                    continue  # decided meanwhile; the duplicate check below has the last word
                 _audit(superseded, "cancelled", actor=user, acting_organization=caretaker, before=before)
             _expire_stale_for(project=delegation.project, caretaker=caretaker)
             if Delegation.objects.filter(
@@ -592,13 +597,18 @@ def _end_delegations_of_archived_organization(*, organization, actor, **kwargs) 
         Q(organization=organization) | Q(caretaker=organization), status__in=Delegation.OPEN_STATUSES
     )
     for delegation in open_delegations:
-        before = _state(delegation)
-        target = Status.CANCELLED if delegation.status == Status.PENDING else Status.REVOKED
-        try:
-            transition(delegation, target, sources={delegation.status}, ended_at=timezone.now(),
-                       ended_by=actor if getattr(actor, "is_authenticated", False) else None)
-        except Conflict:
-            continue
-        if target == Status.REVOKED:
-            _remove_access(delegation)
-        _audit(delegation, "revoked" if target == Status.REVOKED else "cancelled", actor=actor, before=before)
+        _end_for_archive(delegation, actor=actor)
+
+
+@transaction.atomic
+def _end_for_archive(delegation: Delegation, *, actor) -> None:
+    before = _state(delegation)
+    target = Status.CANCELLED if delegation.status == Status.PENDING else Status.REVOKED
+    try:
+        transition(delegation, target, sources={delegation.status}, ended_at=timezone.now(),
+                   ended_by=actor if getattr(actor, "is_authenticated", False) else None)
+    except Conflict:
+        return
+    if target == Status.REVOKED:
+        _remove_access(delegation)
+    _audit(delegation, "revoked" if target == Status.REVOKED else "cancelled", actor=actor, before=before)

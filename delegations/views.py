@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -168,6 +168,10 @@ class DelegationActionView(OrgScopedMixin, SingleObjectMixin, View):
             messages.error(request, error.message)
         else:
             messages.success(request, self.success_message)
+        # Back to where the button was (e.g. the "Open requests" page), if that is a page of ours.
+        next_url = request.POST.get("next", "")
+        if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            return redirect(next_url)
         return redirect("delegation-detail", org=self.org.organization.public_id, delegation_id=delegation.pk)
 
 

@@ -212,3 +212,32 @@ def test_release_link_for_someone_without_an_org_to_choose(world, client):
     client.force_login(outsider)
     page = client.get(reverse("delegation-release-accept", kwargs={"token": released[0].token})).content.decode()
     assert "you must be Owner or Admin of an organization" in page
+
+
+def test_open_requests_section_for_the_shared_page(world, rf):
+    from django.template.loader import render_to_string
+
+    from delegations.selectors import delegation_open_requests_section, delegation_requests_awaiting
+
+    incoming = df.request(world.project, world.agency, message="Wir kümmern uns")
+    context = df.context(world.customer_admin, world.customer)
+    assert delegation_requests_awaiting(context) == 1
+    assert delegation_requests_awaiting(df.context(world.customer_member, world.customer)) == 0
+    section = delegation_open_requests_section(context)
+    assert section["incoming"] == [incoming] and section["outgoing"] == []
+    request = rf.get("/o/x/requests/")
+    html = render_to_string("delegations/_open_requests.html", {"section": section, "org_context": context, "request": request})
+    assert "Agentur GmbH" in html and "Wir kümmern uns" in html
+    assert detail(world.customer, incoming, "accept") in html and 'name="next" value="/o/x/requests/"' in html
+    agency_section = delegation_open_requests_section(df.context(world.agency_owner, world.agency))
+    assert agency_section["incoming"] == [] and agency_section["outgoing"] == [incoming]
+
+
+def test_action_returns_to_a_local_next_page_only(world, client):
+    delegation = df.request(world.project, world.agency)
+    client.force_login(world.customer_owner)
+    response = client.post(detail(world.customer, delegation, "decline"), {"next": "https://evil.example/"})
+    assert response["Location"] == detail(world.customer, delegation)
+    other = df.request(factories.project(world.customer, "Z"), world.agency)
+    response = client.post(detail(world.customer, other, "decline"), {"next": "/o/x/requests/"})
+    assert response["Location"] == "/o/x/requests/"
