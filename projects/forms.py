@@ -26,11 +26,10 @@ def day_of_end(expires_at) -> object:
     return (timezone.localtime(expires_at) - timedelta(microseconds=1)).date()
 
 
-class ProjectForm(forms.ModelForm):
-    class Meta:
-        model = Project
-        fields = ["name", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+class ProjectForm(forms.Form):
+    # A plain form: a ModelForm would change the instance before the service sees the old values.
+    name = forms.CharField(label=_("Name"), max_length=Project._meta.get_field("name").max_length)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ProjectDeleteForm(forms.Form):

@@ -134,9 +134,11 @@ def project_grant_restrict(queryset: QuerySet, *, scope: Scope, action: str = Pr
     return queryset.filter(project__in=projects)
 
 
-def project_annotate_for_user(queryset: QuerySet, *, user, at=None) -> QuerySet:
-    """Add, in the same query: `caretaker` (reached through a delegation), `own_role` /
-    `own_role_expires_at` (the user's own role grant in force) and `may_<action>` per action."""
+def project_annotate_for_user(queryset: QuerySet, *, user, actions: bool = False, at=None) -> QuerySet:
+    """Add, in the same query: `caretaker` (reached through a delegation) and `own_role` /
+    `own_role_expires_at` (the user's own role grant in force); with `actions=True` also
+    `may_<action>` per action (one page of a project – each adds a set of EXISTS to plan, so lists
+    leave them out)."""
     at = at or timezone.now()
     own_grant = ProjectRoleGrant.objects.filter(_in_force("", at), project=OuterRef("pk"), user=user)
     annotations = {
@@ -144,13 +146,15 @@ def project_annotate_for_user(queryset: QuerySet, *, user, at=None) -> QuerySet:
         "own_role": Subquery(own_grant.values("role")[:1]),
         "own_role_expires_at": Subquery(own_grant.values("expires_at")[:1]),
     }
-    for action in ProjectAction.values:
-        annotations[f"may_{action}"] = ExpressionWrapper(project_access_q(user, action, at=at), BooleanField())
+    if actions:
+        for action in ProjectAction.values:
+            annotations[f"may_{action}"] = ExpressionWrapper(project_access_q(user, action, at=at), BooleanField())
     return queryset.annotate(**annotations)
 
 
 def project_list_for_user(
-    *, user, action: str = ProjectAction.VIEW, organization=None, search: str = "", annotate: bool = False
+    *, user, action: str = ProjectAction.VIEW, organization=None, search: str = "", annotate: bool = False,
+    actions: bool = False,
 ) -> QuerySet:
     """Projects `user` may `action` across all orgs (optionally one org, a search by name or number)."""
     queryset = Project.objects.select_related("organization").search(search)
@@ -158,7 +162,7 @@ def project_list_for_user(
         queryset = queryset.filter(organization=organization)
     queryset = restrict(queryset, Scope(user=user), action)
     if annotate:
-        queryset = project_annotate_for_user(queryset, user=user)
+        queryset = project_annotate_for_user(queryset, user=user, actions=actions)
     return queryset
 
 
@@ -187,7 +191,8 @@ def project_allowed_actions(*, user, project: Project) -> set[str]:
 
 
 def allowed_actions_of(project: Project) -> list[str]:
-    """The allowed actions of a project loaded through `project_annotate_for_user`, in table order."""
+    """The allowed actions of a project loaded through `project_annotate_for_user(actions=True)`,
+    in the order of the role table."""
     return [action for action in ProjectAction.values if getattr(project, f"may_{action}", False)]
 
 
@@ -198,7 +203,7 @@ def project_user_may(*, user, project: Project, action: str) -> bool:
 def project_for_user(*, user, number: str, annotate: bool = True) -> Project:
     """The project numbered `number` if `user` may see it, else NotFound (never 403: a project one
     may not see is indistinguishable from a missing one)."""
-    queryset = project_list_for_user(user=user, annotate=annotate).filter(number=str(number).lower())
+    queryset = project_list_for_user(user=user, annotate=annotate, actions=annotate).filter(number=str(number).lower())
     project = queryset.first()
     if project is None:
         raise NotFound(_("Not found."))

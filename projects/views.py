@@ -172,8 +172,8 @@ class ProjectUpdateView(ProjectScopedMixin, DomainErrorFormMixin, FormView):
     template_name = "projects/project_form.html"
     success_message = gettext_lazy("The project was saved.")
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.project}
+    def get_initial(self):
+        return {"name": self.project.name, "description": self.project.description}
 
     def perform(self, form):
         return services.project_update(

@@ -9,7 +9,7 @@ from ..selectors import allowed_actions_of
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    """A project as its reader sees it: always with its `number`, and what the reader may do."""
+    """A project in a list: always with its `number`, and how the reader reaches it."""
 
     organization = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
@@ -21,16 +21,24 @@ class ProjectSerializer(serializers.ModelSerializer):
         help_text=_("The reader's own role on the project (inherited access has none)."),
     )
     role_expires_at = serializers.DateTimeField(source="own_role_expires_at", read_only=True, allow_null=True, default=None)
-    allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Project
         fields = [
             "number", "name", "description", "status", "organization", "organization_name", "caretaker", "role",
-            "role_expires_at", "allowed_actions", "created_at",
+            "role_expires_at", "created_at",
         ]
         read_only_fields = ["number", "status", "created_at"]
         extra_kwargs = {"name": {"required": True}}
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    """One project, with every action the reader may perform on it (name and description writable)."""
+
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields, "allowed_actions"]
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ProjectAction.choices)))
     def get_allowed_actions(self, project) -> list[str]:

@@ -24,6 +24,7 @@ from ..roles import ProjectAction
 from ..selectors import project_annotate_for_user, project_for_user, project_require
 from .serializers import (
     ProjectCreateSerializer,
+    ProjectDetailSerializer,
     ProjectRoleGrantCreateSerializer,
     ProjectRoleGrantSerializer,
     ProjectRoleGrantUpdateSerializer,
@@ -49,7 +50,7 @@ class ProjectFilter(django_filters.FilterSet):
     create=extend_schema(
         summary="Create a project in an organization (capability projects.create there)",
         request=ProjectCreateSerializer,
-        responses={201: ProjectSerializer},
+        responses={201: ProjectDetailSerializer},
     ),
     retrieve=extend_schema(summary="One project (view)"),
     update=extend_schema(summary="Change name and description (change)"),
@@ -61,7 +62,7 @@ class ProjectViewSet(ScopedModelViewSet):
 
     org_scoped = False
     queryset = Project.objects.select_related("organization")
-    serializer_class = ProjectSerializer
+    serializer_class = ProjectDetailSerializer
     lookup_field = "number"
     lookup_url_kwarg = "number"
     lookup_value_regex = PROJECT_NUMBER_REGEX
@@ -83,7 +84,10 @@ class ProjectViewSet(ScopedModelViewSet):
         queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
             return queryset
-        return project_annotate_for_user(queryset, user=self.request.user)
+        return project_annotate_for_user(queryset, user=self.request.user, actions=self.action != "list")
+
+    def get_serializer_class(self):
+        return ProjectSerializer if self.action == "list" else ProjectDetailSerializer
 
     def get_object(self):
         self.kwargs[self.lookup_url_kwarg] = str(self.kwargs[self.lookup_url_kwarg]).lower()
@@ -92,7 +96,7 @@ class ProjectViewSet(ScopedModelViewSet):
         return project
 
     def _reloaded(self, project: Project) -> Project:
-        return self.get_queryset().get(pk=project.pk)
+        return project_annotate_for_user(Project.objects.select_related("organization"), user=self.request.user, actions=True).get(pk=project.pk)
 
     def create(self, request, *args, **kwargs):
         serializer = ProjectCreateSerializer(data=request.data)
@@ -108,7 +112,7 @@ class ProjectViewSet(ScopedModelViewSet):
             organization=context.organization, name=data["name"], description=data["description"],
             created_by=request.user,
         )
-        return Response(ProjectSerializer(self._reloaded(project)).data, status=status.HTTP_201_CREATED)
+        return Response(ProjectDetailSerializer(self._reloaded(project)).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
         project, data = serializer.instance, serializer.validated_data
@@ -122,17 +126,17 @@ class ProjectViewSet(ScopedModelViewSet):
     def perform_destroy(self, instance):
         services.project_delete(project=instance, actor=self.request.user)
 
-    @extend_schema(request=None, responses={200: ProjectSerializer}, summary="Archive the project (delete)")
+    @extend_schema(request=None, responses={200: ProjectDetailSerializer}, summary="Archive the project (delete)")
     @action(detail=True, methods=["post"])
     def archive(self, request, number=None):
         project = services.project_archive(project=self.get_object(), actor=request.user)
-        return Response(ProjectSerializer(self._reloaded(project)).data)
+        return Response(ProjectDetailSerializer(self._reloaded(project)).data)
 
-    @extend_schema(request=None, responses={200: ProjectSerializer}, summary="Restore an archived project (delete)")
+    @extend_schema(request=None, responses={200: ProjectDetailSerializer}, summary="Restore an archived project (delete)")
     @action(detail=True, methods=["post"])
     def restore(self, request, number=None):
         project = services.project_restore(project=self.get_object(), actor=request.user)
-        return Response(ProjectSerializer(self._reloaded(project)).data)
+        return Response(ProjectDetailSerializer(self._reloaded(project)).data)
 
 
 PROJECT_NUMBER_PARAMETER = OpenApiParameter(

@@ -262,11 +262,11 @@ def test_end_customers_get_exactly_their_project_from_the_api(api_client, partne
     shop, intranet = partner_world["shop"], partner_world["intranet"]
     body = api_client.get(reverse("api-project-list")).json()
     assert body["count"] == 1 and [row["number"] for row in body["results"]] == [shop.number]
-    assert body["results"][0]["role"] == "viewer" and body["results"][0]["allowed_actions"] == ["view"]
+    assert body["results"][0]["role"] == "viewer"
     assert api_client.get(reverse("api-project-list"), {"search": "intranet"}).json()["count"] == 0
     assert api_client.get(reverse("api-project-list"), {"organization": partner_world["partner"].public_id}).json()["count"] == 1
     assert api_client.get(reverse("api-project-detail", kwargs={"number": intranet.number})).status_code == 404
-    assert api_client.get(reverse("api-project-detail", kwargs={"number": shop.number})).status_code == 200
+    assert api_client.get(reverse("api-project-detail", kwargs={"number": shop.number})).json()["allowed_actions"] == ["view"]
     # a Viewer may not read the role grants of the project (manage members): 403, not the list
     grants = api_client.get(reverse("api-project-grant-list", kwargs={"project_number": shop.number}))
     assert grants.status_code == 403
