@@ -141,7 +141,8 @@ class ProjectScopedMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.project = project_for_user(user=request.user, number=kwargs["number"])
-        action = self.project_actions.get(request.method.upper())
+        method = "GET" if request.method.upper() == "HEAD" else request.method.upper()
+        action = self.project_actions.get(method)
         if action is None:
             return self.http_method_not_allowed(request, *args, **kwargs)
         project_require(user=request.user, project=self.project, action=action)

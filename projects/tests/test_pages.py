@@ -284,3 +284,18 @@ def test_the_navigation_links_to_the_projects(client, owner_world):
     assert reverse("organization-projects", kwargs={"org": owner_world["partner"].public_id}) in org_page.content.decode()
     notifications = client.get(reverse("notifications"))
     assert reverse("project-list") in notifications.content.decode()
+
+
+def test_support_staff_can_look_into_projects_in_the_admin(client, owner_world):
+    from django.contrib.auth.models import Permission
+
+    support = factories.UserFactory(is_staff=True)
+    support.user_permissions.add(*Permission.objects.filter(codename__in=["view_project", "view_projectrolegrant"]))
+    factories.grant(owner_world["beta"], factories.UserFactory(email="seen@example.com", first_name="", last_name=""), "viewer")
+    client.force_login(support)
+    listing = client.get("/admin/projects/project/", {"q": owner_world["beta"].number})
+    assert listing.status_code == 200 and "Beta intranet" in listing.content.decode()
+    page = client.get(f"/admin/projects/project/{owner_world['beta'].pk}/change/")
+    assert page.status_code == 200 and "seen@example.com" in page.content.decode()
+    assert client.get("/admin/projects/projectrolegrant/").status_code == 200
+    assert client.post(f"/admin/projects/project/{owner_world['beta'].pk}/delete/", {"post": "yes"}).status_code == 403
