@@ -92,7 +92,9 @@ class ProjectViewSet(ScopedModelViewSet):
     def get_object(self):
         self.kwargs[self.lookup_url_kwarg] = str(self.kwargs[self.lookup_url_kwarg]).lower()
         project = super().get_object()
-        project_require(user=self.request.user, project=project, action=self.project_actions[self.action])
+        # OPTIONS (DRF's metadata) only describes the endpoint: it needs no more than seeing the project
+        action = self.project_actions.get(self.action, ProjectAction.VIEW)
+        project_require(user=self.request.user, project=project, action=action)
         return project
 
     def _reloaded(self, project: Project) -> Project:
@@ -190,7 +192,8 @@ class ProjectRoleGrantViewSet(ScopedModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return
         self.project = project_for_user(user=request.user, number=self.kwargs["project_number"], annotate=False)
-        project_require(user=request.user, project=self.project, action=self.project_actions[self.action])
+        action = self.project_actions.get(self.action, ProjectAction.VIEW)  # OPTIONS: see above
+        project_require(user=request.user, project=self.project, action=action)
 
     def get_queryset(self):
         queryset = super().get_queryset()

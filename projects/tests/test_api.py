@@ -326,3 +326,21 @@ def test_everything_is_in_the_openapi_schema_without_warnings(client, capsys):
     project_schema = schema["components"]["schemas"]["Project"]
     assert "number" in project_schema["properties"] and "number" in project_schema.get("required", [])
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_options_and_head_are_answered_without_errors(api_client, client, world):
+    beta = world["beta"]
+    viewer = factories.UserFactory()
+    factories.grant(beta, viewer, "viewer")
+    api_client.force_login(viewer)
+    assert api_client.options(detail(beta)).status_code == 200
+    assert api_client.options(LIST).status_code == 200
+    assert api_client.options(grants_url(beta)).status_code == 200
+    # describing the endpoint says nothing about a project one may not see
+    foreign = api_client.options(detail(world["foreign"]))
+    missing = api_client.options("/api/v1/projects/p-99999999/")
+    assert foreign.json() == missing.json() and "actions" not in foreign.json()
+    assert api_client.options(grants_url(world["foreign"])).status_code == 404
+    client.force_login(viewer)
+    assert client.head(reverse("project-detail", kwargs={"number": beta.number})).status_code == 200
+    assert client.head(reverse("project-update", kwargs={"number": beta.number})).status_code == 403
