@@ -108,6 +108,10 @@ def home(request):
     )
     if organization is not None:
         return redirect("organization-dashboard", org=organization.public_id)
+    from projects.selectors import project_list_for_user  # end customers without an org (PRJ-3)
+
+    if project_list_for_user(user=request.user).exists():
+        return redirect("project-list")
     return render(request, "portal/home.html")
 
 

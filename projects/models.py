@@ -12,12 +12,24 @@ from .roles import ProjectRole
 PROJECT_NUMBER_OFFSET = 10000
 
 
+class ProjectQuerySet(models.QuerySet):
+    def search(self, term: str):
+        """By name (any part) or number (`p-10042`, or just `10042`)."""
+        term = (term or "").strip()
+        if not term:
+            return self
+        return self.filter(models.Q(name__icontains=term) | models.Q(number__icontains=term.lower()))
+
+
 class Project(models.Model):
     """A project of one organization with a globally unique human number (`p-10042`)."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         ARCHIVED = "archived", _("Archived")
+
+    # Archiving is reversible (restore); see portal.state_machine.
+    TRANSITIONS = {Status.ACTIVE: {Status.ARCHIVED}, Status.ARCHIVED: {Status.ACTIVE}}
 
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="projects", verbose_name=_("organization")
@@ -32,6 +44,8 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("project")
@@ -138,3 +152,4 @@ class ProjectGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
+        indexes = [models.Index(fields=["group", "permission", "content_object"])]

@@ -50,6 +50,10 @@ PROJECT_ROLE_ACTIONS: dict[str, frozenset[str]] = {
     ProjectRole.EXTERNAL: frozenset({V, C}),
 }
 
+# An archived project is read-only: it can still be seen, and restored or deleted by whoever may
+# delete it; everything else (changes, members, orders) waits until it is active again.
+ACTIONS_ON_ARCHIVED_PROJECTS = frozenset({V, D})
+
 # Inherited access (PRJ-4): the effective org role (see portal.tenancy) -> project role.
 # Org Owners/Admins (and partner Owners/Admins in linked customers) administer every project;
 # assigned partner Members work on them like Developers, assigned partner Guests read them.
@@ -73,3 +77,9 @@ def roles_allowing(action: str) -> list[str]:
 
 def codenames_for_role(role: str) -> list[str]:
     return [PERMISSION_CODENAMES[action] for action in PROJECT_ROLE_ACTIONS[role]]
+
+
+def inherited_project_role(org_role: str | None, *, via_partner: bool) -> str | None:
+    """The project role an effective org role brings on every project of that org (PRJ-4)."""
+    table = INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF if via_partner else INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS
+    return table.get(org_role or "")

@@ -1,21 +1,32 @@
 """Reads of projects: who may see or do what, always decided in SQL (PRJ-2, PRJ-3, PRJ-4).
 
-`project_restrict(queryset, user=…, action=…)` is registered as the tenancy restriction of
+`project_restrict(queryset, scope=…, action=…)` is registered as the tenancy restriction of
 `Project`, so every project list, search, count and API answer goes through it. It is one WHERE
 clause of EXISTS subqueries over memberships, customer relations, staff assignments and the
 guardian direct-FK permission tables: the query count never grows with projects or grants.
+
+A user reaches a project in exactly these ways:
+- inherited (PRJ-4): Owner/Admin of the project's org → Admin; partner staff of the org's active
+  reseller → Owner/Admin: Admin, assigned Members: Developer, assigned Guests: Viewer (ORG-11);
+- a role granted to the user on the project (PRJ-2, PRJ-3), honoured until its end date;
+- a role granted to an org the user is a member of (caretaker delegations, DLG-4).
+Archived orgs (ORG-7) end all of it at once; an archived project allows only what
+`ACTIONS_ON_ARCHIVED_PROJECTS` lists.
 """
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, F, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from organizations.models import CustomerRelation, Membership, Organization, StaffAssignment
 from organizations.roles import OrgRole
-from portal.tenancy import Scope, restriction
+from portal.errors import Conflict, NotFound, PermissionDenied
+from portal.tenancy import Scope, restrict, restriction
 
 from .models import Project, ProjectGroupObjectPermission, ProjectRoleGrant, ProjectUserObjectPermission
 from .roles import (
+    ACTIONS_ON_ARCHIVED_PROJECTS,
     INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS,
     INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF,
     PERMISSION_CODENAMES,
@@ -28,49 +39,81 @@ def _org_roles_inheriting(table: dict, action: str) -> list[str]:
     return [org_role for org_role, project_role in table.items() if role_allows(project_role, action)]
 
 
-def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
-    """Q over Project: `user` may perform `action` on the project now (or at `at`)."""
-    at = at or timezone.now()
+def _in_force(prefix: str, at) -> Q:
+    return Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": at})
+
+
+def _access_q(user, action: str, at) -> Q:
+    """The roles that allow `action`, ignoring the project's own status (see project_access_q)."""
+    project_ref, organization_ref = OuterRef("pk"), OuterRef("organization")
     codename = PERMISSION_CODENAMES[action]
-    in_force = Q(grant__expires_at__isnull=True) | Q(grant__expires_at__gt=at)
 
     direct_roles = _org_roles_inheriting(INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS, action)
-    inherited_direct = Membership.objects.filter(
-        user=user, organization=OuterRef("organization"), role__in=direct_roles
-    )
+    inherited_direct = Membership.objects.filter(user=user, organization=organization_ref, role__in=direct_roles)
     partner_roles = _org_roles_inheriting(INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF, action)
     partner_wide = CustomerRelation.objects.filter(
-        customer=OuterRef("organization"),
+        customer=organization_ref,
         status=CustomerRelation.Status.ACTIVE,
         partner__status=Organization.Status.ACTIVE,
         partner__memberships__user=user,
         partner__memberships__role__in=[r for r in partner_roles if r in (OrgRole.OWNER, OrgRole.ADMIN)],
     )
     partner_assigned = StaffAssignment.objects.filter(
-        customer=OuterRef("organization"),
+        customer=organization_ref,
         membership__user=user,
         membership__role__in=[r for r in partner_roles if r in (OrgRole.MEMBER, OrgRole.GUEST)],
         membership__organization__status=Organization.Status.ACTIVE,
-        membership__organization__customer_relations__customer=OuterRef("organization"),
+        membership__organization__customer_relations__customer=organization_ref,
         membership__organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
     )
     user_permission = ProjectUserObjectPermission.objects.filter(
-        in_force, content_object=OuterRef("pk"), user=user, permission__codename=codename
+        _in_force("grant__", at), content_object=project_ref, user=user, permission__codename=codename
     )
     group_permission = ProjectGroupObjectPermission.objects.filter(
-        in_force,
-        content_object=OuterRef("pk"),
+        _in_force("grant__", at),
+        content_object=project_ref,
         group__user=user,
         permission__codename=codename,
+        # The members group mirrors the memberships; checking the membership too means a group
+        # left behind by a bug can never keep a caretaker's access alive.
+        grant__organization__memberships__user=user,
         # caretaker orgs that were archived lose their delegated access at once
         grant__organization__status=Organization.Status.ACTIVE,
     )
-    return Q(organization__status=Organization.Status.ACTIVE) & (
+    return (
         Q(Exists(inherited_direct))
         | Q(Exists(partner_wide))
         | Q(Exists(partner_assigned))
         | Q(Exists(user_permission))
         | Q(Exists(group_permission))
+    )
+
+
+def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
+    """Q over Project: `user` may perform `action` on the project now (or at `at`).
+
+    One WHERE clause of EXISTS subqueries; use it with `.filter()` or as a boolean annotation.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    at = at or timezone.now()
+    q = Q(organization__status=Organization.Status.ACTIVE) & _access_q(user, action, at)
+    if action not in ACTIONS_ON_ARCHIVED_PROJECTS:
+        q &= Q(status=Project.Status.ACTIVE)
+    return q
+
+
+def project_caretaker_q(user, *, at=None) -> Exists:
+    """EXISTS: `user` reaches the project through a caretaker delegation of one of their orgs."""
+    at = at or timezone.now()
+    return Exists(
+        ProjectRoleGrant.objects.filter(
+            _in_force("", at),
+            project=OuterRef("pk"),
+            source=ProjectRoleGrant.Source.DELEGATION,
+            organization__status=Organization.Status.ACTIVE,
+            organization__memberships__user=user,
+        )
     )
 
 
@@ -82,25 +125,116 @@ def project_restrict(queryset: QuerySet, *, scope: Scope, action: str = ProjectA
     return queryset.filter(project_access_q(scope.user, action))
 
 
-def project_list_for_user(*, user, action: str = ProjectAction.VIEW, organization=None) -> QuerySet:
-    queryset = Project.objects.select_related("organization")
+@restriction(ProjectRoleGrant)
+def project_grant_restrict(queryset: QuerySet, *, scope: Scope, action: str = ProjectAction.VIEW) -> QuerySet:
+    """Role grants are listed to those who may manage the project's members (and nobody else)."""
+    projects = Project.objects.filter(project_access_q(scope.user, ProjectAction.MANAGE_MEMBERS))
+    if scope.context is not None:
+        projects = projects.filter(organization=scope.context.organization)
+    return queryset.filter(project__in=projects)
+
+
+def project_annotate_for_user(queryset: QuerySet, *, user, actions: bool = False, at=None) -> QuerySet:
+    """Add, in the same query: `caretaker` (reached through a delegation) and `own_role` /
+    `own_role_expires_at` (the user's own role grant in force); with `actions=True` also
+    `may_<action>` per action (one page of a project – each adds a set of EXISTS to plan, so lists
+    leave them out)."""
+    at = at or timezone.now()
+    own_grant = ProjectRoleGrant.objects.filter(_in_force("", at), project=OuterRef("pk"), user=user)
+    annotations = {
+        "caretaker": project_caretaker_q(user, at=at),
+        "own_role": Subquery(own_grant.values("role")[:1]),
+        "own_role_expires_at": Subquery(own_grant.values("expires_at")[:1]),
+    }
+    if actions:
+        for action in ProjectAction.values:
+            annotations[f"may_{action}"] = ExpressionWrapper(project_access_q(user, action, at=at), BooleanField())
+    return queryset.annotate(**annotations)
+
+
+def project_list_for_user(
+    *, user, action: str = ProjectAction.VIEW, organization=None, search: str = "", annotate: bool = False,
+    actions: bool = False,
+) -> QuerySet:
+    """Projects `user` may `action` across all orgs (optionally one org, a search by name or number)."""
+    queryset = Project.objects.select_related("organization").search(search)
     if organization is not None:
         queryset = queryset.filter(organization=organization)
-    return project_restrict(queryset, scope=Scope(user=user), action=action)
+    queryset = restrict(queryset, Scope(user=user), action)
+    if annotate:
+        queryset = project_annotate_for_user(queryset, user=user, actions=actions)
+    return queryset
+
+
+def organizations_with_projects_for_user(*, user) -> QuerySet[Organization]:
+    """The orgs holding at least one project `user` may see (the org filter of the project list)."""
+    visible = restrict(Project.objects.all(), Scope(user=user), ProjectAction.VIEW)
+    return Organization.objects.filter(pk__in=visible.values("organization")).order_by("name", "id")
 
 
 def project_allowed_actions(*, user, project: Project) -> set[str]:
-    """Every action `user` may perform on `project` (one query per action, five at most)."""
-    return {
-        action
-        for action in ProjectAction.values
-        if Project.objects.filter(pk=project.pk).filter(project_access_q(user, action)).exists()
-    }
+    """Every action `user` may perform on `project`, in one query."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    row = (
+        Project.objects.filter(pk=project.pk)
+        .annotate(
+            **{
+                f"may_{action}": ExpressionWrapper(project_access_q(user, action), BooleanField())
+                for action in ProjectAction.values
+            }
+        )
+        .values(*[f"may_{action}" for action in ProjectAction.values])
+        .first()
+    )
+    return {action for action in ProjectAction.values if row and row[f"may_{action}"]}
+
+
+def allowed_actions_of(project: Project) -> list[str]:
+    """The allowed actions of a project loaded through `project_annotate_for_user(actions=True)`,
+    in the order of the role table."""
+    return [action for action in ProjectAction.values if getattr(project, f"may_{action}", False)]
 
 
 def project_user_may(*, user, project: Project, action: str) -> bool:
     return Project.objects.filter(pk=project.pk).filter(project_access_q(user, action)).exists()
 
 
+def project_for_user(*, user, number: str, annotate: bool = True) -> Project:
+    """The project numbered `number` if `user` may see it, else NotFound (never 403: a project one
+    may not see is indistinguishable from a missing one)."""
+    queryset = project_list_for_user(user=user, annotate=annotate, actions=annotate).filter(number=str(number).lower())
+    project = queryset.first()
+    if project is None:
+        raise NotFound(_("Not found."))
+    return project
+
+
+def project_require(*, user, project: Project, action: str) -> None:
+    """Raise unless `user` may `action` on `project` (already known to be visible to the user).
+
+    PermissionDenied (403) when the user's roles do not allow it; Conflict (409) when they would
+    but the project is archived.
+    """
+    if hasattr(project, f"may_{action}"):
+        allowed = getattr(project, f"may_{action}")
+    else:
+        allowed = project_user_may(user=user, project=project, action=action)
+    if allowed:
+        return
+    if project.status == Project.Status.ARCHIVED and action not in ACTIONS_ON_ARCHIVED_PROJECTS:
+        may_when_active = (
+            Project.objects.filter(pk=project.pk, organization__status=Organization.Status.ACTIVE)
+            .filter(_access_q(user, action, timezone.now()))
+            .exists()
+        )
+        if may_when_active:
+            raise Conflict(_("This project is archived. Restore it first."), code="project_archived")
+    raise PermissionDenied(_("Your role on this project does not allow this."))
+
+
 def project_grants(*, project: Project) -> QuerySet[ProjectRoleGrant]:
-    return project.grants.select_related("user", "organization").order_by("role", "id")
+    """The role grants of a project: people first (by email), then caretaker orgs."""
+    return project.grants.select_related("user", "organization").order_by(
+        F("organization__name").asc(nulls_first=True), "user__email", "id"
+    )

@@ -1,0 +1,232 @@
+"""`/api/v1/projects/` (across orgs) and `/api/v1/projects/{number}/grants/` (PLT-2, PRJ-1..PRJ-4).
+
+Both go through `portal.api.viewsets.ScopedModelViewSet`, so every queryset is the tenancy
+restriction of the model. A project the caller may not see is a 404; a visible project without
+the action is a 403 (the action each endpoint needs is in `project_actions`).
+"""
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portal.api.viewsets import ScopedModelViewSet
+from portal.errors import InvalidInput, NotFound
+from portal.tenancy import org_context_for
+
+from .. import services
+from ..models import Project, ProjectRoleGrant
+from ..roles import ProjectAction
+from ..selectors import project_annotate_for_user, project_for_user, project_require
+from .serializers import (
+    ProjectCreateSerializer,
+    ProjectDetailSerializer,
+    ProjectRoleGrantCreateSerializer,
+    ProjectRoleGrantSerializer,
+    ProjectRoleGrantUpdateSerializer,
+    ProjectSerializer,
+)
+
+PROJECT_NUMBER_REGEX = r"[pP]-[0-9]{1,18}"
+
+
+class ProjectFilter(django_filters.FilterSet):
+    organization = django_filters.CharFilter(
+        field_name="organization__public_id", lookup_expr="iexact", label="Organization identifier (ORG-XXXX-XXXX)"
+    )
+    status = django_filters.ChoiceFilter(choices=Project.Status.choices)
+
+    class Meta:
+        model = Project
+        fields = ["organization", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Projects the caller may see, across organizations"),
+    create=extend_schema(
+        summary="Create a project in an organization (capability projects.create there)",
+        request=ProjectCreateSerializer,
+        responses={201: ProjectDetailSerializer},
+    ),
+    retrieve=extend_schema(summary="One project (view)"),
+    update=extend_schema(summary="Change name and description (change)"),
+    partial_update=extend_schema(summary="Change name or description (change)"),
+    destroy=extend_schema(summary="Delete the project (delete)"),
+)
+class ProjectViewSet(ScopedModelViewSet):
+    """Projects across organizations, filtered in SQL to what the caller may see."""
+
+    org_scoped = False
+    queryset = Project.objects.select_related("organization")
+    serializer_class = ProjectDetailSerializer
+    lookup_field = "number"
+    lookup_url_kwarg = "number"
+    lookup_value_regex = PROJECT_NUMBER_REGEX
+    filterset_class = ProjectFilter
+    search_fields = ["name", "number"]
+    ordering_fields = ["name", "number", "created_at"]
+    ordering = ["name", "id"]
+    # the project action each endpoint on one project needs (read by the isolation tests)
+    project_actions = {
+        "retrieve": ProjectAction.VIEW,
+        "update": ProjectAction.CHANGE,
+        "partial_update": ProjectAction.CHANGE,
+        "destroy": ProjectAction.DELETE,
+        "archive": ProjectAction.DELETE,
+        "restore": ProjectAction.DELETE,
+    }
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        return project_annotate_for_user(queryset, user=self.request.user, actions=self.action != "list")
+
+    def get_serializer_class(self):
+        return ProjectSerializer if self.action == "list" else ProjectDetailSerializer
+
+    def get_object(self):
+        self.kwargs[self.lookup_url_kwarg] = str(self.kwargs[self.lookup_url_kwarg]).lower()
+        project = super().get_object()
+        # OPTIONS (DRF's metadata) only describes the endpoint: it needs no more than seeing the project
+        action = self.project_actions.get(self.action, ProjectAction.VIEW)
+        project_require(user=self.request.user, project=project, action=action)
+        return project
+
+    def _reloaded(self, project: Project) -> Project:
+        return project_annotate_for_user(Project.objects.select_related("organization"), user=self.request.user, actions=True).get(pk=project.pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = ProjectCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            context = org_context_for(request.user, data["organization"])
+        except NotFound:
+            # The same answer for an unknown org and one the caller may not reach.
+            raise InvalidInput(_("Unknown organization."), field="organization") from None
+        context.require("projects.create")
+        project = services.project_create(
+            organization=context.organization, name=data["name"], description=data["description"],
+            created_by=request.user,
+        )
+        return Response(ProjectDetailSerializer(self._reloaded(project)).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        project, data = serializer.instance, serializer.validated_data
+        services.project_update(
+            project=project,
+            actor=self.request.user,
+            name=data.get("name", project.name),
+            description=data.get("description", project.description),
+        )
+
+    def perform_destroy(self, instance):
+        services.project_delete(project=instance, actor=self.request.user)
+
+    @extend_schema(request=None, responses={200: ProjectDetailSerializer}, summary="Archive the project (delete)")
+    @action(detail=True, methods=["post"])
+    def archive(self, request, number=None):
+        project = services.project_archive(project=self.get_object(), actor=request.user)
+        return Response(ProjectDetailSerializer(self._reloaded(project)).data)
+
+    @extend_schema(request=None, responses={200: ProjectDetailSerializer}, summary="Restore an archived project (delete)")
+    @action(detail=True, methods=["post"])
+    def restore(self, request, number=None):
+        project = services.project_restore(project=self.get_object(), actor=request.user)
+        return Response(ProjectDetailSerializer(self._reloaded(project)).data)
+
+
+PROJECT_NUMBER_PARAMETER = OpenApiParameter(
+    "project_number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The project's number, e.g. p-10042."
+)
+GRANT_ID_PARAMETER = OpenApiParameter("grant_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Role grants of a project (manage members)", parameters=[PROJECT_NUMBER_PARAMETER]),
+    create=extend_schema(
+        summary="Give a person a role on the project by email (manage members)",
+        description=(
+            "A person without an account gets one without a password and an email to choose it. "
+            "The answer is the same whether or not the address had an account."
+        ),
+        parameters=[PROJECT_NUMBER_PARAMETER],
+        request=ProjectRoleGrantCreateSerializer,
+        responses={201: ProjectRoleGrantSerializer},
+    ),
+    retrieve=extend_schema(parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER]),
+    update=extend_schema(
+        summary="Change role and end date", parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER],
+        request=ProjectRoleGrantUpdateSerializer, responses={200: ProjectRoleGrantSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change role or end date", parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER],
+        request=ProjectRoleGrantUpdateSerializer, responses={200: ProjectRoleGrantSerializer},
+    ),
+    destroy=extend_schema(summary="Revoke the role at once", parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER]),
+)
+class ProjectRoleGrantViewSet(ScopedModelViewSet):
+    """Who holds which role on one project; needs the "manage members" action on it."""
+
+    org_scoped = False
+    queryset = ProjectRoleGrant.objects.select_related("user", "organization")
+    serializer_class = ProjectRoleGrantSerializer
+    lookup_url_kwarg = "grant_id"
+    filterset_fields = ["role", "source"]
+    search_fields = ["user__email", "organization__name"]
+    ordering_fields = ["created_at", "expires_at", "role"]
+    ordering = ["id"]
+    project_actions = {
+        name: ProjectAction.MANAGE_MEMBERS
+        for name in ("list", "create", "retrieve", "update", "partial_update", "destroy")
+    }
+    project: Project
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # 401 for anonymous callers first
+        if getattr(self, "swagger_fake_view", False):
+            return
+        self.project = project_for_user(user=request.user, number=self.kwargs["project_number"], annotate=False)
+        action = self.project_actions.get(self.action, ProjectAction.VIEW)  # OPTIONS: see above
+        project_require(user=request.user, project=self.project, action=action)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        return queryset.filter(project=self.project)
+
+    def create(self, request, *args, **kwargs):
+        serializer = ProjectRoleGrantCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        grant = services.project_member_add(
+            project=self.project,
+            email=data["email"],
+            role=data["role"],
+            expires_at=data["expires_at"],
+            language=data.get("language") or getattr(request, "LANGUAGE_CODE", None),
+            actor=request.user,
+        )
+        return Response(ProjectRoleGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        grant = self.get_object()
+        serializer = ProjectRoleGrantUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        grant = services.project_member_change(
+            grant=grant,
+            role=data.get("role", grant.role),
+            expires_at=data["expires_at"] if "expires_at" in data else grant.expires_at,
+            actor=request.user,
+        )
+        return Response(ProjectRoleGrantSerializer(grant).data)
+
+    def perform_destroy(self, instance):
+        services.project_member_remove(grant=instance, actor=self.request.user)
