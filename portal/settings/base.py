@@ -221,6 +221,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models call their state field "status"; name each enum after its model (no W001).
+    "ENUM_NAME_OVERRIDES": {
+        # Projects and organizations share the choice set active/archived.
+        "LifecycleStatusEnum": "projects.models.Project.Status",
+        "DelegationStatusEnum": "delegations.models.Delegation.Status",
+        "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
+    },
 }
 
 # django-axes: login throttling (PLT-5)
