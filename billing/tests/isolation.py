@@ -11,10 +11,10 @@ from tests.isolation import object_factory
 
 @object_factory("subscription_id")
 def subscription_in(organization, owner):
-    """An active booking of a product for `organization`, paid by itself."""
-    product, _created = Product.objects.get_or_create(
-        sku="ISO-MODULE", defaults={"kind": "module", "name_en": "Module", "name_de": "Modul", "list_price": Decimal("9.90")}
-    )
+    """An active booking of a product of its own for `organization`, paid by itself (one product
+    per call: a product is booked once per org, and the walker may ask several times)."""
+    sku = f"ISO-{Product.objects.count() + 1}-{organization.pk}"
+    product = Product.objects.create(sku=sku, kind="module", name_en="Module", name_de="Modul", list_price=Decimal("9.90"))
     now = timezone.now()
     return Subscription.objects.create(
         organization=organization, payer=organization, product=product, source=Subscription.Source.DIRECT_ORDER,
