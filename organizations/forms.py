@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -75,6 +76,11 @@ class CustomerCreateForm(OrganizationProfileForm):
     contact_last_name = forms.CharField(label=_("Contact last name"), max_length=150)
     contact_email = forms.EmailField(label=_("Contact email"), help_text=_("Receives an invitation as Owner."))
     contact_language = forms.ChoiceField(label=_("Contact's language"), choices=settings.LANGUAGES, initial="de")
+    contact_initial_password = forms.CharField(
+        label=_("Initial password (optional)"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+        help_text=_("Instead of choosing one from the invitation link, the contact logs in with this password and must change it at first login. It is never sent by email: tell it in person."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, with_billing=False, **kwargs)
@@ -113,3 +119,26 @@ class ArchiveForm(forms.Form):
 
 class StaffAssignForm(forms.Form):
     user = forms.IntegerField(widget=forms.HiddenInput)
+
+
+# --- ORG-5: members and invitations ---------------------------------------------------------------
+
+
+class InvitationAcceptNewAccountForm(forms.Form):
+    """The accept page for an address without an account: name and password."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    password1 = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", _("The two passwords differ."))
+        return data

@@ -29,3 +29,8 @@ urlpatterns = [
     # ORG-10
     path("o/<str:org>/audit/", views.AuditTrailView.as_view(), name="audit-trail"),
 ]
+
+# ORG-5: the link in the invitation email (not inside an org)
+urlpatterns += [
+    path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
+]

@@ -109,6 +109,10 @@ class ContactSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    initial_password = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, style={"input_type": "password"},
+        help_text=_("Optional: the contact logs in with it and must change it at first login (never emailed)."),
+    )
 
 
 class CustomerCreateSerializer(serializers.Serializer):

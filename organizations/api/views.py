@@ -196,7 +196,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         relation = services.customer_create(
             context=self.org_context, actor=request.user, contact_email=contact["email"],
             contact_first_name=contact["first_name"], contact_last_name=contact["last_name"],
-            contact_language=contact.get("language"), **data,
+            contact_language=contact.get("language"), contact_initial_password=contact.get("initial_password"), **data,
         )
         return Response(CustomerSerializer(relation.customer).data, status=status.HTTP_201_CREATED)
 
