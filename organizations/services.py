@@ -308,7 +308,10 @@ def customer_create(
 
 def _find_by_identifier(identifier: str) -> Organization:
     public_id = (identifier or "").strip().upper()
-    organization = Organization.objects.filter(public_id=public_id).first() if public_id else None
+    if not public_id:
+        raise InvalidInput(_("Enter the organization's identifier (ORG-XXXX-XXXX)."), field="identifier",
+                           code="identifier_required")
+    organization = Organization.objects.filter(public_id=public_id).first()
     if organization is None or organization.is_archived:
         raise InvalidInput(
             _("No organization has the identifier “%(identifier)s”. Ask the customer for the identifier shown on its organization page (ORG-XXXX-XXXX).")
