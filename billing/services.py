@@ -434,6 +434,30 @@ def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **
             _audit(continuation, "payer_changed", actor=actor, acting_organization=relation.partner)
 
 
+def subscriptions_end_for_archived_org(*, organization: Organization, actor=None, **_ignored) -> int:
+    """Hook "organization.archived" (ORG-7): an archived org uses nothing any more, so everything
+    still in force ends now and is invoiced up to today; the rows stay (retention). Restoring
+    the org (support) does not revive them: book again. Idempotent."""
+    now = timezone.now()
+    reason = _("The organization was archived.")
+    rows = list(
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(organization=organization, status__in=[Status.TRIAL, Status.ACTIVE, Status.CANCELLED])
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .select_related("product", "payer", "organization")
+        .order_by("id")
+    )
+    for subscription in rows:
+        before = _state(subscription)
+        if subscription.status == Status.ACTIVE:
+            transition(subscription, Status.CANCELLED, cancelled_at=now, renews=False, ends_at=now, end_reason=reason)
+        else:
+            Subscription.objects.filter(pk=subscription.pk).update(ends_at=now, renews=False, end_reason=reason)
+            subscription.refresh_from_db()
+        _audit(subscription, "ended_with_archive", actor=actor, before=before)
+    return len(rows)
+
+
 # --- periodic job ------------------------------------------------------------------------------
 
 
