@@ -31,7 +31,7 @@ from offers.models import PartnerCondition, Product, partner_price
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind
 from organizations.services import audit_record
-from portal.errors import Conflict, InvalidInput
+from portal.errors import Conflict, InvalidInput, NotFound
 from portal.state_machine import transition
 from portal.tenancy import OrgContext
 from projects.models import Project
@@ -251,7 +251,7 @@ def subscription_change_quantity(*, subscription: Subscription, quantity, actor,
     quantity = _clean_quantity(quantity)
     locked = Subscription.objects.select_for_update().select_related("product", "payer").get(pk=subscription.pk)
     if locked.organization_id != context.organization.pk:
-        raise InvalidInput(_("Not found."))
+        raise NotFound(_("Not found."))
     if locked.status != Status.ACTIVE or not locked.is_in_force():
         raise Conflict(
             _("Only active subscriptions can change their quantity (this one is “%(status)s”).")
@@ -283,7 +283,7 @@ def subscription_cancel(*, subscription: Subscription, actor, context: OrgContex
     Its add-ons end with it. A second cancellation (also a concurrent one) is a Conflict."""
     context.require("billing.manage")
     if subscription.organization_id != context.organization.pk:
-        raise InvalidInput(_("Not found."))
+        raise NotFound(_("Not found."))
     before = _state(subscription)
     if subscription.status == Status.ACTIVE and not subscription.is_in_force():
         raise Conflict(_("This subscription has already ended."), code="invalid_transition")
