@@ -227,6 +227,8 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStatusEnum": "projects.models.Project.Status",
         "DelegationStatusEnum": "delegations.models.Delegation.Status",
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
+        "OfferStatusEnum": "offers.models.Offer.Status",
+        "OfferBulkSendStatusEnum": "offers.models.OfferBulkSend.Status",
     },
 }
 
