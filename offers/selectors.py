@@ -54,7 +54,8 @@ def offer_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") ->
         return queryset.none()
     organization = context.organization
     if side_of(context) == "customer":
-        return queryset.filter(customer=organization)
+        # Customers see an offer once it was delivered to them (OFR-4) – not while it is on its way.
+        return queryset.filter(customer=organization, delivered_at__isnull=False)
     # The partner's own records: every partner role reads them; sending and cancelling need
     # Owner/Admin (`offers.send`). Partner staff inside a customer org see the customer's side.
     return queryset.filter(partner=organization)

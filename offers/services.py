@@ -627,7 +627,7 @@ def webhook_settings_save(*, context: OrgContext, url: str, secret: str = "", is
     url = (url or "").strip()
     if not url.lower().startswith(("https://", "http://")) or len(url) > 500:
         raise InvalidInput(_("Enter an http(s) URL."), field="url")
-    if getattr(settings, "OFFER_WEBHOOK_REQUIRE_HTTPS", False) and not url.lower().startswith("https://"):
+    if getattr(settings, "OFFER_WEBHOOK_REQUIRE_HTTPS", not settings.DEBUG) and not url.lower().startswith("https://"):
         raise InvalidInput(_("The webhook URL must use https."), field="url")
     secret = (secret or "").strip()
     endpoint = WebhookEndpoint.objects.select_for_update().filter(organization=context.organization).first()

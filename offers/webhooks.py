@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from django.conf import settings
@@ -57,8 +60,28 @@ def webhook_body(payload: dict) -> bytes:
     return json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")).encode()
 
 
+def _refuse_internal_addresses(url: str) -> None:
+    """Customers choose the URL: never let it reach the portal's own network (SSRF).
+
+    Every address the host name resolves to must be public, unless `OFFER_WEBHOOK_ALLOW_PRIVATE`
+    (development and the tests' local receiver). Checked at every delivery, not only when saved.
+    """
+    if getattr(settings, "OFFER_WEBHOOK_ALLOW_PRIVATE", settings.DEBUG):
+        return
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except (socket.gaierror, UnicodeError, TypeError) as error:
+        raise WebhookFailed(f"{url}: cannot resolve host ({error})") from error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise WebhookFailed(f"{url}: refusing a non-public address ({address})")
+
+
 def webhook_post(*, url: str, secret: str, event: str, delivery_id: str, payload: dict) -> int:
     """POST `payload` signed; returns the status code or raises `WebhookFailed`."""
+    _refuse_internal_addresses(url)
     body = webhook_body(payload)
     timestamp = str(int(time.time()))
     request = urllib.request.Request(

@@ -47,8 +47,10 @@ def world(db) -> World:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
     from .receiver import WebhookReceiver
+
+    settings.OFFER_WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
 
     running = WebhookReceiver().start()
     yield running

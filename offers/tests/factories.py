@@ -4,6 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import count
 
+from django.utils import timezone
+
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgRole
 from portal.tenancy import org_context_for_organization
@@ -64,9 +66,7 @@ def offer(partner: Organization, customer: Organization, *, status: str = Offer.
     sent = services.offer_send(context=context(actor, partner), template=tmpl or template(partner, actor=actor),
                                customer=customer, message=message, actor=actor)
     sent.refresh_from_db()
-    if status == Offer.Status.WAITING:
-        Offer.objects.filter(pk=sent.pk).update(status=Offer.Status.WAITING)  # eager delivery already ran
-    else:
-        Offer.objects.filter(pk=sent.pk).update(status=status)
+    delivered = status not in (Offer.Status.WAITING, Offer.Status.DELIVERY_FAILED)
+    Offer.objects.filter(pk=sent.pk).update(status=status, delivered_at=timezone.now() if delivered else None)
     sent.refresh_from_db()
     return sent

@@ -241,3 +241,22 @@ def test_webhook_settings_keep_secret_write_only(world, api_client):
     assert (endpoint.url, endpoint.secret) == ("https://hooks.example/v2", "x" * 20)
     api_client.force_authenticate(world.customer_member)
     assert api_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "https://10.0.0.8/hook", "https://[::1]/hook",
+                                 "https://169.254.169.254/latest"])
+def test_webhooks_never_reach_internal_addresses(world, settings, url):
+    from offers.webhooks import WebhookFailed, webhook_post
+
+    settings.OFFER_WEBHOOK_ALLOW_PRIVATE = False
+    with pytest.raises(WebhookFailed, match="non-public"):
+        webhook_post(url=url, secret="x" * 20, event="offer.test", delivery_id="1", payload={})
+
+
+def test_plain_http_webhooks_are_refused_without_debug(world, settings):
+    from portal.errors import InvalidInput
+
+    settings.DEBUG = False
+    with pytest.raises(InvalidInput):
+        services.webhook_settings_save(context=of.context(world.customer_owner, world.customer),
+                                       url="http://erp.example/hook", secret="y" * 20, actor=world.customer_owner)

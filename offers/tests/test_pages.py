@@ -40,8 +40,11 @@ def test_customer_reads_the_offer_and_accepts(world, client):
     assert response.status_code == 302
     offer.refresh_from_db()
     assert offer.status == Offer.Status.ACCEPTED
+    client.force_login(world.customer_admin)  # reads English
     again = client.post(page(world, "offer-decline", offer_id=offer.pk), follow=True)
-    assert "cannot be done now" in again.content.decode()
+    assert "This cannot be done now" in again.content.decode()
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.ACCEPTED
 
 
 def test_partner_page_polls_while_delivering_and_refreshes_on_change(world, client):
@@ -110,3 +113,13 @@ def test_pages_in_german(world, client):
     client.force_login(world.customer_owner)  # language "de"
     html = client.get(page(world, "offer-detail", offer_id=offer.pk), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Wartet auf Bestätigung" in html and "Annehmen" in html
+
+
+def test_customers_see_an_offer_only_once_it_was_delivered(world, client, api_client):
+    on_its_way = of.offer(world.partner, world.customer, status="waiting")
+    failed = of.offer(world.partner, world.customer, status="delivery_failed")
+    client.force_login(world.customer_owner)
+    api_client.force_authenticate(world.customer_owner)
+    for offer in (on_its_way, failed):
+        assert client.get(page(world, "offer-detail", offer_id=offer.pk)).status_code == 404
+    assert api_client.get(f"/api/v1/organizations/{world.customer.public_id}/offers/").json()["count"] == 0

@@ -54,7 +54,8 @@ def test_create_by_name_then_add_search_change_remove_with_htmx(world, client):
 
     client.post(url(world, "offer-template-item-remove", template_id=template.pk, item_id=item.pk), HTTP_HX_REQUEST="true")
     assert not template.items.exists()
-    actions = set(AuditEvent.objects.filter(target_id=str(template.pk)).values_list("action", flat=True))
+    actions = set(AuditEvent.objects.filter(target_type="offers.offertemplate", target_id=str(template.pk))
+                  .values_list("action", flat=True))
     assert actions == {"offer_template.created", "offer_template.item_added", "offer_template.item_changed",
                        "offer_template.item_removed"}
 
