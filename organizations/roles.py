@@ -48,6 +48,7 @@ CAPABILITIES: dict[str, Capability] = {
     "members.manage": Capability(MANAGERS),
     "members.manage_owners": Capability(frozenset({O})),
     "requests.decide": Capability(MANAGERS),  # connection and delegation requests
+    "customer_relation.end": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),  # end own reseller
     "audit.view": Capability(MANAGERS),
     "projects.create": Capability(MANAGERS),
     "delegations.manage": Capability(MANAGERS),
@@ -67,6 +68,9 @@ CAPABILITIES: dict[str, Capability] = {
     "billing.manage": Capability(MANAGERS, partner_only=True),
     "payment_methods.manage": Capability(MANAGERS, partner_only=True),
     "support_settings.manage": Capability(MANAGERS, partner_only=True),
+    # The reusable ORG-6 gate: any role, but only where partner-only areas are visible at all
+    # (partner staff in a linked customer, or a direct customer's own accounts).
+    "partner_area": Capability(ALL_ROLES, partner_only=True),
 }
 
 # How a partner's staff act inside a linked customer org (ORG-4, ORG-11): Owners/Admins reach
@@ -83,3 +87,27 @@ def role_has_capability(role: str | None, capability: str, *, org_kind: str) -> 
 
 def roles_with_capability(capability: str) -> frozenset:
     return CAPABILITIES[capability].roles
+
+
+# --- ORG-5: who may grant and manage which role ------------------------------------------------
+
+
+def can_grant_role(actor_role: str | None, role: str, *, organization_has_owner: bool = True) -> bool:
+    """Nobody grants a role above their own; only Owners grant Owner.
+
+    An org without any Owner yet (a customer org being onboarded, ORG-2) may get its first Owner
+    from whoever may invite there – partner staff act in customer orgs as Admins.
+    """
+    if actor_role not in ROLE_RANK or role not in ROLE_RANK:
+        return False
+    if role == O and not organization_has_owner:
+        return True
+    return ROLE_RANK[role] <= ROLE_RANK[actor_role]
+
+
+def can_manage_member(actor_role: str | None, member_role: str) -> bool:
+    """Change or remove a member holding `member_role`: only Owners manage Owners, nobody manages
+    a member above their own rank."""
+    if actor_role not in ROLE_RANK or member_role not in ROLE_RANK:
+        return False
+    return ROLE_RANK[member_role] <= ROLE_RANK[actor_role]

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group
 
 from offers.models import PartnerCondition, PartnerTier, Product, partner_price
 from offers.selectors import partner_discount_percent
-from offers.support import SUPPORT_PERMISSIONS, support_group_sync
+from offers.support import SUPPORT_PERMISSIONS
+from organizations.support import support_group_sync
 from tests import factories
 
 from . import factories as of

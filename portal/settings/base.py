@@ -229,6 +229,11 @@ SPECTACULAR_SETTINGS = {
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
         "OfferStatusEnum": "offers.models.Offer.Status",
         "OfferBulkSendStatusEnum": "offers.models.OfferBulkSend.Status",
+        "CountryEnum": "organizations.api.serializers.country_choices",
+        "ConnectionDirectionEnum": "organizations.api.serializers.CONNECTION_DIRECTIONS",
+        "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
+        "OrgRoleEnum": "organizations.roles.OrgRole",
+        "ProjectRoleEnum": "projects.roles.ProjectRole",
     },
 }
 
