@@ -229,6 +229,8 @@ SPECTACULAR_SETTINGS = {
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
         "OfferStatusEnum": "offers.models.Offer.Status",
         "OfferBulkSendStatusEnum": "offers.models.OfferBulkSend.Status",
+        "ProductKindEnum": "offers.models.Product.Kind",
+        "OrgKindEnum": "organizations.roles.OrgKind",
         "CountryEnum": "organizations.api.serializers.country_choices",
         "ConnectionDirectionEnum": "organizations.api.serializers.CONNECTION_DIRECTIONS",
         "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
