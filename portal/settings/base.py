@@ -231,6 +231,8 @@ SPECTACULAR_SETTINGS = {
         "OfferBulkSendStatusEnum": "offers.models.OfferBulkSend.Status",
         "ProductKindEnum": "offers.models.Product.Kind",
         "OrgKindEnum": "organizations.roles.OrgKind",
+        "OfferLicenseModeEnum": "offers.models.LicenseMode",
+        "SubscriptionLicenseModeEnum": "billing.models.Subscription.LicenseMode",
         "SubscriptionStatusEnum": "billing.models.Subscription.Status",
         "SubscriptionSourceEnum": "billing.models.Subscription.Source",
         "CountryEnum": "organizations.api.serializers.country_choices",
