@@ -235,12 +235,12 @@ class Offer(models.Model):
     )
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("cancelled by"),
+        verbose_name=_("withdrawn by"),
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     licenses_provisioned_at = models.DateTimeField(
         _("licenses provisioned at"), null=True, blank=True,
         help_text=_("Set once on acceptance; the accepted items are the license record billing takes over."),
