@@ -79,6 +79,16 @@ def _refuse_internal_addresses(url: str) -> None:
             raise WebhookFailed(f"{url}: refusing a non-public address ({address})")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is not followed (it could lead past the address check): it counts as a failure."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def webhook_post(*, url: str, secret: str, event: str, delivery_id: str, payload: dict) -> int:
     """POST `payload` signed; returns the status code or raises `WebhookFailed`."""
     _refuse_internal_addresses(url)
@@ -99,7 +109,7 @@ def webhook_post(*, url: str, secret: str, event: str, delivery_id: str, payload
     )
     timeout = getattr(settings, "OFFER_WEBHOOK_TIMEOUT_SECONDS", 10)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only (form)
+        with _OPENER.open(request, timeout=timeout) as response:  # http(s) only, checked when saved
             status = response.status
     except urllib.error.HTTPError as error:
         raise WebhookFailed(f"HTTP {error.code} from {url}") from error

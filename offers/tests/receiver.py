@@ -31,6 +31,8 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(headers=dict(self.headers.items()), body=body))
                 self.send_response(receiver.status)
+                if 300 <= receiver.status < 400:
+                    self.send_header("Location", receiver.url + "/elsewhere")
                 self.end_headers()
                 self.wfile.write(b"ok")
 

@@ -260,3 +260,12 @@ def test_plain_http_webhooks_are_refused_without_debug(world, settings):
     with pytest.raises(InvalidInput):
         services.webhook_settings_save(context=of.context(world.customer_owner, world.customer),
                                        url="http://erp.example/hook", secret="y" * 20, actor=world.customer_owner)
+
+
+def test_redirects_are_not_followed(world, receiver):
+    from offers.webhooks import WebhookFailed, webhook_post
+
+    receiver.status = 302
+    with pytest.raises(WebhookFailed, match="HTTP 302"):
+        webhook_post(url=receiver.url, secret="x" * 20, event="offer.test", delivery_id="1", payload={})
+    assert len(receiver.requests) == 1  # the redirect target was never requested
