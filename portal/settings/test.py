@@ -1,8 +1,18 @@
 """Test settings: PostgreSQL and Redis from the environment (`make test` starts throwaway ones)."""
 import os
 
-from .base import *  # noqa: F401,F403
-from .base import BASE_DIR
+# pytest-xdist (`make test` runs two processes): each process gets its own Redis database, so a
+# process's Celery worker never takes the other's tasks, and its own media folder. PostgreSQL
+# test databases are separated by pytest-django itself (test_<name>_gw0, …).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER and os.environ.get("REDIS_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{int(XDIST_WORKER.removeprefix('gw')) + 1}"))
+
+from .base import *  # noqa: E402,F401,F403
+from .base import BASE_DIR  # noqa: E402
 
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
     raise RuntimeError(
@@ -17,7 +27,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media{XDIST_WORKER}"
 # Unit tests run tasks in process; integration tests switch this off and use a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_FAILURE_LIMIT = 5
