@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+SUBSCRIPTION_JOB = "billing-process-subscriptions"
 
 
 class BillingConfig(AppConfig):
@@ -7,5 +11,21 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self):
+        from portal.celery import app
+        from portal.hooks import on
+
+        from . import selectors, services, tasks  # noqa: F401 - the tenancy restriction and the tasks
+
+        # Contracts with other apps (portal/hooks.py): BIL-2 trial, OFR-6 provisioning, ORG-3 end.
+        on("organization.created")(services.trial_start)
+        on("offer.accepted")(services.subscriptions_from_offer)
+        on("customer_relation.ended")(services.subscriptions_end_for_relation)
+
+        # BIL-2: record trial expiries and start renewal terms (reads never wait for it).
+        app.conf.beat_schedule[SUBSCRIPTION_JOB] = {
+            "task": "billing.tasks.subscriptions_process_due",
+            "schedule": timedelta(minutes=30),
+        }
+
         # Invoicing: outbox handler, email attachment loader, restrictions and the beat task.
         from . import invoice_selectors, invoice_tasks, invoicing  # noqa: F401

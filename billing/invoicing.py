@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -45,10 +45,10 @@ from portal.models import OutboxMessage
 from portal.outbox import outbox_handler, outbox_publish
 
 from .invoice_models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod
+from .money import to_cents
 
 logger = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 DELIVER_KIND = "billing.invoice_deliver"
 ATTACHMENT_KIND = "billing.invoice_pdf"
@@ -80,7 +80,7 @@ def domestic_vat_rate() -> Decimal:
 
 def round_cents(amount: Decimal) -> Decimal:
     """Half-up to cents: 0.005 → 0.01, 2.675 → 2.68 (Decimal, never float)."""
-    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_cents(amount)
 
 
 def line_amount(*, quantity: Decimal, unit_price: Decimal) -> Decimal:
@@ -183,11 +183,50 @@ class BillableLine:
     period_start: date
     period_end: date
     description: str = ""
+    # The line's net amount where the source computed it (pro rata for part of the period);
+    # otherwise quantity × unit price. Either way rounded half-up to cents once.
+    amount: Decimal | None = None
+
+    @property
+    def net_amount(self) -> Decimal:
+        if self.amount is not None:
+            return to_cents(self.amount)
+        return line_amount(quantity=self.quantity, unit_price=self.unit_price)
 
 
-# (period_start, period_end) -> iterable of lines; objects with the attributes of BillableLine
-# (or `recipient`/`customer`/`product` as objects or ids, `period` as a (start, end) pair).
+# (period_start, period_end) -> iterable of lines or of groups. A line: an object with the
+# attributes of BillableLine (or `recipient`/`customer`/`product` as objects or ids). A group
+# (`billing.selectors.BillableGroup`): `recipient`, `customer` and its `lines` (product,
+# quantity, unit_price, period_start, period_end, amount, project_number).
 LineSource = Callable[[date, date], Iterable[Any]]
+
+
+def _flatten(items: Iterable[Any], *, period_start: date, period_end: date) -> Iterator[BillableLine]:
+    for item in items:
+        if hasattr(item, "lines") and hasattr(item, "customer"):
+            for line in item.lines:
+                yield _from_group_line(item, line)
+        else:
+            yield _coerce(item, period_start=period_start, period_end=period_end)
+
+
+def _from_group_line(group, line) -> BillableLine:
+    product = getattr(line, "product", None)
+    project_number = getattr(line, "project_number", None)
+    description = ""
+    if project_number and product is not None:
+        description = f"{{name}} ({project_number})"  # filled with the name in the invoice's language
+    return BillableLine(
+        recipient_id=_id(group.recipient),
+        customer_id=_id(group.customer),
+        product_id=_id(product),
+        quantity=Decimal(line.quantity),
+        unit_price=Decimal(line.unit_price),
+        period_start=line.period_start,
+        period_end=line.period_end,
+        description=description,
+        amount=getattr(line, "amount", None),
+    )
 
 
 def _id(value) -> int | None:
@@ -210,6 +249,7 @@ def _coerce(line: Any, *, period_start: date, period_end: date) -> BillableLine:
         period_start=period[0],
         period_end=period[1],
         description=get("description") or "",
+        amount=get("amount"),
     )
 
 
@@ -288,8 +328,7 @@ def invoices_issue(
         raise InvalidInput(_("The period ends before it starts."))
     issued_at = issued_at or timezone.now()
     drafts: dict[int, list[BillableLine]] = defaultdict(list)
-    for raw in lines:
-        line = _coerce(raw, period_start=period_start, period_end=period_end)
+    for line in _flatten(lines, period_start=period_start, period_end=period_end):
         drafts[line.recipient_id].append(line)
     if not drafts:
         return []
@@ -309,7 +348,7 @@ def invoices_issue(
         pending = {
             recipient_id: rows
             for recipient_id, rows in pending.items()
-            if any(line_amount(quantity=line.quantity, unit_price=line.unit_price) for line in rows)
+            if any(line.net_amount for line in rows)
         }
         if not pending:
             return []
@@ -346,7 +385,8 @@ def invoices_issue(
             built_lines = []
             for position, line in enumerate(rows, start=1):
                 product = products.get(line.product_id)
-                description = line.description or _product_name(product, language)
+                name = _product_name(product, language)
+                description = line.description.replace("{name}", name) if line.description else name
                 built_lines.append(
                     InvoiceLine(
                         position=position,
@@ -358,7 +398,7 @@ def invoices_issue(
                         unit_price=line.unit_price,
                         period_start=line.period_start,
                         period_end=line.period_end,
-                        net_amount=line_amount(quantity=line.quantity, unit_price=line.unit_price),
+                        net_amount=line.net_amount,
                     )
                 )
             totals = invoice_totals(line_amounts=[line.net_amount for line in built_lines], vat_rate=decision.rate)
@@ -450,7 +490,7 @@ def _payment_text(method: PaymentMethod | None, language: str) -> str:
 
 def invoice_issue(*, recipient: Organization, period_start: date, period_end: date, lines: Iterable[Any], actor=None) -> Invoice | None:
     """Issue the invoice of one recipient for one period; None if it exists already (idempotent)."""
-    lines = [_coerce(line, period_start=period_start, period_end=period_end) for line in lines]
+    lines = list(_flatten(lines, period_start=period_start, period_end=period_end))
     if any(line.recipient_id != recipient.pk for line in lines):
         raise InvalidInput(_("Every line must be billed to this recipient."))
     issued = invoices_issue(period_start=period_start, period_end=period_end, lines=lines, actor=actor)

@@ -1,3 +1,233 @@
-"""Models of the billing app."""
+"""Models of the billing app.
+
+Subscriptions (BIL-1 … BIL-4, PRJ-5) come first; invoices (BIL-5, BIL-6) follow below.
+
+A subscription is one product booked for one organization (the *subscriber*) in a quantity, at a
+net unit price per licence and month, paid by its *payer* (BIL-4: the reseller partner for a
+partner-linked customer, the org itself otherwise – fixed when the subscription is created, never
+editable by the customer). Add-ons are subscriptions with a `parent`.
+
+Status (`TRANSITIONS`): trial → active | expired; active → cancelled | expired; cancelled → expired.
+Whether a subscription is *in force* is decided when read (`SubscriptionQuerySet.in_force`): a
+trial past its end never counts, even before the periodic job has recorded the expiry (BIL-2); a
+cancelled subscription runs until the end of its term, then stops.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def in_force(self, at=None):
+        """Subscriptions that count at `at` (default now): started, not yet ended, not expired."""
+        at = at or timezone.now()
+        return self.filter(Subscription.in_force_q(at))
+
+    def with_current_status(self, at=None):
+        """Annotate `current_status`: the stored status, or `expired` where the end has passed."""
+        at = at or timezone.now()
+        return self.annotate(
+            current_status=Case(
+                When(
+                    Q(status__in=[Subscription.Status.TRIAL, Subscription.Status.ACTIVE]) & Q(ends_at__lte=at),
+                    then=Value(Subscription.Status.EXPIRED),
+                ),
+                default=F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
+    def due_to_expire(self, at=None):
+        """Rows still stored as trial/active although their end has passed (the job records them)."""
+        at = at or timezone.now()
+        return self.filter(
+            status__in=[Subscription.Status.TRIAL, Subscription.Status.ACTIVE], ends_at__isnull=False, ends_at__lte=at
+        )
+
+    def due_to_renew(self, at=None):
+        """Renewing subscriptions whose current term has ended (the job starts the next term)."""
+        at = at or timezone.now()
+        return self.filter(status=Subscription.Status.ACTIVE, renews=True, ends_at__isnull=True, term_ends_at__lte=at)
+
+
+class Subscription(models.Model):
+    """One product booked for one organization (BIL-1)."""
+
+    class Status(models.TextChoices):
+        # A context of their own: the generic words are translated differently elsewhere.
+        TRIAL = "trial", pgettext_lazy("subscription status", "Trial")
+        ACTIVE = "active", pgettext_lazy("subscription status", "Active")
+        CANCELLED = "cancelled", pgettext_lazy("subscription status", "Cancelled")
+        EXPIRED = "expired", pgettext_lazy("subscription status", "Expired")
+
+    class Source(models.TextChoices):
+        TRIAL = "trial", pgettext_lazy("subscription source", "Trial")
+        PARTNER_ORDER = "partner_order", _("Booked by the partner")
+        OFFER = "offer", _("Accepted offer")
+        SERVICE_ORDER = "service_order", _("Service ordered for a project")
+        DIRECT_ORDER = "direct_order", _("Booked by the organization")
+
+    class LicenseMode(models.TextChoices):
+        ABSOLUTE = "absolute", _("Absolute: one common end date")
+        RELATIVE = "relative", _("Relative: the term starts at first assignment")
+
+    TRANSITIONS = {
+        Status.TRIAL: {Status.ACTIVE, Status.EXPIRED},
+        Status.ACTIVE: {Status.CANCELLED, Status.EXPIRED},
+        Status.CANCELLED: {Status.EXPIRED},
+    }
+    OPEN_STATUSES = (Status.TRIAL, Status.ACTIVE)
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="subscriptions",
+        verbose_name=_("organization"), help_text=_("The subscriber: the organization using the product."),
+    )
+    payer = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="paid_subscriptions",
+        verbose_name=_("invoice recipient"),
+        help_text=_("Who pays (BIL-4): the reseller partner of a linked customer, otherwise the organization itself."),
+    )
+    product = models.ForeignKey(
+        "offers.Product", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("product")
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="add_ons",
+        verbose_name=_("add-on to"),
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions",
+        verbose_name=_("project"), help_text=_("Services ordered for a project (PRJ-5)."),
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(
+        _("unit price (EUR)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Net price per licence and month charged to the invoice recipient."),
+    )
+    # What the partner charges its customer (offers, OFR-3); information only, never invoiced here.
+    resale_unit_price = models.DecimalField(
+        _("partner's selling price (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    term_months = models.PositiveSmallIntegerField(_("term in months"), validators=[MinValueValidator(1)])
+    license_mode = models.CharField(
+        _("license mode"), max_length=16, choices=LicenseMode.choices, default=LicenseMode.ABSOLUTE
+    )
+    renews = models.BooleanField(_("renews automatically"), default=True)
+    starts_at = models.DateTimeField(_("start"))
+    term_ends_at = models.DateTimeField(_("end of the current term"))
+    # When the subscription stops being in force; empty while it renews. A cancellation sets it
+    # to the end of the term; the end of a reseller relation sets it to that moment (ORG-3).
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    end_reason = models.CharField(_("reason for the end"), max_length=200, blank=True)
+    # Acceptance of an offer provisions each item once (OFR-7), also when the hook runs twice.
+    offer_item_id = models.BigIntegerField(_("offer item"), null=True, blank=True, unique=True, editable=False)
+    offer_id = models.BigIntegerField(_("offer"), null=True, blank=True, editable=False)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("booked by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # BIL-2: one trial per organization, also when the hook runs twice.
+            models.UniqueConstraint(fields=["organization"], condition=Q(source="trial"), name="one_trial_per_organization"),
+            # A second booking of the same product changes the quantity instead (also under races).
+            models.UniqueConstraint(
+                fields=["organization", "product"],
+                condition=Q(status="active", parent__isnull=True, source__in=["partner_order", "direct_order"]),
+                name="one_open_booking_per_product",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "product"], condition=Q(status="active", parent__isnull=False),
+                name="one_open_add_on_per_product",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "product"], condition=Q(status="active", source="service_order"),
+                name="one_open_service_per_project_product",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="subscription_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="subscription_unit_price_not_negative"),
+            models.CheckConstraint(condition=Q(term_ends_at__gt=F("starts_at")), name="subscription_term_after_start"),
+            models.CheckConstraint(
+                condition=Q(source="service_order") | Q(project__isnull=True), name="only_services_have_a_project"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["payer", "status"]),
+            models.Index(fields=["status", "ends_at"]),
+            models.Index(fields=["status", "term_ends_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} × {self.quantity} – {self.organization}"
+
+    @staticmethod
+    def in_force_q(at, prefix: str = "") -> Q:
+        """Q: the subscription counts at `at` – the one definition for lists, counts and billing."""
+        return (
+            Q(**{f"{prefix}status__in": [Subscription.Status.TRIAL, Subscription.Status.ACTIVE, Subscription.Status.CANCELLED]})
+            & Q(**{f"{prefix}starts_at__lte": at})
+            & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
+        )
+
+    @property
+    def current_status(self) -> str:
+        if "current_status" in self.__dict__:
+            return self.__dict__["current_status"]
+        return self.status_at(timezone.now())
+
+    @current_status.setter
+    def current_status(self, value: str) -> None:
+        self.__dict__["current_status"] = value
+
+    def status_at(self, at) -> str:
+        if self.status in self.OPEN_STATUSES and self.ends_at is not None and self.ends_at <= at:
+            return self.Status.EXPIRED
+        return self.status
+
+    def get_current_status_display(self) -> str:
+        return str(self.Status(self.current_status).label)
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("current_status", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    def is_in_force(self, at=None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.status in (self.Status.TRIAL, self.Status.ACTIVE, self.Status.CANCELLED)
+            and self.starts_at <= at
+            and (self.ends_at is None or self.ends_at > at)
+        )
+
+    @property
+    def is_add_on(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def monthly_amount(self) -> Decimal:
+        from .money import line_amount
+
+        return line_amount(quantity=self.quantity, unit_price=self.unit_price)
+
+
 # Invoices, numbering and payment methods (BIL-5, BIL-6) live in their own module.
-from .invoice_models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod  # noqa: F401
+from .invoice_models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod  # noqa: E402, F401

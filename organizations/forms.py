@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -23,3 +24,26 @@ class PortalPasswordResetForm(PasswordResetForm):
             subject = " ".join(render_to_string(subject_template_name, context).split())
             body = render_to_string(email_template_name, context)
         email_enqueue_rendered(to=to_email, subject=subject, body=body)
+
+
+# --- ORG-5: members and invitations ---------------------------------------------------------------
+
+
+class InvitationAcceptNewAccountForm(forms.Form):
+    """The accept page for an address without an account: name and password."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    password1 = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", _("The two passwords differ."))
+        return data

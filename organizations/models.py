@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from .roles import OrgKind, OrgRole
@@ -303,3 +304,141 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
+
+
+# --- ORG-5: invitations ---------------------------------------------------------------------------
+
+
+class InvitationQuerySet(models.QuerySet):
+    def with_current_status(self, at=None):
+        """Annotate `current_status`: the stored status, or `expired` for a pending one past its time.
+
+        Expiry is honoured when read: nothing waits for the periodic job.
+        """
+        at = at or timezone.now()
+        return self.annotate(
+            current_status=models.Case(
+                models.When(
+                    models.Q(status=Invitation.Status.PENDING) & models.Q(expires_at__lte=at),
+                    then=models.Value(Invitation.Status.EXPIRED),
+                ),
+                default=models.F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
+    def open(self, at=None):
+        """Pending and not yet past its time."""
+        return self.filter(status=Invitation.Status.PENDING, expires_at__gt=at or timezone.now())
+
+    def due_to_expire(self, at=None):
+        return self.filter(status=Invitation.Status.PENDING, expires_at__lte=at or timezone.now())
+
+
+class Invitation(models.Model):
+    """An invitation of an email address into an org with a role (ORG-5).
+
+    States (`TRANSITIONS`): pending → accepted | revoked | expired; resending renews a pending or
+    expired invitation (→ pending, new link, 7 more days). Every change goes through
+    `organizations.services` and `portal.state_machine.transition`.
+
+    Only the SHA-256 of the link's token is stored: the link exists in the email alone.
+    """
+
+    class Status(models.TextChoices):
+        # A context of their own: the generic words are translated differently elsewhere.
+        PENDING = "pending", pgettext_lazy("invitation status", "Pending")
+        ACCEPTED = "accepted", pgettext_lazy("invitation status", "Accepted")
+        REVOKED = "revoked", pgettext_lazy("invitation status", "Revoked")
+        EXPIRED = "expired", pgettext_lazy("invitation status", "Expired")
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.ACCEPTED, Status.REVOKED, Status.EXPIRED, Status.PENDING},
+        Status.EXPIRED: {Status.PENDING},  # resend
+    }
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organization")
+    )
+    email = models.EmailField(_("email address"), max_length=254, help_text=_("Lower case."))
+    role = models.CharField(_("role"), max_length=16, choices=OrgRole.choices)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE,
+        help_text=_("Of the email, where the address has no account yet."),
+    )
+    token_hash = models.CharField(_("link token (SHA-256)"), max_length=64, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField(_("valid until"))
+    with_initial_password = models.BooleanField(
+        _("initial password set"), default=False,
+        help_text=_("The inviter chose an initial password that must be changed at first login."),
+    )
+    # The account this invitation created with an initial password (never shown to the inviter).
+    prepared_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("prepared account"),
+    )
+    send_count = models.PositiveIntegerField(_("times sent"), default=0)
+    sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("email handed to the mail server"), null=True, blank=True)
+
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("invited by")
+    )
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("accepted by")
+    )
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    expired_at = models.DateTimeField(_("expiry recorded at"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One pending invitation per org and address, also under concurrency.
+            models.UniqueConstraint(
+                "organization", Lower("email"), condition=models.Q(status="pending"), name="one_pending_invitation"
+            ),
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="invitation_email_lower"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(Lower("email"), "status", name="invitation_email_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization} ({self.get_role_display()})"
+
+    @property
+    def current_status(self) -> str:
+        """The status as of now; querysets annotated by `with_current_status()` set it directly."""
+        if "current_status" in self.__dict__:
+            return self.__dict__["current_status"]
+        return self.status_at(timezone.now())
+
+    @current_status.setter
+    def current_status(self, value: str) -> None:
+        self.__dict__["current_status"] = value
+
+    def status_at(self, at) -> str:
+        if self.status == self.Status.PENDING and self.expires_at <= at:
+            return self.Status.EXPIRED
+        return self.status
+
+    def get_current_status_display(self) -> str:
+        return str(self.Status(self.current_status).label)
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("current_status", None)
+        super().refresh_from_db(*args, **kwargs)

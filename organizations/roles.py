@@ -83,3 +83,27 @@ def role_has_capability(role: str | None, capability: str, *, org_kind: str) -> 
 
 def roles_with_capability(capability: str) -> frozenset:
     return CAPABILITIES[capability].roles
+
+
+# --- ORG-5: who may grant and manage which role ------------------------------------------------
+
+
+def can_grant_role(actor_role: str | None, role: str, *, organization_has_owner: bool = True) -> bool:
+    """Nobody grants a role above their own; only Owners grant Owner.
+
+    An org without any Owner yet (a customer org being onboarded, ORG-2) may get its first Owner
+    from whoever may invite there – partner staff act in customer orgs as Admins.
+    """
+    if actor_role not in ROLE_RANK or role not in ROLE_RANK:
+        return False
+    if role == O and not organization_has_owner:
+        return True
+    return ROLE_RANK[role] <= ROLE_RANK[actor_role]
+
+
+def can_manage_member(actor_role: str | None, member_role: str) -> bool:
+    """Change or remove a member holding `member_role`: only Owners manage Owners, nobody manages
+    a member above their own rank."""
+    if actor_role not in ROLE_RANK or member_role not in ROLE_RANK:
+        return False
+    return ROLE_RANK[member_role] <= ROLE_RANK[actor_role]

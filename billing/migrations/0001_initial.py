@@ -2,7 +2,8 @@
 
 import django.core.validators
 import django.db.models.deletion
-import django_countries.fields
+import django.utils.timezone
+from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
@@ -14,133 +15,45 @@ class Migration(migrations.Migration):
     dependencies = [
         ('offers', '0001_initial'),
         ('organizations', '0001_initial'),
+        ('projects', '0002_group_permission_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InvoiceNumberCounter',
-            fields=[
-                ('year', models.PositiveIntegerField(primary_key=True, serialize=False, verbose_name='year')),
-                ('last_number', models.PositiveIntegerField(default=0, verbose_name='last number')),
-            ],
-            options={
-                'verbose_name': 'invoice number counter',
-                'verbose_name_plural': 'invoice number counters',
-            },
-        ),
-        migrations.CreateModel(
-            name='Invoice',
+            name='Subscription',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('year', models.PositiveIntegerField(editable=False, verbose_name='year')),
-                ('sequence', models.PositiveIntegerField(editable=False, verbose_name='sequence')),
-                ('period_start', models.DateField(verbose_name='period start')),
-                ('period_end', models.DateField(verbose_name='period end')),
-                ('issued_at', models.DateTimeField(verbose_name='issued at')),
-                ('currency', models.CharField(default='EUR', max_length=3, verbose_name='currency')),
-                ('language', models.CharField(default='en', max_length=8, verbose_name='language')),
-                ('recipient_name', models.CharField(max_length=200, verbose_name='recipient name')),
-                ('recipient_street', models.CharField(blank=True, max_length=200, verbose_name='street and number')),
-                ('recipient_postcode', models.CharField(blank=True, max_length=20, verbose_name='postcode')),
-                ('recipient_city', models.CharField(blank=True, max_length=100, verbose_name='city')),
-                ('recipient_country', django_countries.fields.CountryField(blank=True, max_length=2, verbose_name='country')),
-                ('recipient_vat_id', models.CharField(blank=True, max_length=20, verbose_name='VAT ID')),
-                ('recipient_email', models.EmailField(blank=True, max_length=254, verbose_name='sent to')),
-                ('issuer', models.JSONField(default=dict, verbose_name='issuer')),
-                ('payment_method_text', models.CharField(blank=True, max_length=300, verbose_name='payment')),
-                ('vat_treatment', models.CharField(choices=[('domestic', 'German VAT'), ('reverse_charge', 'Reverse charge (EU)'), ('outside_eu', 'Outside the EU, no VAT')], max_length=16, verbose_name='VAT treatment')),
-                ('vat_rate', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='VAT rate (%)')),
-                ('vat_note', models.CharField(blank=True, max_length=300, verbose_name='VAT note')),
-                ('net_total', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='net')),
-                ('vat_amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='VAT')),
-                ('gross_total', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='gross')),
-                ('pdf', models.FileField(blank=True, editable=False, upload_to='invoices/', verbose_name='PDF')),
-                ('emailed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='email queued at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='organizations.organization', verbose_name='recipient')),
+                ('source', models.CharField(choices=[('trial', 'Trial'), ('partner_order', 'Booked by the partner'), ('offer', 'Accepted offer'), ('service_order', 'Service ordered for a project'), ('direct_order', 'Booked by the organization')], max_length=16, verbose_name='source')),
+                ('status', models.CharField(choices=[('trial', 'Trial'), ('active', 'Active'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='active', max_length=16, verbose_name='status')),
+                ('quantity', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='quantity')),
+                ('unit_price', models.DecimalField(decimal_places=2, help_text='Net price per licence and month charged to the invoice recipient.', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='unit price (EUR)')),
+                ('resale_unit_price', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="partner's selling price (EUR)")),
+                ('term_months', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='term in months')),
+                ('license_mode', models.CharField(choices=[('absolute', 'Absolute: one common end date'), ('relative', 'Relative: the term starts at first assignment')], default='absolute', max_length=16, verbose_name='license mode')),
+                ('renews', models.BooleanField(default=True, verbose_name='renews automatically')),
+                ('starts_at', models.DateTimeField(verbose_name='start')),
+                ('term_ends_at', models.DateTimeField(verbose_name='end of the current term')),
+                ('ends_at', models.DateTimeField(blank=True, null=True, verbose_name='ends at')),
+                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled at')),
+                ('end_reason', models.CharField(blank=True, max_length=200, verbose_name='reason for the end')),
+                ('offer_item_id', models.BigIntegerField(blank=True, editable=False, null=True, unique=True, verbose_name='offer item')),
+                ('offer_id', models.BigIntegerField(blank=True, editable=False, null=True, verbose_name='offer')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
+                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='changed at')),
+                ('booked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='booked by')),
+                ('organization', models.ForeignKey(help_text='The subscriber: the organization using the product.', on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='organizations.organization', verbose_name='organization')),
+                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='add_ons', to='billing.subscription', verbose_name='add-on to')),
+                ('payer', models.ForeignKey(help_text='Who pays (BIL-4): the reseller partner of a linked customer, otherwise the organization itself.', on_delete=django.db.models.deletion.PROTECT, related_name='paid_subscriptions', to='organizations.organization', verbose_name='invoice recipient')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='offers.product', verbose_name='product')),
+                ('project', models.ForeignKey(blank=True, help_text='Services ordered for a project (PRJ-5).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='projects.project', verbose_name='project')),
             ],
             options={
-                'verbose_name': 'invoice',
-                'verbose_name_plural': 'invoices',
-                'ordering': ['-period_start', '-number'],
+                'verbose_name': 'subscription',
+                'verbose_name_plural': 'subscriptions',
+                'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['organization', 'status'], name='billing_sub_organiz_e1331c_idx'), models.Index(fields=['payer', 'status'], name='billing_sub_payer_i_782022_idx'), models.Index(fields=['status', 'ends_at'], name='billing_sub_status_4522c6_idx'), models.Index(fields=['status', 'term_ends_at'], name='billing_sub_status_fd0228_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('source', 'trial')), fields=('organization',), name='one_trial_per_organization'), models.UniqueConstraint(condition=models.Q(('parent__isnull', True), ('source__in', ['partner_order', 'direct_order']), ('status', 'active')), fields=('organization', 'product'), name='one_open_booking_per_product'), models.UniqueConstraint(condition=models.Q(('parent__isnull', False), ('status', 'active')), fields=('parent', 'product'), name='one_open_add_on_per_product'), models.UniqueConstraint(condition=models.Q(('source', 'service_order'), ('status', 'active')), fields=('project', 'product'), name='one_open_service_per_project_product'), models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='subscription_quantity_positive'), models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='subscription_unit_price_not_negative'), models.CheckConstraint(condition=models.Q(('term_ends_at__gt', models.F('starts_at'))), name='subscription_term_after_start'), models.CheckConstraint(condition=models.Q(('source', 'service_order'), ('project__isnull', True), _connector='OR'), name='only_services_have_a_project')],
             },
-        ),
-        migrations.CreateModel(
-            name='InvoiceLine',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(verbose_name='position')),
-                ('customer_name', models.CharField(max_length=200, verbose_name='customer')),
-                ('description', models.CharField(max_length=300, verbose_name='description')),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='quantity')),
-                ('unit_price', models.DecimalField(decimal_places=4, max_digits=14, verbose_name='unit price')),
-                ('period_start', models.DateField(verbose_name='from')),
-                ('period_end', models.DateField(verbose_name='until')),
-                ('net_amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='amount')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='customer')),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='billing.invoice', verbose_name='invoice')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offers.product', verbose_name='product')),
-            ],
-            options={
-                'verbose_name': 'invoice line',
-                'verbose_name_plural': 'invoice lines',
-                'ordering': ['invoice', 'position'],
-            },
-        ),
-        migrations.CreateModel(
-            name='PaymentMethod',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sepa_direct_debit', 'SEPA direct debit'), ('bank_transfer', 'Bank transfer')], max_length=32, verbose_name='kind')),
-                ('account_holder', models.CharField(blank=True, max_length=200, verbose_name='account holder')),
-                ('iban', models.CharField(blank=True, max_length=34, verbose_name='IBAN')),
-                ('bic', models.CharField(blank=True, max_length=11, verbose_name='BIC')),
-                ('mandate_reference', models.CharField(blank=True, max_length=35, null=True, unique=True, verbose_name='mandate reference')),
-                ('mandate_signed_on', models.DateField(blank=True, null=True, verbose_name='mandate signed on')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('removed_at', models.DateTimeField(blank=True, null=True, verbose_name='removed at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payment_methods', to='organizations.organization', verbose_name='organization')),
-            ],
-            options={
-                'verbose_name': 'payment method',
-                'verbose_name_plural': 'payment methods',
-                'ordering': ['-is_default', '-created_at', '-id'],
-            },
-        ),
-        migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['recipient', '-period_start'], name='billing_inv_recipie_07728f_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['period_start'], name='billing_inv_period__78ad99_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(fields=('recipient', 'period_start'), name='invoice_unique_per_recipient_and_period'),
-        ),
-        migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(fields=('year', 'sequence'), name='invoice_unique_sequence_per_year'),
-        ),
-        migrations.AddIndex(
-            model_name='invoiceline',
-            index=models.Index(fields=['customer', 'invoice'], name='billing_inv_custome_764b3e_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.UniqueConstraint(fields=('invoice', 'position'), name='invoice_line_unique_position'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentmethod',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True), ('removed_at__isnull', True)), fields=('organization',), name='payment_method_one_default_per_org'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentmethod',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'sepa_direct_debit'), _negated=True), models.Q(models.Q(('iban', ''), _negated=True), ('mandate_reference__isnull', False)), _connector='OR'), name='payment_method_sepa_has_iban_and_mandate'),
         ),
     ]

@@ -1,0 +1,468 @@
+"""Writes of subscriptions (BIL-1 … BIL-4, BIL-7, PRJ-5).
+
+Who may call what:
+- `subscription_book`, `subscription_change_quantity`, `subscription_cancel`: views and the API
+  after `OrgContext.require("billing.manage")` – partner Owners/Admins inside a linked customer
+  org, Owners/Admins of a partner org or a direct customer. The customer's own accounts in a
+  partner-linked org never get there (ORG-6 answers 404); the services check the capability again.
+- `service_order`: anyone holding the project's "order paid services" permission (PRJ-5); the
+  service checks it itself through `projects.selectors.project_require`.
+- hooks (registered in `BillingConfig.ready`): `trial_start` ("organization.created"),
+  `subscriptions_from_offer` ("offer.accepted"), `subscriptions_end_for_relation`
+  ("customer_relation.ended"); they run inside the caller's transaction.
+- `subscriptions_process_due`: the periodic job (records expiries, starts renewal terms).
+
+Every change is atomic, audited in the subscriber's trail (ORG-10), and status changes go through
+`portal.state_machine.transition`, so of two concurrent changes exactly one wins (409 for the other).
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from offers.models import PartnerCondition, Product, partner_price
+from organizations.models import CustomerRelation, Organization
+from organizations.roles import OrgKind
+from organizations.services import audit_record
+from portal.errors import Conflict, InvalidInput
+from portal.state_machine import transition
+from portal.tenancy import OrgContext
+from projects.models import Project
+from projects.roles import ProjectAction
+from projects.selectors import project_require
+
+from .models import Subscription
+
+Status = Subscription.Status
+Source = Subscription.Source
+
+MAX_QUANTITY = 10_000
+TRIAL_PRODUCT_SKU = getattr(settings, "TRIAL_PRODUCT_SKU", "PORTAL-LICENSE")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` plus whole calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def payer_for(organization: Organization) -> Organization:
+    """BIL-4: the active reseller partner of a linked customer, otherwise the org itself.
+
+    Caretakers never appear here: a delegation changes nothing about who owns the project.
+    """
+    relation = (
+        CustomerRelation.objects.filter(customer=organization, status=CustomerRelation.Status.ACTIVE)
+        .select_related("partner")
+        .first()
+    )
+    return relation.partner if relation is not None else organization
+
+
+def unit_price_for(*, product: Product, payer: Organization) -> Decimal:
+    """The net monthly price per licence the payer is invoiced: partner conditions for partners
+    (OFR-1: list price less the tier or individual discount), the list price for everybody else."""
+    if payer.kind == OrgKind.PARTNER:
+        condition = PartnerCondition.objects.filter(partner=payer).select_related("tier").first()
+        discount = condition.discount_percent if condition is not None else Decimal("0")
+        return partner_price(list_price=product.list_price, discount_percent=discount)
+    return partner_price(list_price=product.list_price, discount_percent=Decimal("0"))
+
+
+def _acting_organization(context: OrgContext | None) -> Organization | None:
+    if context is None:
+        return None
+    return context.via_partner or context.organization
+
+
+def _state(subscription: Subscription) -> dict:
+    return {
+        "product": subscription.product.sku,
+        "quantity": subscription.quantity,
+        "unit_price": str(subscription.unit_price),
+        "status": subscription.status,
+        "payer": subscription.payer.public_id,
+        "term_ends_at": subscription.term_ends_at.isoformat(),
+        "ends_at": subscription.ends_at.isoformat() if subscription.ends_at else None,
+    }
+
+
+def _audit(subscription: Subscription, action: str, *, actor, context=None, acting_organization=None, before=None):
+    audit_record(
+        action=f"subscription.{action}",
+        target=subscription,
+        actor=actor,
+        organization=subscription.organization,
+        acting_organization=acting_organization or _acting_organization(context),
+        before=before,
+        after=_state(subscription),
+    )
+
+
+def _clean_quantity(quantity) -> int:
+    try:
+        quantity = int(quantity)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Please enter a whole number of licences."), field="quantity") from None
+    if quantity < 1 or quantity > MAX_QUANTITY:
+        raise InvalidInput(
+            _("The quantity must be between 1 and %(max)s.") % {"max": MAX_QUANTITY}, field="quantity"
+        )
+    return quantity
+
+
+def _require_confirmation(confirm_obligation_to_pay) -> None:
+    # BIL-3: an explicit "order with obligation to pay" – only a real True counts, never "yes" or 1.
+    if confirm_obligation_to_pay is not True:
+        raise InvalidInput(
+            _("Please confirm that you order with obligation to pay."), field="confirm_obligation_to_pay"
+        )
+
+
+def _require_bookable(product: Product) -> None:
+    if product is None or not product.is_active:
+        raise InvalidInput(_("This product cannot be booked."), field="product")
+
+
+def _create(subscription: Subscription, *, duplicate_message: str) -> Subscription:
+    """Insert; a unique constraint hit (a concurrent or earlier booking) becomes a Conflict."""
+    try:
+        with transaction.atomic():
+            subscription.save()
+    except IntegrityError as error:
+        raise Conflict(duplicate_message, code="already_booked") from error
+    return subscription
+
+
+# --- BIL-2: trial ------------------------------------------------------------------------------
+
+
+def trial_product() -> Product:
+    """The product trial licences are of (`settings.TRIAL_PRODUCT_SKU`), created on first use."""
+    product = Product.objects.filter(sku=TRIAL_PRODUCT_SKU).first()
+    if product is None:
+        try:
+            with transaction.atomic():
+                product = Product.objects.create(
+                    sku=TRIAL_PRODUCT_SKU, kind=Product.Kind.MODULE, name_en="Portal licence",
+                    name_de="Portal-Lizenz", term_months=1, list_price=Decimal("0.00"),
+                )
+        except IntegrityError:
+            product = Product.objects.get(sku=TRIAL_PRODUCT_SKU)
+    return product
+
+
+def trial_start(*, organization: Organization, actor=None, **_ignored) -> Subscription | None:
+    """Hook "organization.created" (BIL-2): a new customer org gets `TRIAL_LICENSES` licences for
+    `TRIAL_DAYS` days, free of charge. Idempotent: a second call finds the trial and does nothing."""
+    if organization.kind != OrgKind.CUSTOMER:
+        return None
+    existing = Subscription.objects.filter(organization=organization, source=Source.TRIAL).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    ends = now + timedelta(days=settings.TRIAL_DAYS)
+    subscription = Subscription(
+        organization=organization, payer=organization, product=trial_product(), source=Source.TRIAL,
+        status=Status.TRIAL, quantity=settings.TRIAL_LICENSES, unit_price=Decimal("0.00"), term_months=1,
+        renews=False, starts_at=now, term_ends_at=ends, ends_at=ends,
+        booked_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    try:
+        with transaction.atomic():
+            subscription.save()
+    except IntegrityError:  # a concurrent call started it
+        return Subscription.objects.get(organization=organization, source=Source.TRIAL)
+    _audit(subscription, "trial_started", actor=actor)
+    return subscription
+
+
+# --- BIL-3: booking, quantity, cancellation ----------------------------------------------------
+
+
+@transaction.atomic
+def subscription_book(
+    *, context: OrgContext, product: Product, quantity, confirm_obligation_to_pay, actor,
+    parent: Subscription | None = None,
+) -> Subscription:
+    """Book `product` (or an add-on to `parent`) for the org of `context` at the payer's price.
+
+    Needs "billing.manage" (ORG-6: never the customer's own accounts in a partner-linked org) and
+    `confirm_obligation_to_pay is True`. The payer is set here (BIL-4), never by the caller. A
+    second open booking of the same product (also a concurrent one) is a Conflict: change the
+    quantity instead.
+    """
+    context.require("billing.manage")
+    _require_confirmation(confirm_obligation_to_pay)
+    _require_bookable(product)
+    quantity = _clean_quantity(quantity)
+    organization = context.organization
+    if organization.status != Organization.Status.ACTIVE:
+        raise Conflict(_("This organization is archived."), code="organization_archived")
+    payer = payer_for(organization)
+    now = timezone.now()
+    if parent is not None:
+        parent = Subscription.objects.select_for_update().filter(pk=parent.pk, organization=organization).first()
+        if parent is None or parent.is_add_on:
+            raise InvalidInput(_("Add-ons can only be booked to a subscription of this organization."), field="parent")
+        if parent.status != Status.ACTIVE or not parent.is_in_force(now):
+            raise Conflict(_("Add-ons can only be booked to an active subscription."), code="parent_not_active")
+        if parent.product_id == product.pk:
+            raise InvalidInput(_("An add-on must be a different product."), field="product")
+        term_ends_at, ends_at, renews, term_months = parent.term_ends_at, parent.ends_at, parent.renews, parent.term_months
+    else:
+        term_months = product.term_months
+        term_ends_at = add_months(now, term_months)
+        ends_at, renews = None, True
+    subscription = Subscription(
+        organization=organization, payer=payer, product=product, parent=parent,
+        source=Source.PARTNER_ORDER if context.acting_as_partner else Source.DIRECT_ORDER,
+        status=Status.ACTIVE, quantity=quantity, unit_price=unit_price_for(product=product, payer=payer),
+        term_months=term_months, renews=renews, starts_at=now, term_ends_at=term_ends_at, ends_at=ends_at,
+        booked_by=actor,
+    )
+    _create(
+        subscription,
+        duplicate_message=_("This product is already booked for this organization. Change its quantity instead."),
+    )
+    _audit(subscription, "add_on_booked" if parent else "booked", actor=actor, context=context)
+    return subscription
+
+
+@transaction.atomic
+def subscription_change_quantity(*, subscription: Subscription, quantity, actor, context: OrgContext) -> Subscription:
+    """Change the number of licences from now on (BIL-3). Only active subscriptions; trials keep
+    their size. Concurrent changes are serialised by a row lock: both apply, in order, and each
+    audit event's "before" is the previous one's "after"."""
+    context.require("billing.manage")
+    quantity = _clean_quantity(quantity)
+    locked = Subscription.objects.select_for_update().select_related("product", "payer").get(pk=subscription.pk)
+    if locked.organization_id != context.organization.pk:
+        raise InvalidInput(_("Not found."))
+    if locked.status != Status.ACTIVE or not locked.is_in_force():
+        raise Conflict(
+            _("Only active subscriptions can change their quantity (this one is “%(status)s”).")
+            % {"status": locked.get_current_status_display()},
+            code="invalid_transition",
+        )
+    if locked.quantity == quantity:
+        return locked
+    before = _state(locked)
+    locked.quantity = quantity
+    locked.save(update_fields=["quantity", "updated_at"])
+    _audit(locked, "quantity_changed", actor=actor, context=context, before=before)
+    return locked
+
+
+def _end_add_ons(parent: Subscription, *, ends_at: datetime, actor, context=None, acting_organization=None, reason=""):
+    for add_on in Subscription.objects.select_for_update().filter(parent=parent, status=Status.ACTIVE).select_related(
+        "product", "payer", "organization"
+    ):
+        before = _state(add_on)
+        end = min(ends_at, add_on.ends_at) if add_on.ends_at else ends_at
+        transition(add_on, Status.CANCELLED, cancelled_at=timezone.now(), renews=False, ends_at=end, end_reason=reason)
+        _audit(add_on, "cancelled", actor=actor, context=context, acting_organization=acting_organization, before=before)
+
+
+@transaction.atomic
+def subscription_cancel(*, subscription: Subscription, actor, context: OrgContext) -> Subscription:
+    """Cancel at the end of the current term (BIL-3): in force and invoiced until then, no renewal.
+    Its add-ons end with it. A second cancellation (also a concurrent one) is a Conflict."""
+    context.require("billing.manage")
+    if subscription.organization_id != context.organization.pk:
+        raise InvalidInput(_("Not found."))
+    before = _state(subscription)
+    if subscription.status == Status.ACTIVE and not subscription.is_in_force():
+        raise Conflict(_("This subscription has already ended."), code="invalid_transition")
+    end = subscription.ends_at or subscription.term_ends_at
+    transition(
+        subscription, Status.CANCELLED, sources={Status.ACTIVE}, cancelled_at=timezone.now(), renews=False,
+        ends_at=end, end_reason=_("Cancelled at the end of the term."),
+    )
+    _end_add_ons(subscription, ends_at=end, actor=actor, context=context, reason=_("The main subscription was cancelled."))
+    _audit(subscription, "cancelled", actor=actor, context=context, before=before)
+    return subscription
+
+
+# --- PRJ-5: paid services on a project ---------------------------------------------------------
+
+
+@transaction.atomic
+def service_order(*, project: Project, product: Product, quantity, confirm_obligation_to_pay, actor) -> Subscription:
+    """Order a catalog service for a project (PRJ-5), billed per BIL-4.
+
+    Only holders of the project's "order paid services" permission (project Admins, inherited by
+    the org's Owners/Admins and the reseller's Owners/Admins); Developers, Viewers and caretakers
+    (External) get PermissionDenied. The project's org is the subscriber; its reseller pays where
+    it has one, else the org itself – never a caretaker.
+    """
+    project_require(user=actor, project=project, action=ProjectAction.ORDER_SERVICES)
+    _require_confirmation(confirm_obligation_to_pay)
+    _require_bookable(product)
+    if product.kind != Product.Kind.SERVICE:
+        raise InvalidInput(_("Only services can be ordered for a project."), field="product")
+    quantity = _clean_quantity(quantity)
+    organization = project.organization
+    payer = payer_for(organization)
+    now = timezone.now()
+    subscription = Subscription(
+        organization=organization, payer=payer, product=product, project=project, source=Source.SERVICE_ORDER,
+        status=Status.ACTIVE, quantity=quantity, unit_price=unit_price_for(product=product, payer=payer),
+        term_months=product.term_months, renews=True, starts_at=now, term_ends_at=add_months(now, product.term_months),
+        booked_by=actor,
+    )
+    _create(
+        subscription,
+        duplicate_message=_("This service is already ordered for this project. Change its quantity instead."),
+    )
+    acting = organization if organization.memberships.filter(user=actor).exists() else payer
+    _audit(subscription, "service_ordered", actor=actor, acting_organization=acting)
+    return subscription
+
+
+# --- hooks from other apps ---------------------------------------------------------------------
+
+
+def _end_of_day(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def subscriptions_from_offer(*, offer_id, partner, customer, items, actor=None, **_ignored) -> list[Subscription]:
+    """Hook "offer.accepted" (OFR-6): provision each item's licences as a subscription.
+
+    Idempotent per offer item (unique `offer_item_id`): running twice provisions nothing new.
+    Billed per BIL-4: the reseller pays at partner conditions; the partner's selling price to its
+    customer is kept for information only (customers never see partner conditions, OFR-3).
+    Absolute items run until the item's common end date; relative items run their term from
+    acceptance (licence assignment is not modelled yet).
+    """
+    known = set(
+        Subscription.objects.filter(offer_item_id__in=[item["item_id"] for item in items]).values_list(
+            "offer_item_id", flat=True
+        )
+    )
+    payer = payer_for(customer)
+    products = Product.objects.in_bulk([item["product_id"] for item in items])
+    now = timezone.now()
+    created = []
+    for item in items:
+        if item["item_id"] in known:
+            continue
+        product = products[item["product_id"]]
+        term_months = int(item.get("term_months") or product.term_months)
+        mode = item.get("license_mode") or Subscription.LicenseMode.ABSOLUTE
+        if mode == Subscription.LicenseMode.ABSOLUTE and item.get("ends_on"):
+            term_ends_at = _end_of_day(item["ends_on"])
+        else:
+            term_ends_at = add_months(now, term_months)
+        if term_ends_at <= now:
+            term_ends_at = add_months(now, term_months)
+        resale = item.get("unit_price")
+        subscription = Subscription(
+            organization=customer, payer=payer, product=product, source=Source.OFFER, status=Status.ACTIVE,
+            quantity=_clean_quantity(item["quantity"]), unit_price=unit_price_for(product=product, payer=payer),
+            resale_unit_price=Decimal(str(resale)) if resale is not None else None,
+            term_months=term_months, license_mode=mode, renews=False, starts_at=now, term_ends_at=term_ends_at,
+            ends_at=term_ends_at, offer_id=offer_id, offer_item_id=item["item_id"],
+            booked_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        try:
+            with transaction.atomic():
+                subscription.save()
+        except IntegrityError:  # provisioned concurrently
+            continue
+        _audit(subscription, "provisioned_from_offer", actor=actor, acting_organization=customer)
+        created.append(subscription)
+    return created
+
+
+def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **_ignored) -> None:
+    """Hook "customer_relation.ended" (ORG-3): the partner's bookings end at once.
+
+    - booked by the partner (partner orders, their add-ons, accepted offers): cancelled now;
+    - services the customer ordered for its projects and billed to the partner: they continue,
+      now paid by the customer itself at list price (BIL-4) – the partner's subscription ends now
+      and a continuation for the rest of the term starts;
+    - the trial is free and stays as it is.
+    """
+    now = timezone.now()
+    reason = _("The reseller relation ended.")
+    rows = list(
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(
+            organization_id=relation.customer_id,
+            payer_id=relation.partner_id,
+            status__in=[Status.TRIAL, Status.ACTIVE, Status.CANCELLED],
+        )
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .select_related("product", "payer", "organization", "project")
+        .order_by("id")
+    )
+    for subscription in rows:
+        before = _state(subscription)
+        if subscription.status == Status.ACTIVE:
+            transition(subscription, Status.CANCELLED, cancelled_at=now, renews=False, ends_at=now, end_reason=reason)
+        else:  # a trial, or cancelled and running until its term end: it just ends now
+            Subscription.objects.filter(pk=subscription.pk).update(ends_at=now, renews=False, end_reason=reason)
+            subscription.refresh_from_db()
+        _audit(subscription, "ended_with_relation", actor=actor, acting_organization=relation.partner, before=before)
+        if subscription.source == Source.SERVICE_ORDER and before["status"] == Status.ACTIVE:
+            customer = subscription.organization
+            continuation = Subscription(
+                organization=customer, payer=customer, product=subscription.product, project=subscription.project,
+                source=Source.SERVICE_ORDER, status=Status.ACTIVE, quantity=subscription.quantity,
+                unit_price=unit_price_for(product=subscription.product, payer=customer),
+                term_months=subscription.term_months, renews=before["ends_at"] is None, starts_at=now,
+                term_ends_at=max(subscription.term_ends_at, now + timedelta(seconds=1)),
+                ends_at=datetime.fromisoformat(before["ends_at"]) if before["ends_at"] else None,
+                booked_by=subscription.booked_by,
+            )
+            continuation.save()
+            _audit(continuation, "payer_changed", actor=actor, acting_organization=relation.partner)
+
+
+# --- periodic job ------------------------------------------------------------------------------
+
+
+def subscriptions_process_due(*, at=None, batch: int = 500) -> dict:
+    """Record expiries (trials and fixed terms past their end) and start the next term of
+    renewing subscriptions. Idempotent: each row moves with a conditional UPDATE, so a second run
+    (or two workers at once) changes nothing more. Reads never wait for it (`in_force`)."""
+    at = at or timezone.now()
+    expired = renewed = 0
+    for pk in list(Subscription.objects.due_to_expire(at).values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            subscription = Subscription.objects.select_related("product", "payer", "organization").get(pk=pk)
+            before = _state(subscription)
+            try:
+                transition(subscription, Status.EXPIRED, sources=set(Subscription.OPEN_STATUSES))
+            except Conflict:
+                continue
+            _audit(subscription, "expired", actor=None, before=before)
+            expired += 1
+    for pk in list(Subscription.objects.due_to_renew(at).values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            subscription = Subscription.objects.select_for_update().select_related("product", "payer", "organization").get(pk=pk)
+            if not (subscription.status == Status.ACTIVE and subscription.renews and subscription.ends_at is None):
+                continue
+            before = _state(subscription)
+            term_end = subscription.term_ends_at
+            while term_end <= at:
+                term_end = add_months(term_end, subscription.term_months)
+            subscription.term_ends_at = term_end
+            subscription.save(update_fields=["term_ends_at", "updated_at"])
+            _audit(subscription, "renewed", actor=None, before=before)
+            renewed += 1
+    return {"expired": expired, "renewed": renewed}
