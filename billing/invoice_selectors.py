@@ -69,20 +69,23 @@ def invoice_list(*, queryset: QuerySet) -> QuerySet[Invoice]:
 class InvoiceSection:
     customer_id: int
     customer_name: str
+    customer_public_id: str
     lines: list
     subtotal: Decimal
 
 
 def invoice_sections(*, invoice: Invoice, customer=None) -> list[InvoiceSection]:
     """The invoice's lines grouped by customer org (one section each), in print order. One query."""
-    lines = invoice.lines.order_by("position")
+    lines = invoice.lines.select_related("customer").order_by("position")
     if customer is not None:
         lines = lines.filter(customer=customer)
     sections: OrderedDict[int, InvoiceSection] = OrderedDict()
     for line in lines:
         section = sections.get(line.customer_id)
         if section is None:
-            section = sections[line.customer_id] = InvoiceSection(line.customer_id, line.customer_name, [], Decimal("0.00"))
+            section = sections[line.customer_id] = InvoiceSection(
+                line.customer_id, line.customer_name, line.customer.public_id, [], Decimal("0.00")
+            )
         section.lines.append(line)
         section.subtotal += line.net_amount
     return list(sections.values())
