@@ -4,16 +4,16 @@ from . import invoice_views
 
 urlpatterns = [
     # BIL-5 invoices, BIL-6 payment methods (partner-only areas, ORG-6)
-    path("o/<str:org>/billing/invoices/", invoice_views.InvoiceListView.as_view(), name="invoice-list"),
-    path("o/<str:org>/billing/invoices/<int:invoice_id>/", invoice_views.InvoiceDetailView.as_view(), name="invoice-detail"),
-    path("o/<str:org>/billing/invoices/<int:invoice_id>/pdf/", invoice_views.InvoicePdfView.as_view(), name="invoice-pdf"),
-    path("o/<str:org>/billing/payment-methods/", invoice_views.PaymentMethodListView.as_view(), name="payment-method-list"),
+    path("o/<str:org>/settings/invoices/", invoice_views.InvoiceListView.as_view(), name="invoice-list"),
+    path("o/<str:org>/settings/invoices/<int:invoice_id>/", invoice_views.InvoiceDetailView.as_view(), name="invoice-detail"),
+    path("o/<str:org>/settings/invoices/<int:invoice_id>/pdf/", invoice_views.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("o/<str:org>/settings/payment-methods/", invoice_views.PaymentMethodListView.as_view(), name="payment-method-list"),
     path(
-        "o/<str:org>/billing/payment-methods/<int:payment_method_id>/default/",
+        "o/<str:org>/settings/payment-methods/<int:payment_method_id>/default/",
         invoice_views.PaymentMethodDefaultView.as_view(), name="payment-method-default",
     ),
     path(
-        "o/<str:org>/billing/payment-methods/<int:payment_method_id>/remove/",
+        "o/<str:org>/settings/payment-methods/<int:payment_method_id>/remove/",
         invoice_views.PaymentMethodRemoveView.as_view(), name="payment-method-remove",
     ),
 ]

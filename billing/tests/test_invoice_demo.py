@@ -23,8 +23,8 @@ def test_the_demo_partner_finds_the_invoice_in_the_customer_org(client):
     demo = seed_all()
     client.force_login(demo["users"]["partner"])
     customer = demo["orgs"]["customer"]
-    page = client.get(f"/o/{customer.public_id}/billing/invoices/")
+    page = client.get(f"/o/{customer.public_id}/settings/invoices/")
     assert page.status_code == 200
     assert Invoice.objects.get(recipient=demo["orgs"]["partner"]).number in page.content.decode()
     client.force_login(demo["users"]["customer"])
-    assert client.get(f"/o/{customer.public_id}/billing/invoices/").status_code == 404
+    assert client.get(f"/o/{customer.public_id}/settings/invoices/").status_code == 404
