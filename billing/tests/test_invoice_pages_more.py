@@ -40,3 +40,16 @@ def test_the_detail_page_runs_constant_queries_however_many_customer_sections(cl
         return len(queries)
 
     assert queries_for(2, 1) == queries_for(20, 2)
+
+
+def test_partners_find_the_customers_invoices_from_that_orgs_settings(client):
+    reseller, linked = partner(), customer(name="Kunde AG")
+    factories.link(reseller, linked)
+    client.force_login(factories.member(reseller, OrgRole.OWNER))
+    settings_page = client.get(reverse("organization-profile", kwargs={"org": linked.public_id})).content.decode()
+    assert reverse("invoice-list", kwargs={"org": linked.public_id}) in settings_page
+    assert reverse("payment-method-list", kwargs={"org": linked.public_id}) in settings_page
+    # The customer's own Owner reaches the settings, but no billing link is shown there (ORG-6).
+    client.force_login(factories.member(linked, OrgRole.OWNER))
+    own_page = client.get(reverse("organization-profile", kwargs={"org": linked.public_id})).content.decode()
+    assert "/settings/invoices/" not in own_page and "/settings/payment-methods/" not in own_page

@@ -232,6 +232,11 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStatusEnum": "projects.models.Project.Status",
         "DelegationStatusEnum": "delegations.models.Delegation.Status",
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
+        "CountryEnum": "organizations.api.serializers.country_choices",
+        "ConnectionDirectionEnum": "organizations.api.serializers.CONNECTION_DIRECTIONS",
+        "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
+        "OrgRoleEnum": "organizations.roles.OrgRole",
+        "ProjectRoleEnum": "projects.roles.ProjectRole",
     },
 }
 
