@@ -38,11 +38,21 @@ def issue(*lines, period=PERIOD, **kwargs):
     return invoices_issue(period_start=period[0], period_end=period[1], lines=list(lines), **kwargs)
 
 
+# A valid postcode and city per country (organizations validate postcodes per country).
+ADDRESSES = {"DE": ("10115", "Berlin"), "AT": ("1010", "Wien"), "CH": ("8001", "Zürich"), "GR": ("10431", "Athen"),
+             "US": ("10001", "New York"), "GB": ("SW1A 1AA", "London")}
+
+
+def _address(country: str) -> dict:
+    postcode, city = ADDRESSES.get(country, ("", ""))
+    return {"postcode": postcode, "city": city}
+
+
 def customer(name="Direkt GmbH", country="DE", vat_id="", **fields):
     return factories.OrganizationFactory(name=name, country=country, vat_id=vat_id, street="Hauptstraße 1",
-                                         postcode="10115", city="Berlin", **fields)
+                                         **{**_address(country), **fields})
 
 
 def partner(name="Partner GmbH", country="DE", vat_id="DE136695976", **fields):
     return factories.PartnerFactory(name=name, country=country, vat_id=vat_id, street="Partnerweg 2",
-                                    postcode="80331", city="München", **fields)
+                                    **{**_address(country), **fields})

@@ -263,7 +263,10 @@ def test_recipient_snapshot_uses_the_billing_address_where_it_is_the_invoice_rec
 
 
 def test_without_override_the_org_address_and_first_owner_email_are_used():
-    recipient = customer(name="Direkt GmbH", billing_street="ignored", billing_address_is_invoice_recipient=False)
+    recipient = customer(
+        name="Direkt GmbH", billing_name="Nur Post GmbH", billing_street="Postweg 1", billing_postcode="20095",
+        billing_city="Hamburg", billing_country="DE", billing_address_is_invoice_recipient=False,
+    )
     factories.member(recipient, OrgRole.OWNER, email="owner@direkt.example", language="en")
     [invoice] = issue(line(recipient))
     assert (invoice.recipient_name, invoice.recipient_street) == ("Direkt GmbH", "Hauptstraße 1")

@@ -237,6 +237,7 @@ SPECTACULAR_SETTINGS = {
         "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
+        "PaymentMethodKindEnum": "billing.invoice_models.PaymentMethod.Kind",
     },
 }
 
