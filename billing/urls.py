@@ -1,8 +1,24 @@
 from django.urls import path
 
-from . import invoice_views
+from . import invoice_views, views
 
 urlpatterns = [
+    path("o/<str:org>/billing/subscriptions/", views.SubscriptionListView.as_view(), name="subscription-list"),
+    path("o/<str:org>/billing/subscriptions/book/", views.SubscriptionBookView.as_view(), name="subscription-book"),
+    path(
+        "o/<str:org>/billing/subscriptions/<int:subscription_id>/", views.SubscriptionDetailView.as_view(),
+        name="subscription-detail",
+    ),
+    path(
+        "o/<str:org>/billing/subscriptions/<int:subscription_id>/quantity/", views.SubscriptionQuantityView.as_view(),
+        name="subscription-quantity",
+    ),
+    path(
+        "o/<str:org>/billing/subscriptions/<int:subscription_id>/cancel/", views.SubscriptionCancelView.as_view(),
+        name="subscription-cancel",
+    ),
+    # PRJ-5: paid services on a project page (resolved for the user like every project page).
+    path("projects/<project_number:number>/services/", views.ProjectServicesView.as_view(), name="project-services"),
     # BIL-5 invoices, BIL-6 payment methods (partner-only areas, ORG-6)
     path("o/<str:org>/settings/invoices/", invoice_views.InvoiceListView.as_view(), name="invoice-list"),
     path("o/<str:org>/settings/invoices/<int:invoice_id>/", invoice_views.InvoiceDetailView.as_view(), name="invoice-detail"),

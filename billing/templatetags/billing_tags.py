@@ -1,4 +1,4 @@
-"""Amounts in the active language: `1.234,56` in German, `1,234.56` in English (PLT-1)."""
+"""Template helpers of the billing pages; amounts in the active language (`1.234,56` / `1,234.56`)."""
 from decimal import Decimal
 
 from django import template
@@ -34,6 +34,14 @@ def percent(value) -> str:
     return number_format(value, decimal_pos=places, use_l10n=True)
 
 
-@register.filter
-def may(org_context, capability: str) -> bool:
+def may_billing(org_context, capability: str) -> bool:
+    """`{% if org_context|may_billing:"billing.view" %}`: the role table incl. the ORG-6 gate."""
     return bool(org_context) and org_context.has(capability)
+
+
+@register.filter
+def eur(amount) -> str:
+    """A Decimal amount as localized money with two decimals: `1.234,50 €` / `€1,234.50`."""
+    if amount is None:
+        return "–"
+    return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} €"
