@@ -1,7 +1,8 @@
 """Demo invoices and payment methods (BIL-5, BIL-6) for `seed_demo`; idempotent.
 
-Runs after the subscription demo (see `billing/demo.py`): last month's invoices to Demo Partner
-GmbH (a section for Demo Kunde AG) and to Direkt GmbH, and a payment method for each.
+Runs after the subscription demo (see `billing/demo.py`): the monthly run over last month issues
+the invoices to Demo Partner GmbH (a section for Demo Kunde AG) and to Direkt GmbH from the demo
+bookings; each of them has a payment method.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from offers.models import Product
 
 from .invoice_models import Invoice, PaymentMethod
-from .invoicing import BillableLine, invoices_issue, previous_month
+from .invoicing import BillableLine, invoice_monthly_run, invoices_issue, previous_month
 
 SUPPORT_PERMISSIONS = ["view_invoice", "view_invoiceline", "view_paymentmethod"]
 
@@ -48,7 +49,10 @@ def seed_invoices(demo: dict) -> None:
             organization=direct, kind=PaymentMethod.Kind.BANK_TRANSFER, is_default=True, created_by=users.get("direct"),
         )
 
+    # The monthly run over last month, from the demo bookings (they started on its first day).
+    invoice_monthly_run()
     period_start, period_end = previous_month(timezone.localdate())
+    # Should the subscription demo have booked nothing billable, both invoices exist all the same.
     if not Invoice.objects.filter(recipient__in=[partner, direct], period_start=period_start).count() == 2:
         module, storage = _products()
         lines = [

@@ -34,6 +34,7 @@ def percent(value) -> str:
     return number_format(value, decimal_pos=places, use_l10n=True)
 
 
+@register.filter
 def may_billing(org_context, capability: str) -> bool:
     """`{% if org_context|may_billing:"billing.view" %}`: the role table incl. the ORG-6 gate."""
     return bool(org_context) and org_context.has(capability)

@@ -240,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
         "PaymentMethodKindEnum": "billing.invoice_models.PaymentMethod.Kind",
+        "OrgKindEnum": "organizations.roles.OrgKind",
     },
 }
 
