@@ -535,10 +535,13 @@ def invoice_render_pdf(invoice: Invoice) -> bytes:
 
 
 def _logo_url(organization: Organization) -> str:
-    """The recipient's own logo heads its documents (ORG-8); else the platform's mark."""
-    if organization.logo:
+    """The recipient's own logo heads its documents (ORG-8, `document_logo_for`); else the platform's mark."""
+    from organizations.selectors import document_logo_for
+
+    logo = document_logo_for(organization)
+    if logo:
         try:
-            return "file://" + organization.logo.path
+            return "file://" + logo.path
         except (NotImplementedError, ValueError):
             pass
     return "file://" + str(settings.BASE_DIR / "static" / "portal" / "favicon.svg")

@@ -232,6 +232,12 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStatusEnum": "projects.models.Project.Status",
         "DelegationStatusEnum": "delegations.models.Delegation.Status",
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
+        "OfferStatusEnum": "offers.models.Offer.Status",
+        "OfferBulkSendStatusEnum": "offers.models.OfferBulkSend.Status",
+        "ProductKindEnum": "offers.models.Product.Kind",
+        "OrgKindEnum": "organizations.roles.OrgKind",
+        "OfferLicenseModeEnum": "offers.models.LicenseMode",
+        "SubscriptionLicenseModeEnum": "billing.models.Subscription.LicenseMode",
         "SubscriptionStatusEnum": "billing.models.Subscription.Status",
         "SubscriptionSourceEnum": "billing.models.Subscription.Source",
         "CountryEnum": "organizations.api.serializers.country_choices",
@@ -240,7 +246,6 @@ SPECTACULAR_SETTINGS = {
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
         "PaymentMethodKindEnum": "billing.invoice_models.PaymentMethod.Kind",
-        "OrgKindEnum": "organizations.roles.OrgKind",
     },
 }
 
