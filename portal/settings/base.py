@@ -227,6 +227,10 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStatusEnum": "projects.models.Project.Status",
         "DelegationStatusEnum": "delegations.models.Delegation.Status",
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
+        # ORG-5: org roles (project roles have their own set) and invitation states.
+        "OrgRoleEnum": "organizations.roles.OrgRole",
+        "ProjectRoleEnum": "projects.roles.ProjectRole",
+        "InvitationStatusEnum": "organizations.models.Invitation.Status",
     },
 }
 
