@@ -61,3 +61,40 @@ def test_api_errors_in_german_for_accept_language_de(api_client):
         "/api/v1/auth/token/", {"email": "x@example.com", "password": "nope"}, format="json", HTTP_ACCEPT_LANGUAGE="de"
     )
     assert response.json()["error"]["message"] == "E-Mail-Adresse oder Passwort ist falsch."
+
+
+def _catalogs():
+    import glob
+    from pathlib import Path
+
+    import polib
+
+    root = Path(__file__).resolve().parent.parent
+    paths = sorted(glob.glob(str(root / "*" / "locale" / "de" / "LC_MESSAGES" / "*.po")))
+    paths += sorted(glob.glob(str(root / "locale" / "de" / "LC_MESSAGES" / "*.po")))
+    return {str(Path(path).relative_to(root)): polib.pofile(path) for path in paths}
+
+
+def test_every_german_catalogue_is_complete():
+    catalogs = _catalogs()
+    assert "locale/de/LC_MESSAGES/django.po" in catalogs
+    missing = {
+        name: [entry.msgid for entry in po if not entry.obsolete and (not entry.translated() or entry.fuzzy)]
+        for name, po in catalogs.items()
+    }
+    assert {name: ids for name, ids in missing.items() if ids} == {}
+
+
+def test_no_message_is_translated_differently_in_two_catalogues():
+    """Django merges all catalogues into one: a msgid with two German texts would show only one of them
+    on every page. The same English text must read the same everywhere (use msgctxt where it must not)."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for name, po in _catalogs().items():
+        if not name.endswith("django.po"):
+            continue
+        for entry in po:
+            if entry.obsolete or entry.msgid_plural or not entry.msgstr:
+                continue
+            seen.setdefault((entry.msgctxt or "", entry.msgid), {})[name] = entry.msgstr
+    conflicts = {key: texts for key, texts in seen.items() if len(set(texts.values())) > 1}
+    assert conflicts == {}
