@@ -1,9 +1,16 @@
 """Support staff work here (ORG-9)."""
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from portal.errors import DomainError
+
+from . import services
 from .models import AuditEvent, CustomerRelation, Membership, Organization, StaffAssignment, User
+from .roles import OrgKind, OrgRole
+from .services import audit_record, snapshot
+from .validators import logo_process
 
 
 @admin.register(User)
@@ -28,23 +35,171 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class OrganizationAdminForm(forms.ModelForm):
+    """The change form: the model's own checks (VAT ID per country, postcodes, billing address)
+    run in `Organization.clean`; a logo goes through the same rules as in the portal (ORG-8)."""
+
+    class Meta:
+        model = Organization
+        fields = "__all__"
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "content_type"):  # a new upload, not the stored file
+            return logo_process(logo)
+        return logo
+
+
+class OrganizationAddForm(OrganizationAdminForm):
+    """ORG-9: support creates an org – for a partner (a linked customer with an invited Owner)."""
+
+    partner = forms.ModelChoiceField(
+        label=_("for partner"), required=False, queryset=Organization.objects.filter(kind=OrgKind.PARTNER, status="active"),
+        help_text=_("Leave empty for a partner or a direct customer."),
+    )
+    contact_email = forms.EmailField(label=_("contact email"), required=False, help_text=_("Invited as Owner."))
+    contact_first_name = forms.CharField(label=_("contact first name"), required=False)
+    contact_last_name = forms.CharField(label=_("contact last name"), required=False)
+
+    class Meta:
+        model = Organization
+        exclude = ["logo", "status", "archived_at"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("partner") and data.get("kind") == OrgKind.PARTNER:
+            self.add_error("partner", _("A partner organization cannot be the customer of a partner."))
+        return data
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationAdminForm
+    add_form = OrganizationAddForm
     list_display = ["name", "public_id", "kind", "status", "country", "vat_id", "created_at"]
     list_filter = ["kind", "status"]
-    search_fields = ["name", "public_id", "vat_id", "memberships__user__email"]
-    readonly_fields = ["public_id", "created_at", "members_group"]
+    search_fields = ["name", "=public_id", "vat_id", "memberships__user__email"]
+    readonly_fields = ["public_id", "status", "archived_at", "created_at", "members_group"]
     inlines = [MembershipInline]
     show_full_result_count = False
+    actions = ["restore"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            form = self._get_form_for_get_fields(request, obj)
+            return [(None, {"fields": [name for name in form.base_fields if not name.startswith("contact_") and name != "partner"]}),
+                    (_("Customer of a partner (ORG-2)"), {"fields": ["partner", "contact_email", "contact_first_name", "contact_last_name"]})]
+        return super().get_fieldsets(request, obj)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            before = snapshot(Organization.objects.get(pk=obj.pk), services.PROFILE_FIELDS)
+            super().save_model(request, obj, form, change)
+            audit_record(action="organization.changed_by_support", target=obj, actor=request.user,
+                         before=before, after=snapshot(obj, services.PROFILE_FIELDS))
+            return
+        data = form.cleaned_data
+        model_fields = {field.name for field in Organization._meta.fields} - {"id", "name", "kind", "members_group"}
+        fields = {name: value for name, value in data.items() if name in model_fields}
+        created = services.organization_create(name=data["name"], kind=data["kind"], actor=request.user, **fields)
+        for field in Organization._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding = False
+        if data.get("partner"):
+            services.relation_connect(partner=data["partner"], customer=created, actor=request.user)
+        if data.get("contact_email"):
+            services.invitation_create(
+                organization=created, email=data["contact_email"], role=OrgRole.OWNER, actor=request.user,
+                first_name=data.get("contact_first_name", ""), last_name=data.get("contact_last_name", ""),
+            )
+
+    @admin.action(description=_("Restore the selected archived organizations"), permissions=["change"])
+    def restore(self, request, queryset):
+        restored = 0
+        for organization in queryset.filter(status=Organization.Status.ARCHIVED):
+            try:
+                services.organization_restore(organization=organization, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{organization}: {error.message}", messages.ERROR)
+            else:
+                restored += 1
+        self.message_user(request, _("%(count)d organizations restored.") % {"count": restored}, messages.SUCCESS)
+
+
+class CustomerRelationAddForm(forms.ModelForm):
+    """ORG-3/ORG-9: support connects a partner and a customer directly."""
+
+    class Meta:
+        model = CustomerRelation
+        fields = ["partner", "customer"]
+
+    def clean(self):
+        data = super().clean()
+        partner, customer = data.get("partner"), data.get("customer")
+        if partner and not partner.is_partner:
+            self.add_error("partner", _("“%(name)s” is not a partner organization.") % {"name": partner.name})
+        if customer and (customer.is_partner or customer == partner):
+            self.add_error("customer", _("Partner organizations cannot become customers."))
+        if customer and partner and CustomerRelation.objects.filter(
+            customer=customer, status=CustomerRelation.Status.ACTIVE
+        ).exclude(partner=partner).exists():
+            self.add_error("customer", _("This organization already has a reseller. It can have only one; the current relation must end first."))
+        return data
+
+    def validate_constraints(self, exclude=None):
+        pass  # the service decides (it may turn an open request into the active relation)
 
 
 @admin.register(CustomerRelation)
 class CustomerRelationAdmin(admin.ModelAdmin):
     list_display = ["partner", "customer", "status", "created_at", "activated_at", "ended_at"]
     list_filter = ["status"]
-    search_fields = ["partner__name", "customer__name", "customer__public_id"]
-    raw_id_fields = ["partner", "customer", "requested_by", "decided_by"]
+    search_fields = ["partner__name", "customer__name", "=customer__public_id", "=partner__public_id"]
+    list_select_related = ["partner", "customer"]
+    raw_id_fields = ["partner", "customer"]
     show_full_result_count = False
+    actions = ["end_relations"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CustomerRelationAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [field.name for field in CustomerRelation._meta.fields]
+
+    def get_fields(self, request, obj=None):
+        return ["partner", "customer"] if obj is None else super().get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing is edited by hand: state changes go through the services
+        relation = services.relation_connect(partner=obj.partner, customer=obj.customer, actor=request.user)
+        obj.pk = relation.pk
+        obj.status = relation.status
+        obj._state.adding = False
+
+    @admin.action(description=_("End the selected relations (the partner's access ends at once)"), permissions=["change"])
+    def end_relations(self, request, queryset):
+        ended = 0
+        for relation in queryset.filter(status=CustomerRelation.Status.ACTIVE).select_related("partner", "customer"):
+            try:
+                services.relation_end(relation=relation, context=None, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{relation}: {error.message}", messages.ERROR)
+            else:
+                ended += 1
+        self.message_user(request, _("%(count)d relations ended.") % {"count": ended}, messages.SUCCESS)
 
 
 @admin.register(StaffAssignment)

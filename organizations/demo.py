@@ -1,10 +1,12 @@
 """Demo organizations and accounts (see portal/management/commands/seed_demo.py)."""
-from django.contrib.auth.models import Group
 from django.utils import timezone
+
+from portal.tenancy import org_context_for_organization
 
 from .models import CustomerRelation, Organization, User
 from .roles import OrgKind, OrgRole
-from .services import membership_set, organization_create
+from .services import connection_request, membership_set, organization_create, relation_connect
+from .support import support_group_sync
 
 ORGS = {
     "partner": dict(name="Demo Partner GmbH", kind=OrgKind.PARTNER, street="Partnerweg 1", postcode="10115",
@@ -49,7 +51,7 @@ def seed(demo: dict) -> None:
         if org_key:
             membership_set(organization=orgs[org_key], user=users[key], role=role)
 
-    support_group, _ = Group.objects.get_or_create(name="Support")
+    support_group = support_group_sync()  # exactly the support permissions (ORG-9)
     support = _user(demo, "support@demo.example", "Sam", "Support", "en", is_staff=True)
     support.groups.add(support_group)
     users["support"] = support
@@ -59,3 +61,22 @@ def seed(demo: dict) -> None:
             partner=orgs["partner"], customer=orgs["customer"], status=CustomerRelation.Status.ACTIVE,
             requested_by=users["partner"], activated_at=timezone.now(),
         )
+
+    # ORG-4: a second customer for the customer list and the switcher; ORG-3: an open request
+    # of the partner (its Open requests page) to an org without a reseller.
+    partner_context = org_context_for_organization(users["partner"], orgs["partner"])
+    shop = Organization.objects.filter(name=SECOND_CUSTOMER["name"]).first() or organization_create(**SECOND_CUSTOMER)
+    orgs["shop"] = shop
+    if not CustomerRelation.objects.filter(customer=shop, status=CustomerRelation.Status.ACTIVE).exists():
+        relation_connect(partner=orgs["partner"], customer=shop, actor=users["support"])
+    prospect = Organization.objects.filter(name=PROSPECT["name"]).first() or organization_create(**PROSPECT)
+    orgs["prospect"] = prospect
+    if not CustomerRelation.objects.filter(customer=prospect).exists():
+        connection_request(context=partner_context, actor=users["partner"], identifier=prospect.public_id,
+                           message="Wir würden Sie gern als Partner betreuen.")
+
+
+SECOND_CUSTOMER = dict(name="Muster Handel GmbH", kind=OrgKind.CUSTOMER, street="Marktplatz 2", postcode="04109",
+                       city="Leipzig", country="DE", vat_id="DE811907980")
+PROSPECT = dict(name="Neukunde KG", kind=OrgKind.CUSTOMER, street="Hafenstraße 7", postcode="28195",
+                city="Bremen", country="DE")

@@ -29,6 +29,101 @@ class PortalPasswordResetForm(PasswordResetForm):
         email_enqueue_rendered(to=to_email, subject=subject, body=body)
 
 
+# --- organization profile, customers, connections (ORG-1 … ORG-4, ORG-7, ORG-8, ORG-11) ------
+# Plain forms that parse input; the services validate meaning (VAT ID per country, rules of logos).
+# ruff: noqa: E402
+from django.conf import settings
+from django_countries.fields import LazyTypedChoiceField
+from django_countries import countries
+
+
+def _country_field(label, required=False):
+    return LazyTypedChoiceField(label=label, choices=[("", "---------"), *countries], required=required)
+
+
+class OrganizationProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    street = forms.CharField(label=_("Street and number"), max_length=200, required=False)
+    postcode = forms.CharField(label=_("Postcode"), max_length=20, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    country = _country_field(_("Country"))
+    vat_id = forms.CharField(
+        label=_("VAT ID"), max_length=20, required=False,
+        help_text=_("Checked against the country, e.g. DE123456789."),
+    )
+    billing_name = forms.CharField(label=_("Billing name"), max_length=200, required=False)
+    billing_street = forms.CharField(label=_("Billing street and number"), max_length=200, required=False)
+    billing_postcode = forms.CharField(label=_("Billing postcode"), max_length=20, required=False)
+    billing_city = forms.CharField(label=_("Billing city"), max_length=100, required=False)
+    billing_country = _country_field(_("Billing country"))
+    billing_email = forms.EmailField(label=_("Billing email"), required=False)
+    billing_address_is_invoice_recipient = forms.BooleanField(
+        label=_("Use the billing address as invoice recipient"), required=False,
+        help_text=_("Leave the billing fields empty to use the address above."),
+    )
+
+    BILLING = ["billing_name", "billing_street", "billing_postcode", "billing_city", "billing_country", "billing_email",
+               "billing_address_is_invoice_recipient"]
+
+    def __init__(self, *args, with_billing: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_billing:  # partner-linked customers: the partner is the invoice recipient (BIL-4)
+            for name in self.BILLING:
+                del self.fields[name]
+
+
+class CustomerCreateForm(OrganizationProfileForm):
+    """ORG-2: company details and the contact person, who is invited as the org's Owner."""
+
+    contact_first_name = forms.CharField(label=_("Contact first name"), max_length=150)
+    contact_last_name = forms.CharField(label=_("Contact last name"), max_length=150)
+    contact_email = forms.EmailField(label=_("Contact email"), help_text=_("Receives an invitation as Owner."))
+    contact_language = forms.ChoiceField(label=_("Contact's language"), choices=settings.LANGUAGES, initial="de")
+    contact_initial_password = forms.CharField(
+        label=_("Initial password (optional)"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+        help_text=_("Instead of choosing one from the invitation link, the contact logs in with this password and must change it at first login. It is never sent by email: tell it in person."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, with_billing=False, **kwargs)
+        self.fields["name"].label = _("Company name")
+
+
+class SupportContactForm(forms.Form):
+    support_name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    support_email = forms.EmailField(label=_("Email"), required=False)
+    support_phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+    support_hours = forms.CharField(label=_("Hours"), max_length=200, required=False)
+    support_url = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+
+class LogoForm(forms.Form):
+    logo = forms.FileField(
+        label=_("Logo"), help_text=_("PNG, JPEG or WebP, at least 150×150 pixels, at most 1 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+
+
+class ConnectionRequestForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Identifier of the organization"), max_length=40,
+        help_text=_("Shown on the organization's page, e.g. ORG-7K3M-Q9XT."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "ORG-XXXX-XXXX"}),
+    )
+    message = forms.CharField(label=_("Message (optional)"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ArchiveForm(forms.Form):
+    confirm_name = forms.CharField(label=_("Type the organization's name to confirm"), max_length=200,
+                                   widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+
+class StaffAssignForm(forms.Form):
+    user = forms.IntegerField(widget=forms.HiddenInput)
+
+
 # --- ORG-5: members and invitations ---------------------------------------------------------------
 
 

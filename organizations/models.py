@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -109,6 +110,8 @@ class Organization(models.Model):
         ARCHIVED = "archived", _("Archived")
 
     Kind = OrgKind
+    # Archiving a linked customer org (ORG-7); support restores it in the admin.
+    TRANSITIONS = {Status.ACTIVE: {Status.ARCHIVED}, Status.ARCHIVED: {Status.ACTIVE}}
 
     kind = models.CharField(_("kind"), max_length=16, choices=OrgKind.choices, default=OrgKind.CUSTOMER)
     name = models.CharField(_("name"), max_length=200)
@@ -162,6 +165,51 @@ class Organization(models.Model):
     @property
     def is_partner(self) -> bool:
         return self.kind == OrgKind.PARTNER
+
+    ADDRESS_FIELDS = ["street", "postcode", "city", "country"]
+    BILLING_ADDRESS_FIELDS = ["billing_name", "billing_street", "billing_postcode", "billing_city", "billing_country"]
+
+    def clean(self):
+        """ORG-1: postcodes fit the country, the VAT ID is valid for it, a billing address is whole."""
+        from .validators import postcode_check, vat_id_normalize
+
+        super().clean()
+        errors: dict[str, list] = {}
+
+        def check(field, func, *args):
+            try:
+                return func(*args)
+            except ValidationError as error:
+                errors.setdefault(field, []).extend(error.messages)
+                return None
+
+        check("postcode", postcode_check, self.postcode, str(self.country or ""))
+        check("billing_postcode", postcode_check, self.billing_postcode, str(self.billing_country or ""))
+        normalized = check("vat_id", vat_id_normalize, self.vat_id, str(self.country or ""))
+        if normalized is not None:
+            self.vat_id = normalized
+        uses_billing_address = self.billing_address_is_invoice_recipient or any(
+            getattr(self, name) for name in self.BILLING_ADDRESS_FIELDS
+        )
+        if uses_billing_address:
+            for name in self.BILLING_ADDRESS_FIELDS:
+                if not getattr(self, name):
+                    errors.setdefault(name, []).append(_("Complete the billing address or leave all of it empty."))
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def invoice_address(self) -> dict:
+        """Where invoices to this org go (BIL-4/5): the billing address if it is the recipient."""
+        if self.billing_address_is_invoice_recipient:
+            return {
+                "name": self.billing_name, "street": self.billing_street, "postcode": self.billing_postcode,
+                "city": self.billing_city, "country": str(self.billing_country), "email": self.billing_email,
+            }
+        return {
+            "name": self.name, "street": self.street, "postcode": self.postcode, "city": self.city,
+            "country": str(self.country), "email": self.billing_email,
+        }
 
     @property
     def is_archived(self) -> bool:

@@ -48,6 +48,7 @@ CAPABILITIES: dict[str, Capability] = {
     "members.manage": Capability(MANAGERS),
     "members.manage_owners": Capability(frozenset({O})),
     "requests.decide": Capability(MANAGERS),  # connection and delegation requests
+    "customer_relation.end": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),  # end own reseller
     "audit.view": Capability(MANAGERS),
     "projects.create": Capability(MANAGERS),
     "delegations.manage": Capability(MANAGERS),
@@ -67,6 +68,9 @@ CAPABILITIES: dict[str, Capability] = {
     "billing.manage": Capability(MANAGERS, partner_only=True),
     "payment_methods.manage": Capability(MANAGERS, partner_only=True),
     "support_settings.manage": Capability(MANAGERS, partner_only=True),
+    # The reusable ORG-6 gate: any role, but only where partner-only areas are visible at all
+    # (partner staff in a linked customer, or a direct customer's own accounts).
+    "partner_area": Capability(ALL_ROLES, partner_only=True),
 }
 
 # How a partner's staff act inside a linked customer org (ORG-4, ORG-11): Owners/Admins reach

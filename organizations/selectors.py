@@ -79,3 +79,176 @@ def invitation_for_token(*, token: str) -> Invitation:
 def invitations_for_user(*, user) -> QuerySet:
     """Open invitations addressed to the signed-in user's email (shown on the home page)."""
     return invitation_restrict(Invitation.objects.open(), scope=Scope(user=user)).select_related("organization")
+
+
+# =================================================================================================
+# Customer relations, the partner's customers, the switcher, the audit trail (ORG-3, ORG-4,
+# ORG-10, ORG-11). Everything here filters in SQL and runs a fixed number of queries, however many
+# customers a partner has (the partner with 10,000 customers of the SPEC's scale section).
+# =================================================================================================
+# ruff: noqa: E402
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from portal.tenancy import Scope, organizations_for_user, restrict, restriction
+
+from .models import AuditEvent, CustomerRelation, Membership, Organization, StaffAssignment
+from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT
+
+SEARCH_MAX_LENGTH = 100
+SWITCHER_LIMIT = 20
+
+
+def search_term(value: str | None) -> str:
+    return (value or "").strip()[:SEARCH_MAX_LENGTH]
+
+
+def organization_search(queryset: QuerySet, term: str) -> QuerySet:
+    """Name contains `term` (any case), or the identifier is `term` (with or without "ORG-")."""
+    term = search_term(term)
+    if not term:
+        return queryset
+    identifier = term.upper()
+    if not identifier.startswith("ORG-"):
+        identifier = f"ORG-{identifier}"
+    return queryset.filter(Q(name__icontains=term) | Q(public_id=identifier) | Q(public_id__startswith=term.upper()))
+
+
+# --- customer relations ----------------------------------------------------------------------
+
+
+@restriction(CustomerRelation)
+def customer_relation_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    """Inside an org: relations where the org is the partner or the customer. Partner staff acting
+    inside a customer see that customer's relations too. Outside any org: nothing."""
+    if scope.context is None:
+        return queryset.none()
+    organization = scope.context.organization
+    return queryset.filter(Q(partner=organization) | Q(customer=organization))
+
+
+def connection_requests(*, context, direction: str) -> QuerySet:
+    """Open connection requests: "incoming" (this org is asked) or "outgoing" (this partner asks)."""
+    queryset = restrict(CustomerRelation.objects.all(), Scope(user=context.user, context=context)).filter(
+        status=CustomerRelation.Status.REQUESTED
+    )
+    side = {"incoming": "customer", "outgoing": "partner"}[direction]
+    return (
+        queryset.filter(**{side: context.organization})
+        .select_related("partner", "customer", "requested_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def connection_requests_awaiting(org_context) -> int:
+    """Incoming requests the org's Owners/Admins decide on (the Open requests badge)."""
+    if not org_context.has("requests.decide") or org_context.acting_as_partner:
+        return 0
+    return connection_requests(context=org_context, direction="incoming").count()
+
+
+def connection_open_requests_section(org_context) -> dict:
+    """The connection section of the shared Open requests page (ORG-3)."""
+    if not org_context.has("requests.decide"):
+        return {"show": False, "incoming": [], "outgoing": []}
+    incoming = [] if org_context.acting_as_partner else list(connection_requests(context=org_context, direction="incoming")[:50])
+    outgoing = (
+        list(connection_requests(context=org_context, direction="outgoing")[:50])
+        if org_context.organization.is_partner and not org_context.acting_as_partner else []
+    )
+    return {"show": True, "incoming": incoming, "outgoing": outgoing,
+            "is_partner": org_context.organization.is_partner}
+
+
+def active_reseller_relation(organization: Organization) -> CustomerRelation | None:
+    return (
+        CustomerRelation.objects.filter(customer=organization, status=CustomerRelation.Status.ACTIVE)
+        .select_related("partner")
+        .first()
+    )
+
+
+# --- the partner's customers (ORG-4, ORG-11) --------------------------------------------------
+
+
+def customer_list(*, context, search: str = "", status: str = Organization.Status.ACTIVE) -> QuerySet[Organization]:
+    """The partner's linked customers the user may reach: all for Owners/Admins, the assigned
+    ones for Members/Guests (ORG-11). One query per page, independent of the number of customers."""
+    partner = context.organization
+    relation = CustomerRelation.objects.filter(customer=OuterRef("pk"), partner=partner, status=CustomerRelation.Status.ACTIVE)
+    queryset = Organization.objects.filter(Exists(relation))
+    if status in Organization.Status.values:
+        queryset = queryset.filter(status=status)
+    membership = context.membership
+    if membership is None or membership.role in PARTNER_ROLES_NEEDING_ASSIGNMENT:
+        assigned = StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=membership)
+        queryset = queryset.filter(Exists(assigned))
+    return organization_search(queryset, search).order_by("name", "id")
+
+
+def customer_for_partner(*, context, public_id: str) -> Organization:
+    """One linked customer (any status) the user may see in the partner org, or NotFound."""
+    from portal.errors import NotFound
+    from django.utils.translation import gettext
+
+    customer = customer_list(context=context, status="").filter(public_id=str(public_id).upper()).first()
+    if customer is None:
+        raise NotFound(gettext("Not found."))
+    return customer
+
+
+def staff_for_customer(*, partner: Organization, customer: Organization) -> dict:
+    """Who of the partner's staff reaches `customer` (ORG-11): every Owner/Admin; assigned
+    Members/Guests; and the Members/Guests one could assign."""
+    memberships = list(
+        Membership.objects.filter(organization=partner).select_related("user").order_by("user__email")
+    )
+    assigned_ids = set(
+        StaffAssignment.objects.filter(customer=customer, membership__organization=partner).values_list("membership_id", flat=True)
+    )
+    return {
+        "managers": [m for m in memberships if m.role not in PARTNER_ROLES_NEEDING_ASSIGNMENT],
+        "assigned": [m for m in memberships if m.pk in assigned_ids],
+        "assignable": [m for m in memberships if m.role in PARTNER_ROLES_NEEDING_ASSIGNMENT and m.pk not in assigned_ids],
+    }
+
+
+# --- the switcher (ORG-4) ----------------------------------------------------------------------
+
+
+def switcher_organizations(*, user, search: str = "", limit: int = SWITCHER_LIMIT) -> tuple[list[Organization], bool]:
+    """At most `limit` orgs `user` may act in, matching `search`; own orgs first. Two queries at
+    most, whether the user reaches 3 or 10,000 orgs. Returns (orgs, more_exist)."""
+    own = Membership.objects.filter(user=user, organization=OuterRef("pk"))
+    queryset = organization_search(organizations_for_user(user), search).annotate(is_own=Exists(own))
+    rows = list(queryset.order_by("-is_own", "name", "id")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+# --- the audit trail (ORG-10) ------------------------------------------------------------------
+
+
+@restriction(AuditEvent)
+def audit_event_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    """The trail of the org in the context: partner admins read their own org's trail and, acting
+    inside a customer, that customer's; customers read everything done in their org."""
+    if scope.context is None:
+        return queryset.none()
+    return queryset.filter(organization=scope.context.organization)
+
+
+AUDIT_ORIGINS = {"all", "external", "own"}
+
+
+def audit_trail(*, context, search: str = "", origin: str = "all") -> QuerySet[AuditEvent]:
+    """The org's trail, newest first. `origin="external"`: what partner staff and caretakers did
+    (events recorded with an acting organization other than this one)."""
+    queryset = restrict(AuditEvent.objects.all(), Scope(user=context.user, context=context))
+    if origin == "external":
+        queryset = queryset.filter(acting_organization__isnull=False).exclude(acting_organization=context.organization)
+    elif origin == "own":
+        queryset = queryset.filter(Q(acting_organization__isnull=True) | Q(acting_organization=context.organization))
+    term = search_term(search)
+    if term:
+        queryset = queryset.filter(Q(action__icontains=term) | Q(target_repr__icontains=term) | Q(actor_email__icontains=term))
+    return queryset.select_related("acting_organization").order_by("-created_at", "-id")

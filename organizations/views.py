@@ -67,6 +67,400 @@ class OrganizationDashboardView(OrgScopedMixin, TemplateView):
     capability = "organization.view"
 
 
+# =================================================================================================
+# Organization profile, customers, connections, open requests, audit trail (ORG-1 … ORG-4,
+# ORG-7, ORG-8, ORG-10, ORG-11). Thin adapters: one service call each; domain errors become
+# form errors or messages (never a 500).
+# =================================================================================================
+# ruff: noqa: E402
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, ListView
+
+from portal.errors import DomainError
+from portal.views import DomainErrorFormMixin
+
+from . import selectors, services
+from .forms import (
+    ArchiveForm,
+    ConnectionRequestForm,
+    CustomerCreateForm,
+    LogoForm,
+    OrganizationProfileForm,
+    StaffAssignForm,
+    SupportContactForm,
+)
+from .models import AuditEvent, CustomerRelation, Organization
+from .open_requests import open_request_sections
+
+PAGE_SIZE = 25
+
+
+def _org_url(name: str, org: Organization, **kwargs) -> str:
+    return reverse(name, kwargs={"org": org.public_id, **kwargs})
+
+
+def _back(request, default: str):
+    """Redirect to `next` when it is a page of ours, else to `default`."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect(default)
+
+
+class OrganizationProfileView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """ORG-1: name, address, VAT ID, billing address of the org in the URL."""
+
+    capability = "organization.change"
+    form_class = OrganizationProfileForm
+    template_name = "organizations/profile_form.html"
+    success_message = gettext_lazy("The organization's details were saved.")
+
+    @property
+    def with_billing(self) -> bool:
+        # Partner-linked customers: the partner is the invoice recipient (BIL-4); customer
+        # accounts don't edit billing; partner staff acting in the org may.
+        return not self.org.is_partner_linked or self.org.acting_as_partner
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["with_billing"] = self.with_billing
+        return kwargs
+
+    def get_initial(self):
+        organization = self.org.organization
+        return {name: getattr(organization, name) for name in services.PROFILE_FIELDS}
+
+    def perform(self, form):
+        services.organization_update(context=self.org, actor=self.request.user, **form.cleaned_data)
+
+    def get_success_url(self, result=None):
+        return _org_url("organization-dashboard", self.org.organization)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["logo_form"] = LogoForm()
+        return context
+
+
+class OrganizationLogoView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """ORG-8: upload the logo (every rule checked by the service, clear messages)."""
+
+    capability = "organization.change"
+    form_class = LogoForm
+    template_name = "organizations/logo_form.html"
+    success_message = gettext_lazy("The logo was saved.")
+
+    def perform(self, form):
+        services.organization_logo_set(context=self.org, actor=self.request.user, upload=form.cleaned_data["logo"])
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def get_success_url(self, result=None):
+        return _org_url("organization-logo", self.org.organization)
+
+
+class OrganizationLogoRemoveView(OrgScopedMixin, View):
+    capability = "organization.change"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        services.organization_logo_remove(context=self.org, actor=request.user)
+        messages.success(request, _("The logo was removed."))
+        return redirect(_org_url("organization-logo", self.org.organization))
+
+
+class SupportContactView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """ORG-8: the partner's support contact, shown to its customers behind the support menu."""
+
+    capability = "support_contact.change"
+    form_class = SupportContactForm
+    template_name = "organizations/support_contact_form.html"
+    success_message = gettext_lazy("The support contact was saved.")
+
+    def get_initial(self):
+        return {name: getattr(self.org.organization, name) for name in services.SUPPORT_CONTACT_FIELDS}
+
+    def perform(self, form):
+        services.support_contact_update(context=self.org, actor=self.request.user, **form.cleaned_data)
+
+    def get_success_url(self, result=None):
+        return _org_url("organization-support-contact", self.org.organization)
+
+
+class ResellerEndView(OrgScopedMixin, View):
+    """ORG-3: the customer's Owner/Admin ends the relation to its reseller."""
+
+    capability = "customer_relation.end"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        relation = selectors.active_reseller_relation(self.org.organization)
+        if relation is None:
+            messages.error(request, _("This organization has no reseller."))
+        else:
+            try:
+                services.relation_end(relation=relation, context=self.org, actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("The relation to %(partner)s has ended.") % {"partner": relation.partner.name})
+        return redirect(_org_url("organization-dashboard", self.org.organization))
+
+
+# --- the partner's customers ------------------------------------------------------------------
+
+
+class CustomerListView(OrgScopedMixin, ListView):
+    """ORG-4: the partner's customers, searchable and paginated (constant queries at 10,000)."""
+
+    capability = "customers.view"
+    template_name = "organizations/customer_list.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "customers"
+
+    def get_queryset(self):
+        status = self.request.GET.get("status", Organization.Status.ACTIVE)
+        self.status = status if status in Organization.Status.values else Organization.Status.ACTIVE
+        return selectors.customer_list(context=self.org, search=self.request.GET.get("q"), status=self.status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["search"] = selectors.search_term(self.request.GET.get("q"))
+        context["status"] = self.status
+        return context
+
+
+class CustomerCreateView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """ORG-2: a partner creates a customer org; its contact person is invited as Owner."""
+
+    capability = "customers.manage"
+    form_class = CustomerCreateForm
+    template_name = "organizations/customer_form.html"
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        contact = {key: data.pop(key) for key in list(data) if key.startswith("contact_")}
+        relation = services.customer_create(context=self.org, actor=self.request.user, **contact, **data)
+        messages.success(
+            self.request,
+            _("%(customer)s was created. %(email)s received an invitation as Owner.")
+            % {"customer": relation.customer.name, "email": contact["contact_email"]},
+        )
+        return relation
+
+    def get_success_url(self, relation=None):
+        if relation is None:
+            return _org_url("customer-list", self.org.organization)
+        return _org_url("customer-detail", self.org.organization, customer=relation.customer.public_id)
+
+
+class ConnectionRequestView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """ORG-3: ask an existing org, by its identifier, to accept this partner as reseller."""
+
+    capability = "customers.manage"
+    form_class = ConnectionRequestForm
+    template_name = "organizations/connection_request_form.html"
+    success_message = gettext_lazy("Your request was sent. The organization's Owners and Admins decide on it.")
+
+    def perform(self, form):
+        return services.connection_request(context=self.org, actor=self.request.user, **form.cleaned_data)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def get_success_url(self, relation=None):
+        return _org_url("open-requests", self.org.organization)
+
+
+class _CustomerMixin(OrgScopedMixin):
+    """Pages of one linked customer inside the partner org (`customer` = its identifier)."""
+
+    def get_customer(self) -> Organization:
+        if not hasattr(self, "_customer"):
+            self._customer = selectors.customer_for_partner(context=self.org, public_id=self.kwargs["customer"])
+        return self._customer
+
+
+class CustomerDetailView(_CustomerMixin, TemplateView):
+    capability = "customers.view"
+    template_name = "organizations/customer_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        customer = self.get_customer()
+        context["customer"] = customer
+        context["relation"] = selectors.active_reseller_relation(customer)
+        context["staff"] = selectors.staff_for_customer(partner=self.org.organization, customer=customer)
+        return context
+
+
+class CustomerStaffView(_CustomerMixin, View):
+    """ORG-11: assign or unassign a partner Member to this customer."""
+
+    capability = "staff.assign"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        customer = self.get_customer()
+        form = StaffAssignForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a member of your organization."))
+        else:
+            func = services.staff_unassign if request.POST.get("remove") else services.staff_assign
+            try:
+                func(context=self.org, customer=customer, user_id=form.cleaned_data["user"], actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Saved."))
+        return redirect(_org_url("customer-detail", self.org.organization, customer=customer.public_id))
+
+
+class CustomerRelationEndView(_CustomerMixin, View):
+    """ORG-3: the partner ends the relation; its staff lose access at once."""
+
+    capability = "customers.manage"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        customer = self.get_customer()
+        relation = selectors.active_reseller_relation(customer)
+        try:
+            if relation is None:
+                raise DomainError(_("This organization is no longer your customer."))
+            services.relation_end(relation=relation, context=self.org, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(_org_url("customer-detail", self.org.organization, customer=customer.public_id))
+        messages.success(request, _("The relation to %(customer)s has ended.") % {"customer": customer.name})
+        return redirect(_org_url("customer-list", self.org.organization))
+
+
+class CustomerArchiveView(_CustomerMixin, DomainErrorFormMixin, FormView):
+    """ORG-7: archive a linked customer org, confirmed by typing its name."""
+
+    capability = "customers.manage"
+    form_class = ArchiveForm
+    template_name = "organizations/customer_archive.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["customer"] = self.get_customer()
+        return context
+
+    def perform(self, form):
+        customer = services.organization_archive(
+            context=self.org, customer=self.get_customer(), confirm_name=form.cleaned_data["confirm_name"],
+            actor=self.request.user,
+        )
+        messages.success(self.request, _("%(customer)s was archived.") % {"customer": customer.name})
+        return customer
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if self.request.method == "POST":
+            response.status_code = 400
+        return response
+
+    def get_success_url(self, result=None):
+        return _org_url("customer-list", self.org.organization)
+
+
+# --- Open requests (shared page) ----------------------------------------------------------------
+
+
+class OpenRequestsView(OrgScopedMixin, TemplateView):
+    """ORG-3, DLG-1: every app's section of requests waiting for this org (or sent by it)."""
+
+    capability = "requests.decide"
+    template_name = "organizations/open_requests.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sections"] = [
+            {"template": section.template, "section": section.context(self.org), "key": section.key}
+            for section in open_request_sections()
+        ]
+        return context
+
+
+class ConnectionDecisionView(OrgScopedMixin, View):
+    """POST accept / decline (the customer) or cancel (the partner) of a connection request."""
+
+    capability = "requests.decide"
+    http_method_names = ["post"]
+    decision = ""
+
+    def post(self, request, *args, **kwargs):
+        from portal.tenancy import restrict
+
+        relation = get_object_or_404(
+            restrict(CustomerRelation.objects.select_related("partner", "customer"), self.scope),
+            pk=kwargs["relation_id"],
+        )
+        func, done = {
+            "accept": (services.connection_accept, _("Accepted. %(partner)s is now your reseller.")),
+            "decline": (services.connection_decline, _("Declined.")),
+            "cancel": (services.connection_cancel, _("Your request was withdrawn.")),
+        }[self.decision]
+        try:
+            func(relation=relation, context=self.org, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done % {"partner": relation.partner.name})
+        return _back(request, _org_url("open-requests", self.org.organization))
+
+
+class ConnectionAcceptView(ConnectionDecisionView):
+    decision = "accept"
+
+
+class ConnectionDeclineView(ConnectionDecisionView):
+    decision = "decline"
+
+
+class ConnectionCancelView(ConnectionDecisionView):
+    capability = "customers.manage"
+    decision = "cancel"
+
+
+# --- audit trail ----------------------------------------------------------------------------
+
+
+class AuditTrailView(OrgScopedMixin, ListView):
+    """ORG-10: who did what in this org, when, before and after."""
+
+    capability = "audit.view"
+    template_name = "organizations/audit_trail.html"
+    paginate_by = 50
+    context_object_name = "events"
+    model = AuditEvent
+
+    def get_queryset(self):
+        origin = self.request.GET.get("origin", "all")
+        self.origin = origin if origin in selectors.AUDIT_ORIGINS else "all"
+        return selectors.audit_trail(context=self.org, search=self.request.GET.get("q"), origin=self.origin)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["search"] = selectors.search_term(self.request.GET.get("q"))
+        context["origin"] = self.origin
+        return context
+
+
 # --- ORG-5: members and invitations ---------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ def test_demo_accounts_and_roles():
     support = User.objects.get(email="support@demo.example")
     assert support.is_staff and not support.is_superuser
     assert support.groups.filter(name="Support").exists()
-    relation = CustomerRelation.objects.get(status="active")
+    relation = CustomerRelation.objects.get(status="active", customer__name="Demo Kunde AG")
     assert (relation.partner.name, relation.customer.name) == ("Demo Partner GmbH", "Demo Kunde AG")
     assert not CustomerRelation.objects.filter(customer__name="Direkt GmbH").exists()
     enduser = User.objects.get(email="enduser@demo.example")

@@ -2,7 +2,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from organizations.models import CustomerRelation, Organization
+from organizations.models import CustomerRelation, Organization, StaffAssignment
 from organizations.roles import OrgRole
 from portal.errors import NotFound, PermissionDenied
 from portal.tenancy import Scope, org_context_for, organizations_for_user, restrict
@@ -91,4 +91,4 @@ def test_organizations_for_user_costs_one_query_however_many_customers(partner_s
 
 def test_models_without_a_restriction_cannot_be_listed(partner_setup):
     with pytest.raises(ImproperlyConfigured):
-        restrict(CustomerRelation.objects.all(), Scope(user=partner_setup["partner_owner"]))
+        restrict(StaffAssignment.objects.all(), Scope(user=partner_setup["partner_owner"]))

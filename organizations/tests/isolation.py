@@ -1,13 +1,39 @@
-"""URL-kwarg factories for the generic isolation tests (tests/test_isolation.py).
+"""URL-kwarg factories of the organizations app for the generic isolation tests (tests/isolation.py).
 
-Objects are Guests and Guest invitations, so every role that holds the route's capability may act
-on them (nobody is refused for acting above their own rank).
+ORG-5 objects are Guests and Guest invitations, so every role that holds the route's capability may
+act on them (nobody is refused for acting above their own rank).
 """
-from organizations.models import Membership
-from organizations.roles import OrgRole
+import itertools
+
+from organizations.models import CustomerRelation, Membership, StaffAssignment
+from organizations.roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, OrgRole
 from organizations.services import invitation_create
 from tests import factories
 from tests.isolation import object_factory
+
+_invitation_numbers = itertools.count()
+
+
+@object_factory("customer")
+def customer_of(organization, owner):
+    """A customer linked to `organization` (when it is a partner) that all of the partner's staff
+    reach – Members and Guests through an assignment (ORG-11) – so the role table alone decides."""
+    customer = factories.OrganizationFactory()
+    if organization.is_partner:
+        factories.link(organization, customer)
+        staff = Membership.objects.filter(organization=organization, role__in=list(PARTNER_ROLES_NEEDING_ASSIGNMENT))
+        StaffAssignment.objects.bulk_create([StaffAssignment(membership=m, customer=customer) for m in staff])
+    return customer.public_id
+
+
+@object_factory("relation_id")
+def connection_request_of(organization, owner):
+    """An open connection request: from `organization` if it is a partner, else to it."""
+    if organization.is_partner:
+        partner, customer = organization, factories.OrganizationFactory()
+    else:
+        partner, customer = factories.PartnerFactory(), organization
+    return CustomerRelation.objects.create(partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED).pk
 
 
 @object_factory("member_id")
@@ -19,6 +45,6 @@ def member_in(organization, owner):
 @object_factory("invitation_id")
 def invitation_in(organization, owner):
     return invitation_create(
-        organization=organization, email=f"invited-{organization.pk}-{Membership.objects.count()}@example.com",
+        organization=organization, email=f"invited-{next(_invitation_numbers)}@isolation.example",
         role=OrgRole.GUEST, actor=None,
     ).pk

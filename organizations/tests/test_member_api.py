@@ -155,7 +155,7 @@ def test_the_endpoints_are_in_the_openapi_schema(api_client, db):
     paths = api_client.get("/api/schema/?format=json").json()["paths"]
     for path in [
         "/api/v1/organizations/",
-        "/api/v1/organizations/{public_id}/",
+        "/api/v1/organizations/{org}/",
         "/api/v1/organizations/{org}/members/",
         "/api/v1/organizations/{org}/members/{member_id}/",
         "/api/v1/organizations/{org}/invitations/",

@@ -227,9 +227,12 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStatusEnum": "projects.models.Project.Status",
         "DelegationStatusEnum": "delegations.models.Delegation.Status",
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
-        # ORG-5: org roles (project roles have their own set) and invitation states.
+        "CountryEnum": "organizations.api.serializers.country_choices",
+        "ConnectionDirectionEnum": "organizations.api.serializers.CONNECTION_DIRECTIONS",
+        "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
+        # ORG-5: invitation states.
         "InvitationStatusEnum": "organizations.models.Invitation.Status",
     },
 }

@@ -1,0 +1,176 @@
+"""API representations of organizations, customers, connection requests and the audit trail."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import AuditEvent, CustomerRelation, Organization
+from ..roles import OrgRole
+
+
+# Named choice sets for the OpenAPI schema (ENUM_NAME_OVERRIDES in portal/settings/base.py).
+CONNECTION_DIRECTIONS = [("incoming", "incoming"), ("outgoing", "outgoing")]
+
+
+def country_choices() -> list:
+    from django_countries import countries
+
+    return [(code, str(name)) for code, name in countries]
+
+
+class OrganizationSummarySerializer(serializers.Serializer):
+    public_id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class LinksSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    customers = serializers.CharField(allow_null=True)
+    connection_requests = serializers.CharField()
+    audit_events = serializers.CharField()
+
+
+def _links(organization: Organization) -> dict:
+    org = organization.public_id
+    return {
+        "detail": reverse("organization-api-detail", kwargs={"org": org}),
+        "customers": reverse("customer-api-list", kwargs={"org": org}) if organization.is_partner else None,
+        "connection_requests": reverse("connection-request-api-list", kwargs={"org": org}),
+        "audit_events": reverse("audit-event-api-list", kwargs={"org": org}),
+    }
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    """An org the caller may act in (ORG-1). Address and VAT ID are validated by the service."""
+
+    country = CountryField(required=False, allow_blank=True)
+    billing_country = CountryField(required=False, allow_blank=True)
+    logo = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organization
+        fields = [
+            "public_id", "name", "kind", "status", "street", "postcode", "city", "country", "vat_id",
+            "billing_name", "billing_street", "billing_postcode", "billing_city", "billing_country", "billing_email",
+            "billing_address_is_invoice_recipient", "logo",
+            "support_name", "support_email", "support_phone", "support_hours", "support_url", "created_at", "links",
+        ]
+        read_only_fields = ["public_id", "kind", "status", "logo", "created_at", "links"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_logo(self, organization: Organization) -> str | None:
+        return organization.logo.url if organization.logo else None
+
+    @extend_schema_field(LinksSerializer)
+    def get_links(self, organization: Organization) -> dict:
+        return _links(organization)
+
+
+class OrganizationDetailSerializer(OrganizationSerializer):
+    """One org, with the caller's effective role there and its reseller (if any)."""
+
+    role = serializers.SerializerMethodField()
+    acting_as_partner = serializers.SerializerMethodField()
+    reseller = serializers.SerializerMethodField()
+
+    class Meta(OrganizationSerializer.Meta):
+        fields = [*OrganizationSerializer.Meta.fields, "role", "acting_as_partner", "reseller"]
+        read_only_fields = [*OrganizationSerializer.Meta.read_only_fields, "role", "acting_as_partner", "reseller"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=OrgRole.choices))
+    def get_role(self, organization) -> str:
+        return self.context["org_context"].role
+
+    def get_acting_as_partner(self, organization) -> bool:
+        return self.context["org_context"].acting_as_partner
+
+    @extend_schema_field(OrganizationSummarySerializer(allow_null=True))
+    def get_reseller(self, organization) -> dict | None:
+        reseller = self.context["org_context"].reseller
+        return {"public_id": reseller.public_id, "name": reseller.name} if reseller else None
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    country = CountryField(read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = ["public_id", "name", "status", "street", "postcode", "city", "country", "vat_id", "created_at"]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    initial_password = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, style={"input_type": "password"},
+        help_text=_("Optional: the contact logs in with it and must change it at first login (never emailed)."),
+    )
+
+
+class CustomerCreateSerializer(serializers.Serializer):
+    """ORG-2: company details and the contact person (invited as Owner)."""
+
+    name = serializers.CharField(max_length=200)
+    street = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postcode = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = CountryField(required=False, allow_blank=True)
+    vat_id = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    contact = ContactSerializer()
+
+
+class ConnectionRequestSerializer(serializers.ModelSerializer):
+    partner = OrganizationSummarySerializer(read_only=True)
+    customer = OrganizationSummarySerializer(read_only=True)
+    direction = serializers.SerializerMethodField(help_text=_("incoming: this org is asked; outgoing: this partner asks."))
+
+    class Meta:
+        model = CustomerRelation
+        fields = ["id", "partner", "customer", "status", "direction", "message", "created_at", "activated_at", "ended_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=CONNECTION_DIRECTIONS))
+    def get_direction(self, relation) -> str:
+        context = self.context.get("org_context")
+        return "outgoing" if context and relation.partner_id == context.organization.pk else "incoming"
+
+
+class ConnectionRequestCreateSerializer(serializers.Serializer):
+    identifier = serializers.CharField(max_length=40, help_text=_("The organization's identifier (ORG-XXXX-XXXX)."))
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ArchiveSerializer(serializers.Serializer):
+    confirm_name = serializers.CharField(max_length=200, help_text=_("The customer's name, exactly."))
+
+
+class StaffSerializer(serializers.Serializer):
+    user = serializers.EmailField(help_text=_("Email of a Member or Guest of the partner org."))
+
+
+class StaffMemberSerializer(serializers.Serializer):
+    email = serializers.EmailField(source="user.email")
+    role = serializers.ChoiceField(choices=OrgRole.choices)
+    assigned = serializers.BooleanField()
+
+
+class LogoSerializer(serializers.Serializer):
+    logo = serializers.FileField(help_text=_("PNG, JPEG or WebP, at least 150×150 px, at most 1 MB."))
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    acting_organization = OrganizationSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "created_at", "actor_email", "acting_organization", "action", "target_type", "target_id",
+                  "target_repr", "before", "after"]
+        read_only_fields = fields

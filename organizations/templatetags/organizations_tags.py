@@ -1,0 +1,23 @@
+"""Template helpers of the organizations app: the role table and the Open requests badge."""
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def may(org_context, capability: str) -> bool:
+    """`{% if org_context|may:"customers.manage" %}`."""
+    return bool(org_context) and org_context.has(capability)
+
+
+@register.filter
+def open_requests_count(org_context) -> int:
+    """Requests waiting for a decision by this org, over every section of the Open requests page."""
+    from ..open_requests import open_requests_awaiting
+
+    if not org_context:
+        return 0
+    cache = org_context._cache
+    if "open_requests" not in cache:
+        cache["open_requests"] = open_requests_awaiting(org_context)
+    return cache["open_requests"]

@@ -1,0 +1,46 @@
+"""PLT-1 for the organizations pages: a complete German catalogue; pages, errors and emails in German."""
+from pathlib import Path
+
+import polib
+import pytest
+from django.urls import reverse
+
+from organizations import services
+from organizations.roles import OrgRole
+from tests import factories
+
+from .conftest import ctx, send_outbox
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "de" / "LC_MESSAGES" / "django.po"
+
+
+def test_every_string_of_the_organizations_app_is_translated():
+    po = polib.pofile(str(CATALOGUE))
+    assert [e.msgid for e in po if e.fuzzy] == []
+    assert [e.msgid for e in po if not e.msgid_plural and not e.msgstr] == []
+    assert [e.msgid for e in po if e.msgid_plural and not all(e.msgstr_plural.values())] == []
+
+
+@pytest.mark.django_db
+def test_customer_list_and_errors_in_german(world, client):
+    world.partner_owner.language = "de"
+    world.partner_owner.save()
+    client.force_login(world.partner_owner)
+    page = client.get(reverse("customer-list", kwargs={"org": world.partner.public_id})).content.decode()
+    assert "Kunden anlegen" in page and "Bestehende Organisation verbinden" in page and "Offene Anfragen" in page
+    response = client.post(reverse("customer-connect", kwargs={"org": world.partner.public_id}), {"identifier": "ORG-AAAA-BBBB"})
+    assert "Keine Organisation hat die Kennung „ORG-AAAA-BBBB“" in response.content.decode()
+    response = client.post(reverse("organization-profile", kwargs={"org": world.partner.public_id}),
+                           {"name": "Partner GmbH", "country": "DE", "vat_id": "DE136695977"})
+    assert "ist keine gültige USt-IdNr. für Deutschland" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_connection_request_email_in_the_recipients_language(world):
+    german = factories.member(world.direct, OrgRole.ADMIN, language="de")
+    services.connection_request(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
+                                identifier=world.direct.public_id)
+    emails = {tuple(m.to): m for m in send_outbox()}
+    assert emails[(german.email,)].subject == "Partner GmbH möchte Ihr Reseller werden"
+    assert "Offene Anfragen" in emails[(german.email,)].body
+    assert emails[(world.direct_owner.email,)].subject == "Partner GmbH asks to become your reseller"
