@@ -74,11 +74,12 @@ def payer_for(organization: Organization) -> Organization:
 def unit_price_for(*, product: Product, payer: Organization) -> Decimal:
     """The net monthly price per licence the payer is invoiced: partner conditions for partners
     (OFR-1: list price less the tier or individual discount), the list price for everybody else."""
+    list_price = Decimal(str(product.list_price))
     if payer.kind == OrgKind.PARTNER:
         condition = PartnerCondition.objects.filter(partner=payer).select_related("tier").first()
         discount = condition.discount_percent if condition is not None else Decimal("0")
-        return partner_price(list_price=product.list_price, discount_percent=discount)
-    return partner_price(list_price=product.list_price, discount_percent=Decimal("0"))
+        return partner_price(list_price=list_price, discount_percent=Decimal(str(discount)))
+    return partner_price(list_price=list_price, discount_percent=Decimal("0"))
 
 
 def _acting_organization(context: OrgContext | None) -> Organization | None:

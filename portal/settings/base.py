@@ -227,6 +227,8 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStatusEnum": "projects.models.Project.Status",
         "DelegationStatusEnum": "delegations.models.Delegation.Status",
         "CustomerRelationStatusEnum": "organizations.models.CustomerRelation.Status",
+        "SubscriptionStatusEnum": "billing.models.Subscription.Status",
+        "SubscriptionSourceEnum": "billing.models.Subscription.Source",
         "CountryEnum": "organizations.api.serializers.country_choices",
         "ConnectionDirectionEnum": "organizations.api.serializers.CONNECTION_DIRECTIONS",
         "DelegationDirectionEnum": "delegations.models.Delegation.Direction",

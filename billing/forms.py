@@ -1,0 +1,36 @@
+"""Forms of the billing pages. They parse input; the services decide what is allowed."""
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .services import MAX_QUANTITY
+
+
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, product) -> str:
+        return f"{product.name} ({product.sku})"
+
+
+class BookingForm(forms.Form):
+    """Step 1 of a booking: what and how many (BIL-3). Step 2 confirms the obligation to pay."""
+
+    product = ProductChoiceField(label=_("Product"), queryset=None, empty_label=None)
+    quantity = forms.IntegerField(label=_("Quantity (licences)"), min_value=1, max_value=MAX_QUANTITY, initial=1)
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products
+
+
+class ConfirmObligationForm(forms.Form):
+    """Step 2: the explicit "order with obligation to pay" (BIL-3, PRJ-5)."""
+
+    confirm_obligation_to_pay = forms.BooleanField(
+        label=_("I order with obligation to pay."),
+        error_messages={"required": _("Please confirm that you order with obligation to pay.")},
+    )
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(label=_("New quantity (licences)"), min_value=1, max_value=MAX_QUANTITY)
