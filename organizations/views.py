@@ -496,7 +496,8 @@ class InvitationAcceptView(View):
             invitation = self._state(request, token)
         except DomainError as error:
             return self._closed(request, error)
-        return self._page(request, invitation, **self._mode(request, invitation))
+        mode = self._mode(request, invitation)
+        return self._page(request, invitation, status=403 if mode["mode"] == "wrong_account" else 200, **mode)
 
     def _mode(self, request, invitation) -> dict:
         if request.user.is_authenticated:
