@@ -16,10 +16,11 @@ class BillingConfig(AppConfig):
 
         from . import selectors, services, tasks  # noqa: F401 - the tenancy restriction and the tasks
 
-        # Contracts with other apps (portal/hooks.py): BIL-2 trial, OFR-6 provisioning, ORG-3 end.
+        # Contracts with other apps (portal/hooks.py): BIL-2 trial, OFR-6 provisioning, ORG-3/ORG-7 ends.
         on("organization.created")(services.trial_start)
         on("offer.accepted")(services.subscriptions_from_offer)
         on("customer_relation.ended")(services.subscriptions_end_for_relation)
+        on("organization.archived")(services.subscriptions_end_for_archived_org)
 
         # BIL-2: record trial expiries and start renewal terms (reads never wait for it).
         app.conf.beat_schedule[SUBSCRIPTION_JOB] = {

@@ -7,7 +7,7 @@ net unit price per licence and month, paid by its *payer* (BIL-4: the reseller p
 partner-linked customer, the org itself otherwise – fixed when the subscription is created, never
 editable by the customer). Add-ons are subscriptions with a `parent`.
 
-Status (`TRANSITIONS`): trial → active | expired; active → cancelled | expired; cancelled → expired.
+Status (`TRANSITIONS`): trial → expired; active → cancelled | expired.
 Whether a subscription is *in force* is decided when read (`SubscriptionQuerySet.in_force`): a
 trial past its end never counts, even before the periodic job has recorded the expiry (BIL-2); a
 cancelled subscription runs until the end of its term, then stops.
@@ -79,10 +79,11 @@ class Subscription(models.Model):
         ABSOLUTE = "absolute", _("Absolute: one common end date")
         RELATIVE = "relative", _("Relative: the term starts at first assignment")
 
+    # A cancelled subscription stays "cancelled" after its end (it simply stops being in force);
+    # "expired" is what a trial or a fixed term becomes when its end passes.
     TRANSITIONS = {
-        Status.TRIAL: {Status.ACTIVE, Status.EXPIRED},
+        Status.TRIAL: {Status.EXPIRED},
         Status.ACTIVE: {Status.CANCELLED, Status.EXPIRED},
-        Status.CANCELLED: {Status.EXPIRED},
     }
     OPEN_STATUSES = (Status.TRIAL, Status.ACTIVE)
 

@@ -31,7 +31,7 @@ from offers.models import PartnerCondition, Product, partner_price
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind
 from organizations.services import audit_record
-from portal.errors import Conflict, InvalidInput
+from portal.errors import Conflict, InvalidInput, NotFound
 from portal.state_machine import transition
 from portal.tenancy import OrgContext
 from projects.models import Project
@@ -251,7 +251,7 @@ def subscription_change_quantity(*, subscription: Subscription, quantity, actor,
     quantity = _clean_quantity(quantity)
     locked = Subscription.objects.select_for_update().select_related("product", "payer").get(pk=subscription.pk)
     if locked.organization_id != context.organization.pk:
-        raise InvalidInput(_("Not found."))
+        raise NotFound(_("Not found."))
     if locked.status != Status.ACTIVE or not locked.is_in_force():
         raise Conflict(
             _("Only active subscriptions can change their quantity (this one is “%(status)s”).")
@@ -283,7 +283,7 @@ def subscription_cancel(*, subscription: Subscription, actor, context: OrgContex
     Its add-ons end with it. A second cancellation (also a concurrent one) is a Conflict."""
     context.require("billing.manage")
     if subscription.organization_id != context.organization.pk:
-        raise InvalidInput(_("Not found."))
+        raise NotFound(_("Not found."))
     before = _state(subscription)
     if subscription.status == Status.ACTIVE and not subscription.is_in_force():
         raise Conflict(_("This subscription has already ended."), code="invalid_transition")
@@ -432,6 +432,30 @@ def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **
             )
             continuation.save()
             _audit(continuation, "payer_changed", actor=actor, acting_organization=relation.partner)
+
+
+def subscriptions_end_for_archived_org(*, organization: Organization, actor=None, **_ignored) -> int:
+    """Hook "organization.archived" (ORG-7): an archived org uses nothing any more, so everything
+    still in force ends now and is invoiced up to today; the rows stay (retention). Restoring
+    the org (support) does not revive them: book again. Idempotent."""
+    now = timezone.now()
+    reason = _("The organization was archived.")
+    rows = list(
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(organization=organization, status__in=[Status.TRIAL, Status.ACTIVE, Status.CANCELLED])
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .select_related("product", "payer", "organization")
+        .order_by("id")
+    )
+    for subscription in rows:
+        before = _state(subscription)
+        if subscription.status == Status.ACTIVE:
+            transition(subscription, Status.CANCELLED, cancelled_at=now, renews=False, ends_at=now, end_reason=reason)
+        else:
+            Subscription.objects.filter(pk=subscription.pk).update(ends_at=now, renews=False, end_reason=reason)
+            subscription.refresh_from_db()
+        _audit(subscription, "ended_with_archive", actor=actor, before=before)
+    return len(rows)
 
 
 # --- periodic job ------------------------------------------------------------------------------

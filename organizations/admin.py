@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.errors import DomainError
@@ -35,6 +36,13 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+def _https_by_default(db_field, **kwargs):
+    """Web addresses typed without a scheme are https (Django 6's default; no deprecation warning)."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class OrganizationAdminForm(forms.ModelForm):
     """The change form: the model's own checks (VAT ID per country, postcodes, billing address)
     run in `Organization.clean`; a logo goes through the same rules as in the portal (ORG-8)."""
@@ -42,6 +50,7 @@ class OrganizationAdminForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = "__all__"
+        formfield_callback = _https_by_default
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
@@ -64,6 +73,7 @@ class OrganizationAddForm(OrganizationAdminForm):
     class Meta:
         model = Organization
         exclude = ["logo", "status", "archived_at"]
+        formfield_callback = _https_by_default
 
     def clean(self):
         data = super().clean()
@@ -75,6 +85,7 @@ class OrganizationAddForm(OrganizationAdminForm):
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     form = OrganizationAdminForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # as _https_by_default
     add_form = OrganizationAddForm
     list_display = ["name", "public_id", "kind", "status", "country", "vat_id", "created_at"]
     list_filter = ["kind", "status"]

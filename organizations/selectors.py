@@ -247,3 +247,17 @@ def audit_trail(*, context, search: str = "", origin: str = "all") -> QuerySet[A
     if term:
         queryset = queryset.filter(Q(action__icontains=term) | Q(target_repr__icontains=term) | Q(actor_email__icontains=term))
     return queryset.select_related("acting_organization").order_by("-created_at", "-id")
+
+
+# --- white label (ORG-8) -----------------------------------------------------------------------
+
+
+def document_logo_for(organization: Organization):
+    """The logo heading a PDF document of `organization` (invoices, offers): its own logo where
+    set, else its reseller's; `None` when neither has one. Returns the ImageFieldFile."""
+    if organization.logo:
+        return organization.logo
+    relation = active_reseller_relation(organization)
+    if relation is not None and relation.partner.logo:
+        return relation.partner.logo
+    return None

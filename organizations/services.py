@@ -135,7 +135,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
-from portal.errors import Conflict, InvalidInput, NotFound
+from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from portal.state_machine import transition
 
 from .models import CustomerRelation, StaffAssignment
@@ -146,6 +146,7 @@ PROFILE_FIELDS = [
     "billing_name", "billing_street", "billing_postcode", "billing_city", "billing_country", "billing_email",
     "billing_address_is_invoice_recipient",
 ]
+BILLING_FIELDS = [name for name in PROFILE_FIELDS if name.startswith("billing_")]
 SUPPORT_CONTACT_FIELDS = ["support_name", "support_email", "support_phone", "support_hours", "support_url"]
 RELATION_FIELDS = ["status", "partner", "customer"]
 
@@ -182,6 +183,15 @@ def organization_update(*, context, actor, **fields) -> Organization:
         raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     organization = Organization.objects.select_for_update().get(pk=context.organization.pk)
     before = snapshot(organization, PROFILE_FIELDS)
+    if context.is_partner_linked and not context.acting_as_partner:
+        # BIL-4: the partner is the invoice recipient of its customers; they don't change that.
+        changed = [name for name in BILLING_FIELDS if name in fields and fields[name] != getattr(organization, name)]
+        if changed:
+            raise PermissionDenied(
+                _("Your reseller receives your invoices; the billing address is set by %(partner)s.")
+                % {"partner": context.reseller.name},
+                field=changed[0], code="billing_by_partner",
+            )
     for name, value in fields.items():
         setattr(organization, name, value.strip() if isinstance(value, str) else value)
     _full_clean(organization)

@@ -41,6 +41,7 @@ def test_billing_registers_its_hooks():
     assert services.trial_start in _HOOKS["organization.created"]
     assert services.subscriptions_from_offer in _HOOKS["offer.accepted"]
     assert services.subscriptions_end_for_relation in _HOOKS["customer_relation.ended"]
+    assert services.subscriptions_end_for_archived_org in _HOOKS["organization.archived"]
 
 
 def test_an_accepted_offer_provisions_each_item_billed_to_the_partner(world):
@@ -103,3 +104,23 @@ def test_a_cancelled_booking_running_to_its_term_end_ends_now_with_the_relation(
     subscription.refresh_from_db()
     assert not subscription.is_in_force() and subscription.ends_at <= timezone.now()
     assert subscription.ends_at < subscription.term_ends_at - timedelta(days=1)
+
+
+def test_archiving_an_org_ends_everything_in_force_at_once(world):
+    from organizations.models import Organization
+
+    subscription = book(world, quantity=3)
+    service = service_order(project=world.customer_project, product=world.service, quantity=1,
+                            confirm_obligation_to_pay=True, actor=world.customer_owner)
+    direct = book(world, organization=world.direct, user=world.direct_owner)
+    Organization.objects.filter(pk=world.customer.pk).update(status="archived")
+    run_hooks("organization.archived", organization=world.customer, actor=world.partner_owner)
+    assert licences_in_force(organization=world.customer) == 0
+    for row in (subscription, service):
+        row.refresh_from_db()
+        assert row.status == "cancelled" and row.ends_at <= timezone.now()
+    assert AuditEvent.objects.filter(action="subscription.ended_with_archive").count() == 3  # with the trial
+    direct.refresh_from_db()
+    assert direct.is_in_force()
+    run_hooks("organization.archived", organization=world.customer, actor=world.partner_owner)
+    assert AuditEvent.objects.filter(action="subscription.ended_with_archive").count() == 3

@@ -155,3 +155,17 @@ def test_admin_lists_run_the_same_queries_with_more_rows(support, client, url):
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+def test_admin_pages_render_for_support(support, client):
+    organization = factories.OrganizationFactory()
+    relation = factories.link(factories.PartnerFactory(), organization)
+    client.force_login(support)
+    add = client.get("/admin/organizations/organization/add/")
+    assert add.status_code == 200 and 'name="partner"' in add.content.decode() and 'name="contact_email"' in add.content.decode()
+    assert client.get(f"/admin/organizations/organization/{organization.pk}/change/").status_code == 200
+    assert client.get("/admin/organizations/customerrelation/add/").status_code == 200
+    change = client.get(f"/admin/organizations/customerrelation/{relation.pk}/change/")
+    assert change.status_code == 200 and 'name="status"' not in change.content.decode()  # read-only: services decide
+    assert client.get("/admin/organizations/staffassignment/").status_code == 200
+    assert client.get("/admin/organizations/user/").status_code == 200

@@ -184,3 +184,17 @@ def test_support_contact_page(world, client):
     assert Organization.objects.get(pk=world.partner.pk).support_url == "https://partner.example"
     client.force_login(world.customer_owner)
     assert client.get(reverse("organization-support-contact", kwargs={"org": world.customer.public_id})).status_code == 404
+
+
+def test_document_logo_own_first_then_the_partners(world, media):
+    from organizations.selectors import document_logo_for
+
+    assert document_logo_for(world.customer) is None
+    services.organization_logo_set(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
+                                   upload=upload(image_bytes("PNG")))
+    partner_logo = Organization.objects.get(pk=world.partner.pk).logo.name
+    assert document_logo_for(Organization.objects.get(pk=world.customer.pk)).name == partner_logo
+    services.organization_logo_set(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner,
+                                   upload=upload(image_bytes("JPEG"), "own.jpg", "image/jpeg"))
+    assert document_logo_for(Organization.objects.get(pk=world.customer.pk)).name.endswith(".jpg")
+    assert document_logo_for(world.direct) is None

@@ -163,3 +163,16 @@ def test_api_patch_of_support_contact_fields_needs_a_partner(world, api_client):
     response = api_client.patch(url, {"support_email": "help@direkt.example"}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "Only partner organizations have a support contact."
+
+
+def test_linked_customers_cannot_change_billing_through_the_api_either(world, api_client):
+    api_client.force_login(world.customer_owner)
+    url = reverse("organization-api-detail", kwargs={"org": world.customer.public_id})
+    response = api_client.patch(url, {"billing_address_is_invoice_recipient": True, "billing_name": "X"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == "Your reseller receives your invoices; the billing address is set by Partner GmbH."
+    assert api_client.patch(url, {"city": "Bonn", "postcode": "53111"}, format="json").status_code == 200
+    # the partner's staff may
+    api_client.force_login(world.partner_admin)
+    response = api_client.patch(url, {"billing_email": "rechnung@kunde.example"}, format="json")
+    assert response.status_code == 200 and response.json()["billing_email"] == "rechnung@kunde.example"

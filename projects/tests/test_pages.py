@@ -119,7 +119,7 @@ def test_caretaker_projects_are_marked_in_english_and_german(client):
     caretaker.language = "de"
     caretaker.save()
     html = client.get(reverse("project-list")).content.decode()
-    assert "Betreuung" in html and "Meine Projekte" in html
+    assert "Betreuer" in html and "Meine Projekte" in html
 
 
 def test_a_direct_grant_to_an_org_is_not_marked_as_caretaker(client):
