@@ -59,8 +59,8 @@ CAPABILITIES: dict[str, Capability] = {
     "support_contact.change": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
     "offer_templates.manage": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
     "offers.send": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
-    # customer side of offers
-    "offers.view": Capability(ALL_ROLES, kinds=frozenset({OrgKind.CUSTOMER})),
+    # offers: partners see what they sent, customers what they received (read-only for every role)
+    "offers.view": Capability(ALL_ROLES),
     "offers.decide": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),
     "webhooks.manage": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),
     # ORG-6 partner-only areas

@@ -229,24 +229,39 @@ def audit_event_restrict(queryset: QuerySet, *, scope: Scope, action: str = "vie
     inside a customer, that customer's; customers read everything done in their org."""
     if scope.context is None:
         return queryset.none()
+    if action == "view_with_customers" and scope.context.organization.is_partner and not scope.context.acting_as_partner:
+        # partner admins: their own trail and those of the customers they reach (one subquery)
+        customers = customer_list(context=scope.context, status="").values("pk")
+        return queryset.filter(Q(organization=scope.context.organization) | Q(organization__in=customers))
     return queryset.filter(organization=scope.context.organization)
 
 
 AUDIT_ORIGINS = {"all", "external", "own"}
 
 
-def audit_trail(*, context, search: str = "", origin: str = "all") -> QuerySet[AuditEvent]:
-    """The org's trail, newest first. `origin="external"`: what partner staff and caretakers did
-    (events recorded with an acting organization other than this one)."""
-    queryset = restrict(AuditEvent.objects.all(), Scope(user=context.user, context=context))
+def audit_origin_filter(queryset: QuerySet, origin: str) -> QuerySet:
+    """"external": done from another org (partner staff, caretakers) than the event's own org;
+    "own": by the org's own accounts (or the system)."""
+    from django.db.models import F
+
     if origin == "external":
-        queryset = queryset.filter(acting_organization__isnull=False).exclude(acting_organization=context.organization)
-    elif origin == "own":
-        queryset = queryset.filter(Q(acting_organization__isnull=True) | Q(acting_organization=context.organization))
+        return queryset.filter(acting_organization__isnull=False).exclude(acting_organization=F("organization"))
+    if origin == "own":
+        return queryset.filter(Q(acting_organization__isnull=True) | Q(acting_organization=F("organization")))
+    return queryset
+
+
+def audit_trail(*, context, search: str = "", origin: str = "all", with_customers: bool = False) -> QuerySet[AuditEvent]:
+    """The org's trail, newest first. `origin="external"`: what partner staff and caretakers did
+    (events recorded with an acting organization other than this one). `with_customers`: a
+    partner's trail together with its customers' trails (ORG-10)."""
+    action = "view_with_customers" if with_customers else "view"
+    queryset = restrict(AuditEvent.objects.all(), Scope(user=context.user, context=context), action)
+    queryset = audit_origin_filter(queryset, origin)
     term = search_term(search)
     if term:
         queryset = queryset.filter(Q(action__icontains=term) | Q(target_repr__icontains=term) | Q(actor_email__icontains=term))
-    return queryset.select_related("acting_organization").order_by("-created_at", "-id")
+    return queryset.select_related("acting_organization", "organization").order_by("-created_at", "-id")
 
 
 # --- white label (ORG-8) -----------------------------------------------------------------------

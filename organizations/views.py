@@ -452,12 +452,15 @@ class AuditTrailView(OrgScopedMixin, ListView):
     def get_queryset(self):
         origin = self.request.GET.get("origin", "all")
         self.origin = origin if origin in selectors.AUDIT_ORIGINS else "all"
-        return selectors.audit_trail(context=self.org, search=self.request.GET.get("q"), origin=self.origin)
+        self.with_customers = self.org.organization.is_partner and self.request.GET.get("customers") == "1"
+        return selectors.audit_trail(context=self.org, search=self.request.GET.get("q"), origin=self.origin,
+                                     with_customers=self.with_customers)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["search"] = selectors.search_term(self.request.GET.get("q"))
         context["origin"] = self.origin
+        context["with_customers"] = self.with_customers
         return context
 
 

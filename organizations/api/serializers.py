@@ -168,9 +168,10 @@ class LogoSerializer(serializers.Serializer):
 
 class AuditEventSerializer(serializers.ModelSerializer):
     acting_organization = OrganizationSummarySerializer(read_only=True, allow_null=True)
+    organization = OrganizationSummarySerializer(read_only=True, allow_null=True, help_text=_("Whose trail it is."))
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "created_at", "actor_email", "acting_organization", "action", "target_type", "target_id",
+        fields = ["id", "created_at", "organization", "actor_email", "acting_organization", "action", "target_type", "target_id",
                   "target_repr", "before", "after"]
         read_only_fields = fields

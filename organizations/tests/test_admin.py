@@ -169,3 +169,19 @@ def test_admin_pages_render_for_support(support, client):
     assert change.status_code == 200 and 'name="status"' not in change.content.decode()  # read-only: services decide
     assert client.get("/admin/organizations/staffassignment/").status_code == 200
     assert client.get("/admin/organizations/user/").status_code == 200
+
+
+def test_support_uploads_a_logo_under_the_same_rules(support, client, media):
+    from .conftest import image_bytes, upload
+
+    organization = factories.PartnerFactory(name="Logo Partner GmbH")
+    client.force_login(support)
+    url = f"/admin/organizations/organization/{organization.pk}/change/"
+    data = {"kind": "partner", "name": "Logo Partner GmbH", "country": "DE",
+            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    response = client.post(url, {**data, "logo": upload(image_bytes("PNG", (100, 100)), "small.png")})
+    assert response.status_code == 200 and "it must be at least 150×150 pixels" in response.content.decode()
+    response = client.post(url, {**data, "logo": upload(image_bytes("PNG", (300, 300)), "ok.png")})
+    assert response.status_code == 302
+    organization.refresh_from_db()
+    assert organization.logo.name.startswith("logos/logo-") and organization.logo.name.endswith(".png")

@@ -103,6 +103,7 @@ def test_open_requests_audit_and_customer_pages_do_not_grow_with_the_data(world,
         (world.partner_owner, reverse("open-requests", kwargs={"org": world.partner.public_id}), {}),
         (world.customer_owner, reverse("audit-trail", kwargs={"org": world.customer.public_id}), {"origin": "external"}),
         (world.partner_owner, reverse("audit-trail", kwargs={"org": world.customer.public_id}), {"q": "changed"}),
+        (world.partner_owner, reverse("audit-trail", kwargs={"org": world.partner.public_id}), {"customers": "1"}),
         (world.partner_owner, reverse("customer-detail", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}), {}),
         (world.partner_owner, reverse("organization-dashboard", kwargs={"org": world.customer.public_id}), {}),
     ]

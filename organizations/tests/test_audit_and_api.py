@@ -120,3 +120,32 @@ def test_the_endpoints_are_in_the_openapi_schema(client):
         "/api/v1/organizations/{org}/audit-events/",
     ]:
         assert path in schema["paths"], path
+
+
+def test_partner_reads_its_customers_trails_together_with_its_own(world, client, api_client):
+    services.organization_update(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner,
+                                 city="Ulm", postcode="89073")
+    services.organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, city="Köln")
+    client.force_login(world.partner_admin)
+    url = reverse("audit-trail", kwargs={"org": world.partner.public_id})
+    own = {e.organization_id for e in client.get(url).context["events"]}
+    assert own == {world.partner.pk}
+    both = client.get(url, {"customers": "1"})
+    assert {e.organization_id for e in both.context["events"]} == {world.partner.pk, world.customer.pk}
+    assert "Kunde AG" in both.content.decode()
+    external = client.get(url, {"customers": "1", "origin": "external"}).context["events"]
+    assert all(e.acting_organization_id and e.acting_organization_id != e.organization_id for e in external)
+    # a partner Member reads no trail; assigned customers do not change that
+    client.force_login(world.partner_member)
+    assert client.get(url, {"customers": "1"}).status_code == 403
+    api_client.force_login(world.partner_owner)
+    api = reverse("audit-event-api-list", kwargs={"org": world.partner.public_id})
+    rows = api_client.get(api, {"customers": "true", "action": "organization.changed"}).json()["results"]
+    assert [row["organization"]["name"] for row in rows] == ["Kunde AG"]
+    assert api_client.get(api, {"action": "organization.changed"}).json()["count"] == 0
+
+
+def test_customers_cannot_widen_their_trail(world, client):
+    client.force_login(world.customer_owner)
+    url = reverse("audit-trail", kwargs={"org": world.customer.public_id})
+    assert {e.organization_id for e in client.get(url, {"customers": "1"}).context["events"]} == {world.customer.pk}

@@ -1,0 +1,71 @@
+"""What offer participants are told: in-portal notifications and emails (PLT-4, OFR-4, OFR-6)."""
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Organization, User
+from organizations.roles import roles_with_capability
+from portal.emails import email_enqueue
+from portal.notifications import notification_create_many, notification_kind
+
+from .models import Offer
+
+KINDS = {
+    "received": _("{partner} sent you the offer “{title}”."),
+    "cancelled": _("{partner} withdrew the offer “{title}”."),
+    "accepted": _("{customer} accepted the offer “{title}”."),
+    "declined": _("{customer} declined the offer “{title}”."),
+    "delivery_failed": _("The offer “{title}” to {customer} could not be delivered."),
+}
+for _event, _message in KINDS.items():
+    notification_kind(f"offers.{_event}", _message)
+
+
+def managers_of(organization: Organization, capability: str) -> list[User]:
+    """Active users holding `capability`'s roles directly in `organization`."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organization=organization,
+            memberships__role__in=list(roles_with_capability(capability)),
+        ).order_by("id").distinct()
+    )
+
+
+def offer_path(offer: Offer, organization: Organization) -> str:
+    return reverse("offer-detail", kwargs={"org": organization.public_id, "offer_id": offer.pk})
+
+
+def _params(offer: Offer) -> dict:
+    return {"title": offer.title, "partner": offer.partner.name, "customer": offer.customer.name}
+
+
+def notify_customer_received(offer: Offer) -> None:
+    """OFR-4: the customer's Owners/Admins, in the portal and by email (once per delivery round)."""
+    recipients = managers_of(offer.customer, "offers.decide")
+    url = offer_path(offer, offer.customer)
+    params = _params(offer)
+    notification_create_many(recipients=recipients, kind="offers.received", params=params,
+                             organization=offer.customer, url=url)
+    for user in recipients:
+        email_enqueue(
+            to=user.email,
+            subject_template="offers/email/received_subject.txt",
+            body_template="offers/email/received_body.txt",
+            context={**params, "message": offer.message, "url": url},
+            language=user.language,
+            dedupe_key=f"offer:{offer.pk}:received:{offer.delivery_attempt}:{user.pk}",
+        )
+
+
+def notify_customer(offer: Offer, event: str) -> None:
+    recipients = managers_of(offer.customer, "offers.decide")
+    notification_create_many(recipients=recipients, kind=f"offers.{event}", params=_params(offer),
+                             organization=offer.customer, url=offer_path(offer, offer.customer))
+
+
+def notify_partner(offer: Offer, event: str) -> None:
+    recipients = managers_of(offer.partner, "offers.send")
+    notification_create_many(recipients=recipients, kind=f"offers.{event}", params=_params(offer),
+                             organization=offer.partner, url=offer_path(offer, offer.partner))

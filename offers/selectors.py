@@ -1,0 +1,179 @@
+"""Reads of offers: tenancy restrictions, lists, the customer badge, catalog search.
+
+Sides: inside a *partner* org a user sees the offers that org sent and its templates; inside a *customer* org
+the offers that org received – never templates, never another customer's offers. Which side a
+request is on decides the representation too (partner conditions only on the partner side).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from organizations.models import CustomerRelation, Organization
+from organizations.roles import OrgKind
+from portal.tenancy import OrgContext, Scope, restrict, restriction
+
+from .models import (
+    Offer,
+    OfferBulkSend,
+    OfferItem,
+    OfferTemplate,
+    OfferTemplateItem,
+    PartnerCondition,
+    Product,
+    WebhookEndpoint,
+)
+
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+def side_of(context: OrgContext | None) -> str | None:
+    """"partner" or "customer": which side of offers the org in the URL stands on."""
+    if context is None:
+        return None
+    return "partner" if context.organization.kind == OrgKind.PARTNER else "customer"
+
+
+@restriction(Offer)
+def offer_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    context = scope.context
+    if context is None:
+        return queryset.none()
+    organization = context.organization
+    if side_of(context) == "customer":
+        # Customers see an offer once it was delivered to them (OFR-4) – not while it is on its way.
+        return queryset.filter(customer=organization, delivered_at__isnull=False)
+    # The partner's own records: every partner role reads them; sending and cancelling need
+    # Owner/Admin (`offers.send`). Partner staff inside a customer org see the customer's side.
+    return queryset.filter(partner=organization)
+
+
+@restriction(OfferItem)
+def offer_item_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    offers = offer_restrict(Offer.objects.all(), scope=scope, action=action)
+    return queryset.filter(offer__in=offers)
+
+
+@restriction(OfferTemplate)
+def offer_template_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    if side_of(scope.context) != "partner":
+        return queryset.none()  # customers never see templates
+    return queryset.filter(partner=scope.context.organization)
+
+
+@restriction(OfferTemplateItem)
+def offer_template_item_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    if side_of(scope.context) != "partner":
+        return queryset.none()
+    return queryset.filter(template__partner=scope.context.organization)
+
+
+@restriction(OfferBulkSend)
+def offer_bulk_send_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    if side_of(scope.context) != "partner":
+        return queryset.none()
+    return queryset.filter(partner=scope.context.organization)
+
+
+@restriction(WebhookEndpoint)
+def webhook_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    if scope.context is None:
+        return queryset.none()
+    return queryset.filter(organization=scope.context.organization)
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+
+def _line_total(prefix: str = "items__") -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F(f"{prefix}unit_price") * F(f"{prefix}quantity") * F(f"{prefix}term_months"), output_field=MONEY
+    )
+
+
+def offer_list(*, queryset: QuerySet, status: str | None = None, query: str = "") -> QuerySet:
+    """Offers (already restricted) with item count and total in the same query: constant queries per page."""
+    if status:
+        queryset = queryset.filter(status=status)
+    if query:
+        queryset = queryset.filter(Q(title__icontains=query) | Q(customer__name__icontains=query))
+    return (
+        queryset.select_related("partner", "customer")
+        .annotate(
+            item_count=Count("items"),
+            total=Coalesce(Sum(_line_total()), Value(Decimal("0")), output_field=MONEY),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def offer_items(*, offer: Offer) -> list[OfferItem]:
+    return list(offer.items.select_related("product").order_by("position", "id"))
+
+
+def offer_total(items: list) -> Decimal:
+    return sum((item.total_price for item in items), Decimal("0.00"))
+
+
+def offers_awaiting_confirmation_count(context: OrgContext | None) -> int:
+    """The red badge in a customer org's navigation (OFR-6): offers waiting for its decision."""
+    if context is None or side_of(context) != "customer" or not context.has("offers.view"):
+        return 0
+    return restrict(Offer.objects.all(), Scope(user=context.user, context=context)).awaiting_confirmation().count()
+
+
+def offer_template_list(*, queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(item_count=Count("items")).order_by("name", "id")
+
+
+def offer_template_items(*, template: OfferTemplate) -> list[OfferTemplateItem]:
+    return list(template.items.select_related("product").order_by("position", "id"))
+
+
+def customers_of_partner(*, partner: Organization, query: str = "") -> QuerySet[Organization]:
+    """The active customer orgs with an active relation to `partner` (OFR-3): whom it may send to."""
+    relations = CustomerRelation.objects.filter(
+        partner=partner, customer=OuterRef("pk"), status=CustomerRelation.Status.ACTIVE
+    )
+    customers = Organization.objects.active().filter(kind=OrgKind.CUSTOMER).filter(Exists(relations))
+    query = (query or "").strip()[:100]
+    if query:
+        customers = customers.filter(Q(name__icontains=query) | Q(public_id__iexact=query))
+    return customers.order_by("name", "id")
+
+
+def product_search(*, query: str, limit: int = 20) -> list[Product]:
+    """Active catalog products matching SKU or either name (the template's search field, OFR-2)."""
+    query = (query or "").strip()[:100]
+    products = Product.objects.filter(is_active=True)
+    if query:
+        products = products.filter(Q(sku__icontains=query) | Q(name_en__icontains=query) | Q(name_de__icontains=query))
+    return list(products.order_by("sku")[:limit])
+
+
+def partner_discount_percent(*, partner: Organization) -> Decimal:
+    """The partner's discount on list prices: per-partner override, else tier, else none (OFR-1)."""
+    condition = PartnerCondition.objects.select_related("tier").filter(partner=partner).first()
+    return condition.discount_percent if condition else Decimal("0")
+
+
+def bulk_send_progress(*, bulk_send: OfferBulkSend) -> OfferBulkSend:
+    bulk_send.refresh_from_db()
+    return bulk_send
+
+
+def webhook_for(*, organization: Organization) -> WebhookEndpoint | None:
+    return WebhookEndpoint.objects.filter(organization=organization).first()
