@@ -170,3 +170,18 @@ def test_the_schema_describes_the_endpoints(api_client, world):
     assert "/api/v1/subscriptions/{subscription_id}/cancel/" in schema["paths"]
     create = schema["components"]["schemas"]["SubscriptionCreateRequest"]
     assert "confirm_obligation_to_pay" in create["required"]
+
+
+def test_the_status_filter_reads_the_status_as_of_now(world, api_client):
+    import time_machine
+    from datetime import timedelta
+
+    trial = Subscription.objects.get(organization=world.customer, source="trial")
+    api_client.force_authenticate(world.partner_owner)
+    url = org_api(world.customer)
+    assert [row["id"] for row in api_client.get(url, {"status": "trial"}).json()["results"]] == [trial.pk]
+    with time_machine.travel(trial.ends_at + timedelta(seconds=1), tick=False):
+        assert api_client.get(url, {"status": "trial"}).json()["results"] == []
+        expired = api_client.get(url, {"status": "expired"}).json()["results"]
+        assert [(row["id"], row["status"], row["in_force"]) for row in expired] == [(trial.pk, "expired", False)]
+    error_of(api_client.get(url, {"status": "sideways"}), 400)
