@@ -246,6 +246,8 @@ SPECTACULAR_SETTINGS = {
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
         "PaymentMethodKindEnum": "billing.invoice_models.PaymentMethod.Kind",
+        # ORG-5: invitation states.
+        "InvitationStatusEnum": "organizations.models.Invitation.Status",
     },
 }
 
