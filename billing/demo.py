@@ -102,3 +102,8 @@ def seed(demo: dict) -> None:
             project=projects["direct_shop"], product=products["SRV-SSL"], quantity=1, confirm_obligation_to_pay=True,
             actor=direct_user,
         ), start)
+
+    # BIL-5, BIL-6: last month's invoices for these bookings, and payment methods (billing/invoice_demo.py).
+    from .invoice_demo import seed_invoices
+
+    seed_invoices(demo)

@@ -228,3 +228,7 @@ class Subscription(models.Model):
         from .money import line_amount
 
         return line_amount(quantity=self.quantity, unit_price=self.unit_price)
+
+
+# Invoices, numbering and payment methods (BIL-5, BIL-6) live in their own module.
+from .invoice_models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod  # noqa: E402, F401

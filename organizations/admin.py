@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.errors import DomainError
 
 from . import services
-from .models import AuditEvent, CustomerRelation, Membership, Organization, StaffAssignment, User
+from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
 from .roles import OrgKind, OrgRole
 from .services import audit_record, snapshot
 from .validators import logo_process
@@ -235,3 +235,50 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- ORG-5: invitations (support resends or withdraws them) --------------------------------------
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only; the actions go through the services (state machine, audit trail, outbox email)."""
+
+    list_display = ["email", "organization", "role", "status", "expires_at", "send_count", "emailed_at", "created_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["email", "organization__name", "organization__public_id"]
+    list_select_related = ["organization"]
+    raw_id_fields = ["organization", "invited_by", "accepted_by", "revoked_by"]
+    readonly_fields = [
+        "organization", "email", "role", "first_name", "last_name", "language", "status", "expires_at",
+        "with_initial_password", "send_count", "sent_at", "emailed_at", "invited_by", "accepted_by", "accepted_at",
+        "revoked_by", "revoked_at", "expired_at", "created_at",
+    ]
+    exclude = ["token_hash", "prepared_user"]
+    actions = ["resend", "revoke"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _run(self, request, queryset, service, done_message):
+        done = 0
+        for invitation in queryset.select_related("organization"):
+            try:
+                service(invitation=invitation, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{invitation.email}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Resend the selected invitations"), permissions=["change"])
+    def resend(self, request, queryset):
+        self._run(request, queryset, services.invitation_resend, _("%(count)d invitations sent again."))
+
+    @admin.action(description=_("Withdraw the selected invitations"), permissions=["change"])
+    def revoke(self, request, queryset):
+        self._run(request, queryset, services.invitation_revoke, _("%(count)d invitations withdrawn."))

@@ -74,6 +74,21 @@ def seed(demo: dict) -> None:
     if not CustomerRelation.objects.filter(customer=prospect).exists():
         connection_request(context=partner_context, actor=users["partner"], identifier=prospect.public_id,
                            message="Wir würden Sie gern als Partner betreuen.")
+    seed_invitations(demo)
+
+
+def seed_invitations(demo: dict) -> None:
+    """ORG-5: a pending invitation in Demo Kunde AG (its Invitations page), sent by its Owner."""
+    from .models import Invitation
+    from .services import invitation_create
+
+    customer = demo["orgs"]["customer"]
+    if not Invitation.objects.filter(organization=customer, email=DEMO_INVITEE["email"]).exists():
+        invitation_create(organization=customer, actor=demo["users"]["customer"], **DEMO_INVITEE)
+
+
+DEMO_INVITEE = dict(email="new.colleague@demo.example", role=OrgRole.MEMBER, first_name="Nele", last_name="Neu",
+                    language="de")
 
 
 SECOND_CUSTOMER = dict(name="Muster Handel GmbH", kind=OrgKind.CUSTOMER, street="Marktplatz 2", postcode="04109",

@@ -111,3 +111,11 @@ def can_manage_member(actor_role: str | None, member_role: str) -> bool:
     if actor_role not in ROLE_RANK or member_role not in ROLE_RANK:
         return False
     return ROLE_RANK[member_role] <= ROLE_RANK[actor_role]
+
+
+def grantable_roles(actor_role: str | None, *, organization_has_owner: bool = True) -> list[str]:
+    """The roles `actor_role` may grant, strongest first (for forms and the API's choices)."""
+    return [
+        role for role in sorted(ROLE_RANK, key=ROLE_RANK.get, reverse=True)
+        if can_grant_role(actor_role, role, organization_has_owner=organization_has_owner)
+    ]

@@ -76,11 +76,6 @@ def invitation_for_token(*, token: str) -> Invitation:
     return invitation
 
 
-def invitations_for_user(*, user) -> QuerySet:
-    """Open invitations addressed to the signed-in user's email (shown on the home page)."""
-    return invitation_restrict(Invitation.objects.open(), scope=Scope(user=user)).select_related("organization")
-
-
 # =================================================================================================
 # Customer relations, the partner's customers, the switcher, the audit trail (ORG-3, ORG-4,
 # ORG-10, ORG-11). Everything here filters in SQL and runs a fixed number of queries, however many

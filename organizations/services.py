@@ -23,7 +23,7 @@ from portal.state_machine import transition
 from portal.tenancy import OrgContext, org_context_for_organization
 
 from .models import AuditEvent, Invitation, Membership, Organization, User
-from .roles import OrgKind, OrgRole, can_grant_role, can_manage_member
+from .roles import OrgKind, OrgRole, can_grant_role, can_manage_member, grantable_roles
 
 # ORG-5: a resend within this interval is refused, so a double click sends one email.
 INVITATION_RESEND_INTERVAL = timedelta(seconds=60)
@@ -664,6 +664,16 @@ def _has_owner(organization: Organization) -> bool:
     return Membership.objects.filter(organization=organization, role=OrgRole.OWNER).exists()
 
 
+def may_set_initial_password(context: OrgContext | None) -> bool:
+    """ORG-5: partner staff (in their own org or acting in a linked customer) and support/system."""
+    return context is None or context.acting_as_partner or context.organization.is_partner
+
+
+def roles_grantable_in(context: OrgContext) -> list[str]:
+    """The roles the user of `context` may invite with or give to members."""
+    return grantable_roles(context.role, organization_has_owner=_has_owner(context.organization))
+
+
 def _require_may_grant(context: OrgContext | None, role: str, actor_role: str, organization: Organization) -> None:
     if role not in OrgRole.values:
         raise InvalidInput(gettext("Choose a valid role."), field="role")
@@ -834,7 +844,7 @@ def invitation_create(
     first_name, last_name = (first_name or "").strip()[:150], (last_name or "").strip()[:150]
     language = _clean_language(language, actor)
     if initial_password:
-        if context is not None and not (context.acting_as_partner or organization.is_partner):
+        if not may_set_initial_password(context):
             raise PermissionDenied(
                 gettext("Only partner staff can set an initial password."), code="initial_password_not_allowed",
                 field="initial_password",

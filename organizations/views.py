@@ -1,21 +1,26 @@
 """Browser pages of organizations and accounts."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic.detail import SingleObjectMixin
 
-from portal.errors import DomainError, InvalidInput, PermissionDenied
-from portal.views import OrgScopedMixin
+from portal.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
 from . import selectors, services
-from .forms import InvitationAcceptNewAccountForm, LoginForm, PortalPasswordResetForm
+from .forms import InvitationAcceptNewAccountForm, InvitationForm, LoginForm, MemberRoleForm, PortalPasswordResetForm
+from .models import Invitation, Membership
+from .roles import OrgRole, can_manage_member
 from .services import InvitationClosed
 
 
@@ -34,6 +39,21 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         if self.request.user.must_change_password:
             get_user_model().objects.filter(pk=self.request.user.pk).update(must_change_password=False)
         return response
+
+    def get_success_url(self):
+        # Back to the page the person wanted (e.g. an invitation link) after a forced change.
+        next_url = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        if next_url and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return next_url
+        return super().get_success_url()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["next"] = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        context["must_change_password"] = self.request.user.must_change_password
+        return context
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -463,7 +483,13 @@ class InvitationAcceptView(View):
 
     def _page(self, request, invitation, *, form=None, status=200, **extra):
         context = {"invitation": invitation, "form": form, **extra}
-        return render(request, self.template_name, context, status=status)
+        if request.user.is_authenticated or settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+            return render(request, self.template_name, context, status=status)
+        # A visitor who has not chosen a language sees the page in the email's language.
+        with translation.override(invitation.language):
+            response = render(request, self.template_name, context, status=status)
+            response["Content-Language"] = invitation.language
+        return response
 
     def _state(self, request, token):
         return services.invitation_open_for_token(token=token)
@@ -473,7 +499,8 @@ class InvitationAcceptView(View):
             invitation = self._state(request, token)
         except DomainError as error:
             return self._closed(request, error)
-        return self._page(request, invitation, **self._mode(request, invitation))
+        mode = self._mode(request, invitation)
+        return self._page(request, invitation, status=403 if mode["mode"] == "wrong_account" else 200, **mode)
 
     def _mode(self, request, invitation) -> dict:
         if request.user.is_authenticated:
@@ -520,3 +547,200 @@ class InvitationAcceptView(View):
             request, _("Welcome to %(organization)s.") % {"organization": membership.organization.name}
         )
         return redirect("organization-dashboard", org=membership.organization.public_id)
+
+
+def _members_url(org) -> str:
+    return reverse("member-list", kwargs={"org": org.public_id})
+
+
+def _invitations_url(org) -> str:
+    return reverse("invitation-list", kwargs={"org": org.public_id})
+
+
+class MemberListView(OrgScopedMixin, ListView):
+    """ORG-5: the org's members, searchable and paginated; managers change roles and remove."""
+
+    model = Membership
+    capability = "members.view"
+    template_name = "organizations/member_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return selectors.member_list(queryset=super().get_queryset(), search=self.request.GET.get("q", ""))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        org = self.org
+        can_manage = org.has("members.manage")
+        grantable = services.roles_grantable_in(org) if can_manage else []
+        for membership in context["object_list"]:
+            membership.manageable = can_manage and can_manage_member(org.role, membership.role)
+        context.update(
+            query=self.request.GET.get("q", "").strip()[:100],
+            can_manage=can_manage,
+            can_invite=org.has("members.invite"),
+            role_choices=[(role, OrgRole(role).label) for role in grantable],
+        )
+        return context
+
+
+class MemberActionView(OrgScopedMixin, SingleObjectMixin, View):
+    """POST one change of a member; a refused one becomes a message on the members page."""
+
+    model = Membership
+    capability = "members.manage"
+    pk_url_kwarg = "member_id"
+    http_method_names = ["post"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("user", "organization")
+
+    def perform(self, membership) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        membership = self.get_object()
+        try:
+            message = self.perform(membership)
+        except NotFound:
+            raise
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(_members_url(self.org.organization))
+        messages.success(request, message)
+        if not Membership.objects.filter(user=request.user, organization=self.org.organization).exists() and (
+            self.org.via_partner is None
+        ):
+            return redirect("home")  # removed oneself
+        return redirect(_members_url(self.org.organization))
+
+
+class MemberRoleChangeView(MemberActionView):
+    def perform(self, membership) -> str:
+        form = MemberRoleForm(self.request.POST)
+        if not form.is_valid():
+            raise InvalidInput(_("Choose a valid role."), field="role")
+        services.member_change_role(
+            membership=membership, role=form.cleaned_data["role"], actor=self.request.user, context=self.org
+        )
+        return _("%(person)s is now %(role)s.") % {
+            "person": membership.user.email, "role": OrgRole(form.cleaned_data["role"]).label,
+        }
+
+
+class MemberRemoveView(MemberActionView):
+    http_method_names = ["get", "post"]
+    template_name = "organizations/member_remove.html"
+
+    def get(self, request, *args, **kwargs):
+        membership = self.get_object()
+        return render(request, self.template_name, {"membership": membership})
+
+    def perform(self, membership) -> str:
+        services.member_remove(membership=membership, actor=self.request.user, context=self.org)
+        return _("%(person)s was removed from the organization.") % {"person": membership.user.email}
+
+
+class InvitationCreateView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """ORG-5: invite by email with a role the inviter may grant."""
+
+    capability = "members.invite"
+    form_class = InvitationForm
+    template_name = "organizations/invitation_form.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["roles"] = services.roles_grantable_in(self.org)
+        kwargs["allow_initial_password"] = services.may_set_initial_password(self.org)
+        return kwargs
+
+    def get_initial(self):
+        return {"role": OrgRole.MEMBER, "language": translation.get_language() or settings.LANGUAGE_CODE}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return services.invitation_create(
+            organization=self.org.organization,
+            email=data["email"],
+            role=data["role"],
+            actor=self.request.user,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            language=data["language"],
+            initial_password=data.get("initial_password") or None,
+        )
+
+    def form_valid(self, form):
+        self.success_message = _("The invitation to %(email)s is on its way.") % {"email": form.cleaned_data["email"].lower()}
+        return super().form_valid(form)
+
+    def get_success_url(self, invitation=None):
+        return _invitations_url(self.org.organization)
+
+
+class InvitationListView(OrgScopedMixin, ListView):
+    """ORG-5: invitations of the org – pending ones first – with resend and revoke."""
+
+    model = Invitation
+    capability = "members.invite"
+    template_name = "organizations/invitation_list.html"
+    paginate_by = 25
+    STATUS_TABS = ["pending", "accepted", "revoked", "expired", "all"]
+
+    def get_queryset(self):
+        requested = self.request.GET.get("status", "pending")
+        self.status = requested if requested in self.STATUS_TABS else "pending"
+        return selectors.invitation_list(
+            queryset=super().get_queryset(), status=None if self.status == "all" else self.status,
+            search=self.request.GET.get("q", ""),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        grantable = set(services.roles_grantable_in(self.org))
+        for invitation in context["object_list"]:
+            invitation.manageable = invitation.role in grantable
+        labels = {"all": _("All"), **{value: label for value, label in Invitation.Status.choices}}
+        context.update(
+            status=self.status,
+            tabs=[{"key": key, "label": labels[key], "url": f"{_invitations_url(self.org.organization)}?status={key}"}
+                  for key in self.STATUS_TABS],
+        )
+        return context
+
+
+class InvitationActionView(OrgScopedMixin, SingleObjectMixin, View):
+    model = Invitation
+    capability = "members.invite"
+    pk_url_kwarg = "invitation_id"
+    http_method_names = ["post"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("organization")
+
+    def perform(self, invitation) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        invitation = self.get_object()
+        try:
+            message = self.perform(invitation)
+        except NotFound:
+            raise
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, message)
+        return redirect(_invitations_url(self.org.organization))
+
+
+class InvitationResendView(InvitationActionView):
+    def perform(self, invitation) -> str:
+        services.invitation_resend(invitation=invitation, actor=self.request.user, context=self.org)
+        return _("The invitation to %(email)s was sent again; the previous link no longer works.") % {"email": invitation.email}
+
+
+class InvitationRevokeView(InvitationActionView):
+    def perform(self, invitation) -> str:
+        services.invitation_revoke(invitation=invitation, actor=self.request.user, context=self.org)
+        return _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}

@@ -72,7 +72,8 @@ def test_initial_password_must_be_changed_at_first_login(client):
     user = UserFactory(must_change_password=True)
     client.force_login(user)
     response = client.get("/notifications/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/password/change/"
+    # the page asked for comes along, so the person lands there afterwards (ORG-5)
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/change/?next=%2Fnotifications%2F"
     response = client.post(
         "/accounts/password/change/",
         {"old_password": PASSWORD, "new_password1": "my-own-secret-2026", "new_password2": "my-own-secret-2026"},

@@ -1,8 +1,37 @@
-"""Template helpers of the billing pages."""
+"""Template helpers of the billing pages; amounts in the active language (`1.234,56` / `1,234.56`)."""
+from decimal import Decimal
+
 from django import template
 from django.utils.formats import number_format
 
 register = template.Library()
+
+
+@register.filter
+def money(value) -> str:
+    return number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def unit_price(value) -> str:
+    """Unit prices keep sub-cent places only where they have them (at least two)."""
+    value = Decimal(value).normalize()
+    places = max(2, -value.as_tuple().exponent) if value.as_tuple().exponent < 0 else 2
+    return number_format(value, decimal_pos=min(places, 4), use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def quantity(value) -> str:
+    value = Decimal(value)
+    places = 0 if value == value.to_integral_value() else 2
+    return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def percent(value) -> str:
+    value = Decimal(value)
+    places = 0 if value == value.to_integral_value() else 2
+    return number_format(value, decimal_pos=places, use_l10n=True)
 
 
 @register.filter

@@ -1,8 +1,17 @@
-"""URL-kwarg factories of the organizations app for the generic isolation tests (tests/isolation.py)."""
+"""URL-kwarg factories of the organizations app for the generic isolation tests (tests/isolation.py).
+
+ORG-5 objects are Guests and Guest invitations, so every role that holds the route's capability may
+act on them (nobody is refused for acting above their own rank).
+"""
+import itertools
+
 from organizations.models import CustomerRelation, Membership, StaffAssignment
-from organizations.roles import PARTNER_ROLES_NEEDING_ASSIGNMENT
+from organizations.roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, OrgRole
+from organizations.services import invitation_create
 from tests import factories
 from tests.isolation import object_factory
+
+_invitation_numbers = itertools.count()
 
 
 @object_factory("customer")
@@ -25,3 +34,17 @@ def connection_request_of(organization, owner):
     else:
         partner, customer = factories.PartnerFactory(), organization
     return CustomerRelation.objects.create(partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED).pk
+
+
+@object_factory("member_id")
+def member_in(organization, owner):
+    guest = factories.member(organization, OrgRole.GUEST)
+    return Membership.objects.get(user=guest, organization=organization).pk
+
+
+@object_factory("invitation_id")
+def invitation_in(organization, owner):
+    return invitation_create(
+        organization=organization, email=f"invited-{next(_invitation_numbers)}@isolation.example",
+        role=OrgRole.GUEST, actor=None,
+    ).pk

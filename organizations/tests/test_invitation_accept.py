@@ -73,7 +73,8 @@ def test_another_account_cannot_accept(members_world, client):
     _invitation, token = invite(members_world)
     client.force_login(members_world.partner_owner)
     page = client.get(url(token))
-    assert page.context["mode"] == "wrong_account"
+    assert page.status_code == 403 and page.context["mode"] == "wrong_account"
+    assert "an eine andere E-Mail-Adresse gesendet" in page.content.decode()  # the partner owner reads German
     assert client.post(url(token)).status_code == 403
     with pytest.raises(PermissionDenied):
         invitation_accept(token=token, user=members_world.partner_owner)

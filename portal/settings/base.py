@@ -175,6 +175,11 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": timedelta(minutes=1)},
+    # BIL-5: last month's invoices; idempotent, so the repeats on the 2nd and 3rd catch a missed run.
+    "billing-invoice-monthly-run": {
+        "task": "billing.invoice_tasks.invoice_monthly_run",
+        "schedule": crontab(minute=30, hour=2, day_of_month="1-3"),
+    },
 }
 
 # Email: SMTP where configured, otherwise one file per message in var/mail/.
@@ -240,6 +245,9 @@ SPECTACULAR_SETTINGS = {
         "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
+        "PaymentMethodKindEnum": "billing.invoice_models.PaymentMethod.Kind",
+        # ORG-5: invitation states.
+        "InvitationStatusEnum": "organizations.models.Invitation.Status",
     },
 }
 

@@ -1,0 +1,45 @@
+"""Support reads invoices in the admin; nothing there changes them (BIL-5, ORG-9)."""
+from __future__ import annotations
+
+import pytest
+
+from billing.invoice_models import Invoice, PaymentMethod
+from tests import factories
+
+from .invoice_factories import customer, issue, line
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_invoices_are_read_only_in_the_admin(admin_client):
+    recipient = customer(name="Direkt GmbH")
+    [invoice] = issue(line(recipient))
+    changelist = admin_client.get("/admin/billing/invoice/")
+    assert changelist.status_code == 200 and invoice.number in changelist.content.decode()
+    page = admin_client.get(f"/admin/billing/invoice/{invoice.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="net_total"' not in page.content and b"Save" not in page.content
+    response = admin_client.post(f"/admin/billing/invoice/{invoice.pk}/change/", {"net_total": "1.00"})
+    assert response.status_code == 403
+    assert admin_client.post(f"/admin/billing/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/billing/invoice/add/").status_code == 403
+    assert Invoice.objects.get(pk=invoice.pk).net_total == invoice.net_total
+
+
+def test_payment_methods_show_only_the_masked_iban_in_the_admin(admin_client):
+    organization = customer()
+    method = PaymentMethod.objects.create(
+        organization=organization, kind=PaymentMethod.Kind.SEPA_DIRECT_DEBIT, iban="DE89370400440532013000",
+        mandate_reference="RP-TEST-1", account_holder="Direkt GmbH",
+    )
+    page = admin_client.get(f"/admin/billing/paymentmethod/{method.pk}/change/").content.decode()
+    assert "DE89 **** **** **** **30 00" in page
+    assert "DE89370400440532013000" not in page
+    listing = admin_client.get("/admin/billing/paymentmethod/").content.decode()
+    assert "0532013000" not in listing
