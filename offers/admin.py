@@ -4,6 +4,7 @@ Offers, templates and bulk sends are read-only here: their states change only th
 List pages stay fast at scale (no full result count, related rows joined, indexed searches).
 """
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -133,3 +134,4 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_select_related = ["organization"]
     search_fields = ["organization__name", "=organization__public_id", "url"]
     exclude = ["secret"]  # the customer's signing secret is not for support's eyes
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, no warning
