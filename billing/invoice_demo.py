@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from offers.models import Product
 
 from .invoice_models import Invoice, PaymentMethod
 from .invoicing import BillableLine, invoice_monthly_run, invoices_issue, previous_month
-
-SUPPORT_PERMISSIONS = ["view_invoice", "view_invoiceline", "view_paymentmethod"]
-
 
 def _products() -> list[Product]:
     products = list(Product.objects.filter(is_active=True, list_price__gt=0).order_by("sku")[:2])
@@ -65,9 +61,3 @@ def seed_invoices(demo: dict) -> None:
         invoice.recipient_id: invoice
         for invoice in Invoice.objects.filter(recipient__in=[partner, direct], period_start=period_start)
     }
-
-    support = Group.objects.filter(name="Support").first()
-    if support is not None:
-        support.permissions.add(
-            *Permission.objects.filter(content_type__app_label="billing", codename__in=SUPPORT_PERMISSIONS)
-        )

@@ -43,3 +43,18 @@ def test_payment_methods_show_only_the_masked_iban_in_the_admin(admin_client):
     assert "DE89370400440532013000" not in page
     listing = admin_client.get("/admin/billing/paymentmethod/").content.decode()
     assert "0532013000" not in listing
+
+
+def test_the_support_group_reads_invoices_and_payment_methods_without_the_demo(client):
+    """The permissions come from billing/support.py through the sync after every migrate."""
+    from organizations.support import support_group_sync
+
+    support = factories.UserFactory(is_staff=True)
+    support.groups.add(support_group_sync())
+    client.force_login(support)
+    recipient = customer(name="Direkt GmbH")
+    [invoice] = issue(line(recipient))
+    assert invoice.number in client.get("/admin/billing/invoice/").content.decode()
+    assert client.get(f"/admin/billing/invoice/{invoice.pk}/change/").status_code == 200
+    assert client.get("/admin/billing/paymentmethod/").status_code == 200
+    assert client.post(f"/admin/billing/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403
