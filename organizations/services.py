@@ -1038,6 +1038,18 @@ def _lock_owners(organization: Organization) -> int:
     return Membership.objects.filter(organization=organization, role=OrgRole.OWNER).count()
 
 
+def _require_actor_unchanged(context: OrgContext | None) -> None:
+    """Inside the org lock: the actor's own membership still holds the role checked before the lock
+    (an Owner removed or demoted a moment ago by another Owner no longer acts)."""
+    if context is None or context.membership is None or context.acting_as_partner:
+        return
+    if not Membership.objects.filter(pk=context.membership.pk, role=context.membership.role).exists():
+        raise Conflict(
+            gettext("Your own role in this organization changed meanwhile. Reload the page and try again."),
+            code="actor_changed",
+        )
+
+
 def _require_may_manage(context: OrgContext | None, actor_role: str, membership: Membership) -> None:
     _require(context, "members.manage")
     if membership.role == OrgRole.OWNER:
@@ -1064,6 +1076,7 @@ def member_change_role(*, membership: Membership, role: str, actor, context: Org
     _require_may_grant(context, role, actor_role, organization)
     with transaction.atomic():
         owners = _lock_owners(organization)
+        _require_actor_unchanged(context)
         current = Membership.objects.filter(pk=membership.pk).first()
         if current is None:
             raise NotFound(gettext("Not found."))
@@ -1084,6 +1097,7 @@ def member_remove(*, membership: Membership, actor, context: OrgContext | None =
     _require_may_manage(context, actor_role, membership)
     with transaction.atomic():
         owners = _lock_owners(organization)
+        _require_actor_unchanged(context)
         current = Membership.objects.select_related("user", "organization").filter(pk=membership.pk).first()
         if current is None:
             raise NotFound(gettext("Not found."))
