@@ -3,42 +3,21 @@ with one subscription; two quantity changes both apply in order; a double cancel
 an offer accepted twice at once provisions once."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from billing import services
 from billing.models import Subscription
 from organizations.models import AuditEvent
 from portal.errors import Conflict
+from tests.races import run_together
 
 from .conftest import context
 
 ROUNDS = 3
-
-
-def run_together(*functions):
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", function())
-        except Exception as error:  # noqa: BLE001 - the loser's error is the point
-            results[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def assert_one_winner(results):

@@ -2,10 +2,7 @@
 project role grant matches the final state; duplicate requests are refused by the constraint."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from delegations import services
 from delegations.models import Delegation
@@ -14,30 +11,9 @@ from organizations.models import AuditEvent
 from portal.errors import Conflict
 from projects.models import ProjectRoleGrant
 from tests import factories
+from tests.races import run_together
 
 ROUNDS = 4
-
-
-def run_together(*functions):
-    """Run the functions in threads released by one barrier; return their results or errors."""
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", function())
-        except Exception as error:  # noqa: BLE001 - the loser's error is the point
-            results[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def assert_one_winner(results):

@@ -5,38 +5,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection
 
 from offers import services
 from offers.models import Offer
 from organizations.models import AuditEvent
 from portal.errors import Conflict
 from portal.hooks import _HOOKS
+from tests.races import run_together
 
 from . import factories as of
 
+
 ROUNDS = 4
-
-
-def run_together(*functions):
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", function())
-        except Exception as error:  # noqa: BLE001 - the loser's error is the point
-            results[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.fixture

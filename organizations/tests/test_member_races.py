@@ -1,12 +1,11 @@
 """ORG-5 races on real PostgreSQL (two threads, two connections): exactly one wins."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
+
 from django.utils import timezone
 
 from organizations.models import AuditEvent, Invitation, Membership, User
@@ -21,43 +20,15 @@ from organizations.services import (
     member_change_role,
     member_remove,
 )
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, NotFound
 from portal.models import OutboxMessage
 from tests import factories
+from tests.races import one_winner, run_together
 
 from .conftest import link_token, send_outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "Race-Passw0rd-2026"
-
-
-def run_together(*functions):
-    """Run the functions in threads released by one barrier; return ("ok", result) or ("error", error)."""
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", function())
-        except Exception as error:  # noqa: BLE001 - the loser's error is the point
-            results[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
-def one_winner(results, loser_type=DomainError):
-    assert sorted(kind for kind, _ in results) == ["error", "ok"], results
-    loser = next(value for kind, value in results if kind == "error")
-    assert isinstance(loser, loser_type), repr(loser)
-    return next(value for kind, value in results if kind == "ok")
 
 
 @pytest.fixture
