@@ -64,9 +64,6 @@ class _ProjectListMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["query_string"] = query.urlencode()
         context["search"] = _search_term(self.request)
         return context
 
@@ -258,7 +255,7 @@ class ProjectMembersView(ProjectScopedMixin, DomainErrorFormMixin, FormView):
         page = Paginator(project_grants(project=self.project), PAGE_SIZE).get_page(self.request.GET.get("page"))
         for grant in page.object_list:
             grant.valid_until_day = day_of_end(grant.expires_at)
-        context.update(page_obj=page, grants=page.object_list, is_paginated=page.has_other_pages(), query_string="")
+        context.update(page_obj=page, grants=page.object_list, is_paginated=page.has_other_pages())
         return context
 
 
