@@ -1,10 +1,16 @@
 """Support reads invoices and payment methods in the admin (ORG-9); nothing here can change them.
 
 Invoices are issued by the monthly run only and never change (BIL-5): every field is read-only,
-there is no add, change or delete. Payment methods show the masked IBAN only (BIL-6).
+there is no add, change or delete. Payment methods show the masked IBAN only (BIL-6). The PDF is
+private (no URL): the admin links to its own download view, which the admin's view permission guards.
 """
 from django.contrib import admin
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from portal.files import private_file_response
 
 from .invoice_models import Invoice, InvoiceLine, PaymentMethod
 
@@ -38,7 +44,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-year", "-sequence"]
     inlines = [InvoiceLineInline]
     fieldsets = [
-        (None, {"fields": ["number", "recipient", "period_start", "period_end", "issued_at", "language", "pdf", "emailed_at"]}),
+        (None, {"fields": ["number", "recipient", "period_start", "period_end", "issued_at", "language", "pdf_download", "emailed_at"]}),
         (_("Recipient"), {"fields": ["recipient_name", "recipient_street", "recipient_postcode", "recipient_city",
                                      "recipient_country", "recipient_vat_id", "recipient_email"]}),
         (_("Amounts"), {"fields": ["currency", "net_total", "vat_treatment", "vat_rate", "vat_amount", "gross_total",
@@ -46,7 +52,27 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Invoice._meta.fields]
+        return [field.name for field in Invoice._meta.fields] + ["pdf_download"]
+
+    @admin.display(description=_("PDF"))
+    def pdf_download(self, obj):
+        if not obj or not obj.pdf:
+            return "-"
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_pdf", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.pdf_filename)
+
+    def get_urls(self):
+        info = (self.model._meta.app_label, self.model._meta.model_name)
+        return [
+            path("<path:object_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="%s_%s_pdf" % info),
+        ] + super().get_urls()
+
+    def pdf_view(self, request, object_id):
+        """The stored PDF for support staff who may view this invoice in the admin; 404 otherwise."""
+        invoice = self.get_object(request, object_id)
+        if invoice is None or not self.has_view_permission(request, invoice) or not invoice.pdf:
+            raise Http404
+        return private_file_response(request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf")
 
 
 @admin.register(PaymentMethod)

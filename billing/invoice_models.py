@@ -20,9 +20,15 @@ from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from portal.errors import Conflict
+from portal.files import private_storage, random_name
 
 # Fields an issued invoice may still receive, each exactly once (from empty to a value).
 INVOICE_LATE_FIELDS = frozenset({"pdf", "emailed_at"})
+
+
+def invoice_pdf_upload_to(invoice: "Invoice", filename: str) -> str:
+    """`invoices/<year>/<uuid4 hex>.pdf`: a random name, never the (gapless, guessable) number."""
+    return random_name(f"invoices/{invoice.year}", "invoice.pdf")
 
 
 class ImmutableInvoiceError(Conflict):
@@ -95,7 +101,10 @@ class Invoice(models.Model):
     vat_amount = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2)
     gross_total = models.DecimalField(_("gross"), max_digits=14, decimal_places=2)
 
-    pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True, editable=False)
+    # Private (PRIVATE_MEDIA_ROOT, no URL): served only by the invoice PDF views (portal/files.py).
+    pdf = models.FileField(
+        _("PDF"), upload_to=invoice_pdf_upload_to, storage=private_storage, blank=True, editable=False
+    )
     emailed_at = models.DateTimeField(_("email queued at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

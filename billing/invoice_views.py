@@ -8,7 +8,6 @@ choke point, writes are one service call each.
 from __future__ import annotations
 
 from django.db.models import DecimalField, OuterRef, Subquery, Sum
-from django.http import FileResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -17,6 +16,7 @@ from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError
+from portal.files import PrivateFileMixin, private_file_response
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
 from . import payment_methods as services
@@ -70,8 +70,11 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         return context
 
 
-class InvoicePdfView(OrgScopedMixin, SingleObjectMixin, View):
-    """The stored PDF (rendered once, on the worker; here only if the worker has not run yet)."""
+class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
+    """The stored PDF (rendered once, on the worker; here only if the worker has not run yet).
+
+    The only way to the file: the invoice comes from the tenancy-restricted queryset, and anyone
+    who may not see it gets 404 (PrivateFileMixin); the bytes go out through django-sendfile2."""
 
     model = Invoice
     capability = "billing.view"
@@ -79,7 +82,7 @@ class InvoicePdfView(OrgScopedMixin, SingleObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         invoice = invoice_pdf_ensure(invoice=self.get_object())
-        return FileResponse(invoice.pdf.open("rb"), content_type="application/pdf", filename=invoice.pdf_filename)
+        return private_file_response(request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf")
 
 
 def _payment_methods_url(org) -> str:

@@ -553,11 +553,12 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
     if invoice.pdf:
         return invoice
     content = invoice_render_pdf(invoice)
-    storage = Invoice._meta.get_field("pdf").storage
-    name = storage.save(f"invoices/{invoice.year}/{invoice.number}.pdf", ContentFile(content))
+    field = Invoice._meta.get_field("pdf")
+    # Private storage under a random name (`invoice_pdf_upload_to`), never the invoice number.
+    name = field.storage.save(field.generate_filename(invoice, invoice.pdf_filename), ContentFile(content))
     attached = Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=name)
     if not attached:
-        storage.delete(name)  # another worker was first; keep its file
+        field.storage.delete(name)  # another worker was first; keep its file
     return Invoice.objects.get(pk=invoice.pk)
 
 

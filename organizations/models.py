@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
+from portal.files import PUBLIC_MEDIA_FOLDER, random_name
+
 from .roles import OrgKind, OrgRole
 
 # Crockford-style alphabet without 0/O/1/I/L: readable over the phone, never a sequence.
@@ -102,6 +104,11 @@ class OrganizationQuerySet(models.QuerySet):
         return self.filter(status=Organization.Status.ACTIVE)
 
 
+def logo_upload_to(organization, filename: str) -> str:
+    """`logos/<uuid4 hex>.<ext>`: logos are public, so their names must carry nothing guessable."""
+    return random_name(PUBLIC_MEDIA_FOLDER, filename)
+
+
 class Organization(models.Model):
     """A partner or customer organization (ORG-1)."""
 
@@ -136,7 +143,8 @@ class Organization(models.Model):
     billing_email = models.EmailField(_("billing email"), blank=True)
     billing_address_is_invoice_recipient = models.BooleanField(_("use as invoice recipient"), default=False)
 
-    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    # Public (MEDIA_URL): a random name, so logos cannot be listed or guessed (portal/files.py).
+    logo = models.ImageField(_("logo"), upload_to=logo_upload_to, blank=True)
 
     # Partner support contact (ORG-8), shown to the partner's customers
     support_name = models.CharField(_("support contact name"), max_length=200, blank=True)

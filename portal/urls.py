@@ -56,6 +56,8 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.views.static import serve
+    # Development serves the public uploads (logos) only; private files (invoice PDFs) live outside
+    # MEDIA_ROOT and leave only through views that check access (portal/files.py).
+    from .files import PUBLIC_MEDIA_FOLDER, public_media
 
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [path(f"media/{PUBLIC_MEDIA_FOLDER}/<path:path>", public_media, name="public-media")]

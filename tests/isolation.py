@@ -48,6 +48,8 @@ class Route:
     capability: str | None
     kwargs: tuple[str, ...]
     view: object
+    # Hands out a private file (portal/files.py): every refusal is 404, anonymous included.
+    private_file: bool = False
 
     @property
     def id(self) -> str:
@@ -80,11 +82,17 @@ def org_routes() -> list[Route]:
         if view_class is not None and issubclass(view_class, OrgScopedMixin):
             methods = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m) and m not in ("options", "head")]
             for method in methods:
-                routes.append(Route(name, "page", method, view_class.capability, kwargs, view_class))
+                routes.append(Route(
+                    name, "page", method, view_class.capability, kwargs, view_class,
+                    private_file=getattr(view_class, "private_file", False),
+                ))
         elif viewset_class is not None and issubclass(viewset_class, ScopedMixin):
             for method, action in (getattr(callback, "actions", None) or {}).items():
                 capability = viewset_class.capabilities.get(action, viewset_class.default_capability)
-                routes.append(Route(name, "api", method.upper(), capability, kwargs, viewset_class))
+                routes.append(Route(
+                    name, "api", method.upper(), capability, kwargs, viewset_class,
+                    private_file=action in getattr(viewset_class, "private_file_actions", ()),
+                ))
         else:
             raise AssertionError(
                 f"Route {name!r} takes an org but does not go through the tenancy base classes "

@@ -65,7 +65,9 @@ def _client(route, client, api_client, user=None):
 def test_anonymous_is_refused(route, where, world, client, api_client):
     url = _url(route, world[where], world[f"{where}_owner"])
     response = _request(_client(route, client, api_client), route, url)
-    if route.kind == "api":
+    if route.private_file:
+        assert response.status_code == 404, response.content[:300]
+    elif route.kind == "api":
         assert response.status_code == 401, response.content
     else:
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -107,7 +109,7 @@ def test_each_role_gets_what_the_role_table_says(route, where, how, role, world,
     if route.capability is None or context.has(route.capability):
         assert response.status_code not in (401, 403, 404, 405), (response.status_code, response.content[:300])
         assert response.status_code < 500
-    elif context.hides(route.capability):
+    elif context.hides(route.capability) or route.private_file:
         assert response.status_code == 404, response.content[:300]
     else:
         assert response.status_code == 403, response.content[:300]

@@ -3,11 +3,11 @@
 
 The tenancy base classes resolve the org, check the capability (404 where ORG-6 hides billing
 from a partner-linked customer's own accounts) and restrict the queryset; `pdf` answers
-`application/pdf` with the stored file.
+`application/pdf` with the stored private file (through django-sendfile2, see portal/files.py) and
+404 to everyone who may not have it.
 """
 from __future__ import annotations
 
-from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -17,6 +17,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
+from portal.files import PrivateFileViewSetMixin, private_file_response
 
 from .. import payment_methods as services
 from ..invoice_models import Invoice, PaymentMethod
@@ -49,8 +50,9 @@ ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organ
 PDF_RESPONSE = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The invoice PDF.")}
 
 
-class _InvoiceViewSetBase(ScopedReadOnlyModelViewSet):
+class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     queryset = Invoice.objects.all()
+    private_file_actions = frozenset({"pdf"})  # every refusal of the PDF is 404
     lookup_url_kwarg = "invoice_id"
     lookup_value_regex = r"\d+"
     default_capability = "billing.view"
@@ -82,7 +84,7 @@ class _InvoiceViewSetBase(ScopedReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
     def pdf(self, request, *args, **kwargs):
         invoice = invoice_pdf_ensure(invoice=self.get_object())
-        return FileResponse(invoice.pdf.open("rb"), content_type="application/pdf", filename=invoice.pdf_filename)
+        return private_file_response(request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf")
 
 
 @extend_schema(tags=["invoices"])

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def billing_world(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     reseller = partner(name="Demo Partner GmbH")
     linked, other_linked = customer(name="Kunde Eins AG"), customer(name="Kunde Zwei AG")
     factories.link(reseller, linked)
@@ -125,7 +126,7 @@ def test_the_pdf_endpoints_answer_application_pdf(billing_world, client):
         response = client.get(url, HTTP_ACCEPT="application/pdf")
         assert response.status_code == 200, url
         assert response["Content-Type"] == "application/pdf"
-        assert b"".join(response.streaming_content).startswith(b"%PDF")
+        assert response.content.startswith(b"%PDF")
     # The file was rendered once and is served again as stored.
     stored = Invoice.objects.get(pk=invoice.pk).pdf.name
     client.get(f"/api/v1/invoices/{invoice.pk}/pdf/")
@@ -146,9 +147,10 @@ def test_a_partner_member_does_not_reach_billing(billing_world, client):
     assert client.get("/api/v1/invoices/").json()["count"] == 0
 
 
-def test_anonymous_gets_401_from_the_invoice_api(billing_world, client):
+def test_anonymous_gets_401_from_the_invoice_api_and_404_for_a_pdf(billing_world, client):
     assert client.get("/api/v1/invoices/").status_code == 401
-    assert client.get(f"/api/v1/invoices/{billing_world['direct_invoice'].pk}/pdf/").status_code == 401
+    # A private file answers 404 to every refusal (portal/files.py), anonymous included.
+    assert client.get(f"/api/v1/invoices/{billing_world['direct_invoice'].pk}/pdf/").status_code == 404
 
 
 def test_the_invoices_in_the_openapi_schema(client):

@@ -14,6 +14,7 @@ from .invoice_factories import customer, issue, line
 @pytest.mark.django_db(transaction=True)
 def test_invoices_issued_while_redis_is_down_are_delivered_by_the_sweeper(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     from portal import tasks
 
     def broker_down(*args, **kwargs):

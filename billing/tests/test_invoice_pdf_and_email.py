@@ -25,6 +25,7 @@ def pdf_text(data: bytes) -> str:
 @pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     return tmp_path
 
 
@@ -74,7 +75,7 @@ def test_the_pdf_is_stored_once_and_never_replaced(media):
     stale = Invoice.objects.get(pk=invoice.pk)
     stale.pdf = ""
     assert invoice_pdf_ensure(invoice=stale).pdf.name == name
-    assert len(list((media / "invoices" / str(invoice.year)).iterdir())) == 1
+    assert len(list((media / "private" / "invoices" / str(invoice.year)).iterdir())) == 1
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ Environment variables:
   DATABASE_URL (default: SQLite in the checkout), REDIS_URL (unset: tasks run in process),
   EMAIL_URL-like settings: EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
   EMAIL_USE_TLS, DEFAULT_FROM_EMAIL (unset EMAIL_HOST: emails are written to var/mail/),
-  PORTAL_BASE_URL (absolute links in emails), MEDIA_ROOT, TRIAL_DAYS, TRIAL_LICENSES.
+  PORTAL_BASE_URL (absolute links in emails), MEDIA_ROOT, PRIVATE_MEDIA_ROOT, TRIAL_DAYS, TRIAL_LICENSES.
 """
 from datetime import timedelta
 from pathlib import Path
@@ -146,8 +146,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Private files (invoice PDFs): outside MEDIA_ROOT, no URL; only views that check access hand them
+# out, through django-sendfile2 (portal/files.py). Production: the proxy sends them (X-Accel-Redirect).
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "var" / "private"))
+PRIVATE_STORAGE = {"BACKEND": "portal.files.PrivateFileSystemStorage"}
+SENDFILE_BACKEND = "django_sendfile.backends.simple"
+SENDFILE_ROOT = str(PRIVATE_MEDIA_ROOT)
+SENDFILE_URL = "/protected"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": PRIVATE_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -2,7 +2,7 @@
 import os
 
 from .base import *  # noqa: F401,F403
-from .base import env_bool
+from .base import PRIVATE_MEDIA_ROOT, env_bool
 
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]
@@ -16,3 +16,9 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 LANGUAGE_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Private files (portal/files.py) are sent by the proxy: the app answers with X-Accel-Redirect to
+# SENDFILE_URL + the file's name, an `internal` proxy location aliased to SENDFILE_ROOT
+# (deploy/nginx.conf). Without such a proxy set SENDFILE_BACKEND=django_sendfile.backends.simple.
+SENDFILE_BACKEND = os.environ.get("SENDFILE_BACKEND", "django_sendfile.backends.nginx")
+SENDFILE_ROOT = os.environ.get("SENDFILE_ROOT", str(PRIVATE_MEDIA_ROOT))
+SENDFILE_URL = os.environ.get("SENDFILE_URL", "/protected")

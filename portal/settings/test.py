@@ -12,7 +12,7 @@ if XDIST_WORKER and os.environ.get("REDIS_URL"):
     os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{int(XDIST_WORKER.removeprefix('gw')) + 1}"))
 
 from .base import *  # noqa: E402,F401,F403
-from .base import BASE_DIR  # noqa: E402
+from .base import BASE_DIR, PRIVATE_STORAGE  # noqa: E402
 
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
     raise RuntimeError(
@@ -25,9 +25,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": PRIVATE_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / "var" / f"test-media{XDIST_WORKER}"
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / f"test-private{XDIST_WORKER}"
+SENDFILE_ROOT = str(PRIVATE_MEDIA_ROOT)
 # Unit tests run tasks in process; integration tests switch this off and use a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_FAILURE_LIMIT = 5
