@@ -9,6 +9,7 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 
 from portal.files import private_file_response
 
@@ -64,11 +65,14 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         info = (self.model._meta.app_label, self.model._meta.model_name)
         return [
-            path("<path:object_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="%s_%s_pdf" % info),
+            # Not wrapped in admin_view: a private file answers 404, never a login redirect.
+            path("<path:object_id>/pdf/", never_cache(self.pdf_view), name="%s_%s_pdf" % info),
         ] + super().get_urls()
 
     def pdf_view(self, request, object_id):
         """The stored PDF for support staff who may view this invoice in the admin; 404 otherwise."""
+        if not self.admin_site.has_permission(request):
+            raise Http404
         invoice = self.get_object(request, object_id)
         if invoice is None or not self.has_view_permission(request, invoice) or not invoice.pdf:
             raise Http404
