@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 def _move(invoices, source: FileSystemStorage, target: FileSystemStorage, new_name) -> None:
     moved = []
     for invoice in invoices.exclude(pdf="").only("pk", "pdf", "year", "number").iterator():
-        old_name = invoice.pdf
+        old_name = invoice.pdf.name
         if not source.exists(old_name):
             if target.exists(old_name):
                 continue  # already moved (a re-run after a failure)
