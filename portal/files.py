@@ -79,6 +79,8 @@ def private_file_response(request, field_file, *, filename: str, content_type: s
     response = sendfile(
         request, field_file.path, attachment=attachment, attachment_filename=filename, mimetype=content_type
     )
+    if response.has_header("X-Accel-Redirect"):
+        del response["Content-Length"]  # the body is empty; the proxy sets the file's length
     # Shared caches must never keep a private file.
     response["Cache-Control"] = "private, no-store"
     return response

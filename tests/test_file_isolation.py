@@ -293,7 +293,7 @@ def test_issue_11_item_1_production_hands_private_files_to_the_proxy(demo, setti
     assert response["X-Accel-Redirect"] == f"/protected/{invoice.pdf.name}"
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
-    assert not response.content
+    assert not response.content and response.get("Content-Length", "0") == "0"  # no false length
 
 
 def test_issue_11_item_1_production_reads_the_sendfile_settings_from_the_environment():
