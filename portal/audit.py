@@ -231,13 +231,16 @@ class _Placeholders(dict):
 
 
 def _actor_org(event) -> str:
+    """Who acted, as the sentence's subject: the acting org where one was recorded; else support,
+    the system, or the person (an event without an acting org may come from someone outside the
+    trail's org, e.g. a caretaker answering by email: never attribute it to the trail's org)."""
     if event.acting_organization_id:
         return event.acting_organization.name
     if not event.actor_email:
         return gettext("The system")
     if event.actor_id and getattr(event.actor, "is_staff", False):
         return gettext("Support")
-    return event.organization.name if event.organization_id else ""
+    return event.actor_email
 
 
 def _actor(event) -> str:
