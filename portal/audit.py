@@ -262,7 +262,7 @@ def audit_entry(event, *, reader, audience: str | None = None) -> AuditEntry:
             after_display=display_value(action, key, after.get(key)) if key in after else "",
         )
         for key in keys
-        if key in before or key in after
+        if before.get(key) not in (None, "") or after.get(key) not in (None, "")
     ]
     if action is None:
         # An event recorded before its action was declared (or by a removed feature): no payload.
