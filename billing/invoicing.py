@@ -37,7 +37,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 
-from organizations.models import AuditEvent, Membership, Organization
+from organizations.models import Membership, Organization
+from organizations.services import audit_event_build, audit_record_many
 from organizations.roles import OrgRole
 from portal.emails import email_attachment_loader, email_enqueue
 from portal.errors import InvalidInput
@@ -437,17 +438,14 @@ def invoices_issue(
         InvoiceLine.objects.bulk_create(all_lines)
         InvoiceNumberCounter.objects.filter(year=year).update(last_number=counter.last_number + len(invoices))
 
-        actor_user = actor if getattr(actor, "is_authenticated", False) else None
-        AuditEvent.objects.bulk_create(
+        audit_record_many(
             [
-                AuditEvent(
-                    organization_id=invoice.recipient_id,
-                    actor=actor_user,
-                    actor_email=getattr(actor_user, "email", "") or "",
+                audit_event_build(
                     action="invoice.issued",
-                    target_type="billing.invoice",
-                    target_id=str(invoice.pk),
+                    target=invoice,
                     target_repr=invoice.number,
+                    actor=actor,
+                    organization_id=invoice.recipient_id,
                     after={
                         "number": invoice.number,
                         "period": f"{period_start.isoformat()}/{period_end.isoformat()}",

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import CustomerRelation, Organization
-from organizations.services import audit_record
+from organizations.services import audit_event_build, audit_record, audit_record_many
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hooks import on, run_hooks
 from portal.models import OutboxMessage
@@ -581,24 +581,21 @@ def offer_bulk_send_process(*, bulk_send_id: int) -> OfferBulkSend | None:
 
 def _bulk_audit_and_enqueue(offers: list[Offer], bulk: OfferBulkSend) -> None:
     """Audit events and delivery rows for a chunk in three INSERTs (not three per offer)."""
-    from organizations.models import AuditEvent
-
     if not offers:
         return
     now = timezone.now()
     customers = dict(Organization.objects.filter(pk__in=[o.customer_id for o in offers]).values_list("pk", "public_id"))
+    actor = bulk.created_by if bulk.created_by_id else None
     events = []
     for offer in offers:
         after = {"status": offer.status, "customer": customers[offer.customer_id], "title": offer.title,
                  "bulk_send": bulk.pk}
         for trail in (offer.partner_id, offer.customer_id):
-            events.append(AuditEvent(
-                organization_id=trail, actor_id=bulk.created_by_id,
-                actor_email=bulk.created_by.email if bulk.created_by_id else "", acting_organization_id=offer.partner_id,
-                action="offer.sent", target_type="offers.offer", target_id=str(offer.pk),
-                target_repr=f"{offer.title}"[:300], after=after, created_at=now,
+            events.append(audit_event_build(
+                action="offer.sent", target=offer, target_repr=offer.title, actor=actor, organization_id=trail,
+                acting_organization_id=offer.partner_id, after=after, created_at=now,
             ))
-    AuditEvent.objects.bulk_create(events)
+    audit_record_many(events)
     messages = OutboxMessage.objects.bulk_create([
         OutboxMessage(kind=DELIVER_KIND, payload={"offer_id": offer.pk, "round": offer.delivery_attempt},
                       dedupe_key=f"offer-delivery:{offer.pk}:{offer.delivery_attempt}")

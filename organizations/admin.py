@@ -1,6 +1,8 @@
 """Support staff work here (ORG-9)."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -31,9 +33,21 @@ class UserAdmin(BaseUserAdmin):
 
 
 class MembershipInline(admin.TabularInline):
+    """Read-only: roles change on the org's members pages (support counts as Owner there), where
+    the owner rules and the audit trail apply."""
+
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
+    fields = readonly_fields = ["user", "role", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def _https_by_default(db_field, **kwargs):
@@ -91,9 +105,17 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["name", "=public_id", "vat_id", "memberships__user__email"]
     readonly_fields = ["public_id", "status", "archived_at", "created_at", "members_group"]
+    # Identity the role model depends on (ORG-6): `kind` changes only through the "change kind"
+    # action (organizations.services.organization_change_kind), status through archive/restore,
+    # reseller relations in their own admin through the services.
+    change_readonly_fields = ["kind"]
     inlines = [MembershipInline]
     show_full_result_count = False
-    actions = ["restore"]
+    actions = ["restore", "change_kind"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj is None else [*self.change_readonly_fields, *fields]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -112,10 +134,16 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            before = snapshot(Organization.objects.get(pk=obj.pk), services.PROFILE_FIELDS)
+            # Every changed field of the form, whatever it is (not a fixed list that can miss one).
+            concrete = {field.name for field in Organization._meta.concrete_fields}
+            changed = [name for name in form.changed_data if name in concrete]
+            before = snapshot(Organization.objects.get(pk=obj.pk), changed)
             super().save_model(request, obj, form, change)
-            audit_record(action="organization.changed_by_support", target=obj, actor=request.user,
-                         before=before, after=snapshot(obj, services.PROFILE_FIELDS))
+            after = snapshot(obj, changed)
+            changed = [name for name in changed if before.get(name) != after.get(name)]
+            if changed:
+                audit_record(action="organization.changed_by_support", target=obj, actor=request.user,
+                             before={name: before[name] for name in changed}, after={name: after[name] for name in changed})
             return
         data = form.cleaned_data
         model_fields = {field.name for field in Organization._meta.fields} - {"id", "name", "kind", "members_group"}
@@ -143,6 +171,35 @@ class OrganizationAdmin(admin.ModelAdmin):
             else:
                 restored += 1
         self.message_user(request, _("%(count)d organizations restored.") % {"count": restored}, messages.SUCCESS)
+
+
+    @admin.action(description=_("Change the kind (partner or customer) of the selected organizations"),
+                  permissions=["change"])
+    def change_kind(self, request, queryset):
+        """Support only, after a confirmation page: through the service, which refuses what would
+        break a customer relation and records the change in the audit trail."""
+        kind = request.POST.get("kind", "")
+        if request.POST.get("confirm") != "yes" or kind not in OrgKind.values:
+            return TemplateResponse(request, "admin/organizations/organization/change_kind.html", {
+                **self.admin_site.each_context(request),
+                "title": _("Change the kind of organizations"),
+                "organizations": queryset,
+                "kinds": OrgKind.choices,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "media": self.media,
+            })
+        changed = 0
+        for organization in queryset:
+            try:
+                before = organization.kind
+                services.organization_change_kind(organization=organization, kind=kind, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{organization}: {error.message}", messages.ERROR)
+            else:
+                changed += before != kind
+        self.message_user(request, _("%(count)d organizations changed.") % {"count": changed}, messages.SUCCESS)
+        return None
 
 
 class CustomerRelationAddForm(forms.ModelForm):
@@ -221,11 +278,21 @@ class StaffAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action", "target_repr", "actor_email", "organization", "acting_organization"]
+    """Support's view (read-only): the sentence and the raw payload, internal ids included – the
+    only place the raw `before`/`after` is shown (the portal and the API filter per audience)."""
+
+    list_display = ["created_at", "action", "summary", "actor_email", "organization", "acting_organization"]
     list_filter = ["action"]
     search_fields = ["target_repr", "actor_email", "organization__name"]
-    list_select_related = ["organization", "acting_organization"]
+    list_select_related = ["organization", "acting_organization", "actor"]
+    readonly_fields = ["summary"]
     show_full_result_count = False
+
+    @admin.display(description=_("summary"))
+    def summary(self, obj):
+        from portal.audit import Audience, audit_entry
+
+        return audit_entry(obj, reader=None, audience=Audience.SUPPORT).summary
 
     def has_add_permission(self, request):
         return False

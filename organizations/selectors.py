@@ -251,17 +251,20 @@ def audit_origin_filter(queryset: QuerySet, origin: str) -> QuerySet:
     return queryset
 
 
-def audit_trail(*, context, search: str = "", origin: str = "all", with_customers: bool = False) -> QuerySet[AuditEvent]:
+def audit_trail(*, context, search: str = "", origin: str = "all", with_customers: bool = False,
+                action_code: str = "") -> QuerySet[AuditEvent]:
     """The org's trail, newest first. `origin="external"`: what partner staff and caretakers did
     (events recorded with an acting organization other than this one). `with_customers`: a
-    partner's trail together with its customers' trails (ORG-10)."""
+    partner's trail together with its customers' trails (ORG-10). `action_code`: one action."""
     action = "view_with_customers" if with_customers else "view"
     queryset = restrict(AuditEvent.objects.all(), Scope(user=context.user, context=context), action)
     queryset = audit_origin_filter(queryset, origin)
+    if action_code:
+        queryset = queryset.filter(action=action_code)
     term = search_term(search)
     if term:
         queryset = queryset.filter(Q(action__icontains=term) | Q(target_repr__icontains=term) | Q(actor_email__icontains=term))
-    return queryset.select_related("acting_organization", "organization").order_by("-created_at", "-id")
+    return queryset.select_related("acting_organization", "organization", "actor").order_by("-created_at", "-id")
 
 
 # --- white label (ORG-8) -----------------------------------------------------------------------

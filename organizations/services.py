@@ -16,6 +16,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from portal.audit import audit_check
 from portal.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from portal.hooks import run_hooks
 from portal.outbox import outbox_enqueue
@@ -27,6 +28,50 @@ from .roles import OrgKind, OrgRole, can_grant_role, can_manage_member, grantabl
 
 # ORG-5: a resend within this interval is refused, so a double click sends one email.
 INVITATION_RESEND_INTERVAL = timedelta(seconds=60)
+
+
+def audit_event_build(
+    *,
+    action: str,
+    target,
+    actor=None,
+    organization: Organization | None = None,
+    organization_id: int | None = None,
+    acting_organization: Organization | None = None,
+    acting_organization_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    target_repr: str | None = None,
+    created_at=None,
+) -> AuditEvent:
+    """One unsaved audit event, checked against the action registry (`portal.audit`): an
+    undeclared action or payload key raises under DEBUG and in tests. `audit_record` saves one,
+    `audit_record_many` a batch; nothing else writes `AuditEvent` rows."""
+    audit_check(action, before, after)
+    if organization is None and organization_id is None:
+        organization = target if isinstance(target, Organization) else getattr(target, "organization", None)
+    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(
+        actor=actor_user,
+        actor_email=getattr(actor_user, "email", "") or "",
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=(str(target) if target_repr is None else target_repr)[:300],
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    if organization is not None:
+        event.organization = organization
+    else:
+        event.organization_id = organization_id
+    if acting_organization is not None:
+        event.acting_organization = acting_organization
+    else:
+        event.acting_organization_id = acting_organization_id
+    if created_at is not None:
+        event.created_at = created_at
+    return event
 
 
 def audit_record(
@@ -42,23 +87,18 @@ def audit_record(
     """Append one event to the audit trail (ORG-10). The shared mechanism every app writes to.
 
     `organization` is whose trail it belongs to (default: the target's org where it has one);
-    `acting_organization` the org the actor acted from (a partner or caretaker org).
+    `acting_organization` the org the actor acted from (a partner or caretaker org). The action
+    must be declared in the app's `audit.py` (sentence, what each audience may read).
     """
-    if organization is None:
-        organization = target if isinstance(target, Organization) else getattr(target, "organization", None)
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
-        organization=organization,
-        actor=actor_user,
-        actor_email=getattr(actor_user, "email", "") or "",
-        acting_organization=acting_organization,
-        action=action,
-        target_type=target._meta.label_lower,
-        target_id=str(target.pk),
-        target_repr=str(target)[:300],
-        before=_jsonable(before),
-        after=_jsonable(after),
-    )
+    event = audit_event_build(action=action, target=target, actor=actor, organization=organization,
+                              acting_organization=acting_organization, before=before, after=after)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Insert events built with `audit_event_build` in one statement (bulk jobs)."""
+    return AuditEvent.objects.bulk_create(events)
 
 
 def _jsonable(data):
@@ -135,6 +175,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from portal.audit import audit_check
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from portal.state_machine import transition
 
@@ -562,6 +603,39 @@ def organization_restore(*, organization: Organization, actor) -> Organization:
     audit_record(action="organization.restored", target=organization, actor=actor,
                  before={"status": "archived"}, after={"status": "active"})
     return organization
+
+
+@transaction.atomic
+def organization_change_kind(*, organization: Organization, kind: str, actor) -> Organization:
+    """Support only (the admin action "Change the kind"): make a customer a partner or back.
+
+    `kind` decides which prices and areas an org sees (ORG-6), so it is read-only in the admin's
+    form and changes only here: refused while the org is on the other side of a customer relation
+    (a customer with a reseller cannot become a partner; a partner with customers cannot become
+    a customer – end those relations first), recorded as "organization.kind_changed".
+    """
+    from .models import CustomerRelation
+
+    if not (getattr(actor, "is_staff", False) and actor.has_perm("organizations.change_organization")):
+        raise PermissionDenied(gettext("Only support staff change an organization's kind."))
+    if kind not in OrgKind.values:
+        raise InvalidInput(gettext("Choose partner or customer."), field="kind")
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    if locked.kind == kind:
+        return locked
+    open_statuses = [CustomerRelation.Status.ACTIVE, CustomerRelation.Status.REQUESTED]
+    if kind == OrgKind.PARTNER and CustomerRelation.objects.filter(customer=locked, status__in=open_statuses).exists():
+        raise Conflict(gettext("“%(name)s” has a reseller or an open connection request: end it before making the "
+                               "organization a partner.") % {"name": locked.name}, code="kind_has_reseller")
+    if kind == OrgKind.CUSTOMER and CustomerRelation.objects.filter(partner=locked, status__in=open_statuses).exists():
+        raise Conflict(gettext("“%(name)s” has customers or open connection requests: end them before making the "
+                               "organization a customer.") % {"name": locked.name}, code="kind_has_customers")
+    before = {"kind": locked.kind}
+    Organization.objects.filter(pk=locked.pk).update(kind=kind)
+    locked.kind = kind
+    organization.kind = kind
+    audit_record(action="organization.kind_changed", target=locked, actor=actor, before=before, after={"kind": kind})
+    return locked
 
 
 def _partner_staff_membership(partner: Organization, user_id) -> Membership:

@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
+from portal import audit
 from portal.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
@@ -453,14 +454,20 @@ class AuditTrailView(OrgScopedMixin, ListView):
         origin = self.request.GET.get("origin", "all")
         self.origin = origin if origin in selectors.AUDIT_ORIGINS else "all"
         self.with_customers = self.org.organization.is_partner and self.request.GET.get("customers") == "1"
+        action_code = self.request.GET.get("action", "")
+        self.action_code = action_code if audit.audit_action_get(action_code) else ""
         return selectors.audit_trail(context=self.org, search=self.request.GET.get("q"), origin=self.origin,
-                                     with_customers=self.with_customers)
+                                     with_customers=self.with_customers, action_code=self.action_code)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["search"] = selectors.search_term(self.request.GET.get("q"))
         context["origin"] = self.origin
         context["with_customers"] = self.with_customers
+        context["action_code"] = self.action_code
+        context["action_choices"] = audit.audit_action_choices()
+        # Sentences and only the fields this reader's audience may see (ORG-6: no partner conditions).
+        context["entries"] = audit.audit_entries(context["events"], reader=audit.reader_organization(self.org))
         return context
 
 

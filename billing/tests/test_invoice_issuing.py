@@ -148,12 +148,11 @@ def test_a_new_year_starts_at_one(time_machine):
 
 def test_a_failed_run_leaves_no_gap(monkeypatch):
     first, second = customer(name="A GmbH"), customer(name="B GmbH")
-    from billing import invoicing
 
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(invoicing.AuditEvent.objects, "bulk_create", broken)
+    monkeypatch.setattr(AuditEvent.objects, "bulk_create", broken)
     with pytest.raises(RuntimeError):
         issue(line(first))
     monkeypatch.undo()

@@ -166,12 +166,50 @@ class LogoSerializer(serializers.Serializer):
     logo = serializers.FileField(help_text=_("PNG, JPEG or WebP, at least 150×150 px, at most 1 MB."))
 
 
+class AuditDetailSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text=_("The field's name in the reader's language."))
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
 class AuditEventSerializer(serializers.ModelSerializer):
+    """One event as the calling org may read it (ORG-10, ORG-6): a sentence in the caller's language
+    and only the fields its audience may see – never the raw payload (support reads that in the admin)."""
+
     acting_organization = OrganizationSummarySerializer(read_only=True, allow_null=True)
     organization = OrganizationSummarySerializer(read_only=True, allow_null=True, help_text=_("Whose trail it is."))
+    action_label = serializers.SerializerMethodField(help_text=_("The action in the reader's language."))
+    summary = serializers.SerializerMethodField(help_text=_("What happened, as a sentence in the reader's language."))
+    details = serializers.SerializerMethodField(
+        help_text=_("The fields the calling organization may read, by field name: label, before, after.")
+    )
+    audience = serializers.SerializerMethodField(help_text=_("actor: the caller's org did it; other_party: another org or the system did."))
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "created_at", "organization", "actor_email", "acting_organization", "action", "target_type", "target_id",
-                  "target_repr", "before", "after"]
+        fields = ["id", "created_at", "organization", "actor_email", "acting_organization", "action", "action_label",
+                  "summary", "details", "audience", "target_repr"]
         read_only_fields = fields
+
+    def _entry(self, event):
+        from portal.audit import audit_entry, reader_organization
+
+        cache = self.context.setdefault("_audit_entries", {})
+        if event.pk not in cache:
+            cache[event.pk] = audit_entry(event, reader=reader_organization(self.context["org_context"]))
+        return cache[event.pk]
+
+    def get_action_label(self, event) -> str:
+        return self._entry(event).label
+
+    def get_summary(self, event) -> str:
+        return self._entry(event).summary
+
+    @extend_schema_field(serializers.DictField(child=AuditDetailSerializer()))
+    def get_details(self, event) -> dict:
+        return {detail.key: {"label": detail.label, "before": detail.before, "after": detail.after}
+                for detail in self._entry(event).details}
+
+    @extend_schema_field(serializers.ChoiceField(choices=[("actor", "actor"), ("other_party", "other_party")]))
+    def get_audience(self, event) -> str:
+        return str(self._entry(event).audience)

@@ -343,4 +343,4 @@ class AuditEventViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     def get_queryset(self):
         if str(self.request.query_params.get("customers", "")).lower() in ("1", "true"):
             self.restriction_actions = {"list": "view_with_customers"}
-        return super().get_queryset().select_related("organization").order_by("-created_at", "-id")
+        return super().get_queryset().select_related("organization", "actor").order_by("-created_at", "-id")

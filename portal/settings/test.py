@@ -21,6 +21,8 @@ if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     )
 
 DEBUG = False
+# An undeclared audit action or payload key raises (portal.audit), as under DEBUG.
+AUDIT_STRICT = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

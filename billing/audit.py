@@ -1,0 +1,70 @@
+"""Audit actions of subscriptions, payment methods and invoices (see `portal.audit`).
+
+ORG-6: a subscription's `unit_price` is the payer's price – the partner's purchase price when a
+reseller pays – and `payer` names who pays: both are partner-only, never shown to a customer.
+"""
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit import AuditField, audit_action, audit_fields
+
+from .invoice_models import PaymentMethod
+from .models import Subscription
+
+audit_fields(
+    product=AuditField(_("product")),
+    quantity=AuditField(_("quantity")),
+    unit_price=AuditField(_("unit price"), partner_only=True),
+    payer=AuditField(_("payer"), partner_only=True),
+    status=AuditField(_("status")),
+    term_ends_at=AuditField(_("term ends"), kind="datetime"),
+    ends_at=AuditField(_("ends"), kind="datetime"),
+    kind=AuditField(_("kind")),
+    iban=AuditField(_("IBAN")),
+    mandate_reference=AuditField(_("mandate reference")),
+    is_default=AuditField(_("default"), kind="bool"),
+    number=AuditField(_("number")),
+    period=AuditField(_("period")),
+    net=AuditField(_("net")),
+    vat=AuditField(_("VAT")),
+    gross=AuditField(_("gross")),
+)
+
+SUBSCRIPTION = {
+    "actor": ("product", "quantity", "status", "term_ends_at", "ends_at", "unit_price", "payer"),
+    "values": {"status": Subscription.Status},
+}
+for code, label, sentence in [
+    ("trial_started", _("Trial started"), _("{actor_org} started a trial of {product}.")),
+    ("booked", _("Subscription booked"), _("{actor_org} booked {quantity} × {product}.")),
+    ("add_on_booked", _("Add-on booked"), _("{actor_org} booked the add-on {quantity} × {product}.")),
+    ("quantity_changed", _("Licence count changed"), _("{actor_org} changed {product} to {quantity} licences.")),
+    ("cancelled", _("Subscription cancelled"), _("{actor_org} cancelled {product}.")),
+    ("service_ordered", _("Service ordered"), _("{actor_org} ordered the service {product}.")),
+    ("provisioned_from_offer", _("Subscription from an offer"), _("{quantity} × {product} were booked from an accepted offer.")),
+    ("ended_with_relation", _("Subscription ended with the relation"),
+     _("{product} ended because the customer relation ended.")),
+    ("payer_changed", _("Subscription continued by the customer"),
+     _("{product} continues, now paid by the organization itself.")),
+    ("ended_with_archive", _("Subscription ended with archiving"), _("{product} ended because the organization was archived.")),
+    ("expired", _("Subscription expired"), _("{product} expired.")),
+    ("renewed", _("Subscription renewed"), _("{product} was renewed for another term.")),
+]:
+    audit_action(f"subscription.{code}", label=label, sentence=sentence, **SUBSCRIPTION)
+
+PAYMENT_METHOD = {"actor": ("kind", "iban", "mandate_reference", "is_default"), "values": {"kind": PaymentMethod.Kind}}
+audit_action(
+    "payment_method.added", label=_("Payment method added"),
+    sentence=_("{actor_org} added the payment method {kind}."), **PAYMENT_METHOD,
+)
+audit_action(
+    "payment_method.default_set", label=_("Default payment method set"),
+    sentence=_("{actor_org} made {kind} the default payment method."), **PAYMENT_METHOD,
+)
+audit_action(
+    "payment_method.removed", label=_("Payment method removed"),
+    sentence=_("{actor_org} removed the payment method {kind}."), **PAYMENT_METHOD,
+)
+audit_action(
+    "invoice.issued", label=_("Invoice issued"),
+    sentence=_("Invoice {number} was issued for {period}."), actor=("number", "period", "net", "vat", "gross"),
+)

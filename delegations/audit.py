@@ -1,0 +1,44 @@
+"""Audit actions of caretaker delegations (see `portal.audit`)."""
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit import AuditField, audit_action, audit_fields
+
+from .models import Delegation
+
+audit_fields(
+    status=AuditField(_("status")),
+    caretaker=AuditField(_("caretaker")),
+    invited_email=AuditField(_("invited email")),
+    ends_at=AuditField(_("ends"), kind="datetime"),
+)
+
+DELEGATION = {"actor": ("status", "caretaker", "invited_email", "ends_at"), "values": {"status": Delegation.Status}}
+
+audit_action(
+    "delegation.requested", label=_("Delegation requested"),
+    sentence=_("{actor_org} asked to take care of {target}."), **DELEGATION,
+)
+audit_action(
+    "delegation.released", label=_("Delegation offered"),
+    sentence=_("{actor_org} offered the care of {target}."), **DELEGATION,
+)
+audit_action(
+    "delegation.accepted", label=_("Delegation accepted"),
+    sentence=_("{actor_org} accepted the delegation {target}."), **DELEGATION,
+)
+audit_action(
+    "delegation.declined", label=_("Delegation declined"),
+    sentence=_("{actor_org} declined the delegation {target}."), **DELEGATION,
+)
+audit_action(
+    "delegation.cancelled", label=_("Delegation cancelled"),
+    sentence=_("{actor_org} cancelled the delegation {target}."), **DELEGATION,
+)
+audit_action(
+    "delegation.revoked", label=_("Delegation revoked"),
+    sentence=_("{actor_org} revoked the delegation {target}."), **DELEGATION,
+)
+audit_action(
+    "delegation.expired", label=_("Delegation expired"),
+    sentence=_("The delegation {target} expired."), **DELEGATION,
+)
