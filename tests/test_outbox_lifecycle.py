@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import threading
-from contextlib import contextmanager
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest

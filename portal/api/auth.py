@@ -6,7 +6,7 @@ login lockout of django-axes (`locked_out`, answered by `portal.login_lockout.lo
 """
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -36,7 +36,13 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Invalid input or wrong email/password (`invalid_credentials`)."),
+            429: OpenApiResponse(
+                description="Too many requests (`throttled`) or failed logins (`locked_out`); see `Retry-After`."
+            ),
+        },
         tags=["auth"],
     )
     def post(self, request):
