@@ -224,6 +224,10 @@ class Offer(models.Model):
     delivery_attempt = models.PositiveIntegerField(_("delivery round"), default=1, editable=False)
     last_delivery_error = models.TextField(_("last delivery error"), blank=True)
     webhook_delivered_at = models.DateTimeField(_("webhook delivered at"), null=True, blank=True)
+    # Recorded (committed) before each POST, so a repeat after a worker died mid-post is recognised:
+    # it waits out the request timeout and carries the same X-Portal-Delivery id.
+    webhook_attempted_at = models.DateTimeField(_("webhook last posted at"), null=True, blank=True, editable=False)
+    webhook_delivery_id = models.CharField(_("webhook delivery id"), max_length=64, blank=True, editable=False)
 
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",

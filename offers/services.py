@@ -7,13 +7,13 @@ one; an offer seen from the wrong org is `NotFound`, like a foreign one.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -341,27 +341,26 @@ def webhook_payload(offer: Offer) -> dict:
 def offer_deliver(*, offer_id: int, round: int | None = None) -> str:
     """The delivery task's work (OFR-4); safe to run any number of times.
 
-    1. If the customer configured a webhook and this round's webhook was not delivered yet: post
-       it signed; a failure raises `RetryLater` (the outbox retries with backoff, and after the
-       last attempt `offer_delivery_failed` records `delivery_failed`).
+    1. If the customer configured a webhook and this round's webhook was not delivered yet: record
+       the attempt and its delivery id (a conditional UPDATE, committed), then post it signed. A
+       failure raises `RetryLater` (the outbox retries with backoff, and after the last attempt
+       `offer_delivery_failed` records `delivery_failed`).
     2. In one transaction: `waiting → waiting_for_confirmation` (conditional UPDATE), the
-       notifications and the outbox emails. A second run finds the offer moved and does nothing,
-       so there is one email and one webhook however often the task runs.
+       notifications and the outbox emails. A second run finds the offer moved and does nothing.
+
+    Guarantee: one state change, one notification, one email per recipient; the webhook is posted
+    at least once and, barring a crash, once. Concurrent runs never post at the same time (the
+    recorded attempt). A worker that dies after the POST and before recording its success leaves an
+    attempt without success: a later run posts again – only after `OFFER_WEBHOOK_TIMEOUT_SECONDS`
+    have passed since that attempt, and with the same `X-Portal-Delivery` id, which the receiver
+    uses to drop the repeat.
     """
     offer = Offer.objects.select_related("partner", "customer").filter(pk=offer_id).first()
     if offer is None or offer.status != Status.WAITING or (round is not None and offer.delivery_attempt != round):
         return "skipped"
     endpoint = WebhookEndpoint.objects.filter(organization=offer.customer, is_active=True).first()
     if endpoint is not None and offer.webhook_delivered_at is None:
-        try:
-            webhook_post(
-                url=endpoint.url, secret=endpoint.secret, event="offer.waiting_for_confirmation",
-                delivery_id=f"offer-{offer.pk}-{offer.delivery_attempt}", payload=webhook_payload(offer),
-            )
-        except WebhookFailed as error:
-            Offer.objects.filter(pk=offer.pk).update(last_delivery_error=str(error)[:2000])
-            raise RetryLater(str(error)) from error
-        Offer.objects.filter(pk=offer.pk, webhook_delivered_at__isnull=True).update(webhook_delivered_at=timezone.now())
+        _deliver_webhook(offer, endpoint)
     with transaction.atomic():
         try:
             transition(offer, Status.WAITING_FOR_CONFIRMATION, sources={Status.WAITING},
@@ -371,6 +370,34 @@ def offer_deliver(*, offer_id: int, round: int | None = None) -> str:
         notify_customer_received(offer)
         _audit_offer(offer, "delivered", actor=None, before={"status": Status.WAITING})
     return "delivered"
+
+
+def _deliver_webhook(offer: Offer, endpoint: WebhookEndpoint) -> None:
+    """Post this round's webhook unless another run is posting it right now (see `offer_deliver`)."""
+    delivery_id = f"offer-{offer.pk}-{offer.delivery_attempt}"
+    attempted_at = timezone.now()
+    in_flight_until = attempted_at - timedelta(seconds=getattr(settings, "OFFER_WEBHOOK_TIMEOUT_SECONDS", 10) + 5)
+    recorded = Offer.objects.filter(
+        Q(webhook_attempted_at__isnull=True) | Q(webhook_attempted_at__lt=in_flight_until),
+        pk=offer.pk, status=Status.WAITING, delivery_attempt=offer.delivery_attempt, webhook_delivered_at__isnull=True,
+    ).update(webhook_attempted_at=attempted_at, webhook_delivery_id=delivery_id)
+    if not recorded:
+        current = Offer.objects.filter(pk=offer.pk).values("status", "webhook_delivered_at").first()
+        if current and current["status"] == Status.WAITING and current["webhook_delivered_at"] is None:
+            raise RetryLater("The webhook is being posted by another run")
+        return  # delivered or moved on meanwhile: the transition below sorts it out
+    try:
+        webhook_post(
+            url=endpoint.url, secret=endpoint.secret, event="offer.waiting_for_confirmation",
+            delivery_id=delivery_id, payload=webhook_payload(offer),
+        )
+    except WebhookFailed as error:
+        # The request is over (it failed): the next retry need not wait for it.
+        Offer.objects.filter(pk=offer.pk, webhook_attempted_at=attempted_at).update(
+            last_delivery_error=str(error)[:2000], webhook_attempted_at=None
+        )
+        raise RetryLater(str(error)) from error
+    Offer.objects.filter(pk=offer.pk, webhook_delivered_at__isnull=True).update(webhook_delivered_at=timezone.now())
 
 
 @outbox_handler(DELIVER_KIND)
@@ -406,7 +433,7 @@ def offer_retry_delivery(*, offer: Offer, context: OrgContext, actor) -> Offer:
     """`delivery_failed → waiting` and a new delivery round (OFR-4)."""
     _own_sent_offer(offer, context)
     transition(offer, Status.WAITING, sources={Status.DELIVERY_FAILED},
-               delivery_attempt=offer.delivery_attempt + 1, webhook_delivered_at=None)
+               delivery_attempt=offer.delivery_attempt + 1, webhook_delivered_at=None, webhook_attempted_at=None)
     _audit_offer(offer, "delivery_retried", actor=actor, context=context, before={"status": Status.DELIVERY_FAILED},
                  organization=offer.partner)
     _enqueue_delivery(offer)

@@ -5,8 +5,11 @@ Each POST carries
 - `X-Portal-Signature`: `sha256=` + hex HMAC-SHA256, keyed with the customer's secret, of
   `"{timestamp}.{raw body}"` – the timestamp is inside the signed text, so it cannot be changed
   to replay an old delivery,
-- `X-Portal-Event` (e.g. `offer.waiting_for_confirmation`) and `X-Portal-Delivery` (unique per
-  delivery round; a receiver can drop repeats of the same id).
+- `X-Portal-Event` (e.g. `offer.waiting_for_confirmation`) and `X-Portal-Delivery` (one id per
+  offer and delivery round, the same on every repeat).
+
+Delivery is at-least-once: the same delivery may arrive more than once (a worker that died after
+posting, a receiver that answered too late); receivers drop repeats by `X-Portal-Delivery`.
 
 A receiver verifies with `webhook_verify` below (or the few lines in the README).
 """
@@ -14,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import socket
+import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -60,61 +63,88 @@ def webhook_body(payload: dict) -> bytes:
     return json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _refuse_internal_addresses(url: str) -> None:
-    """Customers choose the URL: never let it reach the portal's own network (SSRF).
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever Python's version says
+    return address.is_global
 
-    Every address the host name resolves to must be public, unless `OFFER_WEBHOOK_ALLOW_PRIVATE`
-    (development and the tests' local receiver). Checked at every delivery, not only when saved.
+
+def _resolve_checked(url: str) -> tuple[urllib.parse.SplitResult, str]:
+    """Resolve the URL's host once and return the address to connect to (SSRF guard).
+
+    Customers choose the URL: it must never reach the portal's own network. Every address the host
+    resolves to must be public, unless `OFFER_WEBHOOK_ALLOW_PRIVATE` (development and the tests'
+    local receiver). The request then goes to exactly this address (pinned), so a DNS answer that
+    changes between the check and the connection (DNS rebinding) cannot redirect it. Checked at
+    every delivery, not only when saved.
     """
-    if getattr(settings, "OFFER_WEBHOOK_ALLOW_PRIVATE", settings.DEBUG):
-        return
     parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise WebhookFailed(f"{url}: not an http(s) URL")
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
-    except (socket.gaierror, UnicodeError, TypeError) as error:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parsed.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, TypeError, ValueError) as error:
         raise WebhookFailed(f"{url}: cannot resolve host ({error})") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise WebhookFailed(f"{url}: refusing a non-public address ({address})")
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not addresses:
+        raise WebhookFailed(f"{url}: cannot resolve host")
+    if not getattr(settings, "OFFER_WEBHOOK_ALLOW_PRIVATE", settings.DEBUG):
+        for address in addresses:
+            if not _is_public(address):
+                raise WebhookFailed(f"{url}: refusing a non-public address ({address})")
+    return parsed, str(addresses[0])
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is not followed (it could lead past the address check): it counts as a failure."""
+def _pinned_connection(parsed: urllib.parse.SplitResult, address: str, timeout: float) -> http.client.HTTPConnection:
+    """A connection to `address` that otherwise behaves as one to the URL's host name.
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    The Host header and, for https, the TLS server name (SNI) and the certificate check use the
+    host name; only the TCP connection goes to the checked address.
+    """
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if parsed.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            parsed.hostname, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(parsed.hostname, port, timeout=timeout)
 
+    def connect_to_checked_address(_address, timeout=timeout, source_address=None, **kwargs):
+        return socket.create_connection((address, port), timeout, source_address, **kwargs)
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+    connection._create_connection = connect_to_checked_address
+    return connection
 
 
 def webhook_post(*, url: str, secret: str, event: str, delivery_id: str, payload: dict) -> int:
-    """POST `payload` signed; returns the status code or raises `WebhookFailed`."""
-    _refuse_internal_addresses(url)
+    """POST `payload` signed; returns the status code or raises `WebhookFailed`.
+
+    Redirects are not followed (they could lead past the address check): a 3xx is a failure.
+    """
+    parsed, address = _resolve_checked(url)
     body = webhook_body(payload)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "ResellerPortal-Webhook/1",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: webhook_signature(secret=secret, timestamp=timestamp, body=body),
-            EVENT_HEADER: event,
-            DELIVERY_HEADER: delivery_id,
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ResellerPortal-Webhook/1",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: webhook_signature(secret=secret, timestamp=timestamp, body=body),
+        EVENT_HEADER: event,
+        DELIVERY_HEADER: delivery_id,
+    }
+    path = parsed.path or "/"
+    if parsed.query:
+        path += "?" + parsed.query
     timeout = getattr(settings, "OFFER_WEBHOOK_TIMEOUT_SECONDS", 10)
+    connection = _pinned_connection(parsed, address, timeout)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:  # http(s) only, checked when saved
-            status = response.status
-    except urllib.error.HTTPError as error:
-        raise WebhookFailed(f"HTTP {error.code} from {url}") from error
-    except (urllib.error.URLError, OSError, ValueError) as error:
+        connection.request("POST", path, body=body, headers=headers)
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException, ValueError) as error:
         raise WebhookFailed(f"{url}: {error}") from error
+    finally:
+        connection.close()
     if not 200 <= status < 300:
         raise WebhookFailed(f"HTTP {status} from {url}")
     return status

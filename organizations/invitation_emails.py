@@ -31,6 +31,7 @@ def invitation_email_send(payload: dict) -> None:
     )
     if (
         invitation is None
+        or not payload.get("token")  # the secret was already cleared: the row had finished
         or invitation.send_count != payload["send_number"]
         or invitation.current_status != Invitation.Status.PENDING
     ):

@@ -821,12 +821,15 @@ def _invitation_enqueue_email(invitation: Invitation, token: str) -> None:
     """Store the email as an outbox row (sent by Celery after commit, swept if Redis was down).
 
     One row per sending (`send_count`), so a resend is a new email and a retried enqueue is not.
+    The raw token is an outbox secret: emptied once the row has run (the invitation stores only
+    its hash), so it never stays in the database.
     """
     from .invitation_emails import INVITATION_EMAIL_KIND
 
     outbox_enqueue(
         kind=INVITATION_EMAIL_KIND,
-        payload={"invitation_id": invitation.pk, "token": token, "send_number": invitation.send_count},
+        payload={"invitation_id": invitation.pk, "send_number": invitation.send_count},
+        secrets={"token": token},
         dedupe_key=f"invitation:{invitation.pk}:{invitation.send_count}",
     )
 

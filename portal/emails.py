@@ -1,10 +1,13 @@
 """Emails in the recipient's language, sent through the outbox.
 
 `email_enqueue` stores what to send (templates, context, language); the outbox handler renders
-and sends it when the worker runs, so a message is never lost while Redis is down and is sent
-once per dedupe key.
+and sends it when the worker runs, so a message is never lost while Redis is down and is stored
+once per dedupe key. Sending is at-least-once: a worker that dies after the mail server accepted
+a message and before the row is marked done leaves it to another worker, which sends it again.
 """
 from __future__ import annotations
+
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -12,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import OutboxMessage
-from .outbox import outbox_enqueue, outbox_handler
+from .outbox import PermanentError, outbox_enqueue, outbox_handler
 
 EMAIL_KIND = "email.send"
 
@@ -70,19 +73,33 @@ def email_send(payload: dict) -> None:
     for attachment in payload.get("attachments", []):
         filename, content, mimetype = ATTACHMENT_LOADERS[attachment["kind"]](attachment["id"])
         message.attach(filename, content, mimetype)
-    message.send()
+    _send(message)
+
+
+def _send(message: EmailMultiAlternatives) -> None:
+    """Send; a recipient the mail server refuses is a permanent failure (no retries)."""
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        raise PermanentError(f"Recipient refused: {error.recipients}") from error
 
 
 RENDERED_EMAIL_KIND = "email.send_rendered"
 
 
 def email_enqueue_rendered(*, to: str, subject: str, body: str, dedupe_key: str | None = None) -> OutboxMessage:
-    """Queue an email whose text was already rendered in the recipient's language."""
+    """Queue an email whose text was already rendered in the recipient's language.
+
+    The body is kept as an outbox secret (emptied once sent): a rendered body can hold a link with
+    a token, e.g. the password reset.
+    """
     return outbox_enqueue(
-        kind=RENDERED_EMAIL_KIND, payload={"to": to, "subject": subject, "body": body}, dedupe_key=dedupe_key
+        kind=RENDERED_EMAIL_KIND, payload={"to": to, "subject": subject}, secrets={"body": body}, dedupe_key=dedupe_key
     )
 
 
 @outbox_handler(RENDERED_EMAIL_KIND)
 def email_send_rendered(payload: dict) -> None:
-    EmailMultiAlternatives(subject=payload["subject"], body=payload["body"], to=[payload["to"]]).send()
+    if "body" not in payload:
+        raise PermanentError("The email's text was already cleared (the row had finished)")
+    _send(EmailMultiAlternatives(subject=payload["subject"], body=payload["body"], to=[payload["to"]]))

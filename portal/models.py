@@ -11,8 +11,13 @@ class OutboxMessage(models.Model):
     """A unit of background work kept as a row, so nothing is lost while Redis is down.
 
     The Celery task only carries the row's id; it claims the row with a conditional update
-    (pending → processing), runs the handler registered for `kind`, and marks it done. A periodic
-    sweeper re-enqueues rows that stayed pending or got stuck in processing.
+    (pending → processing), runs the handler registered for `kind`, and marks it done. While the
+    handler runs the worker refreshes `heartbeat_at`; a periodic sweeper re-enqueues rows that
+    stayed pending or whose heartbeat stopped (the worker died).
+
+    Secrets a handler needs (an invitation token, a rendered password-reset link) go to
+    `secret_payload`, which is emptied as soon as the row is done or failed; finished rows are
+    deleted after `OUTBOX_RETENTION_DAYS`.
     """
 
     class Status(models.TextChoices):
@@ -29,12 +34,16 @@ class OutboxMessage(models.Model):
 
     kind = models.CharField(_("kind"), max_length=64)
     payload = models.JSONField(_("payload"), default=dict)
+    # Needed only until the row has run: cleared when it is done or failed (no secret stays at rest).
+    secret_payload = models.JSONField(_("secret payload"), default=dict, blank=True)
     # Makes enqueueing idempotent: the same logical message is stored once.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True, null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     available_at = models.DateTimeField(_("available at"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Refreshed by the worker while the handler runs; a stale heartbeat means the worker died.
+    heartbeat_at = models.DateTimeField(_("heartbeat at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -42,7 +51,7 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
-        indexes = [models.Index(fields=["status", "available_at"])]
+        indexes = [models.Index(fields=["status", "available_at"]), models.Index(fields=["status", "done_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"

@@ -182,7 +182,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": timedelta(minutes=1)},
+    # PLT-3: releases rows of dead workers (stale heartbeat) and re-publishes what Redis missed.
+    "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": timedelta(seconds=int(os.environ.get("OUTBOX_SWEEP_SECONDS", "15")))},
+    # Finished outbox rows (and the secrets they held) are not kept for ever.
+    "outbox-purge": {"task": "portal.tasks.outbox_purge", "schedule": crontab(minute=17, hour=3)},
     # BIL-5: last month's invoices; idempotent, so the repeats on the 2nd and 3rd catch a missed run.
     "billing-invoice-monthly-run": {
         "task": "billing.invoice_tasks.invoice_monthly_run",
@@ -259,12 +262,20 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# django-axes: login throttling (PLT-5)
+# django-axes: login lockout (PLT-5). An account is locked only for the address that failed
+# (combination), so made-up names cannot lock out everyone behind a shared address; an address as
+# a whole is locked after the much higher AXES_IP_FAILURE_LIMIT (portal.login_lockout's handler).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_IP_FAILURE_LIMIT = int(os.environ.get("AXES_IP_FAILURE_LIMIT", "50"))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "portal.login_lockout.PortalAxesHandler"
 AXES_USERNAME_FORM_FIELD = "username"
+# Emails are case-insensitive: LISA@… and lisa@… count as one account.
+AXES_USERNAME_CALLABLE = "portal.login_lockout.lockout_username"
 AXES_RESET_ON_SUCCESS = True
+# The API answers its JSON error shape, the browser a page (portal.login_lockout.lockout_response).
+AXES_LOCKOUT_CALLABLE = "portal.login_lockout.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # django-csp 4: Content Security Policy (PLT-5). Everything is served by the app itself.
@@ -291,8 +302,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 TRIAL_DAYS = int(os.environ.get("TRIAL_DAYS", "30"))
 TRIAL_LICENSES = int(os.environ.get("TRIAL_LICENSES", "2"))
 INVITATION_VALID_DAYS = 7
-OUTBOX_STUCK_AFTER = timedelta(minutes=2)
 OUTBOX_MAX_ATTEMPTS = 8
+# A worker refreshes the heartbeat of the row it runs every OUTBOX_HEARTBEAT_SECONDS; the sweeper
+# releases a row whose heartbeat is older than OUTBOX_STALE_AFTER (its worker died).
+OUTBOX_HEARTBEAT_SECONDS = float(os.environ.get("OUTBOX_HEARTBEAT_SECONDS", "5"))
+OUTBOX_STALE_AFTER = timedelta(seconds=float(os.environ.get("OUTBOX_STALE_AFTER_SECONDS", "15")))
+# Done and failed outbox rows are deleted after this many days (daily beat job `outbox-purge`).
+OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
 
 LOGGING = {
     "version": 1,
