@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.UserLanguageMiddleware",
     "portal.middleware.DomainErrorMiddleware",
+    # 503 with Retry-After instead of a 500 page while the database is unreachable.
+    "portal.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "organizations.middleware.PasswordChangeRequiredMiddleware",
     # Axes must be last so that it sees the outcome of authentication.
