@@ -241,6 +241,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The error shape on every operation (400/401/403/404/409/429/503), see portal/api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.add_error_responses",
+    ],
     # Several models call their state field "status"; name each enum after its model (no W001).
     "ENUM_NAME_OVERRIDES": {
         # Projects and organizations share the choice set active/archived.
