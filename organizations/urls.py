@@ -20,11 +20,11 @@ urlpatterns = [
     path("o/<str:org>/customers/<str:customer>/archive/", views.CustomerArchiveView.as_view(), name="customer-archive"),
     # the shared Open requests page and the connection decisions (ORG-3)
     path("o/<str:org>/requests/", views.OpenRequestsView.as_view(), name="open-requests"),
-    path("o/<str:org>/requests/connections/<int:relation_id>/accept/", views.ConnectionAcceptView.as_view(),
+    path("o/<str:org>/requests/connections/<id:relation_id>/accept/", views.ConnectionAcceptView.as_view(),
          name="connection-accept"),
-    path("o/<str:org>/requests/connections/<int:relation_id>/decline/", views.ConnectionDeclineView.as_view(),
+    path("o/<str:org>/requests/connections/<id:relation_id>/decline/", views.ConnectionDeclineView.as_view(),
          name="connection-decline"),
-    path("o/<str:org>/requests/connections/<int:relation_id>/cancel/", views.ConnectionCancelView.as_view(),
+    path("o/<str:org>/requests/connections/<id:relation_id>/cancel/", views.ConnectionCancelView.as_view(),
          name="connection-cancel"),
     # ORG-10
     path("o/<str:org>/audit/", views.AuditTrailView.as_view(), name="audit-trail"),
@@ -39,15 +39,15 @@ urlpatterns += [
 urlpatterns += [
     path("o/<str:org>/members/", views.MemberListView.as_view(), name="member-list"),
     path("o/<str:org>/members/invite/", views.InvitationCreateView.as_view(), name="invitation-create"),
-    path("o/<str:org>/members/<int:member_id>/role/", views.MemberRoleChangeView.as_view(), name="member-role"),
-    path("o/<str:org>/members/<int:member_id>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
+    path("o/<str:org>/members/<id:member_id>/role/", views.MemberRoleChangeView.as_view(), name="member-role"),
+    path("o/<str:org>/members/<id:member_id>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
     path("o/<str:org>/invitations/", views.InvitationListView.as_view(), name="invitation-list"),
     path(
-        "o/<str:org>/invitations/<int:invitation_id>/resend/", views.InvitationResendView.as_view(),
+        "o/<str:org>/invitations/<id:invitation_id>/resend/", views.InvitationResendView.as_view(),
         name="invitation-resend",
     ),
     path(
-        "o/<str:org>/invitations/<int:invitation_id>/revoke/", views.InvitationRevokeView.as_view(),
+        "o/<str:org>/invitations/<id:invitation_id>/revoke/", views.InvitationRevokeView.as_view(),
         name="invitation-revoke",
     ),
 ]

@@ -7,7 +7,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from organizations import views as organization_views
 
+from . import converters  # noqa: F401 - registers <id:…> before the apps' URLconfs are included
 from . import views
+
+# The API answers its JSON error shape for unknown URLs and server errors too; a database outage
+# answers 503 (portal.middleware).
+handler404 = "portal.middleware.page_not_found"
+handler500 = "portal.middleware.server_error"
 
 admin.site.site_header = "Reseller Portal Support"
 admin.site.site_title = "Reseller Portal Support"

@@ -26,12 +26,12 @@ urlpatterns = [
     path("projects/<project_number:number>/delete/", views.ProjectDeleteView.as_view(), name="project-delete"),
     path("projects/<project_number:number>/members/", views.ProjectMembersView.as_view(), name="project-members"),
     path(
-        "projects/<project_number:number>/members/<int:grant_id>/",
+        "projects/<project_number:number>/members/<id:grant_id>/",
         views.ProjectMemberChangeView.as_view(),
         name="project-member-change",
     ),
     path(
-        "projects/<project_number:number>/members/<int:grant_id>/remove/",
+        "projects/<project_number:number>/members/<id:grant_id>/remove/",
         views.ProjectMemberRemoveView.as_view(),
         name="project-member-remove",
     ),

@@ -96,7 +96,7 @@ class OrganizationDetailSerializer(OrganizationSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    country = CountryField(read_only=True)
+    country = CountryField(read_only=True, allow_blank=True)
 
     class Meta:
         model = Organization

@@ -3,18 +3,61 @@
     {"error": {"code": "…", "message": "…", "details": {field: [messages]} | null}}
 
 Domain errors from services, DRF's own exceptions and Django's Http404/PermissionDenied all end
-here; nothing else in the API builds error responses.
+here; nothing else in the API builds error responses. Two kinds of database errors are translated
+here too, for the browser as well (`portal.middleware`):
+
+- a lost race: the row a service read was deleted before its write (`DoesNotExist`, or Django's
+  "Save with update_fields did not affect any rows") → 404; a constraint that a concurrent write
+  won (`IntegrityError`) → 409;
+- the database is unreachable (`OperationalError`/`InterfaceError`) → 503 with `Retry-After`.
 """
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError, NotFound
+
+logger = logging.getLogger(__name__)
+
+# How long clients should wait before retrying during a database outage (seconds).
+RETRY_AFTER_SECONDS = 30
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, DATABASE_UNAVAILABLE)
+
+
+def unavailable_body() -> dict:
+    return error_body(
+        "service_unavailable", _("The service is temporarily unavailable. Please try again in a moment.")
+    )
+
+
+def race_as_domain_error(exc: BaseException) -> DomainError | None:
+    """A database error that means "someone else changed this first", as the domain error to answer.
+
+    Every service reads a row and then writes it; when a concurrent request deleted the row in
+    between, Django raises `DoesNotExist` (a re-read) or a `DatabaseError` from
+    `save(update_fields=…)`. Both mean the object is gone: 404, as if it had never been there.
+    """
+    if isinstance(exc, ObjectDoesNotExist) or (
+        type(exc) is DatabaseError and str(exc).endswith("did not affect any rows.")
+    ):
+        return NotFound(_("Not found."))
+    if isinstance(exc, IntegrityError):
+        logger.warning("A concurrent change won a database constraint: %s", exc)
+        return Conflict(_("This was changed at the same time by someone else. Please reload and try again."))
+    return None
 
 
 def error_body(code: str, message: str, details=None) -> dict:
@@ -40,6 +83,13 @@ def _plain(detail):
 
 
 def api_exception_handler(exc, context):
+    if database_unavailable(exc):
+        logger.error("Database unavailable: %r", exc)
+        set_rollback()
+        response = Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    exc = race_as_domain_error(exc) or exc
     if isinstance(exc, DomainError):
         details = {exc.field: [exc.message]} if exc.field else None
         return Response(error_body(exc.code, exc.message, details), status=exc.status)

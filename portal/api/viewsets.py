@@ -6,6 +6,8 @@
   declare `queryset` (the base) and never filter by organization themselves.
 - `capabilities = {"list": "members.view", "create": "members.invite", …}` maps each action to a
   capability of the role table; `default_capability` covers the rest.
+- Id kwargs of the URL (`pk`, `…_id`, e.g. a nested `template_id`) are checked before any query:
+  anything but an id within the database's range answers 404 (`portal.converters.parse_id`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from django.utils.functional import cached_property
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
+from portal.converters import parse_id
+from portal.errors import NotFound
 from portal.tenancy import OrgContext, Scope, org_context_for, restrict
 
 from .permissions import OrgCapability
@@ -36,9 +40,16 @@ class ScopedMixin:
         if request.user.is_authenticated and getattr(request.user, "language", ""):
             translation.activate(request.user.language)  # token clients get their own language
             request.LANGUAGE_CODE = request.user.language
+        self.check_id_kwargs()
         if self.org_scoped and request.user.is_authenticated and not getattr(self, "swagger_fake_view", False):
             self.org_context = org_context_for(request.user, self.kwargs[self.org_url_kwarg])
         super().initial(request, *args, **kwargs)
+
+    def check_id_kwargs(self) -> None:
+        # An out-of-range id would reach a filter (OverflowError on SQLite, DataError on PostgreSQL).
+        for name, value in self.kwargs.items():
+            if (name == "pk" or name.endswith("_id")) and parse_id(value) is None:
+                raise NotFound(translation.gettext("Not found."))
 
     def get_required_capability(self) -> str | None:
         return self.capabilities.get(getattr(self, "action", None) or "", self.default_capability)

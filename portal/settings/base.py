@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.UserLanguageMiddleware",
     "portal.middleware.DomainErrorMiddleware",
+    # 503 with Retry-After instead of a 500 page while the database is unreachable.
+    "portal.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "organizations.middleware.PasswordChangeRequiredMiddleware",
     # Axes must be last so that it sees the outcome of authentication.
@@ -104,8 +106,21 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A persistent connection is checked before each request reuses it: after a database
+        # outage the app reconnects by itself instead of failing until a restart.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several threads (runserver, gunicorn --threads): IMMEDIATE
+    # transactions take the write lock up front, so a transaction that read first never fails on
+    # the lock upgrade; writers wait up to `timeout` seconds instead of answering
+    # "database is locked"; WAL lets readers run beside the one writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organizations.User"
@@ -237,6 +252,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The error shape on every operation (400/401/403/404/409/429/503), see portal/api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.add_error_responses",
+    ],
     # Several models call their state field "status"; name each enum after its model (no W001).
     "ENUM_NAME_OVERRIDES": {
         # Projects and organizations share the choice set active/archived.
