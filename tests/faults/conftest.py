@@ -1,0 +1,39 @@
+"""Fixtures of the fault tests (marker `faults`): each module gets its own servers (`stack`)."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .harness import Stack
+
+# Race tests that live with their app and belong to the fault suite as well: `-m faults` selects
+# them without running them twice (their fixtures are the app's). Checked by test_referenced_races.
+REFERENCED = [
+    "offers/tests/test_races.py::test_accept_racing_cancel_has_one_winner",
+    "offers/tests/test_races.py::test_double_accept_provisions_once",
+    "delegations/tests/test_races.py::test_accepting_a_request_races_the_caretaker_revoking_it",
+    "delegations/tests/test_races.py::test_accepting_a_release_races_the_customer_revoking_it",
+    "organizations/tests/test_member_races.py::test_two_owners_cannot_leave_the_org_without_owner",
+    "organizations/tests/test_member_races.py::test_accept_against_revoke",
+    "billing/tests/test_invoice_races.py::test_two_concurrent_runs_over_the_same_recipients_issue_once_and_gapless",
+]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.split("[", 1)[0] in REFERENCED:
+            item.add_marker(pytest.mark.faults)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """PostgreSQL and Redis of this module alone (migrated); processes are started by the tests."""
+    workdir = Path(tempfile.mkdtemp(prefix="portal-faults-"))
+    built = Stack(workdir)
+    try:
+        yield built
+    finally:
+        built.close()
