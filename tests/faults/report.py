@@ -48,16 +48,20 @@ def pytest_terminal_summary(terminalreporter):
     if not _rows:
         return
     terminalreporter.write_sep("=", "fault tests: counts")
-    extra = sorted({key for row in _rows for key in row} - set(COLUMNS) - {"test", "scenario"})
-    header = ["scenario", *COLUMNS, *extra]
-    table = [[_cell(row.get(column)) for column in header] for row in _rows]
+    header = ["scenario", *COLUMNS, "details"]
+    table = [
+        [row["scenario"], *(_cell(row.get(column)) for column in COLUMNS),
+         " ".join(f"{key}={_cell(value)}" for key, value in row.items() if key not in {"test", "scenario", *COLUMNS})]
+        for row in _rows
+    ]
     widths = [max(len(column), *(len(line[index]) for line in table)) for index, column in enumerate(header)]
-    terminalreporter.write_line("  ".join(column.ljust(width) for column, width in zip(header, widths)))
-    for line in table:
-        terminalreporter.write_line("  ".join(cell.ljust(width) for cell, width in zip(line, widths)))
+    for line in [header, *table]:
+        terminalreporter.write_line("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
 
 
 def _cell(value) -> str:
     if value is None:
         return "-"
+    if isinstance(value, dict):
+        return ",".join(f"{key}:{item}" for key, item in value.items())
     return f"{value:.2f}" if isinstance(value, float) else str(value)
