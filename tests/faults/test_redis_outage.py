@@ -31,7 +31,7 @@ def timed(call):
 def test_redis_stopped_midway_through_sends_loses_nothing(stack, fault_report):
     web = stack.web()
     web.start()
-    worker = stack.worker()
+    worker = stack.worker(pool="threads", concurrency=4)
     worker.start()
     world = stack.script("offers_world")
     partner, token = world["partner"], world["partner_token"]
