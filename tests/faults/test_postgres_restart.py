@@ -36,17 +36,16 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
             "customer": world["customer"], "template": world["template"], "message": "fault-offer-0"}),
         "healthz": lambda: web.request("GET", "/healthz"),
     }
-    phase = {"name": "before"}
-    results: list[tuple[str, str, float, int | None, object]] = []
+    results: list[tuple[str, float, float, int | None, object]] = []  # kind, started, ended, status, body
     lock = threading.Lock()
     stop = threading.Event()
 
     def client(kind):
         while not stop.is_set():
-            current = phase["name"]
+            began = time.monotonic()
             status, body = calls[kind]()
             with lock:
-                results.append((current, kind, time.monotonic(), status, body))
+                results.append((kind, began, time.monotonic(), status, body))
             time.sleep(0.05)
 
     threads = [threading.Thread(target=client, args=(kind,), daemon=True)
@@ -55,18 +54,17 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
         thread.start()
     try:
         time.sleep(1.5)
-        phase["name"] = "down"
+        stopping = time.monotonic()
         stack.postgres.stop()
         stopped = time.monotonic()
         time.sleep(OUTAGE_SECONDS)
-        phase["name"] = "restarting"
+        starting = time.monotonic()
         stack.postgres.start()
         started = time.monotonic()
-        phase["name"] = "after"
 
         def recovered() -> bool:
             with lock:
-                recent = [r for r in results if r[2] > started and r[1] == "list"]
+                recent = [r for r in results if r[1] > started and r[0] == "list"]
             return len(recent) >= 4 and all(r[3] == 200 for r in recent[-4:])
 
         try:
@@ -80,25 +78,29 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
         if not stack.postgres.running:
             stack.postgres.start()
 
-    first_ok = min((r[2] for r in results if r[2] > started and r[1] == "list" and r[3] == 200), default=None)
-    last_bad = max((r[2] for r in results if r[2] > started and r[3] != 200), default=started)
-    by_phase = {name: Counter(f"{kind}:{status}" for p, kind, _t, status, _b in results if p == name)
-                for name in ("before", "down", "after")}
-    down = [r for r in results if r[0] == "down" and r[2] > stopped + 0.5]  # the shutdown itself takes a moment
+    before = [r for r in results if r[2] < stopping]
+    down = [r for r in results if r[1] > stopped and r[2] < starting]  # began after the shutdown completed
+    after = [r for r in results if r[1] > started]
+    first_ok = min((r[2] for r in after if r[0] == "list" and r[3] == 200), default=None)
+    last_bad = max((r[2] for r in after if r[3] not in (200, 201)), default=started)
     server_errors = [r for r in results if r[3] is None or r[3] >= 500 and r[3] != 503]
+
+    def tally(rows):
+        return dict(Counter(f"{kind}:{status}" for kind, _b, _e, status, _body in rows))
+
     fault_report.record(
         # sent: requests; delivered: answered cleanly (2xx, or 503 while down); lost: 500s and dropped connections
         "PostgreSQL restart under requests", sent=len(results), delivered=len(results) - len(server_errors),
         lost=len(server_errors), duplicated=0,
         recovery_s=(first_ok - started) if first_ok else None, settled_s=last_bad - started,
-        during_outage=dict(by_phase["down"]), after=dict(by_phase["after"]),
+        outage_s=starting - stopping, during_outage=tally(down), after=tally(after),
     )
     assert web.alive and web.popen.pid == gunicorn_pid, "gunicorn must keep running"
     assert web.log.read_text(errors="replace").count("Booting worker") == 1, "gunicorn's worker was restarted"
-    assert set(by_phase["before"]) <= {"list:200", "send:201", "healthz:200"}, by_phase["before"]
+    assert set(tally(before)) <= {"list:200", "send:201", "healthz:200"}, tally(before)
     assert down, "no request ran during the outage"
-    assert not server_errors, f"500s or dropped connections: {[(r[1], r[3], str(r[4])[:200]) for r in server_errors[:5]]}"
-    for _phase, kind, _t, status, body in down:
+    assert not server_errors, f"500s or dropped connections: {[(r[0], r[3], str(r[4])[:200]) for r in server_errors[:5]]}"
+    for kind, _began, _ended, status, body in down:
         assert status == 503, (kind, status, str(body)[:300])
         if kind == "healthz":
             assert isinstance(body, dict) and body["checks"]["database"] == "error", body
