@@ -225,6 +225,15 @@ class Stack:
         self.email_dir.mkdir()
         (workdir / "media").mkdir()
         self.processes: list[Process] = []
+        self.postgres: Postgres | None = None
+        try:
+            self._start(template)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, template: Path | None) -> None:
+        workdir = self.workdir
         self.postgres = Postgres(workdir, template=template)
         self.redis = Redis(workdir)
         self.processes.append(self.redis)
@@ -274,7 +283,8 @@ class Stack:
     def close(self) -> None:
         for process in reversed(self.processes):
             process.stop()
-        self.postgres.close()
+        if self.postgres is not None:
+            self.postgres.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- what the test observes, read straight from PostgreSQL ---

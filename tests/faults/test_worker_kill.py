@@ -18,7 +18,7 @@ from .harness import WebhookReceiver, markers_in, wait_until
 pytestmark = pytest.mark.faults
 
 OFFERS = 20
-KILL_ON_REQUESTS = (3, 12)  # the n-th webhook request to arrive kills the worker waiting for the answer
+KILL_ON_REQUESTS = (3, 8)  # the n-th webhook request to arrive kills the worker waiting for the answer
 TIMEOUT = 90
 
 
