@@ -10,6 +10,9 @@ from organizations.roles import OrgRole
 
 from tests import factories
 
+# The fault tests' counts table at the end of every run (also under pytest-xdist).
+pytest_plugins = ["tests.faults.report"]
+
 
 @pytest.fixture(autouse=True)
 def _english_by_default(settings):
