@@ -29,7 +29,7 @@ from organizations.services import audit_record
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from portal.hooks import on
 from portal.state_machine import transition
-from portal.tenancy import OrgContext, org_context_for_organization
+from portal.tenancy import OrgContext, consent_refusal_message, org_context_for_organization
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import ProjectRole
 from projects.services import project_grant_role, project_revoke_grant
@@ -608,6 +608,10 @@ def delegation_revoke(*, delegation: Delegation, context: OrgContext, actor) -> 
         if delegation.direction == Direction.RELEASE:
             # The caretaker of a pending release is not known yet, so it cannot be on this side.
             raise Conflict(_("Only the side that was asked can decline."), code="wrong_side")
+        if not context.has("requests.decide"):
+            # Revoking is allowed, but for a pending request it would be a decline – the customer's
+            # own consent (issue 11, item 4): refused for this state, like any other transition.
+            raise Conflict(consent_refusal_message(), code="customer_decides")
         return delegation_decline(delegation=delegation, context=context, actor=actor)
     with transaction.atomic():
         before = _state(delegation)
