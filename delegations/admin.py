@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 
 from portal.errors import DomainError
 
-from .models import Delegation
+from .models import Delegation, DelegationRequesterBlock
 from .services import delegation_end_by_support
 
 
@@ -31,9 +31,9 @@ class DelegationAdmin(admin.ModelAdmin):
         "current_status_display", "ends_at", "created_at",
     ]
     list_display_links = ["id", "project_number"]
-    list_filter = [CurrentStatusFilter, "status", "direction"]
+    list_filter = [CurrentStatusFilter, "status", "direction", "dropped"]
     search_fields = [
-        "=project__number", "project__name", "organization__name", "=organization__public_id",
+        "=requested_number", "=project__number", "project__name", "organization__name", "=organization__public_id",
         "caretaker__name", "=caretaker__public_id", "invited_email",
     ]
     list_select_related = ["project", "organization", "caretaker"]
@@ -42,7 +42,8 @@ class DelegationAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     actions = ["end_selected"]
     fieldsets = [
-        (None, {"fields": ["project", "organization", "caretaker", "direction", "invited_email", "message"]}),
+        (None, {"fields": ["requested_number", "project", "organization", "caretaker", "direction", "dropped",
+                           "invited_email", "message"]}),
         (_("Status"), {"fields": ["status", "ends_at", "respond_by", "expiry_warned_at"]}),
         (_("History"), {"fields": ["requested_by", "created_at", "decided_by", "decided_at", "ended_by", "ended_at"]}),
     ]
@@ -68,9 +69,9 @@ class DelegationAdmin(admin.ModelAdmin):
                          "show_save_and_add_another": False, "show_delete": False}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description=_("project number"), ordering="project__number")
+    @admin.display(description=_("project number"), ordering="requested_number")
     def project_number(self, obj):
-        return obj.project.number
+        return obj.number
 
     @admin.display(description=_("caretaker"))
     def caretaker_or_email(self, obj):
@@ -97,3 +98,24 @@ class DelegationAdmin(admin.ModelAdmin):
             ngettext("%(count)d delegation ended.", "%(count)d delegations ended.", ended) % {"count": ended},
             messages.SUCCESS,
         )
+
+
+@admin.register(DelegationRequesterBlock)
+class DelegationRequesterBlockAdmin(admin.ModelAdmin):
+    """Which orgs refuse delegation requests from which requesters (issue 11, item 3). Read-only:
+    blocks are set and lifted by the org's own Owners/Admins."""
+
+    list_display = ["id", "organization", "blocked_organization", "created_by", "created_at"]
+    list_select_related = ["organization", "blocked_organization", "created_by"]
+    search_fields = ["organization__name", "=organization__public_id", "blocked_organization__name",
+                     "=blocked_organization__public_id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in DelegationRequesterBlock._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

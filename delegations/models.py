@@ -7,6 +7,13 @@ org to an email address (DLG-2); the caretaker org of a release is known once it
 
 States (`TRANSITIONS`): pending → active | declined | cancelled | expired; active → revoked | expired.
 Every change goes through `delegations.services` and `portal.state_machine.transition`.
+
+Requests do not reveal foreign projects (issue 11, item 3): a request is stored with the number
+the caretaker typed (`requested_number`) whether or not such a project exists. One for a missing
+or hidden project, or from a requester the project's org blocked, is stored *without* project and
+project org (`dropped` says why): its requester sees a pending request like any other, nobody
+else sees or is told anything, and it expires after the response time. The caretaker side sees a
+project's name and owner only once the request was accepted (`revealed_to`).
 """
 from __future__ import annotations
 
@@ -71,15 +78,32 @@ class Delegation(models.Model):
     }
     OPEN_STATUSES = (Status.PENDING, Status.ACTIVE)
 
+    class Dropped(models.TextChoices):
+        # Why a request was stored without a project (never shown to the requester).
+        NONE = "", _("Not dropped")
+        UNKNOWN_PROJECT = "unknown_project", _("No active project with this number")
+        BLOCKED = "blocked", _("The project's organization blocked the requester")
+
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.PROTECT, related_name="delegations", verbose_name=_("project")
+        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="delegations",
+        verbose_name=_("project"), help_text=_("Empty for a dropped request."),
     )
     # The project's org at the time of the delegation: whose project it is and whose trail records it.
     organization = models.ForeignKey(
         "organizations.Organization",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="released_delegations",
         verbose_name=_("project organization"),
+        help_text=_("Empty for a dropped request."),
+    )
+    # What the caretaker typed (lower case), or the released project's number: all the requester
+    # sees of the project until the request is accepted.
+    requested_number = models.CharField(_("project number"), max_length=30, blank=True, db_index=True)
+    dropped = models.CharField(
+        _("dropped"), max_length=20, choices=Dropped.choices, default="", blank=True,
+        help_text=_("Support only: why a request was stored without a project. Its requester cannot tell."),
     )
     caretaker = models.ForeignKey(
         "organizations.Organization",
@@ -144,6 +168,20 @@ class Delegation(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="active") | Q(caretaker__isnull=False), name="active_has_caretaker"
             ),
+            # Item 3: one pending request per caretaker and typed number, whether the project exists
+            # or not – so a duplicate is refused alike for both.
+            models.UniqueConstraint(
+                fields=["caretaker", "requested_number"],
+                condition=Q(status="pending", direction="request"),
+                name="one_pending_request_per_number",
+            ),
+            # A dropped request has neither project nor project org; every other row has both.
+            models.CheckConstraint(
+                condition=(Q(project__isnull=True) & Q(organization__isnull=True) & Q(direction="request")
+                           & ~Q(dropped="") & ~Q(status="active"))
+                | (Q(project__isnull=False) & Q(organization__isnull=False) & Q(dropped="")),
+                name="dropped_request_has_no_project",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "status"]),
@@ -154,7 +192,34 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         caretaker = self.caretaker.name if self.caretaker_id else self.invited_email
-        return f"{self.project.number} → {caretaker}"
+        return f"{self.number} → {caretaker}"
+
+    @property
+    def number(self) -> str:
+        """The project number as the requester typed it (lower case) or the project's own."""
+        return self.requested_number or (self.project.number if self.project_id else "")
+
+    @property
+    def was_accepted(self) -> bool:
+        """Accepted at some point: active now, or revoked or expired after being active."""
+        if self.project_id is None:
+            return False
+        return self.status in (self.Status.ACTIVE, self.Status.REVOKED) or (
+            self.status == self.Status.EXPIRED and self.decided_at is not None
+        )
+
+    def revealed_to(self, organization) -> bool:
+        """May `organization` see the project's name and owning org? (issue 11, item 3)
+
+        The project's side always; the caretaker of a release (the project's org chose to write
+        to it); the caretaker of a request only once the project's org accepted it.
+        """
+        side = self.side_of(organization)
+        if side == "project":
+            return True
+        if side == "caretaker":
+            return self.direction == self.Direction.RELEASE or self.was_accepted
+        return False
 
     @property
     def current_status(self) -> str:
@@ -192,12 +257,45 @@ class Delegation(models.Model):
         """"project" or "caretaker": on which side `organization` stands (None if neither)."""
         if organization is None:
             return None
-        if organization.pk == self.organization_id:
+        if self.organization_id is not None and organization.pk == self.organization_id:
             return "project"
-        if organization.pk == self.caretaker_id:
+        if self.caretaker_id is not None and organization.pk == self.caretaker_id:
             return "caretaker"
         return None
 
     @property
     def initiator_side(self) -> str:
         return "caretaker" if self.direction == self.Direction.REQUEST else "project"
+
+
+class DelegationRequesterBlock(models.Model):
+    """An org's Owners/Admins refuse further delegation requests from one requester org.
+
+    Requests from a blocked org are stored as dropped (see `Delegation.dropped`): to the requester
+    they look like any other, the blocking org never sees or hears of them.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="delegation_requester_blocks",
+        verbose_name=_("organization"),
+    )
+    blocked_organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("blocked requester"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("blocked by"),
+    )
+    created_at = models.DateTimeField(_("blocked at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("blocked delegation requester")
+        verbose_name_plural = _("blocked delegation requesters")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "blocked_organization"], name="one_block_per_requester"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ⊘ {self.blocked_organization}"

@@ -68,9 +68,11 @@ def notify_side(delegation: Delegation, *, organization: Organization | None, ev
     if not recipients:
         return
     url = detail_path(delegation, organization)
+    # Issue 11, item 3: a requester learns the project's name and owner only once it is accepted.
+    revealed = delegation.revealed_to(organization)
     params = {
-        "project": f"{delegation.project.number} {delegation.project.name}",
-        "organization": delegation.organization.name,
+        "project": f"{delegation.project.number} {delegation.project.name}" if revealed else delegation.number,
+        "organization": delegation.organization.name if revealed else "",
         "caretaker": _caretaker_name(delegation),
         "ends_on": f"{timezone.localtime(delegation.ends_at):%Y-%m-%d %H:%M}" if delegation.ends_at else "",
     }
@@ -86,8 +88,9 @@ def notify_side(delegation: Delegation, *, organization: Organization | None, ev
             body_template=f"delegations/email/{event}_body.txt",
             context={
                 **params,
-                "project_number": delegation.project.number,
-                "project_name": delegation.project.name,
+                "project_number": delegation.number,
+                "project_name": delegation.project.name if revealed else "",
+                "revealed": revealed,
                 "message": delegation.message,
                 "ends_on": format_moment(delegation.ends_at, user.language),
                 "recipient_side": delegation.side_of(organization),

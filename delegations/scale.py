@@ -34,6 +34,7 @@ def seed_scale(*, partner, customers, projects, users, stdout) -> None:
             Delegation(
                 project=project,
                 organization_id=project.organization_id,
+                requested_number=(project.number or "").lower(),
                 caretaker=agency,
                 direction=Delegation.Direction.REQUEST,
                 status=Delegation.Status.PENDING if pending else Delegation.Status.REVOKED,

@@ -15,7 +15,7 @@ from organizations.roles import roles_with_capability
 from portal.errors import NotFound
 from portal.tenancy import Scope, restrict, restriction
 
-from .models import Delegation
+from .models import Delegation, DelegationRequesterBlock
 
 Status = Delegation.Status
 Direction = Delegation.Direction
@@ -30,6 +30,19 @@ def delegation_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view
     return queryset.filter(direction=Direction.RELEASE, invited_email=email) if email else queryset.none()
 
 
+@restriction(DelegationRequesterBlock)
+def delegation_requester_block_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
+    """An org's own blocks only; nothing outside an org."""
+    if scope.context is None:
+        return queryset.none()
+    return queryset.filter(organization=scope.context.organization)
+
+
+def delegation_requester_blocks(org_context) -> QuerySet:
+    queryset = restrict(DelegationRequesterBlock.objects.all(), Scope(user=org_context.user, context=org_context))
+    return queryset.select_related("blocked_organization", "created_by").order_by("-created_at", "-id")
+
+
 def _tab_filters(organization: Organization) -> dict[str, Q]:
     """Each tab of the overview as a filter over `with_current_status()` rows."""
     pending = Q(current_status=Status.PENDING)
@@ -37,7 +50,7 @@ def _tab_filters(organization: Organization) -> dict[str, Q]:
         # requests by caretakers for this org's projects, waiting for a decision here
         "incoming": pending & Q(direction=Direction.REQUEST, organization=organization),
         # this org's own requests as caretaker, waiting for the other side
-        "outgoing": pending & Q(direction=Direction.REQUEST, caretaker=organization),
+        "outgoing": pending & Q(direction=Direction.REQUEST, caretaker=organization),  # dropped ones too
         # this org's projects cared for by others, or released and waiting for acceptance
         "released": Q(organization=organization)
         & (Q(current_status=Status.ACTIVE) | (pending & Q(direction=Direction.RELEASE))),
@@ -62,6 +75,23 @@ def delegation_list(*, queryset: QuerySet, organization: Organization, tab: str)
     rows = queryset.with_current_status().filter(_tab_filters(organization)[tab])
     order = ["ends_at", "-created_at", "-id"] if tab in ("released", "managed") else ["-created_at", "-id"]
     return rows.select_related("project", "organization", "caretaker").order_by(*order)
+
+
+def delegation_search(queryset: QuerySet, *, organization: Organization, term: str) -> QuerySet:
+    """Search by number, and by project name only where this org may see the name (item 3): a
+    caretaker must not find out a requested project's name by searching for it."""
+    term = (term or "").strip()[:100]
+    if not term:
+        return queryset
+    revealed_to_caretaker = Q(caretaker=organization) & (
+        Q(direction=Direction.RELEASE)
+        | Q(status__in=[Status.ACTIVE, Status.REVOKED])
+        | Q(status=Status.EXPIRED, decided_at__isnull=False)
+    )
+    return queryset.filter(
+        Q(requested_number__icontains=term)
+        | (Q(project__name__icontains=term) & (Q(organization=organization) | revealed_to_caretaker))
+    )
 
 
 def delegation_tab_counts(*, queryset: QuerySet, organization: Organization) -> dict[str, int]:
@@ -105,13 +135,18 @@ def delegation_requests_awaiting(org_context) -> int:
 
 
 def delegation_open_requests_section(org_context) -> dict:
-    """The delegations section of the shared "Open requests" page (DLG-1): incoming and outgoing."""
-    if not org_context.has("requests.decide"):
-        return {"show": False, "incoming": [], "outgoing": []}
+    """The delegations section of the shared "Open requests" page (DLG-1): incoming, outgoing and
+    the blocked requesters. Partner staff acting inside see the lists, never the decision buttons
+    (`requests.decide` is a consent)."""
+    if not org_context.has("requests.view"):
+        return {"show": False, "incoming": [], "outgoing": [], "blocks": []}
     queryset = restrict(Delegation.objects.all(), Scope(user=org_context.user, context=org_context))
     organization = org_context.organization
     return {
         "show": True,
+        "can_decide": org_context.has("requests.decide"),
+        "consent_note": org_context.consent_withheld("requests.decide"),
         "incoming": list(delegation_list(queryset=queryset, organization=organization, tab="incoming")[:50]),
         "outgoing": list(delegation_list(queryset=queryset, organization=organization, tab="outgoing")[:50]),
+        "blocks": list(delegation_requester_blocks(org_context)[:100]),
     }

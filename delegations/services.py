@@ -11,6 +11,7 @@ Either side may revoke at any time (`delegation_revoke`).
 """
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -25,15 +26,15 @@ from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from organizations.services import audit_record
-from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from portal.hooks import on
 from portal.state_machine import transition
-from portal.tenancy import OrgContext, org_context_for_organization
+from portal.tenancy import OrgContext, consent_refusal_message, org_context_for_organization
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import ProjectRole
 from projects.services import project_grant_role, project_revoke_grant
 
-from .models import Delegation
+from .models import Delegation, DelegationRequesterBlock
 from .notifications import email_release, notify_side
 from .selectors import release_delegations_for_token
 
@@ -46,6 +47,7 @@ EXPIRY_WARNING = timedelta(days=getattr(settings, "DELEGATION_EXPIRY_WARNING_DAY
 PROJECT_NUMBER = re.compile(r"^p-\d{1,18}$", re.IGNORECASE)
 MAX_MESSAGE = 2000
 MAX_PROJECTS_PER_RELEASE = 50
+REQUEST_WINDOW = timedelta(hours=1)
 
 AUDIT_FIELDS = ["status", "caretaker", "ends_at"]
 
@@ -167,19 +169,60 @@ def _expire_stale_for(*, project: Project, caretaker: Organization | None = None
 # --- DLG-1: request by the caretaker -----------------------------------------------------------
 
 
-def project_by_number(number: str) -> Project:
-    """The active project with this number, or `NotFound` – also for archived or foreign-hidden ones."""
+def _normalized_number(number: str) -> str:
     number = (number or "").strip()
     if not PROJECT_NUMBER.match(number):
         raise InvalidInput(_("Enter a project number like p-10042."), field="project_number")
-    project = (
+    return number.lower()
+
+
+def project_by_number(number: str) -> Project | None:
+    """The active project (of an active org) with this number, or None – archived, hidden and
+    missing alike. Raises `InvalidInput` for a malformed number."""
+    number = _normalized_number(number)
+    return (
         Project.objects.select_related("organization")
         .filter(number__iexact=number, status=Project.Status.ACTIVE, organization__status=Organization.Status.ACTIVE)
         .first()
     )
-    if project is None:
-        raise NotFound(_("No project with this number was found."), code="project_not_found", field="project_number")
-    return project
+
+
+def requests_per_hour() -> int:
+    return int(getattr(settings, "DELEGATION_REQUESTS_PER_HOUR", 20))
+
+
+def _require_request_budget(caretaker: Organization, now: datetime) -> None:
+    """Item 3: at most `DELEGATION_REQUESTS_PER_HOUR` requests per requesting org and hour.
+
+    Counted in the database (every request is a row, dropped ones included), under a lock on the
+    requester's org row, so concurrent requests cannot overshoot and a cache outage changes nothing.
+    """
+    Organization.objects.select_for_update().filter(pk=caretaker.pk).first()
+    window_start = now - REQUEST_WINDOW
+    recent = Delegation.objects.filter(caretaker=caretaker, direction=Direction.REQUEST, created_at__gt=window_start)
+    limit = requests_per_hour()
+    if recent.count() < limit:
+        return
+    oldest = recent.order_by("created_at").values_list("created_at", flat=True)[max(0, recent.count() - limit)]
+    retry_after = max(1, math.ceil((oldest + REQUEST_WINDOW - now).total_seconds()))
+    raise TooManyRequests(
+        _("Your organization sent too many delegation requests. Try again later."),
+        code="too_many_requests", retry_after=retry_after,
+    )
+
+
+def _blocked(project_organization: Organization, requester: Organization) -> bool:
+    return DelegationRequesterBlock.objects.filter(
+        organization=project_organization, blocked_organization=requester
+    ).exists()
+
+
+def _expire_stale_requests_for_number(*, caretaker: Organization, number: str) -> None:
+    stale = Delegation.objects.due_to_expire().filter(
+        caretaker=caretaker, direction=Direction.REQUEST, requested_number=number
+    )
+    for delegation in stale.select_related("project", "organization", "caretaker"):
+        delegation_expire(delegation=delegation)
 
 
 @transaction.atomic
@@ -189,24 +232,46 @@ def delegation_request(
     """The caretaker org of `context` asks to take care of one project (DLG-1).
 
     Caller: an Owner/Admin of the caretaker org (`delegations.manage`). Only single projects, never
-    an org; an unknown, archived or hidden project is "not found" alike. The project org's
-    Owners/Admins are notified in the portal and by email.
+    an org. The project org's Owners/Admins are notified in the portal and by email.
+
+    Anti-enumeration (issue 11, item 3): the answer is the same whether a project with this number
+    exists or not. A missing, archived or hidden project – or one whose org blocked this requester
+    – gives a *dropped* request: stored like any other (the requester lists it as pending, it
+    expires after the response time), but without project, seen by and told to nobody. Rate
+    limited per requesting org (`TooManyRequests`, 429).
     """
     context.require("delegations.manage")
     caretaker = context.organization
     message = _clean_message(message)
     _validate_ends_at(ends_at)
-    project = project_by_number(project_number)
-    if project.organization_id == caretaker.pk:
-        raise InvalidInput(_("This project belongs to your own organization."), field="project_number")
-    _expire_stale_for(project=project, caretaker=caretaker)
-    if Delegation.objects.filter(project=project, caretaker=caretaker, status__in=Delegation.OPEN_STATUSES).exists():
-        raise _duplicate_error()
+    number = _normalized_number(project_number)
     now = timezone.now()
+    _require_request_budget(caretaker, now)
+    project = project_by_number(number)
+    if project is not None and project.organization_id == caretaker.pk:
+        # The caretaker's own projects are no secret to it.
+        raise InvalidInput(_("This project belongs to your own organization."), field="project_number")
+    _expire_stale_requests_for_number(caretaker=caretaker, number=number)
+    if project is not None:
+        _expire_stale_for(project=project, caretaker=caretaker)
+        # An active delegation means the caretaker already knows the project: no disclosure.
+        if Delegation.objects.filter(project=project, caretaker=caretaker, status=Status.ACTIVE).exists():
+            raise _duplicate_error()
+    if Delegation.objects.filter(
+        caretaker=caretaker, direction=Direction.REQUEST, requested_number=number, status=Status.PENDING
+    ).exists():
+        raise _duplicate_error()
+    dropped = ""
+    if project is None:
+        dropped = Delegation.Dropped.UNKNOWN_PROJECT
+    elif _blocked(project.organization, caretaker):
+        dropped = Delegation.Dropped.BLOCKED
     delegation = _insert(
         Delegation(
-            project=project,
-            organization=project.organization,
+            project=None if dropped else project,
+            organization=None if dropped else project.organization,
+            requested_number=number,
+            dropped=dropped,
             caretaker=caretaker,
             direction=Direction.REQUEST,
             message=message,
@@ -216,8 +281,10 @@ def delegation_request(
             created_at=now,
         )
     )
+    # A dropped request is recorded in no org's trail (support sees it in the admin).
     _audit(delegation, "requested", actor=actor, acting_organization=_acting_organization(context))
-    notify_side(delegation, organization=delegation.organization, event="requested")
+    if not dropped:
+        notify_side(delegation, organization=delegation.organization, event="requested")
     return delegation
 
 
@@ -291,6 +358,7 @@ def delegation_release(
             Delegation(
                 project=project,
                 organization=organization,
+                requested_number=project.number.lower(),
                 direction=Direction.RELEASE,
                 invited_email=email,
                 token=token,
@@ -454,6 +522,59 @@ def delegation_decline(*, delegation: Delegation, context: OrgContext, actor) ->
     return delegation
 
 
+@transaction.atomic
+def delegation_block_requester(*, delegation: Delegation, context: OrgContext, actor) -> DelegationRequesterBlock:
+    """The project org blocks the caretaker of an incoming request (issue 11, item 3).
+
+    Caller: `requests.decide` – a consent, so the org's own Owners/Admins only. Every pending
+    request of that caretaker for this org's projects is declined (the requester is told as of any
+    decline); its later requests are dropped silently. Blocking twice is harmless.
+    """
+    context.require("requests.decide")
+    side = _side(delegation, context)
+    if delegation.direction != Direction.REQUEST or side != "project":
+        raise Conflict(_("Only the organization that was asked can block the requester."), code="wrong_side")
+    organization = context.organization
+    requester = delegation.caretaker
+    block, created = DelegationRequesterBlock.objects.get_or_create(
+        organization=organization, blocked_organization=requester, defaults={"created_by": actor}
+    )
+    if created:
+        audit_record(
+            action="delegation_requester.blocked", target=block, actor=actor, organization=organization,
+            acting_organization=_acting_organization(context), after={"blocked_organization": requester.public_id},
+        )
+    pending = Delegation.objects.select_related("project", "organization", "caretaker").filter(
+        organization=organization, caretaker=requester, direction=Direction.REQUEST, status=Status.PENDING
+    )
+    now = timezone.now()
+    for open_request in pending:
+        if open_request.status_at(now) == Status.EXPIRED:
+            continue  # the expiry job records it
+        before = _state(open_request)
+        try:
+            transition(open_request, Status.DECLINED, sources={Status.PENDING}, decided_by=actor, decided_at=now)
+        except Conflict:
+            continue
+        _audit(open_request, "declined", actor=actor, acting_organization=_acting_organization(context), before=before)
+        notify_side(open_request, organization=requester, event="declined")
+    return block
+
+
+@transaction.atomic
+def delegation_unblock_requester(*, block: DelegationRequesterBlock, context: OrgContext, actor) -> None:
+    """Lift a block: the requester's next requests reach the org again. Caller: `requests.decide`."""
+    context.require("requests.decide")
+    if block.organization_id != context.organization.pk:
+        raise NotFound(_("Not found."))
+    audit_record(
+        action="delegation_requester.unblocked", target=block, actor=actor, organization=context.organization,
+        acting_organization=_acting_organization(context),
+        before={"blocked_organization": block.blocked_organization.public_id},
+    )
+    DelegationRequesterBlock.objects.filter(pk=block.pk).delete()
+
+
 def delegation_cancel(*, delegation: Delegation, context: OrgContext, actor) -> Delegation:
     """The side that started a pending delegation withdraws it. Caller: `delegations.manage`."""
     context.require("delegations.manage")
@@ -487,6 +608,10 @@ def delegation_revoke(*, delegation: Delegation, context: OrgContext, actor) -> 
         if delegation.direction == Direction.RELEASE:
             # The caretaker of a pending release is not known yet, so it cannot be on this side.
             raise Conflict(_("Only the side that was asked can decline."), code="wrong_side")
+        if not context.has("requests.decide"):
+            # Revoking is allowed, but for a pending request it would be a decline – the customer's
+            # own consent (issue 11, item 4): refused for this state, like any other transition.
+            raise Conflict(consent_refusal_message(), code="customer_decides")
         return delegation_decline(delegation=delegation, context=context, actor=actor)
     with transaction.atomic():
         before = _state(delegation)

@@ -16,6 +16,14 @@ urlpatterns = [
         name="delegation-decline",
     ),
     path(
+        "o/<str:org>/delegations/<id:delegation_id>/block/", views.DelegationBlockView.as_view(),
+        name="delegation-block",
+    ),
+    path(
+        "o/<str:org>/delegations/blocked/<id:block_id>/unblock/", views.DelegationUnblockView.as_view(),
+        name="delegation-unblock",
+    ),
+    path(
         "o/<str:org>/delegations/<id:delegation_id>/cancel/", views.DelegationCancelView.as_view(),
         name="delegation-cancel",
     ),

@@ -12,14 +12,14 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
-from portal.errors import DomainError, InvalidInput, NotFound
+from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
 from projects.selectors import project_list_for_user
 
 from . import services
 from .forms import DelegationAcceptForm, DelegationReleaseForm, DelegationRequestForm, ReleaseAcceptForm, end_of_day
-from .models import Delegation
+from .models import Delegation, DelegationRequesterBlock
 from .selectors import TABS, delegation_caretaker_choices, delegation_list, delegation_tab_counts
 
 
@@ -65,15 +65,31 @@ class DelegationRequestView(OrgScopedMixin, DomainErrorFormMixin, FormView):
     form_class = DelegationRequestForm
     template_name = "delegations/request_form.html"
 
-    def perform(self, form):
-        return services.delegation_request(
-            context=self.org,
-            project_number=form.cleaned_data["project_number"],
-            message=form.cleaned_data["message"],
-            actor=self.request.user,
-        )
+    retry_after: int | None = None
 
-    success_message = gettext_lazy("Your request was sent. The project's organization decides on it.")
+    def perform(self, form):
+        try:
+            return services.delegation_request(
+                context=self.org,
+                project_number=form.cleaned_data["project_number"],
+                message=form.cleaned_data["message"],
+                actor=self.request.user,
+            )
+        except TooManyRequests as error:
+            self.retry_after = error.retry_after
+            raise
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if self.retry_after:  # 429 with Retry-After, like the API
+            response.status_code = 429
+            response["Retry-After"] = str(self.retry_after)
+        return response
+
+    # The same words whether the project exists or not (issue 11, item 3).
+    success_message = gettext_lazy(
+        "Your request was recorded. If a project with this number exists, its organization decides on it."
+    )
 
     def get_success_url(self, delegation=None):
         return _overview_url(self.org.organization, "outgoing")
@@ -133,10 +149,13 @@ class DelegationDetailView(OrgScopedMixin, DetailView):
         delegation = self.object
         side = delegation.side_of(self.org.organization)
         pending = delegation.current_status == Delegation.Status.PENDING
+        incoming_request = pending and delegation.direction == Delegation.Direction.REQUEST and side == "project"
         context.update(
             side=side,
-            can_decide=pending and delegation.direction == Delegation.Direction.REQUEST and side == "project"
-            and self.org.has("requests.decide"),
+            revealed=delegation.revealed_to(self.org.organization),
+            can_decide=incoming_request and self.org.has("requests.decide"),
+            # Partner staff acting inside: the decision is the customer's own (issue 11, item 4).
+            consent_note=incoming_request and self.org.consent_withheld("requests.decide"),
             can_cancel=pending and side == delegation.initiator_side,
             can_revoke=delegation.current_status == Delegation.Status.ACTIVE,
             accept_form=DelegationAcceptForm(),
@@ -195,6 +214,31 @@ class DelegationDeclineView(DelegationActionView):
     def perform(self, delegation):
         self.success_message = _("Declined.")
         services.delegation_decline(delegation=delegation, context=self.org, actor=self.request.user)
+
+
+class DelegationBlockView(DelegationActionView):
+    """Block the requester of an incoming request (issue 11, item 3)."""
+
+    capability = "requests.decide"
+
+    def perform(self, delegation):
+        self.success_message = _("The requester is blocked. Its pending requests were declined; later ones reach you no more.")
+        services.delegation_block_requester(delegation=delegation, context=self.org, actor=self.request.user)
+
+
+class DelegationUnblockView(OrgScopedMixin, SingleObjectMixin, View):
+    """Lift a block (listed on the Open requests page)."""
+
+    model = DelegationRequesterBlock
+    pk_url_kwarg = "block_id"
+    capability = "requests.decide"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        block = self.get_object()
+        services.delegation_unblock_requester(block=block, context=self.org, actor=request.user)
+        messages.success(request, _("The requester is no longer blocked."))
+        return redirect("open-requests", org=self.org.organization.public_id)
 
 
 class DelegationCancelView(DelegationActionView):

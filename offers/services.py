@@ -476,6 +476,8 @@ def _cancel_open_offers_of_ended_relation(*, relation, actor, **kwargs) -> None:
 
 
 def _received_offer(offer: Offer, context: OrgContext) -> None:
+    # `offers.decide` is a consent (organizations.roles): partner staff acting inside the customer
+    # get 403 here too, so no caller of the service can accept the partner's own offer for it.
     context.require("offers.decide")
     _require_side(context, "customer")
     if offer.customer_id != context.organization.pk:
@@ -499,7 +501,8 @@ def _license_items(offer: Offer, accepted_on: date) -> list[dict]:
 
 @transaction.atomic
 def offer_accept(*, offer: Offer, context: OrgContext, actor) -> Offer:
-    """A customer Owner/Admin accepts (OFR-6). Exactly one accept or cancel wins (OFR-7).
+    """A customer's own Owner/Admin accepts (OFR-6), never partner staff acting inside (issue 11).
+    Exactly one accept or cancel wins (OFR-7).
 
     The licenses are provisioned once, in this transaction: the "offer.accepted" hook lets billing
     create the subscriptions (BIL-1); without billing the accepted items, with their end dates,

@@ -3,6 +3,11 @@
 A capability is granted by role, limited to kinds of organization, and may be *partner-only*
 (ORG-6): in a customer org linked to a reseller, partner-only capabilities belong to the partner's
 staff alone, never to the customer's own accounts (Owners included).
+
+A capability may also be a *consent* (issue 11, item 4): a decision the portal asks of the org
+itself – accepting an offer, a delegation request or a connection request. Consent comes only
+from a direct membership: partner staff acting inside a linked customer never hold it, whatever
+role they act with there.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ class Capability:
     roles: frozenset
     kinds: frozenset = frozenset({OrgKind.PARTNER, OrgKind.CUSTOMER})
     partner_only: bool = False  # ORG-6 gate: hidden from customer accounts in partner-linked orgs
+    consent: bool = False  # never held by partner staff acting inside a customer (direct members only)
 
 
 CAPABILITIES: dict[str, Capability] = {
@@ -47,7 +53,9 @@ CAPABILITIES: dict[str, Capability] = {
     "members.invite": Capability(MANAGERS),
     "members.manage": Capability(MANAGERS),
     "members.manage_owners": Capability(frozenset({O})),
-    "requests.decide": Capability(MANAGERS),  # connection and delegation requests
+    # The Open requests page and its lists; deciding is a consent of the org's own managers.
+    "requests.view": Capability(MANAGERS),
+    "requests.decide": Capability(MANAGERS, consent=True),  # connection and delegation requests
     "customer_relation.end": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),  # end own reseller
     "audit.view": Capability(MANAGERS),
     "projects.create": Capability(MANAGERS),
@@ -61,7 +69,7 @@ CAPABILITIES: dict[str, Capability] = {
     "offers.send": Capability(MANAGERS, kinds=frozenset({OrgKind.PARTNER})),
     # offers: partners see what they sent, customers what they received (read-only for every role)
     "offers.view": Capability(ALL_ROLES),
-    "offers.decide": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),
+    "offers.decide": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER}), consent=True),
     "webhooks.manage": Capability(MANAGERS, kinds=frozenset({OrgKind.CUSTOMER})),
     # ORG-6 partner-only areas
     "billing.view": Capability(MANAGERS, partner_only=True),
@@ -83,6 +91,11 @@ def role_has_capability(role: str | None, capability: str, *, org_kind: str) -> 
     """Pure table lookup, without the ORG-6 gate (see `portal.tenancy.OrgContext.has`)."""
     spec = CAPABILITIES[capability]
     return role is not None and role in spec.roles and org_kind in spec.kinds
+
+
+def is_consent(capability: str) -> bool:
+    """True for decisions only the org's own accounts make (never partner staff acting inside)."""
+    return CAPABILITIES[capability].consent
 
 
 def roles_with_capability(capability: str) -> frozenset:

@@ -137,14 +137,14 @@ def connection_requests(*, context, direction: str) -> QuerySet:
 
 def connection_requests_awaiting(org_context) -> int:
     """Incoming requests the org's Owners/Admins decide on (the Open requests badge)."""
-    if not org_context.has("requests.decide") or org_context.acting_as_partner:
+    if not org_context.has("requests.decide"):  # a consent: never partner staff acting inside
         return 0
     return connection_requests(context=org_context, direction="incoming").count()
 
 
 def connection_open_requests_section(org_context) -> dict:
     """The connection section of the shared Open requests page (ORG-3)."""
-    if not org_context.has("requests.decide"):
+    if not org_context.has("requests.view"):
         return {"show": False, "incoming": [], "outgoing": []}
     incoming = [] if org_context.acting_as_partner else list(connection_requests(context=org_context, direction="incoming")[:50])
     outgoing = (

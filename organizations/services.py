@@ -422,13 +422,11 @@ def connection_request(*, context, actor, identifier: str, message: str = "") ->
 
 
 def _relation_for_customer_side(relation: CustomerRelation, context) -> None:
+    # `requests.decide` is a consent (organizations.roles): the handshake is the customer's own
+    # decision, never its current reseller's staff's – they get 403 here, also on a direct call.
     context.require("requests.decide")
     if relation.customer_id != context.organization.pk:
         raise Conflict(_("Only the organization that was asked decides on this request."), code="not_asked")
-    if context.acting_as_partner:
-        # The handshake is the customer's own decision, never its current reseller's staff's.
-        raise Conflict(_("Only the organization's own Owners and Admins decide on connection requests."),
-                       code="customer_decides")
 
 
 def _activate(relation: CustomerRelation, *, actor, sources) -> CustomerRelation:

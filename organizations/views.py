@@ -383,9 +383,12 @@ class CustomerArchiveView(_CustomerMixin, DomainErrorFormMixin, FormView):
 
 
 class OpenRequestsView(OrgScopedMixin, TemplateView):
-    """ORG-3, DLG-1: every app's section of requests waiting for this org (or sent by it)."""
+    """ORG-3, DLG-1: every app's section of requests waiting for this org (or sent by it).
 
-    capability = "requests.decide"
+    Partner staff acting inside a customer see it too, but the decisions are the customer's own
+    (`requests.decide` is a consent): the sections show a note instead of the buttons."""
+
+    capability = "requests.view"
     template_name = "organizations/open_requests.html"
 
     def get_context_data(self, **kwargs):

@@ -46,3 +46,14 @@ class Conflict(DomainError):
 
     status = 409
     default_code = "conflict"
+
+
+class TooManyRequests(DomainError):
+    """The caller sent too many of these; `retry_after` seconds until it may again (429)."""
+
+    status = 429
+    default_code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None, field: str | None = None):
+        super().__init__(message, code=code, field=field)
+        self.retry_after = int(retry_after)

@@ -8,7 +8,8 @@ Every browser view (`portal.views.OrgScopedMixin`) and every API viewset
    (ORG-4) – Owners/Admins every linked customer, Members/Guests only assigned ones (ORG-11).
    Anything else is `NotFound`, so a foreign org is indistinguishable from a missing one.
 2. `OrgContext.has(capability)` / `require(capability)` read the role table
-   (`organizations.roles.CAPABILITIES`) and apply the ORG-6 partner-only gate.
+   (`organizations.roles.CAPABILITIES`) and apply the ORG-6 partner-only gate and the consent
+   gate (consent capabilities are never held by partner staff acting inside a customer).
 3. `restrict(queryset, scope, action)` narrows a queryset to the rows this user may see, using the
    restriction each model registers with `@restriction(Model)`. A model without a registered
    restriction cannot be listed through the base classes at all (ImproperlyConfigured), so no view
@@ -38,6 +39,11 @@ from organizations.roles import (
 from .errors import NotFound, PermissionDenied
 
 
+def consent_refusal_message() -> str:
+    """The 403 message for a consent asked of partner staff (translated when raised)."""
+    return _("Only the customer's own Owners and Admins can decide this.")
+
+
 @dataclass
 class OrgContext:
     """The organization a request acts in and the acting user's effective role there."""
@@ -61,12 +67,25 @@ class OrgContext:
         return self.reseller is not None
 
     def has(self, capability: str) -> bool:
-        """Role table lookup plus the ORG-6 gate (partner-only areas of linked customers)."""
+        """Role table lookup plus the ORG-6 gate (partner-only areas of linked customers) and the
+        consent gate (a customer's consent comes from its own accounts, never its partner's staff)."""
         if not role_has_capability(self.role, capability, org_kind=self.organization.kind):
             return False
-        if CAPABILITIES[capability].partner_only and self.is_partner_linked and not self.acting_as_partner:
+        spec = CAPABILITIES[capability]
+        if spec.partner_only and self.is_partner_linked and not self.acting_as_partner:
+            return False
+        if spec.consent and self.acting_as_partner:
             return False
         return True
+
+    def consent_withheld(self, capability: str) -> bool:
+        """True where the role would allow `capability` but it is a consent and this user acts as
+        partner staff: pages show a note instead of the buttons."""
+        return (
+            CAPABILITIES[capability].consent
+            and self.acting_as_partner
+            and role_has_capability(self.role, capability, org_kind=self.organization.kind)
+        )
 
     def hides(self, capability: str) -> bool:
         """True where the capability's area must not even be shown to exist (answer 404)."""
@@ -81,6 +100,8 @@ class OrgContext:
             return
         if self.hides(capability):
             raise NotFound(_("Not found."))
+        if self.consent_withheld(capability):
+            raise PermissionDenied(consent_refusal_message(), code="customer_decides")
         raise PermissionDenied(_("Your role in this organization does not allow this."))
 
     @property

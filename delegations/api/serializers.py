@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Delegation
+from ..models import Delegation, DelegationRequesterBlock
 from ..services import MAX_MESSAGE, MAX_PROJECTS_PER_RELEASE
 
 SIDES = [("project", _("Project's organization")), ("caretaker", _("Caretaker"))]
@@ -18,12 +18,18 @@ class OrganizationRefSerializer(serializers.Serializer):
 
 class ProjectRefSerializer(serializers.Serializer):
     number = serializers.CharField(read_only=True)
-    name = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True, allow_null=True)
 
 
 class DelegationSerializer(serializers.ModelSerializer):
-    project = ProjectRefSerializer(read_only=True)
-    organization = OrganizationRefSerializer(read_only=True, help_text=_("The project's organization."))
+    """Issue 11, item 3: to the caretaker of a request that was not accepted (yet), the project is
+    only the number it typed (`name` null) and `organization` is null – whether such a project
+    exists or not."""
+
+    project = serializers.SerializerMethodField(help_text=_("The number; the name once visible to you."))
+    organization = serializers.SerializerMethodField(
+        help_text=_("The project's organization; null on the caretaker side until a request is accepted.")
+    )
     caretaker = OrganizationRefSerializer(read_only=True, allow_null=True, help_text=_("Empty until a release is accepted."))
     status = serializers.ChoiceField(
         choices=Delegation.Status.choices, source="current_status", read_only=True,
@@ -38,6 +44,24 @@ class DelegationSerializer(serializers.ModelSerializer):
             "status", "ends_at", "respond_by", "created_at", "decided_at", "ended_at",
         ]
         read_only_fields = fields
+
+    def _revealed(self, delegation: Delegation) -> bool:
+        context = self.context.get("org_context")
+        if context is None:  # the release link: the caretaker's view
+            return delegation.direction == Delegation.Direction.RELEASE or delegation.was_accepted
+        return delegation.revealed_to(context.organization)
+
+    @extend_schema_field(ProjectRefSerializer)
+    def get_project(self, delegation: Delegation) -> dict:
+        if self._revealed(delegation):
+            return {"number": delegation.project.number, "name": delegation.project.name}
+        return {"number": delegation.number, "name": None}
+
+    @extend_schema_field(OrganizationRefSerializer(allow_null=True))
+    def get_organization(self, delegation: Delegation) -> dict | None:
+        if self._revealed(delegation):
+            return {"public_id": delegation.organization.public_id, "name": delegation.organization.name}
+        return None
 
     @extend_schema_field(serializers.ChoiceField(choices=SIDES, allow_null=True))
     def get_side(self, delegation: Delegation) -> str | None:
@@ -109,3 +133,12 @@ class ReleaseSerializer(serializers.Serializer):
             "respond_by": first.respond_by,
             "delegations": delegations,
         }
+
+
+class DelegationRequesterBlockSerializer(serializers.ModelSerializer):
+    blocked_organization = OrganizationRefSerializer(read_only=True)
+
+    class Meta:
+        model = DelegationRequesterBlock
+        fields = ["id", "blocked_organization", "created_at"]
+        read_only_fields = fields

@@ -18,12 +18,13 @@ from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
 
 from .. import services
-from ..models import Delegation
-from ..selectors import release_delegations_for_token
+from ..models import Delegation, DelegationRequesterBlock
+from ..selectors import delegation_search, release_delegations_for_token
 from .serializers import (
     SIDES,
     DelegationAcceptSerializer,
     DelegationCreateSerializer,
+    DelegationRequesterBlockSerializer,
     DelegationSerializer,
     ReleaseAcceptSerializer,
     ReleaseSerializer,
@@ -36,11 +37,17 @@ class DelegationFilter(django_filters.FilterSet):
     )
     direction = django_filters.ChoiceFilter(choices=Delegation.Direction.choices)
     side = django_filters.ChoiceFilter(choices=SIDES, method="filter_side", label=_("Side of this organization"))
-    project = django_filters.CharFilter(field_name="project__number", lookup_expr="iexact", label=_("Project number"))
+    # The typed number, not the project's: filtering must not tell a requester whether it exists.
+    project = django_filters.CharFilter(field_name="requested_number", lookup_expr="iexact", label=_("Project number"))
+    search = django_filters.CharFilter(method="filter_search", label=_("Project number or name (name where visible)"))
 
     class Meta:
         model = Delegation
         fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        context = self.request.parser_context["view"].org_context
+        return delegation_search(queryset, organization=context.organization, term=value)
 
     def filter_side(self, queryset, name, value):
         context = self.request.parser_context["view"].org_context
@@ -65,7 +72,7 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     lookup_url_kwarg = "delegation_id"
     lookup_value_regex = r"\d+"
     filterset_class = DelegationFilter
-    search_fields = ["project__number", "project__name"]
+    search_fields: list[str] = []  # `?search=` is DelegationFilter.filter_search (names only where visible)
     ordering_fields = ["created_at", "ends_at"]
     ordering = ["-created_at", "-id"]
     capabilities = {
@@ -74,6 +81,7 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         "create": "delegations.manage",
         "accept": "requests.decide",
         "decline": "requests.decide",
+        "block": "requests.decide",
         "cancel": "delegations.manage",
         "revoke": "delegations.manage",
     }
@@ -105,7 +113,7 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
                 context=self.org_context, project_numbers=data["projects"], email=data["email"],
                 ends_at=data.get("ends_at"), message=data.get("message", ""), actor=request.user,
             )
-        rows = self.get_queryset().filter(pk__in=[d.pk for d in created]).order_by("project__number", "id")
+        rows = self.get_queryset().filter(pk__in=[d.pk for d in created]).order_by("requested_number", "id")
         return Response(self.get_serializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Accept a caretaker's request (project side)", request=DelegationAcceptSerializer,
@@ -127,6 +135,16 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         delegation = services.delegation_decline(delegation=self.get_object(), context=self.org_context, actor=request.user)
         return self._fresh(delegation)
 
+    @extend_schema(
+        summary="Block the requester: decline its pending requests, drop its later ones silently",
+        request=None, responses={201: DelegationRequesterBlockSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def block(self, request, *args, **kwargs):
+        block = services.delegation_block_requester(delegation=self.get_object(), context=self.org_context,
+                                                    actor=request.user)
+        return Response(DelegationRequesterBlockSerializer(block).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(summary="Withdraw a pending request or release (the side that started it)", request=None,
                    responses={200: DelegationSerializer})
     @action(detail=True, methods=["post"])
@@ -140,6 +158,23 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def revoke(self, request, *args, **kwargs):
         delegation = services.delegation_revoke(delegation=self.get_object(), context=self.org_context, actor=request.user)
         return self._fresh(delegation)
+
+
+@extend_schema(parameters=[ORG], tags=["delegations"])
+@extend_schema_view(
+    list=extend_schema(summary="Requester orgs this org blocked (their delegation requests are dropped)"),
+    destroy=extend_schema(summary="Unblock a requester"),
+)
+class DelegationRequesterBlockViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet):
+    queryset = DelegationRequesterBlock.objects.select_related("blocked_organization")
+    serializer_class = DelegationRequesterBlockSerializer
+    lookup_url_kwarg = "block_id"
+    lookup_value_regex = r"\d+"
+    ordering = ["-created_at", "-id"]
+    capabilities = {"list": "requests.view", "destroy": "requests.decide"}
+
+    def perform_destroy(self, instance):
+        services.delegation_unblock_requester(block=instance, context=self.org_context, actor=self.request.user)
 
 
 TOKEN = OpenApiParameter("token", str, OpenApiParameter.PATH, description="The token from the release email's link.")

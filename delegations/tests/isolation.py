@@ -13,3 +13,12 @@ def delegation_in(organization, owner):
     factories.member(caretaker, OrgRole.OWNER)
     project = factories.project(organization, "Delegated project")
     return delegation_factories.request(project, caretaker).pk
+
+
+@object_factory("block_id")
+def requester_block_in(organization, owner):
+    """`organization` blocked an unrelated requester org."""
+    from ..models import DelegationRequesterBlock
+
+    requester = factories.OrganizationFactory()
+    return DelegationRequesterBlock.objects.create(organization=organization, blocked_organization=requester).pk

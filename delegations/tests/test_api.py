@@ -37,7 +37,9 @@ def test_caretaker_requests_by_number_and_the_customer_accepts(world, api_client
     )
     assert response.status_code == 201, response.content
     [created] = response.json()
-    assert created["project"] == {"number": world.project.number, "name": "Webshop"}
+    # issue 11, item 3: the requester sees only the number it typed until the request is accepted
+    assert created["project"] == {"number": world.project.number, "name": None}
+    assert created["organization"] is None
     assert created["caretaker"] == {"public_id": world.agency.public_id, "name": "Agentur GmbH"}
     assert (created["status"], created["direction"], created["side"]) == ("pending", "request", "caretaker")
 
@@ -51,6 +53,9 @@ def test_caretaker_requests_by_number_and_the_customer_accepts(world, api_client
     assert body["status"] == "active" and body["side"] == "project"
     assert body["ends_at"].startswith(timezone.localtime(ends_at).isoformat()[:19])
     assert project_user_may(user=world.agency_member, project=world.project, action=ProjectAction.CHANGE)
+    api_client.force_authenticate(world.agency_admin)  # accepted: now the caretaker sees name and owner
+    seen = api_client.get(url(world.agency, created["id"])).json()
+    assert seen["project"]["name"] == "Webshop" and seen["organization"]["name"] == "Kunde AG"
 
 
 def test_request_errors_are_clear_4xx(world, api_client):
@@ -59,15 +64,14 @@ def test_request_errors_are_clear_4xx(world, api_client):
     assert "project_number" in error["details"]
     error_of(api_client.post(url(world.agency), {"direction": "sideways"}, format="json"), 400, "invalid")
     error = error_of(
-        api_client.post(url(world.agency), {"direction": "request", "project_number": "p-9999999"}, format="json"),
-        404, "project_not_found",
+        api_client.post(url(world.agency), {"direction": "request", "project_number": "10042"}, format="json"), 400
     )
-    assert error["message"] == "No project with this number was found."
+    assert error["details"] == {"project_number": ["Enter a project number like p-10042."]}
     api_client.force_authenticate(world.agency_admin)  # reads German
     error = error_of(
-        api_client.post(url(world.agency), {"direction": "request", "project_number": "p-9999999"}, format="json"), 404
+        api_client.post(url(world.agency), {"direction": "request", "project_number": "x-1"}, format="json"), 400
     )
-    assert error["message"] == "Es wurde kein Projekt mit dieser Nummer gefunden."
+    assert error["message"] == "Geben Sie eine Projektnummer wie p-10042 ein."
     api_client.force_authenticate(world.agency_owner)
     own = factories.project(world.agency, "Own")
     error = error_of(

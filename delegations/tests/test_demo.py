@@ -24,7 +24,9 @@ def test_caretaker_lists_its_delegations_and_finds_the_delegated_project(api_cli
     assert (active["status"], active["side"], active["organization"]["name"]) == ("active", "caretaker", "Direkt GmbH")
     remaining = Delegation.objects.get(pk=active["id"]).ends_at - timezone.now()
     assert timedelta(days=59) < remaining <= timedelta(days=60)
-    assert (pending["status"], pending["direction"], pending["organization"]["name"]) == ("pending", "request", "Demo Kunde AG")
+    # a request not accepted yet shows the caretaker no project name and no owner (issue 11, item 3)
+    assert (pending["status"], pending["direction"], pending["organization"]) == ("pending", "request", None)
+    assert pending["project"] == {"number": website.number, "name": None}
 
     projects = list(project_list_for_user(user=caretaker))
     assert shop in projects and website not in projects

@@ -85,9 +85,9 @@ def test_request_form(world, client):
     client.force_login(world.agency_owner)
     url = reverse("delegation-request", kwargs={"org": world.agency.public_id})
     assert client.get(url).status_code == 200
-    response = client.post(url, {"project_number": "p-424242"})
+    response = client.post(url, {"project_number": "424242"})
     assert response.status_code == 200
-    assert "No project with this number was found." in response.content.decode()
+    assert "Enter a project number like p-10042." in response.content.decode()
     response = client.post(url, {"project_number": world.project.number, "message": "Hallo"})
     assert response.status_code == 302 and response["Location"] == overview(world.agency, "outgoing")
     assert Delegation.objects.get().message == "Hallo"

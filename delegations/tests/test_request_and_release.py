@@ -13,7 +13,7 @@ from delegations import services
 from delegations.models import Delegation
 from delegations.tests import factories as df
 from organizations.models import AuditEvent
-from portal.errors import Conflict, InvalidInput, NotFound
+from portal.errors import Conflict, InvalidInput
 from portal.models import Notification, OutboxMessage
 from portal.outbox import outbox_process_message
 from projects.models import Project
@@ -53,20 +53,19 @@ def test_request_with_a_malformed_number_is_a_clear_400(world, number):
     assert "p-10042" in error.value.message
 
 
-def test_unknown_archived_and_foreign_archived_projects_are_alike_not_found(world):
+def test_item_3_unknown_archived_and_foreign_archived_projects_are_alike_dropped(world):
+    """Issue 11, item 3: no "not found" any more – each is a pending request without project."""
     archived = factories.project(world.customer, "Old")
     Project.objects.filter(pk=archived.pk).update(status=Project.Status.ARCHIVED)
     gone_org = factories.OrganizationFactory()
     in_archived_org = factories.project(gone_org, "In an archived org")
     gone_org.status = "archived"
     gone_org.save()
-    messages = set()
     for number in ("p-99999999", archived.number, in_archived_org.number):
-        with pytest.raises(NotFound) as error:
-            request(world, number)
-        messages.add(error.value.message)
-    assert messages == {"No project with this number was found."}
-    assert not Delegation.objects.exists()
+        delegation = request(world, number)
+        assert (delegation.status, delegation.project, delegation.organization) == ("pending", None, None)
+        assert (delegation.requested_number, delegation.dropped) == (number.lower(), "unknown_project")
+    assert not Notification.objects.exists()
 
 
 def test_own_project_cannot_be_requested(world):

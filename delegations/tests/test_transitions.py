@@ -298,16 +298,25 @@ def test_stale_instance_loses_with_a_409(world):
     assert Delegation.objects.get(pk=delegation.pk).status == S.ACTIVE and has_access(world)
 
 
-def test_partner_staff_act_for_a_linked_customer_and_the_trail_says_so(world):
+def test_item_4_partner_staff_do_not_decide_for_a_linked_customer_even_calling_the_service(world):
+    """Issue 11, item 4: accepting or declining a request is the customer's own consent."""
+    from portal.errors import PermissionDenied
     from tests import factories
 
     partner = factories.PartnerFactory()
     factories.link(partner, world.customer)
     partner_admin = factories.member(partner, "admin")
     delegation = df.request(world.project, world.agency)
-    services.delegation_accept(delegation=delegation, context=ctx(partner_admin, world.customer), actor=partner_admin)
-    event = AuditEvent.objects.get(action="delegation.accepted")
-    assert (event.organization, event.acting_organization, event.actor) == (world.customer, partner, partner_admin)
+    for decide in (services.delegation_accept, services.delegation_decline, services.delegation_block_requester):
+        with pytest.raises(PermissionDenied, match="customer's own Owners and Admins"):
+            decide(delegation=delegation, context=ctx(partner_admin, world.customer), actor=partner_admin)
+    # revoking is theirs, but revoking a pending request from the project side would be a decline
+    with pytest.raises(Conflict, match="customer's own Owners and Admins"):
+        services.delegation_revoke(delegation=delegation, context=ctx(partner_admin, world.customer), actor=partner_admin)
+    assert Delegation.objects.get(pk=delegation.pk).status == S.PENDING
+    services.delegation_accept(delegation=delegation, context=ctx(world.customer_admin, world.customer),
+                               actor=world.customer_admin)
+    assert Delegation.objects.get(pk=delegation.pk).status == S.ACTIVE
 
 
 def test_archiving_an_org_ends_its_delegations(world):

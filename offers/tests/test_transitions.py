@@ -142,11 +142,19 @@ def test_decline_keeps_reason_and_tells_the_partner(world):
     assert Notification.objects.filter(kind="offers.declined", recipient=world.partner_owner).exists()
 
 
-def test_partner_staff_acting_inside_the_customer_are_recorded_as_such(world):
+def test_item_4_partner_staff_cannot_consent_for_the_customer_even_calling_the_service(world):
+    """Issue 11, item 4: the partner must not accept (or decline) its own offer in the customer's name."""
+    from portal.errors import PermissionDenied
+
     offer = offer_in(world, S.WAITING_FOR_CONFIRMATION)
-    services.offer_accept(offer=offer, context=of.context(world.partner_admin, world.customer), actor=world.partner_admin)
-    event = AuditEvent.objects.get(action="offer.accepted", organization=world.customer)
-    assert event.acting_organization == world.partner
+    partner_inside = of.context(world.partner_admin, world.customer)
+    with pytest.raises(PermissionDenied, match="customer's own Owners and Admins"):
+        services.offer_accept(offer=offer, context=partner_inside, actor=world.partner_admin)
+    with pytest.raises(PermissionDenied, match="customer's own Owners and Admins"):
+        services.offer_decline(offer=offer, context=partner_inside, actor=world.partner_admin)
+    offer.refresh_from_db()
+    assert offer.status == S.WAITING_FOR_CONFIRMATION and offer.licenses_provisioned_at is None
+    assert not AuditEvent.objects.filter(action__in=["offer.accepted", "offer.declined"]).exists()
 
 
 def test_ending_the_relation_cancels_open_offers(world):

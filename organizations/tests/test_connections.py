@@ -139,8 +139,9 @@ def test_the_partner_does_not_decide_its_own_request_and_reseller_staff_do_not_d
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     switch = CustomerRelation.objects.create(partner=other, customer=world.customer, status=Status.REQUESTED)
-    with pytest.raises(Conflict, match="own Owners and Admins"):
-        services.connection_decline(relation=switch, context=ctx(world.partner_admin, world.customer), actor=world.partner_admin)
+    for decide in (services.connection_accept, services.connection_decline):  # issue 11, item 4: a 403
+        with pytest.raises(PermissionDenied, match="customer's own Owners and Admins"):
+            decide(relation=switch, context=ctx(world.partner_admin, world.customer), actor=world.partner_admin)
     assert other_owner  # (the other partner exists only to ask)
 
 
