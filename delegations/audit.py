@@ -10,6 +10,7 @@ audit_fields(
     caretaker=AuditField(_("caretaker")),
     invited_email=AuditField(_("invited email")),
     ends_at=AuditField(_("ends"), kind="datetime"),
+    blocked_organization=AuditField(_("blocked organization")),
 )
 
 DELEGATION = {"actor": ("status", "caretaker", "invited_email", "ends_at"), "values": {"status": Delegation.Status}}
@@ -41,4 +42,16 @@ audit_action(
 audit_action(
     "delegation.expired", label=_("Delegation expired"),
     sentence=_("The delegation {target} expired."), **DELEGATION,
+)
+
+# The blocked requester's identifier is the owner's own decision: its own trail shows it; there
+# is no other party (the requester is never told it was blocked).
+BLOCK = {"actor": ("blocked_organization",), "other_party": ()}
+audit_action(
+    "delegation_requester.blocked", label=_("Requester blocked"),
+    sentence=_("{actor_org} blocked an organization from requesting the care of its projects."), **BLOCK,
+)
+audit_action(
+    "delegation_requester.unblocked", label=_("Requester unblocked"),
+    sentence=_("{actor_org} unblocked an organization from requesting the care of its projects."), **BLOCK,
 )
