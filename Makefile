@@ -45,7 +45,7 @@ beat: install
 # Two test processes (pytest-xdist) by default; `make test TEST_PROCESSES=0` runs in one process.
 TEST_PROCESSES ?= 2
 test: install translations
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python scripts/with_services.py sh scripts/run_tests.sh $(BIN)/python $(TEST_PROCESSES) $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python scripts/with_services.py $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 ## make messages: refresh the German .po files after changing user-facing strings (needs gettext).
 messages: install
