@@ -13,18 +13,8 @@ from django.views.decorators.cache import never_cache
 
 from portal.files import private_file_response
 
+from portal.admin import ReadOnlyAdminMixin
 from .invoice_models import Invoice, InvoiceLine, PaymentMethod
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):

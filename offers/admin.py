@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import ReadOnlyAdminMixin
 from .models import (
     Offer,
     OfferBulkSend,
@@ -64,17 +65,8 @@ class PartnerConditionAdmin(admin.ModelAdmin):
         return "; ".join(rows) or "–"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OfferTemplateItemInline(admin.TabularInline):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.errors import DomainError
 
+from portal.admin import ReadOnlyAdminMixin
 from . import services
 from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
 from .roles import OrgKind, OrgRole
@@ -32,22 +33,13 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ["groups"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Read-only: roles change on the org's members pages (support counts as Owner there), where
     the owner rules and the audit trail apply."""
 
     model = Membership
     extra = 0
     fields = readonly_fields = ["user", "role", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _https_by_default(db_field, **kwargs):

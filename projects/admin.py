@@ -5,18 +5,8 @@ the audit trail, so changes go through the portal's pages and API (the services)
 """
 from django.contrib import admin
 
+from portal.admin import ReadOnlyAdminMixin
 from .models import Project, ProjectRoleGrant
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProjectRoleGrantInline(ReadOnlyAdminMixin, admin.TabularInline):
