@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: run test install migrate worker beat translations messages check clean
+.PHONY: run test lint format install migrate worker beat translations messages check clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ beat: install
 TEST_PROCESSES ?= 2
 test: install translations
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python scripts/with_services.py $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+
+## make lint: ruff's lint rules and format check (configured in pyproject.toml); `make format` rewrites.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ## make messages: refresh the German .po files after changing user-facing strings (needs gettext).
 messages: install

@@ -1,4 +1,5 @@
 """Fixtures of the whole suite (every app's tests can use them)."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from organizations.roles import OrgRole
-
 from tests import factories
 
 # The fault tests' counts table at the end of every run (also under pytest-xdist).
@@ -58,7 +58,9 @@ def celery_live_worker(transactional_db):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.broker_url = os.environ["REDIS_URL"]
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING") as worker:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+        ) as worker:
             yield worker
     finally:
         app.conf.task_always_eager, settings.CELERY_TASK_ALWAYS_EAGER = previous

@@ -1,4 +1,5 @@
 """Support inspects subscriptions (ORG-9) read-only: list, search, filter, one row's details."""
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -23,13 +24,25 @@ class CurrentStatusFilter(admin.SimpleListFilter):
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "organization", "product", "quantity", "unit_price", "payer", "source", "current_status_display",
-        "term_ends_at", "ends_at",
+        "id",
+        "organization",
+        "product",
+        "quantity",
+        "unit_price",
+        "payer",
+        "source",
+        "current_status_display",
+        "term_ends_at",
+        "ends_at",
     ]
     list_display_links = ["id", "organization"]
     list_filter = [CurrentStatusFilter, "source", "status", "renews"]
     search_fields = [
-        "organization__name", "=organization__public_id", "payer__name", "=payer__public_id", "=product__sku",
+        "organization__name",
+        "=organization__public_id",
+        "payer__name",
+        "=payer__public_id",
+        "=product__sku",
         "=project__number",
     ]
     list_select_related = ["organization", "product", "payer"]
@@ -37,10 +50,37 @@ class SubscriptionAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     raw_id_fields = ["organization", "payer", "product", "parent", "project", "booked_by"]
     fieldsets = [
-        (None, {"fields": ["organization", "payer", "product", "parent", "project", "source", "offer_id", "offer_item_id"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "organization",
+                    "payer",
+                    "product",
+                    "parent",
+                    "project",
+                    "source",
+                    "offer_id",
+                    "offer_item_id",
+                ]
+            },
+        ),
         (_("Licences and price"), {"fields": ["quantity", "unit_price", "resale_unit_price", "license_mode"]}),
-        (_("Term"), {"fields": ["status", "starts_at", "term_months", "term_ends_at", "renews", "ends_at",
-                                "cancelled_at", "end_reason"]}),
+        (
+            _("Term"),
+            {
+                "fields": [
+                    "status",
+                    "starts_at",
+                    "term_months",
+                    "term_ends_at",
+                    "renews",
+                    "ends_at",
+                    "cancelled_at",
+                    "end_reason",
+                ]
+            },
+        ),
         (_("History"), {"fields": ["booked_by", "created_at", "updated_at"]}),
     ]
 

@@ -3,6 +3,7 @@
 ORG-6: a subscription's `unit_price` is the payer's price – the partner's purchase price when a
 reseller pays – and `payer` names who pays: both are partner-only, never shown to a customer.
 """
+
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import AuditField, audit_action, audit_fields
@@ -40,12 +41,26 @@ for code, label, sentence in [
     ("quantity_changed", _("Licence count changed"), _("{actor_org} changed {product} to {quantity} licences.")),
     ("cancelled", _("Subscription cancelled"), _("{actor_org} cancelled {product}.")),
     ("service_ordered", _("Service ordered"), _("{actor_org} ordered the service {product}.")),
-    ("provisioned_from_offer", _("Subscription from an offer"), _("{quantity} × {product} were booked from an accepted offer.")),
-    ("ended_with_relation", _("Subscription ended with the relation"),
-     _("{product} ended because the customer relation ended.")),
-    ("payer_changed", _("Subscription continued by the customer"),
-     _("{product} continues, now paid by the organization itself.")),
-    ("ended_with_archive", _("Subscription ended with archiving"), _("{product} ended because the organization was archived.")),
+    (
+        "provisioned_from_offer",
+        _("Subscription from an offer"),
+        _("{quantity} × {product} were booked from an accepted offer."),
+    ),
+    (
+        "ended_with_relation",
+        _("Subscription ended with the relation"),
+        _("{product} ended because the customer relation ended."),
+    ),
+    (
+        "payer_changed",
+        _("Subscription continued by the customer"),
+        _("{product} continues, now paid by the organization itself."),
+    ),
+    (
+        "ended_with_archive",
+        _("Subscription ended with archiving"),
+        _("{product} ended because the organization was archived."),
+    ),
     ("expired", _("Subscription expired"), _("{product} expired.")),
     ("renewed", _("Subscription renewed"), _("{product} was renewed for another term.")),
 ]:
@@ -53,18 +68,26 @@ for code, label, sentence in [
 
 PAYMENT_METHOD = {"actor": ("kind", "iban", "mandate_reference", "is_default"), "values": {"kind": PaymentMethod.Kind}}
 audit_action(
-    "payment_method.added", label=_("Payment method added"),
-    sentence=_("{actor_org} added the payment method {kind}."), **PAYMENT_METHOD,
+    "payment_method.added",
+    label=_("Payment method added"),
+    sentence=_("{actor_org} added the payment method {kind}."),
+    **PAYMENT_METHOD,
 )
 audit_action(
-    "payment_method.default_set", label=_("Default payment method set"),
-    sentence=_("{actor_org} made {kind} the default payment method."), **PAYMENT_METHOD,
+    "payment_method.default_set",
+    label=_("Default payment method set"),
+    sentence=_("{actor_org} made {kind} the default payment method."),
+    **PAYMENT_METHOD,
 )
 audit_action(
-    "payment_method.removed", label=_("Payment method removed"),
-    sentence=_("{actor_org} removed the payment method {kind}."), **PAYMENT_METHOD,
+    "payment_method.removed",
+    label=_("Payment method removed"),
+    sentence=_("{actor_org} removed the payment method {kind}."),
+    **PAYMENT_METHOD,
 )
 audit_action(
-    "invoice.issued", label=_("Invoice issued"),
-    sentence=_("Invoice {number} was issued for {period}."), actor=("number", "period", "net", "vat", "gross"),
+    "invoice.issued",
+    label=_("Invoice issued"),
+    sentence=_("Invoice {number} was issued for {period}."),
+    actor=("number", "period", "net", "vat", "gross"),
 )

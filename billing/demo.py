@@ -8,6 +8,7 @@
 The bookings started on the first day of the previous month, so the monthly invoice run has
 something to invoice.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -35,7 +36,8 @@ def _products() -> dict[str, Product]:
     products = {}
     for sku, kind, name_en, name_de, term, price in PRODUCTS:
         products[sku], _created = Product.objects.get_or_create(
-            sku=sku, defaults=dict(kind=kind, name_en=name_en, name_de=name_de, term_months=term, list_price=Decimal(price)),
+            sku=sku,
+            defaults=dict(kind=kind, name_en=name_en, name_de=name_de, term_months=term, list_price=Decimal(price)),
         )
     return products
 
@@ -43,7 +45,9 @@ def _products() -> dict[str, Product]:
 def _start_of_previous_month():
     today = timezone.localdate()
     first = today.replace(day=1)
-    previous = (first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1))
+    previous = (
+        first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1)
+    )
     return timezone.make_aware(datetime.combine(previous, time(9)))
 
 
@@ -76,32 +80,63 @@ def seed(demo: dict) -> None:
         return existing
 
     if not booked("customer_shop", customer, "MOD-SHOP", parent__isnull=True):
-        subscriptions["customer_shop"] = _backdate(subscription_book(
-            context=partner_context, product=products["MOD-SHOP"], quantity=3, confirm_obligation_to_pay=True,
-            actor=partner_user,
-        ), start)
+        subscriptions["customer_shop"] = _backdate(
+            subscription_book(
+                context=partner_context,
+                product=products["MOD-SHOP"],
+                quantity=3,
+                confirm_obligation_to_pay=True,
+                actor=partner_user,
+            ),
+            start,
+        )
     if not booked("customer_storage", customer, "ADD-STORAGE"):
-        subscriptions["customer_storage"] = _backdate(subscription_book(
-            context=partner_context, product=products["ADD-STORAGE"], quantity=2, confirm_obligation_to_pay=True,
-            actor=partner_user, parent=subscriptions["customer_shop"],
-        ), start)
+        subscriptions["customer_storage"] = _backdate(
+            subscription_book(
+                context=partner_context,
+                product=products["ADD-STORAGE"],
+                quantity=2,
+                confirm_obligation_to_pay=True,
+                actor=partner_user,
+                parent=subscriptions["customer_shop"],
+            ),
+            start,
+        )
     if "customer_web" in projects and not booked("customer_ssl", customer, "SRV-SSL"):
-        subscriptions["customer_ssl"] = _backdate(service_order(
-            project=projects["customer_web"], product=products["SRV-SSL"], quantity=1, confirm_obligation_to_pay=True,
-            actor=partner_user,
-        ), start)
+        subscriptions["customer_ssl"] = _backdate(
+            service_order(
+                project=projects["customer_web"],
+                product=products["SRV-SSL"],
+                quantity=1,
+                confirm_obligation_to_pay=True,
+                actor=partner_user,
+            ),
+            start,
+        )
 
     direct, direct_user = orgs["direct"], users["direct"]
     if not booked("direct_crm", direct, "MOD-CRM", source=Subscription.Source.DIRECT_ORDER):
-        subscriptions["direct_crm"] = _backdate(subscription_book(
-            context=org_context_for_organization(direct_user, direct), product=products["MOD-CRM"], quantity=2,
-            confirm_obligation_to_pay=True, actor=direct_user,
-        ), start)
+        subscriptions["direct_crm"] = _backdate(
+            subscription_book(
+                context=org_context_for_organization(direct_user, direct),
+                product=products["MOD-CRM"],
+                quantity=2,
+                confirm_obligation_to_pay=True,
+                actor=direct_user,
+            ),
+            start,
+        )
     if "direct_shop" in projects and not booked("direct_ssl", direct, "SRV-SSL"):
-        subscriptions["direct_ssl"] = _backdate(service_order(
-            project=projects["direct_shop"], product=products["SRV-SSL"], quantity=1, confirm_obligation_to_pay=True,
-            actor=direct_user,
-        ), start)
+        subscriptions["direct_ssl"] = _backdate(
+            service_order(
+                project=projects["direct_shop"],
+                product=products["SRV-SSL"],
+                quantity=1,
+                confirm_obligation_to_pay=True,
+                actor=direct_user,
+            ),
+            start,
+        )
 
     # BIL-5, BIL-6: last month's invoices for these bookings, and payment methods (billing/invoice_demo.py).
     from .invoice_demo import seed_invoices

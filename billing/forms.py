@@ -1,4 +1,5 @@
 """Forms of the billing pages. They parse input; the services decide what is allowed."""
+
 from __future__ import annotations
 
 from django import forms

@@ -4,6 +4,7 @@ Runs after the subscription demo (see `billing/demo.py`): the monthly run over l
 the invoices to Demo Partner GmbH (a section for Demo Kunde AG) and to Direkt GmbH from the demo
 bookings; each of them has a payment method.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -15,6 +16,7 @@ from offers.models import Product
 from .invoice_models import Invoice, PaymentMethod
 from .invoicing import BillableLine, invoice_monthly_run, invoices_issue, previous_month
 
+
 def _products() -> list[Product]:
     products = list(Product.objects.filter(is_active=True, list_price__gt=0).order_by("sku")[:2])
     if len(products) < 2:
@@ -23,8 +25,13 @@ def _products() -> list[Product]:
             ("DEMO-BACKUP", "Backup storage 100 GB", "Backup-Speicher 100 GB", "4.95"),
         ):
             product, _ = Product.objects.get_or_create(
-                sku=sku, defaults={"kind": Product.Kind.MODULE, "name_en": name_en, "name_de": name_de,
-                                   "list_price": Decimal(price)},
+                sku=sku,
+                defaults={
+                    "kind": Product.Kind.MODULE,
+                    "name_en": name_en,
+                    "name_de": name_de,
+                    "list_price": Decimal(price),
+                },
             )
             products.append(product)
     return products[:2]
@@ -36,13 +43,22 @@ def seed_invoices(demo: dict) -> None:
 
     if not PaymentMethod.objects.filter(organization=partner).exists():
         PaymentMethod.objects.create(
-            organization=partner, kind=PaymentMethod.Kind.SEPA_DIRECT_DEBIT, account_holder=partner.name,
-            iban="DE89370400440532013000", bic="COBADEFFXXX", mandate_reference="RP-DEMO-PARTNER-0001",
-            mandate_signed_on=timezone.localdate(), is_default=True, created_by=users.get("partner"),
+            organization=partner,
+            kind=PaymentMethod.Kind.SEPA_DIRECT_DEBIT,
+            account_holder=partner.name,
+            iban="DE89370400440532013000",
+            bic="COBADEFFXXX",
+            mandate_reference="RP-DEMO-PARTNER-0001",
+            mandate_signed_on=timezone.localdate(),
+            is_default=True,
+            created_by=users.get("partner"),
         )
     if not PaymentMethod.objects.filter(organization=direct).exists():
         PaymentMethod.objects.create(
-            organization=direct, kind=PaymentMethod.Kind.BANK_TRANSFER, is_default=True, created_by=users.get("direct"),
+            organization=direct,
+            kind=PaymentMethod.Kind.BANK_TRANSFER,
+            is_default=True,
+            created_by=users.get("direct"),
         )
 
     # The monthly run over last month, from the demo bookings (they started on its first day).

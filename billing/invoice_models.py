@@ -9,6 +9,7 @@ recording when the email was queued. `Invoice.save()`, `delete()` and the querys
 
 Writes go through `billing.invoicing` (issuing, PDF, email) and `billing.payment_methods`.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -26,7 +27,7 @@ from portal.files import private_storage, random_name
 INVOICE_LATE_FIELDS = frozenset({"pdf", "emailed_at"})
 
 
-def invoice_pdf_upload_to(invoice: "Invoice", filename: str) -> str:
+def invoice_pdf_upload_to(invoice: Invoice, filename: str) -> str:
     """`invoices/<year>/<uuid4 hex>.pdf`: a random name, never the (gapless, guessable) number."""
     return random_name(f"invoices/{invoice.year}", "invoice.pdf")
 
@@ -115,7 +116,9 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-period_start", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "period_start"], name="invoice_unique_per_recipient_and_period"),
+            models.UniqueConstraint(
+                fields=["recipient", "period_start"], name="invoice_unique_per_recipient_and_period"
+            ),
             models.UniqueConstraint(fields=["year", "sequence"], name="invoice_unique_sequence_per_year"),
         ]
         indexes = [models.Index(fields=["recipient", "-period_start"]), models.Index(fields=["period_start"])]
@@ -201,7 +204,9 @@ class PaymentMethod(models.Model):
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")
 
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="payment_methods",
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="payment_methods",
         verbose_name=_("organization"),
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
@@ -212,7 +217,11 @@ class PaymentMethod(models.Model):
     mandate_signed_on = models.DateField(_("mandate signed on"), null=True, blank=True)
     is_default = models.BooleanField(pgettext_lazy("payment method", "default"), default=False)
     created_by = models.ForeignKey(
-        "organizations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "organizations.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -224,11 +233,13 @@ class PaymentMethod(models.Model):
         ordering = ["-is_default", "-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization"], condition=models.Q(is_default=True, removed_at__isnull=True),
+                fields=["organization"],
+                condition=models.Q(is_default=True, removed_at__isnull=True),
                 name="payment_method_one_default_per_org",
             ),
             models.CheckConstraint(
-                condition=~models.Q(kind="sepa_direct_debit") | (~models.Q(iban="") & models.Q(mandate_reference__isnull=False)),
+                condition=~models.Q(kind="sepa_direct_debit")
+                | (~models.Q(iban="") & models.Q(mandate_reference__isnull=False)),
                 name="payment_method_sepa_has_iban_and_mandate",
             ),
         ]

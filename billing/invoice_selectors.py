@@ -10,6 +10,7 @@ Who sees an invoice:
   linked to a reseller (their billing belongs to the partner, ORG-6).
 Every filter is an EXISTS subquery: constant queries however many orgs or invoices exist.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict

@@ -1,4 +1,5 @@
 """Celery tasks of invoicing: thin wrappers around `billing.invoicing` (PLT-3)."""
+
 from celery import shared_task
 
 from .invoicing import invoice_monthly_run as run

@@ -5,6 +5,7 @@ hidden (404) from a partner-linked customer's own accounts; partner staff find e
 org's invoices inside that org. Thin adapters: the restricted queryset comes from the tenancy
 choke point, writes are one service call each.
 """
+
 from __future__ import annotations
 
 from django.db.models import DecimalField, OuterRef, Subquery, Sum
@@ -30,7 +31,9 @@ def customer_subtotal(organization):
     """Annotation: the part of each invoice billed for `organization` (one subquery)."""
     lines = (
         InvoiceLine.objects.filter(invoice=OuterRef("pk"), customer=organization)
-        .values("invoice").annotate(total=Sum("net_amount")).values("total")
+        .values("invoice")
+        .annotate(total=Sum("net_amount"))
+        .values("total")
     )
     return Subquery(lines, output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -82,7 +85,9 @@ class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         invoice = invoice_pdf_ensure(invoice=self.get_object())
-        return private_file_response(request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf")
+        return private_file_response(
+            request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf"
+        )
 
 
 def _payment_methods_url(org) -> str:
@@ -107,8 +112,13 @@ class PaymentMethodListView(OrgScopedMixin, DomainErrorFormMixin, FormView):
     def perform(self, form):
         data = form.cleaned_data
         return services.payment_method_add(
-            context=self.org, kind=data["kind"], account_holder=data["account_holder"], iban=data["iban"],
-            bic=data["bic"], accept_mandate=data["accept_mandate"], make_default=data["make_default"],
+            context=self.org,
+            kind=data["kind"],
+            account_holder=data["account_holder"],
+            iban=data["iban"],
+            bic=data["bic"],
+            accept_mandate=data["accept_mandate"],
+            make_default=data["make_default"],
             actor=self.request.user,
         )
 

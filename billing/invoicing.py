@@ -20,6 +20,7 @@ Guarantees:
 - Money is Decimal: each line is rounded half-up to cents; net = sum of rounded lines; VAT is
   computed on the net total and rounded half-up; gross = net + VAT.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,8 @@ from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 
 from organizations.models import Membership, Organization
-from organizations.services import audit_event_build, audit_record_many
 from organizations.roles import OrgRole
+from organizations.services import audit_event_build, audit_record_many
 from portal.emails import email_attachment_loader, email_enqueue
 from portal.errors import InvalidInput
 from portal.models import OutboxMessage
@@ -149,7 +150,9 @@ def vat_decision(*, country: str, vat_id: str) -> VatDecision:
 def vat_note_text(note: str) -> str:
     """The note in the active language (the English text is the msgid)."""
     return {
-        REVERSE_CHARGE_NOTE: _("Reverse charge: the recipient is liable for VAT (Art. 196 Council Directive 2006/112/EC)."),
+        REVERSE_CHARGE_NOTE: _(
+            "Reverse charge: the recipient is liable for VAT (Art. 196 Council Directive 2006/112/EC)."
+        ),
         OUTSIDE_EU_NOTE: _("Not taxable in Germany: the service is supplied to a recipient outside the EU."),
     }.get(note, note)
 
@@ -237,8 +240,10 @@ def _id(value) -> int | None:
 def _coerce(line: Any, *, period_start: date, period_end: date) -> BillableLine:
     if isinstance(line, BillableLine):
         return line
-    get = (lambda name, default=None: line.get(name, default)) if isinstance(line, dict) else (
-        lambda name, default=None: getattr(line, name, default)
+    get = (
+        (lambda name, default=None: line.get(name, default))
+        if isinstance(line, dict)
+        else (lambda name, default=None: getattr(line, name, default))
     )
     period = get("period") or (get("period_start") or period_start, get("period_end") or period_end)
     return BillableLine(
@@ -347,9 +352,7 @@ def invoices_issue(
         pending = {recipient_id: rows for recipient_id, rows in drafts.items() if recipient_id not in already}
         # A recipient whose lines are all free (e.g. only trial licenses) gets no invoice.
         pending = {
-            recipient_id: rows
-            for recipient_id, rows in pending.items()
-            if any(line.net_amount for line in rows)
+            recipient_id: rows for recipient_id, rows in pending.items() if any(line.net_amount for line in rows)
         }
         if not pending:
             return []
@@ -381,7 +384,11 @@ def invoices_issue(
             decision = vat_decision(country=str(recipient.country or ""), vat_id=recipient.vat_id)
             rows = sorted(
                 pending[recipient_id],
-                key=lambda line: (customer_names.get(line.customer_id, "").lower(), line.customer_id, line.period_start),
+                key=lambda line: (
+                    customer_names.get(line.customer_id, "").lower(),
+                    line.customer_id,
+                    line.period_start,
+                ),
             )
             built_lines = []
             for position, line in enumerate(rows, start=1):
@@ -460,7 +467,9 @@ def invoices_issue(
         )
         messages = OutboxMessage.objects.bulk_create(
             [
-                OutboxMessage(kind=DELIVER_KIND, payload={"invoice_id": invoice.pk}, dedupe_key=f"invoice-deliver-{invoice.pk}")
+                OutboxMessage(
+                    kind=DELIVER_KIND, payload={"invoice_id": invoice.pk}, dedupe_key=f"invoice-deliver-{invoice.pk}"
+                )
                 for invoice in invoices
             ]
         )
@@ -486,7 +495,9 @@ def _payment_text(method: PaymentMethod | None, language: str) -> str:
         return _("Please transfer the amount within 14 days, stating the invoice number.")
 
 
-def invoice_issue(*, recipient: Organization, period_start: date, period_end: date, lines: Iterable[Any], actor=None) -> Invoice | None:
+def invoice_issue(
+    *, recipient: Organization, period_start: date, period_end: date, lines: Iterable[Any], actor=None
+) -> Invoice | None:
     """Issue the invoice of one recipient for one period; None if it exists already (idempotent)."""
     lines = list(_flatten(lines, period_start=period_start, period_end=period_end))
     if any(line.recipient_id != recipient.pk for line in lines):

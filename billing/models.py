@@ -12,6 +12,7 @@ Whether a subscription is *in force* is decided when read (`SubscriptionQuerySet
 trial past its end never counts, even before the periodic job has recorded the expiry (BIL-2); a
 cancelled subscription runs until the end of its term, then stops.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -88,11 +89,16 @@ class Subscription(models.Model):
     OPEN_STATUSES = (Status.TRIAL, Status.ACTIVE)
 
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="subscriptions",
-        verbose_name=_("organization"), help_text=_("The subscriber: the organization using the product."),
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        verbose_name=_("organization"),
+        help_text=_("The subscriber: the organization using the product."),
     )
     payer = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="paid_subscriptions",
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="paid_subscriptions",
         verbose_name=_("invoice recipient"),
         help_text=_("Who pays (BIL-4): the reseller partner of a linked customer, otherwise the organization itself."),
     )
@@ -100,18 +106,30 @@ class Subscription(models.Model):
         "offers.Product", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("product")
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="add_ons",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="add_ons",
         verbose_name=_("add-on to"),
     )
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions",
-        verbose_name=_("project"), help_text=_("Services ordered for a project (PRJ-5)."),
+        "projects.Project",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+        verbose_name=_("project"),
+        help_text=_("Services ordered for a project (PRJ-5)."),
     )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(
-        _("unit price (EUR)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))],
+        _("unit price (EUR)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Net price per licence and month charged to the invoice recipient."),
     )
     # What the partner charges its customer (offers, OFR-3); information only, never invoiced here.
@@ -134,7 +152,11 @@ class Subscription(models.Model):
     offer_item_id = models.BigIntegerField(_("offer item"), null=True, blank=True, unique=True, editable=False)
     offer_id = models.BigIntegerField(_("offer"), null=True, blank=True, editable=False)
     booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("booked by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -148,7 +170,9 @@ class Subscription(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # BIL-2: one trial per organization, also when the hook runs twice.
-            models.UniqueConstraint(fields=["organization"], condition=Q(source="trial"), name="one_trial_per_organization"),
+            models.UniqueConstraint(
+                fields=["organization"], condition=Q(source="trial"), name="one_trial_per_organization"
+            ),
             # A second booking of the same product changes the quantity instead (also under races).
             models.UniqueConstraint(
                 fields=["organization", "product"],
@@ -156,11 +180,13 @@ class Subscription(models.Model):
                 name="one_open_booking_per_product",
             ),
             models.UniqueConstraint(
-                fields=["parent", "product"], condition=Q(status="active", parent__isnull=False),
+                fields=["parent", "product"],
+                condition=Q(status="active", parent__isnull=False),
                 name="one_open_add_on_per_product",
             ),
             models.UniqueConstraint(
-                fields=["project", "product"], condition=Q(status="active", source="service_order"),
+                fields=["project", "product"],
+                condition=Q(status="active", source="service_order"),
                 name="one_open_service_per_project_product",
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="subscription_quantity_positive"),
@@ -184,7 +210,15 @@ class Subscription(models.Model):
     def in_force_q(at, prefix: str = "") -> Q:
         """Q: the subscription counts at `at` – the one definition for lists, counts and billing."""
         return (
-            Q(**{f"{prefix}status__in": [Subscription.Status.TRIAL, Subscription.Status.ACTIVE, Subscription.Status.CANCELLED]})
+            Q(
+                **{
+                    f"{prefix}status__in": [
+                        Subscription.Status.TRIAL,
+                        Subscription.Status.ACTIVE,
+                        Subscription.Status.CANCELLED,
+                    ]
+                }
+            )
             & Q(**{f"{prefix}starts_at__lte": at})
             & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
         )

@@ -1,4 +1,5 @@
 """Money (BIL-7): Decimal everywhere, EUR, rounded half-up to cents once per line."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -25,7 +26,9 @@ def parse_amount(value) -> Decimal:
     return amount
 
 
-def line_amount(*, quantity: int, unit_price: Decimal, days: int | None = None, period_days: int | None = None) -> Decimal:
+def line_amount(
+    *, quantity: int, unit_price: Decimal, days: int | None = None, period_days: int | None = None
+) -> Decimal:
     """Net amount of one line: quantity × monthly unit price, pro rata by days where the
     subscription was in force for part of the period only; rounded half-up to cents once, at
     the end (never per licence or per day)."""

@@ -10,6 +10,7 @@ never reach it) and records the change in the audit trail with the masked IBAN o
   is generated (unique, 35 characters at most as SEPA allows).
 - One default per org (a partial unique constraint); the first method becomes the default.
 """
+
 from __future__ import annotations
 
 import re
@@ -123,16 +124,18 @@ def payment_method_add(
         raise InvalidInput(_("Bank transfer is already one of your payment methods."), field="kind")
 
     # Lock the org's methods: two concurrent adds cannot both become the first default.
-    active = list(
-        PaymentMethod.objects.select_for_update().filter(organization=organization, removed_at__isnull=True)
-    )
+    active = list(PaymentMethod.objects.select_for_update().filter(organization=organization, removed_at__isnull=True))
     is_default = make_default or not any(method.is_default for method in active)
     if is_default:
         PaymentMethod.objects.filter(organization=organization, is_default=True).update(is_default=False)
     method = PaymentMethod.objects.create(organization=organization, is_default=is_default, created_by=actor, **fields)
     audit_record(
-        action="payment_method.added", target=method, actor=actor, organization=organization,
-        acting_organization=context.via_partner, after=_snapshot(method),
+        action="payment_method.added",
+        target=method,
+        actor=actor,
+        organization=organization,
+        acting_organization=context.via_partner,
+        after=_snapshot(method),
     )
     return method
 
@@ -159,8 +162,13 @@ def payment_method_set_default(*, context: OrgContext, payment_method_id: int, a
     PaymentMethod.objects.filter(pk=method.pk).update(is_default=True)
     method.is_default = True
     audit_record(
-        action="payment_method.default_set", target=method, actor=actor, organization=context.organization,
-        acting_organization=context.via_partner, before=before, after=_snapshot(method),
+        action="payment_method.default_set",
+        target=method,
+        actor=actor,
+        organization=context.organization,
+        acting_organization=context.via_partner,
+        before=before,
+        after=_snapshot(method),
     )
     return method
 
@@ -174,7 +182,12 @@ def payment_method_remove(*, context: OrgContext, payment_method_id: int, actor)
     PaymentMethod.objects.filter(pk=method.pk).update(removed_at=timezone.now(), is_default=False)
     method.refresh_from_db()
     audit_record(
-        action="payment_method.removed", target=method, actor=actor, organization=context.organization,
-        acting_organization=context.via_partner, before=before, after=_snapshot(method),
+        action="payment_method.removed",
+        target=method,
+        actor=actor,
+        organization=context.organization,
+        acting_organization=context.via_partner,
+        before=before,
+        after=_snapshot(method),
     )
     return method

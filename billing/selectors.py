@@ -7,6 +7,7 @@
 - `billable_lines(period_start, period_end)` is what the monthly invoice run collects: per
   (recipient org, customer org) the lines to invoice, in a constant number of queries.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -134,7 +135,9 @@ def _local_day(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def billable_lines(period_start: date, period_end: date, *, recipient: Organization | None = None) -> Iterator[BillableGroup]:
+def billable_lines(
+    period_start: date, period_end: date, *, recipient: Organization | None = None
+) -> Iterator[BillableGroup]:
     """The monthly run's collection (BIL-5): per (recipient org, customer org), ordered by
     recipient and customer, the lines for every paid subscription in force at some time between
     `period_start` and `period_end` (inclusive dates, the portal's time zone).
@@ -164,8 +167,10 @@ def billable_lines(period_start: date, period_end: date, *, recipient: Organizat
     def lines_of(subscriptions) -> Iterator[tuple[tuple, Subscription, BillableLine]]:
         for subscription in subscriptions:
             first = max(period_start, _local_day(subscription.starts_at))
-            last = period_end if subscription.ends_at is None else min(
-                period_end, _local_day(subscription.ends_at - timedelta(microseconds=1))
+            last = (
+                period_end
+                if subscription.ends_at is None
+                else min(period_end, _local_day(subscription.ends_at - timedelta(microseconds=1)))
             )
             if last < first:
                 continue
@@ -178,8 +183,10 @@ def billable_lines(period_start: date, period_end: date, *, recipient: Organizat
                 period_start=first,
                 period_end=last,
                 amount=line_amount(
-                    quantity=subscription.quantity, unit_price=subscription.unit_price,
-                    days=days, period_days=period_days,
+                    quantity=subscription.quantity,
+                    unit_price=subscription.unit_price,
+                    days=days,
+                    period_days=period_days,
                 ),
                 source=subscription.source,
                 project_number=subscription.project.number if subscription.project_id else None,

@@ -15,6 +15,7 @@ Who may call what:
 Every change is atomic, audited in the subscriber's trail (ORG-10), and status changes go through
 `portal.state_machine.transition`, so of two concurrent changes exactly one wins (409 for the other).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -118,9 +119,7 @@ def _clean_quantity(quantity) -> int:
     except (TypeError, ValueError):
         raise InvalidInput(_("Please enter a whole number of licences."), field="quantity") from None
     if quantity < 1 or quantity > MAX_QUANTITY:
-        raise InvalidInput(
-            _("The quantity must be between 1 and %(max)s.") % {"max": MAX_QUANTITY}, field="quantity"
-        )
+        raise InvalidInput(_("The quantity must be between 1 and %(max)s.") % {"max": MAX_QUANTITY}, field="quantity")
     return quantity
 
 
@@ -157,8 +156,12 @@ def trial_product() -> Product:
         try:
             with transaction.atomic():
                 product = Product.objects.create(
-                    sku=TRIAL_PRODUCT_SKU, kind=Product.Kind.MODULE, name_en="Portal licence",
-                    name_de="Portal-Lizenz", term_months=1, list_price=Decimal("0.00"),
+                    sku=TRIAL_PRODUCT_SKU,
+                    kind=Product.Kind.MODULE,
+                    name_en="Portal licence",
+                    name_de="Portal-Lizenz",
+                    term_months=1,
+                    list_price=Decimal("0.00"),
                 )
         except IntegrityError:
             product = Product.objects.get(sku=TRIAL_PRODUCT_SKU)
@@ -176,9 +179,18 @@ def trial_start(*, organization: Organization, actor=None, **_ignored) -> Subscr
     now = timezone.now()
     ends = now + timedelta(days=settings.TRIAL_DAYS)
     subscription = Subscription(
-        organization=organization, payer=organization, product=trial_product(), source=Source.TRIAL,
-        status=Status.TRIAL, quantity=settings.TRIAL_LICENSES, unit_price=Decimal("0.00"), term_months=1,
-        renews=False, starts_at=now, term_ends_at=ends, ends_at=ends,
+        organization=organization,
+        payer=organization,
+        product=trial_product(),
+        source=Source.TRIAL,
+        status=Status.TRIAL,
+        quantity=settings.TRIAL_LICENSES,
+        unit_price=Decimal("0.00"),
+        term_months=1,
+        renews=False,
+        starts_at=now,
+        term_ends_at=ends,
+        ends_at=ends,
         booked_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     try:
@@ -195,7 +207,12 @@ def trial_start(*, organization: Organization, actor=None, **_ignored) -> Subscr
 
 @transaction.atomic
 def subscription_book(
-    *, context: OrgContext, product: Product, quantity, confirm_obligation_to_pay, actor,
+    *,
+    context: OrgContext,
+    product: Product,
+    quantity,
+    confirm_obligation_to_pay,
+    actor,
     parent: Subscription | None = None,
 ) -> Subscription:
     """Book `product` (or an add-on to `parent`) for the org of `context` at the payer's price.
@@ -222,16 +239,30 @@ def subscription_book(
             raise Conflict(_("Add-ons can only be booked to an active subscription."), code="parent_not_active")
         if parent.product_id == product.pk:
             raise InvalidInput(_("An add-on must be a different product."), field="product")
-        term_ends_at, ends_at, renews, term_months = parent.term_ends_at, parent.ends_at, parent.renews, parent.term_months
+        term_ends_at, ends_at, renews, term_months = (
+            parent.term_ends_at,
+            parent.ends_at,
+            parent.renews,
+            parent.term_months,
+        )
     else:
         term_months = product.term_months
         term_ends_at = add_months(now, term_months)
         ends_at, renews = None, True
     subscription = Subscription(
-        organization=organization, payer=payer, product=product, parent=parent,
+        organization=organization,
+        payer=payer,
+        product=product,
+        parent=parent,
         source=Source.PARTNER_ORDER if context.acting_as_partner else Source.DIRECT_ORDER,
-        status=Status.ACTIVE, quantity=quantity, unit_price=unit_price_for(product=product, payer=payer),
-        term_months=term_months, renews=renews, starts_at=now, term_ends_at=term_ends_at, ends_at=ends_at,
+        status=Status.ACTIVE,
+        quantity=quantity,
+        unit_price=unit_price_for(product=product, payer=payer),
+        term_months=term_months,
+        renews=renews,
+        starts_at=now,
+        term_ends_at=term_ends_at,
+        ends_at=ends_at,
         booked_by=actor,
     )
     _create(
@@ -268,13 +299,17 @@ def subscription_change_quantity(*, subscription: Subscription, quantity, actor,
 
 
 def _end_add_ons(parent: Subscription, *, ends_at: datetime, actor, context=None, acting_organization=None, reason=""):
-    for add_on in Subscription.objects.select_for_update().filter(parent=parent, status=Status.ACTIVE).select_related(
-        "product", "payer", "organization"
+    for add_on in (
+        Subscription.objects.select_for_update()
+        .filter(parent=parent, status=Status.ACTIVE)
+        .select_related("product", "payer", "organization")
     ):
         before = _state(add_on)
         end = min(ends_at, add_on.ends_at) if add_on.ends_at else ends_at
         transition(add_on, Status.CANCELLED, cancelled_at=timezone.now(), renews=False, ends_at=end, end_reason=reason)
-        _audit(add_on, "cancelled", actor=actor, context=context, acting_organization=acting_organization, before=before)
+        _audit(
+            add_on, "cancelled", actor=actor, context=context, acting_organization=acting_organization, before=before
+        )
 
 
 @transaction.atomic
@@ -289,10 +324,17 @@ def subscription_cancel(*, subscription: Subscription, actor, context: OrgContex
         raise Conflict(_("This subscription has already ended."), code="invalid_transition")
     end = subscription.ends_at or subscription.term_ends_at
     transition(
-        subscription, Status.CANCELLED, sources={Status.ACTIVE}, cancelled_at=timezone.now(), renews=False,
-        ends_at=end, end_reason=_("Cancelled at the end of the term."),
+        subscription,
+        Status.CANCELLED,
+        sources={Status.ACTIVE},
+        cancelled_at=timezone.now(),
+        renews=False,
+        ends_at=end,
+        end_reason=_("Cancelled at the end of the term."),
     )
-    _end_add_ons(subscription, ends_at=end, actor=actor, context=context, reason=_("The main subscription was cancelled."))
+    _end_add_ons(
+        subscription, ends_at=end, actor=actor, context=context, reason=_("The main subscription was cancelled.")
+    )
     _audit(subscription, "cancelled", actor=actor, context=context, before=before)
     return subscription
 
@@ -319,9 +361,18 @@ def service_order(*, project: Project, product: Product, quantity, confirm_oblig
     payer = payer_for(organization)
     now = timezone.now()
     subscription = Subscription(
-        organization=organization, payer=payer, product=product, project=project, source=Source.SERVICE_ORDER,
-        status=Status.ACTIVE, quantity=quantity, unit_price=unit_price_for(product=product, payer=payer),
-        term_months=product.term_months, renews=True, starts_at=now, term_ends_at=add_months(now, product.term_months),
+        organization=organization,
+        payer=payer,
+        product=product,
+        project=project,
+        source=Source.SERVICE_ORDER,
+        status=Status.ACTIVE,
+        quantity=quantity,
+        unit_price=unit_price_for(product=product, payer=payer),
+        term_months=product.term_months,
+        renews=True,
+        starts_at=now,
+        term_ends_at=add_months(now, product.term_months),
         booked_by=actor,
     )
     _create(
@@ -372,11 +423,22 @@ def subscriptions_from_offer(*, offer_id, partner, customer, items, actor=None, 
             term_ends_at = add_months(now, term_months)
         resale = item.get("unit_price")
         subscription = Subscription(
-            organization=customer, payer=payer, product=product, source=Source.OFFER, status=Status.ACTIVE,
-            quantity=_clean_quantity(item["quantity"]), unit_price=unit_price_for(product=product, payer=payer),
+            organization=customer,
+            payer=payer,
+            product=product,
+            source=Source.OFFER,
+            status=Status.ACTIVE,
+            quantity=_clean_quantity(item["quantity"]),
+            unit_price=unit_price_for(product=product, payer=payer),
             resale_unit_price=Decimal(str(resale)) if resale is not None else None,
-            term_months=term_months, license_mode=mode, renews=False, starts_at=now, term_ends_at=term_ends_at,
-            ends_at=term_ends_at, offer_id=offer_id, offer_item_id=item["item_id"],
+            term_months=term_months,
+            license_mode=mode,
+            renews=False,
+            starts_at=now,
+            term_ends_at=term_ends_at,
+            ends_at=term_ends_at,
+            offer_id=offer_id,
+            offer_item_id=item["item_id"],
             booked_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         try:
@@ -422,10 +484,17 @@ def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **
         if subscription.source == Source.SERVICE_ORDER and before["status"] == Status.ACTIVE:
             customer = subscription.organization
             continuation = Subscription(
-                organization=customer, payer=customer, product=subscription.product, project=subscription.project,
-                source=Source.SERVICE_ORDER, status=Status.ACTIVE, quantity=subscription.quantity,
+                organization=customer,
+                payer=customer,
+                product=subscription.product,
+                project=subscription.project,
+                source=Source.SERVICE_ORDER,
+                status=Status.ACTIVE,
+                quantity=subscription.quantity,
                 unit_price=unit_price_for(product=subscription.product, payer=customer),
-                term_months=subscription.term_months, renews=before["ends_at"] is None, starts_at=now,
+                term_months=subscription.term_months,
+                renews=before["ends_at"] is None,
+                starts_at=now,
                 term_ends_at=max(subscription.term_ends_at, now + timedelta(seconds=1)),
                 ends_at=datetime.fromisoformat(before["ends_at"]) if before["ends_at"] else None,
                 booked_by=subscription.booked_by,
@@ -479,7 +548,9 @@ def subscriptions_process_due(*, at=None, batch: int = 500) -> dict:
             expired += 1
     for pk in list(Subscription.objects.due_to_renew(at).values_list("pk", flat=True)[:batch]):
         with transaction.atomic():
-            subscription = Subscription.objects.select_for_update().select_related("product", "payer", "organization").get(pk=pk)
+            subscription = (
+                Subscription.objects.select_for_update().select_related("product", "payer", "organization").get(pk=pk)
+            )
             if not (subscription.status == Status.ACTIVE and subscription.renews and subscription.ends_at is None):
                 continue
             before = _state(subscription)

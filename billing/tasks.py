@@ -1,4 +1,5 @@
 """Celery tasks of billing (subscriptions part): thin wrappers around services."""
+
 from celery import shared_task
 
 from . import services

@@ -8,6 +8,7 @@ customer's subscriptions from inside that customer org.
 Bookings and service orders take two steps: choose, then review the price, the invoice recipient
 and the term and confirm "order with obligation to pay" (BIL-3). Nothing is booked before that.
 """
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView
 
 from portal.errors import DomainError, NotFound
-from portal.tenancy import Scope, restrict
+from portal.tenancy import restrict
 from portal.views import OrgScopedMixin
 from projects.roles import ProjectAction
 from projects.views import ProjectScopedMixin
@@ -106,7 +107,9 @@ class SubscriptionQuantityView(_SubscriptionMixin, TemplateView):
         if form.is_valid():
             try:
                 services.subscription_change_quantity(
-                    subscription=self.subscription, quantity=form.cleaned_data["quantity"], actor=request.user,
+                    subscription=self.subscription,
+                    quantity=form.cleaned_data["quantity"],
+                    actor=request.user,
                     context=self.org,
                 )
             except DomainError as error:
@@ -120,7 +123,8 @@ class SubscriptionQuantityView(_SubscriptionMixin, TemplateView):
 
     def detail_url(self) -> str:
         return reverse(
-            "subscription-detail", kwargs={"org": self.org.organization.public_id, "subscription_id": self.subscription.pk}
+            "subscription-detail",
+            kwargs={"org": self.org.organization.public_id, "subscription_id": self.subscription.pk},
         )
 
 
@@ -138,7 +142,10 @@ class SubscriptionCancelView(_SubscriptionMixin, TemplateView):
         else:
             messages.success(request, _("The subscription was cancelled. It runs until the end of its term."))
         return HttpResponseRedirect(
-            reverse("subscription-detail", kwargs={"org": self.org.organization.public_id, "subscription_id": self.subscription.pk})
+            reverse(
+                "subscription-detail",
+                kwargs={"org": self.org.organization.public_id, "subscription_id": self.subscription.pk},
+            )
         )
 
 
@@ -176,7 +183,10 @@ class SubscriptionBookView(_BillingMixin, TemplateView):
         product, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
         confirm = ConfirmObligationForm(request.POST if request.POST.get("step") == "confirm" else None)
         review = {
-            "form": form, "confirm_form": confirm, "product": product, "quantity": quantity,
+            "form": form,
+            "confirm_form": confirm,
+            "product": product,
+            "quantity": quantity,
             **_offer(product, quantity, self.payer),
         }
         if request.POST.get("step") != "confirm":
@@ -185,15 +195,22 @@ class SubscriptionBookView(_BillingMixin, TemplateView):
             return render(request, "billing/subscription_confirm.html", self.get_context_data(**review), status=400)
         try:
             subscription = services.subscription_book(
-                context=self.org, product=product, quantity=quantity, parent=self.parent,
-                confirm_obligation_to_pay=confirm.cleaned_data["confirm_obligation_to_pay"] is True, actor=request.user,
+                context=self.org,
+                product=product,
+                quantity=quantity,
+                parent=self.parent,
+                confirm_obligation_to_pay=confirm.cleaned_data["confirm_obligation_to_pay"] is True,
+                actor=request.user,
             )
         except DomainError as error:
             confirm.add_error(None, error.message)
             return render(request, "billing/subscription_confirm.html", self.get_context_data(**review), status=400)
         messages.success(request, _("Booked with obligation to pay."))
         return HttpResponseRedirect(
-            reverse("subscription-detail", kwargs={"org": self.org.organization.public_id, "subscription_id": subscription.pk})
+            reverse(
+                "subscription-detail",
+                kwargs={"org": self.org.organization.public_id, "subscription_id": subscription.pk},
+            )
         )
 
 
@@ -245,7 +262,10 @@ class ProjectServicesView(ProjectScopedMixin, TemplateView):
             return render(request, template, self.get_context_data(**review), status=400)
         try:
             services.service_order(
-                project=self.project, product=product, quantity=quantity, actor=request.user,
+                project=self.project,
+                product=product,
+                quantity=quantity,
+                actor=request.user,
                 confirm_obligation_to_pay=confirm.cleaned_data["confirm_obligation_to_pay"] is True,
             )
         except DomainError as error:

@@ -1,4 +1,5 @@
 """Support sees every delegation (DLG-7, ORG-9); changes go through services only."""
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,14 +28,27 @@ class CurrentStatusFilter(admin.SimpleListFilter):
 @admin.register(Delegation)
 class DelegationAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "project_number", "project", "organization", "caretaker_or_email", "direction",
-        "current_status_display", "ends_at", "created_at",
+        "id",
+        "project_number",
+        "project",
+        "organization",
+        "caretaker_or_email",
+        "direction",
+        "current_status_display",
+        "ends_at",
+        "created_at",
     ]
     list_display_links = ["id", "project_number"]
     list_filter = [CurrentStatusFilter, "status", "direction", "dropped"]
     search_fields = [
-        "=requested_number", "=project__number", "project__name", "organization__name", "=organization__public_id",
-        "caretaker__name", "=caretaker__public_id", "invited_email",
+        "=requested_number",
+        "=project__number",
+        "project__name",
+        "organization__name",
+        "=organization__public_id",
+        "caretaker__name",
+        "=caretaker__public_id",
+        "invited_email",
     ]
     list_select_related = ["project", "organization", "caretaker"]
     show_full_result_count = False
@@ -42,8 +56,21 @@ class DelegationAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     actions = ["end_selected"]
     fieldsets = [
-        (None, {"fields": ["requested_number", "project", "organization", "caretaker", "direction", "dropped",
-                           "invited_email", "message"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "requested_number",
+                    "project",
+                    "organization",
+                    "caretaker",
+                    "direction",
+                    "dropped",
+                    "invited_email",
+                    "message",
+                ]
+            },
+        ),
         (_("Status"), {"fields": ["status", "ends_at", "respond_by", "expiry_warned_at"]}),
         (_("History"), {"fields": ["requested_by", "created_at", "decided_by", "decided_at", "ended_by", "ended_at"]}),
     ]
@@ -65,8 +92,13 @@ class DelegationAdmin(admin.ModelAdmin):
         """Never write a whole row from the admin: it could overwrite a concurrent transition."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
-                         "show_save_and_add_another": False, "show_delete": False}
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("project number"), ordering="requested_number")
@@ -107,8 +139,12 @@ class DelegationRequesterBlockAdmin(admin.ModelAdmin):
 
     list_display = ["id", "organization", "blocked_organization", "created_by", "created_at"]
     list_select_related = ["organization", "blocked_organization", "created_by"]
-    search_fields = ["organization__name", "=organization__public_id", "blocked_organization__name",
-                     "=blocked_organization__public_id"]
+    search_fields = [
+        "organization__name",
+        "=organization__public_id",
+        "blocked_organization__name",
+        "=blocked_organization__public_id",
+    ]
     ordering = ["-created_at", "-id"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -12,8 +12,9 @@ class DelegationsConfig(AppConfig):
 
     def ready(self):
         # The tenancy restriction, notification kinds, the archive hook and the Celery task.
-        from . import notifications, selectors, services, tasks  # noqa: F401
         from portal.celery import app
+
+        from . import notifications, selectors, services, tasks  # noqa: F401
 
         # DLG-1: incoming and outgoing requests on the shared "Open requests" page, where it exists.
         try:

@@ -4,6 +4,7 @@
   accepted by caretaker@).
 - Demo Agentur has an open request for Demo Kunde AG's website (customer@ decides).
 """
+
 from datetime import timedelta
 
 from django.utils import timezone

@@ -1,4 +1,5 @@
 """Browser forms of delegations; the services validate again and raise domain errors."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -23,7 +24,9 @@ class DateInput(forms.DateInput):
 
 class DelegationRequestForm(forms.Form):
     project_number = forms.CharField(
-        label=_("Project number"), max_length=30, help_text=_("The number the project's organization gave you, e.g. p-10042."),
+        label=_("Project number"),
+        max_length=30,
+        help_text=_("The number the project's organization gave you, e.g. p-10042."),
         widget=forms.TextInput(attrs={"placeholder": "p-10042", "autocomplete": "off"}),
     )
     message = forms.CharField(
@@ -33,12 +36,17 @@ class DelegationRequestForm(forms.Form):
 
 class DelegationReleaseForm(forms.Form):
     projects = forms.ModelMultipleChoiceField(
-        label=_("Projects"), queryset=None, to_field_name="number", widget=forms.CheckboxSelectMultiple,
+        label=_("Projects"),
+        queryset=None,
+        to_field_name="number",
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one project.")},
     )
     email = forms.EmailField(label=_("Caretaker's email address"))
     ends_at = forms.DateField(
-        label=_("Access until (inclusive)"), required=False, widget=DateInput,
+        label=_("Access until (inclusive)"),
+        required=False,
+        widget=DateInput,
         help_text=_("Leave empty for access until revoked."),
     )
     message = forms.CharField(
@@ -52,14 +60,18 @@ class DelegationReleaseForm(forms.Form):
 
 class DelegationAcceptForm(forms.Form):
     ends_at = forms.DateField(
-        label=_("Access until (inclusive)"), required=False, widget=DateInput,
+        label=_("Access until (inclusive)"),
+        required=False,
+        widget=DateInput,
         help_text=_("Leave empty for access until revoked."),
     )
 
 
 class ReleaseAcceptForm(forms.Form):
     organization = forms.ModelChoiceField(
-        label=_("Your organization that takes care of the projects"), queryset=None, to_field_name="public_id",
+        label=_("Your organization that takes care of the projects"),
+        queryset=None,
+        to_field_name="public_id",
         empty_label=None,
     )
 

@@ -15,6 +15,7 @@ project org (`dropped` says why): its requester sees a pending request like any 
 else sees or is told anything, and it expires after the response time. The caretaker side sees a
 project's name and owner only once the request was accepted (`revealed_to`).
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -35,7 +36,9 @@ class DelegationQuerySet(models.QuerySet):
         at = at or timezone.now()
         return self.annotate(
             current_status=Case(
-                When(Q(status=Delegation.Status.PENDING) & Q(respond_by__lte=at), then=Value(Delegation.Status.EXPIRED)),
+                When(
+                    Q(status=Delegation.Status.PENDING) & Q(respond_by__lte=at), then=Value(Delegation.Status.EXPIRED)
+                ),
                 When(
                     Q(status__in=[Delegation.Status.PENDING, Delegation.Status.ACTIVE]) & Q(ends_at__lte=at),
                     then=Value(Delegation.Status.EXPIRED),
@@ -85,8 +88,13 @@ class Delegation(models.Model):
         BLOCKED = "blocked", _("The project's organization blocked the requester")
 
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="delegations",
-        verbose_name=_("project"), help_text=_("Empty for a dropped request."),
+        "projects.Project",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="delegations",
+        verbose_name=_("project"),
+        help_text=_("Empty for a dropped request."),
     )
     # The project's org at the time of the delegation: whose project it is and whose trail records it.
     organization = models.ForeignKey(
@@ -102,7 +110,11 @@ class Delegation(models.Model):
     # sees of the project until the request is accepted.
     requested_number = models.CharField(_("project number"), max_length=30, blank=True, db_index=True)
     dropped = models.CharField(
-        _("dropped"), max_length=20, choices=Dropped.choices, default="", blank=True,
+        _("dropped"),
+        max_length=20,
+        choices=Dropped.choices,
+        default="",
+        blank=True,
         help_text=_("Support only: why a request was stored without a project. Its requester cannot tell."),
     )
     caretaker = models.ForeignKey(
@@ -124,15 +136,27 @@ class Delegation(models.Model):
     respond_by = models.DateTimeField(_("open until"), help_text=_("An undecided delegation expires then (DLG-6)."))
 
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("started by"),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("decided by"),
     )
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("ended by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -162,9 +186,7 @@ class Delegation(models.Model):
             models.CheckConstraint(
                 condition=Q(direction="release") | Q(caretaker__isnull=False), name="request_has_caretaker"
             ),
-            models.CheckConstraint(
-                condition=Q(direction="request") | ~Q(invited_email=""), name="release_has_email"
-            ),
+            models.CheckConstraint(condition=Q(direction="request") | ~Q(invited_email=""), name="release_has_email"),
             models.CheckConstraint(
                 condition=~Q(status="active") | Q(caretaker__isnull=False), name="active_has_caretaker"
             ),
@@ -177,8 +199,13 @@ class Delegation(models.Model):
             ),
             # A dropped request has neither project nor project org; every other row has both.
             models.CheckConstraint(
-                condition=(Q(project__isnull=True) & Q(organization__isnull=True) & Q(direction="request")
-                           & ~Q(dropped="") & ~Q(status="active"))
+                condition=(
+                    Q(project__isnull=True)
+                    & Q(organization__isnull=True)
+                    & Q(direction="request")
+                    & ~Q(dropped="")
+                    & ~Q(status="active")
+                )
                 | (Q(project__isnull=False) & Q(organization__isnull=False) & Q(dropped="")),
                 name="dropped_request_has_no_project",
             ),
@@ -254,7 +281,7 @@ class Delegation(models.Model):
         return self.current_status in self.OPEN_STATUSES
 
     def side_of(self, organization) -> str | None:
-        """"project" or "caretaker": on which side `organization` stands (None if neither)."""
+        """ "project" or "caretaker": on which side `organization` stands (None if neither)."""
         if organization is None:
             return None
         if self.organization_id is not None and organization.pk == self.organization_id:
@@ -276,15 +303,23 @@ class DelegationRequesterBlock(models.Model):
     """
 
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="delegation_requester_blocks",
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="delegation_requester_blocks",
         verbose_name=_("organization"),
     )
     blocked_organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="+",
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
         verbose_name=_("blocked requester"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("blocked by"),
     )
     created_at = models.DateTimeField(_("blocked at"), default=timezone.now, editable=False)

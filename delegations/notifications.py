@@ -3,6 +3,7 @@
 Notifications go to the Owners/Admins of one side (those who may decide and revoke); emails go
 through the outbox in each recipient's own language, once per event and recipient (dedupe key).
 """
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -38,7 +39,9 @@ def delegation_managers(organization: Organization) -> list[User]:
             is_active=True,
             memberships__organization=organization,
             memberships__role__in=list(roles_with_capability("requests.decide")),
-        ).order_by("id").distinct()
+        )
+        .order_by("id")
+        .distinct()
     )
 
 
@@ -51,9 +54,7 @@ def format_moment(value, language: str) -> str:
 
 
 def detail_path(delegation: Delegation, organization: Organization) -> str:
-    return reverse(
-        "delegation-detail", kwargs={"org": organization.public_id, "delegation_id": delegation.pk}
-    )
+    return reverse("delegation-detail", kwargs={"org": organization.public_id, "delegation_id": delegation.pk})
 
 
 def _caretaker_name(delegation: Delegation) -> str:

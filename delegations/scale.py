@@ -1,6 +1,7 @@
 """Bulk delegations for `manage.py seed_scale`: one agency asks for every 10th project and has
 an ended delegation for every 10th project after that – rows for the overview, the API list and
 the admin at scale. Only pending and ended rows, so no project-role grants are added. Idempotent."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -4,6 +4,7 @@ Inside an org (`scope.context`) a delegation is visible to both of its sides –
 and the caretaker org – and to nobody else. Outside any org (the release link) only releases
 addressed to the user's own email are visible.
 """
+
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet

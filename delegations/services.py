@@ -9,6 +9,7 @@ Sides: the *project* side is the org owning the project, the *caretaker* side th
 side that started a delegation may cancel it while pending; the other side accepts or declines.
 Either side may revoke at any time (`delegation_revoke`).
 """
+
 from __future__ import annotations
 
 import math
@@ -207,7 +208,8 @@ def _require_request_budget(caretaker: Organization, now: datetime) -> None:
     retry_after = max(1, math.ceil((oldest + REQUEST_WINDOW - now).total_seconds()))
     raise TooManyRequests(
         _("Your organization sent too many delegation requests. Try again later."),
-        code="too_many_requests", retry_after=retry_after,
+        code="too_many_requests",
+        retry_after=retry_after,
     )
 
 
@@ -315,7 +317,9 @@ def delegation_release(
         validate_email(email)
     except ValidationError:
         raise InvalidInput(_("Enter a valid email address."), field="email") from None
-    numbers = list(dict.fromkeys((number or "").strip().lower() for number in project_numbers if (number or "").strip()))
+    numbers = list(
+        dict.fromkeys((number or "").strip().lower() for number in project_numbers if (number or "").strip())
+    )
     if not numbers:
         raise InvalidInput(_("Choose at least one project."), field="projects")
     if len(numbers) > MAX_PROJECTS_PER_RELEASE:
@@ -388,9 +392,7 @@ def delegation_release_accept(*, token: str, user, caretaker: Organization) -> l
     except NotFound:
         context = None
     if context is None or caretaker.status != Organization.Status.ACTIVE or not context.has("delegations.manage"):
-        raise InvalidInput(
-            _("Choose an organization in which you are Owner or Admin."), field="organization"
-        )
+        raise InvalidInput(_("Choose an organization in which you are Owner or Admin."), field="organization")
     if any(delegation.organization_id == caretaker.pk for delegation in delegations):
         raise InvalidInput(
             _("Your organization owns this project; choose the caretaker organization."), field="organization"
@@ -541,8 +543,12 @@ def delegation_block_requester(*, delegation: Delegation, context: OrgContext, a
     )
     if created:
         audit_record(
-            action="delegation_requester.blocked", target=block, actor=actor, organization=organization,
-            acting_organization=_acting_organization(context), after={"blocked_organization": requester.public_id},
+            action="delegation_requester.blocked",
+            target=block,
+            actor=actor,
+            organization=organization,
+            acting_organization=_acting_organization(context),
+            after={"blocked_organization": requester.public_id},
         )
     pending = Delegation.objects.select_related("project", "organization", "caretaker").filter(
         organization=organization, caretaker=requester, direction=Direction.REQUEST, status=Status.PENDING
@@ -568,7 +574,10 @@ def delegation_unblock_requester(*, block: DelegationRequesterBlock, context: Or
     if block.organization_id != context.organization.pk:
         raise NotFound(_("Not found."))
     audit_record(
-        action="delegation_requester.unblocked", target=block, actor=actor, organization=context.organization,
+        action="delegation_requester.unblocked",
+        target=block,
+        actor=actor,
+        organization=context.organization,
         acting_organization=_acting_organization(context),
         before={"blocked_organization": block.blocked_organization.public_id},
     )
@@ -615,7 +624,9 @@ def delegation_revoke(*, delegation: Delegation, context: OrgContext, actor) -> 
         return delegation_decline(delegation=delegation, context=context, actor=actor)
     with transaction.atomic():
         before = _state(delegation)
-        transition(delegation, Status.REVOKED, sources={seen} & {Status.ACTIVE}, ended_by=actor, ended_at=timezone.now())
+        transition(
+            delegation, Status.REVOKED, sources={seen} & {Status.ACTIVE}, ended_by=actor, ended_at=timezone.now()
+        )
         _remove_access(delegation)
         _audit(delegation, "revoked", actor=actor, acting_organization=_acting_organization(context), before=before)
         other = delegation.caretaker if side == "project" else delegation.organization
@@ -730,8 +741,13 @@ def _end_for_archive(delegation: Delegation, *, actor) -> None:
     before = _state(delegation)
     target = Status.CANCELLED if delegation.status == Status.PENDING else Status.REVOKED
     try:
-        transition(delegation, target, sources={delegation.status}, ended_at=timezone.now(),
-                   ended_by=actor if getattr(actor, "is_authenticated", False) else None)
+        transition(
+            delegation,
+            target,
+            sources={delegation.status},
+            ended_at=timezone.now(),
+            ended_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
     except Conflict:
         return
     if target == Status.REVOKED:

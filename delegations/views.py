@@ -1,4 +1,5 @@
 """Browser pages of delegations (DLG-1 … DLG-3): thin adapters around one service call each."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -44,7 +45,9 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         if requested in TABS:
             self.tab = requested
         else:  # the first tab with something in it
-            self.tab = next((tab for tab in ("incoming", "released", "managed", "outgoing") if self.counts[tab]), "incoming")
+            self.tab = next(
+                (tab for tab in ("incoming", "released", "managed", "outgoing") if self.counts[tab]), "incoming"
+            )
         return delegation_list(queryset=restricted, organization=organization, tab=self.tab)
 
     def get_context_data(self, **kwargs):
@@ -104,9 +107,11 @@ class DelegationReleaseView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["projects"] = project_list_for_user(
-            user=self.request.user, organization=self.org.organization
-        ).filter(status=Project.Status.ACTIVE).order_by("name", "id")
+        kwargs["projects"] = (
+            project_list_for_user(user=self.request.user, organization=self.org.organization)
+            .filter(status=Project.Status.ACTIVE)
+            .order_by("name", "id")
+        )
         return kwargs
 
     def get_initial(self):
@@ -140,7 +145,9 @@ class DelegationDetailView(OrgScopedMixin, DetailView):
 
     def get_queryset(self):
         return (
-            super().get_queryset().with_current_status()
+            super()
+            .get_queryset()
+            .with_current_status()
             .select_related("project", "organization", "caretaker", "requested_by", "decided_by", "ended_by")
         )
 
@@ -203,7 +210,9 @@ class DelegationAcceptView(DelegationActionView):
             raise InvalidInput(_("Enter a valid date."), field="ends_at")
         self.success_message = _("Accepted. The caretaker now takes care of the project.")
         services.delegation_accept(
-            delegation=delegation, context=self.org, actor=self.request.user,
+            delegation=delegation,
+            context=self.org,
+            actor=self.request.user,
             ends_at=end_of_day(form.cleaned_data["ends_at"]),
         )
 
@@ -222,7 +231,9 @@ class DelegationBlockView(DelegationActionView):
     capability = "requests.decide"
 
     def perform(self, delegation):
-        self.success_message = _("The requester is blocked. Its pending requests were declined; later ones reach you no more.")
+        self.success_message = _(
+            "The requester is blocked. Its pending requests were declined; later ones reach you no more."
+        )
         services.delegation_block_requester(delegation=delegation, context=self.org, actor=self.request.user)
 
 

@@ -3,11 +3,13 @@
 Offers, templates and bulk sends are read-only here: their states change only through services.
 List pages stay fast at scale (no full result count, related rows joined, indexed searches).
 """
+
 from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdminMixin
+
 from .models import (
     Offer,
     OfferBulkSend,
@@ -91,8 +93,17 @@ class OfferTemplateAdmin(ReadOnlyAdmin):
 class OfferItemInline(admin.TabularInline):
     model = OfferItem
     extra = 0
-    fields = ["sku", "name_en", "quantity", "term_months", "license_mode", "list_price", "purchase_price",
-              "unit_price", "ends_on"]
+    fields = [
+        "sku",
+        "name_en",
+        "quantity",
+        "term_months",
+        "license_mode",
+        "list_price",
+        "purchase_price",
+        "unit_price",
+        "ends_on",
+    ]
     readonly_fields = fields
     can_delete = False
 

@@ -3,6 +3,7 @@
 Template item prices are the partner's own figures (`unit_price` is partner-only everywhere);
 database ids of templates, items and bulk sends stay with support.
 """
+
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import AuditField, audit_action, audit_fields
@@ -38,18 +39,29 @@ OFFER = {
 audit_action("offer.sent", label=_("Offer sent"), sentence=_("{actor_org} sent the offer “{title}”."), **OFFER)
 audit_action("offer.delivered", label=_("Offer delivered"), sentence=_("The offer “{title}” was delivered."), **OFFER)
 audit_action(
-    "offer.delivery_failed", label=_("Offer delivery failed"),
+    "offer.delivery_failed",
+    label=_("Offer delivery failed"),
     sentence=_("The offer “{title}” could not be delivered."),
-    actor=("status", "customer", "title", "error"), other_party=("status", "title"), support=("template", "bulk_send"),
+    actor=("status", "customer", "title", "error"),
+    other_party=("status", "title"),
+    support=("template", "bulk_send"),
     values={"status": Offer.Status},
 )
 audit_action(
-    "offer.delivery_retried", label=_("Offer delivery retried"),
-    sentence=_("{actor_org} retried delivering the offer “{title}”."), **OFFER,
+    "offer.delivery_retried",
+    label=_("Offer delivery retried"),
+    sentence=_("{actor_org} retried delivering the offer “{title}”."),
+    **OFFER,
 )
-audit_action("offer.cancelled", label=_("Offer cancelled"), sentence=_("{actor_org} cancelled the offer “{title}”."), **OFFER)
-audit_action("offer.accepted", label=_("Offer accepted"), sentence=_("{actor_org} accepted the offer “{title}”."), **OFFER)
-audit_action("offer.declined", label=_("Offer declined"), sentence=_("{actor_org} declined the offer “{title}”."), **OFFER)
+audit_action(
+    "offer.cancelled", label=_("Offer cancelled"), sentence=_("{actor_org} cancelled the offer “{title}”."), **OFFER
+)
+audit_action(
+    "offer.accepted", label=_("Offer accepted"), sentence=_("{actor_org} accepted the offer “{title}”."), **OFFER
+)
+audit_action(
+    "offer.declined", label=_("Offer declined"), sentence=_("{actor_org} declined the offer “{title}”."), **OFFER
+)
 
 TEMPLATE_ITEM = {
     "actor": ("sku", "quantity", "term_months", "license_mode", "unit_price"),
@@ -57,38 +69,57 @@ TEMPLATE_ITEM = {
     "values": {"license_mode": LicenseMode},
 }
 audit_action(
-    "offer_template.created", label=_("Offer template created"),
-    sentence=_("{actor_org} created the offer template {target}."), actor=("name",),
+    "offer_template.created",
+    label=_("Offer template created"),
+    sentence=_("{actor_org} created the offer template {target}."),
+    actor=("name",),
 )
 audit_action(
-    "offer_template.renamed", label=_("Offer template renamed"),
-    sentence=_("{actor_org} renamed the offer template to {name}."), actor=("name",),
+    "offer_template.renamed",
+    label=_("Offer template renamed"),
+    sentence=_("{actor_org} renamed the offer template to {name}."),
+    actor=("name",),
 )
 audit_action(
-    "offer_template.deleted", label=_("Offer template deleted"),
-    sentence=_("{actor_org} deleted the offer template {target}."), actor=("name",),
+    "offer_template.deleted",
+    label=_("Offer template deleted"),
+    sentence=_("{actor_org} deleted the offer template {target}."),
+    actor=("name",),
 )
 audit_action(
-    "offer_template.item_added", label=_("Offer template item added"),
-    sentence=_("{actor_org} added {sku} to the offer template {target}."), **TEMPLATE_ITEM,
+    "offer_template.item_added",
+    label=_("Offer template item added"),
+    sentence=_("{actor_org} added {sku} to the offer template {target}."),
+    **TEMPLATE_ITEM,
 )
 audit_action(
-    "offer_template.item_changed", label=_("Offer template item changed"),
-    sentence=_("{actor_org} changed an item of the offer template {target}."), **TEMPLATE_ITEM,
+    "offer_template.item_changed",
+    label=_("Offer template item changed"),
+    sentence=_("{actor_org} changed an item of the offer template {target}."),
+    **TEMPLATE_ITEM,
 )
 audit_action(
-    "offer_template.item_removed", label=_("Offer template item removed"),
-    sentence=_("{actor_org} removed {sku} from the offer template {target}."), **TEMPLATE_ITEM,
+    "offer_template.item_removed",
+    label=_("Offer template item removed"),
+    sentence=_("{actor_org} removed {sku} from the offer template {target}."),
+    **TEMPLATE_ITEM,
 )
 audit_action(
-    "offer_bulk_send.started", label=_("Bulk send started"),
-    sentence=_("{actor_org} started sending an offer to {total} customers."), actor=("total",), support=("template",),
+    "offer_bulk_send.started",
+    label=_("Bulk send started"),
+    sentence=_("{actor_org} started sending an offer to {total} customers."),
+    actor=("total",),
+    support=("template",),
 )
 audit_action(
-    "offer_webhook.saved", label=_("Offer webhook saved"),
-    sentence=_("{actor_org} saved the offer webhook {url}."), actor=("url", "is_active", "secret_changed"),
+    "offer_webhook.saved",
+    label=_("Offer webhook saved"),
+    sentence=_("{actor_org} saved the offer webhook {url}."),
+    actor=("url", "is_active", "secret_changed"),
 )
 audit_action(
-    "offer_webhook.deleted", label=_("Offer webhook deleted"),
-    sentence=_("{actor_org} deleted the offer webhook {url}."), actor=("url",),
+    "offer_webhook.deleted",
+    label=_("Offer webhook deleted"),
+    sentence=_("{actor_org} deleted the offer webhook {url}."),
+    actor=("url",),
 )

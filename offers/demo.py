@@ -4,6 +4,7 @@
 - Demo Partner GmbH has the templates "Starter-Paket" and "Schulungspaket".
 - Demo Kunde AG has one offer waiting for confirmation, one accepted and one declined.
 """
+
 from decimal import Decimal
 
 from django.db import transaction
@@ -34,7 +35,11 @@ TEMPLATES = {
     "Schulungspaket": [("CRS-BASICS", 10, "relative"), ("SRV-ONBOARD", 1, "absolute")],
 }
 OFFERS = [  # title, message, final status
-    ("Starter-Paket", "Wie besprochen: das Starter-Paket für Ihr Vertriebsteam.", Offer.Status.WAITING_FOR_CONFIRMATION),
+    (
+        "Starter-Paket",
+        "Wie besprochen: das Starter-Paket für Ihr Vertriebsteam.",
+        Offer.Status.WAITING_FOR_CONFIRMATION,
+    ),
     ("Schulungspaket", "Schulungen für die neuen Kolleginnen und Kollegen.", Offer.Status.ACCEPTED),
     ("Starter-Paket", "Zweites Angebot mit weniger Lizenzen.", Offer.Status.DECLINED),
 ]
@@ -44,8 +49,8 @@ def seed_catalog() -> dict[str, Product]:
     products = {}
     for sku, kind, name_en, name_de, term, price in PRODUCTS:
         products[sku], _ = Product.objects.get_or_create(
-            sku=sku, defaults=dict(kind=kind, name_en=name_en, name_de=name_de, term_months=term,
-                                   list_price=Decimal(price)),
+            sku=sku,
+            defaults=dict(kind=kind, name_en=name_en, name_de=name_de, term_months=term, list_price=Decimal(price)),
         )
     PartnerTier.objects.get_or_create(name="Silver", defaults={"discount_percent": Decimal("15")})
     PartnerTier.objects.get_or_create(name="Gold", defaults={"discount_percent": Decimal("25")})
@@ -66,10 +71,12 @@ def seed(demo: dict) -> None:
         if template is None:
             template = offer_template_create(context=partner_context, name=name, actor=partner_user)
             for sku, quantity, mode in lines:
-                item = offer_template_add_product(template=template, context=partner_context,
-                                                  product_id=products[sku].pk, actor=partner_user)
-                offer_template_update_item(item=item, context=partner_context, actor=partner_user,
-                                           quantity=quantity, license_mode=mode)
+                item = offer_template_add_product(
+                    template=template, context=partner_context, product_id=products[sku].pk, actor=partner_user
+                )
+                offer_template_update_item(
+                    item=item, context=partner_context, actor=partner_user, quantity=quantity, license_mode=mode
+                )
         templates[name] = template
 
     customer_context = org_context_for_organization(customer_user, customer)
@@ -77,13 +84,22 @@ def seed(demo: dict) -> None:
         if Offer.objects.filter(partner=partner, customer=customer, message=message).exists():
             continue
         with transaction.atomic():
-            offer = offer_send(context=partner_context, template=templates[title], customer=customer,
-                               message=message, actor=partner_user)
+            offer = offer_send(
+                context=partner_context,
+                template=templates[title],
+                customer=customer,
+                message=message,
+                actor=partner_user,
+            )
         offer_deliver(offer_id=offer.pk)  # idempotent: a no-op if the eager worker already delivered it
         offer.refresh_from_db()
         if status == Offer.Status.ACCEPTED:
             offer_accept(offer=offer, context=customer_context, actor=customer_user)
         elif status == Offer.Status.DECLINED:
-            offer_decline(offer=offer, context=customer_context, actor=customer_user,
-                          reason="Wir brauchen vorerst weniger Lizenzen.")
+            offer_decline(
+                offer=offer,
+                context=customer_context,
+                actor=customer_user,
+                reason="Wir brauchen vorerst weniger Lizenzen.",
+            )
     demo["offers"] = {"templates": templates, "products": products}

@@ -1,4 +1,5 @@
 """Browser forms of offers; the services validate again and raise domain errors."""
+
 from __future__ import annotations
 
 from django import forms
@@ -24,7 +25,9 @@ class OfferSendForm(forms.Form):
     customer = forms.CharField(widget=forms.HiddenInput, max_length=16)
     template = forms.ModelChoiceField(label=_("Offer template"), queryset=None, empty_label=None)
     message = forms.CharField(
-        label=_("Message to the customer"), required=False, max_length=MAX_MESSAGE,
+        label=_("Message to the customer"),
+        required=False,
+        max_length=MAX_MESSAGE,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -36,15 +39,20 @@ class OfferSendForm(forms.Form):
 class OfferBulkSendForm(forms.Form):
     template = forms.ModelChoiceField(label=_("Offer template"), queryset=None, empty_label=None)
     message = forms.CharField(
-        label=_("Message to the customers"), required=False, max_length=MAX_MESSAGE,
+        label=_("Message to the customers"),
+        required=False,
+        max_length=MAX_MESSAGE,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     recipients = forms.ChoiceField(
-        label=_("Send to"), widget=forms.RadioSelect, initial="all",
+        label=_("Send to"),
+        widget=forms.RadioSelect,
+        initial="all",
         choices=[("all", _("All my customer organizations")), ("listed", _("The organizations listed below"))],
     )
     identifiers = forms.CharField(
-        label=_("Identifiers of customer organizations"), required=False,
+        label=_("Identifiers of customer organizations"),
+        required=False,
         help_text=_("One identifier per line (or separated by commas or spaces)."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -70,11 +78,16 @@ class OfferDeclineForm(forms.Form):
 
 class WebhookSettingsForm(forms.Form):
     url = forms.URLField(
-        label=_("Webhook URL"), max_length=500, assume_scheme="https",
+        label=_("Webhook URL"),
+        max_length=500,
+        assume_scheme="https",
         help_text=_("We POST each new offer as JSON to this address."),
     )
     secret = forms.CharField(
-        label=_("Signing secret"), required=False, min_length=16, max_length=200,
+        label=_("Signing secret"),
+        required=False,
+        min_length=16,
+        max_length=200,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("At least 16 characters. Leave empty to keep the current secret."),
     )

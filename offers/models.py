@@ -1,4 +1,5 @@
 """The product catalog (OFR-1), partner conditions, offer templates (OFR-2) and offers (OFR-3 … OFR-7)."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,7 +30,10 @@ class Product(models.Model):
         _("license term in months"), default=12, validators=[MinValueValidator(1), MaxValueValidator(120)]
     )
     list_price = models.DecimalField(
-        _("list price (EUR)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))],
+        _("list price (EUR)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Net price per license and month."),
     )
     is_active = models.BooleanField(_("available"), default=True)
@@ -53,7 +57,9 @@ class PartnerTier(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     discount_percent = models.DecimalField(
-        _("discount (%)"), max_digits=5, decimal_places=2,
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
 
@@ -70,12 +76,19 @@ class PartnerCondition(models.Model):
     """A partner's conditions: its tier, or a per-partner discount that overrides the tier."""
 
     partner = models.OneToOneField(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="partner_condition",
-        limit_choices_to={"kind": "partner"}, verbose_name=_("partner"),
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="partner_condition",
+        limit_choices_to={"kind": "partner"},
+        verbose_name=_("partner"),
     )
     tier = models.ForeignKey(PartnerTier, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("tier"))
     discount_override_percent = models.DecimalField(
-        _("individual discount (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("individual discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
 
@@ -110,12 +123,19 @@ class OfferTemplate(models.Model):
     """A partner's named bundle of catalog products, sent to customers as offers (OFR-2)."""
 
     partner = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="offer_templates",
-        limit_choices_to={"kind": "partner"}, verbose_name=_("partner"),
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="offer_templates",
+        limit_choices_to={"kind": "partner"},
+        verbose_name=_("partner"),
     )
     name = models.CharField(_("name"), max_length=200)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -144,7 +164,10 @@ class ItemTerms(models.Model):
         _("license mode"), max_length=16, choices=LicenseMode.choices, default=LicenseMode.ABSOLUTE
     )
     unit_price = models.DecimalField(
-        _("selling price (EUR)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))],
+        _("selling price (EUR)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Net price per license and month that the customer pays."),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -159,7 +182,9 @@ class ItemTerms(models.Model):
 
 
 class OfferTemplateItem(ItemTerms):
-    template = models.ForeignKey(OfferTemplate, on_delete=models.CASCADE, related_name="items", verbose_name=_("template"))
+    template = models.ForeignKey(
+        OfferTemplate, on_delete=models.CASCADE, related_name="items", verbose_name=_("template")
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
 
     class Meta:
@@ -206,19 +231,30 @@ class Offer(models.Model):
         "organizations.Organization", on_delete=models.PROTECT, related_name="sent_offers", verbose_name=_("partner")
     )
     customer = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="received_offers",
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="received_offers",
         verbose_name=_("customer"),
     )
     template = models.ForeignKey(
-        OfferTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="offers",
-        verbose_name=_("template"), help_text=_("Empty once the template was deleted; the offer keeps its snapshot."),
+        OfferTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="offers",
+        verbose_name=_("template"),
+        help_text=_("Empty once the template was deleted; the offer keeps its snapshot."),
     )
     title = models.CharField(_("title"), max_length=200, help_text=_("The template's name when the offer was sent."))
     message = models.TextField(_("message"), blank=True, max_length=2000)
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.WAITING)
     decline_reason = models.TextField(_("reason for declining"), blank=True, max_length=2000)
     bulk_send = models.ForeignKey(
-        "OfferBulkSend", on_delete=models.SET_NULL, null=True, blank=True, related_name="offers",
+        "OfferBulkSend",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="offers",
         verbose_name=_("bulk send"),
     )
     delivery_attempt = models.PositiveIntegerField(_("delivery round"), default=1, editable=False)
@@ -230,15 +266,27 @@ class Offer(models.Model):
     webhook_delivery_id = models.CharField(_("webhook delivery id"), max_length=64, blank=True, editable=False)
 
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("sent by"),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("decided by"),
     )
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("withdrawn by"),
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
@@ -246,7 +294,9 @@ class Offer(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     licenses_provisioned_at = models.DateTimeField(
-        _("licenses provisioned at"), null=True, blank=True,
+        _("licenses provisioned at"),
+        null=True,
+        blank=True,
         help_text=_("Set once on acceptance; the accepted items are the license record billing takes over."),
     )
 
@@ -264,7 +314,8 @@ class Offer(models.Model):
         constraints = [
             models.CheckConstraint(condition=~models.Q(partner=models.F("customer")), name="offer_not_to_self"),
             models.UniqueConstraint(
-                fields=["bulk_send", "customer"], condition=models.Q(bulk_send__isnull=False),
+                fields=["bulk_send", "customer"],
+                condition=models.Q(bulk_send__isnull=False),
                 name="one_offer_per_customer_and_bulk_send",
             ),
         ]
@@ -290,7 +341,9 @@ class OfferItem(ItemTerms):
     # Partner conditions: shown to the partner only, never to the customer (OFR-3).
     purchase_price = models.DecimalField(_("partner price (EUR)"), max_digits=12, decimal_places=2)
     ends_on = models.DateField(
-        _("licenses end on"), null=True, blank=True,
+        _("licenses end on"),
+        null=True,
+        blank=True,
         help_text=_("Absolute mode: set on acceptance (acceptance date plus the term)."),
     )
 
@@ -319,7 +372,9 @@ class OfferBulkSend(models.Model):
         DONE = "done", pgettext_lazy("bulk send status", "Done")
 
     partner = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="offer_bulk_sends",
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="offer_bulk_sends",
         verbose_name=_("partner"),
     )
     template = models.ForeignKey(
@@ -333,7 +388,11 @@ class OfferBulkSend(models.Model):
     skipped_count = models.PositiveIntegerField(_("customers skipped"), default=0)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("started by"),
     )
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
@@ -361,7 +420,9 @@ class WebhookEndpoint(models.Model):
     """Where a customer org wants offers posted, signed with its own secret (OFR-4)."""
 
     organization = models.OneToOneField(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="offer_webhook",
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="offer_webhook",
         verbose_name=_("organization"),
     )
     url = models.URLField(_("URL"), max_length=500)

@@ -1,4 +1,5 @@
 """What offer participants are told: in-portal notifications and emails (PLT-4, OFR-4, OFR-6)."""
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -29,7 +30,9 @@ def managers_of(organization: Organization, capability: str) -> list[User]:
             is_active=True,
             memberships__organization=organization,
             memberships__role__in=list(roles_with_capability(capability)),
-        ).order_by("id").distinct()
+        )
+        .order_by("id")
+        .distinct()
     )
 
 
@@ -46,8 +49,9 @@ def notify_customer_received(offer: Offer) -> None:
     recipients = managers_of(offer.customer, "offers.decide")
     url = offer_path(offer, offer.customer)
     params = _params(offer)
-    notification_create_many(recipients=recipients, kind="offers.received", params=params,
-                             organization=offer.customer, url=url)
+    notification_create_many(
+        recipients=recipients, kind="offers.received", params=params, organization=offer.customer, url=url
+    )
     for user in recipients:
         email_enqueue(
             to=user.email,
@@ -61,11 +65,21 @@ def notify_customer_received(offer: Offer) -> None:
 
 def notify_customer(offer: Offer, event: str) -> None:
     recipients = managers_of(offer.customer, "offers.decide")
-    notification_create_many(recipients=recipients, kind=f"offers.{event}", params=_params(offer),
-                             organization=offer.customer, url=offer_path(offer, offer.customer))
+    notification_create_many(
+        recipients=recipients,
+        kind=f"offers.{event}",
+        params=_params(offer),
+        organization=offer.customer,
+        url=offer_path(offer, offer.customer),
+    )
 
 
 def notify_partner(offer: Offer, event: str) -> None:
     recipients = managers_of(offer.partner, "offers.send")
-    notification_create_many(recipients=recipients, kind=f"offers.{event}", params=_params(offer),
-                             organization=offer.partner, url=offer_path(offer, offer.partner))
+    notification_create_many(
+        recipients=recipients,
+        kind=f"offers.{event}",
+        params=_params(offer),
+        organization=offer.partner,
+        url=offer_path(offer, offer.partner),
+    )

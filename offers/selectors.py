@@ -4,6 +4,7 @@ Sides: inside a *partner* org a user sees the offers that org sent and its templ
 the offers that org received – never templates, never another customer's offers. Which side a
 request is on decides the representation too (partner conditions only on the partner side).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -41,7 +42,7 @@ MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
 def side_of(context: OrgContext | None) -> str | None:
-    """"partner" or "customer": which side of offers the org in the URL stands on."""
+    """ "partner" or "customer": which side of offers the org in the URL stands on."""
     if context is None:
         return None
     return "partner" if context.organization.kind == OrgKind.PARTNER else "customer"

@@ -5,6 +5,7 @@ Who may call what is checked here too (`context.require`), so the browser, the A
 share one rule. Sides: partner services need a partner `OrgContext`, customer services a customer
 one; an offer seen from the wrong org is `NotFound`, like a foreign one.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.models import CustomerRelation, Organization
+from organizations.models import Organization
 from organizations.services import audit_event_build, audit_record, audit_record_many
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hooks import on, run_hooks
@@ -85,18 +86,40 @@ def _offer_state(offer: Offer) -> dict:
     return {"status": offer.status, "customer": offer.customer.public_id, "title": offer.title}
 
 
-def _audit_offer(offer: Offer, action: str, *, actor, context: OrgContext | None = None, before: dict | None = None,
-                 organization: Organization | None = None, extra: dict | None = None) -> None:
+def _audit_offer(
+    offer: Offer,
+    action: str,
+    *,
+    actor,
+    context: OrgContext | None = None,
+    before: dict | None = None,
+    organization: Organization | None = None,
+    extra: dict | None = None,
+) -> None:
     """Offer events go to the partner's trail and, for what the customer sees, to the customer's."""
     after = {**_offer_state(offer), **(extra or {})}
-    for trail in ([organization] if organization else [offer.partner, offer.customer]):
-        audit_record(action=f"offer.{action}", target=offer, actor=actor, organization=trail,
-                     acting_organization=_acting(context), before=before, after=after)
+    for trail in [organization] if organization else [offer.partner, offer.customer]:
+        audit_record(
+            action=f"offer.{action}",
+            target=offer,
+            actor=actor,
+            organization=trail,
+            acting_organization=_acting(context),
+            before=before,
+            after=after,
+        )
 
 
 def _audit_template(template: OfferTemplate, action: str, *, actor, context: OrgContext, before=None, after=None):
-    audit_record(action=f"offer_template.{action}", target=template, actor=actor, organization=template.partner,
-                 acting_organization=_acting(context), before=before, after=after)
+    audit_record(
+        action=f"offer_template.{action}",
+        target=template,
+        actor=actor,
+        organization=template.partner,
+        acting_organization=_acting(context),
+        before=before,
+        after=after,
+    )
 
 
 def _decimal(value, *, field: str) -> Decimal:
@@ -115,9 +138,7 @@ def _int(value, *, field: str, minimum: int, maximum: int) -> int:
     except (TypeError, ValueError):
         raise InvalidInput(_("Enter a whole number."), field=field) from None
     if not minimum <= number <= maximum:
-        raise InvalidInput(
-            _("Enter a number from %(min)s to %(max)s.") % {"min": minimum, "max": maximum}, field=field
-        )
+        raise InvalidInput(_("Enter a number from %(min)s to %(max)s.") % {"min": minimum, "max": maximum}, field=field)
     return number
 
 
@@ -189,8 +210,13 @@ def offer_template_add_product(*, template: OfferTemplate, context: OrgContext, 
     if items["count"] >= MAX_ITEMS:
         raise InvalidInput(_("A template holds at most %(max)s items.") % {"max": MAX_ITEMS}, field="product")
     item = OfferTemplateItem.objects.create(
-        template=template, product=product, quantity=1, term_months=product.term_months,
-        license_mode=LicenseMode.ABSOLUTE, unit_price=product.list_price, position=(items["last"] or 0) + 1,
+        template=template,
+        product=product,
+        quantity=1,
+        term_months=product.term_months,
+        license_mode=LicenseMode.ABSOLUTE,
+        unit_price=product.list_price,
+        position=(items["last"] or 0) + 1,
     )
     OfferTemplate.objects.filter(pk=template.pk).update(updated_at=timezone.now())
     _audit_template(template, "item_added", actor=actor, context=context, after={"item": item.pk, "sku": product.sku})
@@ -199,13 +225,23 @@ def offer_template_add_product(*, template: OfferTemplate, context: OrgContext, 
 
 @transaction.atomic
 def offer_template_update_item(
-    *, item: OfferTemplateItem, context: OrgContext, actor, quantity=None, term_months=None,
-    license_mode=None, unit_price=None,
+    *,
+    item: OfferTemplateItem,
+    context: OrgContext,
+    actor,
+    quantity=None,
+    term_months=None,
+    license_mode=None,
+    unit_price=None,
 ) -> OfferTemplateItem:
     """Change quantity, term, license mode or selling price of one item (saved at once)."""
     _own_template(item.template, context)
-    before = {"quantity": item.quantity, "term_months": item.term_months, "license_mode": item.license_mode,
-              "unit_price": str(item.unit_price)}
+    before = {
+        "quantity": item.quantity,
+        "term_months": item.term_months,
+        "license_mode": item.license_mode,
+        "unit_price": str(item.unit_price),
+    }
     if quantity not in (None, ""):
         item.quantity = _int(quantity, field="quantity", minimum=1, maximum=100000)
     if term_months not in (None, ""):
@@ -217,19 +253,30 @@ def offer_template_update_item(
     if unit_price not in (None, ""):
         item.unit_price = _decimal(unit_price, field="unit_price")
     item.save(update_fields=["quantity", "term_months", "license_mode", "unit_price"])
-    after = {"quantity": item.quantity, "term_months": item.term_months, "license_mode": item.license_mode,
-             "unit_price": str(item.unit_price)}
+    after = {
+        "quantity": item.quantity,
+        "term_months": item.term_months,
+        "license_mode": item.license_mode,
+        "unit_price": str(item.unit_price),
+    }
     if after != before:
-        _audit_template(item.template, "item_changed", actor=actor, context=context,
-                        before={"item": item.pk, **before}, after={"item": item.pk, **after})
+        _audit_template(
+            item.template,
+            "item_changed",
+            actor=actor,
+            context=context,
+            before={"item": item.pk, **before},
+            after={"item": item.pk, **after},
+        )
     return item
 
 
 @transaction.atomic
 def offer_template_remove_item(*, item: OfferTemplateItem, context: OrgContext, actor) -> None:
     _own_template(item.template, context)
-    _audit_template(item.template, "item_removed", actor=actor, context=context,
-                    before={"item": item.pk, "sku": item.product.sku})
+    _audit_template(
+        item.template, "item_removed", actor=actor, context=context, before={"item": item.pk, "sku": item.product.sku}
+    )
     item.delete()
 
 
@@ -255,10 +302,18 @@ def _snapshot_items(template: OfferTemplate, partner: Organization) -> list[Offe
 def _offer_items_for(offer: Offer, template_items: list[OfferTemplateItem], discount: Decimal) -> list[OfferItem]:
     return [
         OfferItem(
-            offer=offer, product=t.product, kind=t.product.kind, sku=t.product.sku, name_en=t.product.name_en,
-            name_de=t.product.name_de, list_price=t.product.list_price,
+            offer=offer,
+            product=t.product,
+            kind=t.product.kind,
+            sku=t.product.sku,
+            name_en=t.product.name_en,
+            name_de=t.product.name_de,
+            list_price=t.product.list_price,
             purchase_price=partner_price(list_price=t.product.list_price, discount_percent=discount),
-            quantity=t.quantity, term_months=t.term_months, license_mode=t.license_mode, unit_price=t.unit_price,
+            quantity=t.quantity,
+            term_months=t.term_months,
+            license_mode=t.license_mode,
+            unit_price=t.unit_price,
             position=t.position,
         )
         for t in template_items
@@ -324,16 +379,21 @@ def webhook_payload(offer: Offer) -> dict:
             "sent_at": offer.created_at.isoformat(),
             "items": [
                 {
-                    "sku": item.sku, "name_en": item.name_en, "name_de": item.name_de, "kind": item.kind,
-                    "quantity": item.quantity, "term_months": item.term_months, "license_mode": item.license_mode,
-                    "unit_price": str(item.unit_price), "total_price": str(item.total_price),
+                    "sku": item.sku,
+                    "name_en": item.name_en,
+                    "name_de": item.name_de,
+                    "kind": item.kind,
+                    "quantity": item.quantity,
+                    "term_months": item.term_months,
+                    "license_mode": item.license_mode,
+                    "unit_price": str(item.unit_price),
+                    "total_price": str(item.total_price),
                 }
                 for item in items
             ],
             "total_price": str(sum((item.total_price for item in items), Decimal("0.00"))),
             "currency": "EUR",
-            "url": settings.PORTAL_BASE_URL
-            + f"/o/{offer.customer.public_id}/offers/{offer.pk}/",
+            "url": settings.PORTAL_BASE_URL + f"/o/{offer.customer.public_id}/offers/{offer.pk}/",
         },
     }
 
@@ -363,8 +423,13 @@ def offer_deliver(*, offer_id: int, round: int | None = None) -> str:
         _deliver_webhook(offer, endpoint)
     with transaction.atomic():
         try:
-            transition(offer, Status.WAITING_FOR_CONFIRMATION, sources={Status.WAITING},
-                       delivered_at=timezone.now(), last_delivery_error="")
+            transition(
+                offer,
+                Status.WAITING_FOR_CONFIRMATION,
+                sources={Status.WAITING},
+                delivered_at=timezone.now(),
+                last_delivery_error="",
+            )
         except Conflict:
             return "skipped"  # cancelled meanwhile, or another run delivered it
         notify_customer_received(offer)
@@ -379,7 +444,10 @@ def _deliver_webhook(offer: Offer, endpoint: WebhookEndpoint) -> None:
     in_flight_until = attempted_at - timedelta(seconds=getattr(settings, "OFFER_WEBHOOK_TIMEOUT_SECONDS", 10) + 5)
     recorded = Offer.objects.filter(
         Q(webhook_attempted_at__isnull=True) | Q(webhook_attempted_at__lt=in_flight_until),
-        pk=offer.pk, status=Status.WAITING, delivery_attempt=offer.delivery_attempt, webhook_delivered_at__isnull=True,
+        pk=offer.pk,
+        status=Status.WAITING,
+        delivery_attempt=offer.delivery_attempt,
+        webhook_delivered_at__isnull=True,
     ).update(webhook_attempted_at=attempted_at, webhook_delivery_id=delivery_id)
     if not recorded:
         current = Offer.objects.filter(pk=offer.pk).values("status", "webhook_delivered_at").first()
@@ -388,8 +456,11 @@ def _deliver_webhook(offer: Offer, endpoint: WebhookEndpoint) -> None:
         return  # delivered or moved on meanwhile: the transition below sorts it out
     try:
         webhook_post(
-            url=endpoint.url, secret=endpoint.secret, event="offer.waiting_for_confirmation",
-            delivery_id=delivery_id, payload=webhook_payload(offer),
+            url=endpoint.url,
+            secret=endpoint.secret,
+            event="offer.waiting_for_confirmation",
+            delivery_id=delivery_id,
+            payload=webhook_payload(offer),
         )
     except WebhookFailed as error:
         # The request is over (it failed): the next retry need not wait for it.
@@ -417,8 +488,14 @@ def offer_delivery_failed(payload: dict) -> None:
         except Conflict:
             return
         notify_partner(offer, "delivery_failed")
-        _audit_offer(offer, "delivery_failed", actor=None, before={"status": Status.WAITING},
-                     organization=offer.partner, extra={"error": offer.last_delivery_error[:500]})
+        _audit_offer(
+            offer,
+            "delivery_failed",
+            actor=None,
+            before={"status": Status.WAITING},
+            organization=offer.partner,
+            extra={"error": offer.last_delivery_error[:500]},
+        )
 
 
 def _own_sent_offer(offer: Offer, context: OrgContext) -> None:
@@ -432,10 +509,22 @@ def _own_sent_offer(offer: Offer, context: OrgContext) -> None:
 def offer_retry_delivery(*, offer: Offer, context: OrgContext, actor) -> Offer:
     """`delivery_failed → waiting` and a new delivery round (OFR-4)."""
     _own_sent_offer(offer, context)
-    transition(offer, Status.WAITING, sources={Status.DELIVERY_FAILED},
-               delivery_attempt=offer.delivery_attempt + 1, webhook_delivered_at=None, webhook_attempted_at=None)
-    _audit_offer(offer, "delivery_retried", actor=actor, context=context, before={"status": Status.DELIVERY_FAILED},
-                 organization=offer.partner)
+    transition(
+        offer,
+        Status.WAITING,
+        sources={Status.DELIVERY_FAILED},
+        delivery_attempt=offer.delivery_attempt + 1,
+        webhook_delivered_at=None,
+        webhook_attempted_at=None,
+    )
+    _audit_offer(
+        offer,
+        "delivery_retried",
+        actor=actor,
+        context=context,
+        before={"status": Status.DELIVERY_FAILED},
+        organization=offer.partner,
+    )
     _enqueue_delivery(offer)
     return offer
 
@@ -450,10 +539,15 @@ def offer_cancel(*, offer: Offer, context: OrgContext | None, actor, reason: str
         _own_sent_offer(offer, context)
     before = {"status": offer.status}
     was_visible = offer.status == Status.WAITING_FOR_CONFIRMATION
-    transition(offer, Status.CANCELLED, cancelled_by=actor if getattr(actor, "is_authenticated", False) else None,
-               cancelled_at=timezone.now())
-    _audit_offer(offer, "cancelled", actor=actor, context=context, before=before,
-                 extra={"reason": reason} if reason else None)
+    transition(
+        offer,
+        Status.CANCELLED,
+        cancelled_by=actor if getattr(actor, "is_authenticated", False) else None,
+        cancelled_at=timezone.now(),
+    )
+    _audit_offer(
+        offer, "cancelled", actor=actor, context=context, before=before, extra={"reason": reason} if reason else None
+    )
     if was_visible:
         notify_customer(offer, "cancelled")
     return offer
@@ -488,14 +582,22 @@ def _license_items(offer: Offer, accepted_on: date) -> list[dict]:
     items = list(offer.items.order_by("position", "id"))
     rows = []
     for item in items:
-        ends_on = accepted_on + relativedelta(months=item.term_months) if item.license_mode == LicenseMode.ABSOLUTE else None
+        ends_on = (
+            accepted_on + relativedelta(months=item.term_months) if item.license_mode == LicenseMode.ABSOLUTE else None
+        )
         if ends_on is not None:
             OfferItem.objects.filter(pk=item.pk).update(ends_on=ends_on)
-        rows.append({
-            "item_id": item.pk, "product_id": item.product_id, "quantity": item.quantity,
-            "term_months": item.term_months, "license_mode": item.license_mode, "ends_on": ends_on,
-            "unit_price": item.unit_price,
-        })
+        rows.append(
+            {
+                "item_id": item.pk,
+                "product_id": item.product_id,
+                "quantity": item.quantity,
+                "term_months": item.term_months,
+                "license_mode": item.license_mode,
+                "ends_on": ends_on,
+                "unit_price": item.unit_price,
+            }
+        )
     return rows
 
 
@@ -510,11 +612,18 @@ def offer_accept(*, offer: Offer, context: OrgContext, actor) -> Offer:
     """
     _received_offer(offer, context)
     now = timezone.now()
-    transition(offer, Status.ACCEPTED, sources={Status.WAITING_FOR_CONFIRMATION}, decided_by=actor,
-               decided_at=now, licenses_provisioned_at=now)
+    transition(
+        offer,
+        Status.ACCEPTED,
+        sources={Status.WAITING_FOR_CONFIRMATION},
+        decided_by=actor,
+        decided_at=now,
+        licenses_provisioned_at=now,
+    )
     items = _license_items(offer, timezone.localdate(now))
-    run_hooks("offer.accepted", offer_id=offer.pk, partner=offer.partner, customer=offer.customer, items=items,
-              actor=actor)
+    run_hooks(
+        "offer.accepted", offer_id=offer.pk, partner=offer.partner, customer=offer.customer, items=items, actor=actor
+    )
     _audit_offer(offer, "accepted", actor=actor, context=context, before={"status": Status.WAITING_FOR_CONFIRMATION})
     notify_partner(offer, "accepted")
     return offer
@@ -524,10 +633,22 @@ def offer_accept(*, offer: Offer, context: OrgContext, actor) -> Offer:
 def offer_decline(*, offer: Offer, context: OrgContext, actor, reason: str = "") -> Offer:
     _received_offer(offer, context)
     reason = _clean_text(reason, field="reason")
-    transition(offer, Status.DECLINED, sources={Status.WAITING_FOR_CONFIRMATION}, decided_by=actor,
-               decided_at=timezone.now(), decline_reason=reason)
-    _audit_offer(offer, "declined", actor=actor, context=context, before={"status": Status.WAITING_FOR_CONFIRMATION},
-                 extra={"reason": reason} if reason else None)
+    transition(
+        offer,
+        Status.DECLINED,
+        sources={Status.WAITING_FOR_CONFIRMATION},
+        decided_by=actor,
+        decided_at=timezone.now(),
+        decline_reason=reason,
+    )
+    _audit_offer(
+        offer,
+        "declined",
+        actor=actor,
+        context=context,
+        before={"status": Status.WAITING_FOR_CONFIRMATION},
+        extra={"reason": reason} if reason else None,
+    )
     notify_partner(offer, "declined")
     return offer
 
@@ -536,8 +657,9 @@ def offer_decline(*, offer: Offer, context: OrgContext, actor, reason: str = "")
 
 
 @transaction.atomic
-def offer_bulk_send_start(*, context: OrgContext, template, message: str = "", customers: list[str] | None = None,
-                          actor) -> OfferBulkSend:
+def offer_bulk_send_start(
+    *, context: OrgContext, template, message: str = "", customers: list[str] | None = None, actor
+) -> OfferBulkSend:
     """Send one template to many customers (all active ones, or the given identifiers) in the background."""
     context.require("offers.send")
     partner = context.organization
@@ -558,10 +680,23 @@ def offer_bulk_send_start(*, context: OrgContext, template, message: str = "", c
             raise InvalidInput(_("At most %(max)s customers at once.") % {"max": MAX_BULK_CUSTOMERS}, field="customers")
     if not ids:
         raise InvalidInput(_("You have no customer organizations to send to."), field="customers")
-    bulk = OfferBulkSend.objects.create(partner=partner, template=template, title=template.name, message=message,
-                                        customer_ids=ids, total=len(ids), created_by=actor)
-    audit_record(action="offer_bulk_send.started", target=bulk, actor=actor, organization=partner,
-                 acting_organization=_acting(context), after={"template": template.pk, "total": len(ids)})
+    bulk = OfferBulkSend.objects.create(
+        partner=partner,
+        template=template,
+        title=template.name,
+        message=message,
+        customer_ids=ids,
+        total=len(ids),
+        created_by=actor,
+    )
+    audit_record(
+        action="offer_bulk_send.started",
+        target=bulk,
+        actor=actor,
+        organization=partner,
+        acting_organization=_acting(context),
+        after={"template": template.pk, "total": len(ids)},
+    )
     outbox_enqueue(kind=BULK_SEND_KIND, payload={"bulk_send_id": bulk.pk}, dedupe_key=f"offer-bulk-send:{bulk.pk}")
     return bulk
 
@@ -578,7 +713,8 @@ def offer_bulk_send_process(*, bulk_send_id: int) -> OfferBulkSend | None:
     partner = bulk.partner
     if bulk.template is None:  # deleted meanwhile: nothing left to snapshot
         OfferBulkSend.objects.filter(pk=bulk.pk).update(
-            status=OfferBulkSend.Status.DONE, finished_at=timezone.now(),
+            status=OfferBulkSend.Status.DONE,
+            finished_at=timezone.now(),
             skipped_count=bulk.total - bulk.sent_count,
         )
         return bulk
@@ -586,24 +722,36 @@ def offer_bulk_send_process(*, bulk_send_id: int) -> OfferBulkSend | None:
     discount = partner_discount_percent(partner=partner)
     ids = list(bulk.customer_ids)
     for start in range(0, len(ids), BULK_CHUNK):
-        chunk = ids[start:start + BULK_CHUNK]
+        chunk = ids[start : start + BULK_CHUNK]
         with transaction.atomic():
-            done = set(Offer.objects.filter(bulk_send=bulk, customer_id__in=chunk).values_list("customer_id", flat=True))
+            done = set(
+                Offer.objects.filter(bulk_send=bulk, customer_id__in=chunk).values_list("customer_id", flat=True)
+            )
             todo = [pk for pk in chunk if pk not in done]
             linked = set(customers_of_partner(partner=partner).filter(pk__in=todo).values_list("pk", flat=True))
-            offers = Offer.objects.bulk_create([
-                Offer(partner=partner, customer_id=pk, template=bulk.template, title=bulk.title, message=bulk.message,
-                      sent_by_id=bulk.created_by_id, bulk_send=bulk)
-                for pk in todo if pk in linked
-            ])
-            OfferItem.objects.bulk_create([item for offer in offers for item in _offer_items_for(offer, template_items, discount)])
+            offers = Offer.objects.bulk_create(
+                [
+                    Offer(
+                        partner=partner,
+                        customer_id=pk,
+                        template=bulk.template,
+                        title=bulk.title,
+                        message=bulk.message,
+                        sent_by_id=bulk.created_by_id,
+                        bulk_send=bulk,
+                    )
+                    for pk in todo
+                    if pk in linked
+                ]
+            )
+            OfferItem.objects.bulk_create(
+                [item for offer in offers for item in _offer_items_for(offer, template_items, discount)]
+            )
             _bulk_audit_and_enqueue(offers, bulk)
             # Progress counts from the rows themselves, so a re-run after a crash stays exact.
             processed = start + len(chunk)
             sent = Offer.objects.filter(bulk_send=bulk).count()
-            OfferBulkSend.objects.filter(pk=bulk.pk).update(
-                sent_count=sent, skipped_count=max(0, processed - sent)
-            )
+            OfferBulkSend.objects.filter(pk=bulk.pk).update(sent_count=sent, skipped_count=max(0, processed - sent))
     OfferBulkSend.objects.filter(pk=bulk.pk).update(status=OfferBulkSend.Status.DONE, finished_at=timezone.now())
     bulk.refresh_from_db()
     return bulk
@@ -618,19 +766,36 @@ def _bulk_audit_and_enqueue(offers: list[Offer], bulk: OfferBulkSend) -> None:
     actor = bulk.created_by if bulk.created_by_id else None
     events = []
     for offer in offers:
-        after = {"status": offer.status, "customer": customers[offer.customer_id], "title": offer.title,
-                 "bulk_send": bulk.pk}
+        after = {
+            "status": offer.status,
+            "customer": customers[offer.customer_id],
+            "title": offer.title,
+            "bulk_send": bulk.pk,
+        }
         for trail in (offer.partner_id, offer.customer_id):
-            events.append(audit_event_build(
-                action="offer.sent", target=offer, target_repr=offer.title, actor=actor, organization_id=trail,
-                acting_organization_id=offer.partner_id, after=after, created_at=now,
-            ))
+            events.append(
+                audit_event_build(
+                    action="offer.sent",
+                    target=offer,
+                    target_repr=offer.title,
+                    actor=actor,
+                    organization_id=trail,
+                    acting_organization_id=offer.partner_id,
+                    after=after,
+                    created_at=now,
+                )
+            )
     audit_record_many(events)
-    messages = OutboxMessage.objects.bulk_create([
-        OutboxMessage(kind=DELIVER_KIND, payload={"offer_id": offer.pk, "round": offer.delivery_attempt},
-                      dedupe_key=f"offer-delivery:{offer.pk}:{offer.delivery_attempt}")
-        for offer in offers
-    ])
+    messages = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                kind=DELIVER_KIND,
+                payload={"offer_id": offer.pk, "round": offer.delivery_attempt},
+                dedupe_key=f"offer-delivery:{offer.pk}:{offer.delivery_attempt}",
+            )
+            for offer in offers
+        ]
+    )
     ids = [message.pk for message in messages]
     transaction.on_commit(lambda: [outbox_publish(message_id=pk) for pk in ids])
 
@@ -644,8 +809,9 @@ def _bulk_send_from_outbox(payload: dict) -> None:
 
 
 @transaction.atomic
-def webhook_settings_save(*, context: OrgContext, url: str, secret: str = "", is_active: bool = True,
-                          actor) -> WebhookEndpoint:
+def webhook_settings_save(
+    *, context: OrgContext, url: str, secret: str = "", is_active: bool = True, actor
+) -> WebhookEndpoint:
     """A customer Owner/Admin sets where offers are posted and the secret that signs them.
 
     An empty secret keeps the stored one; a new endpoint needs one (at least 16 characters).
@@ -669,9 +835,15 @@ def webhook_settings_save(*, context: OrgContext, url: str, secret: str = "", is
     if secret:
         endpoint.secret = secret
     endpoint.save()
-    audit_record(action="offer_webhook.saved", target=endpoint, actor=actor, organization=context.organization,
-                 acting_organization=_acting(context), before=before,
-                 after={"url": url, "is_active": endpoint.is_active, "secret_changed": bool(secret)})
+    audit_record(
+        action="offer_webhook.saved",
+        target=endpoint,
+        actor=actor,
+        organization=context.organization,
+        acting_organization=_acting(context),
+        before=before,
+        after={"url": url, "is_active": endpoint.is_active, "secret_changed": bool(secret)},
+    )
     return endpoint
 
 
@@ -681,6 +853,12 @@ def webhook_settings_delete(*, context: OrgContext, actor) -> None:
     endpoint = WebhookEndpoint.objects.filter(organization=context.organization).first()
     if endpoint is None:
         return
-    audit_record(action="offer_webhook.deleted", target=endpoint, actor=actor, organization=context.organization,
-                 acting_organization=_acting(context), before={"url": endpoint.url})
+    audit_record(
+        action="offer_webhook.deleted",
+        target=endpoint,
+        actor=actor,
+        organization=context.organization,
+        acting_organization=_acting(context),
+        before={"url": endpoint.url},
+    )
     endpoint.delete()

@@ -24,5 +24,9 @@ urlpatterns = [
     path(f"{T}/products/", views.ProductSearchView.as_view(), name="offer-template-products"),
     path(f"{T}/items/", views.OfferTemplateItemAddView.as_view(), name="offer-template-item-add"),
     path(f"{T}/items/<id:item_id>/", views.OfferTemplateItemUpdateView.as_view(), name="offer-template-item-update"),
-    path(f"{T}/items/<id:item_id>/remove/", views.OfferTemplateItemRemoveView.as_view(), name="offer-template-item-remove"),
+    path(
+        f"{T}/items/<id:item_id>/remove/",
+        views.OfferTemplateItemRemoveView.as_view(),
+        name="offer-template-item-remove",
+    ),
 ]

@@ -4,6 +4,7 @@ Partner org: templates, sending (single and bulk), the sent offers with live sta
 Customer org: received offers with the red badge, accept/decline, webhook settings. The page
 templates are separate per side, so partner conditions never reach a customer's page.
 """
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -74,7 +75,9 @@ class OfferListView(OrgScopedMixin, ListView):
         poll = self.request.GET.copy()
         poll["fragment"] = "table"
         context.update(
-            statuses=Offer.Status.choices, status=self.status, query=self.query,
+            statuses=Offer.Status.choices,
+            status=self.status,
+            query=self.query,
             still_delivering=any(offer.status == Offer.Status.WAITING for offer in context["object_list"]),
             poll_url=f"{self.request.path}?{poll.urlencode()}",
         )
@@ -185,8 +188,9 @@ class OfferDeclineView(OfferActionView):
         if not form.is_valid():
             raise InvalidInput(_("The reason is too long."), field="reason")
         self.success_message = _("You declined the offer.")
-        services.offer_decline(offer=offer, context=self.org, actor=self.request.user,
-                               reason=form.cleaned_data["reason"])
+        services.offer_decline(
+            offer=offer, context=self.org, actor=self.request.user, reason=form.cleaned_data["reason"]
+        )
 
 
 # --- sending (partner) ------------------------------------------------------------------------------
@@ -222,19 +226,32 @@ class OfferSendView(OrgScopedMixin, DomainErrorFormMixin, FormView):
         form = context["form"]
         chosen_id = (form.data.get("customer") if form.is_bound else form.initial.get("customer")) or ""
         partner = self.org.organization
-        chosen = customers_of_partner(partner=partner).filter(public_id=chosen_id.strip().upper()).first() if chosen_id else None
+        chosen = (
+            customers_of_partner(partner=partner).filter(public_id=chosen_id.strip().upper()).first()
+            if chosen_id
+            else None
+        )
         query = self.request.GET.get("q", "").strip()[:100]
         page = Paginator(customers_of_partner(partner=partner, query=query), self.paginate_by).get_page(
             self.request.GET.get("page")
         )
-        context.update(chosen=chosen, query=query, page_obj=page, customers=page.object_list,
-                       is_paginated=page.has_other_pages(), has_templates=self._templates().exists())
+        context.update(
+            chosen=chosen,
+            query=query,
+            page_obj=page,
+            customers=page.object_list,
+            is_paginated=page.has_other_pages(),
+            has_templates=self._templates().exists(),
+        )
         return context
 
     def perform(self, form):
         return services.offer_send(
-            context=self.org, template=form.cleaned_data["template"], customer=form.cleaned_data["customer"],
-            message=form.cleaned_data["message"], actor=self.request.user,
+            context=self.org,
+            template=form.cleaned_data["template"],
+            customer=form.cleaned_data["customer"],
+            message=form.cleaned_data["message"],
+            actor=self.request.user,
         )
 
     success_message = gettext_lazy("The offer is on its way to the customer.")
@@ -261,8 +278,11 @@ class OfferBulkSendView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     def perform(self, form):
         return services.offer_bulk_send_start(
-            context=self.org, template=form.cleaned_data["template"], message=form.cleaned_data["message"],
-            customers=form.cleaned_data["customer_identifiers"], actor=self.request.user,
+            context=self.org,
+            template=form.cleaned_data["template"],
+            message=form.cleaned_data["message"],
+            customers=form.cleaned_data["customer_identifiers"],
+            actor=self.request.user,
         )
 
     success_message = gettext_lazy("Sending has started.")
@@ -329,10 +349,17 @@ class TemplateMixin(OrgScopedMixin):
         return reverse("offer-template-detail", kwargs={"org": _org_id(self), "template_id": template.pk})
 
     def render_items(self, template, status=200, error=None):
-        return render(self.request, "offers/partner/_template_items.html", {
-            "template": template, "items": offer_template_items(template=template), "error": error,
-            "org_context": self.org,
-        }, status=status)
+        return render(
+            self.request,
+            "offers/partner/_template_items.html",
+            {
+                "template": template,
+                "items": offer_template_items(template=template),
+                "error": error,
+                "org_context": self.org,
+            },
+            status=status,
+        )
 
 
 class OfferTemplateDetailView(TemplateMixin, TemplateView):
@@ -343,9 +370,12 @@ class OfferTemplateDetailView(TemplateMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         template = self.get_template()
-        context.update(template=template, items=offer_template_items(template=template),
-                       rename_form=OfferTemplateNameForm(initial={"name": template.name}),
-                       sent_count=template.offers.count())
+        context.update(
+            template=template,
+            items=offer_template_items(template=template),
+            rename_form=OfferTemplateNameForm(initial={"name": template.name}),
+            sent_count=template.offers.count(),
+        )
         return context
 
 
@@ -355,8 +385,9 @@ class OfferTemplateRenameView(TemplateMixin, View):
     def post(self, request, *args, **kwargs):
         template = self.get_template()
         try:
-            services.offer_template_rename(template=template, context=self.org, name=request.POST.get("name", ""),
-                                           actor=request.user)
+            services.offer_template_rename(
+                template=template, context=self.org, name=request.POST.get("name", ""), actor=request.user
+            )
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -382,9 +413,16 @@ class ProductSearchView(TemplateMixin, View):
     def get(self, request, *args, **kwargs):
         template = self.get_template()
         query = request.GET.get("q", "")
-        return render(request, "offers/partner/_product_results.html", {
-            "template": template, "products": product_search(query=query), "query": query, "org_context": self.org,
-        })
+        return render(
+            request,
+            "offers/partner/_product_results.html",
+            {
+                "template": template,
+                "products": product_search(query=query),
+                "query": query,
+                "org_context": self.org,
+            },
+        )
 
 
 class OfferTemplateItemAddView(TemplateMixin, View):
@@ -394,8 +432,9 @@ class OfferTemplateItemAddView(TemplateMixin, View):
         template = self.get_template()
         error = None
         try:
-            services.offer_template_add_product(template=template, context=self.org,
-                                                product_id=request.POST.get("product"), actor=request.user)
+            services.offer_template_add_product(
+                template=template, context=self.org, product_id=request.POST.get("product"), actor=request.user
+            )
         except DomainError as exc:
             error = exc.message
         if request.htmx:
@@ -417,7 +456,9 @@ class OfferTemplateItemUpdateView(TemplateMixin, View):
             error = " ".join(str(message) for errors in form.errors.values() for message in errors)
         else:
             try:
-                services.offer_template_update_item(item=item, context=self.org, actor=request.user, **form.cleaned_data)
+                services.offer_template_update_item(
+                    item=item, context=self.org, actor=request.user, **form.cleaned_data
+                )
             except DomainError as exc:
                 error = exc.message
         if request.htmx:
@@ -464,8 +505,11 @@ class WebhookSettingsView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     def perform(self, form):
         return services.webhook_settings_save(
-            context=self.org, url=form.cleaned_data["url"], secret=form.cleaned_data["secret"],
-            is_active=form.cleaned_data["is_active"], actor=self.request.user,
+            context=self.org,
+            url=form.cleaned_data["url"],
+            secret=form.cleaned_data["secret"],
+            is_active=form.cleaned_data["is_active"],
+            actor=self.request.user,
         )
 
     success_message = gettext_lazy("Webhook settings saved.")

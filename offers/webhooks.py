@@ -13,6 +13,7 @@ posting, a receiver that answered too late); receivers drop repeats by `X-Portal
 
 A receiver verifies with `webhook_verify` below (or the few lines in the README).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,7 +46,12 @@ def webhook_signature(*, secret: str, timestamp: int | str, body: bytes) -> str:
 
 
 def webhook_verify(
-    *, secret: str, body: bytes, signature: str, timestamp: str, tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    *,
+    secret: str,
+    body: bytes,
+    signature: str,
+    timestamp: str,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
     now: float | None = None,
 ) -> bool:
     """True if `signature` is ours for `body` and `timestamp` is recent (replay protection)."""

@@ -1,15 +1,16 @@
 """Support staff work here (ORG-9)."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import ReadOnlyAdminMixin
 from portal.errors import DomainError
 
-from portal.admin import ReadOnlyAdminMixin
 from . import services
 from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
 from .roles import OrgKind, OrgRole
@@ -55,7 +56,7 @@ class OrganizationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin's fieldsets decide what is shown
         formfield_callback = _https_by_default
 
     def clean_logo(self):
@@ -69,7 +70,9 @@ class OrganizationAddForm(OrganizationAdminForm):
     """ORG-9: support creates an org – for a partner (a linked customer with an invited Owner)."""
 
     partner = forms.ModelChoiceField(
-        label=_("for partner"), required=False, queryset=Organization.objects.filter(kind=OrgKind.PARTNER, status="active"),
+        label=_("for partner"),
+        required=False,
+        queryset=Organization.objects.filter(kind=OrgKind.PARTNER, status="active"),
         help_text=_("Leave empty for a partner or a direct customer."),
     )
     contact_email = forms.EmailField(label=_("contact email"), required=False, help_text=_("Invited as Owner."))
@@ -78,7 +81,7 @@ class OrganizationAddForm(OrganizationAdminForm):
 
     class Meta:
         model = Organization
-        exclude = ["logo", "status", "archived_at"]
+        exclude = ["logo", "status", "archived_at"]  # noqa: DJ006 - every other field is asked on creation
         formfield_callback = _https_by_default
 
     def clean(self):
@@ -117,8 +120,20 @@ class OrganizationAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             form = self._get_form_for_get_fields(request, obj)
-            return [(None, {"fields": [name for name in form.base_fields if not name.startswith("contact_") and name != "partner"]}),
-                    (_("Customer of a partner (ORG-2)"), {"fields": ["partner", "contact_email", "contact_first_name", "contact_last_name"]})]
+            return [
+                (
+                    None,
+                    {
+                        "fields": [
+                            name for name in form.base_fields if not name.startswith("contact_") and name != "partner"
+                        ]
+                    },
+                ),
+                (
+                    _("Customer of a partner (ORG-2)"),
+                    {"fields": ["partner", "contact_email", "contact_first_name", "contact_last_name"]},
+                ),
+            ]
         return super().get_fieldsets(request, obj)
 
     def get_inlines(self, request, obj):
@@ -134,8 +149,13 @@ class OrganizationAdmin(admin.ModelAdmin):
             after = snapshot(obj, changed)
             changed = [name for name in changed if before.get(name) != after.get(name)]
             if changed:
-                audit_record(action="organization.changed_by_support", target=obj, actor=request.user,
-                             before={name: before[name] for name in changed}, after={name: after[name] for name in changed})
+                audit_record(
+                    action="organization.changed_by_support",
+                    target=obj,
+                    actor=request.user,
+                    before={name: before[name] for name in changed},
+                    after={name: after[name] for name in changed},
+                )
             return
         data = form.cleaned_data
         model_fields = {field.name for field in Organization._meta.fields} - {"id", "name", "kind", "members_group"}
@@ -148,8 +168,12 @@ class OrganizationAdmin(admin.ModelAdmin):
             services.relation_connect(partner=data["partner"], customer=created, actor=request.user)
         if data.get("contact_email"):
             services.invitation_create(
-                organization=created, email=data["contact_email"], role=OrgRole.OWNER, actor=request.user,
-                first_name=data.get("contact_first_name", ""), last_name=data.get("contact_last_name", ""),
+                organization=created,
+                email=data["contact_email"],
+                role=OrgRole.OWNER,
+                actor=request.user,
+                first_name=data.get("contact_first_name", ""),
+                last_name=data.get("contact_last_name", ""),
             )
 
     @admin.action(description=_("Restore the selected archived organizations"), permissions=["change"])
@@ -164,23 +188,27 @@ class OrganizationAdmin(admin.ModelAdmin):
                 restored += 1
         self.message_user(request, _("%(count)d organizations restored.") % {"count": restored}, messages.SUCCESS)
 
-
-    @admin.action(description=_("Change the kind (partner or customer) of the selected organizations"),
-                  permissions=["change"])
+    @admin.action(
+        description=_("Change the kind (partner or customer) of the selected organizations"), permissions=["change"]
+    )
     def change_kind(self, request, queryset):
         """Support only, after a confirmation page: through the service, which refuses what would
         break a customer relation and records the change in the audit trail."""
         kind = request.POST.get("kind", "")
         if request.POST.get("confirm") != "yes" or kind not in OrgKind.values:
-            return TemplateResponse(request, "admin/organizations/organization/change_kind.html", {
-                **self.admin_site.each_context(request),
-                "title": _("Change the kind of organizations"),
-                "organizations": queryset,
-                "kinds": OrgKind.choices,
-                "opts": self.model._meta,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                "media": self.media,
-            })
+            return TemplateResponse(
+                request,
+                "admin/organizations/organization/change_kind.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Change the kind of organizations"),
+                    "organizations": queryset,
+                    "kinds": OrgKind.choices,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "media": self.media,
+                },
+            )
         changed = 0
         for organization in queryset:
             try:
@@ -208,10 +236,19 @@ class CustomerRelationAddForm(forms.ModelForm):
             self.add_error("partner", _("“%(name)s” is not a partner organization.") % {"name": partner.name})
         if customer and (customer.is_partner or customer == partner):
             self.add_error("customer", _("Partner organizations cannot become customers."))
-        if customer and partner and CustomerRelation.objects.filter(
-            customer=customer, status=CustomerRelation.Status.ACTIVE
-        ).exclude(partner=partner).exists():
-            self.add_error("customer", _("This organization already has a reseller. It can have only one; the current relation must end first."))
+        if (
+            customer
+            and partner
+            and CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE)
+            .exclude(partner=partner)
+            .exists()
+        ):
+            self.add_error(
+                "customer",
+                _(
+                    "This organization already has a reseller. It can have only one; the current relation must end first."
+                ),
+            )
         return data
 
     def validate_constraints(self, exclude=None):
@@ -249,7 +286,9 @@ class CustomerRelationAdmin(admin.ModelAdmin):
         obj.status = relation.status
         obj._state.adding = False
 
-    @admin.action(description=_("End the selected relations (the partner's access ends at once)"), permissions=["change"])
+    @admin.action(
+        description=_("End the selected relations (the partner's access ends at once)"), permissions=["change"]
+    )
     def end_relations(self, request, queryset):
         ended = 0
         for relation in queryset.filter(status=CustomerRelation.Status.ACTIVE).select_related("partner", "customer"):
@@ -309,9 +348,25 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     raw_id_fields = ["organization", "invited_by", "accepted_by", "revoked_by"]
     readonly_fields = [
-        "organization", "email", "role", "first_name", "last_name", "language", "status", "expires_at",
-        "with_initial_password", "send_count", "sent_at", "emailed_at", "invited_by", "accepted_by", "accepted_at",
-        "revoked_by", "revoked_at", "expired_at", "created_at",
+        "organization",
+        "email",
+        "role",
+        "first_name",
+        "last_name",
+        "language",
+        "status",
+        "expires_at",
+        "with_initial_password",
+        "send_count",
+        "sent_at",
+        "emailed_at",
+        "invited_by",
+        "accepted_by",
+        "accepted_at",
+        "revoked_by",
+        "revoked_at",
+        "expired_at",
+        "created_at",
     ]
     exclude = ["token_hash", "prepared_user"]
     actions = ["resend", "revoke"]

@@ -1,4 +1,5 @@
 """Demo organizations and accounts (see portal/management/commands/seed_demo.py)."""
+
 from django.utils import timezone
 
 from portal.tenancy import org_context_for_organization
@@ -9,16 +10,38 @@ from .services import connection_request, membership_set, organization_create, r
 from .support import support_group_sync
 
 ORGS = {
-    "partner": dict(name="Demo Partner GmbH", kind=OrgKind.PARTNER, street="Partnerweg 1", postcode="10115",
-                    city="Berlin", country="DE", vat_id="DE136695976",
-                    support_name="Partner Support", support_email="support@partner.demo.example",
-                    support_phone="+49 30 1234567", support_hours="Mo–Fr 9–17"),
-    "customer": dict(name="Demo Kunde AG", kind=OrgKind.CUSTOMER, street="Kundenstraße 5", postcode="80331",
-                     city="München", country="DE"),
-    "agency": dict(name="Demo Agentur", kind=OrgKind.CUSTOMER, street="Agenturplatz 3", postcode="20095",
-                   city="Hamburg", country="DE"),
-    "direct": dict(name="Direkt GmbH", kind=OrgKind.CUSTOMER, street="Direktallee 9", postcode="50667",
-                   city="Köln", country="DE"),
+    "partner": dict(
+        name="Demo Partner GmbH",
+        kind=OrgKind.PARTNER,
+        street="Partnerweg 1",
+        postcode="10115",
+        city="Berlin",
+        country="DE",
+        vat_id="DE136695976",
+        support_name="Partner Support",
+        support_email="support@partner.demo.example",
+        support_phone="+49 30 1234567",
+        support_hours="Mo–Fr 9–17",
+    ),
+    "customer": dict(
+        name="Demo Kunde AG",
+        kind=OrgKind.CUSTOMER,
+        street="Kundenstraße 5",
+        postcode="80331",
+        city="München",
+        country="DE",
+    ),
+    "agency": dict(
+        name="Demo Agentur",
+        kind=OrgKind.CUSTOMER,
+        street="Agenturplatz 3",
+        postcode="20095",
+        city="Hamburg",
+        country="DE",
+    ),
+    "direct": dict(
+        name="Direkt GmbH", kind=OrgKind.CUSTOMER, street="Direktallee 9", postcode="50667", city="Köln", country="DE"
+    ),
 }
 
 ACCOUNTS = [
@@ -35,8 +58,9 @@ ACCOUNTS = [
 def _user(demo, email, first_name, last_name, language, **extra):
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        user = User.objects.create_user(email, demo["password"], first_name=first_name, last_name=last_name,
-                                        language=language, **extra)
+        user = User.objects.create_user(
+            email, demo["password"], first_name=first_name, last_name=last_name, language=language, **extra
+        )
     return user
 
 
@@ -58,8 +82,11 @@ def seed(demo: dict) -> None:
 
     if not CustomerRelation.objects.filter(customer=orgs["customer"], status=CustomerRelation.Status.ACTIVE).exists():
         CustomerRelation.objects.create(
-            partner=orgs["partner"], customer=orgs["customer"], status=CustomerRelation.Status.ACTIVE,
-            requested_by=users["partner"], activated_at=timezone.now(),
+            partner=orgs["partner"],
+            customer=orgs["customer"],
+            status=CustomerRelation.Status.ACTIVE,
+            requested_by=users["partner"],
+            activated_at=timezone.now(),
         )
 
     # ORG-4: a second customer for the customer list and the switcher; ORG-3: an open request
@@ -72,8 +99,12 @@ def seed(demo: dict) -> None:
     prospect = Organization.objects.filter(name=PROSPECT["name"]).first() or organization_create(**PROSPECT)
     orgs["prospect"] = prospect
     if not CustomerRelation.objects.filter(customer=prospect).exists():
-        connection_request(context=partner_context, actor=users["partner"], identifier=prospect.public_id,
-                           message="Wir würden Sie gern als Partner betreuen.")
+        connection_request(
+            context=partner_context,
+            actor=users["partner"],
+            identifier=prospect.public_id,
+            message="Wir würden Sie gern als Partner betreuen.",
+        )
     seed_invitations(demo)
 
 
@@ -87,11 +118,20 @@ def seed_invitations(demo: dict) -> None:
         invitation_create(organization=customer, actor=demo["users"]["customer"], **DEMO_INVITEE)
 
 
-DEMO_INVITEE = dict(email="new.colleague@demo.example", role=OrgRole.MEMBER, first_name="Nele", last_name="Neu",
-                    language="de")
+DEMO_INVITEE = dict(
+    email="new.colleague@demo.example", role=OrgRole.MEMBER, first_name="Nele", last_name="Neu", language="de"
+)
 
 
-SECOND_CUSTOMER = dict(name="Muster Handel GmbH", kind=OrgKind.CUSTOMER, street="Marktplatz 2", postcode="04109",
-                       city="Leipzig", country="DE", vat_id="DE811907980")
-PROSPECT = dict(name="Neukunde KG", kind=OrgKind.CUSTOMER, street="Hafenstraße 7", postcode="28195",
-                city="Bremen", country="DE")
+SECOND_CUSTOMER = dict(
+    name="Muster Handel GmbH",
+    kind=OrgKind.CUSTOMER,
+    street="Marktplatz 2",
+    postcode="04109",
+    city="Leipzig",
+    country="DE",
+    vat_id="DE811907980",
+)
+PROSPECT = dict(
+    name="Neukunde KG", kind=OrgKind.CUSTOMER, street="Hafenstraße 7", postcode="28195", city="Bremen", country="DE"
+)

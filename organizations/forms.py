@@ -12,7 +12,9 @@ from .roles import OrgRole
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    username = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
 
 
 class PortalPasswordResetForm(PasswordResetForm):
@@ -21,7 +23,9 @@ class PortalPasswordResetForm(PasswordResetForm):
     Django's form already answers the same for unknown addresses (no enumeration).
     """
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
         user = context["user"]
         with translation.override(user.language or None):
             subject = " ".join(render_to_string(subject_template_name, context).split())
@@ -32,9 +36,8 @@ class PortalPasswordResetForm(PasswordResetForm):
 # --- organization profile, customers, connections (ORG-1 … ORG-4, ORG-7, ORG-8, ORG-11) ------
 # Plain forms that parse input; the services validate meaning (VAT ID per country, rules of logos).
 # ruff: noqa: E402
-from django.conf import settings
-from django_countries.fields import LazyTypedChoiceField
 from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 
 def _country_field(label, required=False):
@@ -48,7 +51,9 @@ class OrganizationProfileForm(forms.Form):
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     country = _country_field(_("Country"))
     vat_id = forms.CharField(
-        label=_("VAT ID"), max_length=20, required=False,
+        label=_("VAT ID"),
+        max_length=20,
+        required=False,
         help_text=_("Checked against the country, e.g. DE123456789."),
     )
     billing_name = forms.CharField(label=_("Billing name"), max_length=200, required=False)
@@ -58,12 +63,20 @@ class OrganizationProfileForm(forms.Form):
     billing_country = _country_field(_("Billing country"))
     billing_email = forms.EmailField(label=_("Billing email"), required=False)
     billing_address_is_invoice_recipient = forms.BooleanField(
-        label=_("Use the billing address as invoice recipient"), required=False,
+        label=_("Use the billing address as invoice recipient"),
+        required=False,
         help_text=_("Leave the billing fields empty to use the address above."),
     )
 
-    BILLING = ["billing_name", "billing_street", "billing_postcode", "billing_city", "billing_country", "billing_email",
-               "billing_address_is_invoice_recipient"]
+    BILLING = [
+        "billing_name",
+        "billing_street",
+        "billing_postcode",
+        "billing_city",
+        "billing_country",
+        "billing_email",
+        "billing_address_is_invoice_recipient",
+    ]
 
     def __init__(self, *args, with_billing: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,9 +93,13 @@ class CustomerCreateForm(OrganizationProfileForm):
     contact_email = forms.EmailField(label=_("Contact email"), help_text=_("Receives an invitation as Owner."))
     contact_language = forms.ChoiceField(label=_("Contact's language"), choices=settings.LANGUAGES, initial="de")
     contact_initial_password = forms.CharField(
-        label=_("Initial password (optional)"), required=False, strip=False,
+        label=_("Initial password (optional)"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
-        help_text=_("Instead of choosing one from the invitation link, the contact logs in with this password and must change it at first login. It is never sent by email: tell it in person."),
+        help_text=_(
+            "Instead of choosing one from the invitation link, the contact logs in with this password and must change it at first login. It is never sent by email: tell it in person."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -100,24 +117,30 @@ class SupportContactForm(forms.Form):
 
 class LogoForm(forms.Form):
     logo = forms.FileField(
-        label=_("Logo"), help_text=_("PNG, JPEG or WebP, at least 150×150 pixels, at most 1 MB."),
+        label=_("Logo"),
+        help_text=_("PNG, JPEG or WebP, at least 150×150 pixels, at most 1 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
 
 
 class ConnectionRequestForm(forms.Form):
     identifier = forms.CharField(
-        label=_("Identifier of the organization"), max_length=40,
+        label=_("Identifier of the organization"),
+        max_length=40,
         help_text=_("Shown on the organization's page, e.g. ORG-7K3M-Q9XT."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "ORG-XXXX-XXXX"}),
     )
-    message = forms.CharField(label=_("Message (optional)"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(
+        label=_("Message (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ArchiveForm(forms.Form):
-    confirm_name = forms.CharField(label=_("Type the organization's name to confirm"), max_length=200,
-                                   widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    confirm_name = forms.CharField(
+        label=_("Type the organization's name to confirm"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
 
 class StaffAssignForm(forms.Form):
@@ -130,10 +153,16 @@ class StaffAssignForm(forms.Form):
 class InvitationAcceptNewAccountForm(forms.Form):
     """The accept page for an address without an account: name and password."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
     password1 = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
@@ -155,11 +184,14 @@ class InvitationForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     language = forms.ChoiceField(
-        label=_("Language of the email"), choices=settings.LANGUAGES,
+        label=_("Language of the email"),
+        choices=settings.LANGUAGES,
         help_text=_("Where the address already has an account, the email is in that account's language."),
     )
     initial_password = forms.CharField(
-        label=_("Initial password (optional)"), required=False, strip=False,
+        label=_("Initial password (optional)"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_(
             "Instead of choosing a password through the link, the person logs in with this password and must "

@@ -13,6 +13,7 @@ Use one of:
   capability is not partner-only; or
 - `partner_area_visible(org_context)` in templates and selectors (e.g. to hide a menu entry).
 """
+
 from __future__ import annotations
 
 from django.utils.translation import gettext as _

@@ -7,6 +7,7 @@ invitation that was revoked, accepted, has expired or was sent again meanwhile (
 carries the only valid link). It renders the email when it is sent, in the invitee's language:
 the account's language where the address has one, otherwise the one chosen when inviting.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -47,7 +48,9 @@ def invitation_email_send(payload: dict) -> None:
         "url": settings.PORTAL_BASE_URL + reverse("invitation-accept", kwargs={"token": payload["token"]}),
         "login_url": settings.PORTAL_BASE_URL + reverse("login"),
         # The account was prepared with the inviter's initial password and never used since.
-        "initial_password": prepared is not None and account is not None and prepared.pk == account.pk
+        "initial_password": prepared is not None
+        and account is not None
+        and prepared.pk == account.pk
         and account.must_change_password,
     }
     with translation.override(language or settings.LANGUAGE_CODE):

@@ -1,4 +1,5 @@
 """ORG-5: an account whose initial password was set by a partner must change it first."""
+
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode

@@ -1,4 +1,5 @@
 """Accounts, organizations, memberships, customer relations, staff assignments, audit trail."""
+
 from __future__ import annotations
 
 import secrets
@@ -211,12 +212,20 @@ class Organization(models.Model):
         """Where invoices to this org go (BIL-4/5): the billing address if it is the recipient."""
         if self.billing_address_is_invoice_recipient:
             return {
-                "name": self.billing_name, "street": self.billing_street, "postcode": self.billing_postcode,
-                "city": self.billing_city, "country": str(self.billing_country), "email": self.billing_email,
+                "name": self.billing_name,
+                "street": self.billing_street,
+                "postcode": self.billing_postcode,
+                "city": self.billing_city,
+                "country": str(self.billing_country),
+                "email": self.billing_email,
             }
         return {
-            "name": self.name, "street": self.street, "postcode": self.postcode, "city": self.city,
-            "country": str(self.country), "email": self.billing_email,
+            "name": self.name,
+            "street": self.street,
+            "postcode": self.postcode,
+            "city": self.city,
+            "country": str(self.country),
+            "email": self.billing_email,
         }
 
     @property
@@ -315,6 +324,9 @@ class StaffAssignment(models.Model):
         verbose_name = _("staff assignment")
         verbose_name_plural = _("staff assignments")
         constraints = [models.UniqueConstraint(fields=["membership", "customer"], name="staff_assignment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.membership} → {self.customer}"
 
 
 class AuditEvent(models.Model):
@@ -421,19 +433,28 @@ class Invitation(models.Model):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE,
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
         help_text=_("Of the email, where the address has no account yet."),
     )
     token_hash = models.CharField(_("link token (SHA-256)"), max_length=64, unique=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     expires_at = models.DateTimeField(_("valid until"))
     with_initial_password = models.BooleanField(
-        _("initial password set"), default=False,
+        _("initial password set"),
+        default=False,
         help_text=_("The inviter chose an initial password that must be changed at first login."),
     )
     # The account this invitation created with an initial password (never shown to the inviter).
     prepared_user = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
         verbose_name=_("prepared account"),
     )
     send_count = models.PositiveIntegerField(_("times sent"), default=0)

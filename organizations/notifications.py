@@ -1,6 +1,7 @@
 """What the sides of a customer relation are told (ORG-3): in-portal notifications for the
 Owners/Admins of the side that did not act, and an email to the customer's Owners/Admins when a
 partner asks to connect (through the outbox, in each recipient's language, once per recipient)."""
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -29,7 +30,9 @@ def organization_managers(organization: Organization) -> list[User]:
             is_active=True,
             memberships__organization=organization,
             memberships__role__in=list(roles_with_capability("requests.decide")),
-        ).order_by("id").distinct()
+        )
+        .order_by("id")
+        .distinct()
     )
 
 
@@ -44,12 +47,17 @@ def notify_connection(relation: CustomerRelation, *, event: str) -> None:
         recipients = organization_managers(organization)
         if not recipients:
             continue
-        url = reverse("open-requests", kwargs={"org": organization.public_id}) if event == "requested" else reverse(
-            "organization-dashboard", kwargs={"org": organization.public_id}
+        url = (
+            reverse("open-requests", kwargs={"org": organization.public_id})
+            if event == "requested"
+            else reverse("organization-dashboard", kwargs={"org": organization.public_id})
         )
         notification_create_many(
-            recipients=recipients, kind=f"organizations.connection_{event}", params=params,
-            organization=organization, url=url,
+            recipients=recipients,
+            kind=f"organizations.connection_{event}",
+            params=params,
+            organization=organization,
+            url=url,
         )
         if event != "requested":
             continue

@@ -10,6 +10,7 @@ An app registers a section in its `AppConfig.ready()`:
 is the number of requests waiting for a decision by this org (the badge in the navigation).
 Each section runs a fixed number of queries, so the page does too.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

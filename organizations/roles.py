@@ -9,6 +9,7 @@ itself – accepting an offer, a delegation request or a connection request. Con
 from a direct membership: partner staff acting inside a linked customer never hold it, whatever
 role they act with there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ def can_manage_member(actor_role: str | None, member_role: str) -> bool:
 def grantable_roles(actor_role: str | None, *, organization_has_owner: bool = True) -> list[str]:
     """The roles `actor_role` may grant, strongest first (for forms and the API's choices)."""
     return [
-        role for role in sorted(ROLE_RANK, key=ROLE_RANK.get, reverse=True)
+        role
+        for role in sorted(ROLE_RANK, key=ROLE_RANK.get, reverse=True)
         if can_grant_role(actor_role, role, organization_has_owner=organization_has_owner)
     ]

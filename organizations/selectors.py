@@ -1,4 +1,5 @@
 """Reads of organizations: tenancy restrictions and lists."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,10 +43,14 @@ def member_list(*, queryset: QuerySet, search: str = "") -> QuerySet:
     search = (search or "").strip()[:100]
     if search:
         queryset = queryset.filter(
-            Q(user__email__icontains=search) | Q(user__first_name__icontains=search) | Q(user__last_name__icontains=search)
+            Q(user__email__icontains=search)
+            | Q(user__first_name__icontains=search)
+            | Q(user__last_name__icontains=search)
         )
-    return queryset.select_related("user").annotate(role_order=ROLE_ORDER).order_by(
-        "role_order", "user__last_name", "user__first_name", "user__email", "id"
+    return (
+        queryset.select_related("user")
+        .annotate(role_order=ROLE_ORDER)
+        .order_by("role_order", "user__last_name", "user__first_name", "user__email", "id")
     )
 
 
@@ -83,11 +88,11 @@ def invitation_for_token(*, token: str) -> Invitation:
 # =================================================================================================
 # ruff: noqa: E402
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef
 
-from portal.tenancy import Scope, organizations_for_user, restrict, restriction
+from portal.tenancy import organizations_for_user, restrict, restriction
 
-from .models import AuditEvent, CustomerRelation, Membership, Organization, StaffAssignment
+from .models import AuditEvent, CustomerRelation, Membership, StaffAssignment
 from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT
 
 SEARCH_MAX_LENGTH = 100
@@ -146,13 +151,17 @@ def connection_open_requests_section(org_context) -> dict:
     """The connection section of the shared Open requests page (ORG-3)."""
     if not org_context.has("requests.view"):
         return {"show": False, "incoming": [], "outgoing": []}
-    incoming = [] if org_context.acting_as_partner else list(connection_requests(context=org_context, direction="incoming")[:50])
+    incoming = (
+        []
+        if org_context.acting_as_partner
+        else list(connection_requests(context=org_context, direction="incoming")[:50])
+    )
     outgoing = (
         list(connection_requests(context=org_context, direction="outgoing")[:50])
-        if org_context.organization.is_partner and not org_context.acting_as_partner else []
+        if org_context.organization.is_partner and not org_context.acting_as_partner
+        else []
     )
-    return {"show": True, "incoming": incoming, "outgoing": outgoing,
-            "is_partner": org_context.organization.is_partner}
+    return {"show": True, "incoming": incoming, "outgoing": outgoing, "is_partner": org_context.organization.is_partner}
 
 
 def active_reseller_relation(organization: Organization) -> CustomerRelation | None:
@@ -170,7 +179,9 @@ def customer_list(*, context, search: str = "", status: str = Organization.Statu
     """The partner's linked customers the user may reach: all for Owners/Admins, the assigned
     ones for Members/Guests (ORG-11). One query per page, independent of the number of customers."""
     partner = context.organization
-    relation = CustomerRelation.objects.filter(customer=OuterRef("pk"), partner=partner, status=CustomerRelation.Status.ACTIVE)
+    relation = CustomerRelation.objects.filter(
+        customer=OuterRef("pk"), partner=partner, status=CustomerRelation.Status.ACTIVE
+    )
     queryset = Organization.objects.filter(Exists(relation))
     if status in Organization.Status.values:
         queryset = queryset.filter(status=status)
@@ -183,8 +194,9 @@ def customer_list(*, context, search: str = "", status: str = Organization.Statu
 
 def customer_for_partner(*, context, public_id: str) -> Organization:
     """One linked customer (any status) the user may see in the partner org, or NotFound."""
-    from portal.errors import NotFound
     from django.utils.translation import gettext
+
+    from portal.errors import NotFound
 
     customer = customer_list(context=context, status="").filter(public_id=str(public_id).upper()).first()
     if customer is None:
@@ -195,16 +207,18 @@ def customer_for_partner(*, context, public_id: str) -> Organization:
 def staff_for_customer(*, partner: Organization, customer: Organization) -> dict:
     """Who of the partner's staff reaches `customer` (ORG-11): every Owner/Admin; assigned
     Members/Guests; and the Members/Guests one could assign."""
-    memberships = list(
-        Membership.objects.filter(organization=partner).select_related("user").order_by("user__email")
-    )
+    memberships = list(Membership.objects.filter(organization=partner).select_related("user").order_by("user__email"))
     assigned_ids = set(
-        StaffAssignment.objects.filter(customer=customer, membership__organization=partner).values_list("membership_id", flat=True)
+        StaffAssignment.objects.filter(customer=customer, membership__organization=partner).values_list(
+            "membership_id", flat=True
+        )
     )
     return {
         "managers": [m for m in memberships if m.role not in PARTNER_ROLES_NEEDING_ASSIGNMENT],
         "assigned": [m for m in memberships if m.pk in assigned_ids],
-        "assignable": [m for m in memberships if m.role in PARTNER_ROLES_NEEDING_ASSIGNMENT and m.pk not in assigned_ids],
+        "assignable": [
+            m for m in memberships if m.role in PARTNER_ROLES_NEEDING_ASSIGNMENT and m.pk not in assigned_ids
+        ],
     }
 
 
@@ -229,7 +243,11 @@ def audit_event_restrict(queryset: QuerySet, *, scope: Scope, action: str = "vie
     inside a customer, that customer's; customers read everything done in their org."""
     if scope.context is None:
         return queryset.none()
-    if action == "view_with_customers" and scope.context.organization.is_partner and not scope.context.acting_as_partner:
+    if (
+        action == "view_with_customers"
+        and scope.context.organization.is_partner
+        and not scope.context.acting_as_partner
+    ):
         # partner admins: their own trail and those of the customers they reach (one subquery)
         customers = customer_list(context=scope.context, status="").values("pk")
         return queryset.filter(Q(organization=scope.context.organization) | Q(organization__in=customers))
@@ -240,7 +258,7 @@ AUDIT_ORIGINS = {"all", "external", "own"}
 
 
 def audit_origin_filter(queryset: QuerySet, origin: str) -> QuerySet:
-    """"external": done from another org (partner staff, caretakers) than the event's own org;
+    """ "external": done from another org (partner staff, caretakers) than the event's own org;
     "own": by the org's own accounts (or the system)."""
     from django.db.models import F
 
@@ -251,8 +269,9 @@ def audit_origin_filter(queryset: QuerySet, origin: str) -> QuerySet:
     return queryset
 
 
-def audit_trail(*, context, search: str = "", origin: str = "all", with_customers: bool = False,
-                action_code: str = "") -> QuerySet[AuditEvent]:
+def audit_trail(
+    *, context, search: str = "", origin: str = "all", with_customers: bool = False, action_code: str = ""
+) -> QuerySet[AuditEvent]:
     """The org's trail, newest first. `origin="external"`: what partner staff and caretakers did
     (events recorded with an acting organization other than this one). `with_customers`: a
     partner's trail together with its customers' trails (ORG-10). `action_code`: one action."""
@@ -263,7 +282,9 @@ def audit_trail(*, context, search: str = "", origin: str = "all", with_customer
         queryset = queryset.filter(action=action_code)
     term = search_term(search)
     if term:
-        queryset = queryset.filter(Q(action__icontains=term) | Q(target_repr__icontains=term) | Q(actor_email__icontains=term))
+        queryset = queryset.filter(
+            Q(action__icontains=term) | Q(target_repr__icontains=term) | Q(actor_email__icontains=term)
+        )
     return queryset.select_related("acting_organization", "organization", "actor").order_by("-created_at", "-id")
 
 

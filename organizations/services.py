@@ -1,4 +1,5 @@
 """Writes of organizations, memberships and the audit trail."""
+
 from __future__ import annotations
 
 import hashlib
@@ -90,8 +91,15 @@ def audit_record(
     `acting_organization` the org the actor acted from (a partner or caretaker org). The action
     must be declared in the app's `audit.py` (sentence, what each audience may read).
     """
-    event = audit_event_build(action=action, target=target, actor=actor, organization=organization,
-                              acting_organization=acting_organization, before=before, after=after)
+    event = audit_event_build(
+        action=action,
+        target=target,
+        actor=actor,
+        organization=organization,
+        acting_organization=acting_organization,
+        before=before,
+        after=after,
+    )
     event.save(force_insert=True)
     return event
 
@@ -104,7 +112,10 @@ def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
 def _jsonable(data):
     if data is None:
         return None
-    return {key: (value if isinstance(value, str | int | float | bool | type(None)) else str(value)) for key, value in data.items()}
+    return {
+        key: (value if isinstance(value, str | int | float | bool | type(None)) else str(value))
+        for key, value in data.items()
+    }
 
 
 def snapshot(instance, fields: list[str]) -> dict:
@@ -169,22 +180,25 @@ def membership_remove(*, membership: Membership, actor=None) -> None:
 # where a portal user acts, checks the capability itself and records the change in the trail.
 # =================================================================================================
 # ruff: noqa: E402 – this section's imports stay with it (the members section has its own).
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
 
-from portal.audit import audit_check
-from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from portal.state_machine import transition
-
 from .models import CustomerRelation, StaffAssignment
-from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, OrgRole
+from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT
 
 PROFILE_FIELDS = [
-    "name", "street", "postcode", "city", "country", "vat_id",
-    "billing_name", "billing_street", "billing_postcode", "billing_city", "billing_country", "billing_email",
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "vat_id",
+    "billing_name",
+    "billing_street",
+    "billing_postcode",
+    "billing_city",
+    "billing_country",
+    "billing_email",
     "billing_address_is_invoice_recipient",
 ]
 BILLING_FIELDS = [name for name in PROFILE_FIELDS if name.startswith("billing_")]
@@ -221,7 +235,9 @@ def organization_update(*, context, actor, **fields) -> Organization:
     context.require("organization.change")
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+        raise InvalidInput(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     organization = Organization.objects.select_for_update().get(pk=context.organization.pk)
     before = snapshot(organization, PROFILE_FIELDS)
     if context.is_partner_linked and not context.acting_as_partner:
@@ -231,7 +247,8 @@ def organization_update(*, context, actor, **fields) -> Organization:
             raise PermissionDenied(
                 _("Your reseller receives your invoices; the billing address is set by %(partner)s.")
                 % {"partner": context.reseller.name},
-                field=changed[0], code="billing_by_partner",
+                field=changed[0],
+                code="billing_by_partner",
             )
     for name, value in fields.items():
         setattr(organization, name, value.strip() if isinstance(value, str) else value)
@@ -240,8 +257,12 @@ def organization_update(*, context, actor, **fields) -> Organization:
     after = snapshot(organization, PROFILE_FIELDS)
     if before != after:
         audit_record(
-            action="organization.changed", target=organization, actor=actor, acting_organization=_acting_org(context),
-            before={k: v for k, v in before.items() if after[k] != v}, after={k: v for k, v in after.items() if before[k] != v},
+            action="organization.changed",
+            target=organization,
+            actor=actor,
+            acting_organization=_acting_org(context),
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
         )
     context.organization = organization
     return organization
@@ -258,8 +279,13 @@ def support_contact_update(*, context, actor, **fields) -> Organization:
             setattr(organization, name, (fields[name] or "").strip())
     _full_clean(organization)
     organization.save(update_fields=SUPPORT_CONTACT_FIELDS)
-    audit_record(action="organization.support_contact_changed", target=organization, actor=actor,
-                 before=before, after=snapshot(organization, SUPPORT_CONTACT_FIELDS))
+    audit_record(
+        action="organization.support_contact_changed",
+        target=organization,
+        actor=actor,
+        before=before,
+        after=snapshot(organization, SUPPORT_CONTACT_FIELDS),
+    )
     context.organization = organization
     return organization
 
@@ -278,8 +304,14 @@ def organization_logo_set(*, context, actor, upload) -> Organization:
     old_name = organization.logo.name if organization.logo else ""
     organization.logo.save(clean.name, clean, save=False)
     organization.save(update_fields=["logo"])
-    audit_record(action="organization.logo_changed", target=organization, actor=actor,
-                 acting_organization=_acting_org(context), before={"logo": old_name}, after={"logo": organization.logo.name})
+    audit_record(
+        action="organization.logo_changed",
+        target=organization,
+        actor=actor,
+        acting_organization=_acting_org(context),
+        before={"logo": old_name},
+        after={"logo": organization.logo.name},
+    )
     if old_name:
         storage, name = organization.logo.storage, old_name
         transaction.on_commit(lambda: storage.delete(name))
@@ -295,8 +327,14 @@ def organization_logo_remove(*, context, actor) -> Organization:
         old_name = organization.logo.name
         organization.logo = ""
         organization.save(update_fields=["logo"])
-        audit_record(action="organization.logo_removed", target=organization, actor=actor,
-                     acting_organization=_acting_org(context), before={"logo": old_name}, after={"logo": ""})
+        audit_record(
+            action="organization.logo_removed",
+            target=organization,
+            actor=actor,
+            acting_organization=_acting_org(context),
+            before={"logo": old_name},
+            after={"logo": ""},
+        )
     context.organization = organization
     return organization
 
@@ -338,21 +376,43 @@ def customer_create(
     candidate = Organization(name=name.strip(), kind=OrgKind.CUSTOMER, **fields)
     _full_clean(candidate)  # a clear message before anything is written
     customer = organization_create(
-        name=name, kind=OrgKind.CUSTOMER, actor=actor,
+        name=name,
+        kind=OrgKind.CUSTOMER,
+        actor=actor,
         **{key: getattr(candidate, key) for key in fields},
     )
     relation = CustomerRelation.objects.create(
-        partner=partner, customer=customer, status=CustomerRelation.Status.ACTIVE,
-        requested_by=actor, decided_by=actor, activated_at=timezone.now(),
+        partner=partner,
+        customer=customer,
+        status=CustomerRelation.Status.ACTIVE,
+        requested_by=actor,
+        decided_by=actor,
+        activated_at=timezone.now(),
     )
-    audit_record(action="customer_relation.created", target=relation, actor=actor, organization=partner,
-                 after=snapshot(relation, RELATION_FIELDS))
-    audit_record(action="customer_relation.created", target=relation, actor=actor, organization=customer,
-                 acting_organization=partner, after=snapshot(relation, RELATION_FIELDS))
+    audit_record(
+        action="customer_relation.created",
+        target=relation,
+        actor=actor,
+        organization=partner,
+        after=snapshot(relation, RELATION_FIELDS),
+    )
+    audit_record(
+        action="customer_relation.created",
+        target=relation,
+        actor=actor,
+        organization=customer,
+        acting_organization=partner,
+        after=snapshot(relation, RELATION_FIELDS),
+    )
     invitation_create(  # ORG-5, the members section of this module
-        organization=customer, email=contact_email, role=OrgRole.OWNER, actor=actor,
-        first_name=(contact_first_name or "").strip(), last_name=(contact_last_name or "").strip(),
-        language=contact_language or None, initial_password=contact_initial_password or None,
+        organization=customer,
+        email=contact_email,
+        role=OrgRole.OWNER,
+        actor=actor,
+        first_name=(contact_first_name or "").strip(),
+        last_name=(contact_last_name or "").strip(),
+        language=contact_language or None,
+        initial_password=contact_initial_password or None,
     )
     return relation
 
@@ -360,14 +420,18 @@ def customer_create(
 def _find_by_identifier(identifier: str) -> Organization:
     public_id = (identifier or "").strip().upper()
     if not public_id:
-        raise InvalidInput(_("Enter the organization's identifier (ORG-XXXX-XXXX)."), field="identifier",
-                           code="identifier_required")
+        raise InvalidInput(
+            _("Enter the organization's identifier (ORG-XXXX-XXXX)."), field="identifier", code="identifier_required"
+        )
     organization = Organization.objects.filter(public_id=public_id).first()
     if organization is None or organization.is_archived:
         raise InvalidInput(
-            _("No organization has the identifier “%(identifier)s”. Ask the customer for the identifier shown on its organization page (ORG-XXXX-XXXX).")
+            _(
+                "No organization has the identifier “%(identifier)s”. Ask the customer for the identifier shown on its organization page (ORG-XXXX-XXXX)."
+            )
             % {"identifier": (identifier or "").strip()[:40]},
-            field="identifier", code="unknown_identifier",
+            field="identifier",
+            code="unknown_identifier",
         )
     return organization
 
@@ -375,7 +439,8 @@ def _find_by_identifier(identifier: str) -> Organization:
 def _second_reseller_error() -> Conflict:
     return Conflict(
         _("This organization already has a reseller. It can have only one; the current relation must end first."),
-        code="second_reseller", field="identifier",
+        code="second_reseller",
+        field="identifier",
     )
 
 
@@ -392,29 +457,57 @@ def connection_request(*, context, actor, identifier: str, message: str = "") ->
     if customer.pk == partner.pk:
         raise InvalidInput(_("This is your own organization."), field="identifier", code="own_organization")
     if customer.is_partner:
-        raise InvalidInput(_("Partner organizations cannot become customers."), field="identifier", code="partner_organization")
+        raise InvalidInput(
+            _("Partner organizations cannot become customers."), field="identifier", code="partner_organization"
+        )
     active = CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE).first()
     if active is not None:
         if active.partner_id == partner.pk:
-            raise Conflict(_("This organization is already your customer."), code="already_customer", field="identifier")
+            raise Conflict(
+                _("This organization is already your customer."), code="already_customer", field="identifier"
+            )
         raise _second_reseller_error()
-    if CustomerRelation.objects.filter(partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED).exists():
-        raise Conflict(_("You already asked this organization; it has not decided yet."), code="duplicate_request", field="identifier")
+    if CustomerRelation.objects.filter(
+        partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED
+    ).exists():
+        raise Conflict(
+            _("You already asked this organization; it has not decided yet."),
+            code="duplicate_request",
+            field="identifier",
+        )
     message = (message or "").strip()
     if len(message) > 2000:
         raise InvalidInput(_("The message is too long (at most 2000 characters)."), field="message")
     try:
         with transaction.atomic():
             relation = CustomerRelation.objects.create(
-                partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED,
-                message=message, requested_by=actor,
+                partner=partner,
+                customer=customer,
+                status=CustomerRelation.Status.REQUESTED,
+                message=message,
+                requested_by=actor,
             )
     except IntegrityError:  # a concurrent identical request won
-        raise Conflict(_("You already asked this organization; it has not decided yet."), code="duplicate_request", field="identifier") from None
-    audit_record(action="customer_relation.requested", target=relation, actor=actor, organization=partner,
-                 after=snapshot(relation, RELATION_FIELDS))
-    audit_record(action="customer_relation.requested", target=relation, actor=actor, organization=customer,
-                 acting_organization=partner, after=snapshot(relation, RELATION_FIELDS))
+        raise Conflict(
+            _("You already asked this organization; it has not decided yet."),
+            code="duplicate_request",
+            field="identifier",
+        ) from None
+    audit_record(
+        action="customer_relation.requested",
+        target=relation,
+        actor=actor,
+        organization=partner,
+        after=snapshot(relation, RELATION_FIELDS),
+    )
+    audit_record(
+        action="customer_relation.requested",
+        target=relation,
+        actor=actor,
+        organization=customer,
+        acting_organization=partner,
+        after=snapshot(relation, RELATION_FIELDS),
+    )
     from .notifications import notify_connection
 
     notify_connection(relation, event="requested")
@@ -432,7 +525,9 @@ def _relation_for_customer_side(relation: CustomerRelation, context) -> None:
 def _activate(relation: CustomerRelation, *, actor, sources) -> CustomerRelation:
     try:
         with transaction.atomic():
-            transition(relation, CustomerRelation.Status.ACTIVE, sources=sources, decided_by=actor, activated_at=timezone.now())
+            transition(
+                relation, CustomerRelation.Status.ACTIVE, sources=sources, decided_by=actor, activated_at=timezone.now()
+            )
     except IntegrityError:  # the partial unique index: another reseller became active meanwhile
         raise _second_reseller_error() from None
     return relation
@@ -446,7 +541,11 @@ def connection_accept(*, relation: CustomerRelation, context, actor) -> Customer
     two acceptances race – the database's partial unique index decides).
     """
     _relation_for_customer_side(relation, context)
-    if CustomerRelation.objects.filter(customer=relation.customer_id, status=CustomerRelation.Status.ACTIVE).exclude(pk=relation.pk).exists():
+    if (
+        CustomerRelation.objects.filter(customer=relation.customer_id, status=CustomerRelation.Status.ACTIVE)
+        .exclude(pk=relation.pk)
+        .exists()
+    ):
         raise _second_reseller_error()
     before = snapshot(relation, RELATION_FIELDS)
     _activate(relation, actor=actor, sources={CustomerRelation.Status.REQUESTED})
@@ -461,8 +560,13 @@ def connection_accept(*, relation: CustomerRelation, context, actor) -> Customer
 def connection_decline(*, relation: CustomerRelation, context, actor) -> CustomerRelation:
     _relation_for_customer_side(relation, context)
     before = snapshot(relation, RELATION_FIELDS)
-    transition(relation, CustomerRelation.Status.DECLINED, sources={CustomerRelation.Status.REQUESTED},
-               decided_by=actor, ended_at=timezone.now())
+    transition(
+        relation,
+        CustomerRelation.Status.DECLINED,
+        sources={CustomerRelation.Status.REQUESTED},
+        decided_by=actor,
+        ended_at=timezone.now(),
+    )
     _audit_relation(relation, "customer_relation.declined", actor=actor, before=before, acting=None)
     from .notifications import notify_connection
 
@@ -477,7 +581,12 @@ def connection_cancel(*, relation: CustomerRelation, context, actor) -> Customer
     if relation.partner_id != partner.pk:
         raise NotFound(gettext("Not found."))
     before = snapshot(relation, RELATION_FIELDS)
-    transition(relation, CustomerRelation.Status.CANCELLED, sources={CustomerRelation.Status.REQUESTED}, ended_at=timezone.now())
+    transition(
+        relation,
+        CustomerRelation.Status.CANCELLED,
+        sources={CustomerRelation.Status.REQUESTED},
+        ended_at=timezone.now(),
+    )
     _audit_relation(relation, "customer_relation.cancelled", actor=actor, before=before, acting=partner)
     return relation
 
@@ -500,7 +609,9 @@ def relation_connect(*, partner: Organization, customer: Organization, actor) ->
         if active.partner_id == partner.pk:
             return active
         raise _second_reseller_error()
-    relation = CustomerRelation.objects.filter(partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED).first()
+    relation = CustomerRelation.objects.filter(
+        partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED
+    ).first()
     if relation is not None:
         before = snapshot(relation, RELATION_FIELDS)
         _activate(relation, actor=actor, sources={CustomerRelation.Status.REQUESTED})
@@ -509,8 +620,12 @@ def relation_connect(*, partner: Organization, customer: Organization, actor) ->
         try:
             with transaction.atomic():
                 relation = CustomerRelation.objects.create(
-                    partner=partner, customer=customer, status=CustomerRelation.Status.ACTIVE,
-                    requested_by=actor, decided_by=actor, activated_at=timezone.now(),
+                    partner=partner,
+                    customer=customer,
+                    status=CustomerRelation.Status.ACTIVE,
+                    requested_by=actor,
+                    decided_by=actor,
+                    activated_at=timezone.now(),
                 )
         except IntegrityError:
             raise _second_reseller_error() from None
@@ -535,12 +650,16 @@ def relation_end(*, relation: CustomerRelation, context, actor) -> CustomerRelat
         elif organization.pk == relation.customer_id:
             context.require("customer_relation.end")
             if context.acting_as_partner:
-                raise Conflict(_("Partner staff end the relation from their own organization's customer list."),
-                               code="end_from_partner")
+                raise Conflict(
+                    _("Partner staff end the relation from their own organization's customer list."),
+                    code="end_from_partner",
+                )
         else:
             raise NotFound(gettext("Not found."))
     before = snapshot(relation, RELATION_FIELDS)
-    transition(relation, CustomerRelation.Status.ENDED, sources={CustomerRelation.Status.ACTIVE}, ended_at=timezone.now())
+    transition(
+        relation, CustomerRelation.Status.ENDED, sources={CustomerRelation.Status.ACTIVE}, ended_at=timezone.now()
+    )
     # Staff assignments belong to the relation: a reconnect starts without them.
     StaffAssignment.objects.filter(membership__organization=relation.partner_id, customer=relation.customer_id).delete()
     _audit_relation(relation, "customer_relation.ended", actor=actor, before=before, acting=acting)
@@ -554,8 +673,15 @@ def relation_end(*, relation: CustomerRelation, context, actor) -> CustomerRelat
 def _audit_relation(relation, action, *, actor, before, acting) -> None:
     after = snapshot(relation, RELATION_FIELDS)
     audit_record(action=action, target=relation, actor=actor, organization=relation.partner, before=before, after=after)
-    audit_record(action=action, target=relation, actor=actor, organization=relation.customer,
-                 acting_organization=acting, before=before, after=after)
+    audit_record(
+        action=action,
+        target=relation,
+        actor=actor,
+        organization=relation.customer,
+        acting_organization=acting,
+        before=before,
+        after=after,
+    )
 
 
 def _linked_customer(partner: Organization, customer_public_id: str) -> Organization:
@@ -583,13 +709,27 @@ def organization_archive(*, context, customer: Organization, confirm_name: str, 
     if (confirm_name or "").strip() != customer.name.strip():
         raise InvalidInput(
             _("Type the organization's name exactly as shown (“%(name)s”) to confirm.") % {"name": customer.name},
-            field="confirm_name", code="confirmation_mismatch",
+            field="confirm_name",
+            code="confirmation_mismatch",
         )
     transition(customer, Organization.Status.ARCHIVED, sources={Organization.Status.ACTIVE}, archived_at=timezone.now())
-    audit_record(action="organization.archived", target=customer, actor=actor, organization=customer,
-                 acting_organization=partner, before={"status": "active"}, after={"status": "archived"})
-    audit_record(action="organization.archived", target=customer, actor=actor, organization=partner,
-                 before={"status": "active"}, after={"status": "archived"})
+    audit_record(
+        action="organization.archived",
+        target=customer,
+        actor=actor,
+        organization=customer,
+        acting_organization=partner,
+        before={"status": "active"},
+        after={"status": "archived"},
+    )
+    audit_record(
+        action="organization.archived",
+        target=customer,
+        actor=actor,
+        organization=partner,
+        before={"status": "active"},
+        after={"status": "archived"},
+    )
     run_hooks("organization.archived", organization=customer, actor=actor)
     return customer
 
@@ -598,8 +738,13 @@ def organization_archive(*, context, customer: Organization, confirm_name: str, 
 def organization_restore(*, organization: Organization, actor) -> Organization:
     """ORG-7: support staff restore an archived org (Django admin action)."""
     transition(organization, Organization.Status.ACTIVE, sources={Organization.Status.ARCHIVED}, archived_at=None)
-    audit_record(action="organization.restored", target=organization, actor=actor,
-                 before={"status": "archived"}, after={"status": "active"})
+    audit_record(
+        action="organization.restored",
+        target=organization,
+        actor=actor,
+        before={"status": "archived"},
+        after={"status": "active"},
+    )
     return organization
 
 
@@ -623,11 +768,23 @@ def organization_change_kind(*, organization: Organization, kind: str, actor) ->
         return locked
     open_statuses = [CustomerRelation.Status.ACTIVE, CustomerRelation.Status.REQUESTED]
     if kind == OrgKind.PARTNER and CustomerRelation.objects.filter(customer=locked, status__in=open_statuses).exists():
-        raise Conflict(gettext("“%(name)s” has a reseller or an open connection request: end it before making the "
-                               "organization a partner.") % {"name": locked.name}, code="kind_has_reseller")
+        raise Conflict(
+            gettext(
+                "“%(name)s” has a reseller or an open connection request: end it before making the "
+                "organization a partner."
+            )
+            % {"name": locked.name},
+            code="kind_has_reseller",
+        )
     if kind == OrgKind.CUSTOMER and CustomerRelation.objects.filter(partner=locked, status__in=open_statuses).exists():
-        raise Conflict(gettext("“%(name)s” has customers or open connection requests: end them before making the "
-                               "organization a customer.") % {"name": locked.name}, code="kind_has_customers")
+        raise Conflict(
+            gettext(
+                "“%(name)s” has customers or open connection requests: end them before making the "
+                "organization a customer."
+            )
+            % {"name": locked.name},
+            code="kind_has_customers",
+        )
     before = {"kind": locked.kind}
     Organization.objects.filter(pk=locked.pk).update(kind=kind)
     locked.kind = kind
@@ -656,10 +813,21 @@ def staff_assign(*, context, customer: Organization, user_id, actor) -> StaffAss
         raise InvalidInput(_("Owners and Admins reach every customer already; assign Members or Guests."), field="user")
     assignment, created = StaffAssignment.objects.get_or_create(membership=membership, customer=customer)
     if created:
-        audit_record(action="staff.assigned", target=assignment, actor=actor, organization=partner,
-                     after={"user": membership.user.email, "customer": customer.public_id})
-        audit_record(action="staff.assigned", target=assignment, actor=actor, organization=customer,
-                     acting_organization=partner, after={"user": membership.user.email, "customer": customer.public_id})
+        audit_record(
+            action="staff.assigned",
+            target=assignment,
+            actor=actor,
+            organization=partner,
+            after={"user": membership.user.email, "customer": customer.public_id},
+        )
+        audit_record(
+            action="staff.assigned",
+            target=assignment,
+            actor=actor,
+            organization=customer,
+            acting_organization=partner,
+            after={"user": membership.user.email, "customer": customer.public_id},
+        )
     return assignment
 
 
@@ -671,10 +839,21 @@ def staff_unassign(*, context, customer: Organization, user_id, actor) -> None:
     assignment = StaffAssignment.objects.filter(membership=membership, customer=customer).first()
     if assignment is None:
         return
-    audit_record(action="staff.unassigned", target=assignment, actor=actor, organization=partner,
-                 before={"user": membership.user.email, "customer": customer.public_id})
-    audit_record(action="staff.unassigned", target=assignment, actor=actor, organization=customer,
-                 acting_organization=partner, before={"user": membership.user.email, "customer": customer.public_id})
+    audit_record(
+        action="staff.unassigned",
+        target=assignment,
+        actor=actor,
+        organization=partner,
+        before={"user": membership.user.email, "customer": customer.public_id},
+    )
+    audit_record(
+        action="staff.unassigned",
+        target=assignment,
+        actor=actor,
+        organization=customer,
+        acting_organization=partner,
+        before={"user": membership.user.email, "customer": customer.public_id},
+    )
     assignment.delete()
 
 
@@ -751,7 +930,9 @@ def _require_may_grant(context: OrgContext | None, role: str, actor_role: str, o
         raise InvalidInput(gettext("Choose a valid role."), field="role")
     if not can_grant_role(actor_role, role, organization_has_owner=_has_owner(organization)):
         if role == OrgRole.OWNER:
-            raise PermissionDenied(gettext("Only Owners can make someone an Owner."), code="above_own_role", field="role")
+            raise PermissionDenied(
+                gettext("Only Owners can make someone an Owner."), code="above_own_role", field="role"
+            )
         raise PermissionDenied(gettext("You cannot grant a role above your own."), code="above_own_role", field="role")
 
 
@@ -842,7 +1023,9 @@ def invitation_expire(*, invitation: Invitation) -> bool:
             return False
         before = _invitation_state(invitation)
         try:
-            transition(invitation, Invitation.Status.EXPIRED, sources={Invitation.Status.PENDING}, expired_at=timezone.now())
+            transition(
+                invitation, Invitation.Status.EXPIRED, sources={Invitation.Status.PENDING}, expired_at=timezone.now()
+            )
         except Conflict:
             return False
         _invitation_audit(invitation, "expired", actor=None, before=before)
@@ -859,7 +1042,10 @@ def invitation_expire_due(*, limit: int = 1000) -> int:
 
 def _refuse_unless_open(invitation: Invitation) -> None:
     """410 with the reason for a link that no longer works; records a due expiry first."""
-    if invitation.status == Invitation.Status.PENDING and invitation.status_at(timezone.now()) == Invitation.Status.EXPIRED:
+    if (
+        invitation.status == Invitation.Status.PENDING
+        and invitation.status_at(timezone.now()) == Invitation.Status.EXPIRED
+    ):
         invitation_expire(invitation=invitation)
         invitation.refresh_from_db()
     if invitation.status == Invitation.Status.EXPIRED:
@@ -921,14 +1107,17 @@ def invitation_create(
     if initial_password:
         if not may_set_initial_password(context):
             raise PermissionDenied(
-                gettext("Only partner staff can set an initial password."), code="initial_password_not_allowed",
+                gettext("Only partner staff can set an initial password."),
+                code="initial_password_not_allowed",
                 field="initial_password",
             )
         _validate_new_password(
             initial_password, email=email, first_name=first_name, last_name=last_name, field="initial_password"
         )
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
-        raise Conflict(gettext("This person already is a member of this organization."), code="already_member", field="email")
+        raise Conflict(
+            gettext("This person already is a member of this organization."), code="already_member", field="email"
+        )
     for stale in Invitation.objects.due_to_expire().filter(organization=organization, email=email):
         invitation_expire(invitation=stale)
     if Invitation.objects.filter(organization=organization, email=email, status=Invitation.Status.PENDING).exists():
@@ -939,7 +1128,11 @@ def invitation_create(
         try:
             with transaction.atomic():
                 prepared_user = User.objects.create_user(
-                    email, initial_password, first_name=first_name, last_name=last_name, language=language,
+                    email,
+                    initial_password,
+                    first_name=first_name,
+                    last_name=last_name,
+                    language=language,
                     must_change_password=True,
                 )
         except IntegrityError:
@@ -985,8 +1178,10 @@ def invitation_resend(*, invitation: Invitation, actor, context: OrgContext | No
     _require_may_grant(context, invitation.role, actor_role, organization)
     with transaction.atomic():
         locked = _lock_invitation(invitation)
-        if locked.status in (Invitation.Status.PENDING, Invitation.Status.EXPIRED) and locked.sent_at and (
-            locked.sent_at > timezone.now() - INVITATION_RESEND_INTERVAL
+        if (
+            locked.status in (Invitation.Status.PENDING, Invitation.Status.EXPIRED)
+            and locked.sent_at
+            and (locked.sent_at > timezone.now() - INVITATION_RESEND_INTERVAL)
         ):
             raise Conflict(gettext("This invitation was sent less than a minute ago."), code="resent_recently")
         before = _invitation_state(locked)
@@ -1021,14 +1216,20 @@ def invitation_revoke(*, invitation: Invitation, actor, context: OrgContext | No
     actor_role, context = _acting_role(organization, actor, context)
     _require(context, "members.invite")
     _require_may_grant(context, invitation.role, actor_role, organization)
-    if invitation.status == Invitation.Status.PENDING and invitation.status_at(timezone.now()) == Invitation.Status.EXPIRED:
+    if (
+        invitation.status == Invitation.Status.PENDING
+        and invitation.status_at(timezone.now()) == Invitation.Status.EXPIRED
+    ):
         invitation_expire(invitation=invitation)
     with transaction.atomic():
         locked = _lock_invitation(invitation)
         before = _invitation_state(locked)
         transition(
-            locked, Invitation.Status.REVOKED, sources={Invitation.Status.PENDING},
-            revoked_by=actor if getattr(actor, "is_authenticated", False) else None, revoked_at=timezone.now(),
+            locked,
+            Invitation.Status.REVOKED,
+            sources={Invitation.Status.PENDING},
+            revoked_by=actor if getattr(actor, "is_authenticated", False) else None,
+            revoked_at=timezone.now(),
         )
         prepared = locked.prepared_user
         if prepared is not None and prepared.last_login is None and not prepared.memberships.exists():
@@ -1044,8 +1245,11 @@ def _accept_locked(invitation: Invitation, token_hash: str, user) -> Membership:
     _refuse_unless_open(locked)
     before = _invitation_state(locked)
     transition(
-        locked, Invitation.Status.ACCEPTED, sources={Invitation.Status.PENDING},
-        accepted_by=user, accepted_at=timezone.now(),
+        locked,
+        Invitation.Status.ACCEPTED,
+        sources={Invitation.Status.PENDING},
+        accepted_by=user,
+        accepted_at=timezone.now(),
     )
     membership = Membership.objects.filter(organization=locked.organization, user=user).first()
     if membership is None:  # someone who became a member meanwhile keeps the role they have
@@ -1088,13 +1292,17 @@ def invitation_accept_new_account(*, token: str, first_name: str, last_name: str
     invitation = invitation_open_for_token(token=token)
     first_name, last_name = (first_name or "").strip()[:150], (last_name or "").strip()[:150]
     if not first_name or not last_name:
-        raise InvalidInput(gettext("Enter your first and last name."), field="first_name" if not first_name else "last_name")
+        raise InvalidInput(
+            gettext("Enter your first and last name."), field="first_name" if not first_name else "last_name"
+        )
     account_exists = Conflict(
         gettext("An account with this email address exists. Log in to accept the invitation."), code="account_exists"
     )
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise account_exists
-    _validate_new_password(password, email=invitation.email, first_name=first_name, last_name=last_name, field="password1")
+    _validate_new_password(
+        password, email=invitation.email, first_name=first_name, last_name=last_name, field="password1"
+    )
     with transaction.atomic():
         try:
             with transaction.atomic():

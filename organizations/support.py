@@ -4,6 +4,7 @@ permissions, collected from every app's `support.py` (`SUPPORT_PERMISSIONS`).
 `support_group_sync()` runs after every `migrate` and in `seed_demo`: it creates the group and
 sets its permissions to exactly the union (anything else is removed).
 """
+
 from __future__ import annotations
 
 from importlib import import_module

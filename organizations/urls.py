@@ -7,8 +7,12 @@ urlpatterns = [
     # ORG-1, ORG-8: profile, logo, support contact; ORG-3: the customer ends its reseller relation
     path("o/<str:org>/settings/", views.OrganizationProfileView.as_view(), name="organization-profile"),
     path("o/<str:org>/settings/logo/", views.OrganizationLogoView.as_view(), name="organization-logo"),
-    path("o/<str:org>/settings/logo/remove/", views.OrganizationLogoRemoveView.as_view(), name="organization-logo-remove"),
-    path("o/<str:org>/settings/support-contact/", views.SupportContactView.as_view(), name="organization-support-contact"),
+    path(
+        "o/<str:org>/settings/logo/remove/", views.OrganizationLogoRemoveView.as_view(), name="organization-logo-remove"
+    ),
+    path(
+        "o/<str:org>/settings/support-contact/", views.SupportContactView.as_view(), name="organization-support-contact"
+    ),
     path("o/<str:org>/settings/reseller/end/", views.ResellerEndView.as_view(), name="organization-reseller-end"),
     # ORG-2, ORG-3, ORG-4, ORG-7, ORG-11: the partner's customers
     path("o/<str:org>/customers/", views.CustomerListView.as_view(), name="customer-list"),
@@ -16,16 +20,29 @@ urlpatterns = [
     path("o/<str:org>/customers/connect/", views.ConnectionRequestView.as_view(), name="customer-connect"),
     path("o/<str:org>/customers/<str:customer>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("o/<str:org>/customers/<str:customer>/staff/", views.CustomerStaffView.as_view(), name="customer-staff"),
-    path("o/<str:org>/customers/<str:customer>/end/", views.CustomerRelationEndView.as_view(), name="customer-relation-end"),
+    path(
+        "o/<str:org>/customers/<str:customer>/end/",
+        views.CustomerRelationEndView.as_view(),
+        name="customer-relation-end",
+    ),
     path("o/<str:org>/customers/<str:customer>/archive/", views.CustomerArchiveView.as_view(), name="customer-archive"),
     # the shared Open requests page and the connection decisions (ORG-3)
     path("o/<str:org>/requests/", views.OpenRequestsView.as_view(), name="open-requests"),
-    path("o/<str:org>/requests/connections/<id:relation_id>/accept/", views.ConnectionAcceptView.as_view(),
-         name="connection-accept"),
-    path("o/<str:org>/requests/connections/<id:relation_id>/decline/", views.ConnectionDeclineView.as_view(),
-         name="connection-decline"),
-    path("o/<str:org>/requests/connections/<id:relation_id>/cancel/", views.ConnectionCancelView.as_view(),
-         name="connection-cancel"),
+    path(
+        "o/<str:org>/requests/connections/<id:relation_id>/accept/",
+        views.ConnectionAcceptView.as_view(),
+        name="connection-accept",
+    ),
+    path(
+        "o/<str:org>/requests/connections/<id:relation_id>/decline/",
+        views.ConnectionDeclineView.as_view(),
+        name="connection-decline",
+    ),
+    path(
+        "o/<str:org>/requests/connections/<id:relation_id>/cancel/",
+        views.ConnectionCancelView.as_view(),
+        name="connection-cancel",
+    ),
     # ORG-10
     path("o/<str:org>/audit/", views.AuditTrailView.as_view(), name="audit-trail"),
 ]
@@ -43,11 +60,13 @@ urlpatterns += [
     path("o/<str:org>/members/<id:member_id>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
     path("o/<str:org>/invitations/", views.InvitationListView.as_view(), name="invitation-list"),
     path(
-        "o/<str:org>/invitations/<id:invitation_id>/resend/", views.InvitationResendView.as_view(),
+        "o/<str:org>/invitations/<id:invitation_id>/resend/",
+        views.InvitationResendView.as_view(),
         name="invitation-resend",
     ),
     path(
-        "o/<str:org>/invitations/<id:invitation_id>/revoke/", views.InvitationRevokeView.as_view(),
+        "o/<str:org>/invitations/<id:invitation_id>/revoke/",
+        views.InvitationRevokeView.as_view(),
         name="invitation-revoke",
     ),
 ]

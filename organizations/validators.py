@@ -4,6 +4,7 @@ Both use the well-kept libraries (python-stdnum, Pillow) and answer with a messa
 on. They raise Django's `ValidationError`, so forms, the admin and the API show the message at the
 field; services call them through `Organization.full_clean()` / `logo_process()`.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,7 +42,9 @@ def vat_id_normalize(vat_id: str, country: str) -> str:
         return ""
     country = (country or "").upper()
     if not country:
-        raise ValidationError(_("Choose the country first: a VAT ID is checked against its country."), code="vat_country")
+        raise ValidationError(
+            _("Choose the country first: a VAT ID is checked against its country."), code="vat_country"
+        )
     compact = "".join(ch for ch in raw.upper() if ch.isalnum())
     name = country_name(country)
     prefix = EU_VAT_PREFIX.get(country)
@@ -56,7 +59,8 @@ def vat_id_normalize(vat_id: str, country: str) -> str:
             compact = prefix + compact
         if not eu_vat.is_valid(compact):
             raise ValidationError(
-                _("“%(vat_id)s” is not a valid VAT ID for %(country)s. Check the digits.") % {"vat_id": raw, "country": name},
+                _("“%(vat_id)s” is not a valid VAT ID for %(country)s. Check the digits.")
+                % {"vat_id": raw, "country": name},
                 code="vat_invalid",
             )
         return eu_vat.compact(compact)
@@ -66,7 +70,8 @@ def vat_id_normalize(vat_id: str, country: str) -> str:
             return module.compact(module.validate(raw))
         except StdnumError:
             raise ValidationError(
-                _("“%(vat_id)s” is not a valid VAT ID for %(country)s. Check the digits.") % {"vat_id": raw, "country": name},
+                _("“%(vat_id)s” is not a valid VAT ID for %(country)s. Check the digits.")
+                % {"vat_id": raw, "country": name},
                 code="vat_invalid",
             ) from None
     if not 4 <= len(compact) <= 20:

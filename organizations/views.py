@@ -1,4 +1,5 @@
 """Browser pages of organizations and accounts."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,8 +8,8 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
@@ -74,18 +75,9 @@ class OrganizationDashboardView(OrgScopedMixin, TemplateView):
 # form errors or messages (never a 500).
 # =================================================================================================
 # ruff: noqa: E402
-from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
-from django.views import View
-from django.views.generic import FormView, ListView
 
-from portal.errors import DomainError
-from portal.views import DomainErrorFormMixin
-
-from . import selectors, services
 from .forms import (
     ArchiveForm,
     ConnectionRequestForm,
@@ -214,7 +206,9 @@ class ResellerEndView(OrgScopedMixin, View):
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, _("The relation to %(partner)s has ended.") % {"partner": relation.partner.name})
+                messages.success(
+                    request, _("The relation to %(partner)s has ended.") % {"partner": relation.partner.name}
+                )
         return redirect(_org_url("organization-dashboard", self.org.organization))
 
 
@@ -363,7 +357,9 @@ class CustomerArchiveView(_CustomerMixin, DomainErrorFormMixin, FormView):
 
     def perform(self, form):
         customer = services.organization_archive(
-            context=self.org, customer=self.get_customer(), confirm_name=form.cleaned_data["confirm_name"],
+            context=self.org,
+            customer=self.get_customer(),
+            confirm_name=form.cleaned_data["confirm_name"],
             actor=self.request.user,
         )
         messages.success(self.request, _("%(customer)s was archived.") % {"customer": customer.name})
@@ -459,8 +455,13 @@ class AuditTrailView(OrgScopedMixin, ListView):
         self.with_customers = self.org.organization.is_partner and self.request.GET.get("customers") == "1"
         action_code = self.request.GET.get("action", "")
         self.action_code = action_code if audit.audit_action_get(action_code) else ""
-        return selectors.audit_trail(context=self.org, search=self.request.GET.get("q"), origin=self.origin,
-                                     with_customers=self.with_customers, action_code=self.action_code)
+        return selectors.audit_trail(
+            context=self.org,
+            search=self.request.GET.get("q"),
+            origin=self.origin,
+            with_customers=self.with_customers,
+            action_code=self.action_code,
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -553,9 +554,7 @@ class InvitationAcceptView(View):
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("invitation-accept", token=token)
-        messages.success(
-            request, _("Welcome to %(organization)s.") % {"organization": membership.organization.name}
-        )
+        messages.success(request, _("Welcome to %(organization)s.") % {"organization": membership.organization.name})
         return redirect("organization-dashboard", org=membership.organization.public_id)
 
 
@@ -634,7 +633,8 @@ class MemberRoleChangeView(MemberActionView):
             membership=membership, role=form.cleaned_data["role"], actor=self.request.user, context=self.org
         )
         return _("%(person)s is now %(role)s.") % {
-            "person": membership.user.email, "role": OrgRole(form.cleaned_data["role"]).label,
+            "person": membership.user.email,
+            "role": OrgRole(form.cleaned_data["role"]).label,
         }
 
 
@@ -681,7 +681,9 @@ class InvitationCreateView(OrgScopedMixin, DomainErrorFormMixin, FormView):
         )
 
     def form_valid(self, form):
-        self.success_message = _("The invitation to %(email)s is on its way.") % {"email": form.cleaned_data["email"].lower()}
+        self.success_message = _("The invitation to %(email)s is on its way.") % {
+            "email": form.cleaned_data["email"].lower()
+        }
         return super().form_valid(form)
 
     def get_success_url(self, invitation=None):
@@ -701,7 +703,8 @@ class InvitationListView(OrgScopedMixin, ListView):
         requested = self.request.GET.get("status", "pending")
         self.status = requested if requested in self.STATUS_TABS else "pending"
         return selectors.invitation_list(
-            queryset=super().get_queryset(), status=None if self.status == "all" else self.status,
+            queryset=super().get_queryset(),
+            status=None if self.status == "all" else self.status,
             search=self.request.GET.get("q", ""),
         )
 
@@ -713,8 +716,10 @@ class InvitationListView(OrgScopedMixin, ListView):
         labels = {"all": _("All"), **{value: label for value, label in Invitation.Status.choices}}
         context.update(
             status=self.status,
-            tabs=[{"key": key, "label": labels[key], "url": f"{_invitations_url(self.org.organization)}?status={key}"}
-                  for key in self.STATUS_TABS],
+            tabs=[
+                {"key": key, "label": labels[key], "url": f"{_invitations_url(self.org.organization)}?status={key}"}
+                for key in self.STATUS_TABS
+            ],
         )
         return context
 
@@ -747,7 +752,9 @@ class InvitationActionView(OrgScopedMixin, SingleObjectMixin, View):
 class InvitationResendView(InvitationActionView):
     def perform(self, invitation) -> str:
         services.invitation_resend(invitation=invitation, actor=self.request.user, context=self.org)
-        return _("The invitation to %(email)s was sent again; the previous link no longer works.") % {"email": invitation.email}
+        return _("The invitation to %(email)s was sent again; the previous link no longer works.") % {
+            "email": invitation.email
+        }
 
 
 class InvitationRevokeView(InvitationActionView):

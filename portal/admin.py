@@ -1,4 +1,5 @@
 """Shared admin building blocks."""
+
 from __future__ import annotations
 
 

@@ -8,10 +8,10 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         # Register the outbox handlers and the notification restriction.
-        from . import emails  # noqa: F401
-        from .api import notifications  # noqa: F401
-
         # Every app's audit.py declares its audit actions in the one registry (portal.audit).
         from django.utils.module_loading import autodiscover_modules
+
+        from . import emails  # noqa: F401
+        from .api import notifications  # noqa: F401
 
         autodiscover_modules("audit")

@@ -14,6 +14,7 @@ that performed the action itself, whatever the action declares (ORG-6): never a 
 action or payload key raises in DEBUG and tests (`AUDIT_STRICT`), and is logged in production
 (the event is still recorded: losing the trail would be worse).
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,7 +26,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import formats
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +99,12 @@ def audit_fields(**declared: AuditField) -> None:
 def audit_action(code: str, *, label, sentence, actor=(), other_party=None, support=(), values=None) -> AuditAction:
     """Declare one action code. `other_party` defaults to what the actor sees."""
     action = AuditAction(
-        code=code, label=label, sentence=sentence, actor_fields=tuple(actor),
-        other_party_fields=tuple(actor if other_party is None else other_party), support_fields=tuple(support),
+        code=code,
+        label=label,
+        sentence=sentence,
+        actor_fields=tuple(actor),
+        other_party_fields=tuple(actor if other_party is None else other_party),
+        support_fields=tuple(support),
         values=dict(values or {}),
     )
     if code in ACTIONS:
@@ -141,7 +147,9 @@ def audit_check(action: str, before: dict | None, after: dict | None) -> None:
         undeclared = sorted({*(before or {}), *(after or {})} - declaration.declared_fields)
         if not undeclared:
             return
-        problem = f"Audit action {action!r} records undeclared payload keys {undeclared}: declare them in the app's audit.py."
+        problem = (
+            f"Audit action {action!r} records undeclared payload keys {undeclared}: declare them in the app's audit.py."
+        )
     if _strict():
         raise AuditDeclarationError(problem)
     logger.error(problem)
@@ -257,7 +265,10 @@ def audit_entry(event, *, reader, audience: str | None = None) -> AuditEntry:
     keys = visible_fields(action, audience=audience, reader=reader)
     details = [
         AuditDetail(
-            key=key, label=str(FIELDS[key].label), before=before.get(key), after=after.get(key),
+            key=key,
+            label=str(FIELDS[key].label),
+            before=before.get(key),
+            after=after.get(key),
             before_display=display_value(action, key, before.get(key)) if key in before else "",
             after_display=display_value(action, key, after.get(key)) if key in after else "",
         )
@@ -269,8 +280,10 @@ def audit_entry(event, *, reader, audience: str | None = None) -> AuditEntry:
         return AuditEntry(event=event, audience=audience, label=event.action, summary=event.target_repr, details=[])
     shared = set(action.actor_fields) & set(action.other_party_fields)
     values = _Placeholders(
-        actor=_actor(event), actor_org=_actor_org(event),
-        organization=event.organization.name if event.organization_id else "", target=event.target_repr,
+        actor=_actor(event),
+        actor_org=_actor_org(event),
+        organization=event.organization.name if event.organization_id else "",
+        target=event.target_repr,
     )
     for key in action.placeholders():
         if key in shared and not FIELDS[key].partner_only:

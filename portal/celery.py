@@ -1,4 +1,5 @@
 """The Celery application of the portal (cookiecutter-django layout)."""
+
 import logging
 import os
 

@@ -1,4 +1,5 @@
 """Values every page's layout needs: the acting org, the switcher and the unread count."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -4,6 +4,7 @@ Every primary key is a `BigAutoField` (a signed 64-bit integer on PostgreSQL and
 outside that range, or anything but digits, is no id of ours: the URL does not match (404)
 instead of reaching a query, where SQLite raises OverflowError and PostgreSQL a DataError.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ and sends it when the worker runs, so a message is never lost while Redis is dow
 once per dedupe key. Sending is at-least-once: a worker that dies after the mail server accepted
 a message and before the row is marked done leaves it to another worker, which sends it again.
 """
+
 from __future__ import annotations
 
 import smtplib

@@ -4,6 +4,7 @@ Services raise these; `portal.api.exceptions` turns them into the one JSON error
 and `portal.views.DomainErrorMixin` into form errors or messages for the browser. Nothing else
 catches them, so every service error reaches the user the same way.
 """
+
 from __future__ import annotations
 
 

@@ -14,6 +14,7 @@
 Public uploads (organization logos) stay under `MEDIA_ROOT`/`MEDIA_URL`; only `logos/` is served
 (`public_media`), and logo names are random too.
 """
+
 from __future__ import annotations
 
 import os
@@ -130,13 +131,18 @@ def private_media_is_private(app_configs=None, **kwargs):
     private = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
     media = Path(settings.MEDIA_ROOT).resolve()
     if private == media or media in private.parents or private in media.parents:
-        errors.append(checks.Error(
-            "PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT (or contain it): private files would be public.",
-            id="portal.E101",
-        ))
+        errors.append(
+            checks.Error(
+                "PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT (or contain it): private files would be public.",
+                id="portal.E101",
+            )
+        )
     sendfile_root = getattr(settings, "SENDFILE_ROOT", None)
     if not sendfile_root or Path(sendfile_root).resolve() != private:
-        errors.append(checks.Error(
-            "SENDFILE_ROOT must be PRIVATE_MEDIA_ROOT: private files are sent from there.", id="portal.E102",
-        ))
+        errors.append(
+            checks.Error(
+                "SENDFILE_ROOT must be PRIVATE_MEDIA_ROOT: private files are sent from there.",
+                id="portal.E102",
+            )
+        )
     return errors

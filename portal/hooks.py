@@ -14,6 +14,7 @@ Events (keyword arguments):
   is a list of dicts {"item_id", "product_id", "quantity", "term_months", "license_mode" ("absolute" |
   "relative"), "ends_on" (date or None), "unit_price" (Decimal, the partner's selling price)}
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -14,18 +14,18 @@ store, nothing that fails with the cache.
 `lockout_response` answers a lockout with the API's JSON error shape under `/api/` and with the
 friendly page elsewhere; both carry `Retry-After`.
 """
-from __future__ import annotations
 
-from django.conf import settings
-from django.db.models import Sum
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
+from __future__ import annotations
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def lockout_username(request: HttpRequest, credentials: dict | None = None) -> str | None:

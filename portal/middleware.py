@@ -6,6 +6,7 @@ place, `database_unavailable_response`: the API's JSON error shape under `/api/`
 everywhere else. Views reach it through `DatabaseUnavailableMiddleware.process_exception`; errors
 raised earlier (e.g. loading the session in a middleware) reach it through `handler500`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,13 @@ from django.template import loader
 from django.utils import translation
 from django.views import defaults
 
-from .api.exceptions import RETRY_AFTER_SECONDS, database_unavailable, error_body, race_as_domain_error, unavailable_body
+from .api.exceptions import (
+    RETRY_AFTER_SECONDS,
+    database_unavailable,
+    error_body,
+    race_as_domain_error,
+    unavailable_body,
+)
 from .errors import DomainError, NotFound
 
 logger = logging.getLogger(__name__)
@@ -69,7 +76,9 @@ def server_error(request):
         return database_unavailable_response(request)
     if _is_api(request):
         return JsonResponse(
-            error_body("server_error", translation.gettext("Something went wrong on our side. Please try again later.")),
+            error_body(
+                "server_error", translation.gettext("Something went wrong on our side. Please try again later.")
+            ),
             status=500,
         )
     return defaults.server_error(request)

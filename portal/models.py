@@ -1,4 +1,5 @@
 """Shared mechanisms: the task outbox (PLT-3) and in-portal notifications (PLT-4)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -86,6 +87,9 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"
 
     @property
     def text(self) -> str:

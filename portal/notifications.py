@@ -1,4 +1,5 @@
 """In-portal notifications (PLT-4): a registry of message kinds rendered in the reader's language."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -17,6 +17,7 @@ than `OUTBOX_STALE_AFTER`, so a dead worker's row is taken over within seconds, 
 Secrets (tokens, links with tokens) go to `secrets=`, stored in `secret_payload` and emptied when
 the row finishes; finished rows are deleted after `OUTBOX_RETENTION_DAYS` (`outbox_purge_finished`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -152,7 +153,9 @@ def outbox_process_message(*, message_id: int) -> str:
     if not claimed:
         return "skipped"
     message = OutboxMessage.objects.get(pk=message_id)
-    mine = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PROCESSING, attempts=message.attempts)
+    mine = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxMessage.Status.PROCESSING, attempts=message.attempts
+    )
     handler = HANDLERS.get(message.kind)
     payload = {**message.payload, **message.secret_payload}
     try:
@@ -164,7 +167,7 @@ def outbox_process_message(*, message_id: int) -> str:
         permanent = isinstance(error, PermanentError)
         exhausted = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         failed = permanent or exhausted
-        delay = timedelta(seconds=min(2 ** message.attempts * 5, 3600))
+        delay = timedelta(seconds=min(2**message.attempts * 5, 3600))
         changes = {"last_error": repr(error)[:2000], "available_at": timezone.now() + delay}
         if failed:
             changes.update(status=OutboxMessage.Status.FAILED, done_at=timezone.now(), secret_payload={})
@@ -189,9 +192,11 @@ def outbox_release_stale(*, now=None) -> int:
     """
     now = now or timezone.now()
     stale_before = now - settings.OUTBOX_STALE_AFTER
-    return OutboxMessage.objects.filter(status=OutboxMessage.Status.PROCESSING).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, claimed_at__lt=stale_before)
-    ).update(status=OutboxMessage.Status.PENDING, available_at=now)
+    return (
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PROCESSING)
+        .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, claimed_at__lt=stale_before))
+        .update(status=OutboxMessage.Status.PENDING, available_at=now)
+    )
 
 
 def outbox_sweep_due(*, limit: int = 500) -> int:

@@ -5,6 +5,7 @@ transition is one `UPDATE … SET status = new WHERE pk = … AND status IN (all
 of two concurrent requests exactly one changes the row and the other gets a `Conflict`; a
 retried task that finds the row already moved does nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,8 +45,7 @@ def transition(
     if updated != 1:
         instance.refresh_from_db()
         raise Conflict(
-            _("This cannot be done now: the status is “%(status)s”.")
-            % {"status": _display_status(instance, field)},
+            _("This cannot be done now: the status is “%(status)s”.") % {"status": _display_status(instance, field)},
             code="invalid_transition",
         )
     instance.refresh_from_db()

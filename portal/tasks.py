@@ -1,4 +1,5 @@
 """Celery tasks of the portal: thin wrappers that call services."""
+
 from celery import shared_task
 
 from .outbox import outbox_process_message, outbox_purge_finished, outbox_sweep_due

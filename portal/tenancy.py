@@ -17,6 +17,7 @@ Every browser view (`portal.views.OrgScopedMixin`) and every API viewset
 
 All of it runs a constant number of queries, independent of the number of orgs or customers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -142,9 +143,10 @@ def org_context_for_organization(user, organization: Organization) -> OrgContext
         partner_membership = Membership.objects.filter(user=user, organization=reseller).first()
         if partner_membership is not None:
             needs_assignment = partner_membership.role in PARTNER_ROLES_NEEDING_ASSIGNMENT
-            if not needs_assignment or StaffAssignment.objects.filter(
-                membership=partner_membership, customer=organization
-            ).exists():
+            if (
+                not needs_assignment
+                or StaffAssignment.objects.filter(membership=partner_membership, customer=organization).exists()
+            ):
                 return OrgContext(
                     organization,
                     user,

@@ -1,4 +1,5 @@
 """URL map. Browser pages of an organization live under `/o/<org>/…`, the API under `/api/v1/`."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -7,8 +8,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from organizations import views as organization_views
 
-from . import converters  # noqa: F401 - registers <id:…> before the apps' URLconfs are included
-from . import views
+from . import (
+    converters,  # noqa: F401 - registers <id:…> before the apps' URLconfs are included
+    views,
+)
 
 # The API answers its JSON error shape for unknown URLs and server errors too; a database outage
 # answers 503 (portal.middleware).
@@ -35,9 +38,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/password/reset/", organization_views.PasswordResetView.as_view(), name="password_reset"),
-    path(
-        "accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"
-    ),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(),

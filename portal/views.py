@@ -1,4 +1,5 @@
 """Platform pages and the base classes every browser view of the apps builds on."""
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
-from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
@@ -182,8 +182,6 @@ def healthz(request):
             checks["redis"] = "error"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
-
-
 
 
 def error_404(request, exception=None):

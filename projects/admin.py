@@ -3,9 +3,11 @@
 Read-only on purpose: grants carry derived guardian permission rows and every change belongs in
 the audit trail, so changes go through the portal's pages and API (the services), not the admin.
 """
+
 from django.contrib import admin
 
 from portal.admin import ReadOnlyAdminMixin
+
 from .models import Project, ProjectRoleGrant
 
 

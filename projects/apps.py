@@ -7,5 +7,7 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("Projects")
 
     def ready(self):
-        from . import selectors  # noqa: F401  registers the tenancy restrictions
-        from . import services  # noqa: F401  registers the notification kinds
+        from . import (
+            selectors,  # noqa: F401  registers the tenancy restrictions
+            services,  # noqa: F401  registers the notification kinds
+        )

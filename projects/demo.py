@@ -4,6 +4,7 @@
 - partner@ (partner Owner) sees the partner's projects and those of its customer (PRJ-4);
 - guest@ (a Guest of the customer) is a Developer on the customer's CRM until a date (PRJ-2).
 """
+
 from datetime import timedelta
 
 from django.utils import timezone

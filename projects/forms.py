@@ -1,4 +1,5 @@
 """Forms of the project pages. Validation of meaning lives in the services; these parse input."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -34,7 +35,9 @@ class ProjectForm(forms.Form):
 
 class ProjectDeleteForm(forms.Form):
     confirm_number = forms.CharField(
-        label=_("Type the project number to confirm"), max_length=20, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Type the project number to confirm"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
     def __init__(self, *args, project: Project, **kwargs):

@@ -1,4 +1,5 @@
 """Projects (PRJ-1) and project role grants (PRJ-2) stored as django-guardian object permissions."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -36,7 +37,7 @@ class Project(models.Model):
     )
     # Derived from the primary key after the insert (projects.services.project_create): unique by
     # construction, also under concurrent creation, and never reused.
-    number = models.CharField(_("number"), max_length=20, unique=True, null=True, editable=False)
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, editable=False)  # noqa: DJ001 - NULL until the insert has a pk
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)

@@ -4,6 +4,7 @@ The permissions are django-guardian object permissions on `projects.Project`, st
 direct-foreign-key tables `ProjectUserObjectPermission` / `ProjectGroupObjectPermission`. The UI,
 the API, the restriction in `projects.selectors` and the tests all read this table.
 """
+
 from __future__ import annotations
 
 from django.db import models

@@ -13,9 +13,10 @@ A user reaches a project in exactly these ways:
 Archived orgs (ORG-7) end all of it at once; an archived project allows only what
 `ACTIONS_ON_ARCHIVED_PROJECTS` lists.
 """
+
 from __future__ import annotations
 
-from django.db.models import BooleanField, Exists, F, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,7 +154,12 @@ def project_annotate_for_user(queryset: QuerySet, *, user, actions: bool = False
 
 
 def project_list_for_user(
-    *, user, action: str = ProjectAction.VIEW, organization=None, search: str = "", annotate: bool = False,
+    *,
+    user,
+    action: str = ProjectAction.VIEW,
+    organization=None,
+    search: str = "",
+    annotate: bool = False,
     actions: bool = False,
 ) -> QuerySet:
     """Projects `user` may `action` across all orgs (optionally one org, a search by name or number)."""

@@ -5,6 +5,7 @@ Callers check permissions first (`projects.selectors.project_require` for projec
 validated input, the guardian permission rows derived from the role table, an audit event for
 every change made by a person, and emails queued in the outbox inside the same transaction.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -79,9 +80,7 @@ def _clean_name(name: str) -> str:
     if not name:
         raise InvalidInput(_("Please enter a project name."), field="name")
     if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(
-            _("The name may have at most %(max)d characters.") % {"max": NAME_MAX_LENGTH}, field="name"
-        )
+        raise InvalidInput(_("The name may have at most %(max)d characters.") % {"max": NAME_MAX_LENGTH}, field="name")
     return name
 
 
@@ -134,9 +133,12 @@ def project_archive(*, project: Project, actor) -> Project:
     """Archive (read-only from now on). Callers have checked the "delete" action."""
     transition(project, Project.Status.ARCHIVED)
     audit_record(
-        action="project.archived", target=project, actor=actor,
+        action="project.archived",
+        target=project,
+        actor=actor,
         acting_organization=_acting_organization(actor, project),
-        before={"status": Project.Status.ACTIVE}, after={"status": Project.Status.ARCHIVED},
+        before={"status": Project.Status.ACTIVE},
+        after={"status": Project.Status.ARCHIVED},
     )
     return project
 
@@ -146,9 +148,12 @@ def project_restore(*, project: Project, actor) -> Project:
     """Make an archived project active again. Callers have checked the "delete" action."""
     transition(project, Project.Status.ACTIVE)
     audit_record(
-        action="project.restored", target=project, actor=actor,
+        action="project.restored",
+        target=project,
+        actor=actor,
         acting_organization=_acting_organization(actor, project),
-        before={"status": Project.Status.ARCHIVED}, after={"status": Project.Status.ACTIVE},
+        before={"status": Project.Status.ARCHIVED},
+        after={"status": Project.Status.ACTIVE},
     )
     return project
 
@@ -161,7 +166,9 @@ def project_delete(*, project: Project, actor) -> None:
     and the project can be archived instead.
     """
     audit_record(
-        action="project.deleted", target=project, actor=actor,
+        action="project.deleted",
+        target=project,
+        actor=actor,
         acting_organization=_acting_organization(actor, project),
         before={"number": project.number, "name": project.name, "status": project.status},
     )
@@ -178,9 +185,7 @@ def project_delete(*, project: Project, actor) -> None:
 
 
 def _permissions_for_role(role: str) -> list[Permission]:
-    return list(
-        Permission.objects.filter(content_type__app_label="projects", codename__in=codenames_for_role(role))
-    )
+    return list(Permission.objects.filter(content_type__app_label="projects", codename__in=codenames_for_role(role)))
 
 
 def _write_permission_rows(grant: ProjectRoleGrant) -> None:
@@ -205,7 +210,13 @@ def _write_permission_rows(grant: ProjectRoleGrant) -> None:
 
 @transaction.atomic
 def project_grant_role(
-    *, project: Project, role: str, user=None, organization=None, expires_at=None, granted_by=None,
+    *,
+    project: Project,
+    role: str,
+    user=None,
+    organization=None,
+    expires_at=None,
+    granted_by=None,
     source: str = ProjectRoleGrant.Source.DIRECT,
 ) -> ProjectRoleGrant:
     """Give a user (or every member of an org) a role on a project, replacing an earlier one.
@@ -336,13 +347,17 @@ def project_member_add(
     grant = project_grant_role(project=project, user=user, role=role, expires_at=expires_at, granted_by=actor)
     audit_record(
         action="project.role_changed" if existing else "project.role_granted",
-        target=grant, actor=actor, organization=project.organization,
+        target=grant,
+        actor=actor,
+        organization=project.organization,
         acting_organization=_acting_organization(actor, project),
-        before=before, after=_grant_snapshot(grant),
+        before=before,
+        after=_grant_snapshot(grant),
     )
     _send_access_email(grant=grant, needs_password=needs_password, language=language, actor=actor)
     notification_create_many(
-        recipients=[user], kind="projects.access_granted",
+        recipients=[user],
+        kind="projects.access_granted",
         params={"number": project.number, "name": project.name},
         url=reverse("project-detail", kwargs={"number": project.number}),
     )
@@ -363,8 +378,13 @@ def project_member_change(
     grant.save(update_fields=["role", "expires_at"])
     _write_permission_rows(grant)
     audit_record(
-        action="project.role_changed", target=grant, actor=actor, organization=grant.project.organization,
-        acting_organization=_acting_organization(actor, grant.project), before=before, after=_grant_snapshot(grant),
+        action="project.role_changed",
+        target=grant,
+        actor=actor,
+        organization=grant.project.organization,
+        acting_organization=_acting_organization(actor, grant.project),
+        before=before,
+        after=_grant_snapshot(grant),
     )
     return grant
 
@@ -374,7 +394,11 @@ def project_member_remove(*, grant: ProjectRoleGrant, actor) -> None:
     """End a person's role on a project at once. Callers have checked "manage_members"."""
     _refuse_delegation_grant(grant)
     audit_record(
-        action="project.role_revoked", target=grant, actor=actor, organization=grant.project.organization,
-        acting_organization=_acting_organization(actor, grant.project), before=_grant_snapshot(grant),
+        action="project.role_revoked",
+        target=grant,
+        actor=actor,
+        organization=grant.project.organization,
+        acting_organization=_acting_organization(actor, grant.project),
+        before=_grant_snapshot(grant),
     )
     project_revoke_grant(grant=grant)

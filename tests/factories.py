@@ -1,4 +1,5 @@
 """factory-boy factories shared by every app's tests."""
+
 import factory
 from django.utils import timezone
 

@@ -5,6 +5,7 @@ database, from this checkout (not whatever `portal` the virtualenv points at), a
 demo user's API token. `ThrowawayPostgres` is a pgserver instance of the test's own that can be
 stopped and started again while the app keeps running.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,34 +30,49 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, *, database_url: str, workdir: Path, settings: str = "portal.settings.dev", workers: int = 2,
-                 threads: int = 1):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        workdir: Path,
+        settings: str = "portal.settings.dev",
+        workers: int = 2,
+        threads: int = 1,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.env = {
-            key: value for key, value in os.environ.items()
+            key: value
+            for key, value in os.environ.items()
             if key not in ("DATABASE_URL", "REDIS_URL", "PYTEST_XDIST_WORKER", "DJANGO_SETTINGS_MODULE")
             and not key.startswith("PYTEST_")
         }
-        self.env.update({
-            "DJANGO_SETTINGS_MODULE": settings,
-            "DATABASE_URL": database_url,
-            "DEBUG": "false",  # the answers clients get in production: no debug pages
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "EMAIL_FILE_PATH": str(workdir / "mail"),
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "WARNING",
-        })
+        self.env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": settings,
+                "DATABASE_URL": database_url,
+                "DEBUG": "false",  # the answers clients get in production: no debug pages
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "MEDIA_ROOT": str(workdir / "media"),
+                "EMAIL_FILE_PATH": str(workdir / "mail"),
+                "PYTHONPATH": str(ROOT),
+                "LOG_LEVEL": "WARNING",
+            }
+        )
         self.workers, self.threads = workers, threads
         self.process: subprocess.Popen | None = None
         self.log = workdir / "server.log"
 
     def manage(self, *args: str, input: str | None = None) -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-            timeout=300, input=input,
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            input=input,
         )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
@@ -66,18 +82,41 @@ class AppServer:
         self.manage("seed_demo", "--force")
 
     def token(self, email: str) -> str:
-        return self.manage(
-            "shell", "-c",
-            "from rest_framework.authtoken.models import Token; from django.contrib.auth import get_user_model; "
-            f"print(Token.objects.get_or_create(user=get_user_model().objects.get(email={email!r}))[0].key)",
-        ).strip().splitlines()[-1]
+        return (
+            self.manage(
+                "shell",
+                "-c",
+                "from rest_framework.authtoken.models import Token; from django.contrib.auth import get_user_model; "
+                f"print(Token.objects.get_or_create(user=get_user_model().objects.get(email={email!r}))[0].key)",
+            )
+            .strip()
+            .splitlines()[-1]
+        )
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "portal.wsgi:application", "--chdir", str(ROOT), "--pythonpath", str(ROOT),
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--threads", str(self.threads),
-             "--timeout", "60", "--graceful-timeout", "5"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            [
+                str(BIN / "gunicorn"),
+                "portal.wsgi:application",
+                "--chdir",
+                str(ROOT),
+                "--pythonpath",
+                str(ROOT),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ and in a partner-linked customer org, and compares the answer with the role tabl
 covered the moment it is routed; a route with an unknown URL kwarg fails until its app registers
 an object factory in `OBJECT_FACTORIES`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -80,19 +81,37 @@ def org_routes() -> list[Route]:
         view_class = getattr(callback, "view_class", None)
         viewset_class = getattr(callback, "cls", None)
         if view_class is not None and issubclass(view_class, OrgScopedMixin):
-            methods = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m) and m not in ("options", "head")]
+            methods = [
+                m.upper()
+                for m in view_class.http_method_names
+                if hasattr(view_class, m) and m not in ("options", "head")
+            ]
             for method in methods:
-                routes.append(Route(
-                    name, "page", method, view_class.capability, kwargs, view_class,
-                    private_file=getattr(view_class, "private_file", False),
-                ))
+                routes.append(
+                    Route(
+                        name,
+                        "page",
+                        method,
+                        view_class.capability,
+                        kwargs,
+                        view_class,
+                        private_file=getattr(view_class, "private_file", False),
+                    )
+                )
         elif viewset_class is not None and issubclass(viewset_class, ScopedMixin):
             for method, action in (getattr(callback, "actions", None) or {}).items():
                 capability = viewset_class.capabilities.get(action, viewset_class.default_capability)
-                routes.append(Route(
-                    name, "api", method.upper(), capability, kwargs, viewset_class,
-                    private_file=action in getattr(viewset_class, "private_file_actions", ()),
-                ))
+                routes.append(
+                    Route(
+                        name,
+                        "api",
+                        method.upper(),
+                        capability,
+                        kwargs,
+                        viewset_class,
+                        private_file=action in getattr(viewset_class, "private_file_actions", ()),
+                    )
+                )
         else:
             raise AssertionError(
                 f"Route {name!r} takes an org but does not go through the tenancy base classes "

@@ -1,4 +1,5 @@
 """Races on real PostgreSQL: functions started together in threads, each with its own connection."""
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ settings with a real broker, local webhook receivers allowed, and outbox timings
 environment so a test can shorten them (OUTBOX_HEARTBEAT_SECONDS, OUTBOX_STALE_AFTER_SECONDS,
 OFFER_WEBHOOK_TIMEOUT_SECONDS).
 """
+
 from __future__ import annotations
 
 import os
@@ -45,9 +46,24 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
-            cwd=ROOT, env=self.environment, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test-{uuid.uuid4().hex[:8]}@%h",
+            ],
+            cwd=ROOT,
+            env=self.environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         return self
 

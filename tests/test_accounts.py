@@ -1,4 +1,5 @@
 """PLT-1 browser basics: login, logout, password reset by email, forced password change."""
+
 import re
 
 import pytest
@@ -55,7 +56,9 @@ def test_password_reset_by_email_in_the_users_language(client, django_capture_on
     response = client.get(link, follow=True)
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0]
-    response = client.post(form_url, {"new_password1": "a-brand-new-secret-42", "new_password2": "a-brand-new-secret-42"})
+    response = client.post(
+        form_url, {"new_password1": "a-brand-new-secret-42", "new_password2": "a-brand-new-secret-42"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a-brand-new-secret-42")
@@ -87,6 +90,8 @@ def test_initial_password_must_be_changed_at_first_login(client):
 def test_weak_new_password_is_refused_with_a_message(client):
     user = UserFactory()
     client.force_login(user)
-    response = client.post("/accounts/password/change/", {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
+    response = client.post(
+        "/accounts/password/change/", {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"}
+    )
     assert response.status_code == 200
     assert "too short" in response.content.decode()

@@ -1,4 +1,5 @@
 """PLT-2: token endpoint, authentication, one error body shape, OpenAPI schema and docs."""
+
 import pytest
 from rest_framework.authtoken.models import Token
 
@@ -20,7 +21,9 @@ def assert_error_shape(response, status, code=None):
 
 def test_token_for_email_and_password(api_client):
     user = UserFactory(email="tina@example.com")
-    response = api_client.post("/api/v1/auth/token/", {"email": "TINA@example.com", "password": PASSWORD}, format="json")
+    response = api_client.post(
+        "/api/v1/auth/token/", {"email": "TINA@example.com", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     assert Token.objects.get(user=user).key == token
@@ -47,7 +50,9 @@ def test_token_authenticates_api_requests(api_client):
 )
 def test_wrong_credentials_get_one_message_without_enumeration(api_client, payload):
     UserFactory(email="tina@example.com")
-    error = assert_error_shape(api_client.post("/api/v1/auth/token/", payload, format="json"), 400, "invalid_credentials")
+    error = assert_error_shape(
+        api_client.post("/api/v1/auth/token/", payload, format="json"), 400, "invalid_credentials"
+    )
     assert error["message"] == "Email or password is wrong."
 
 

@@ -2,6 +2,7 @@
 customers. Every action is declared in one registry (portal.audit) with sentences in English and
 German and, per audience, the payload fields it may read; these tests are driven by that registry,
 so a new action cannot forget it."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,8 @@ def trail(db):
     customer = factories.OrganizationFactory(name="Kunde AG")
     factories.link(partner, customer)
     return {
-        "partner": partner, "customer": customer,
+        "partner": partner,
+        "customer": customer,
         "partner_owner": factories.member(partner, OrgRole.OWNER),
         "customer_owner": factories.member(customer, OrgRole.OWNER),
         "product": offer_factories.product(list_price="18.66"),
@@ -57,19 +59,28 @@ def _api(api_client, user, organization, **params) -> list[dict]:
 # --- (a) the reported case ---------------------------------------------------------------------
 
 
-def test_issue11_item2_customer_owner_sees_no_partner_price_payer_or_ids_after_booking_and_offer(trail, client, api_client):
+def test_issue11_item2_customer_owner_sees_no_partner_price_payer_or_ids_after_booking_and_offer(
+    trail, client, api_client
+):
     partner, customer = trail["partner"], trail["customer"]
     subscription = billing.subscription_book(
-        context=org_context_for_organization(trail["partner_owner"], customer), product=trail["product"], quantity=3,
-        confirm_obligation_to_pay=True, actor=trail["partner_owner"],
+        context=org_context_for_organization(trail["partner_owner"], customer),
+        product=trail["product"],
+        quantity=3,
+        confirm_obligation_to_pay=True,
+        actor=trail["partner_owner"],
     )
     assert subscription.unit_price == Decimal(PARTNER_PRICE) and subscription.payer == partner
     template = offer_factories.template(partner, products=[trail["product"]], actor=trail["partner_owner"])
     offer = offer_factories.offer(partner, customer, tmpl=template)
-    offer_services.offer_accept(offer=offer, context=org_context_for_organization(trail["customer_owner"], customer),
-                                actor=trail["customer_owner"])
-    assert AuditEvent.objects.filter(organization=customer, action="subscription.provisioned_from_offer",
-                                     after__unit_price=PARTNER_PRICE).exists()
+    offer_services.offer_accept(
+        offer=offer,
+        context=org_context_for_organization(trail["customer_owner"], customer),
+        actor=trail["customer_owner"],
+    )
+    assert AuditEvent.objects.filter(
+        organization=customer, action="subscription.provisioned_from_offer", after__unit_price=PARTNER_PRICE
+    ).exists()
 
     page = _page(client, trail["customer_owner"], customer)
     rows = _api(api_client, trail["customer_owner"], customer)
@@ -95,8 +106,11 @@ def test_issue11_item2_customer_owner_sees_no_partner_price_payer_or_ids_after_b
 
 def test_issue11_item2_a_later_reseller_does_not_read_the_previous_partners_prices(trail, api_client):
     billing.subscription_book(
-        context=org_context_for_organization(trail["partner_owner"], trail["customer"]), product=trail["product"],
-        quantity=2, confirm_obligation_to_pay=True, actor=trail["partner_owner"],
+        context=org_context_for_organization(trail["partner_owner"], trail["customer"]),
+        product=trail["product"],
+        quantity=2,
+        confirm_obligation_to_pay=True,
+        actor=trail["partner_owner"],
     )
     other = factories.PartnerFactory(name="Other Partner GmbH")
     # the event is the first partner's; a later reseller reading the trail is the other party
@@ -114,37 +128,60 @@ def _payload(action) -> dict:
     """Every declared key with a recognizable value, plus every partner-only key of the catalogue."""
     payload = {}
     for key in action.declared_fields:
-        payload[key] = f"INTERNAL-{key}" if key in action.support_fields and key not in action.fields_for(Audience.ACTOR) \
-            and key not in action.fields_for(Audience.OTHER_PARTY) else f"SHOWN-{key}"
+        payload[key] = (
+            f"INTERNAL-{key}"
+            if key in action.support_fields
+            and key not in action.fields_for(Audience.ACTOR)
+            and key not in action.fields_for(Audience.OTHER_PARTY)
+            else f"SHOWN-{key}"
+        )
     for key, spec in FIELDS.items():
         if spec.partner_only:
             payload[key] = f"SECRET-{key}"
     return payload
 
 
-def test_issue11_item2_no_registered_action_shows_partner_fields_or_internal_ids_to_the_customer(trail, client, api_client):
+def test_issue11_item2_no_registered_action_shows_partner_fields_or_internal_ids_to_the_customer(
+    trail, client, api_client
+):
     partner, customer = trail["partner"], trail["customer"]
     events = []
     for code, action in ACTIONS.items():
         payload = _payload(action)
         for acting in (partner, customer):  # customer as the other party, then as the actor
-            events.append(AuditEvent(
-                organization=customer, acting_organization=acting, actor=trail["partner_owner"],
-                actor_email=trail["partner_owner"].email, action=code, target_type="organizations.organization",
-                target_id=str(customer.pk), target_repr="Object", before=payload, after=payload,
-            ))
+            events.append(
+                AuditEvent(
+                    organization=customer,
+                    acting_organization=acting,
+                    actor=trail["partner_owner"],
+                    actor_email=trail["partner_owner"].email,
+                    action=code,
+                    target_type="organizations.organization",
+                    target_id=str(customer.pk),
+                    target_repr="Object",
+                    before=payload,
+                    after=payload,
+                )
+            )
     AuditEvent.objects.bulk_create(events)
     for code, action in ACTIONS.items():
         page = _page(client, trail["customer_owner"], customer, action=code)
-        rows = [row for row in _api(api_client, trail["customer_owner"], customer, action=code)
-                if row["action"] == code and row["target_repr"] == "Object"]
+        rows = [
+            row
+            for row in _api(api_client, trail["customer_owner"], customer, action=code)
+            if row["action"] == code and row["target_repr"] == "Object"
+        ]
         assert len(rows) == 2, code
         for shown in (page, json.dumps(rows)):
             assert "SECRET-" not in shown, code
             assert "INTERNAL-" not in shown, code
         for row in rows:
             assert not {"before", "after", "target_id", "target_type"} & set(row), code
-            audience = Audience.ACTOR if row["acting_organization"]["public_id"] == customer.public_id else Audience.OTHER_PARTY
+            audience = (
+                Audience.ACTOR
+                if row["acting_organization"]["public_id"] == customer.public_id
+                else Audience.OTHER_PARTY
+            )
             assert row["audience"] == audience
             visible = {key for key in action.fields_for(audience) if not FIELDS[key].partner_only}
             assert set(row["details"]) == visible, code  # what it may see, it does see
@@ -155,9 +192,17 @@ def test_issue11_item2_partner_only_fields_reach_only_a_partner_that_acted(trail
     partner, customer = trail["partner"], trail["customer"]
     for code, action in ACTIONS.items():
         payload = _payload(action)
-        event = AuditEvent(organization=customer, acting_organization=partner, action=code, actor_email="x@example.org",
-                           target_type="organizations.organization", target_id="1", target_repr="Object",
-                           before=payload, after=payload)
+        event = AuditEvent(
+            organization=customer,
+            acting_organization=partner,
+            action=code,
+            actor_email="x@example.org",
+            target_type="organizations.organization",
+            target_id="1",
+            target_repr="Object",
+            before=payload,
+            after=payload,
+        )
         as_partner = {d.key for d in audit_entry(event, reader=partner).details}
         as_customer = {d.key for d in audit_entry(event, reader=customer).details}
         assert not {key for key in as_customer if FIELDS[key].partner_only}, code
@@ -178,11 +223,21 @@ def test_issue11_item2_every_action_has_a_sentence_in_english_and_german(code, t
         german, german_label = str(action.sentence), str(action.label)
     assert german != english and german_label != english_label, f"{code}: no German translation"
     assert action.placeholders(german) == action.placeholders(english), code
-    assert action.placeholders(english) <= COMMON_PLACEHOLDERS | set(action.actor_fields) & set(action.other_party_fields)
+    assert action.placeholders(english) <= COMMON_PLACEHOLDERS | set(action.actor_fields) & set(
+        action.other_party_fields
+    )
     payload = {key: f"value-{key}" for key in action.declared_fields}
-    event = AuditEvent(organization=trail["customer"], acting_organization=trail["partner"], action=code,
-                       actor_email="someone@example.org", target_type="organizations.organization", target_id="1",
-                       target_repr="Object", before=payload, after=payload)
+    event = AuditEvent(
+        organization=trail["customer"],
+        acting_organization=trail["partner"],
+        action=code,
+        actor_email="someone@example.org",
+        target_type="organizations.organization",
+        target_id="1",
+        target_repr="Object",
+        before=payload,
+        after=payload,
+    )
     for language in ("en", "de"):
         with translation.override(language):
             summary = audit_entry(event, reader=trail["customer"]).summary
@@ -209,8 +264,11 @@ def test_without_strict_mode_an_undeclared_action_is_logged_and_still_recorded(t
 
 def test_the_page_filters_by_translated_action_labels(trail, client):
     billing.subscription_book(
-        context=org_context_for_organization(trail["partner_owner"], trail["customer"]), product=trail["product"],
-        quantity=1, confirm_obligation_to_pay=True, actor=trail["partner_owner"],
+        context=org_context_for_organization(trail["partner_owner"], trail["customer"]),
+        product=trail["product"],
+        quantity=1,
+        confirm_obligation_to_pay=True,
+        actor=trail["partner_owner"],
     )
     trail["customer_owner"].language = "de"
     trail["customer_owner"].save()

@@ -5,6 +5,7 @@ connection request – comes only from the customer's own Owners and Admins. Par
 inside the linked customer (as Admin) get 403 with a clear message in the API and the browser, see
 no Accept/Decline buttons but a note, and the customer's own managers still decide.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -54,7 +55,9 @@ def _delegation_request(world) -> Delegation:
 
 def _connection_request(world) -> CustomerRelation:
     other = factories.PartnerFactory(name="Andere Partner GmbH")
-    return CustomerRelation.objects.create(partner=other, customer=world["customer"], status=CustomerRelation.Status.REQUESTED)
+    return CustomerRelation.objects.create(
+        partner=other, customer=world["customer"], status=CustomerRelation.Status.REQUESTED
+    )
 
 
 # (name, make the object, API path after /api/v1/organizations/<customer>/, page URL name, URL kwarg, status field)
@@ -65,7 +68,13 @@ DECISIONS = [
     ("delegation-decline", _delegation_request, "delegations/{id}/decline/", "delegation-decline", "delegation_id"),
     ("delegation-block", _delegation_request, "delegations/{id}/block/", "delegation-block", "delegation_id"),
     ("connection-accept", _connection_request, "connection-requests/{id}/accept/", "connection-accept", "relation_id"),
-    ("connection-decline", _connection_request, "connection-requests/{id}/decline/", "connection-decline", "relation_id"),
+    (
+        "connection-decline",
+        _connection_request,
+        "connection-requests/{id}/decline/",
+        "connection-decline",
+        "relation_id",
+    ),
 ]
 CASES = [pytest.param(*case, id=case[0]) for case in DECISIONS]
 
@@ -130,10 +139,18 @@ def test_item_4_partner_staff_see_a_note_instead_of_the_buttons(world, client):
     org = world["customer"].public_id
     client.force_login(world["partner_owner"])
     for url, action in (
-        (reverse("offer-detail", kwargs={"org": org, "offer_id": offer.pk}), reverse("offer-accept", kwargs={"org": org, "offer_id": offer.pk})),
-        (reverse("delegation-detail", kwargs={"org": org, "delegation_id": delegation.pk}),
-         reverse("delegation-accept", kwargs={"org": org, "delegation_id": delegation.pk})),
-        (reverse("open-requests", kwargs={"org": org}), reverse("delegation-accept", kwargs={"org": org, "delegation_id": delegation.pk})),
+        (
+            reverse("offer-detail", kwargs={"org": org, "offer_id": offer.pk}),
+            reverse("offer-accept", kwargs={"org": org, "offer_id": offer.pk}),
+        ),
+        (
+            reverse("delegation-detail", kwargs={"org": org, "delegation_id": delegation.pk}),
+            reverse("delegation-accept", kwargs={"org": org, "delegation_id": delegation.pk}),
+        ),
+        (
+            reverse("open-requests", kwargs={"org": org}),
+            reverse("delegation-accept", kwargs={"org": org, "delegation_id": delegation.pk}),
+        ),
     ):
         page = client.get(url)
         assert page.status_code == 200, url
@@ -141,7 +158,9 @@ def test_item_4_partner_staff_see_a_note_instead_of_the_buttons(world, client):
         assert action not in html, url
         assert 'data-testid="consent-note"' in html, url
     client.force_login(world["customer_owner"])  # the customer's own Owner gets the buttons
-    html = client.get(reverse("delegation-detail", kwargs={"org": org, "delegation_id": delegation.pk})).content.decode()
+    html = client.get(
+        reverse("delegation-detail", kwargs={"org": org, "delegation_id": delegation.pk})
+    ).content.decode()
     assert reverse("delegation-accept", kwargs={"org": org, "delegation_id": delegation.pk}) in html
     assert 'data-testid="consent-note"' not in html
 
@@ -151,6 +170,8 @@ def test_item_4_a_partner_member_assigned_to_the_customer_is_refused_too(world, 
     member = factories.member(world["partner"], OrgRole.MEMBER)
     factories.assign(member, world["partner"], world["customer"])
     api_client.force_authenticate(member)
-    response = api_client.post(f"/api/v1/organizations/{world['customer'].public_id}/offers/{offer.pk}/accept/", {}, format="json")
+    response = api_client.post(
+        f"/api/v1/organizations/{world['customer'].public_id}/offers/{offer.pk}/accept/", {}, format="json"
+    )
     assert response.status_code == 403
     assert _status(offer) == Offer.Status.WAITING_FOR_CONFIRMATION

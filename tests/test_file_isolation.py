@@ -7,6 +7,7 @@ then fetches each file URL anonymously and as every other demo account: whoever 
 link to a private file gets 404. Public files (organization logos) are allowed to be public only
 because their names are random; that is asserted instead.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -40,8 +41,15 @@ HOST = "http://testserver"
 FILE_URL = re.compile(r"(^/media/|\.pdf$|/pdf/?$|/files/|/download/?$)")
 HTML_LINK = re.compile(r'(?:href|src|hx-get)="([^"#]+)"')
 NOT_CRAWLED = (
-    "/static/", "/accounts/", "/i18n/", "/api/schema/", "/api/docs/", "/api/v1/auth/",
-    "/admin/logout/", "/admin/password_change/", "/admin/jsi18n/",
+    "/static/",
+    "/accounts/",
+    "/i18n/",
+    "/api/schema/",
+    "/api/docs/",
+    "/api/v1/auth/",
+    "/admin/logout/",
+    "/admin/password_change/",
+    "/admin/jsi18n/",
 )
 NOT_CRAWLED_IN_ADMIN = ("/history/", "/delete/", "/add/", "/autocomplete/")
 PAGE_BUDGET = 400
@@ -104,7 +112,7 @@ def client_for(email: str | None) -> Client:
 
 def _local_path(url: str) -> str | None:
     if url.startswith(HOST):
-        url = url[len(HOST):]
+        url = url[len(HOST) :]
     if not url.startswith("/") or url.startswith("//"):
         return None
     parts = urlsplit(url)
@@ -230,9 +238,7 @@ def test_issue_11_item_1_every_file_url_is_isolated_between_the_demo_accounts(de
         assert not path.is_relative_to(Path(settings.MEDIA_ROOT))
 
 
-def test_issue_11_item_1_the_predictable_media_url_is_gone_and_only_managers_get_the_pdf(
-    demo, dev_urls, settings
-):
+def test_issue_11_item_1_the_predictable_media_url_is_gone_and_only_managers_get_the_pdf(demo, dev_urls, settings):
     orgs, users = demo["orgs"], demo["users"]
     partner, kunde = orgs["partner"], orgs["customer"]
     invoice = Invoice.objects.get(pk=demo["invoices"][partner.pk].pk)
@@ -267,7 +273,11 @@ def test_issue_11_item_1_the_predictable_media_url_is_gone_and_only_managers_get
             assert response.status_code == 200, (url, user.email)
             assert response["Content-Type"] == "application/pdf"
             assert response.content.startswith(b"%PDF")
-    others = [None, partner_member, *(get_user_model().objects.filter(email__in=EMAILS).exclude(pk=users["partner"].pk))]
+    others = [
+        None,
+        partner_member,
+        *(get_user_model().objects.filter(email__in=EMAILS).exclude(pk=users["partner"].pk)),
+    ]
     for user in others:
         client = Client()
         if user is not None:
@@ -300,10 +310,12 @@ def test_issue_11_item_1_production_reads_the_sendfile_settings_from_the_environ
     from tests.test_settings import _setting
 
     env = {"SECRET_KEY": "x" * 60, "PRIVATE_MEDIA_ROOT": "/srv/private"}
-    assert _setting("portal.settings.production", "settings.SENDFILE_BACKEND, settings.SENDFILE_ROOT, settings.SENDFILE_URL", **env) == (
-        "('django_sendfile.backends.nginx', '/srv/private', '/protected')"
+    assert _setting(
+        "portal.settings.production", "settings.SENDFILE_BACKEND, settings.SENDFILE_ROOT, settings.SENDFILE_URL", **env
+    ) == ("('django_sendfile.backends.nginx', '/srv/private', '/protected')")
+    env.update(
+        SENDFILE_BACKEND="django_sendfile.backends.simple", SENDFILE_ROOT="/srv/private", SENDFILE_URL="/internal"
     )
-    env.update(SENDFILE_BACKEND="django_sendfile.backends.simple", SENDFILE_ROOT="/srv/private", SENDFILE_URL="/internal")
     assert _setting("portal.settings.production", "settings.SENDFILE_BACKEND, settings.SENDFILE_URL", **env) == (
         "('django_sendfile.backends.simple', '/internal')"
     )

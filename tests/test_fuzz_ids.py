@@ -5,6 +5,7 @@ Walks the URL resolver like `tests/isolation.py` and puts an out-of-range value 
 objects of the caller's org. `100000000000000000000` is the value of the report (past SQLite's
 64-bit INTEGER, OverflowError); `9223372036854775808` is the first value past BigInt.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -32,7 +33,11 @@ def id_routes():
             methods = sorted(method.upper() for method in actions)
         else:
             view_class = pattern.callback.view_class
-            methods = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m) and m not in ("options", "head")]
+            methods = [
+                m.upper()
+                for m in view_class.http_method_names
+                if hasattr(view_class, m) and m not in ("options", "head")
+            ]
         routes.append((f"{namespace}{pattern.name}", kwargs, methods, bool(actions)))
     return routes
 
@@ -72,7 +77,9 @@ def _kwargs(route_kwargs, huge_kwarg, org, owner, project) -> dict:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "route_kwargs", "methods", "is_api"), [pytest.param(*r, id=r[0]) for r in ROUTES])
-def test_14_3_an_id_out_of_range_answers_404_on_every_route(name, route_kwargs, methods, is_api, owner_world, client, api_client):
+def test_14_3_an_id_out_of_range_answers_404_on_every_route(
+    name, route_kwargs, methods, is_api, owner_world, client, api_client
+):
     org, owner, project = owner_world
     chosen = api_client if is_api else client
     chosen.force_login(owner)

@@ -4,6 +4,7 @@ A PostgreSQL of this test's own (pgserver) serves the app under gunicorn in a su
 stops the database server while the app keeps running, then starts it again. Real connection
 refusals, real persistent connections (CONN_MAX_AGE), no restart of the app.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,8 @@ def _browser_session(server: AppServer) -> requests.Session:
     response = session.post(
         f"{server.url}/accounts/login/",
         data={"username": "partner@demo.example", "password": "demo-portal-2026", "csrfmiddlewaretoken": csrf},
-        headers={"Referer": f"{server.url}/accounts/login/"}, timeout=10,
+        headers={"Referer": f"{server.url}/accounts/login/"},
+        timeout=10,
     )
     assert response.status_code == 200 and "/accounts/login/" not in response.url, response.url
     return session

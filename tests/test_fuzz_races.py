@@ -5,6 +5,7 @@ until the other request has read the row and is waiting on the row lock: when th
 that request's write finds nothing (`Save with update_fields did not affect any rows`, a vanished
 foreign key at commit). Each request has its own connection (tests/races.py).
 """
+
 from __future__ import annotations
 
 import threading
@@ -81,4 +82,3 @@ def test_14_2_a_grant_racing_the_project_delete_answers_404_or_409(project_world
     assert kind == "ok", f"the grant raised instead of answering: {response!r}"
     assert response.status_code in ANSWERS_TO_A_LOST_RACE, response.content
     assert not Project.objects.filter(pk=project.pk).exists()
-

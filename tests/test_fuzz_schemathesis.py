@@ -12,6 +12,7 @@ project of it into `{project_number}`), so the generated requests reach the hand
 stopping at "unknown organization". Checks: `not_a_server_error` and
 `response_schema_conformance`.
 """
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,13 @@ def partner_owner(db, _keep_the_test_connection):
 @schema.parametrize()
 # Generated cases only: schemathesis' "coverage" phase (Hypothesis' explicit examples) would add about a
 # hundred systematic cases per operation, minutes in all.
-@settings(max_examples=EXAMPLES_POSTGRES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-          phases=[Phase.generate])
+@settings(
+    max_examples=EXAMPLES_POSTGRES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    phases=[Phase.generate],
+)
 def test_14_6_schemathesis_on_postgresql(case, partner_owner):
     for name in ("org", "project_number"):
         if case.path_parameters and name in case.path_parameters:
@@ -87,25 +93,59 @@ def test_14_6_schemathesis_on_the_embedded_sqlite_default_with_two_workers(tmp_p
     server = AppServer(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", workdir=tmp_path, workers=2)
     server.prepare()
     token = server.token("partner@demo.example")
-    org = server.manage(
-        "shell", "-c", "from organizations.models import Organization as O; "
-        "print(O.objects.get(name='Demo Partner GmbH').public_id)",
-    ).strip().splitlines()[-1]
-    project = server.manage(
-        "shell", "-c", "from projects.models import Project as P; "
-        "print(P.objects.filter(organization__name='Demo Partner GmbH').order_by('id').first().number)",
-    ).strip().splitlines()[-1]
+    org = (
+        server.manage(
+            "shell",
+            "-c",
+            "from organizations.models import Organization as O; "
+            "print(O.objects.get(name='Demo Partner GmbH').public_id)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    project = (
+        server.manage(
+            "shell",
+            "-c",
+            "from projects.models import Project as P; "
+            "print(P.objects.filter(organization__name='Demo Partner GmbH').order_by('id').first().number)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     config = tmp_path / "schemathesis.toml"
     config.write_text(f'[parameters]\n"path.org" = "{org}"\n"path.project_number" = "{project}"\n')
     server.start()
     try:
         result = subprocess.run(
-            [str(Path(sys.executable).parent / "schemathesis"), "--no-color", "--config-file", str(config), "run",
-             f"{server.url}/api/schema/", "--header", f"Authorization: Token {token}",
-             "--checks", "not_a_server_error,response_schema_conformance",
-             "--phases", "fuzzing", "--max-examples", str(EXAMPLES_SQLITE), "--workers", "2",
-             "--seed", SEED, "--request-timeout", "30", "--warnings", "off"],
-            capture_output=True, text=True, timeout=600, cwd=tmp_path,
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "--no-color",
+                "--config-file",
+                str(config),
+                "run",
+                f"{server.url}/api/schema/",
+                "--header",
+                f"Authorization: Token {token}",
+                "--checks",
+                "not_a_server_error,response_schema_conformance",
+                "--phases",
+                "fuzzing",
+                "--max-examples",
+                str(EXAMPLES_SQLITE),
+                "--workers",
+                "2",
+                "--seed",
+                SEED,
+                "--request-timeout",
+                "30",
+                "--warnings",
+                "off",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,
         )
     finally:
         server.stop()

@@ -3,6 +3,7 @@
 The suite itself runs on PostgreSQL, so the SQLite side runs in a subprocess with the development
 settings (`portal.settings.dev`) and a file database: exactly what `make run` serves with.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,9 +66,13 @@ WRITERS = textwrap.dedent(
 
 def test_14_1_concurrent_writers_on_the_embedded_sqlite_default_never_see_database_is_locked(tmp_path):
     env = {
-        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "PYTEST_XDIST_WORKER")
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "PYTEST_XDIST_WORKER")
     }
-    env.update({"DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    env.update(
+        {"DJANGO_SETTINGS_MODULE": "portal.settings.dev", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    )
     result = subprocess.run(
         [sys.executable, "-c", WRITERS], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
     )

@@ -1,4 +1,5 @@
 """PLT-1: English and German, from the user's preference or Accept-Language, with a switcher."""
+
 import pytest
 
 from tests.factories import UserFactory

@@ -1,4 +1,5 @@
 """Every organization page and endpoint: anonymous, other tenant, each role (see isolation.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """Issue 11 item 7 (lockout by account *and* address, a higher limit per address, JSON answers on the
 API) and issue 14 item 4 (the token endpoint keeps working while the throttle cache is down)."""
+
 from __future__ import annotations
 
 import logging
@@ -148,8 +149,11 @@ def test_14_4_every_throttled_view_uses_the_fail_open_base():
             else:
                 yield getattr(pattern.callback, "cls", None)
 
-    throttled = [view for view in views(get_resolver().url_patterns)
-                 if isinstance(view, type) and issubclass(view, APIView) and view.throttle_classes]
+    throttled = [
+        view
+        for view in views(get_resolver().url_patterns)
+        if isinstance(view, type) and issubclass(view, APIView) and view.throttle_classes
+    ]
     assert throttled  # at least the token endpoint
     for view in throttled:
         for throttle in view.throttle_classes:

@@ -1,4 +1,5 @@
 """PLT-3: background work as outbox rows, executed by a real Celery worker through real Redis."""
+
 import time
 
 import pytest

@@ -1,6 +1,7 @@
 """Issue 11 item 6 and issue 14 item 7: secrets leave the outbox when a row has run, finished rows are
 purged, workers heartbeat their rows so a dead worker's row is taken over within seconds, and a
 permanent error fails at once. Real PostgreSQL, Redis and Celery workers; no mocks."""
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,9 @@ def test_11_6_the_raw_invitation_token_is_nowhere_in_the_database_after_the_work
     owner = factories.member(organization, OrgRole.OWNER)
     with redis_down():  # the row waits, so we can look at it first
         with transaction.atomic():
-            invitation = invitation_create(organization=organization, email="new@example.com", role=OrgRole.ADMIN, actor=owner)
+            invitation = invitation_create(
+                organization=organization, email="new@example.com", role=OrgRole.ADMIN, actor=owner
+            )
     row = OutboxMessage.objects.get(dedupe_key__startswith=f"invitation:{invitation.pk}:")
     token = row.secret_payload["token"]
     assert "token" not in row.payload
@@ -102,7 +105,9 @@ def test_11_6_a_failed_row_loses_its_secrets_too():
         raise PermanentError("refused")
 
     try:
-        message = OutboxMessage.objects.create(kind="test.secret_fails", payload={"n": 1}, secret_payload={"key": "k-123-secret"})
+        message = OutboxMessage.objects.create(
+            kind="test.secret_fails", payload={"n": 1}, secret_payload={"key": "k-123-secret"}
+        )
         assert outbox_process_message(message_id=message.pk) == Status.FAILED
         message.refresh_from_db()
         assert message.secret_payload == {} and message.payload == {"n": 1}  # … and it is gone afterwards
@@ -124,8 +129,10 @@ def test_11_6_purge_deletes_old_done_and_failed_rows_only(settings):
 
     doomed = {row(Status.DONE, old), row(Status.FAILED, old), row(Status.FAILED, None, created_at=old)}
     kept = {
-        row(Status.DONE, recent), row(Status.FAILED, recent),
-        row(Status.PENDING, created_at=old), row(Status.PROCESSING, created_at=old),
+        row(Status.DONE, recent),
+        row(Status.FAILED, recent),
+        row(Status.PENDING, created_at=old),
+        row(Status.PROCESSING, created_at=old),
     }
     assert outbox_purge_finished() == 3
     assert set(OutboxMessage.objects.values_list("pk", flat=True)) == kept
@@ -138,18 +145,27 @@ def test_11_6_purge_deletes_old_done_and_failed_rows_only(settings):
 
 
 @pytest.mark.django_db
-def test_14_7_a_row_whose_worker_stopped_beating_is_released_after_seconds_not_minutes(settings, django_capture_on_commit_callbacks):
+def test_14_7_a_row_whose_worker_stopped_beating_is_released_after_seconds_not_minutes(
+    settings, django_capture_on_commit_callbacks
+):
     settings.OUTBOX_STALE_AFTER = timedelta(seconds=15)
     now = timezone.now()
     dead = OutboxMessage.objects.create(
-        kind="email.send_rendered", payload={"to": "a@example.com", "subject": "S"}, secret_payload={"body": "B"},
-        status=Status.PROCESSING, claimed_at=now - timedelta(seconds=20), heartbeat_at=now - timedelta(seconds=20),
+        kind="email.send_rendered",
+        payload={"to": "a@example.com", "subject": "S"},
+        secret_payload={"body": "B"},
+        status=Status.PROCESSING,
+        claimed_at=now - timedelta(seconds=20),
+        heartbeat_at=now - timedelta(seconds=20),
         attempts=1,
     )
     # claimed long ago but beating: a slow handler, not a dead worker
     alive = OutboxMessage.objects.create(
-        kind="test.slow", status=Status.PROCESSING, claimed_at=now - timedelta(minutes=30),
-        heartbeat_at=now - timedelta(seconds=3), attempts=1,
+        kind="test.slow",
+        status=Status.PROCESSING,
+        claimed_at=now - timedelta(minutes=30),
+        heartbeat_at=now - timedelta(seconds=3),
+        attempts=1,
     )
     assert outbox_sweep_due() == 1  # eager in unit tests: processed at once
     assert OutboxMessage.objects.get(pk=dead.pk).status == Status.DONE
@@ -194,9 +210,13 @@ def test_14_7_a_starting_worker_sweeps_at_once(celery_live_worker):
     from celery.signals import worker_ready
 
     message = OutboxMessage.objects.create(
-        kind="email.send_rendered", payload={"to": "left@example.com", "subject": "Left behind"},
-        secret_payload={"body": "by a dead worker"}, status=Status.PROCESSING, attempts=1,
-        claimed_at=timezone.now() - timedelta(minutes=1), heartbeat_at=timezone.now() - timedelta(minutes=1),
+        kind="email.send_rendered",
+        payload={"to": "left@example.com", "subject": "Left behind"},
+        secret_payload={"body": "by a dead worker"},
+        status=Status.PROCESSING,
+        attempts=1,
+        claimed_at=timezone.now() - timedelta(minutes=1),
+        heartbeat_at=timezone.now() - timedelta(minutes=1),
     )
     worker_ready.send(sender=None)
     assert wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).status == Status.DONE, timeout=10)

@@ -1,4 +1,5 @@
 """The shared pagination links keep the page's search and filters (portal/_pagination.html)."""
+
 from django.template import Context, Template
 from django.test import RequestFactory
 

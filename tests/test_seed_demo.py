@@ -1,4 +1,5 @@
 """PLT-6: the demo data is complete and idempotent; every demo account gets an API token."""
+
 import pytest
 from django.core.management import call_command
 
@@ -11,9 +12,19 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_demo_is_idempotent():
     seed_all()
-    counts = (User.objects.count(), Organization.objects.count(), Membership.objects.count(), CustomerRelation.objects.count())
+    counts = (
+        User.objects.count(),
+        Organization.objects.count(),
+        Membership.objects.count(),
+        CustomerRelation.objects.count(),
+    )
     seed_all()
-    assert counts == (User.objects.count(), Organization.objects.count(), Membership.objects.count(), CustomerRelation.objects.count())
+    assert counts == (
+        User.objects.count(),
+        Organization.objects.count(),
+        Membership.objects.count(),
+        CustomerRelation.objects.count(),
+    )
 
 
 def test_seed_demo_command_refuses_without_debug(settings):
@@ -24,7 +35,9 @@ def test_seed_demo_command_refuses_without_debug(settings):
 
 def test_demo_accounts_and_roles():
     seed_all()
-    roles = {(m.user.email, m.organization.name): m.role for m in Membership.objects.select_related("user", "organization")}
+    roles = {
+        (m.user.email, m.organization.name): m.role for m in Membership.objects.select_related("user", "organization")
+    }
     assert roles[("partner@demo.example", "Demo Partner GmbH")] == "owner"
     assert roles[("customer@demo.example", "Demo Kunde AG")] == "owner"
     assert roles[("guest@demo.example", "Demo Kunde AG")] == "guest"

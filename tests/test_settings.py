@@ -1,4 +1,5 @@
 """Settings come from the environment; production mode passes `check --deploy`."""
+
 import os
 import subprocess
 import sys
@@ -12,13 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def _run(code: str, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "DEBUG"}}
     environment.update(env)
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def _setting(module: str, expression: str, **env) -> str:
     code = (
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']=%r; django.setup(); "
-        "from django.conf import settings; print(repr((%s)))" % (module, expression)
+        f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']={module!r}; django.setup(); "
+        f"from django.conf import settings; print(repr(({expression})))"
     )
     result = _run(code, **env)
     assert result.returncode == 0, result.stderr
@@ -28,7 +31,10 @@ def _setting(module: str, expression: str, **env) -> str:
 def test_embedded_default_is_sqlite_eager_tasks_and_file_emails():
     assert _setting("portal.settings.dev", "settings.DATABASES['default']['ENGINE']") == "'django.db.backends.sqlite3'"
     assert _setting("portal.settings.dev", "settings.CELERY_TASK_ALWAYS_EAGER") == "True"
-    assert _setting("portal.settings.dev", "settings.EMAIL_BACKEND") == "'django.core.mail.backends.filebased.EmailBackend'"
+    assert (
+        _setting("portal.settings.dev", "settings.EMAIL_BACKEND")
+        == "'django.core.mail.backends.filebased.EmailBackend'"
+    )
 
 
 def test_database_redis_and_email_from_the_environment():
@@ -51,7 +57,9 @@ def test_database_redis_and_email_from_the_environment():
 
 
 def test_production_requires_a_secret_key():
-    result = _run("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings.production'; django.setup()")
+    result = _run(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings.production'; django.setup()"
+    )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 

@@ -1,4 +1,5 @@
 """The tenancy choke point: where a request acts and with which role (ORG-4, ORG-6, ORG-11)."""
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -77,7 +78,10 @@ def test_direct_customers_see_their_own_billing():
 def test_organizations_for_user_lists_own_and_reachable_orgs(partner_setup):
     other = factories.OrganizationFactory()
     factories.link(factories.PartnerFactory(), other)
-    assert set(organizations_for_user(partner_setup["partner_owner"])) == {partner_setup["partner"], partner_setup["customer"]}
+    assert set(organizations_for_user(partner_setup["partner_owner"])) == {
+        partner_setup["partner"],
+        partner_setup["customer"],
+    }
     assert set(organizations_for_user(partner_setup["customer_guest"])) == {partner_setup["customer"]}
     assert set(organizations_for_user(partner_setup["partner_member"])) == {partner_setup["partner"]}
 

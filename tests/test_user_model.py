@@ -32,7 +32,9 @@ def test_login_with_email_in_any_case(rf):
 
 
 def test_names_and_language():
-    user = User.objects.create_user("b@example.com", "pw-long-enough-1", first_name="Berta", last_name="Bau", language="de")
+    user = User.objects.create_user(
+        "b@example.com", "pw-long-enough-1", first_name="Berta", last_name="Bau", language="de"
+    )
     assert user.get_full_name() == "Berta Bau"
     assert user.get_short_name() == "Berta"
     assert str(user) == "Berta Bau"

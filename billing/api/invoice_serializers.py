@@ -1,12 +1,13 @@
 """API representations of invoices and payment methods (BIL-5, BIL-6). Amounts are decimal strings."""
+
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..invoice_selectors import invoice_sections
 from ..invoice_models import Invoice, InvoiceLine, PaymentMethod
+from ..invoice_selectors import invoice_sections
 
 
 class InvoiceOrganizationSerializer(serializers.Serializer):
@@ -34,10 +35,28 @@ class InvoiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Invoice
         fields = [
-            "id", "number", "recipient", "period_start", "period_end", "issued_at", "currency", "language",
-            "recipient_name", "recipient_street", "recipient_postcode", "recipient_city", "recipient_country",
-            "recipient_vat_id", "vat_treatment", "vat_rate", "vat_note", "net_total", "vat_amount", "gross_total",
-            "payment_method_text", "pdf_url",
+            "id",
+            "number",
+            "recipient",
+            "period_start",
+            "period_end",
+            "issued_at",
+            "currency",
+            "language",
+            "recipient_name",
+            "recipient_street",
+            "recipient_postcode",
+            "recipient_city",
+            "recipient_country",
+            "recipient_vat_id",
+            "vat_treatment",
+            "vat_rate",
+            "vat_note",
+            "net_total",
+            "vat_amount",
+            "gross_total",
+            "payment_method_text",
+            "pdf_url",
         ]
         read_only_fields = fields
 
@@ -60,7 +79,11 @@ class InvoiceDetailSerializer(InvoiceSerializer):
         sections = invoice_sections(invoice=invoice, customer=self.context.get("section_customer"))
         return InvoiceSectionSerializer(
             [
-                {"customer": {"public_id": s.customer_public_id, "name": s.customer_name}, "subtotal": s.subtotal, "lines": s.lines}
+                {
+                    "customer": {"public_id": s.customer_public_id, "name": s.customer_name},
+                    "subtotal": s.subtotal,
+                    "lines": s.lines,
+                }
                 for s in sections
             ],
             many=True,
@@ -72,14 +95,28 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PaymentMethod
-        fields = ["id", "kind", "account_holder", "masked_iban", "bic", "mandate_reference", "mandate_signed_on", "is_default", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "account_holder",
+            "masked_iban",
+            "bic",
+            "mandate_reference",
+            "mandate_signed_on",
+            "is_default",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class PaymentMethodCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=PaymentMethod.Kind.choices)
-    account_holder = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text=_("Direct debit only."))
-    iban = serializers.CharField(required=False, allow_blank=True, max_length=42, write_only=True, help_text=_("Direct debit only."))
+    account_holder = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text=_("Direct debit only.")
+    )
+    iban = serializers.CharField(
+        required=False, allow_blank=True, max_length=42, write_only=True, help_text=_("Direct debit only.")
+    )
     bic = serializers.CharField(required=False, allow_blank=True, max_length=15)
     accept_mandate = serializers.BooleanField(
         required=False, default=False, help_text=_("Direct debit only: the SEPA mandate is granted (must be true).")

@@ -6,6 +6,7 @@ from a partner-linked customer's own accounts) and restrict the queryset; `pdf` 
 `application/pdf` with the stored private file (through django-sendfile2, see portal/files.py) and
 404 to everyone who may not have it.
 """
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -84,12 +85,16 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
     def pdf(self, request, *args, **kwargs):
         invoice = invoice_pdf_ensure(invoice=self.get_object())
-        return private_file_response(request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf")
+        return private_file_response(
+            request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf"
+        )
 
 
 @extend_schema(tags=["invoices"])
 @extend_schema_view(
-    list=extend_schema(summary="Invoices of the orgs whose billing the caller manages (Owner/Admin; never a partner-linked customer's own accounts)"),
+    list=extend_schema(
+        summary="Invoices of the orgs whose billing the caller manages (Owner/Admin; never a partner-linked customer's own accounts)"
+    ),
     retrieve=extend_schema(summary="One invoice with its lines grouped by customer org"),
 )
 class InvoiceViewSet(_InvoiceViewSetBase):
@@ -99,7 +104,9 @@ class InvoiceViewSet(_InvoiceViewSetBase):
 
 @extend_schema(parameters=[ORG], tags=["invoices"])
 @extend_schema_view(
-    list=extend_schema(summary="Invoices of this org; in a linked customer org (partner staff) the partner's invoices with a section for it"),
+    list=extend_schema(
+        summary="Invoices of this org; in a linked customer org (partner staff) the partner's invoices with a section for it"
+    ),
     retrieve=extend_schema(summary="One invoice; in a linked customer org only that customer's section"),
 )
 class OrganizationInvoiceViewSet(_InvoiceViewSetBase):
@@ -109,11 +116,16 @@ class OrganizationInvoiceViewSet(_InvoiceViewSetBase):
 @extend_schema(parameters=[ORG], tags=["payment methods"])
 @extend_schema_view(
     list=extend_schema(summary="Payment methods of this org (IBAN masked)"),
-    create=extend_schema(summary="Add SEPA direct debit or bank transfer", request=PaymentMethodCreateSerializer,
-                         responses={201: PaymentMethodSerializer}),
+    create=extend_schema(
+        summary="Add SEPA direct debit or bank transfer",
+        request=PaymentMethodCreateSerializer,
+        responses={201: PaymentMethodSerializer},
+    ),
     destroy=extend_schema(summary="Remove a payment method"),
 )
-class PaymentMethodViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet):
+class PaymentMethodViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet
+):
     queryset = PaymentMethod.objects.all()
     lookup_url_kwarg = "payment_method_id"
     lookup_value_regex = r"\d+"
@@ -134,10 +146,14 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixin
         return Response(PaymentMethodSerializer(method).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
-        services.payment_method_remove(context=self.org_context, payment_method_id=self.get_object().pk, actor=request.user)
+        services.payment_method_remove(
+            context=self.org_context, payment_method_id=self.get_object().pk, actor=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Use this payment method for future invoices", request=None, responses={200: PaymentMethodSerializer})
+    @extend_schema(
+        summary="Use this payment method for future invoices", request=None, responses={200: PaymentMethodSerializer}
+    )
     @action(detail=True, methods=["post"])
     def default(self, request, *args, **kwargs):
         method = services.payment_method_set_default(

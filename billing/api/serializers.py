@@ -1,7 +1,6 @@
 """API representations of subscriptions (`/api/v1/subscriptions/`, BIL-1 … BIL-4, PRJ-5)."""
+
 from __future__ import annotations
-
-
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -24,18 +23,28 @@ class SubscriptionProductSerializer(serializers.Serializer):
 class SubscriptionSerializer(serializers.ModelSerializer):
     organization = BillingOrganizationSerializer(read_only=True, help_text=_("The subscriber."))
     payer = BillingOrganizationSerializer(
-        read_only=True, help_text=_("The invoice recipient (BIL-4), set automatically: the reseller partner of a linked customer, else the organization itself.")
+        read_only=True,
+        help_text=_(
+            "The invoice recipient (BIL-4), set automatically: the reseller partner of a linked customer, else the organization itself."
+        ),
     )
     product = SubscriptionProductSerializer(read_only=True)
-    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text=_("Add-ons: the main subscription."))
+    parent = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("Add-ons: the main subscription.")
+    )
     project = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     status = serializers.ChoiceField(
-        choices=Subscription.Status.choices, source="current_status", read_only=True,
+        choices=Subscription.Status.choices,
+        source="current_status",
+        read_only=True,
         help_text=_("As of now: a trial or fixed term past its end reads as expired."),
     )
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, coerce_to_string=True)
     monthly_amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, read_only=True, coerce_to_string=True,
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        coerce_to_string=True,
         help_text=_("Net EUR per month: quantity × unit price, rounded half-up to cents."),
     )
     in_force = serializers.SerializerMethodField(help_text=_("Whether the licences count now."))
@@ -43,9 +52,26 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Subscription
         fields = [
-            "id", "organization", "payer", "product", "parent", "project", "source", "status", "in_force",
-            "quantity", "unit_price", "monthly_amount", "term_months", "license_mode", "renews", "starts_at",
-            "term_ends_at", "ends_at", "cancelled_at", "created_at",
+            "id",
+            "organization",
+            "payer",
+            "product",
+            "parent",
+            "project",
+            "source",
+            "status",
+            "in_force",
+            "quantity",
+            "unit_price",
+            "monthly_amount",
+            "term_months",
+            "license_mode",
+            "renews",
+            "starts_at",
+            "term_ends_at",
+            "ends_at",
+            "cancelled_at",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -57,14 +83,19 @@ class SubscriptionCreateSerializer(serializers.Serializer):
     """A booking (BIL-3), an add-on (with `parent`) or a service for a project (PRJ-5, with `project`)."""
 
     organization = serializers.CharField(
-        max_length=20, required=False,
+        max_length=20,
+        required=False,
         help_text=_("Identifier of the subscriber (ORG-XXXX-XXXX); only on /api/v1/subscriptions/."),
     )
     product = serializers.CharField(max_length=64, help_text=_("The product's SKU."))
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text=_("Book an add-on to this subscription."))
+    parent = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text=_("Book an add-on to this subscription.")
+    )
     project = serializers.CharField(
-        max_length=30, required=False, allow_blank=False,
+        max_length=30,
+        required=False,
+        allow_blank=False,
         help_text=_("Order a service for this project (number p-…) instead; needs the project's order permission."),
     )
     confirm_obligation_to_pay = serializers.BooleanField(
@@ -86,8 +117,6 @@ class SubscriptionCreateSerializer(serializers.Serializer):
 
 class QuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-
-
 
 
 class ServiceOrderSerializer(serializers.ModelSerializer):

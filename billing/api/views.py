@@ -7,6 +7,7 @@ Thin adapters over the tenancy base classes and `billing.services`:
   write resolves the subscription's org and checks the capability there;
 - a service for a project (`project` in the body) needs the project's order permission instead.
 """
+
 from __future__ import annotations
 
 import django_filters
@@ -27,7 +28,12 @@ from projects.selectors import project_for_user
 from .. import services
 from ..models import Subscription
 from ..selectors import subscription_list
-from .serializers import QuantitySerializer, ServiceOrderSerializer, SubscriptionCreateSerializer, SubscriptionSerializer
+from .serializers import (
+    QuantitySerializer,
+    ServiceOrderSerializer,
+    SubscriptionCreateSerializer,
+    SubscriptionSerializer,
+)
 
 
 class SubscriptionFilter(django_filters.FilterSet):
@@ -38,8 +44,12 @@ class SubscriptionFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(
         field_name="organization__public_id", lookup_expr="iexact", label=gettext_lazy("Subscriber identifier")
     )
-    product = django_filters.CharFilter(field_name="product__sku", lookup_expr="iexact", label=gettext_lazy("Product SKU"))
-    project = django_filters.CharFilter(field_name="project__number", lookup_expr="iexact", label=gettext_lazy("Project number"))
+    product = django_filters.CharFilter(
+        field_name="product__sku", lookup_expr="iexact", label=gettext_lazy("Product SKU")
+    )
+    project = django_filters.CharFilter(
+        field_name="project__number", lookup_expr="iexact", label=gettext_lazy("Project number")
+    )
 
     class Meta:
         model = Subscription
@@ -106,8 +116,11 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             if self.org_context is not None and project.organization_id != self.org_context.organization.pk:
                 raise NotFound(_("Not found."))
             subscription = services.service_order(
-                project=project, product=product, quantity=data["quantity"],
-                confirm_obligation_to_pay=data["confirm_obligation_to_pay"], actor=request.user,
+                project=project,
+                product=product,
+                quantity=data["quantity"],
+                confirm_obligation_to_pay=data["confirm_obligation_to_pay"],
+                actor=request.user,
             )
             if not self.get_queryset().filter(pk=subscription.pk).exists():
                 # Ordered by someone who may not see the org's billing (e.g. the customer's own
@@ -124,27 +137,41 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         if data.get("parent"):
             parent = Subscription.objects.filter(pk=data["parent"], organization=context.organization).first()
             if parent is None:
-                raise InvalidInput(_("Add-ons can only be booked to a subscription of this organization."), field="parent")
+                raise InvalidInput(
+                    _("Add-ons can only be booked to a subscription of this organization."), field="parent"
+                )
         subscription = services.subscription_book(
-            context=context, product=product, quantity=data["quantity"], parent=parent,
-            confirm_obligation_to_pay=data["confirm_obligation_to_pay"], actor=request.user,
+            context=context,
+            product=product,
+            quantity=data["quantity"],
+            parent=parent,
+            confirm_obligation_to_pay=data["confirm_obligation_to_pay"],
+            actor=request.user,
         )
         return self._fresh(subscription, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Change the quantity from now on (BIL-3)", request=QuantitySerializer,
-                   responses={200: SubscriptionSerializer})
+    @extend_schema(
+        summary="Change the quantity from now on (BIL-3)",
+        request=QuantitySerializer,
+        responses={200: SubscriptionSerializer},
+    )
     def partial_update(self, request, *args, **kwargs):
         subscription = self.get_object()
         serializer = QuantitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         subscription = services.subscription_change_quantity(
-            subscription=subscription, quantity=serializer.validated_data["quantity"], actor=request.user,
+            subscription=subscription,
+            quantity=serializer.validated_data["quantity"],
+            actor=request.user,
             context=self._context_for(subscription.organization),
         )
         return self._fresh(subscription)
 
-    @extend_schema(summary="Cancel at the end of the current term (BIL-3); add-ons end with it", request=None,
-                   responses={200: SubscriptionSerializer})
+    @extend_schema(
+        summary="Cancel at the end of the current term (BIL-3); add-ons end with it",
+        request=None,
+        responses={200: SubscriptionSerializer},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
         subscription = self.get_object()

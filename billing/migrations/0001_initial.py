@@ -9,51 +9,224 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('offers', '0001_initial'),
-        ('organizations', '0001_initial'),
-        ('projects', '0002_group_permission_index'),
+        ("offers", "0001_initial"),
+        ("organizations", "0001_initial"),
+        ("projects", "0002_group_permission_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('trial', 'Trial'), ('partner_order', 'Booked by the partner'), ('offer', 'Accepted offer'), ('service_order', 'Service ordered for a project'), ('direct_order', 'Booked by the organization')], max_length=16, verbose_name='source')),
-                ('status', models.CharField(choices=[('trial', 'Trial'), ('active', 'Active'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='active', max_length=16, verbose_name='status')),
-                ('quantity', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='quantity')),
-                ('unit_price', models.DecimalField(decimal_places=2, help_text='Net price per licence and month charged to the invoice recipient.', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='unit price (EUR)')),
-                ('resale_unit_price', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="partner's selling price (EUR)")),
-                ('term_months', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='term in months')),
-                ('license_mode', models.CharField(choices=[('absolute', 'Absolute: one common end date'), ('relative', 'Relative: the term starts at first assignment')], default='absolute', max_length=16, verbose_name='license mode')),
-                ('renews', models.BooleanField(default=True, verbose_name='renews automatically')),
-                ('starts_at', models.DateTimeField(verbose_name='start')),
-                ('term_ends_at', models.DateTimeField(verbose_name='end of the current term')),
-                ('ends_at', models.DateTimeField(blank=True, null=True, verbose_name='ends at')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled at')),
-                ('end_reason', models.CharField(blank=True, max_length=200, verbose_name='reason for the end')),
-                ('offer_item_id', models.BigIntegerField(blank=True, editable=False, null=True, unique=True, verbose_name='offer item')),
-                ('offer_id', models.BigIntegerField(blank=True, editable=False, null=True, verbose_name='offer')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='changed at')),
-                ('booked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='booked by')),
-                ('organization', models.ForeignKey(help_text='The subscriber: the organization using the product.', on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='organizations.organization', verbose_name='organization')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='add_ons', to='billing.subscription', verbose_name='add-on to')),
-                ('payer', models.ForeignKey(help_text='Who pays (BIL-4): the reseller partner of a linked customer, otherwise the organization itself.', on_delete=django.db.models.deletion.PROTECT, related_name='paid_subscriptions', to='organizations.organization', verbose_name='invoice recipient')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='offers.product', verbose_name='product')),
-                ('project', models.ForeignKey(blank=True, help_text='Services ordered for a project (PRJ-5).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='projects.project', verbose_name='project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("trial", "Trial"),
+                            ("partner_order", "Booked by the partner"),
+                            ("offer", "Accepted offer"),
+                            ("service_order", "Service ordered for a project"),
+                            ("direct_order", "Booked by the organization"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("trial", "Trial"),
+                            ("active", "Active"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)], verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Net price per licence and month charged to the invoice recipient.",
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="unit price (EUR)",
+                    ),
+                ),
+                (
+                    "resale_unit_price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="partner's selling price (EUR)",
+                    ),
+                ),
+                (
+                    "term_months",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)], verbose_name="term in months"
+                    ),
+                ),
+                (
+                    "license_mode",
+                    models.CharField(
+                        choices=[
+                            ("absolute", "Absolute: one common end date"),
+                            ("relative", "Relative: the term starts at first assignment"),
+                        ],
+                        default="absolute",
+                        max_length=16,
+                        verbose_name="license mode",
+                    ),
+                ),
+                ("renews", models.BooleanField(default=True, verbose_name="renews automatically")),
+                ("starts_at", models.DateTimeField(verbose_name="start")),
+                ("term_ends_at", models.DateTimeField(verbose_name="end of the current term")),
+                ("ends_at", models.DateTimeField(blank=True, null=True, verbose_name="ends at")),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True, verbose_name="cancelled at")),
+                ("end_reason", models.CharField(blank=True, max_length=200, verbose_name="reason for the end")),
+                (
+                    "offer_item_id",
+                    models.BigIntegerField(
+                        blank=True, editable=False, null=True, unique=True, verbose_name="offer item"
+                    ),
+                ),
+                ("offer_id", models.BigIntegerField(blank=True, editable=False, null=True, verbose_name="offer")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="changed at")),
+                (
+                    "booked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="booked by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        help_text="The subscriber: the organization using the product.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="add_ons",
+                        to="billing.subscription",
+                        verbose_name="add-on to",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        help_text="Who pays (BIL-4): the reseller partner of a linked customer, otherwise the organization itself.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="paid_subscriptions",
+                        to="organizations.organization",
+                        verbose_name="invoice recipient",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="offers.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Services ordered for a project (PRJ-5).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="projects.project",
+                        verbose_name="project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subscription',
-                'verbose_name_plural': 'subscriptions',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['organization', 'status'], name='billing_sub_organiz_e1331c_idx'), models.Index(fields=['payer', 'status'], name='billing_sub_payer_i_782022_idx'), models.Index(fields=['status', 'ends_at'], name='billing_sub_status_4522c6_idx'), models.Index(fields=['status', 'term_ends_at'], name='billing_sub_status_fd0228_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('source', 'trial')), fields=('organization',), name='one_trial_per_organization'), models.UniqueConstraint(condition=models.Q(('parent__isnull', True), ('source__in', ['partner_order', 'direct_order']), ('status', 'active')), fields=('organization', 'product'), name='one_open_booking_per_product'), models.UniqueConstraint(condition=models.Q(('parent__isnull', False), ('status', 'active')), fields=('parent', 'product'), name='one_open_add_on_per_product'), models.UniqueConstraint(condition=models.Q(('source', 'service_order'), ('status', 'active')), fields=('project', 'product'), name='one_open_service_per_project_product'), models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='subscription_quantity_positive'), models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='subscription_unit_price_not_negative'), models.CheckConstraint(condition=models.Q(('term_ends_at__gt', models.F('starts_at'))), name='subscription_term_after_start'), models.CheckConstraint(condition=models.Q(('source', 'service_order'), ('project__isnull', True), _connector='OR'), name='only_services_have_a_project')],
+                "verbose_name": "subscription",
+                "verbose_name_plural": "subscriptions",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["organization", "status"], name="billing_sub_organiz_e1331c_idx"),
+                    models.Index(fields=["payer", "status"], name="billing_sub_payer_i_782022_idx"),
+                    models.Index(fields=["status", "ends_at"], name="billing_sub_status_4522c6_idx"),
+                    models.Index(fields=["status", "term_ends_at"], name="billing_sub_status_fd0228_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("source", "trial")),
+                        fields=("organization",),
+                        name="one_trial_per_organization",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("parent__isnull", True),
+                            ("source__in", ["partner_order", "direct_order"]),
+                            ("status", "active"),
+                        ),
+                        fields=("organization", "product"),
+                        name="one_open_booking_per_product",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("parent__isnull", False), ("status", "active")),
+                        fields=("parent", "product"),
+                        name="one_open_add_on_per_product",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("source", "service_order"), ("status", "active")),
+                        fields=("project", "product"),
+                        name="one_open_service_per_project_product",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gte", 1)), name="subscription_quantity_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("unit_price__gte", 0)), name="subscription_unit_price_not_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("term_ends_at__gt", models.F("starts_at"))),
+                        name="subscription_term_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("source", "service_order"), ("project__isnull", True), _connector="OR"),
+                        name="only_services_have_a_project",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,6 +6,7 @@ The old copies are deleted only after the migration committed. A PDF whose file 
 detached (`pdf` empty), so the existing "render if missing" path renders it again from the
 invoice's snapshot instead of failing on a file that is not there.
 """
+
 import logging
 import os
 import uuid
@@ -63,16 +64,21 @@ def to_public(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_invoices'),
+        ("billing", "0002_invoices"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='invoice',
-            name='pdf',
-            field=models.FileField(blank=True, editable=False, storage=portal.files.private_storage, upload_to=billing.invoice_models.invoice_pdf_upload_to, verbose_name='PDF'),
+            model_name="invoice",
+            name="pdf",
+            field=models.FileField(
+                blank=True,
+                editable=False,
+                storage=portal.files.private_storage,
+                upload_to=billing.invoice_models.invoice_pdf_upload_to,
+                verbose_name="PDF",
+            ),
         ),
         migrations.RunPython(to_private, to_public, elidable=False),
     ]

@@ -1,4 +1,5 @@
 """Template helpers of the billing pages; amounts in the active language (`1.234,56` / `1,234.56`)."""
+
 from decimal import Decimal
 
 from django import template

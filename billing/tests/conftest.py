@@ -1,5 +1,6 @@
 """Fixtures of the billing tests: a partner with conditions, a linked and a direct customer,
 catalog products, and a project with people in every project role (PRJ-5)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,13 @@ from tests import factories
 
 def product(sku: str, *, kind=Product.Kind.MODULE, price="10.00", term_months=12, **extra) -> Product:
     return Product.objects.create(
-        sku=sku, kind=kind, name_en=f"{sku} (en)", name_de=f"{sku} (de)", list_price=Decimal(price),
-        term_months=term_months, **extra,
+        sku=sku,
+        kind=kind,
+        name_en=f"{sku} (en)",
+        name_de=f"{sku} (de)",
+        list_price=Decimal(price),
+        term_months=term_months,
+        **extra,
     )
 
 
@@ -68,7 +74,10 @@ def world(db) -> World:
             project=project, organization=agency, role=ProjectRole.EXTERNAL, source=ProjectRoleGrant.Source.DELEGATION
         )
     return World(
-        partner=partner, customer=customer, direct=direct, agency=agency,
+        partner=partner,
+        customer=customer,
+        direct=direct,
+        agency=agency,
         module=product("MOD-CRM", price="19.99"),
         addon=product("ADD-STORAGE", price="4.99"),
         service=product("SRV-SSL", kind=Product.Kind.SERVICE, price="7.50"),

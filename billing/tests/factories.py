@@ -1,4 +1,5 @@
 """Helpers to create subscriptions in tests (through the services, so rows are realistic)."""
+
 from __future__ import annotations
 
 from billing import services
@@ -12,6 +13,10 @@ def book(world, *, product=None, quantity=3, organization=None, user=None, paren
     organization = organization or world.customer
     user = user or (world.partner_owner if organization in (world.customer, world.partner) else world.direct_owner)
     return services.subscription_book(
-        context=context(user, organization), product=product or world.module, quantity=quantity,
-        confirm_obligation_to_pay=True, actor=user, parent=parent,
+        context=context(user, organization),
+        product=product or world.module,
+        quantity=quantity,
+        confirm_obligation_to_pay=True,
+        actor=user,
+        parent=parent,
     )

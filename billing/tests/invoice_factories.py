@@ -1,4 +1,5 @@
 """Helpers for the invoicing tests: products, billable lines, orgs with addresses."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,7 +17,10 @@ _sku = count(1)
 def product(price: str = "10.00", name: str = "Module") -> Product:
     number = next(_sku)
     return Product.objects.create(
-        kind=Product.Kind.MODULE, sku=f"TEST-{number}-{name[:10]}", name_en=name, name_de=f"{name} (de)",
+        kind=Product.Kind.MODULE,
+        sku=f"TEST-{number}-{name[:10]}",
+        name_en=name,
+        name_de=f"{name} (de)",
         list_price=Decimal(price),
     )
 
@@ -39,8 +43,14 @@ def issue(*lines, period=PERIOD, **kwargs):
 
 
 # A valid postcode and city per country (organizations validate postcodes per country).
-ADDRESSES = {"DE": ("10115", "Berlin"), "AT": ("1010", "Wien"), "CH": ("8001", "Zürich"), "GR": ("10431", "Athen"),
-             "US": ("10001", "New York"), "GB": ("SW1A 1AA", "London")}
+ADDRESSES = {
+    "DE": ("10115", "Berlin"),
+    "AT": ("1010", "Wien"),
+    "CH": ("8001", "Zürich"),
+    "GR": ("10431", "Athen"),
+    "US": ("10001", "New York"),
+    "GB": ("SW1A 1AA", "London"),
+}
 
 
 def _address(country: str) -> dict:
@@ -49,10 +59,12 @@ def _address(country: str) -> dict:
 
 
 def customer(name="Direkt GmbH", country="DE", vat_id="", **fields):
-    return factories.OrganizationFactory(name=name, country=country, vat_id=vat_id, street="Hauptstraße 1",
-                                         **{**_address(country), **fields})
+    return factories.OrganizationFactory(
+        name=name, country=country, vat_id=vat_id, street="Hauptstraße 1", **{**_address(country), **fields}
+    )
 
 
 def partner(name="Partner GmbH", country="DE", vat_id="DE136695976", **fields):
-    return factories.PartnerFactory(name=name, country=country, vat_id=vat_id, street="Partnerweg 2",
-                                    **{**_address(country), **fields})
+    return factories.PartnerFactory(
+        name=name, country=country, vat_id=vat_id, street="Partnerweg 2", **{**_address(country), **fields}
+    )

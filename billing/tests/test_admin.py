@@ -1,4 +1,5 @@
 """ORG-9: support inspects subscriptions read-only in the admin."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """`/api/v1/subscriptions/` and `/api/v1/organizations/{org}/subscriptions/`: list, booking with an
 explicit `confirm_obligation_to_pay: true`, quantity change, cancellation, service orders."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,13 @@ def error_of(response, status, code=None):
 
 
 def booking(world, **extra):
-    return {"organization": world.customer.public_id, "product": "MOD-CRM", "quantity": 3,
-            "confirm_obligation_to_pay": True, **extra}
+    return {
+        "organization": world.customer.public_id,
+        "product": "MOD-CRM",
+        "quantity": 3,
+        "confirm_obligation_to_pay": True,
+        **extra,
+    }
 
 
 def test_partner_books_for_its_customer(world, api_client):
@@ -38,7 +44,10 @@ def test_partner_books_for_its_customer(world, api_client):
     assert body["organization"] == {"public_id": world.customer.public_id, "name": "Kunde AG"}
     assert body["payer"] == {"public_id": world.partner.public_id, "name": "Partner GmbH"}
     assert (body["product"]["sku"], body["quantity"], body["unit_price"], body["monthly_amount"]) == (
-        "MOD-CRM", 3, "15.99", "47.97",
+        "MOD-CRM",
+        3,
+        "15.99",
+        "47.97",
     )
     assert (body["status"], body["source"], body["in_force"], body["renews"]) == ("active", "partner_order", True, True)
 
@@ -61,9 +70,15 @@ def test_booking_without_the_confirmation_field_is_refused(world, api_client):
 
 @pytest.mark.parametrize(
     "change, field",
-    [({"product": "NOPE"}, "product"), ({"quantity": 0}, "quantity"), ({"quantity": "x"}, "quantity"),
-     ({"quantity": 10001}, "quantity"), ({"organization": None}, "organization"), ({"parent": 999999}, "parent"),
-     ({"parent": "x"}, "parent")],
+    [
+        ({"product": "NOPE"}, "product"),
+        ({"quantity": 0}, "quantity"),
+        ({"quantity": "x"}, "quantity"),
+        ({"quantity": 10001}, "quantity"),
+        ({"organization": None}, "organization"),
+        ({"parent": 999999}, "parent"),
+        ({"parent": "x"}, "parent"),
+    ],
 )
 def test_bad_input_is_a_clear_400(world, api_client, change, field):
     api_client.force_authenticate(world.partner_owner)
@@ -130,7 +145,9 @@ def test_org_scoped_booking_and_add_on(world, api_client):
     main = api_client.post(org_api(world.customer), data, format="json")
     assert main.status_code == 201, main.content
     add_on = api_client.post(
-        org_api(world.customer), {**data, "product": "ADD-STORAGE", "quantity": 1, "parent": main.json()["id"]}, format="json"
+        org_api(world.customer),
+        {**data, "product": "ADD-STORAGE", "quantity": 1, "parent": main.json()["id"]},
+        format="json",
     )
     assert add_on.status_code == 201 and add_on.json()["parent"] == main.json()["id"]
     error_of(api_client.post(org_api(world.customer), data, format="json"), 409, "already_booked")
@@ -139,23 +156,44 @@ def test_org_scoped_booking_and_add_on(world, api_client):
 def test_service_order_through_the_api_hides_partner_conditions_from_the_customer(world, api_client):
     api_client.force_authenticate(world.customer_owner)
     response = api_client.post(
-        API, {"product": "SRV-SSL", "quantity": 1, "project": world.customer_project.number,
-              "confirm_obligation_to_pay": True}, format="json",
+        API,
+        {
+            "product": "SRV-SSL",
+            "quantity": 1,
+            "project": world.customer_project.number,
+            "confirm_obligation_to_pay": True,
+        },
+        format="json",
     )
     assert response.status_code == 201, response.content
     assert "unit_price" not in response.json() and "payer" not in response.json()
     assert Subscription.objects.get(project=world.customer_project).payer == world.partner
     api_client.force_authenticate(world.agency_owner)
     response = api_client.post(
-        API, {"product": "SRV-SSL", "quantity": 1, "project": world.direct_project.number,
-              "confirm_obligation_to_pay": True}, format="json",
+        API,
+        {
+            "product": "SRV-SSL",
+            "quantity": 1,
+            "project": world.direct_project.number,
+            "confirm_obligation_to_pay": True,
+        },
+        format="json",
     )
     error_of(response, 403)
     api_client.force_authenticate(world.direct_owner)
-    error_of(api_client.post(
-        API, {"product": "SRV-SSL", "quantity": 1, "project": world.customer_project.number,
-              "confirm_obligation_to_pay": True}, format="json",
-    ), 404)
+    error_of(
+        api_client.post(
+            API,
+            {
+                "product": "SRV-SSL",
+                "quantity": 1,
+                "project": world.customer_project.number,
+                "confirm_obligation_to_pay": True,
+            },
+            format="json",
+        ),
+        404,
+    )
 
 
 def test_anonymous_gets_401(api_client):
@@ -173,8 +211,9 @@ def test_the_schema_describes_the_endpoints(api_client, world):
 
 
 def test_the_status_filter_reads_the_status_as_of_now(world, api_client):
-    import time_machine
     from datetime import timedelta
+
+    import time_machine
 
     trial = Subscription.objects.get(organization=world.customer, source="trial")
     api_client.force_authenticate(world.partner_owner)

@@ -1,8 +1,9 @@
 """The contract with the monthly invoice run (BIL-5): `billable_lines` collects per (recipient,
 customer) what to invoice, in Decimal rounded half-up per line (BIL-7), in one query."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing import services
-from billing.models import Subscription
 from billing.money import line_amount, to_cents
 from billing.selectors import billable_lines
 from organizations.roles import OrgRole
@@ -55,7 +55,10 @@ def test_lines_per_recipient_and_customer(world):
         book(world, product=world.addon, quantity=2, parent=subscription)
         book(world, organization=world.direct, user=world.direct_owner, quantity=1)
         services.service_order(
-            project=world.customer_project, product=world.service, quantity=1, confirm_obligation_to_pay=True,
+            project=world.customer_project,
+            product=world.service,
+            quantity=1,
+            confirm_obligation_to_pay=True,
             actor=world.customer_owner,
         )
     result = groups()
@@ -80,7 +83,9 @@ def test_part_of_the_month_is_charged_pro_rata(world):
     assert (line.period_start, line.period_end) == (date(2026, 11, 16), date(2026, 11, 30))
     assert line.amount == Decimal("23.99")  # 3 × 15.99 × 15/30 = 23.985
     # cancelled: in force until its term end (next year), so December is charged in full
-    services.subscription_cancel(subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer())
+    services.subscription_cancel(
+        subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+    )
     (december,) = groups((date(2026, 12, 1), date(2026, 12, 31)))[("Partner GmbH", "Kunde AG")].lines
     assert december.amount == Decimal("47.97")
 
@@ -89,7 +94,9 @@ def test_the_end_of_a_relation_stops_the_partners_lines_that_day(world):
     with time_machine.travel(at(date(2026, 10, 1)), tick=False):
         book(world, quantity=3)
     with time_machine.travel(at(date(2026, 11, 10), 18), tick=False):
-        services.subscriptions_end_for_relation(relation=world.customer.reseller_relations.get(), actor=world.partner_owner)
+        services.subscriptions_end_for_relation(
+            relation=world.customer.reseller_relations.get(), actor=world.partner_owner
+        )
     (line,) = groups()[("Partner GmbH", "Kunde AG")].lines
     assert (line.period_start, line.period_end) == (date(2026, 11, 1), date(2026, 11, 10))
     assert groups((date(2026, 12, 1), date(2026, 12, 31))) == {}
@@ -119,7 +126,10 @@ def _customers_with_subscriptions(partner, count: int, products):
         for customer in customers:
             for item in products:
                 services.subscription_book(
-                    context=context(owner, customer), product=item, quantity=2, confirm_obligation_to_pay=True,
+                    context=context(owner, customer),
+                    product=item,
+                    quantity=2,
+                    confirm_obligation_to_pay=True,
                     actor=owner,
                 )
     return customers

@@ -1,5 +1,6 @@
 """BIL-3 and BIL-4: partner bookings at partner conditions behind an explicit confirmation,
 quantity changes, cancellation at the end of the term; who pays."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,7 +30,11 @@ def test_partner_books_for_its_customer_at_partner_conditions_and_pays(world):
     assert subscription.status == "active" and subscription.renews and subscription.ends_at is None
     assert licences_in_force(organization=world.customer, product=world.module) == 3
     event = AuditEvent.objects.get(action="subscription.booked")
-    assert (event.organization, event.acting_organization, event.actor) == (world.customer, world.partner, world.partner_owner)
+    assert (event.organization, event.acting_organization, event.actor) == (
+        world.customer,
+        world.partner,
+        world.partner_owner,
+    )
 
 
 def test_an_individual_discount_overrides_the_tier(world):
@@ -50,8 +55,11 @@ def test_a_direct_customer_books_for_itself_at_list_price(world):
 def test_booking_needs_the_explicit_confirmation(world, confirmation):
     with pytest.raises(InvalidInput) as error:
         services.subscription_book(
-            context=world.partner_in_customer(), product=world.module, quantity=1,
-            confirm_obligation_to_pay=confirmation, actor=world.partner_owner,
+            context=world.partner_in_customer(),
+            product=world.module,
+            quantity=1,
+            confirm_obligation_to_pay=confirmation,
+            actor=world.partner_owner,
         )
     assert error.value.field == "confirm_obligation_to_pay"
     assert not Subscription.objects.exclude(source="trial").exists()
@@ -76,8 +84,11 @@ def test_the_customers_own_accounts_cannot_book(world):
     for user in (world.customer_owner, world.customer_admin):
         with pytest.raises(NotFound):
             services.subscription_book(
-                context=context(user, world.customer), product=world.module, quantity=1,
-                confirm_obligation_to_pay=True, actor=user,
+                context=context(user, world.customer),
+                product=world.module,
+                quantity=1,
+                confirm_obligation_to_pay=True,
+                actor=user,
             )
 
 
@@ -87,8 +98,11 @@ def test_partner_members_cannot_book(world):
     factories.assign(world.partner_member, world.partner, world.customer)
     with pytest.raises(PermissionDenied):
         services.subscription_book(
-            context=context(world.partner_member, world.customer), product=world.module, quantity=1,
-            confirm_obligation_to_pay=True, actor=world.partner_member,
+            context=context(world.partner_member, world.customer),
+            product=world.module,
+            quantity=1,
+            confirm_obligation_to_pay=True,
+            actor=world.partner_member,
         )
 
 
@@ -102,7 +116,10 @@ def test_booking_the_same_product_twice_is_a_conflict(world):
 def test_quantity_change_is_audited(world):
     subscription = book(world, quantity=3)
     services.subscription_change_quantity(
-        subscription=subscription, quantity=7, actor=world.partner_admin, context=context(world.partner_admin, world.customer)
+        subscription=subscription,
+        quantity=7,
+        actor=world.partner_admin,
+        context=context(world.partner_admin, world.customer),
     )
     subscription.refresh_from_db()
     assert subscription.quantity == 7
@@ -113,7 +130,9 @@ def test_quantity_change_is_audited(world):
 def test_cancellation_runs_until_the_end_of_the_term(world):
     subscription = book(world)
     add_on = book(world, product=world.addon, quantity=2, parent=subscription)
-    services.subscription_cancel(subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer())
+    services.subscription_cancel(
+        subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+    )
     subscription.refresh_from_db()
     add_on.refresh_from_db()
     assert subscription.status == "cancelled" and not subscription.renews
@@ -125,7 +144,9 @@ def test_cancellation_runs_until_the_end_of_the_term(world):
         assert licences_in_force(organization=world.customer, product=world.addon) == 0
     # cancelled twice: the second one loses
     with pytest.raises(Conflict):
-        services.subscription_cancel(subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer())
+        services.subscription_cancel(
+            subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+        )
     # a cancelled subscription keeps its size
     with pytest.raises(Conflict):
         services.subscription_change_quantity(
@@ -135,7 +156,9 @@ def test_cancellation_runs_until_the_end_of_the_term(world):
 
 def test_after_cancelling_the_product_can_be_booked_again(world):
     subscription = book(world)
-    services.subscription_cancel(subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer())
+    services.subscription_cancel(
+        subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+    )
     again = book(world, quantity=1)
     assert again.pk != subscription.pk
 
@@ -143,7 +166,11 @@ def test_after_cancelling_the_product_can_be_booked_again(world):
 def test_add_ons_follow_their_main_subscription(world):
     subscription = book(world)
     add_on = book(world, product=world.addon, quantity=2, parent=subscription)
-    assert (add_on.parent, add_on.term_ends_at, add_on.payer) == (subscription, subscription.term_ends_at, world.partner)
+    assert (add_on.parent, add_on.term_ends_at, add_on.payer) == (
+        subscription,
+        subscription.term_ends_at,
+        world.partner,
+    )
     with pytest.raises(InvalidInput):
         book(world, product=world.module, parent=subscription)  # the same product as its parent
     with pytest.raises(InvalidInput):

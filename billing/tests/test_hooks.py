@@ -1,5 +1,6 @@
 """The contracts with other apps (portal/hooks.py): "offer.accepted" provisions subscriptions once
 per offer item (OFR-6, OFR-7); "customer_relation.ended" ends the partner's bookings (ORG-3)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -23,16 +24,36 @@ pytestmark = pytest.mark.django_db
 
 def items(world, *, first_id=1001):
     return [
-        {"item_id": first_id, "product_id": world.module.pk, "quantity": 5, "term_months": 12,
-         "license_mode": "absolute", "ends_on": date(2027, 6, 30), "unit_price": Decimal("25.00")},
-        {"item_id": first_id + 1, "product_id": world.addon.pk, "quantity": 2, "term_months": 6,
-         "license_mode": "relative", "ends_on": None, "unit_price": Decimal("6.00")},
+        {
+            "item_id": first_id,
+            "product_id": world.module.pk,
+            "quantity": 5,
+            "term_months": 12,
+            "license_mode": "absolute",
+            "ends_on": date(2027, 6, 30),
+            "unit_price": Decimal("25.00"),
+        },
+        {
+            "item_id": first_id + 1,
+            "product_id": world.addon.pk,
+            "quantity": 2,
+            "term_months": 6,
+            "license_mode": "relative",
+            "ends_on": None,
+            "unit_price": Decimal("6.00"),
+        },
     ]
 
 
 def accept(world, offer_items):
-    run_hooks("offer.accepted", offer_id=77, partner=world.partner, customer=world.customer, items=offer_items,
-              actor=world.customer_owner)
+    run_hooks(
+        "offer.accepted",
+        offer_id=77,
+        partner=world.partner,
+        customer=world.customer,
+        items=offer_items,
+        actor=world.customer_owner,
+    )
 
 
 def test_billing_registers_its_hooks():
@@ -50,7 +71,11 @@ def test_an_accepted_offer_provisions_each_item_billed_to_the_partner(world):
         now = timezone.now()
     absolute, relative = Subscription.objects.filter(source="offer").order_by("offer_item_id")
     assert (absolute.organization, absolute.payer, absolute.offer_id) == (world.customer, world.partner, 77)
-    assert (absolute.quantity, absolute.unit_price, absolute.resale_unit_price) == (5, Decimal("15.99"), Decimal("25.00"))
+    assert (absolute.quantity, absolute.unit_price, absolute.resale_unit_price) == (
+        5,
+        Decimal("15.99"),
+        Decimal("25.00"),
+    )
     assert timezone.localtime(absolute.ends_at) == timezone.make_aware(timezone.datetime(2027, 7, 1))
     assert not absolute.renews and absolute.license_mode == "absolute"
     assert relative.license_mode == "relative" and relative.ends_at == add_months(now, 6)
@@ -68,8 +93,13 @@ def test_ending_the_relation_ends_the_partners_bookings_at_once(world):
     subscription = book(world, quantity=3)
     add_on = book(world, product=world.addon, quantity=1, parent=subscription)
     accept(world, items(world, first_id=5001))
-    service = service_order(project=world.customer_project, product=world.service, quantity=2,
-                            confirm_obligation_to_pay=True, actor=world.customer_owner)
+    service = service_order(
+        project=world.customer_project,
+        product=world.service,
+        quantity=2,
+        confirm_obligation_to_pay=True,
+        actor=world.customer_owner,
+    )
     direct = book(world, organization=world.direct, user=world.direct_owner)
     relation = CustomerRelation.objects.get(customer=world.customer)
 
@@ -110,8 +140,13 @@ def test_archiving_an_org_ends_everything_in_force_at_once(world):
     from organizations.models import Organization
 
     subscription = book(world, quantity=3)
-    service = service_order(project=world.customer_project, product=world.service, quantity=1,
-                            confirm_obligation_to_pay=True, actor=world.customer_owner)
+    service = service_order(
+        project=world.customer_project,
+        product=world.service,
+        quantity=1,
+        confirm_obligation_to_pay=True,
+        actor=world.customer_owner,
+    )
     direct = book(world, organization=world.direct, user=world.direct_owner)
     Organization.objects.filter(pk=world.customer.pk).update(status="archived")
     run_hooks("organization.archived", organization=world.customer, actor=world.partner_owner)

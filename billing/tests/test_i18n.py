@@ -1,4 +1,5 @@
 """PLT-1 for billing: a complete German catalogue; pages in German with localized amounts."""
+
 from pathlib import Path
 
 import polib

@@ -1,4 +1,5 @@
 """Invoices in the browser and the API: who sees what (BIL-5, ORG-6), PDF, sections, query budgets."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,13 @@ def billing_world(settings, tmp_path):
     project = factories.project(linked, "Shop")
     delegation_factories.active(project, agency)  # the agency cares for a project of the linked customer
     return {
-        "partner": reseller, "linked": linked, "other_linked": other_linked, "direct": direct, "agency": agency,
-        "partner_invoice": partner_invoice, "direct_invoice": direct_invoice,
+        "partner": reseller,
+        "linked": linked,
+        "other_linked": other_linked,
+        "direct": direct,
+        "agency": agency,
+        "partner_invoice": partner_invoice,
+        "direct_invoice": direct_invoice,
         "partner_owner": factories.member(reseller, OrgRole.OWNER),
         "partner_member": factories.member(reseller, OrgRole.MEMBER),
         "linked_owner": factories.member(linked, OrgRole.OWNER),
@@ -91,7 +97,9 @@ def test_partner_staff_find_the_customers_invoices_in_that_customer_org(billing_
     assert page.status_code == 200
     html = page.content.decode()
     assert invoice.number in html and "20.00" in html  # this customer's net part
-    detail = client.get(reverse("invoice-detail", kwargs={"org": linked.public_id, "invoice_id": invoice.pk})).content.decode()
+    detail = client.get(
+        reverse("invoice-detail", kwargs={"org": linked.public_id, "invoice_id": invoice.pk})
+    ).content.decode()
     assert "Kunde Eins AG" in detail and "Kunde Zwei AG" not in detail
     api = client.get(f"/api/v1/organizations/{linked.public_id}/invoices/{invoice.pk}/").json()
     assert [section["customer"]["name"] for section in api["sections"]] == ["Kunde Eins AG"]

@@ -1,4 +1,5 @@
 """Support reads invoices in the admin; nothing there changes them (BIL-5, ORG-9)."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,11 @@ def test_invoices_are_read_only_in_the_admin(admin_client):
 def test_payment_methods_show_only_the_masked_iban_in_the_admin(admin_client):
     organization = customer()
     method = PaymentMethod.objects.create(
-        organization=organization, kind=PaymentMethod.Kind.SEPA_DIRECT_DEBIT, iban="DE89370400440532013000",
-        mandate_reference="RP-TEST-1", account_holder="Direkt GmbH",
+        organization=organization,
+        kind=PaymentMethod.Kind.SEPA_DIRECT_DEBIT,
+        iban="DE89370400440532013000",
+        mandate_reference="RP-TEST-1",
+        account_holder="Direkt GmbH",
     )
     page = admin_client.get(f"/admin/billing/paymentmethod/{method.pk}/change/").content.decode()
     assert "DE89 **** **** **** **30 00" in page

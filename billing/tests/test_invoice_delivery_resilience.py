@@ -1,4 +1,5 @@
 """PLT-3 for invoices: delivery is an outbox row, so Redis being down at commit loses nothing."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """seed_demo: an issued invoice to Demo Partner GmbH and one to Direkt GmbH, idempotently."""
+
 import pytest
 
 from billing.invoice_models import Invoice, PaymentMethod

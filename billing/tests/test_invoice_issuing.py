@@ -1,4 +1,5 @@
 """BIL-5/BIL-7: issuing – VAT, rounding, numbering, idempotency, grouping, immutability."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -58,7 +59,10 @@ def test_german_recipient_pays_19_percent():
     recipient = customer(country="DE")
     [invoice] = issue(line(recipient, quantity="3", unit_price="33.33"))
     assert (invoice.net_total, invoice.vat_rate, invoice.vat_amount, invoice.gross_total) == (
-        Decimal("99.99"), Decimal("19.00"), Decimal("19.00"), Decimal("118.99"),
+        Decimal("99.99"),
+        Decimal("19.00"),
+        Decimal("19.00"),
+        Decimal("118.99"),
     )
     assert invoice.vat_treatment == Invoice.VatTreatment.DOMESTIC and invoice.vat_note == ""
 
@@ -67,7 +71,9 @@ def test_eu_business_with_valid_vat_id_gets_reverse_charge_with_note():
     recipient = customer(name="Wien GmbH", country="AT", vat_id="ATU13585627")
     [invoice] = issue(line(recipient, quantity="2", unit_price="50.00"))
     assert (invoice.net_total, invoice.vat_amount, invoice.gross_total) == (
-        Decimal("100.00"), Decimal("0.00"), Decimal("100.00"),
+        Decimal("100.00"),
+        Decimal("0.00"),
+        Decimal("100.00"),
     )
     assert invoice.vat_treatment == Invoice.VatTreatment.REVERSE_CHARGE
     assert invoice.vat_note == REVERSE_CHARGE_NOTE
@@ -78,7 +84,9 @@ def test_recipient_outside_the_eu_pays_no_vat():
     recipient = customer(name="Zürich AG", country="CH")
     [invoice] = issue(line(recipient, quantity="1", unit_price="80.00"))
     assert (invoice.vat_treatment, invoice.vat_amount, invoice.gross_total) == (
-        "outside_eu", Decimal("0.00"), Decimal("80.00"),
+        "outside_eu",
+        Decimal("0.00"),
+        Decimal("80.00"),
     )
     assert invoice.vat_note == OUTSIDE_EU_NOTE
 
@@ -105,8 +113,9 @@ def test_each_line_is_rounded_half_up_to_cents(quantity, unit_price, amount):
 
 def test_totals_sum_rounded_lines_and_round_vat_half_up():
     # Three lines of 0.005 each round to 0.01 apiece: net 0.03 (not round(0.015) = 0.02).
-    totals = invoice_totals(line_amounts=[line_amount(quantity=Decimal(1), unit_price=Decimal("0.005"))] * 3,
-                            vat_rate=Decimal("19"))
+    totals = invoice_totals(
+        line_amounts=[line_amount(quantity=Decimal(1), unit_price=Decimal("0.005"))] * 3, vat_rate=Decimal("19")
+    )
     assert totals.net == Decimal("0.03")
     # 0.03 × 19 % = 0.0057 → 0.01
     assert (totals.vat, totals.gross) == (Decimal("0.01"), Decimal("0.04"))
@@ -116,7 +125,9 @@ def test_totals_sum_rounded_lines_and_round_vat_half_up():
 
 def test_amounts_are_stored_as_decimals_on_the_invoice():
     recipient = customer()
-    [invoice] = issue(line(recipient, quantity="1", unit_price="0.005"), line(recipient, quantity="1", unit_price="0.005"))
+    [invoice] = issue(
+        line(recipient, quantity="1", unit_price="0.005"), line(recipient, quantity="1", unit_price="0.005")
+    )
     invoice = Invoice.objects.get(pk=invoice.pk)
     assert isinstance(invoice.net_total, Decimal) and invoice.net_total == Decimal("0.02")
     assert [line.net_amount for line in invoice.lines.all()] == [Decimal("0.01"), Decimal("0.01")]
@@ -141,8 +152,9 @@ def test_a_new_year_starts_at_one(time_machine):
     time_machine.move_to("2026-12-31 12:00 +01:00")
     [december] = issue(line(recipient))
     time_machine.move_to("2027-01-01 03:00 +01:00")
-    [january] = issue(line(recipient, period=(date(2026, 12, 1), date(2026, 12, 31))),
-                      period=(date(2026, 12, 1), date(2026, 12, 31)))
+    [january] = issue(
+        line(recipient, period=(date(2026, 12, 1), date(2026, 12, 31))), period=(date(2026, 12, 1), date(2026, 12, 31))
+    )
     assert december.number == "2026-000001" and january.number == "2027-000001"
 
 
@@ -187,11 +199,25 @@ def test_the_database_refuses_a_second_invoice_for_the_same_recipient_and_period
     recipient = customer()
     [invoice] = issue(line(recipient))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Invoice.objects.bulk_create([Invoice(
-            number="2026-999999", year=2026, sequence=999999, recipient=recipient, period_start=invoice.period_start,
-            period_end=invoice.period_end, issued_at=invoice.issued_at, recipient_name="x", vat_treatment="domestic",
-            vat_rate=19, net_total=0, vat_amount=0, gross_total=0,
-        )])
+        Invoice.objects.bulk_create(
+            [
+                Invoice(
+                    number="2026-999999",
+                    year=2026,
+                    sequence=999999,
+                    recipient=recipient,
+                    period_start=invoice.period_start,
+                    period_end=invoice.period_end,
+                    issued_at=invoice.issued_at,
+                    recipient_name="x",
+                    vat_treatment="domestic",
+                    vat_rate=19,
+                    net_total=0,
+                    vat_amount=0,
+                    gross_total=0,
+                )
+            ]
+        )
 
 
 def test_the_monthly_run_bills_the_previous_month():
@@ -219,7 +245,10 @@ def test_a_single_issue_rejects_lines_of_another_recipient():
     with pytest.raises(InvalidInput):
         invoice_issue(recipient=recipient, period_start=PERIOD[0], period_end=PERIOD[1], lines=[line(other)])
     assert invoice_issue(recipient=recipient, period_start=PERIOD[0], period_end=PERIOD[1], lines=[line(recipient)])
-    assert invoice_issue(recipient=recipient, period_start=PERIOD[0], period_end=PERIOD[1], lines=[line(recipient)]) is None
+    assert (
+        invoice_issue(recipient=recipient, period_start=PERIOD[0], period_end=PERIOD[1], lines=[line(recipient)])
+        is None
+    )
 
 
 # --- partner invoices grouped by customer org -------------------------------------------------------
@@ -240,7 +269,8 @@ def test_one_invoice_per_partner_with_lines_grouped_by_customer():
 
     sections = invoice_sections(invoice=invoice)
     assert [(s.customer_name, s.subtotal, len(s.lines)) for s in sections] == [
-        ("Alpha AG", Decimal("17.00"), 2), ("Zeta AG", Decimal("16.00"), 1),
+        ("Alpha AG", Decimal("17.00"), 2),
+        ("Zeta AG", Decimal("16.00"), 1),
     ]
     assert invoice.recipient == reseller and invoice.net_total == Decimal("33.00")
     assert invoice.vat_amount == Decimal("6.27") and invoice.gross_total == Decimal("39.27")
@@ -248,14 +278,21 @@ def test_one_invoice_per_partner_with_lines_grouped_by_customer():
 
 def test_recipient_snapshot_uses_the_billing_address_where_it_is_the_invoice_recipient():
     recipient = customer(
-        name="Direkt GmbH", billing_name="Direkt GmbH Buchhaltung", billing_street="Postfach 12",
-        billing_postcode="20095", billing_city="Hamburg", billing_country="DE",
-        billing_email="rechnung@direkt.example", billing_address_is_invoice_recipient=True,
+        name="Direkt GmbH",
+        billing_name="Direkt GmbH Buchhaltung",
+        billing_street="Postfach 12",
+        billing_postcode="20095",
+        billing_city="Hamburg",
+        billing_country="DE",
+        billing_email="rechnung@direkt.example",
+        billing_address_is_invoice_recipient=True,
     )
     factories.member(recipient, OrgRole.OWNER, email="owner@direkt.example", language="de")
     [invoice] = issue(line(recipient))
     assert (invoice.recipient_name, invoice.recipient_street, invoice.recipient_city) == (
-        "Direkt GmbH Buchhaltung", "Postfach 12", "Hamburg",
+        "Direkt GmbH Buchhaltung",
+        "Postfach 12",
+        "Hamburg",
     )
     assert invoice.recipient_email == "rechnung@direkt.example"
     assert invoice.language == "de"
@@ -263,8 +300,13 @@ def test_recipient_snapshot_uses_the_billing_address_where_it_is_the_invoice_rec
 
 def test_without_override_the_org_address_and_first_owner_email_are_used():
     recipient = customer(
-        name="Direkt GmbH", billing_name="Nur Post GmbH", billing_street="Postweg 1", billing_postcode="20095",
-        billing_city="Hamburg", billing_country="DE", billing_address_is_invoice_recipient=False,
+        name="Direkt GmbH",
+        billing_name="Nur Post GmbH",
+        billing_street="Postweg 1",
+        billing_postcode="20095",
+        billing_city="Hamburg",
+        billing_country="DE",
+        billing_address_is_invoice_recipient=False,
     )
     factories.member(recipient, OrgRole.OWNER, email="owner@direkt.example", language="en")
     [invoice] = issue(line(recipient))

@@ -1,4 +1,5 @@
 """BIL-5 end to end: subscriptions → `billing.selectors.billable_lines` → the monthly run."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -31,7 +32,10 @@ def test_the_monthly_run_invoices_partner_and_direct_customers_from_their_subscr
         book(world, product=world.addon, quantity=2, parent=module)
         book(world, organization=world.direct, user=world.direct_owner, quantity=1)
         services.service_order(
-            project=world.customer_project, product=world.service, quantity=1, confirm_obligation_to_pay=True,
+            project=world.customer_project,
+            product=world.service,
+            quantity=1,
+            confirm_obligation_to_pay=True,
             actor=world.customer_owner,
         )
 

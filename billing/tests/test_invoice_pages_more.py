@@ -1,4 +1,5 @@
 """Invoice pages: German amounts, the settings link, constant queries on the detail page."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,9 @@ def test_the_invoice_page_in_german_shows_german_amounts(client):
     owner = factories.member(recipient, OrgRole.OWNER, language="de")
     [invoice] = issue(line(recipient, quantity="1", unit_price="1234.50"))
     client.force_login(owner)
-    html = client.get(reverse("invoice-detail", kwargs={"org": recipient.public_id, "invoice_id": invoice.pk})).content.decode()
+    html = client.get(
+        reverse("invoice-detail", kwargs={"org": recipient.public_id, "invoice_id": invoice.pk})
+    ).content.decode()
     assert "Rechnung" in html and "1.234,50" in html and "1.469,06" in html  # net and gross (19 %)
 
 

@@ -1,4 +1,5 @@
 """BIL-5: the PDF (WeasyPrint, text extracted with pypdf), stored once, and the email with it."""
+
 from __future__ import annotations
 
 import io
@@ -45,7 +46,9 @@ def test_the_pdf_names_recipient_number_and_totals(media):
 def test_a_partner_invoice_has_a_section_per_customer_and_the_reverse_charge_note(media):
     reseller = partner(name="Wiener Partner GmbH", country="AT", vat_id="ATU13585627")
     first, second = customer(name="Kunde Eins AG"), customer(name="Kunde Zwei AG")
-    [invoice] = issue(line(reseller, first, unit_price="10.00"), line(reseller, second, quantity="2", unit_price="5.50"))
+    [invoice] = issue(
+        line(reseller, first, unit_price="10.00"), line(reseller, second, quantity="2", unit_price="5.50")
+    )
     text = pdf_text(invoice_render_pdf(invoice))
     assert "Customer: Kunde Eins AG" in text and "Customer: Kunde Zwei AG" in text
     assert "Subtotal Kunde Zwei AG" in text

@@ -1,5 +1,6 @@
 """Issue 11, item 1: invoice PDFs live in the private storage under random names, and the data
 migration moves the PDFs stored before (public MEDIA_ROOT, named after the invoice number)."""
+
 from importlib import import_module
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def test_issue_11_item_1_a_new_pdf_is_private_and_randomly_named(roots):
         invoice.pdf.url  # no URL can ever point at it
 
 
-def test_issue_11_item_1_the_migration_moves_old_pdfs_and_detaches_missing_ones(roots, django_capture_on_commit_callbacks):
+def test_issue_11_item_1_the_migration_moves_old_pdfs_and_detaches_missing_ones(
+    roots, django_capture_on_commit_callbacks
+):
     media, private = roots
     [moved, missing] = issue(line(customer(name="Eins GmbH")), line(customer(name="Zwei GmbH")))
     old_name = f"invoices/{moved.year}/{moved.number}.pdf"

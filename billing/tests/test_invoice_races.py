@@ -1,4 +1,5 @@
 """BIL-5 on real PostgreSQL: two concurrent runs keep numbers gapless and issue each invoice once."""
+
 from __future__ import annotations
 
 import threading

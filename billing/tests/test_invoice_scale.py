@@ -3,6 +3,7 @@
 Orgs, relations and subscriptions are bulk-inserted; the run goes through the real selector
 (`billing.selectors.billable_lines`) and the real issuing (`billing.invoicing.invoices_issue`).
 """
+
 from __future__ import annotations
 
 import time
@@ -34,24 +35,39 @@ def _populate(linked: int, direct: int, *, tag: str) -> Organization:
     module, storage = product("12.00", f"Mod{tag}"), product("0.35", f"Sto{tag}")
     organizations = Organization.objects.bulk_create(
         [
-            Organization(kind=OrgKind.CUSTOMER, name=f"Kunde {tag} {n:05d} GmbH", country="DE",
-                         vat_id="", billing_email=f"billing{n}@{tag}.example")
+            Organization(
+                kind=OrgKind.CUSTOMER,
+                name=f"Kunde {tag} {n:05d} GmbH",
+                country="DE",
+                vat_id="",
+                billing_email=f"billing{n}@{tag}.example",
+            )
             for n in range(linked + direct)
         ]
     )
     linked_orgs, direct_orgs = organizations[:linked], organizations[linked:]
     now = timezone.now()
     CustomerRelation.objects.bulk_create(
-        [CustomerRelation(partner=reseller, customer=org, status=CustomerRelation.Status.ACTIVE, activated_at=now)
-         for org in linked_orgs]
+        [
+            CustomerRelation(partner=reseller, customer=org, status=CustomerRelation.Status.ACTIVE, activated_at=now)
+            for org in linked_orgs
+        ]
     )
     starts = timezone.make_aware(datetime(2026, 9, 1))
     ends = timezone.make_aware(datetime(2027, 9, 1))
 
     def subscription(org, payer, item, quantity, price, source):
         return Subscription(
-            organization=org, payer=payer, product=item, quantity=quantity, unit_price=Decimal(price),
-            source=source, status=Subscription.Status.ACTIVE, term_months=12, starts_at=starts, term_ends_at=ends,
+            organization=org,
+            payer=payer,
+            product=item,
+            quantity=quantity,
+            unit_price=Decimal(price),
+            source=source,
+            status=Subscription.Status.ACTIVE,
+            term_months=12,
+            starts_at=starts,
+            term_ends_at=ends,
         )
 
     rows = []

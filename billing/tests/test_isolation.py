@@ -1,6 +1,7 @@
 """ORG-6 explicitly, over every billing page and endpoint the URL walker finds: in a
 partner-linked customer org, the customer's own accounts (Owner included), a guest and a caretaker
 get 404 – the area does not exist for them – while the partner's Owners/Admins get in."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,14 +15,27 @@ from .factories import book
 
 BILLING_ROUTES = [route for route in org_routes() if route.capability and route.capability.startswith("billing.")]
 ROUTE_PARAMS = [pytest.param(route, id=route.id) for route in BILLING_ROUTES]
-OUTSIDERS = ["customer_owner", "customer_admin", "customer_member", "customer_guest", "caretaker", "partner_member_unassigned"]
+OUTSIDERS = [
+    "customer_owner",
+    "customer_admin",
+    "customer_member",
+    "customer_guest",
+    "caretaker",
+    "partner_member_unassigned",
+]
 
 
 def test_the_walker_finds_every_billing_page_and_endpoint():
     names = {route.name for route in BILLING_ROUTES}
     assert {
-        "subscription-list", "subscription-book", "subscription-detail", "subscription-quantity", "subscription-cancel",
-        "organization-subscription-api-list", "organization-subscription-api-detail", "organization-subscription-api-cancel",
+        "subscription-list",
+        "subscription-book",
+        "subscription-detail",
+        "subscription-quantity",
+        "subscription-cancel",
+        "organization-subscription-api-list",
+        "organization-subscription-api-detail",
+        "organization-subscription-api-cancel",
     } <= names
 
 
@@ -78,11 +92,18 @@ def test_outsiders_get_nothing_across_orgs(who, world, api_client):
     listed = api_client.get("/api/v1/subscriptions/", {"page_size": 100}).json()["results"]
     assert all(row["organization"]["public_id"] != world.customer.public_id for row in listed)
     assert api_client.get(f"/api/v1/subscriptions/{subscription.pk}/").status_code == 404
-    assert api_client.patch(f"/api/v1/subscriptions/{subscription.pk}/", {"quantity": 9}, format="json").status_code == 404
+    assert (
+        api_client.patch(f"/api/v1/subscriptions/{subscription.pk}/", {"quantity": 9}, format="json").status_code == 404
+    )
     assert api_client.post(f"/api/v1/subscriptions/{subscription.pk}/cancel/").status_code == 404
     response = api_client.post(
         "/api/v1/subscriptions/",
-        {"organization": world.customer.public_id, "product": "MOD-CRM", "quantity": 1, "confirm_obligation_to_pay": True},
+        {
+            "organization": world.customer.public_id,
+            "product": "MOD-CRM",
+            "quantity": 1,
+            "confirm_obligation_to_pay": True,
+        },
         format="json",
     )
     assert response.status_code == 404

@@ -1,5 +1,6 @@
 """The browser pages: subscriptions of an org, the two-step booking, quantity, cancellation,
 and paid services on a project page (PRJ-5)."""
+
 from __future__ import annotations
 
 import pytest
@@ -66,14 +67,29 @@ def test_booking_takes_two_steps_and_nothing_is_booked_before_the_confirmation(w
     subscription = paid().get()
     assert confirmed.status_code == 302
     assert confirmed["Location"] == url("subscription-detail", world.customer, subscription_id=subscription.pk)
-    assert (subscription.payer, subscription.quantity, subscription.booked_by) == (world.partner, 3, world.partner_admin)
+    assert (subscription.payer, subscription.quantity, subscription.booked_by) == (
+        world.partner,
+        3,
+        world.partner_admin,
+    )
 
 
-@pytest.mark.parametrize("data", [{}, {"product": 999999, "quantity": 1}, {"product": "x", "quantity": 1},
-                                  {"quantity": 0}, {"quantity": "many"}, {"quantity": 10001}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"product": 999999, "quantity": 1},
+        {"product": "x", "quantity": 1},
+        {"quantity": 0},
+        {"quantity": "many"},
+        {"quantity": 10001},
+    ],
+)
 def test_bad_booking_input_is_shown_not_a_500(world, client, data):
     client.force_login(world.partner_owner)
-    response = client.post(url("subscription-book", world.customer), {"step": "confirm", "confirm_obligation_to_pay": "on", **data})
+    response = client.post(
+        url("subscription-book", world.customer), {"step": "confirm", "confirm_obligation_to_pay": "on", **data}
+    )
     assert response.status_code == 400
     assert not paid().exists()
 
@@ -97,7 +113,13 @@ def test_add_on_booking_through_the_page(world, client):
     assert "Book an add-on" in page and f'value="{world.module.pk}"' not in page
     response = client.post(
         url("subscription-book", world.customer),
-        {"step": "confirm", "parent": subscription.pk, "product": world.addon.pk, "quantity": 2, "confirm_obligation_to_pay": "on"},
+        {
+            "step": "confirm",
+            "parent": subscription.pk,
+            "product": world.addon.pk,
+            "quantity": 2,
+            "confirm_obligation_to_pay": "on",
+        },
     )
     assert response.status_code == 302
     assert subscription.add_ons.get().product == world.addon
@@ -132,7 +154,10 @@ def test_another_orgs_subscription_is_404(world, client):
     client.force_login(world.partner_owner)
     for name in ("subscription-detail", "subscription-cancel"):
         assert client.get(url(name, world.customer, subscription_id=other.pk)).status_code == 404
-    assert client.post(url("subscription-quantity", world.customer, subscription_id=other.pk), {"quantity": 2}).status_code == 404
+    assert (
+        client.post(url("subscription-quantity", world.customer, subscription_id=other.pk), {"quantity": 2}).status_code
+        == 404
+    )
 
 
 def test_pages_in_german(world, client):
@@ -157,10 +182,17 @@ def test_a_project_admin_orders_a_service_in_two_steps(world, client):
     detail = client.get(reverse("project-detail", kwargs={"number": world.direct_project.number})).content.decode()
     assert services_url(world.direct_project) in detail
     assert client.get(services_url(world.direct_project)).status_code == 200
-    review = client.post(services_url(world.direct_project), {"step": "review", "product": world.service.pk, "quantity": 1})
+    review = client.post(
+        services_url(world.direct_project), {"step": "review", "product": world.service.pk, "quantity": 1}
+    )
     assert review.status_code == 200 and "7.50" in review.content.decode()
     assert not Subscription.objects.filter(project=world.direct_project).exists()
-    assert client.post(services_url(world.direct_project), {"step": "confirm", "product": world.service.pk, "quantity": 1}).status_code == 400
+    assert (
+        client.post(
+            services_url(world.direct_project), {"step": "confirm", "product": world.service.pk, "quantity": 1}
+        ).status_code
+        == 400
+    )
     response = client.post(
         services_url(world.direct_project),
         {"step": "confirm", "product": world.service.pk, "quantity": 1, "confirm_obligation_to_pay": "on"},
@@ -171,7 +203,9 @@ def test_a_project_admin_orders_a_service_in_two_steps(world, client):
 
 def test_a_linked_customer_orders_without_seeing_partner_conditions(world, client):
     client.force_login(world.customer_owner)
-    review = client.post(services_url(world.customer_project), {"step": "review", "product": world.service.pk, "quantity": 1})
+    review = client.post(
+        services_url(world.customer_project), {"step": "review", "product": world.service.pk, "quantity": 1}
+    )
     html = review.content.decode()
     assert review.status_code == 200 and "6.00" not in html and "7.50" not in html and "Partner GmbH" in html
     client.post(
@@ -189,8 +223,13 @@ def test_developers_and_viewers_get_403(world, client, role):
     factories.grant(world.direct_project, user, role)
     client.force_login(user)
     assert client.get(services_url(world.direct_project)).status_code == 403
-    assert client.post(services_url(world.direct_project), {"step": "confirm", "product": world.service.pk,
-                                                            "quantity": 1, "confirm_obligation_to_pay": "on"}).status_code == 403
+    assert (
+        client.post(
+            services_url(world.direct_project),
+            {"step": "confirm", "product": world.service.pk, "quantity": 1, "confirm_obligation_to_pay": "on"},
+        ).status_code
+        == 403
+    )
     detail = client.get(reverse("project-detail", kwargs={"number": world.direct_project.number})).content.decode()
     assert services_url(world.direct_project) not in detail
 
@@ -198,8 +237,13 @@ def test_developers_and_viewers_get_403(world, client, role):
 def test_caretakers_get_403_and_strangers_404(world, client):
     client.force_login(world.agency_owner)
     assert client.get(services_url(world.customer_project)).status_code == 403
-    assert client.post(services_url(world.direct_project), {"step": "confirm", "product": world.service.pk,
-                                                            "quantity": 1, "confirm_obligation_to_pay": "on"}).status_code == 403
+    assert (
+        client.post(
+            services_url(world.direct_project),
+            {"step": "confirm", "product": world.service.pk, "quantity": 1, "confirm_obligation_to_pay": "on"},
+        ).status_code
+        == 403
+    )
     client.force_login(factories.member(factories.OrganizationFactory()))
     assert client.get(services_url(world.direct_project)).status_code == 404
     assert not Subscription.objects.filter(source="service_order").exists()

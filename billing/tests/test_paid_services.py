@@ -1,5 +1,6 @@
 """PRJ-5: paid services on a project need the project's order permission; BIL-4 decides who pays
 (the reseller for a linked customer, the org itself otherwise, never a caretaker)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -19,15 +20,20 @@ pytestmark = pytest.mark.django_db
 
 def order(world, user, project=None, product=None, quantity=1, confirm=True):
     return services.service_order(
-        project=project or world.direct_project, product=product or world.service, quantity=quantity,
-        confirm_obligation_to_pay=confirm, actor=user,
+        project=project or world.direct_project,
+        product=product or world.service,
+        quantity=quantity,
+        confirm_obligation_to_pay=confirm,
+        actor=user,
     )
 
 
 def test_a_direct_customer_orders_for_its_project_and_pays_list_price(world):
     subscription = order(world, world.direct_owner)
     assert (subscription.organization, subscription.payer, subscription.project) == (
-        world.direct, world.direct, world.direct_project,
+        world.direct,
+        world.direct,
+        world.direct_project,
     )
     assert (subscription.source, subscription.unit_price) == ("service_order", Decimal("7.50"))
 
@@ -63,7 +69,8 @@ def test_caretakers_never_order_and_never_pay(world, project_key):
     with pytest.raises(PermissionDenied):
         order(world, world.agency_owner, project=getattr(world, project_key))
     subscription = order(
-        world, world.partner_owner if project_key == "customer_project" else world.direct_owner,
+        world,
+        world.partner_owner if project_key == "customer_project" else world.direct_owner,
         project=getattr(world, project_key),
     )
     assert subscription.payer != world.agency
@@ -91,7 +98,9 @@ def test_the_same_service_twice_is_a_conflict_another_service_is_fine(world):
     order(world, world.direct_owner)
     with pytest.raises(Conflict):
         order(world, world.direct_owner)
-    other = Product.objects.create(sku="SRV-DOMAIN", kind="service", name_en="Domain", name_de="Domain", list_price="1.00")
+    other = Product.objects.create(
+        sku="SRV-DOMAIN", kind="service", name_en="Domain", name_de="Domain", list_price="1.00"
+    )
     order(world, world.direct_owner, product=other)
     assert Subscription.objects.filter(project=world.direct_project).count() == 2
 

@@ -1,4 +1,5 @@
 """BIL-6: SEPA direct debit (validated IBAN, mandate, masked) or bank transfer; partner-only (ORG-6)."""
+
 from __future__ import annotations
 
 import pytest
@@ -103,12 +104,16 @@ def test_a_member_and_a_linked_customers_owner_may_not_manage_payment_methods(di
     organization, _owner, _context = direct
     member = factories.member(organization, OrgRole.MEMBER)
     with pytest.raises(PermissionDenied):
-        payment_method_add(context=org_context_for_organization(member, organization), kind="bank_transfer", actor=member)
+        payment_method_add(
+            context=org_context_for_organization(member, organization), kind="bank_transfer", actor=member
+        )
     reseller, linked = partner(), customer(name="Kunde AG")
     factories.link(reseller, linked)
     linked_owner = factories.member(linked, OrgRole.OWNER)
     with pytest.raises(NotFound):  # ORG-6: hidden, not merely forbidden
-        payment_method_add(context=org_context_for_organization(linked_owner, linked), kind="bank_transfer", actor=linked_owner)
+        payment_method_add(
+            context=org_context_for_organization(linked_owner, linked), kind="bank_transfer", actor=linked_owner
+        )
     partner_owner = factories.member(reseller, OrgRole.OWNER)
     in_customer = payment_method_add(
         context=org_context_for_organization(partner_owner, linked), kind="bank_transfer", actor=partner_owner
@@ -129,16 +134,36 @@ def test_the_page_adds_a_method_and_shows_a_bad_iban_as_a_form_error(direct, cli
     organization, owner, context = direct
     client.force_login(owner)
     url = reverse("payment-method-list", kwargs={"org": organization.public_id})
-    bad = client.post(url, {"kind": "sepa_direct_debit", "account_holder": "Direkt GmbH", "iban": "DE00 1234 5678 9012 3456 78",
-                            "accept_mandate": "on"})
+    bad = client.post(
+        url,
+        {
+            "kind": "sepa_direct_debit",
+            "account_holder": "Direkt GmbH",
+            "iban": "DE00 1234 5678 9012 3456 78",
+            "accept_mandate": "on",
+        },
+    )
     assert bad.status_code == 200 and "This IBAN is not valid" in bad.content.decode()
-    good = client.post(url, {"kind": "sepa_direct_debit", "account_holder": "Direkt GmbH", "iban": IBAN,
-                             "accept_mandate": "on", "make_default": "on"})
+    good = client.post(
+        url,
+        {
+            "kind": "sepa_direct_debit",
+            "account_holder": "Direkt GmbH",
+            "iban": IBAN,
+            "accept_mandate": "on",
+            "make_default": "on",
+        },
+    )
     assert good.status_code == 302
     page = client.get(url).content.decode()
     assert MASKED in page and "0532013000" not in page
     method = PaymentMethod.objects.get()
-    assert client.post(reverse("payment-method-remove", kwargs={"org": organization.public_id, "payment_method_id": method.pk})).status_code == 302
+    assert (
+        client.post(
+            reverse("payment-method-remove", kwargs={"org": organization.public_id, "payment_method_id": method.pk})
+        ).status_code
+        == 302
+    )
     assert not PaymentMethod.objects.filter(removed_at__isnull=True).exists()
 
 
@@ -146,11 +171,17 @@ def test_the_api_adds_lists_and_removes_without_ever_returning_the_iban(direct, 
     organization, owner, context = direct
     client.force_login(owner)
     url = f"/api/v1/organizations/{organization.public_id}/payment-methods/"
-    bad = client.post(url, {"kind": "sepa_direct_debit", "account_holder": "X", "iban": "DE89370400440532013001",
-                            "accept_mandate": True}, content_type="application/json")
+    bad = client.post(
+        url,
+        {"kind": "sepa_direct_debit", "account_holder": "X", "iban": "DE89370400440532013001", "accept_mandate": True},
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and "check digits" in bad.content.decode()
-    created = client.post(url, {"kind": "sepa_direct_debit", "account_holder": "Direkt GmbH", "iban": IBAN,
-                                "accept_mandate": True}, content_type="application/json")
+    created = client.post(
+        url,
+        {"kind": "sepa_direct_debit", "account_holder": "Direkt GmbH", "iban": IBAN, "accept_mandate": True},
+        content_type="application/json",
+    )
     assert created.status_code == 201 and created.json()["masked_iban"] == MASKED
     listing = client.get(url)
     assert "0532013000" not in listing.content.decode() and listing.json()["results"][0]["is_default"]

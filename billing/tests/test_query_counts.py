@@ -1,5 +1,6 @@
 """Query budgets: the subscription pages and API lists run the same number of SQL queries for 5
 and for 50 subscriptions (data × 10), and for 10 or 100 linked customers across orgs."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -23,16 +24,26 @@ def add_subscriptions(world, organization, count, *, project=None, payer=None):
     start = Product.objects.count()
     kind = "service" if project else "module"
     products = Product.objects.bulk_create(
-        Product(sku=f"BULK-{start + i}", kind=kind, name_en=f"Bulk {i}", name_de=f"Bulk {i}", list_price=Decimal("1.10"))
+        Product(
+            sku=f"BULK-{start + i}", kind=kind, name_en=f"Bulk {i}", name_de=f"Bulk {i}", list_price=Decimal("1.10")
+        )
         for i in range(count)
     )
     now = timezone.now()
     main = None
     for index, product in enumerate(products):
         row = Subscription.objects.create(
-            organization=organization, payer=payer or world.partner, product=product, project=project,
-            source="service_order" if project else "partner_order", status="active", quantity=index + 1,
-            unit_price=Decimal("0.88"), term_months=12, starts_at=now, term_ends_at=add_months(now, 12),
+            organization=organization,
+            payer=payer or world.partner,
+            product=product,
+            project=project,
+            source="service_order" if project else "partner_order",
+            status="active",
+            quantity=index + 1,
+            unit_price=Decimal("0.88"),
+            term_months=12,
+            starts_at=now,
+            term_ends_at=add_months(now, 12),
             parent=main if (index % 3 == 2 and not project) else None,
         )
         main = main or row

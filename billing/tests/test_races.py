@@ -1,6 +1,7 @@
 """Races on real PostgreSQL (two threads, two connections): two bookings of the same product end
 with one subscription; two quantity changes both apply in order; a double cancel has one winner;
 an offer accepted twice at once provisions once."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,7 +29,10 @@ def assert_one_winner(results):
 
 def _book(world, user, quantity):
     return lambda: services.subscription_book(
-        context=context(user, world.customer), product=world.module, quantity=quantity, confirm_obligation_to_pay=True,
+        context=context(user, world.customer),
+        product=world.module,
+        quantity=quantity,
+        confirm_obligation_to_pay=True,
         actor=user,
     )
 
@@ -41,7 +45,9 @@ def test_two_concurrent_bookings_of_one_product_end_with_one_subscription(world)
         assert Subscription.objects.filter(product=world.module, status="active").count() == 1
         winner = Subscription.objects.get(product=world.module, status="active")
         assert AuditEvent.objects.filter(action="subscription.booked", target_id=str(winner.pk)).count() == 1
-        services.subscription_cancel(subscription=winner, actor=world.partner_owner, context=world.partner_in_customer())
+        services.subscription_cancel(
+            subscription=winner, actor=world.partner_owner, context=world.partner_in_customer()
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -51,10 +57,16 @@ def test_two_concurrent_quantity_changes_apply_one_after_the_other(world):
         a, b = 10 + round_number * 2, 11 + round_number * 2
         results = run_together(
             lambda: services.subscription_change_quantity(
-                subscription=subscription, quantity=a, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
+                subscription=subscription,
+                quantity=a,
+                actor=world.partner_owner,
+                context=context(world.partner_owner, world.customer),
             ),
             lambda: services.subscription_change_quantity(
-                subscription=subscription, quantity=b, actor=world.partner_admin, context=context(world.partner_admin, world.customer)
+                subscription=subscription,
+                quantity=b,
+                actor=world.partner_admin,
+                context=context(world.partner_admin, world.customer),
             ),
         )
         assert [kind for kind, _ in results] == ["ok", "ok"], results
@@ -76,10 +88,14 @@ def test_a_quantity_change_races_a_cancellation(world):
         subscription = _book(world, world.partner_owner, 3)()
         results = run_together(
             lambda: services.subscription_change_quantity(
-                subscription=subscription, quantity=7, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
+                subscription=subscription,
+                quantity=7,
+                actor=world.partner_owner,
+                context=context(world.partner_owner, world.customer),
             ),
             lambda: services.subscription_cancel(
-                subscription=Subscription.objects.get(pk=subscription.pk), actor=world.partner_admin,
+                subscription=Subscription.objects.get(pk=subscription.pk),
+                actor=world.partner_admin,
                 context=context(world.partner_admin, world.customer),
             ),
         )
@@ -98,11 +114,13 @@ def test_a_double_cancel_has_one_winner(world):
     subscription = _book(world, world.partner_owner, 3)()
     results = run_together(
         lambda: services.subscription_cancel(
-            subscription=Subscription.objects.get(pk=subscription.pk), actor=world.partner_owner,
+            subscription=Subscription.objects.get(pk=subscription.pk),
+            actor=world.partner_owner,
             context=context(world.partner_owner, world.customer),
         ),
         lambda: services.subscription_cancel(
-            subscription=Subscription.objects.get(pk=subscription.pk), actor=world.partner_admin,
+            subscription=Subscription.objects.get(pk=subscription.pk),
+            actor=world.partner_admin,
             context=context(world.partner_admin, world.customer),
         ),
     )
@@ -112,8 +130,17 @@ def test_a_double_cancel_has_one_winner(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_offer_provisioned_twice_at_once_counts_once(world):
-    items = [{"item_id": 9001, "product_id": world.module.pk, "quantity": 4, "term_months": 12,
-              "license_mode": "absolute", "ends_on": date(2030, 1, 31), "unit_price": Decimal("30.00")}]
+    items = [
+        {
+            "item_id": 9001,
+            "product_id": world.module.pk,
+            "quantity": 4,
+            "term_months": 12,
+            "license_mode": "absolute",
+            "ends_on": date(2030, 1, 31),
+            "unit_price": Decimal("30.00"),
+        }
+    ]
 
     def accept():
         with transaction.atomic():

@@ -1,5 +1,6 @@
 """seed_scale adds subscriptions for every scale customer (idempotent); the periodic job runs on a
 real Celery worker through Redis and records an expired trial."""
+
 from __future__ import annotations
 
 import time
@@ -45,6 +46,8 @@ def test_the_periodic_job_runs_on_a_real_worker(celery_live_worker):
     organization = factories.OrganizationFactory()
     trial = Subscription.objects.get(organization=organization, source="trial")
     past = timezone.now() - timedelta(minutes=1)
-    Subscription.objects.filter(pk=trial.pk).update(starts_at=past - timedelta(days=30), term_ends_at=past, ends_at=past)
+    Subscription.objects.filter(pk=trial.pk).update(
+        starts_at=past - timedelta(days=30), term_ends_at=past, ends_at=past
+    )
     subscriptions_process_due.delay()
     assert wait_for(lambda: Subscription.objects.get(pk=trial.pk).status == "expired")

@@ -1,4 +1,5 @@
 """BIL-2: every new customer org gets 2 licences for 30 days; the end is enforced when read."""
+
 from __future__ import annotations
 
 from datetime import timedelta

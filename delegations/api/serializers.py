@@ -1,4 +1,5 @@
 """API representations of delegations (`/api/v1/organizations/{org}/delegations/`)."""
+
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
@@ -30,9 +31,13 @@ class DelegationSerializer(serializers.ModelSerializer):
     organization = serializers.SerializerMethodField(
         help_text=_("The project's organization; null on the caretaker side until a request is accepted.")
     )
-    caretaker = OrganizationRefSerializer(read_only=True, allow_null=True, help_text=_("Empty until a release is accepted."))
+    caretaker = OrganizationRefSerializer(
+        read_only=True, allow_null=True, help_text=_("Empty until a release is accepted.")
+    )
     status = serializers.ChoiceField(
-        choices=Delegation.Status.choices, source="current_status", read_only=True,
+        choices=Delegation.Status.choices,
+        source="current_status",
+        read_only=True,
         help_text=_("As of now: an open delegation past its end or response time reads as expired."),
     )
     side = serializers.SerializerMethodField(help_text=_("The side of the organization in the URL."))
@@ -40,8 +45,20 @@ class DelegationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Delegation
         fields = [
-            "id", "project", "organization", "caretaker", "direction", "side", "invited_email", "message",
-            "status", "ends_at", "respond_by", "created_at", "decided_at", "ended_at",
+            "id",
+            "project",
+            "organization",
+            "caretaker",
+            "direction",
+            "side",
+            "invited_email",
+            "message",
+            "status",
+            "ends_at",
+            "respond_by",
+            "created_at",
+            "decided_at",
+            "ended_at",
         ]
         read_only_fields = fields
 
@@ -76,11 +93,16 @@ class DelegationCreateSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=Delegation.Direction.choices)
     project_number = serializers.CharField(required=False, max_length=30, help_text=_("request: the project's number"))
     projects = serializers.ListField(
-        child=serializers.CharField(max_length=30), required=False, allow_empty=False,
-        max_length=MAX_PROJECTS_PER_RELEASE, help_text=_("release: numbers of this organization's projects"),
+        child=serializers.CharField(max_length=30),
+        required=False,
+        allow_empty=False,
+        max_length=MAX_PROJECTS_PER_RELEASE,
+        help_text=_("release: numbers of this organization's projects"),
     )
     email = serializers.EmailField(required=False, help_text=_("release: the caretaker's email address"))
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, help_text=_("Optional end of access (future)."))
+    ends_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("Optional end of access (future).")
+    )
     message = serializers.CharField(required=False, allow_blank=True, max_length=MAX_MESSAGE)
 
     def validate(self, data):
@@ -93,7 +115,9 @@ class DelegationCreateSerializer(serializers.Serializer):
 
 class DelegationAcceptSerializer(serializers.Serializer):
     ends_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text=_("Optional end of access (future); keeps the requested one if empty.")
+        required=False,
+        allow_null=True,
+        help_text=_("Optional end of access (future); keeps the requested one if empty."),
     )
 
 

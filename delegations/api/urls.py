@@ -5,7 +5,8 @@ from .views import DelegationReleaseViewSet, DelegationRequesterBlockViewSet, De
 router = SimpleRouter()
 router.register(r"organizations/(?P<org>[^/.]+)/delegations", DelegationViewSet, basename="delegation-api")
 router.register(
-    r"organizations/(?P<org>[^/.]+)/delegation-blocks", DelegationRequesterBlockViewSet,
+    r"organizations/(?P<org>[^/.]+)/delegation-blocks",
+    DelegationRequesterBlockViewSet,
     basename="delegation-block-api",
 )
 router.register(r"delegation-releases", DelegationReleaseViewSet, basename="delegation-release-api")

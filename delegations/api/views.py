@@ -4,6 +4,7 @@ Thin adapters: the tenancy base classes resolve the org, check the capability an
 queryset; every write is one service call whose domain errors become the API's error body
 (409 for a refused transition or a lost race).
 """
+
 from __future__ import annotations
 
 import django_filters
@@ -104,59 +105,86 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         if data["direction"] == Delegation.Direction.REQUEST:
             created = [
                 services.delegation_request(
-                    context=self.org_context, project_number=data["project_number"], message=data.get("message", ""),
-                    ends_at=data.get("ends_at"), actor=request.user,
+                    context=self.org_context,
+                    project_number=data["project_number"],
+                    message=data.get("message", ""),
+                    ends_at=data.get("ends_at"),
+                    actor=request.user,
                 )
             ]
         else:
             created = services.delegation_release(
-                context=self.org_context, project_numbers=data["projects"], email=data["email"],
-                ends_at=data.get("ends_at"), message=data.get("message", ""), actor=request.user,
+                context=self.org_context,
+                project_numbers=data["projects"],
+                email=data["email"],
+                ends_at=data.get("ends_at"),
+                message=data.get("message", ""),
+                actor=request.user,
             )
         rows = self.get_queryset().filter(pk__in=[d.pk for d in created]).order_by("requested_number", "id")
         return Response(self.get_serializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Accept a caretaker's request (project side)", request=DelegationAcceptSerializer,
-                   responses={200: DelegationSerializer})
+    @extend_schema(
+        summary="Accept a caretaker's request (project side)",
+        request=DelegationAcceptSerializer,
+        responses={200: DelegationSerializer},
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, *args, **kwargs):
         serializer = DelegationAcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         delegation = services.delegation_accept(
-            delegation=self.get_object(), context=self.org_context, actor=request.user,
+            delegation=self.get_object(),
+            context=self.org_context,
+            actor=request.user,
             ends_at=serializer.validated_data.get("ends_at"),
         )
         return self._fresh(delegation)
 
-    @extend_schema(summary="Decline a caretaker's request (project side)", request=None,
-                   responses={200: DelegationSerializer})
+    @extend_schema(
+        summary="Decline a caretaker's request (project side)", request=None, responses={200: DelegationSerializer}
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request, *args, **kwargs):
-        delegation = services.delegation_decline(delegation=self.get_object(), context=self.org_context, actor=request.user)
+        delegation = services.delegation_decline(
+            delegation=self.get_object(), context=self.org_context, actor=request.user
+        )
         return self._fresh(delegation)
 
     @extend_schema(
         summary="Block the requester: decline its pending requests, drop its later ones silently",
-        request=None, responses={201: DelegationRequesterBlockSerializer},
+        request=None,
+        responses={201: DelegationRequesterBlockSerializer},
     )
     @action(detail=True, methods=["post"])
     def block(self, request, *args, **kwargs):
-        block = services.delegation_block_requester(delegation=self.get_object(), context=self.org_context,
-                                                    actor=request.user)
+        block = services.delegation_block_requester(
+            delegation=self.get_object(), context=self.org_context, actor=request.user
+        )
         return Response(DelegationRequesterBlockSerializer(block).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Withdraw a pending request or release (the side that started it)", request=None,
-                   responses={200: DelegationSerializer})
+    @extend_schema(
+        summary="Withdraw a pending request or release (the side that started it)",
+        request=None,
+        responses={200: DelegationSerializer},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
-        delegation = services.delegation_cancel(delegation=self.get_object(), context=self.org_context, actor=request.user)
+        delegation = services.delegation_cancel(
+            delegation=self.get_object(), context=self.org_context, actor=request.user
+        )
         return self._fresh(delegation)
 
-    @extend_schema(summary="End the delegation from either side, at any time (DLG-5)", request=None,
-                   responses={200: DelegationSerializer})
+    @extend_schema(
+        summary="End the delegation from either side, at any time (DLG-5)",
+        request=None,
+        responses={200: DelegationSerializer},
+    )
     @action(detail=True, methods=["post"])
     def revoke(self, request, *args, **kwargs):
-        delegation = services.delegation_revoke(delegation=self.get_object(), context=self.org_context, actor=request.user)
+        delegation = services.delegation_revoke(
+            delegation=self.get_object(), context=self.org_context, actor=request.user
+        )
         return self._fresh(delegation)
 
 
@@ -195,25 +223,33 @@ class DelegationReleaseViewSet(ScopedGenericViewSet):
         delegations = release_delegations_for_token(token=token, user=request.user)
         return Response(ReleaseSerializer(ReleaseSerializer.for_delegations(delegations)).data)
 
-    @extend_schema(summary="Accept a release for one of your organizations", parameters=[TOKEN],
-                   request=ReleaseAcceptSerializer, responses={200: DelegationSerializer(many=True)})
+    @extend_schema(
+        summary="Accept a release for one of your organizations",
+        parameters=[TOKEN],
+        request=ReleaseAcceptSerializer,
+        responses={200: DelegationSerializer(many=True)},
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, token=None):
         serializer = ReleaseAcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        caretaker = Organization.objects.filter(public_id=serializer.validated_data["organization"].strip().upper()).first()
+        caretaker = Organization.objects.filter(
+            public_id=serializer.validated_data["organization"].strip().upper()
+        ).first()
         if caretaker is None:
             # Only after the token was checked: an unknown org must not hide an invalid link.
             release_delegations_for_token(token=token, user=request.user)
             raise InvalidInput(_("Choose an organization in which you are Owner or Admin."), field="organization")
         accepted = services.delegation_release_accept(token=token, user=request.user, caretaker=caretaker)
-        rows = Delegation.objects.with_current_status().select_related("project", "organization", "caretaker").filter(
-            pk__in=[d.pk for d in accepted]
-        ).order_by("project__number", "id")
+        rows = (
+            Delegation.objects.with_current_status()
+            .select_related("project", "organization", "caretaker")
+            .filter(pk__in=[d.pk for d in accepted])
+            .order_by("project__number", "id")
+        )
         return Response(DelegationSerializer(rows, many=True).data)
 
-    @extend_schema(summary="Decline a release", parameters=[TOKEN], request=None,
-                   responses={200: ReleaseSerializer})
+    @extend_schema(summary="Decline a release", parameters=[TOKEN], request=None, responses={200: ReleaseSerializer})
     @action(detail=True, methods=["post"])
     def decline(self, request, token=None):
         services.delegation_release_decline(token=token, user=request.user)

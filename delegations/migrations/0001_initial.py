@@ -7,44 +7,178 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
-        ('projects', '0001_initial'),
+        ("organizations", "0001_initial"),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delegation',
+            name="Delegation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('request', 'Requested by the caretaker'), ('release', "Released by the project's organization")], max_length=16, verbose_name='started as')),
-                ('invited_email', models.EmailField(blank=True, help_text='Releases only; lower case.', max_length=254, verbose_name='invited email')),
-                ('token', models.CharField(blank=True, db_index=True, editable=False, max_length=64, verbose_name='accept token')),
-                ('message', models.TextField(blank=True, max_length=2000, verbose_name='message')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('active', 'Active'), ('declined', 'Declined'), ('cancelled', 'Cancelled'), ('expired', 'Expired'), ('revoked', 'Revoked')], default='pending', max_length=16, verbose_name='status')),
-                ('ends_at', models.DateTimeField(blank=True, null=True, verbose_name='access until')),
-                ('respond_by', models.DateTimeField(help_text='An undecided delegation expires then (DLG-6).', verbose_name='open until')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended at')),
-                ('expiry_warned_at', models.DateTimeField(blank=True, null=True, verbose_name='expiry warning sent at')),
-                ('caretaker', models.ForeignKey(blank=True, help_text='Empty until a release is accepted.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='caretaker_delegations', to='organizations.organization', verbose_name='caretaker organization')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ended by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='released_delegations', to='organizations.organization', verbose_name='project organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='delegations', to='projects.project', verbose_name='project')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("request", "Requested by the caretaker"),
+                            ("release", "Released by the project's organization"),
+                        ],
+                        max_length=16,
+                        verbose_name="started as",
+                    ),
+                ),
+                (
+                    "invited_email",
+                    models.EmailField(
+                        blank=True, help_text="Releases only; lower case.", max_length=254, verbose_name="invited email"
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(
+                        blank=True, db_index=True, editable=False, max_length=64, verbose_name="accept token"
+                    ),
+                ),
+                ("message", models.TextField(blank=True, max_length=2000, verbose_name="message")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("active", "Active"),
+                            ("declined", "Declined"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                            ("revoked", "Revoked"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("ends_at", models.DateTimeField(blank=True, null=True, verbose_name="access until")),
+                (
+                    "respond_by",
+                    models.DateTimeField(
+                        help_text="An undecided delegation expires then (DLG-6).", verbose_name="open until"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended at")),
+                (
+                    "expiry_warned_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiry warning sent at"),
+                ),
+                (
+                    "caretaker",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty until a release is accepted.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="caretaker_delegations",
+                        to="organizations.organization",
+                        verbose_name="caretaker organization",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="ended by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="released_delegations",
+                        to="organizations.organization",
+                        verbose_name="project organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="delegations",
+                        to="projects.project",
+                        verbose_name="project",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="started by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delegation',
-                'verbose_name_plural': 'delegations',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['organization', 'status'], name='delegations_organiz_2f9dde_idx'), models.Index(fields=['caretaker', 'status'], name='delegations_caretak_433a90_idx'), models.Index(fields=['status', 'ends_at'], name='delegations_status_79066d_idx'), models.Index(fields=['status', 'respond_by'], name='delegations_status_26e236_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'active']), ('caretaker__isnull', False)), fields=('project', 'caretaker'), name='one_open_delegation_per_caretaker'), models.UniqueConstraint(condition=models.Q(('status', 'pending'), ('caretaker__isnull', True)), fields=('project', 'invited_email'), name='one_open_release_per_email'), models.CheckConstraint(condition=models.Q(('direction', 'release'), ('caretaker__isnull', False), _connector='OR'), name='request_has_caretaker'), models.CheckConstraint(condition=models.Q(('direction', 'request'), models.Q(('invited_email', ''), _negated=True), _connector='OR'), name='release_has_email'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'active'), _negated=True), ('caretaker__isnull', False), _connector='OR'), name='active_has_caretaker')],
+                "verbose_name": "delegation",
+                "verbose_name_plural": "delegations",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["organization", "status"], name="delegations_organiz_2f9dde_idx"),
+                    models.Index(fields=["caretaker", "status"], name="delegations_caretak_433a90_idx"),
+                    models.Index(fields=["status", "ends_at"], name="delegations_status_79066d_idx"),
+                    models.Index(fields=["status", "respond_by"], name="delegations_status_26e236_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["pending", "active"]), ("caretaker__isnull", False)),
+                        fields=("project", "caretaker"),
+                        name="one_open_delegation_per_caretaker",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending"), ("caretaker__isnull", True)),
+                        fields=("project", "invited_email"),
+                        name="one_open_release_per_email",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("direction", "release"), ("caretaker__isnull", False), _connector="OR"),
+                        name="request_has_caretaker",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("direction", "request"), models.Q(("invited_email", ""), _negated=True), _connector="OR"
+                        ),
+                        name="release_has_email",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "active"), _negated=True), ("caretaker__isnull", False), _connector="OR"
+                        ),
+                        name="active_has_caretaker",
+                    ),
+                ],
             },
         ),
     ]

@@ -14,73 +14,138 @@ def fill_requested_number(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('delegations', '0001_initial'),
-        ('organizations', '0002_invitation'),
-        ('projects', '0002_group_permission_index'),
+        ("delegations", "0001_initial"),
+        ("organizations", "0002_invitation"),
+        ("projects", "0002_group_permission_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DelegationRequesterBlock',
+            name="DelegationRequesterBlock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='blocked at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="blocked at"),
+                ),
             ],
             options={
-                'verbose_name': 'blocked delegation requester',
-                'verbose_name_plural': 'blocked delegation requesters',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "blocked delegation requester",
+                "verbose_name_plural": "blocked delegation requesters",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='delegation',
-            name='dropped',
-            field=models.CharField(blank=True, choices=[('', 'Not dropped'), ('unknown_project', 'No active project with this number'), ('blocked', "The project's organization blocked the requester")], default='', help_text='Support only: why a request was stored without a project. Its requester cannot tell.', max_length=20, verbose_name='dropped'),
+            model_name="delegation",
+            name="dropped",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not dropped"),
+                    ("unknown_project", "No active project with this number"),
+                    ("blocked", "The project's organization blocked the requester"),
+                ],
+                default="",
+                help_text="Support only: why a request was stored without a project. Its requester cannot tell.",
+                max_length=20,
+                verbose_name="dropped",
+            ),
         ),
         migrations.AddField(
-            model_name='delegation',
-            name='requested_number',
-            field=models.CharField(blank=True, db_index=True, max_length=30, verbose_name='project number'),
+            model_name="delegation",
+            name="requested_number",
+            field=models.CharField(blank=True, db_index=True, max_length=30, verbose_name="project number"),
         ),
         migrations.AlterField(
-            model_name='delegation',
-            name='organization',
-            field=models.ForeignKey(blank=True, help_text='Empty for a dropped request.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='released_delegations', to='organizations.organization', verbose_name='project organization'),
+            model_name="delegation",
+            name="organization",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty for a dropped request.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="released_delegations",
+                to="organizations.organization",
+                verbose_name="project organization",
+            ),
         ),
         migrations.AlterField(
-            model_name='delegation',
-            name='project',
-            field=models.ForeignKey(blank=True, help_text='Empty for a dropped request.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='delegations', to='projects.project', verbose_name='project'),
+            model_name="delegation",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty for a dropped request.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="delegations",
+                to="projects.project",
+                verbose_name="project",
+            ),
         ),
         migrations.RunPython(fill_requested_number, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='delegation',
-            constraint=models.UniqueConstraint(condition=models.Q(('direction', 'request'), ('status', 'pending')), fields=('caretaker', 'requested_number'), name='one_pending_request_per_number'),
+            model_name="delegation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("direction", "request"), ("status", "pending")),
+                fields=("caretaker", "requested_number"),
+                name="one_pending_request_per_number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delegation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('project__isnull', True), ('organization__isnull', True), ('direction', 'request'), models.Q(('dropped', ''), _negated=True), models.Q(('status', 'active'), _negated=True)), models.Q(('project__isnull', False), ('organization__isnull', False), ('dropped', '')), _connector='OR'), name='dropped_request_has_no_project'),
+            model_name="delegation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("project__isnull", True),
+                        ("organization__isnull", True),
+                        ("direction", "request"),
+                        models.Q(("dropped", ""), _negated=True),
+                        models.Q(("status", "active"), _negated=True),
+                    ),
+                    models.Q(("project__isnull", False), ("organization__isnull", False), ("dropped", "")),
+                    _connector="OR",
+                ),
+                name="dropped_request_has_no_project",
+            ),
         ),
         migrations.AddField(
-            model_name='delegationrequesterblock',
-            name='blocked_organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='blocked requester'),
+            model_name="delegationrequesterblock",
+            name="blocked_organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organizations.organization",
+                verbose_name="blocked requester",
+            ),
         ),
         migrations.AddField(
-            model_name='delegationrequesterblock',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='blocked by'),
+            model_name="delegationrequesterblock",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="blocked by",
+            ),
         ),
         migrations.AddField(
-            model_name='delegationrequesterblock',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delegation_requester_blocks', to='organizations.organization', verbose_name='organization'),
+            model_name="delegationrequesterblock",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="delegation_requester_blocks",
+                to="organizations.organization",
+                verbose_name="organization",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delegationrequesterblock',
-            constraint=models.UniqueConstraint(fields=('organization', 'blocked_organization'), name='one_block_per_requester'),
+            model_name="delegationrequesterblock",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "blocked_organization"), name="one_block_per_requester"
+            ),
         ),
     ]

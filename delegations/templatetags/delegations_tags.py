@@ -1,4 +1,5 @@
 """`{% if org_context|may:"delegations.manage" %}`: the role table in templates."""
+
 from django import template
 
 register = template.Library()

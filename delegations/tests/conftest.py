@@ -1,4 +1,5 @@
 """Fixtures of the delegation tests: a customer with a project and an agency as caretaker."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Delegations for tests, created through the services like the real thing."""
+
 from __future__ import annotations
 
 from organizations.roles import OrgRole
@@ -37,8 +38,12 @@ def release(projects, email, *, actor=None, ends_at=None, message="") -> list[De
     organization = projects[0].organization
     actor = actor or first_manager(organization)
     return delegation_release(
-        context=context(actor, organization), project_numbers=[p.number for p in projects], email=email,
-        ends_at=ends_at, message=message, actor=actor,
+        context=context(actor, organization),
+        project_numbers=[p.number for p in projects],
+        email=email,
+        ends_at=ends_at,
+        message=message,
+        actor=actor,
     )
 
 

@@ -1,4 +1,5 @@
 """URL-kwarg factories for the generic isolation tests (tests/test_isolation.py)."""
+
 from organizations.roles import OrgRole
 from tests import factories
 from tests.isolation import object_factory

@@ -1,4 +1,5 @@
 """DLG-7: support sees every delegation in the admin and ends one only through the service."""
+
 from __future__ import annotations
 
 from datetime import timedelta

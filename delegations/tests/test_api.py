@@ -1,4 +1,5 @@
 """The API: `/api/v1/organizations/{org}/delegations/` and `/api/v1/delegation-releases/{token}/`."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,7 +34,9 @@ def error_of(response, status, code=None):
 def test_caretaker_requests_by_number_and_the_customer_accepts(world, api_client):
     api_client.force_authenticate(world.agency_admin)
     response = api_client.post(
-        url(world.agency), {"direction": "request", "project_number": world.project.number, "message": "Hallo"}, format="json"
+        url(world.agency),
+        {"direction": "request", "project_number": world.project.number, "message": "Hallo"},
+        format="json",
     )
     assert response.status_code == 201, response.content
     [created] = response.json()
@@ -47,7 +50,9 @@ def test_caretaker_requests_by_number_and_the_customer_accepts(world, api_client
     listed = api_client.get(url(world.customer), {"status": "pending", "side": "project"}).json()
     assert [d["id"] for d in listed["results"]] == [created["id"]]
     ends_at = (timezone.now() + timedelta(days=10)).replace(microsecond=0)
-    response = api_client.post(url(world.customer, created["id"], "accept"), {"ends_at": ends_at.isoformat()}, format="json")
+    response = api_client.post(
+        url(world.customer, created["id"], "accept"), {"ends_at": ends_at.isoformat()}, format="json"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "active" and body["side"] == "project"
@@ -80,8 +85,11 @@ def test_request_errors_are_clear_4xx(world, api_client):
     assert error["details"] == {"project_number": ["This project belongs to your own organization."]}
     api_client.post(url(world.agency), {"direction": "request", "project_number": world.project.number}, format="json")
     error_of(
-        api_client.post(url(world.agency), {"direction": "request", "project_number": world.project.number}, format="json"),
-        409, "duplicate",
+        api_client.post(
+            url(world.agency), {"direction": "request", "project_number": world.project.number}, format="json"
+        ),
+        409,
+        "duplicate",
     )
 
 
@@ -92,10 +100,16 @@ def test_release_by_api_and_acceptance_by_token(world, api_client):
     error = error_of(
         api_client.post(
             url(world.customer),
-            {"direction": "release", "projects": [world.project.number], "email": world.agency_owner.email, "ends_at": past},
+            {
+                "direction": "release",
+                "projects": [world.project.number],
+                "email": world.agency_owner.email,
+                "ends_at": past,
+            },
             format="json",
         ),
-        400, "invalid",
+        400,
+        "invalid",
     )
     assert error["details"] == {"ends_at": ["The end of access must be in the future."]}
     response = api_client.post(
@@ -112,17 +126,34 @@ def test_release_by_api_and_acceptance_by_token(world, api_client):
     # somebody else with the link sees nothing
     api_client.force_authenticate(world.agency_admin)
     error_of(api_client.get(f"/api/v1/delegation-releases/{token}/"), 404, "invalid_link")
-    error_of(api_client.post(f"/api/v1/delegation-releases/{token}/accept/", {"organization": world.agency.public_id}, format="json"), 404)
+    error_of(
+        api_client.post(
+            f"/api/v1/delegation-releases/{token}/accept/", {"organization": world.agency.public_id}, format="json"
+        ),
+        404,
+    )
 
     api_client.force_authenticate(world.agency_owner)
     shown = api_client.get(f"/api/v1/delegation-releases/{token}/").json()
     assert shown["organization"]["name"] == "Kunde AG"
     assert [d["status"] for d in shown["delegations"]] == ["pending", "pending"]
-    error_of(api_client.post(f"/api/v1/delegation-releases/{token}/accept/", {"organization": "ORG-NONE-XXXX"}, format="json"), 400)
-    response = api_client.post(f"/api/v1/delegation-releases/{token}/accept/", {"organization": world.agency.public_id}, format="json")
+    error_of(
+        api_client.post(
+            f"/api/v1/delegation-releases/{token}/accept/", {"organization": "ORG-NONE-XXXX"}, format="json"
+        ),
+        400,
+    )
+    response = api_client.post(
+        f"/api/v1/delegation-releases/{token}/accept/", {"organization": world.agency.public_id}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert {d["status"] for d in response.json()} == {"active"}
-    error_of(api_client.post(f"/api/v1/delegation-releases/{token}/accept/", {"organization": world.agency.public_id}, format="json"), 409)
+    error_of(
+        api_client.post(
+            f"/api/v1/delegation-releases/{token}/accept/", {"organization": world.agency.public_id}, format="json"
+        ),
+        409,
+    )
     # the caretaker's own list now shows the managed projects
     managed = api_client.get(url(world.agency), {"side": "caretaker", "status": "active"}).json()
     assert managed["count"] == 2

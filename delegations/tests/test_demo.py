@@ -1,4 +1,5 @@
 """The demo data: Demo Agentur cares for Direkt GmbH's shop and asks for Demo Kunde AG's website."""
+
 from datetime import timedelta
 
 import pytest

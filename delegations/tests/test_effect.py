@@ -1,5 +1,6 @@
 """DLG-4: the caretaker org's members hold the External role on the delegated project – technical
 administration only – and reach nothing else of the project's org (members, orders, deletion, billing)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """DLG-5/DLG-6 with a frozen clock: access ends at the instant, the status says expired when read,
 the periodic job records it idempotently and warns exactly once 7 days before the end."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -65,13 +66,17 @@ def test_acting_on_an_expired_delegation_records_the_expiry_and_answers_409(worl
         clock.move_to(END + timedelta(hours=1))
         with pytest.raises(Conflict) as error:
             services.delegation_revoke(
-                delegation=delegation, context=df.context(world.customer_owner, world.customer), actor=world.customer_owner
+                delegation=delegation,
+                context=df.context(world.customer_owner, world.customer),
+                actor=world.customer_owner,
             )
         assert error.value.code == "expired"
         delegation.refresh_from_db()
         assert (delegation.status, delegation.ended_at) == ("expired", END + timedelta(hours=1))
         assert not ProjectRoleGrant.objects.filter(project=world.project, organization=world.agency).exists()
-        assert AuditEvent.objects.filter(action="delegation.expired", actor=None, organization=world.customer).count() == 1
+        assert (
+            AuditEvent.objects.filter(action="delegation.expired", actor=None, organization=world.customer).count() == 1
+        )
 
 
 def test_undecided_requests_expire_after_30_days(world):
@@ -84,14 +89,16 @@ def test_undecided_requests_expire_after_30_days(world):
         with pytest.raises(Conflict) as error:
             services.delegation_accept(
                 delegation=Delegation.objects.get(pk=delegation.pk),
-                context=df.context(world.customer_owner, world.customer), actor=world.customer_owner,
+                context=df.context(world.customer_owner, world.customer),
+                actor=world.customer_owner,
             )
         assert error.value.code == "expired"
         assert Delegation.objects.get(pk=delegation.pk).status == "expired"
         assert not may_view(world)
         # the caretaker that asked is told
         assert {n.recipient for n in Notification.objects.filter(kind="delegations.expired")} == {
-            world.agency_owner, world.agency_admin
+            world.agency_owner,
+            world.agency_admin,
         }
 
 
@@ -128,8 +135,10 @@ def test_accepting_a_request_with_an_end_date_limits_access(world):
     with time_machine.travel(START, tick=False) as clock:
         delegation = df.request(world.project, world.agency)
         services.delegation_accept(
-            delegation=delegation, context=df.context(world.customer_owner, world.customer),
-            actor=world.customer_owner, ends_at=END,
+            delegation=delegation,
+            context=df.context(world.customer_owner, world.customer),
+            actor=world.customer_owner,
+            ends_at=END,
         )
         grant = ProjectRoleGrant.objects.get(project=world.project, organization=world.agency)
         assert (grant.role, grant.source, grant.expires_at) == ("external", "delegation", END)

@@ -1,5 +1,6 @@
 """Nothing of a delegation is visible to anybody outside its two sides (the generic org-route
 tests in tests/test_isolation.py cover roles; these cover other tenants and the release link)."""
+
 from __future__ import annotations
 
 import pytest
@@ -51,19 +52,31 @@ def test_an_unrelated_org_sees_none_of_them(world, delegations, stranger, client
             assert api_client.post(f"{api_url}{action}/").status_code == 404
         # through either side's org it is a 404 too: no membership there
         for side in (world.customer, world.agency):
-            assert client.get(
-                reverse("delegation-detail", kwargs={"org": side.public_id, "delegation_id": delegation.pk})
-            ).status_code == 404
-            assert api_client.get(f"/api/v1/organizations/{side.public_id}/delegations/{delegation.pk}/").status_code == 404
+            assert (
+                client.get(
+                    reverse("delegation-detail", kwargs={"org": side.public_id, "delegation_id": delegation.pk})
+                ).status_code
+                == 404
+            )
+            assert (
+                api_client.get(f"/api/v1/organizations/{side.public_id}/delegations/{delegation.pk}/").status_code
+                == 404
+            )
     assert {d.status for d in delegations} == {"pending", "active", "cancelled"}
 
 
 def test_each_side_sees_exactly_its_own(world, delegations, api_client):
     api_client.force_authenticate(world.customer_owner)
-    customer_ids = {d["id"] for d in api_client.get(f"/api/v1/organizations/{world.customer.public_id}/delegations/").json()["results"]}
+    customer_ids = {
+        d["id"]
+        for d in api_client.get(f"/api/v1/organizations/{world.customer.public_id}/delegations/").json()["results"]
+    }
     assert customer_ids == {d.pk for d in delegations}
     api_client.force_authenticate(world.agency_owner)
-    agency_ids = {d["id"] for d in api_client.get(f"/api/v1/organizations/{world.agency.public_id}/delegations/").json()["results"]}
+    agency_ids = {
+        d["id"]
+        for d in api_client.get(f"/api/v1/organizations/{world.agency.public_id}/delegations/").json()["results"]
+    }
     # the pending release has no caretaker yet: the agency does not see it in its org
     assert agency_ids == {d.pk for d in delegations} - {delegations[1].pk}
 
@@ -92,6 +105,10 @@ def test_release_link_for_anyone_but_the_addressee(world, delegations, stranger,
         client.force_login(user)
         api_client.force_authenticate(user)
         assert getattr(client, method)(page).status_code == 404
-        response = getattr(api_client, method)(api, {"organization": world.agency.public_id}, format="json") if method == "post" else api_client.get(api)
+        response = (
+            getattr(api_client, method)(api, {"organization": world.agency.public_id}, format="json")
+            if method == "post"
+            else api_client.get(api)
+        )
         assert response.status_code == 404 and response.json()["error"]["code"] == "invalid_link"
     assert delegations[1].__class__.objects.get(pk=delegations[1].pk).status == "pending"

@@ -1,5 +1,6 @@
 """Browser pages: the overview (DLG-3), the request and release forms, the detail page with its
 actions, and the release link (DLG-2)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -103,15 +104,20 @@ def test_release_form(world, client):
     page = client.get(url).content.decode()
     assert world.project.number in page and second.number in page and "Not ours" not in page
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    response = client.post(url, {"projects": [world.project.number], "email": "care@agency.example", "ends_at": yesterday})
+    response = client.post(
+        url, {"projects": [world.project.number], "email": "care@agency.example", "ends_at": yesterday}
+    )
     assert response.status_code == 200
     assert "The end of access must be in the future." in response.content.decode()
     response = client.post(url, {"email": "care@agency.example"})
     assert "Choose at least one project." in response.content.decode()
     response = client.post(
         url,
-        {"projects": [world.project.number, second.number], "email": "care@agency.example",
-         "ends_at": (date.today() + timedelta(days=30)).isoformat()},
+        {
+            "projects": [world.project.number, second.number],
+            "email": "care@agency.example",
+            "ends_at": (date.today() + timedelta(days=30)).isoformat(),
+        },
     )
     assert response.status_code == 302 and response["Location"] == overview(world.customer, "released")
     released = list(Delegation.objects.order_by("id"))
@@ -127,7 +133,9 @@ def test_detail_page_and_actions(world, client):
     client.force_login(world.customer_owner)
     page = client.get(detail(world.customer, delegation)).content.decode()
     assert "Bitte annehmen" in page
-    assert detail(world.customer, delegation, "accept") in page and detail(world.customer, delegation, "decline") in page
+    assert (
+        detail(world.customer, delegation, "accept") in page and detail(world.customer, delegation, "decline") in page
+    )
     assert detail(world.customer, delegation, "cancel") not in page  # only the side that started it withdraws
 
     response = client.post(detail(world.customer, delegation, "cancel"), follow=True)  # refused: a message, not a 500
@@ -138,7 +146,10 @@ def test_detail_page_and_actions(world, client):
     assert response.status_code == 302 and response["Location"] == detail(world.customer, delegation)
     assert Delegation.objects.get(pk=delegation.pk).status == "active"
     page = client.get(detail(world.customer, delegation)).content.decode()
-    assert detail(world.customer, delegation, "revoke") in page and detail(world.customer, delegation, "accept") not in page
+    assert (
+        detail(world.customer, delegation, "revoke") in page
+        and detail(world.customer, delegation, "accept") not in page
+    )
 
     client.force_login(world.agency_admin)
     response = client.post(detail(world.agency, delegation, "revoke"))
@@ -170,7 +181,7 @@ def test_release_link_flow(world, client):
     for message_id in OutboxMessage.objects.values_list("pk", flat=True):
         outbox_process_message(message_id=message_id)
     link = next(line for line in mail.outbox[0].body.splitlines() if "/delegations/accept/" in line)
-    path = link[link.index("/delegations/accept/"):].strip()
+    path = link[link.index("/delegations/accept/") :].strip()
     assert path == reverse("delegation-release-accept", kwargs={"token": released[0].token})
 
     # anonymous: to the login page, nothing shown
@@ -226,7 +237,9 @@ def test_open_requests_section_for_the_shared_page(world, rf):
     section = delegation_open_requests_section(context)
     assert section["incoming"] == [incoming] and section["outgoing"] == []
     request = rf.get("/o/x/requests/")
-    html = render_to_string("delegations/_open_requests.html", {"section": section, "org_context": context, "request": request})
+    html = render_to_string(
+        "delegations/_open_requests.html", {"section": section, "org_context": context, "request": request}
+    )
     assert "Agentur GmbH" in html and "Wir kümmern uns" in html
     assert detail(world.customer, incoming, "accept") in html and 'name="next" value="/o/x/requests/"' in html
     agency_section = delegation_open_requests_section(df.context(world.agency_owner, world.agency))

@@ -1,5 +1,6 @@
 """Races on real PostgreSQL (two threads, two connections): exactly one transition wins and the
 project role grant matches the final state; duplicate requests are refused by the constraint."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """DLG-1 (request by project number), DLG-2 (release by email), DLG-6 (duplicates), and what
 participants are told: notifications and outbox emails in each recipient's language."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,11 +39,23 @@ def request(world, number, **kwargs):
 
 def test_request_by_project_number(world):
     delegation = request(world, f"  {world.project.number.upper()} ", message="Wir helfen gern.")
-    assert (delegation.project, delegation.organization, delegation.caretaker) == (world.project, world.customer, world.agency)
-    assert (delegation.status, delegation.direction, delegation.requested_by) == ("pending", "request", world.agency_admin)
+    assert (delegation.project, delegation.organization, delegation.caretaker) == (
+        world.project,
+        world.customer,
+        world.agency,
+    )
+    assert (delegation.status, delegation.direction, delegation.requested_by) == (
+        "pending",
+        "request",
+        world.agency_admin,
+    )
     assert delegation.respond_by - delegation.created_at == timedelta(days=30)
     event = AuditEvent.objects.get(action="delegation.requested")
-    assert (event.organization, event.acting_organization, event.actor) == (world.customer, world.agency, world.agency_admin)
+    assert (event.organization, event.acting_organization, event.actor) == (
+        world.customer,
+        world.agency,
+        world.agency_admin,
+    )
 
 
 @pytest.mark.parametrize("number", ["", "10042", "project-1", "p-", "p-12x", "p-1; DROP TABLE"])
@@ -91,7 +104,9 @@ def test_an_active_delegation_also_blocks_a_new_request(world):
 
 def test_after_an_end_a_new_request_is_fine(world):
     first = request(world, world.project.number)
-    services.delegation_cancel(delegation=first, context=df.context(world.agency_admin, world.agency), actor=world.agency_admin)
+    services.delegation_cancel(
+        delegation=first, context=df.context(world.agency_admin, world.agency), actor=world.agency_admin
+    )
     assert request(world, world.project.number).status == "pending"
 
 
@@ -105,14 +120,20 @@ def test_the_constraint_refuses_a_duplicate_that_slipped_past_the_check(world):
     """Concurrency backstop: the partial unique constraint, not only the check in the service."""
     first = request(world, world.project.number)
     duplicate = Delegation(
-        project=first.project, organization=first.organization, caretaker=first.caretaker, direction="request",
+        project=first.project,
+        organization=first.organization,
+        caretaker=first.caretaker,
+        direction="request",
         respond_by=first.respond_by,
     )
     with pytest.raises(Conflict):
         services._insert(duplicate)
     released = df.release(world.project, "a@example.com")
     again = Delegation(
-        project=world.project, organization=world.customer, direction="release", invited_email="a@example.com",
+        project=world.project,
+        organization=world.customer,
+        direction="release",
+        invited_email="a@example.com",
         respond_by=released[0].respond_by,
     )
     with pytest.raises(Conflict):
@@ -125,7 +146,9 @@ def test_request_end_must_be_in_the_future(world):
     assert error.value.field == "ends_at"
 
 
-def test_project_owners_and_admins_are_notified_and_emailed_in_their_language(world, django_capture_on_commit_callbacks):
+def test_project_owners_and_admins_are_notified_and_emailed_in_their_language(
+    world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         delegation = request(world, world.project.number, message="Gern übernehmen wir das.")
     notified = Notification.objects.filter(kind="delegations.requested")
@@ -148,8 +171,13 @@ def test_project_owners_and_admins_are_notified_and_emailed_in_their_language(wo
 
 def test_decisions_are_told_to_the_caretaker(world):
     delegation = request(world, world.project.number)
-    services.delegation_accept(delegation=delegation, context=df.context(world.customer_owner, world.customer), actor=world.customer_owner)
-    assert {n.recipient for n in Notification.objects.filter(kind="delegations.accepted")} == {world.agency_owner, world.agency_admin}
+    services.delegation_accept(
+        delegation=delegation, context=df.context(world.customer_owner, world.customer), actor=world.customer_owner
+    )
+    assert {n.recipient for n in Notification.objects.filter(kind="delegations.accepted")} == {
+        world.agency_owner,
+        world.agency_admin,
+    }
     send_outbox()
     subjects = {m.to[0]: m.subject for m in mail.outbox}
     assert "ist aktiv" in subjects[world.agency_admin.email]
@@ -161,15 +189,20 @@ def test_decisions_are_told_to_the_caretaker(world):
 
 def release(world, projects, email, **kwargs):
     return services.delegation_release(
-        context=df.context(world.customer_owner, world.customer), project_numbers=projects, email=email,
-        actor=world.customer_owner, **kwargs,
+        context=df.context(world.customer_owner, world.customer),
+        project_numbers=projects,
+        email=email,
+        actor=world.customer_owner,
+        **kwargs,
     )
 
 
 def test_release_of_several_projects_sends_one_email_with_one_link(world):
     crm = factories.project(world.customer, "CRM")
     ends_at = timezone.now() + timedelta(days=90)
-    released = release(world, [world.project.number, crm.number], " Care@Agency.example ", ends_at=ends_at, message="Danke!")
+    released = release(
+        world, [world.project.number, crm.number], " Care@Agency.example ", ends_at=ends_at, message="Danke!"
+    )
     assert [d.project for d in released] == [world.project, crm]
     assert {(d.invited_email, d.ends_at, d.caretaker_id, d.direction) for d in released} == {
         ("care@agency.example", ends_at, None, "release")
@@ -246,13 +279,16 @@ def test_members_cannot_request_or_release(world):
 
     with pytest.raises(PermissionDenied):
         services.delegation_request(
-            context=df.context(world.agency_member, world.agency), project_number=world.project.number,
+            context=df.context(world.agency_member, world.agency),
+            project_number=world.project.number,
             actor=world.agency_member,
         )
     with pytest.raises(PermissionDenied):
         services.delegation_release(
-            context=df.context(world.customer_member, world.customer), project_numbers=[world.project.number],
-            email="x@example.com", actor=world.customer_member,
+            context=df.context(world.customer_member, world.customer),
+            project_numbers=[world.project.number],
+            email="x@example.com",
+            actor=world.customer_member,
         )
 
 
@@ -260,7 +296,8 @@ def test_release_acceptance_tells_the_project_side(world):
     released = release(world, [world.project.number], world.agency_admin.email)
     services.delegation_release_accept(token=released[0].token, user=world.agency_admin, caretaker=world.agency)
     assert {n.recipient for n in Notification.objects.filter(kind="delegations.accepted")} == {
-        world.customer_owner, world.customer_admin,
+        world.customer_owner,
+        world.customer_admin,
     }
 
 

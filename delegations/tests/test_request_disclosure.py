@@ -5,6 +5,7 @@ the number it typed until the project's org accepts; only a request for an exist
 org that did not block the requester notifies anybody; requests are rate limited per requesting
 org (in the database); the project's org can block a requester.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ def api_url(org, *parts) -> str:
 
 
 def post_request(api_client, world, number, **extra):
-    return api_client.post(api_url(world.agency), {"direction": "request", "project_number": number, **extra}, format="json")
+    return api_client.post(
+        api_url(world.agency), {"direction": "request", "project_number": number, **extra}, format="json"
+    )
 
 
 ISO_MOMENT = re.compile(r'"\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)"')
@@ -66,7 +69,11 @@ def test_item_3_existing_and_missing_numbers_answer_byte_identically(world, api_
     for row in (a, b):
         detail = api_client.get(api_url(world.agency, row["id"]))
         assert detail.status_code == 200
-        assert (detail.json()["project"]["name"], detail.json()["organization"], detail.json()["status"]) == (None, None, "pending")
+        assert (detail.json()["project"]["name"], detail.json()["organization"], detail.json()["status"]) == (
+            None,
+            None,
+            "pending",
+        )
     listed = api_client.get(api_url(world.agency), {"side": "caretaker", "status": "pending"}).json()["results"]
     assert {row["project"]["number"] for row in listed} == {world.project.number, MISSING}
     assert not any(secret in str(listed) for secret in _secrets(world))
@@ -99,22 +106,28 @@ def test_item_3_browser_answers_alike_and_shows_only_the_number(world, client):
     answers = [client.post(url, {"project_number": number}, follow=True) for number in (world.project.number, MISSING)]
     assert [a.redirect_chain for a in answers][0] == [a.redirect_chain for a in answers][1]
     messages = [[str(m) for m in a.context["messages"]] for a in answers]
-    assert messages[0] == messages[1] == [
-        "Your request was recorded. If a project with this number exists, its organization decides on it."
-    ]
+    assert (
+        messages[0]
+        == messages[1]
+        == ["Your request was recorded. If a project with this number exists, its organization decides on it."]
+    )
     for answer, number in zip(answers, (world.project.number, MISSING), strict=True):
         html = answer.content.decode()
         assert number in html
         assert not any(secret in html for secret in _secrets(world))
     assert world.project.number in answers[1].content.decode()  # both listed alike
     for delegation in Delegation.objects.all():
-        html = client.get(reverse("delegation-detail", kwargs={"org": world.agency.public_id, "delegation_id": delegation.pk})).content.decode()
+        html = client.get(
+            reverse("delegation-detail", kwargs={"org": world.agency.public_id, "delegation_id": delegation.pk})
+        ).content.decode()
         assert not any(secret in html for secret in _secrets(world))
     html = client.get(reverse("open-requests", kwargs={"org": world.agency.public_id})).content.decode()
     assert MISSING in html and not any(secret in html for secret in _secrets(world))
 
 
-def test_item_3_the_name_reaches_the_requester_once_accepted_and_not_on_decline(world, client, django_capture_on_commit_callbacks):
+def test_item_3_the_name_reaches_the_requester_once_accepted_and_not_on_decline(
+    world, client, django_capture_on_commit_callbacks
+):
     accepted = df.request(world.project, world.agency, actor=world.agency_admin)
     declined = df.request(factories.project(world.customer, "Geheimprojekt"), world.agency, actor=world.agency_admin)
     owner_context = df.context(world.customer_owner, world.customer)
@@ -123,12 +136,18 @@ def test_item_3_the_name_reaches_the_requester_once_accepted_and_not_on_decline(
     told = Notification.objects.filter(recipient=world.agency_admin, kind="delegations.declined").get()
     assert "Geheimprojekt" not in str(told.params) and world.customer.name not in str(told.params)
     emails = list(OutboxMessage.objects.filter(payload__to=world.agency_admin.email))
-    assert emails and not any("Geheimprojekt" in str(e.payload) or world.customer.name in str(e.payload) for e in emails)
+    assert emails and not any(
+        "Geheimprojekt" in str(e.payload) or world.customer.name in str(e.payload) for e in emails
+    )
     services.delegation_accept(delegation=accepted, context=owner_context, actor=world.customer_owner)
     client.force_login(world.agency_owner)
-    html = client.get(reverse("delegation-detail", kwargs={"org": world.agency.public_id, "delegation_id": accepted.pk})).content.decode()
+    html = client.get(
+        reverse("delegation-detail", kwargs={"org": world.agency.public_id, "delegation_id": accepted.pk})
+    ).content.decode()
     assert world.project.name in html and world.customer.name in html
-    html = client.get(reverse("delegation-detail", kwargs={"org": world.agency.public_id, "delegation_id": declined.pk})).content.decode()
+    html = client.get(
+        reverse("delegation-detail", kwargs={"org": world.agency.public_id, "delegation_id": declined.pk})
+    ).content.decode()
     assert "Geheimprojekt" not in html and world.customer.name not in html
 
 
@@ -142,8 +161,15 @@ def test_item_3_only_an_existing_unblocked_project_notifies(world, django_captur
     blocked_project = factories.project(world.customer, "Blocked")
     DelegationRequesterBlock.objects.create(organization=world.customer, blocked_organization=world.agency)
     with django_capture_on_commit_callbacks(execute=True):
-        blocked = services.delegation_request(context=ctx, project_number=blocked_project.number, actor=world.agency_admin)
-    assert (blocked.status, blocked.project, blocked.organization, blocked.dropped) == ("pending", None, None, "blocked")
+        blocked = services.delegation_request(
+            context=ctx, project_number=blocked_project.number, actor=world.agency_admin
+        )
+    assert (blocked.status, blocked.project, blocked.organization, blocked.dropped) == (
+        "pending",
+        None,
+        None,
+        "blocked",
+    )
     assert not Notification.objects.exists() and not OutboxMessage.objects.exists()
 
     DelegationRequesterBlock.objects.all().delete()
@@ -151,7 +177,8 @@ def test_item_3_only_an_existing_unblocked_project_notifies(world, django_captur
         real = services.delegation_request(context=ctx, project_number=world.project.number, actor=world.agency_admin)
     assert real.project == world.project
     assert set(Notification.objects.filter(kind="delegations.requested").values_list("recipient", flat=True)) == {
-        world.customer_owner.pk, world.customer_admin.pk
+        world.customer_owner.pk,
+        world.customer_admin.pk,
     }
 
 
@@ -164,7 +191,10 @@ def test_item_3_dropped_requests_expire_like_unanswered_ones(world):
     assert services.delegation_process_expiries()["expired"] == 2
     real.refresh_from_db(), dropped.refresh_from_db()
     assert real.status == dropped.status == "expired"
-    texts = sorted(n.params["project"] for n in Notification.objects.filter(recipient=world.agency_admin, kind="delegations.expired"))
+    texts = sorted(
+        n.params["project"]
+        for n in Notification.objects.filter(recipient=world.agency_admin, kind="delegations.expired")
+    )
     assert texts == sorted([world.project.number, MISSING])  # the number only, for both
 
 
@@ -193,7 +223,9 @@ def test_item_3_requests_are_rate_limited_per_requesting_org(world, api_client, 
 
         browser = Client()
         browser.force_login(world.agency_owner)
-        page = browser.post(reverse("delegation-request", kwargs={"org": world.agency.public_id}), {"project_number": "p-1"})
+        page = browser.post(
+            reverse("delegation-request", kwargs={"org": world.agency.public_id}), {"project_number": "p-1"}
+        )
         assert page.status_code == 429 and int(page["Retry-After"]) == 30 * 60
         clock.shift(timedelta(minutes=31))
         api_client.force_authenticate(world.agency_admin)
@@ -224,7 +256,9 @@ def test_item_3_the_project_org_blocks_and_unblocks_a_requester(world, api_clien
     assert incoming == [] and not Notification.objects.exists()
 
     # unblock: the next request reaches the customer again
-    response = api_client.delete(f"/api/v1/organizations/{world.customer.public_id}/delegation-blocks/{blocks[0]['id']}/")
+    response = api_client.delete(
+        f"/api/v1/organizations/{world.customer.public_id}/delegation-blocks/{blocks[0]['id']}/"
+    )
     assert response.status_code == 204
     fourth = factories.project(world.customer, "Fourth")
     df.request(fourth, world.agency, actor=world.agency_admin)
@@ -242,7 +276,9 @@ def test_item_3_block_and_unblock_in_the_browser(world, client):
     assert response.status_code == 302
     block = DelegationRequesterBlock.objects.get(organization=world.customer, blocked_organization=world.agency)
     page = client.get(reverse("open-requests", kwargs={"org": org})).content.decode()
-    assert world.agency.name in page and reverse("delegation-unblock", kwargs={"org": org, "block_id": block.pk}) in page
+    assert (
+        world.agency.name in page and reverse("delegation-unblock", kwargs={"org": org, "block_id": block.pk}) in page
+    )
     response = client.post(reverse("delegation-unblock", kwargs={"org": org, "block_id": block.pk}))
     assert response.status_code == 302 and not DelegationRequesterBlock.objects.exists()
     # another org's block is not reachable

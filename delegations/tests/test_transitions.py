@@ -1,5 +1,6 @@
 """The state machine (SPEC: pending → active | declined | cancelled | expired; active → revoked | expired):
 every transition allowed and refused, from both sides and for both directions."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,7 +59,9 @@ def test_project_side_accepts_a_request(world, decider):
 
 def test_project_side_declines_a_request(world):
     delegation = df.request(world.project, world.agency)
-    services.delegation_decline(delegation=delegation, context=ctx(world.customer_admin, world.customer), actor=world.customer_admin)
+    services.delegation_decline(
+        delegation=delegation, context=ctx(world.customer_admin, world.customer), actor=world.customer_admin
+    )
     delegation.refresh_from_db()
     assert delegation.status == S.DECLINED and not has_access(world)
     assert AuditEvent.objects.filter(action="delegation.declined", organization=world.customer).exists()
@@ -66,7 +69,9 @@ def test_project_side_declines_a_request(world):
 
 def test_caretaker_withdraws_its_request(world):
     delegation = df.request(world.project, world.agency)
-    services.delegation_cancel(delegation=delegation, context=ctx(world.agency_admin, world.agency), actor=world.agency_admin)
+    services.delegation_cancel(
+        delegation=delegation, context=ctx(world.agency_admin, world.agency), actor=world.agency_admin
+    )
     delegation.refresh_from_db()
     assert delegation.status == S.CANCELLED and delegation.ended_by == world.agency_admin
     event = AuditEvent.objects.get(action="delegation.cancelled")
@@ -86,7 +91,9 @@ def test_caretaker_cannot_decide_its_own_request(world, service):
 def test_project_side_cannot_withdraw_a_request_it_was_asked(world):
     delegation = df.request(world.project, world.agency)
     with pytest.raises(Conflict):
-        services.delegation_cancel(delegation=delegation, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner)
+        services.delegation_cancel(
+            delegation=delegation, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner
+        )
     assert Delegation.objects.get(pk=delegation.pk).status == S.PENDING
 
 
@@ -103,7 +110,9 @@ def test_project_side_cannot_withdraw_a_request_it_was_asked(world):
 def test_members_cannot_decide_or_end(world, service, user, org):
     delegation = df.request(world.project, world.agency)
     with pytest.raises(PermissionDenied):
-        service(delegation=delegation, context=ctx(getattr(world, user), getattr(world, org)), actor=getattr(world, user))
+        service(
+            delegation=delegation, context=ctx(getattr(world, user), getattr(world, org)), actor=getattr(world, user)
+        )
     assert Delegation.objects.get(pk=delegation.pk).status == S.PENDING
 
 
@@ -113,17 +122,26 @@ def test_an_unrelated_org_cannot_act_on_it(world):
     stranger_org = factories.OrganizationFactory()
     stranger = factories.member(stranger_org)
     delegation = df.request(world.project, world.agency)
-    for service in (services.delegation_accept, services.delegation_decline, services.delegation_cancel, services.delegation_revoke):
+    for service in (
+        services.delegation_accept,
+        services.delegation_decline,
+        services.delegation_cancel,
+        services.delegation_revoke,
+    ):
         with pytest.raises(NotFound):
             service(delegation=delegation, context=ctx(stranger, stranger_org), actor=stranger)
 
 
 def test_revoke_of_a_pending_request_withdraws_for_the_caretaker_and_declines_for_the_project(world):
     first = df.request(world.project, world.agency)
-    services.delegation_revoke(delegation=first, context=ctx(world.agency_owner, world.agency), actor=world.agency_owner)
+    services.delegation_revoke(
+        delegation=first, context=ctx(world.agency_owner, world.agency), actor=world.agency_owner
+    )
     assert Delegation.objects.get(pk=first.pk).status == S.CANCELLED
     second = df.request(world.project, world.agency)
-    services.delegation_revoke(delegation=second, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner)
+    services.delegation_revoke(
+        delegation=second, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner
+    )
     assert Delegation.objects.get(pk=second.pk).status == S.DECLINED
 
 
@@ -133,10 +151,16 @@ def test_revoke_of_a_pending_request_withdraws_for_the_caretaker_and_declines_fo
 def test_addressee_accepts_a_release_for_its_org(world):
     released = df.release(world.project, world.agency_admin.email)
     assert released[0].caretaker is None and not has_access(world)
-    accepted = services.delegation_release_accept(token=released[0].token, user=world.agency_admin, caretaker=world.agency)
+    accepted = services.delegation_release_accept(
+        token=released[0].token, user=world.agency_admin, caretaker=world.agency
+    )
     assert [d.pk for d in accepted] == [released[0].pk]
     delegation = Delegation.objects.get(pk=released[0].pk)
-    assert (delegation.status, delegation.caretaker, delegation.decided_by) == (S.ACTIVE, world.agency, world.agency_admin)
+    assert (delegation.status, delegation.caretaker, delegation.decided_by) == (
+        S.ACTIVE,
+        world.agency,
+        world.agency_admin,
+    )
     assert has_access(world)
     event = AuditEvent.objects.get(action="delegation.accepted")
     assert (event.organization, event.acting_organization) == (world.customer, world.agency)
@@ -154,7 +178,9 @@ def test_addressee_declines_a_release(world):
 
 def test_project_side_withdraws_a_release(world):
     released = df.release(world.project, world.agency_admin.email)
-    services.delegation_cancel(delegation=released[0], context=ctx(world.customer_owner, world.customer), actor=world.customer_owner)
+    services.delegation_cancel(
+        delegation=released[0], context=ctx(world.customer_owner, world.customer), actor=world.customer_owner
+    )
     assert Delegation.objects.get(pk=released[0].pk).status == S.CANCELLED
     with pytest.raises(Conflict):
         services.delegation_release_accept(token=released[0].token, user=world.agency_admin, caretaker=world.agency)
@@ -211,8 +237,12 @@ def test_release_of_several_projects_is_accepted_together(world):
     released = df.release([world.project, second], world.agency_owner.email)
     assert len({d.token for d in released}) == 1
     # the customer withdraws one project before the caretaker comes: the other still counts
-    services.delegation_cancel(delegation=released[1], context=ctx(world.customer_owner, world.customer), actor=world.customer_owner)
-    accepted = services.delegation_release_accept(token=released[0].token, user=world.agency_owner, caretaker=world.agency)
+    services.delegation_cancel(
+        delegation=released[1], context=ctx(world.customer_owner, world.customer), actor=world.customer_owner
+    )
+    accepted = services.delegation_release_accept(
+        token=released[0].token, user=world.agency_owner, caretaker=world.agency
+    )
     assert [d.project for d in accepted] == [released[0].project]
 
 
@@ -258,7 +288,11 @@ def test_nothing_but_revoke_applies_to_an_active_delegation(world, via):
 
 @pytest.mark.parametrize("end", ["declined", "cancelled", "revoked", "expired"])
 def test_ended_delegations_stay_ended(world, end):
-    delegation = df.active(world.project, world.agency) if end in ("revoked", "expired") else df.request(world.project, world.agency)
+    delegation = (
+        df.active(world.project, world.agency)
+        if end in ("revoked", "expired")
+        else df.request(world.project, world.agency)
+    )
     owner = ctx(world.customer_owner, world.customer)
     caretaker = ctx(world.agency_owner, world.agency)
     if end == "declined":
@@ -292,9 +326,13 @@ def test_stale_instance_loses_with_a_409(world):
     """Two tabs: one accepted, the other still shows the request and declines → 409, nothing changes."""
     delegation = df.request(world.project, world.agency)
     stale = Delegation.objects.get(pk=delegation.pk)
-    services.delegation_accept(delegation=delegation, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner)
+    services.delegation_accept(
+        delegation=delegation, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner
+    )
     with pytest.raises(Conflict):
-        services.delegation_decline(delegation=stale, context=ctx(world.customer_admin, world.customer), actor=world.customer_admin)
+        services.delegation_decline(
+            delegation=stale, context=ctx(world.customer_admin, world.customer), actor=world.customer_admin
+        )
     assert Delegation.objects.get(pk=delegation.pk).status == S.ACTIVE and has_access(world)
 
 
@@ -312,10 +350,13 @@ def test_item_4_partner_staff_do_not_decide_for_a_linked_customer_even_calling_t
             decide(delegation=delegation, context=ctx(partner_admin, world.customer), actor=partner_admin)
     # revoking is theirs, but revoking a pending request from the project side would be a decline
     with pytest.raises(Conflict, match="customer's own Owners and Admins"):
-        services.delegation_revoke(delegation=delegation, context=ctx(partner_admin, world.customer), actor=partner_admin)
+        services.delegation_revoke(
+            delegation=delegation, context=ctx(partner_admin, world.customer), actor=partner_admin
+        )
     assert Delegation.objects.get(pk=delegation.pk).status == S.PENDING
-    services.delegation_accept(delegation=delegation, context=ctx(world.customer_admin, world.customer),
-                               actor=world.customer_admin)
+    services.delegation_accept(
+        delegation=delegation, context=ctx(world.customer_admin, world.customer), actor=world.customer_admin
+    )
     assert Delegation.objects.get(pk=delegation.pk).status == S.ACTIVE
 
 

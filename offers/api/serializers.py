@@ -6,6 +6,7 @@
   built from an explicit field list without any purchase or list price, so a new model field can
   never leak to customers by accident.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -16,7 +17,6 @@ from rest_framework import serializers
 
 from ..models import LicenseMode, Offer, OfferBulkSend, OfferItem, OfferTemplate, OfferTemplateItem, Product
 from ..services import MAX_MESSAGE, MAX_NAME
-
 
 MONEY = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
 
@@ -55,7 +55,10 @@ class OfferTemplateItemUpdateSerializer(serializers.Serializer):
     term_months = serializers.IntegerField(required=False, min_value=1, max_value=120)
     license_mode = serializers.ChoiceField(choices=LicenseMode.choices, required=False)
     unit_price = serializers.DecimalField(
-        required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"),
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
         help_text=_("Selling price per license and month (EUR)."),
     )
 
@@ -83,8 +86,21 @@ class PartnerOfferItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = OfferItem
         fields = [
-            "id", "product", "sku", "kind", "name_en", "name_de", "quantity", "term_months", "license_mode",
-            "ends_on", "list_price", "purchase_price", "unit_price", "total_price", "purchase_total",
+            "id",
+            "product",
+            "sku",
+            "kind",
+            "name_en",
+            "name_de",
+            "quantity",
+            "term_months",
+            "license_mode",
+            "ends_on",
+            "list_price",
+            "purchase_price",
+            "unit_price",
+            "total_price",
+            "purchase_total",
         ]
         read_only_fields = fields
 
@@ -98,9 +114,23 @@ class PartnerOfferSerializer(serializers.ModelSerializer):
     class Meta:
         model = Offer
         fields = [
-            "id", "title", "customer", "template", "bulk_send", "status", "message", "decline_reason", "items",
-            "total", "purchase_total", "delivery_attempt", "last_delivery_error", "created_at", "delivered_at",
-            "decided_at", "cancelled_at",
+            "id",
+            "title",
+            "customer",
+            "template",
+            "bulk_send",
+            "status",
+            "message",
+            "decline_reason",
+            "items",
+            "total",
+            "purchase_total",
+            "delivery_attempt",
+            "last_delivery_error",
+            "created_at",
+            "delivered_at",
+            "decided_at",
+            "cancelled_at",
         ]
         read_only_fields = fields
 
@@ -168,8 +198,19 @@ class OfferBulkSendSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OfferBulkSend
-        fields = ["id", "title", "template", "message", "total", "sent_count", "skipped_count", "progress_percent",
-                  "status", "created_at", "finished_at"]
+        fields = [
+            "id",
+            "title",
+            "template",
+            "message",
+            "total",
+            "sent_count",
+            "skipped_count",
+            "progress_percent",
+            "status",
+            "created_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 
@@ -177,7 +218,10 @@ class OfferBulkSendCreateSerializer(serializers.Serializer):
     template = serializers.IntegerField(help_text=_("Id of one of your offer templates."))
     message = serializers.CharField(required=False, allow_blank=True, max_length=MAX_MESSAGE)
     customers = serializers.ListField(
-        child=serializers.CharField(max_length=16), required=False, allow_empty=False, max_length=20000,
+        child=serializers.CharField(max_length=16),
+        required=False,
+        allow_empty=False,
+        max_length=20000,
         help_text=_("Identifiers of customer organizations; omit to send to all your customers."),
     )
 
@@ -188,7 +232,10 @@ class OfferBulkSendCreateSerializer(serializers.Serializer):
 class WebhookSettingsSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500)
     secret = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=200,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=200,
         help_text=_("At least 16 characters; omit to keep the current secret."),
     )
     is_active = serializers.BooleanField(required=False, default=True)

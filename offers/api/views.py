@@ -5,6 +5,7 @@ queryset; each write is one service call whose domain errors become the API's er
 a refused transition or a lost race). Which serializer answers depends on the side of the org in
 the URL (partner conditions only for the partner).
 """
+
 from __future__ import annotations
 
 import django_filters
@@ -47,8 +48,9 @@ ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organ
     retrieve=extend_schema(summary="One offer template with its items"),
     destroy=extend_schema(summary="Delete a template (sent offers keep their snapshot)"),
 )
-class OfferTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                           ScopedGenericViewSet):
+class OfferTemplateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet
+):
     queryset = OfferTemplate.objects.prefetch_related(
         Prefetch("items", queryset=OfferTemplateItem.objects.select_related("product").order_by("position", "id"))
     )
@@ -62,22 +64,31 @@ class OfferTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     def _fresh(self, template, code=status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=template.pk)).data, status=code)
 
-    @extend_schema(summary="Create a template by name", request=OfferTemplateNameSerializer,
-                   responses={201: OfferTemplateSerializer})
+    @extend_schema(
+        summary="Create a template by name",
+        request=OfferTemplateNameSerializer,
+        responses={201: OfferTemplateSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = OfferTemplateNameSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        template = services.offer_template_create(context=self.org_context, name=serializer.validated_data["name"],
-                                                  actor=request.user)
+        template = services.offer_template_create(
+            context=self.org_context, name=serializer.validated_data["name"], actor=request.user
+        )
         return self._fresh(template, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Rename a template", request=OfferTemplateNameSerializer,
-                   responses={200: OfferTemplateSerializer})
+    @extend_schema(
+        summary="Rename a template", request=OfferTemplateNameSerializer, responses={200: OfferTemplateSerializer}
+    )
     def partial_update(self, request, *args, **kwargs):
         serializer = OfferTemplateNameSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        template = services.offer_template_rename(template=self.get_object(), context=self.org_context,
-                                                  name=serializer.validated_data["name"], actor=request.user)
+        template = services.offer_template_rename(
+            template=self.get_object(),
+            context=self.org_context,
+            name=serializer.validated_data["name"],
+            actor=request.user,
+        )
         return self._fresh(template)
 
     def perform_destroy(self, instance):
@@ -90,8 +101,9 @@ class OfferTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     retrieve=extend_schema(summary="One template item"),
     destroy=extend_schema(summary="Remove an item from the template"),
 )
-class OfferTemplateItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                               ScopedGenericViewSet):
+class OfferTemplateItemViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet
+):
     queryset = OfferTemplateItem.objects.select_related("product", "template")
     serializer_class = OfferTemplateItemSerializer
     lookup_url_kwarg = "item_id"
@@ -110,23 +122,34 @@ class OfferTemplateItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             raise NotFound("Not found.")
         return template
 
-    @extend_schema(summary="Add a catalog product (saved at once)", request=OfferTemplateItemCreateSerializer,
-                   responses={201: OfferTemplateItemSerializer})
+    @extend_schema(
+        summary="Add a catalog product (saved at once)",
+        request=OfferTemplateItemCreateSerializer,
+        responses={201: OfferTemplateItemSerializer},
+    )
     def create(self, request, *args, **kwargs):
         template = self._template()
         serializer = OfferTemplateItemCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.offer_template_add_product(template=template, context=self.org_context,
-                                                   product_id=serializer.validated_data["product"], actor=request.user)
+        item = services.offer_template_add_product(
+            template=template,
+            context=self.org_context,
+            product_id=serializer.validated_data["product"],
+            actor=request.user,
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Change quantity, term, license mode or selling price",
-                   request=OfferTemplateItemUpdateSerializer, responses={200: OfferTemplateItemSerializer})
+    @extend_schema(
+        summary="Change quantity, term, license mode or selling price",
+        request=OfferTemplateItemUpdateSerializer,
+        responses={200: OfferTemplateItemSerializer},
+    )
     def partial_update(self, request, *args, **kwargs):
         serializer = OfferTemplateItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.offer_template_update_item(item=self.get_object(), context=self.org_context,
-                                                   actor=request.user, **serializer.validated_data)
+        item = services.offer_template_update_item(
+            item=self.get_object(), context=self.org_context, actor=request.user, **serializer.validated_data
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data)
 
     def perform_destroy(self, instance):
@@ -184,14 +207,22 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def _fresh(self, offer, code=status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=offer.pk)).data, status=code)
 
-    @extend_schema(summary="Send a template to one of your customers (OFR-3)", request=OfferSendSerializer,
-                   responses={201: PartnerOfferSerializer})
+    @extend_schema(
+        summary="Send a template to one of your customers (OFR-3)",
+        request=OfferSendSerializer,
+        responses={201: PartnerOfferSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = OfferSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        offer = services.offer_send(context=self.org_context, template=data["template"], customer=data["customer"],
-                                    message=data.get("message", ""), actor=request.user)
+        offer = services.offer_send(
+            context=self.org_context,
+            template=data["template"],
+            customer=data["customer"],
+            message=data.get("message", ""),
+            actor=request.user,
+        )
         return self._fresh(offer, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Withdraw an open offer (OFR-5)", request=None, responses={200: PartnerOfferSerializer})
@@ -199,28 +230,39 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def cancel(self, request, *args, **kwargs):
         return self._fresh(services.offer_cancel(offer=self.get_object(), context=self.org_context, actor=request.user))
 
-    @extend_schema(summary="Deliver again after delivery failed (OFR-4)", request=None,
-                   responses={200: PartnerOfferSerializer})
+    @extend_schema(
+        summary="Deliver again after delivery failed (OFR-4)", request=None, responses={200: PartnerOfferSerializer}
+    )
     @action(detail=True, methods=["post"])
     def retry(self, request, *args, **kwargs):
         return self._fresh(
             services.offer_retry_delivery(offer=self.get_object(), context=self.org_context, actor=request.user)
         )
 
-    @extend_schema(summary="Accept (customer Owner/Admin); provisions the licenses once (OFR-6)", request=None,
-                   responses={200: CustomerOfferSerializer})
+    @extend_schema(
+        summary="Accept (customer Owner/Admin); provisions the licenses once (OFR-6)",
+        request=None,
+        responses={200: CustomerOfferSerializer},
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, *args, **kwargs):
         return self._fresh(services.offer_accept(offer=self.get_object(), context=self.org_context, actor=request.user))
 
-    @extend_schema(summary="Decline with an optional reason (customer Owner/Admin)", request=OfferDeclineSerializer,
-                   responses={200: CustomerOfferSerializer})
+    @extend_schema(
+        summary="Decline with an optional reason (customer Owner/Admin)",
+        request=OfferDeclineSerializer,
+        responses={200: CustomerOfferSerializer},
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request, *args, **kwargs):
         serializer = OfferDeclineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        offer = services.offer_decline(offer=self.get_object(), context=self.org_context, actor=request.user,
-                                       reason=serializer.validated_data.get("reason", ""))
+        offer = services.offer_decline(
+            offer=self.get_object(),
+            context=self.org_context,
+            actor=request.user,
+            reason=serializer.validated_data.get("reason", ""),
+        )
         return self._fresh(offer)
 
 
@@ -240,15 +282,22 @@ class OfferBulkSendViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
     ordering = ["-created_at", "-id"]
     default_capability = "offers.send"
 
-    @extend_schema(summary="Send one template to many (or all) of your customers in the background",
-                   request=OfferBulkSendCreateSerializer, responses={202: OfferBulkSendSerializer})
+    @extend_schema(
+        summary="Send one template to many (or all) of your customers in the background",
+        request=OfferBulkSendCreateSerializer,
+        responses={202: OfferBulkSendSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = OfferBulkSendCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        bulk = services.offer_bulk_send_start(context=self.org_context, template=data["template"],
-                                              message=data.get("message", ""), customers=data.get("customers"),
-                                              actor=request.user)
+        bulk = services.offer_bulk_send_start(
+            context=self.org_context,
+            template=data["template"],
+            message=data.get("message", ""),
+            customers=data.get("customers"),
+            actor=request.user,
+        )
         bulk.refresh_from_db()
         return Response(self.get_serializer(bulk).data, status=status.HTTP_202_ACCEPTED)
 
@@ -275,14 +324,22 @@ class OfferWebhookViewSet(ScopedGenericViewSet):
     def list(self, request, *args, **kwargs):
         return Response(WebhookSettingsSerializer(self._data()).data)
 
-    @extend_schema(summary="Set URL, secret and whether it is active", request=WebhookSettingsSerializer,
-                   responses={200: WebhookSettingsSerializer})
+    @extend_schema(
+        summary="Set URL, secret and whether it is active",
+        request=WebhookSettingsSerializer,
+        responses={200: WebhookSettingsSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = WebhookSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        services.webhook_settings_save(context=self.org_context, url=data["url"], secret=data.get("secret", ""),
-                                       is_active=data.get("is_active", True), actor=request.user)
+        services.webhook_settings_save(
+            context=self.org_context,
+            url=data["url"],
+            secret=data.get("secret", ""),
+            is_active=data.get("is_active", True),
+            actor=request.user,
+        )
         return Response(WebhookSettingsSerializer(self._data()).data)
 
     @extend_schema(summary="Remove the webhook", request=None, responses={200: WebhookSettingsSerializer})

@@ -7,57 +7,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PartnerTier',
+            name="PartnerTier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('discount_percent', models.DecimalField(decimal_places=2, max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='discount (%)')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="discount (%)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner tier',
-                'verbose_name_plural': 'partner tiers',
-                'ordering': ['discount_percent'],
+                "verbose_name": "partner tier",
+                "verbose_name_plural": "partner tiers",
+                "ordering": ["discount_percent"],
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('module', 'Module'), ('course', 'Course'), ('service', 'Service')], max_length=16, verbose_name='kind')),
-                ('sku', models.CharField(max_length=64, unique=True, verbose_name='SKU')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_de', models.CharField(max_length=200, verbose_name='name (German)')),
-                ('term_months', models.PositiveSmallIntegerField(default=12, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)], verbose_name='license term in months')),
-                ('list_price', models.DecimalField(decimal_places=2, help_text='Net price per license and month.', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='list price (EUR)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='available')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("module", "Module"), ("course", "Course"), ("service", "Service")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("sku", models.CharField(max_length=64, unique=True, verbose_name="SKU")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_de", models.CharField(max_length=200, verbose_name="name (German)")),
+                (
+                    "term_months",
+                    models.PositiveSmallIntegerField(
+                        default=12,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                        verbose_name="license term in months",
+                    ),
+                ),
+                (
+                    "list_price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Net price per license and month.",
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="list price (EUR)",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="available")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ['sku'],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ["sku"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerCondition',
+            name="PartnerCondition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('discount_override_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='individual discount (%)')),
-                ('partner', models.OneToOneField(limit_choices_to={'kind': 'partner'}, on_delete=django.db.models.deletion.CASCADE, related_name='partner_condition', to='organizations.organization', verbose_name='partner')),
-                ('tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='offers.partnertier', verbose_name='tier')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "discount_override_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                        verbose_name="individual discount (%)",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.OneToOneField(
+                        limit_choices_to={"kind": "partner"},
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partner_condition",
+                        to="organizations.organization",
+                        verbose_name="partner",
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="offers.partnertier",
+                        verbose_name="tier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner condition',
-                'verbose_name_plural': 'partner conditions',
+                "verbose_name": "partner condition",
+                "verbose_name_plural": "partner conditions",
             },
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('offers', '0002_offer_templates_offers_webhooks'),
+        ("offers", "0002_offer_templates_offers_webhooks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='offer',
-            name='webhook_attempted_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='webhook last posted at'),
+            model_name="offer",
+            name="webhook_attempted_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="webhook last posted at"),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='webhook_delivery_id',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='webhook delivery id'),
+            model_name="offer",
+            name="webhook_delivery_id",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="webhook delivery id"),
         ),
     ]

@@ -1,4 +1,5 @@
 """Template helpers of offers: the role table and the customer's badge count (OFR-6)."""
+
 from django import template
 
 from ..selectors import offers_awaiting_confirmation_count

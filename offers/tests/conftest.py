@@ -1,4 +1,5 @@
 """Fixtures of the offer tests: a partner with a linked customer, people in every role, a catalog."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Offer test data: catalog products, templates and offers in each state, through the services."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -20,7 +21,11 @@ _sku = count(1)
 def product(*, list_price="10.00", term_months=12, kind=Product.Kind.MODULE, name="Module") -> Product:
     n = next(_sku)
     return Product.objects.create(
-        kind=kind, sku=f"SKU-{n:05d}", name_en=f"{name} {n}", name_de=f"{name} {n} (de)", term_months=term_months,
+        kind=kind,
+        sku=f"SKU-{n:05d}",
+        name_en=f"{name} {n}",
+        name_de=f"{name} {n} (de)",
+        term_months=term_months,
         list_price=Decimal(list_price),
     )
 
@@ -40,8 +45,9 @@ def discount(partner: Organization, percent: str) -> PartnerCondition:
     return condition
 
 
-def template(partner: Organization, *, name: str | None = None, products: list[Product] | None = None,
-             actor=None) -> OfferTemplate:
+def template(
+    partner: Organization, *, name: str | None = None, products: list[Product] | None = None, actor=None
+) -> OfferTemplate:
     actor = actor or owner_of(partner)
     ctx = context(actor, partner)
     created = services.offer_template_create(context=ctx, name=name or f"Bundle {next(_sku)}", actor=actor)
@@ -59,12 +65,23 @@ def reseller_of(customer: Organization) -> Organization:
     return partner
 
 
-def offer(partner: Organization, customer: Organization, *, status: str = Offer.Status.WAITING_FOR_CONFIRMATION,
-          tmpl: OfferTemplate | None = None, message: str = "") -> Offer:
+def offer(
+    partner: Organization,
+    customer: Organization,
+    *,
+    status: str = Offer.Status.WAITING_FOR_CONFIRMATION,
+    tmpl: OfferTemplate | None = None,
+    message: str = "",
+) -> Offer:
     """An offer sent through the service, then moved to `status` the way the system would."""
     actor = owner_of(partner)
-    sent = services.offer_send(context=context(actor, partner), template=tmpl or template(partner, actor=actor),
-                               customer=customer, message=message, actor=actor)
+    sent = services.offer_send(
+        context=context(actor, partner),
+        template=tmpl or template(partner, actor=actor),
+        customer=customer,
+        message=message,
+        actor=actor,
+    )
     sent.refresh_from_db()
     delivered = status not in (Offer.Status.WAITING, Offer.Status.DELIVERY_FAILED)
     Offer.objects.filter(pk=sent.pk).update(status=status, delivered_at=timezone.now() if delivered else None)

@@ -4,6 +4,7 @@ Templates and items: the same "isolation" template of a partner org, so `templat
 `item_id` of one URL belong together. In a customer org templates do not exist for anybody: a
 foreign partner's template is returned, which must answer 404.
 """
+
 from organizations.roles import OrgKind
 from tests import factories
 from tests.isolation import object_factory
@@ -41,6 +42,6 @@ def offer_in(organization, owner):
 @object_factory("bulk_send_id")
 def bulk_send_in(organization, owner):
     partner = organization if organization.kind == OrgKind.PARTNER else factories.PartnerFactory()
-    return OfferBulkSend.objects.create(partner=partner, title="Isolation", total=0, status=OfferBulkSend.Status.DONE).pk
-
-
+    return OfferBulkSend.objects.create(
+        partner=partner, title="Isolation", total=0, status=OfferBulkSend.Status.DONE
+    ).pk

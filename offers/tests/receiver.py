@@ -1,4 +1,5 @@
 """A real HTTP server in a thread that records webhook POSTs (no mocks in the delivery tests)."""
+
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,6 @@
 """The offers API: sending, both sides' representations (purchase prices never reach customers),
 isolation between customers, and query counts that do not grow with the number of offers."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,11 @@ def offers_url(org, *parts):
 def test_send_snapshots_items_and_partner_conditions(world, api_client):
     template = of.template(world.partner, products=world.products)
     api_client.force_authenticate(world.partner_admin)
-    response = api_client.post(offers_url(world.partner), {"customer": world.customer.public_id.lower(),
-                                                          "template": template.pk, "message": "Bitte prüfen"},
-                               format="json")
+    response = api_client.post(
+        offers_url(world.partner),
+        {"customer": world.customer.public_id.lower(), "template": template.pk, "message": "Bitte prüfen"},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] in ("waiting", "waiting_for_confirmation") and body["customer"]["name"] == "Kunde AG"
@@ -38,17 +41,23 @@ def test_send_snapshots_items_and_partner_conditions(world, api_client):
 
     # later template edits do not change the sent offer
     item = template.items.first()
-    api_client.patch(f"/api/v1/organizations/{world.partner.public_id}/offer-templates/{template.pk}/items/{item.pk}/",
-                     {"quantity": 99, "unit_price": "1.00"}, format="json")
+    api_client.patch(
+        f"/api/v1/organizations/{world.partner.public_id}/offer-templates/{template.pk}/items/{item.pk}/",
+        {"quantity": 99, "unit_price": "1.00"},
+        format="json",
+    )
     offer_item = OfferItem.objects.get(offer_id=body["id"], product=item.product)
     assert (offer_item.quantity, offer_item.unit_price) == (1, Decimal("10.00"))
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"customer": "NOPE1234", "template": 0}, "template"),
-    ({"template": "x"}, "customer"),
-    ({"customer": "NOPE1234"}, "template"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"customer": "NOPE1234", "template": 0}, "template"),
+        ({"template": "x"}, "customer"),
+        ({"customer": "NOPE1234"}, "template"),
+    ],
+)
 def test_bad_send_input_is_a_clear_400(world, api_client, payload, field):
     api_client.force_authenticate(world.partner_owner)
     response = api_client.post(offers_url(world.partner), payload, format="json")
@@ -61,13 +70,16 @@ def test_cannot_send_to_a_customer_of_another_partner_or_an_empty_template(world
     factories.link(factories.PartnerFactory(), other_customer)
     api_client.force_authenticate(world.partner_owner)
     template = of.template(world.partner, products=world.products)
-    response = api_client.post(offers_url(world.partner), {"customer": other_customer.public_id, "template": template.pk},
-                               format="json")
+    response = api_client.post(
+        offers_url(world.partner), {"customer": other_customer.public_id, "template": template.pk}, format="json"
+    )
     assert response.status_code == 400 and response.json()["error"]["details"] == {
-        "customer": ["Choose one of your customer organizations."]}
+        "customer": ["Choose one of your customer organizations."]
+    }
     empty = of.template(world.partner, products=[])
-    response = api_client.post(offers_url(world.partner), {"customer": world.customer.public_id, "template": empty.pk},
-                               format="json")
+    response = api_client.post(
+        offers_url(world.partner), {"customer": world.customer.public_id, "template": empty.pk}, format="json"
+    )
     assert response.status_code == 400 and "no products" in response.json()["error"]["message"]
     assert not Offer.objects.exists()
 
@@ -169,9 +181,17 @@ def test_customer_decides_through_the_api(world, api_client):
 def test_schema_lists_the_offer_endpoints(api_client, db):
     schema = api_client.get("/api/schema/?format=json").json()
     paths = schema["paths"]
-    for suffix in ("offers/", "offers/{offer_id}/accept/", "offers/{offer_id}/decline/", "offers/{offer_id}/cancel/",
-                   "offers/{offer_id}/retry/", "offer-templates/", "offer-templates/{template_id}/items/",
-                   "offer-bulk-sends/", "offer-webhook/"):
+    for suffix in (
+        "offers/",
+        "offers/{offer_id}/accept/",
+        "offers/{offer_id}/decline/",
+        "offers/{offer_id}/cancel/",
+        "offers/{offer_id}/retry/",
+        "offer-templates/",
+        "offer-templates/{template_id}/items/",
+        "offer-bulk-sends/",
+        "offer-webhook/",
+    ):
         assert f"/api/v1/organizations/{{org}}/{suffix}" in paths, suffix
 
 
@@ -179,7 +199,8 @@ def test_partner_member_reads_but_cannot_send(world, api_client):
     template = of.template(world.partner, products=world.products)
     api_client.force_authenticate(world.partner_member)
     assert api_client.get(offers_url(world.partner)).status_code == 200
-    response = api_client.post(offers_url(world.partner), {"customer": world.customer.public_id, "template": template.pk},
-                               format="json")
+    response = api_client.post(
+        offers_url(world.partner), {"customer": world.customer.public_id, "template": template.pk}, format="json"
+    )
     assert response.status_code == 403
     assert factories.member(world.partner, OrgRole.GUEST)

@@ -1,6 +1,7 @@
 """The "offer.accepted" contract with billing (OFR-6, BIL-1, BIL-4): accepting provisions one
 subscription per offer item, paid by the partner at partner conditions – once, however often the
 accept is attempted; a declined or cancelled offer provisions nothing."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -36,9 +37,11 @@ def test_accepting_provisions_subscriptions_once(world):
 def test_nothing_is_provisioned_without_acceptance(world, status):
     offer = of.offer(world.partner, world.customer)
     if status == Offer.Status.DECLINED:
-        services.offer_decline(offer=offer, context=of.context(world.customer_owner, world.customer),
-                               actor=world.customer_owner)
+        services.offer_decline(
+            offer=offer, context=of.context(world.customer_owner, world.customer), actor=world.customer_owner
+        )
     else:
-        services.offer_cancel(offer=offer, context=of.context(world.partner_owner, world.partner),
-                              actor=world.partner_owner)
+        services.offer_cancel(
+            offer=offer, context=of.context(world.partner_owner, world.partner), actor=world.partner_owner
+        )
     assert not billing_models.Subscription.objects.filter(offer_id=offer.pk).exists()

@@ -1,4 +1,5 @@
 """Sending one template to 1,000 customer orgs in the background, with progress shown."""
+
 from __future__ import annotations
 
 import time
@@ -23,10 +24,14 @@ def many_customers(partner, count):
     customers = Organization.objects.bulk_create(
         [Organization(name=f"Bulk Kunde {n:04d}", kind=OrgKind.CUSTOMER, public_id=f"BK{n:06d}") for n in range(count)]
     )
-    CustomerRelation.objects.bulk_create([
-        CustomerRelation(partner=partner, customer=c, status=CustomerRelation.Status.ACTIVE, activated_at=timezone.now())
-        for c in customers
-    ])
+    CustomerRelation.objects.bulk_create(
+        [
+            CustomerRelation(
+                partner=partner, customer=c, status=CustomerRelation.Status.ACTIVE, activated_at=timezone.now()
+            )
+            for c in customers
+        ]
+    )
     return customers
 
 
@@ -34,8 +39,10 @@ def test_bulk_send_to_1000_customers_completes_with_progress(world, client):
     many_customers(world.partner, 999)  # plus the world's customer: 1,000
     template = of.template(world.partner, products=world.products)
     client.force_login(world.partner_owner)
-    response = client.post(reverse("offer-bulk-send", kwargs={"org": world.partner.public_id}),
-                           {"template": template.pk, "message": "Für alle", "recipients": "all"})
+    response = client.post(
+        reverse("offer-bulk-send", kwargs={"org": world.partner.public_id}),
+        {"template": template.pk, "message": "Für alle", "recipients": "all"},
+    )
     assert response.status_code == 302
     bulk = OfferBulkSend.objects.get()
     assert bulk.total == 1000 and bulk.status == "running"
@@ -74,11 +81,13 @@ def test_bulk_send_to_listed_customers_and_ended_relations_are_skipped(world, ap
     template = of.template(world.partner, products=world.products)
     api_client.force_authenticate(world.partner_admin)
     base = f"/api/v1/organizations/{world.partner.public_id}/offer-bulk-sends/"
-    bad = api_client.post(base, {"template": template.pk, "customers": [customers[0].public_id, "UNKNOWN1"]},
-                          format="json")
+    bad = api_client.post(
+        base, {"template": template.pk, "customers": [customers[0].public_id, "UNKNOWN1"]}, format="json"
+    )
     assert bad.status_code == 400
-    response = api_client.post(base, {"template": template.pk, "customers": [c.public_id for c in customers]},
-                               format="json")
+    response = api_client.post(
+        base, {"template": template.pk, "customers": [c.public_id for c in customers]}, format="json"
+    )
     assert response.status_code == 202, response.content
     bulk_id = response.json()["id"]
     CustomerRelation.objects.filter(customer=customers[2]).update(status=CustomerRelation.Status.ENDED)

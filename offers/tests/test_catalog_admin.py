@@ -1,4 +1,5 @@
 """OFR-1: support maintains the catalog and partner conditions in the admin (Support group)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -48,21 +49,36 @@ def test_support_group_holds_the_catalog_permissions(support_user):
 
 def test_support_adds_a_product_and_a_partner_condition_in_the_admin(support_user, client):
     client.force_login(support_user)
-    response = client.post("/admin/offers/product/add/", {
-        "kind": "course", "sku": "CRS-ADMIN", "name_en": "Admin course", "name_de": "Admin-Kurs",
-        "term_months": "6", "list_price": "99.00", "is_active": "on",
-    })
+    response = client.post(
+        "/admin/offers/product/add/",
+        {
+            "kind": "course",
+            "sku": "CRS-ADMIN",
+            "name_en": "Admin course",
+            "name_de": "Admin-Kurs",
+            "term_months": "6",
+            "list_price": "99.00",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302, response.content[:500]
     product = Product.objects.get(sku="CRS-ADMIN")
     assert (product.name_de, product.term_months, product.list_price) == ("Admin-Kurs", 6, Decimal("99.00"))
     partner = factories.PartnerFactory()
     tier = PartnerTier.objects.create(name="Bronze", discount_percent=Decimal("5"))
-    response = client.post("/admin/offers/partnercondition/add/", {"partner": partner.pk, "tier": tier.pk,
-                                                                  "discount_override_percent": ""})
+    response = client.post(
+        "/admin/offers/partnercondition/add/", {"partner": partner.pk, "tier": tier.pk, "discount_override_percent": ""}
+    )
     assert response.status_code == 302, response.content[:500]
     assert partner_discount_percent(partner=partner) == Decimal("5")
-    for path in ("/admin/offers/product/", "/admin/offers/partnertier/", "/admin/offers/partnercondition/",
-                 "/admin/offers/offer/", "/admin/offers/offertemplate/", "/admin/offers/webhookendpoint/"):
+    for path in (
+        "/admin/offers/product/",
+        "/admin/offers/partnertier/",
+        "/admin/offers/partnercondition/",
+        "/admin/offers/offer/",
+        "/admin/offers/offertemplate/",
+        "/admin/offers/webhookendpoint/",
+    ):
         assert client.get(path).status_code == 200, path
 
 
@@ -70,8 +86,12 @@ def test_admin_offer_pages_are_read_only_and_hide_secrets(support_user, client, 
     from offers.models import WebhookEndpoint
 
     offer = of.offer(world.partner, world.customer)
-    endpoint = WebhookEndpoint.objects.create(organization=world.customer, url="https://x.example", secret="top-secret-value-1")
+    endpoint = WebhookEndpoint.objects.create(
+        organization=world.customer, url="https://x.example", secret="top-secret-value-1"
+    )
     client.force_login(support_user)
     html = client.get(f"/admin/offers/offer/{offer.pk}/change/").content.decode()
     assert offer.title in html and 'name="_save"' not in html
-    assert "top-secret-value-1" not in client.get(f"/admin/offers/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    assert (
+        "top-secret-value-1" not in client.get(f"/admin/offers/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    )

@@ -1,6 +1,7 @@
 """OFR-4: delivery from an outbox row – notifications, emails, a signed webhook to a real local HTTP
 server, then `waiting_for_confirmation`; retries with backoff end in `delivery_failed`; nothing is
 lost while Redis is down; a real Celery worker delivers."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ pytestmark = pytest.mark.django_db
 
 def send(world, message="Hallo!"):
     return services.offer_send(
-        context=of.context(world.partner_owner, world.partner), template=of.template(world.partner, products=world.products),
-        customer=world.customer, message=message, actor=world.partner_owner,
+        context=of.context(world.partner_owner, world.partner),
+        template=of.template(world.partner, products=world.products),
+        customer=world.customer,
+        message=message,
+        actor=world.partner_owner,
     )
 
 
@@ -58,8 +62,12 @@ def test_delivery_notifies_managers_emails_posts_signed_webhook_then_waits(world
     assert "Hallo!" in by_recipient[world.customer_owner.email].body
 
     [request] = receiver.requests
-    assert webhook_verify(secret=webhook.secret, body=request.body, signature=request.headers["X-Portal-Signature"],
-                          timestamp=request.headers["X-Portal-Timestamp"])
+    assert webhook_verify(
+        secret=webhook.secret,
+        body=request.body,
+        signature=request.headers["X-Portal-Signature"],
+        timestamp=request.headers["X-Portal-Timestamp"],
+    )
     payload = json.loads(request.body)
     assert payload["event"] == "offer.waiting_for_confirmation" and payload["offer"]["id"] == offer.pk
     assert "purchase" not in request.body.decode() and "list_price" not in request.body.decode()
@@ -88,8 +96,9 @@ def test_without_a_webhook_delivery_only_notifies(world):
     assert offer.status == Offer.Status.WAITING_FOR_CONFIRMATION and offer.webhook_delivered_at is None
 
 
-def test_failing_webhook_retries_with_backoff_then_delivery_failed_and_partner_retries(world, webhook, receiver, settings,
-                                                                                       api_client):
+def test_failing_webhook_retries_with_backoff_then_delivery_failed_and_partner_retries(
+    world, webhook, receiver, settings, api_client
+):
     settings.OUTBOX_MAX_ATTEMPTS = 3
     receiver.status = 500
     offer = send(world)
@@ -132,7 +141,9 @@ def test_a_late_run_of_an_old_round_does_nothing(world, webhook, receiver):
 
 def test_cancelled_while_waiting_is_not_delivered(world, webhook, receiver):
     offer = send(world)
-    services.offer_cancel(offer=offer, context=of.context(world.partner_owner, world.partner), actor=world.partner_owner)
+    services.offer_cancel(
+        offer=offer, context=of.context(world.partner_owner, world.partner), actor=world.partner_owner
+    )
     outbox_process_message(message_id=delivery_rows(offer).get().pk)
     offer.refresh_from_db()
     assert offer.status == Offer.Status.CANCELLED
@@ -162,7 +173,9 @@ class TestSignature:
             kwargs["timestamp"] = str(now + 1)  # the timestamp is signed too
         elif change == "old":  # a replay ten minutes later, correctly signed for then
             old = now - 600
-            kwargs.update(timestamp=str(old), signature=webhook_signature(secret=self.secret, timestamp=old, body=self.body))
+            kwargs.update(
+                timestamp=str(old), signature=webhook_signature(secret=self.secret, timestamp=old, body=self.body)
+            )
         else:
             kwargs["timestamp"] = "yesterday"
         assert not webhook_verify(**kwargs)
@@ -174,7 +187,9 @@ class TestSignature:
 
         now = str(int(time.time()))
         header = webhook_signature(secret=self.secret, timestamp=now, body=self.body)
-        expected = "sha256=" + hmac.new(self.secret.encode(), now.encode() + b"." + self.body, hashlib.sha256).hexdigest()
+        expected = (
+            "sha256=" + hmac.new(self.secret.encode(), now.encode() + b"." + self.body, hashlib.sha256).hexdigest()
+        )
         assert hmac.compare_digest(header, expected)
 
 
@@ -231,7 +246,10 @@ def test_webhook_settings_keep_secret_write_only(world, api_client):
     api_client.force_authenticate(world.customer_admin)
     url = f"/api/v1/organizations/{world.customer.public_id}/offer-webhook/"
     assert api_client.get(url).json() == {"url": "", "is_active": False, "configured": False}
-    assert api_client.post(url, {"url": "https://hooks.example/offers", "secret": "short"}, format="json").status_code == 400
+    assert (
+        api_client.post(url, {"url": "https://hooks.example/offers", "secret": "short"}, format="json").status_code
+        == 400
+    )
     response = api_client.post(url, {"url": "https://hooks.example/offers", "secret": "x" * 20}, format="json")
     assert response.status_code == 200 and "secret" not in response.json()
     assert WebhookEndpoint.objects.get(organization=world.customer).secret == "x" * 20
@@ -243,8 +261,9 @@ def test_webhook_settings_keep_secret_write_only(world, api_client):
     assert api_client.get(url).status_code == 403
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "https://10.0.0.8/hook", "https://[::1]/hook",
-                                 "https://169.254.169.254/latest"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/x", "https://10.0.0.8/hook", "https://[::1]/hook", "https://169.254.169.254/latest"]
+)
 def test_webhooks_never_reach_internal_addresses(world, settings, url):
     from offers.webhooks import WebhookFailed, webhook_post
 
@@ -258,8 +277,12 @@ def test_plain_http_webhooks_are_refused_without_debug(world, settings):
 
     settings.DEBUG = False
     with pytest.raises(InvalidInput):
-        services.webhook_settings_save(context=of.context(world.customer_owner, world.customer),
-                                       url="http://erp.example/hook", secret="y" * 20, actor=world.customer_owner)
+        services.webhook_settings_save(
+            context=of.context(world.customer_owner, world.customer),
+            url="http://erp.example/hook",
+            secret="y" * 20,
+            actor=world.customer_owner,
+        )
 
 
 def test_redirects_are_not_followed(world, receiver):

@@ -1,4 +1,5 @@
 """PLT-1 for offers: a complete German catalogue."""
+
 from pathlib import Path
 
 import polib

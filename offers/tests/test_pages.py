@@ -1,5 +1,6 @@
 """Browser pages: the customer's red badge, lists, detail with items and message, decisions, the
 partner's live status (htmx polling), sending from the customer list, webhook settings."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,12 +24,16 @@ def test_red_badge_counts_offers_awaiting_confirmation(world, client):
     html = client.get(page(world, "offer-list")).content.decode()
     assert '<span class="badge badge-red" aria-label="2 offers await your confirmation">2</span>' in html
     client.force_login(world.partner_owner)  # partners have no badge in their own org
-    assert "badge-red\" aria-label" not in client.get(page(world, "offer-list", org=world.partner)).content.decode()
+    assert 'badge-red" aria-label' not in client.get(page(world, "offer-list", org=world.partner)).content.decode()
 
 
 def test_customer_reads_the_offer_and_accepts(world, client):
-    offer = of.offer(world.partner, world.customer, message="Sonderkonditionen bis Monatsende",
-                     tmpl=of.template(world.partner, products=world.products))
+    offer = of.offer(
+        world.partner,
+        world.customer,
+        message="Sonderkonditionen bis Monatsende",
+        tmpl=of.template(world.partner, products=world.products),
+    )
     client.force_login(world.customer_member)
     html = client.get(page(world, "offer-detail", offer_id=offer.pk)).content.decode()
     assert "Sonderkonditionen bis Monatsende" in html and world.products[0].sku in html
@@ -72,11 +77,14 @@ def test_send_from_the_customer_list(world, client):
     assert world.customer.name in listing and f"?customer={world.customer.public_id}" in listing
     form = client.get(f"{send_url}?customer={world.customer.public_id}").content.decode()
     assert "Offer to Kunde AG" in form
-    response = client.post(f"{send_url}?customer={world.customer.public_id}",
-                           {"customer": world.customer.public_id, "template": template.pk, "message": "Hallo"})
+    response = client.post(
+        f"{send_url}?customer={world.customer.public_id}",
+        {"customer": world.customer.public_id, "template": template.pk, "message": "Hallo"},
+    )
     offer = Offer.objects.get()
-    assert response.status_code == 302 and response["Location"] == page(world, "offer-detail", org=world.partner,
-                                                                          offer_id=offer.pk)
+    assert response.status_code == 302 and response["Location"] == page(
+        world, "offer-detail", org=world.partner, offer_id=offer.pk
+    )
     assert offer.message == "Hallo" and offer.customer == world.customer
     refused = client.post(send_url, {"customer": "NOTMINE1", "template": template.pk})
     assert refused.status_code == 200 and "Choose one of your customer organizations." in refused.content.decode()
@@ -97,7 +105,9 @@ def test_webhook_settings_page(world, client):
     client.force_login(world.customer_admin)
     url = page(world, "offer-webhook-settings")
     assert client.get(url).status_code == 200
-    response = client.post(url, {"url": "https://erp.kunde.example/hooks", "secret": "geheim-geheim-1234", "is_active": "on"})
+    response = client.post(
+        url, {"url": "https://erp.kunde.example/hooks", "secret": "geheim-geheim-1234", "is_active": "on"}
+    )
     assert response.status_code == 302
     assert WebhookEndpoint.objects.get(organization=world.customer).url == "https://erp.kunde.example/hooks"
     client.post(url, {"remove": "1"})

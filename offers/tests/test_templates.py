@@ -1,5 +1,6 @@
 """OFR-2: templates are created by name, filled through the product search (each change saved at
 once, htmx), renamed and deleted – sent offers keep their snapshot."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -26,38 +27,63 @@ def test_create_by_name_then_add_search_change_remove_with_htmx(world, client):
     response = client.post(url(world, "offer-template-list"), {"name": "  Starter   Bundle "})
     template = OfferTemplate.objects.get(partner=world.partner)
     assert template.name == "Starter Bundle"
-    assert response.status_code == 302 and response["Location"] == url(world, "offer-template-detail", template_id=template.pk)
+    assert response.status_code == 302 and response["Location"] == url(
+        world, "offer-template-detail", template_id=template.pk
+    )
     assert client.get(response["Location"]).status_code == 200
 
     product = world.products[1]
-    results = client.get(url(world, "offer-template-products", template_id=template.pk), {"q": product.name_en[:8]},
-                         HTTP_HX_REQUEST="true")
+    results = client.get(
+        url(world, "offer-template-products", template_id=template.pk),
+        {"q": product.name_en[:8]},
+        HTTP_HX_REQUEST="true",
+    )
     assert product.sku in results.content.decode()
-    added = client.post(url(world, "offer-template-item-add", template_id=template.pk), {"product": product.pk},
-                        HTTP_HX_REQUEST="true")
+    added = client.post(
+        url(world, "offer-template-item-add", template_id=template.pk), {"product": product.pk}, HTTP_HX_REQUEST="true"
+    )
     assert added.status_code == 200 and 'id="template-items"' in added.content.decode()
     item = template.items.get()  # saved at once
-    assert (item.quantity, item.term_months, item.unit_price, item.license_mode) == (1, 24, Decimal("33.33"), "absolute")
+    assert (item.quantity, item.term_months, item.unit_price, item.license_mode) == (
+        1,
+        24,
+        Decimal("33.33"),
+        "absolute",
+    )
 
-    changed = client.post(url(world, "offer-template-item-update", template_id=template.pk, item_id=item.pk),
-                          {"quantity": "5", "term_months": "6", "license_mode": "relative", "unit_price": "30,50"},
-                          HTTP_HX_REQUEST="true")
+    changed = client.post(
+        url(world, "offer-template-item-update", template_id=template.pk, item_id=item.pk),
+        {"quantity": "5", "term_months": "6", "license_mode": "relative", "unit_price": "30,50"},
+        HTTP_HX_REQUEST="true",
+    )
     assert changed.status_code == 200
     item.refresh_from_db()
     assert (item.quantity, item.term_months, item.license_mode, item.unit_price) == (5, 6, "relative", Decimal("30.50"))
 
-    refused = client.post(url(world, "offer-template-item-update", template_id=template.pk, item_id=item.pk),
-                          {"quantity": "0"}, HTTP_HX_REQUEST="true")
+    refused = client.post(
+        url(world, "offer-template-item-update", template_id=template.pk, item_id=item.pk),
+        {"quantity": "0"},
+        HTTP_HX_REQUEST="true",
+    )
     assert refused.status_code == 200 and "field-error" in refused.content.decode()
     item.refresh_from_db()
     assert item.quantity == 5
 
-    client.post(url(world, "offer-template-item-remove", template_id=template.pk, item_id=item.pk), HTTP_HX_REQUEST="true")
+    client.post(
+        url(world, "offer-template-item-remove", template_id=template.pk, item_id=item.pk), HTTP_HX_REQUEST="true"
+    )
     assert not template.items.exists()
-    actions = set(AuditEvent.objects.filter(target_type="offers.offertemplate", target_id=str(template.pk))
-                  .values_list("action", flat=True))
-    assert actions == {"offer_template.created", "offer_template.item_added", "offer_template.item_changed",
-                       "offer_template.item_removed"}
+    actions = set(
+        AuditEvent.objects.filter(target_type="offers.offertemplate", target_id=str(template.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == {
+        "offer_template.created",
+        "offer_template.item_added",
+        "offer_template.item_changed",
+        "offer_template.item_removed",
+    }
 
 
 def test_rename_and_duplicate_names(world, client):
@@ -85,15 +111,26 @@ def test_delete_keeps_sent_offers(world, client):
     assert offer.template is None and offer.title == template.name and offer.items.count() == 2
 
 
-@pytest.mark.parametrize("field, value", [("quantity", "-1"), ("quantity", "abc"), ("term_months", "121"),
-                                          ("license_mode", "forever"), ("unit_price", "-5"), ("unit_price", "NaN")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("quantity", "-1"),
+        ("quantity", "abc"),
+        ("term_months", "121"),
+        ("license_mode", "forever"),
+        ("unit_price", "-5"),
+        ("unit_price", "NaN"),
+    ],
+)
 def test_item_changes_refused_with_a_clear_400(world, api_client, field, value):
     template = of.template(world.partner, products=world.products[:1])
     item = template.items.get()
     api_client.force_authenticate(world.partner_owner)
     response = api_client.patch(
         f"/api/v1/organizations/{world.partner.public_id}/offer-templates/{template.pk}/items/{item.pk}/",
-        {field: value}, format="json")
+        {field: value},
+        format="json",
+    )
     assert response.status_code == 400, response.content
 
 
@@ -125,6 +162,9 @@ def test_other_partners_templates_are_invisible(world, api_client):
     item = foreign.items.get()
     assert api_client.delete(f"{base}{foreign.pk}/items/{item.pk}/").status_code == 404
     # nor can it be sent by this partner
-    response = api_client.post(f"/api/v1/organizations/{world.partner.public_id}/offers/",
-                               {"customer": world.customer.public_id, "template": foreign.pk}, format="json")
+    response = api_client.post(
+        f"/api/v1/organizations/{world.partner.public_id}/offers/",
+        {"customer": world.customer.public_id, "template": foreign.pk},
+        format="json",
+    )
     assert response.status_code == 400 and not Offer.objects.exists()

@@ -1,5 +1,6 @@
 """The offer state machine: every allowed transition, every refused one (409), each in the audit
 trail; who may do what (a Guest or a Member cannot accept)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,9 @@ ALL = list(S.values)
 
 
 def offer_in(world, status):
-    return of.offer(world.partner, world.customer, status=status, tmpl=of.template(world.partner, products=world.products))
+    return of.offer(
+        world.partner, world.customer, status=status, tmpl=of.template(world.partner, products=world.products)
+    )
 
 
 def partner(world):
@@ -32,19 +35,40 @@ def customer(world, user=None):
 ACTIONS = {
     # action: (function, side, target, allowed sources)
     "deliver": (lambda w, o: services.offer_deliver(offer_id=o.pk), S.WAITING_FOR_CONFIRMATION, {S.WAITING}),
-    "fail": (lambda w, o: services.offer_delivery_failed({"offer_id": o.pk, "round": o.delivery_attempt}),
-             S.DELIVERY_FAILED, {S.WAITING}),
-    "retry": (lambda w, o: services.offer_retry_delivery(offer=o, context=partner(w), actor=w.partner_owner),
-              S.WAITING, {S.DELIVERY_FAILED}),
-    "cancel": (lambda w, o: services.offer_cancel(offer=o, context=partner(w), actor=w.partner_owner),
-               S.CANCELLED, {S.WAITING, S.WAITING_FOR_CONFIRMATION, S.DELIVERY_FAILED}),
-    "accept": (lambda w, o: services.offer_accept(offer=o, context=customer(w), actor=w.customer_owner),
-               S.ACCEPTED, {S.WAITING_FOR_CONFIRMATION}),
-    "decline": (lambda w, o: services.offer_decline(offer=o, context=customer(w), actor=w.customer_owner, reason="zu teuer"),
-                S.DECLINED, {S.WAITING_FOR_CONFIRMATION}),
+    "fail": (
+        lambda w, o: services.offer_delivery_failed({"offer_id": o.pk, "round": o.delivery_attempt}),
+        S.DELIVERY_FAILED,
+        {S.WAITING},
+    ),
+    "retry": (
+        lambda w, o: services.offer_retry_delivery(offer=o, context=partner(w), actor=w.partner_owner),
+        S.WAITING,
+        {S.DELIVERY_FAILED},
+    ),
+    "cancel": (
+        lambda w, o: services.offer_cancel(offer=o, context=partner(w), actor=w.partner_owner),
+        S.CANCELLED,
+        {S.WAITING, S.WAITING_FOR_CONFIRMATION, S.DELIVERY_FAILED},
+    ),
+    "accept": (
+        lambda w, o: services.offer_accept(offer=o, context=customer(w), actor=w.customer_owner),
+        S.ACCEPTED,
+        {S.WAITING_FOR_CONFIRMATION},
+    ),
+    "decline": (
+        lambda w, o: services.offer_decline(offer=o, context=customer(w), actor=w.customer_owner, reason="zu teuer"),
+        S.DECLINED,
+        {S.WAITING_FOR_CONFIRMATION},
+    ),
 }
-AUDIT = {"deliver": "delivered", "fail": "delivery_failed", "retry": "delivery_retried", "cancel": "cancelled",
-         "accept": "accepted", "decline": "declined"}
+AUDIT = {
+    "deliver": "delivered",
+    "fail": "delivery_failed",
+    "retry": "delivery_retried",
+    "cancel": "cancelled",
+    "accept": "accepted",
+    "decline": "declined",
+}
 CASES = [(action, source) for action in ACTIONS for source in ALL]
 
 
@@ -96,9 +120,14 @@ def test_guest_and_member_cannot_decide(world, role, decision, api_client):
 def test_partner_cannot_accept_from_its_own_org_and_customer_cannot_cancel(world, api_client):
     offer = offer_in(world, S.WAITING_FOR_CONFIRMATION)
     api_client.force_authenticate(world.partner_owner)
-    assert api_client.post(f"/api/v1/organizations/{world.partner.public_id}/offers/{offer.pk}/accept/").status_code == 404
+    assert (
+        api_client.post(f"/api/v1/organizations/{world.partner.public_id}/offers/{offer.pk}/accept/").status_code == 404
+    )
     api_client.force_authenticate(world.customer_owner)
-    assert api_client.post(f"/api/v1/organizations/{world.customer.public_id}/offers/{offer.pk}/cancel/").status_code == 404
+    assert (
+        api_client.post(f"/api/v1/organizations/{world.customer.public_id}/offers/{offer.pk}/cancel/").status_code
+        == 404
+    )
     with pytest.raises(NotFound):
         services.offer_cancel(offer=offer, context=customer(world), actor=world.customer_owner)
     offer.refresh_from_db()
@@ -122,7 +151,11 @@ def test_accept_provisions_licenses_once_through_the_hook(world):
     assert len(calls) == 1
     call = calls[0]
     assert (call["offer_id"], call["partner"], call["customer"], call["actor"]) == (
-        offer.pk, world.partner, world.customer, world.customer_owner)
+        offer.pk,
+        world.partner,
+        world.customer,
+        world.customer_owner,
+    )
     assert [item["product_id"] for item in call["items"]] == [p.pk for p in world.products]
     offer.refresh_from_db()
     assert offer.licenses_provisioned_at is not None
@@ -158,8 +191,8 @@ def test_item_4_partner_staff_cannot_consent_for_the_customer_even_calling_the_s
 
 
 def test_ending_the_relation_cancels_open_offers(world):
-    from portal.hooks import run_hooks
     from organizations.models import CustomerRelation
+    from portal.hooks import run_hooks
 
     open_offer = offer_in(world, S.WAITING_FOR_CONFIRMATION)
     accepted = offer_in(world, S.ACCEPTED)

@@ -2,6 +2,7 @@
 (a webhook is recorded before it is posted; a repeat carries the same delivery id and only follows
 a timeout). Real HTTP(S) servers on 127.0.0.1 and real worker processes; DNS answers are faked by
 replacing `socket.getaddrinfo` (DNS is not our infrastructure)."""
+
 from __future__ import annotations
 
 import socket
@@ -165,12 +166,15 @@ def test_14_6_the_attempt_and_its_delivery_id_are_recorded_before_the_post(trans
     assert attempted_at is not None and delivery_id == f"offer-{offer.pk}-1"
 
 
-def test_14_6_a_repeat_waits_while_a_post_may_be_in_flight_and_then_uses_the_same_delivery_id(world, webhook, receiver, settings):
+def test_14_6_a_repeat_waits_while_a_post_may_be_in_flight_and_then_uses_the_same_delivery_id(
+    world, webhook, receiver, settings
+):
     settings.OFFER_WEBHOOK_TIMEOUT_SECONDS = 10
     offer = send(world)
     # another run recorded its attempt a moment ago and may still be posting (or died posting)
-    Offer.objects.filter(pk=offer.pk).update(webhook_attempted_at=timezone.now() - timedelta(seconds=3),
-                                             webhook_delivery_id=f"offer-{offer.pk}-1")
+    Offer.objects.filter(pk=offer.pk).update(
+        webhook_attempted_at=timezone.now() - timedelta(seconds=3), webhook_delivery_id=f"offer-{offer.pk}-1"
+    )
     with pytest.raises(RetryLater):
         services.offer_deliver(offer_id=offer.pk)
     assert receiver.requests == []
@@ -226,7 +230,11 @@ def test_14_6_and_14_7_a_worker_killed_while_posting_is_replaced_and_the_repeat_
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER = False
     holding = HoldingReceiver()
     WebhookEndpoint.objects.create(organization=world.customer, url=holding.url, secret="s3cret-for-signing-42")
-    timings = {"OUTBOX_HEARTBEAT_SECONDS": "0.3", "OUTBOX_STALE_AFTER_SECONDS": "2", "OFFER_WEBHOOK_TIMEOUT_SECONDS": "1"}
+    timings = {
+        "OUTBOX_HEARTBEAT_SECONDS": "0.3",
+        "OUTBOX_STALE_AFTER_SECONDS": "2",
+        "OFFER_WEBHOOK_TIMEOUT_SECONDS": "1",
+    }
     first = WorkerProcess(**timings).start()
     second = WorkerProcess(**timings)
     try:
@@ -242,8 +250,9 @@ def test_14_6_and_14_7_a_worker_killed_while_posting_is_replaced_and_the_repeat_
         # the repeat may only follow the request timeout (+5 s) after the recorded attempt
         time.sleep(max(0.0, (recorded.webhook_attempted_at + timedelta(seconds=6) - timezone.now()).total_seconds()))
         second.start()
-        assert wait_for(lambda: Offer.objects.get(pk=offer.pk).status == Offer.Status.WAITING_FOR_CONFIRMATION,
-                        timeout=60), second.output()
+        assert wait_for(
+            lambda: Offer.objects.get(pk=offer.pk).status == Offer.Status.WAITING_FOR_CONFIRMATION, timeout=60
+        ), second.output()
         assert len(holding.requests) == 2
         assert holding.requests[1][DELIVERY_HEADER] == holding.requests[0][DELIVERY_HEADER] == f"offer-{offer.pk}-1"
         row.refresh_from_db()

@@ -4,6 +4,7 @@ Thin adapters: the tenancy base classes resolve the org, check the capability of
 and restrict the querysets; every write is one service call whose domain errors become the API's
 error body (403 above one's own role, 409 last Owner / duplicate / lost race, 410 closed link).
 """
+
 from __future__ import annotations
 
 import django_filters
@@ -46,7 +47,9 @@ class InvitationSerializer(serializers.ModelSerializer):
     """An invitation as its org sees it: never the link, never whether the address has an account."""
 
     status = serializers.ChoiceField(
-        choices=Invitation.Status.choices, source="current_status", read_only=True,
+        choices=Invitation.Status.choices,
+        source="current_status",
+        read_only=True,
         help_text=_("As of now: a pending invitation past its time reads as expired."),
     )
     invited_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
@@ -54,8 +57,21 @@ class InvitationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Invitation
         fields = [
-            "id", "email", "role", "status", "first_name", "last_name", "language", "with_initial_password",
-            "expires_at", "send_count", "sent_at", "invited_by", "created_at", "accepted_at", "revoked_at",
+            "id",
+            "email",
+            "role",
+            "status",
+            "first_name",
+            "last_name",
+            "language",
+            "with_initial_password",
+            "expires_at",
+            "send_count",
+            "sent_at",
+            "invited_by",
+            "created_at",
+            "accepted_at",
+            "revoked_at",
         ]
         read_only_fields = fields
 
@@ -66,11 +82,16 @@ class InvitationCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     language = serializers.ChoiceField(
-        choices=settings.LANGUAGES, required=False,
+        choices=settings.LANGUAGES,
+        required=False,
         help_text=_("Of the email where the address has no account yet; default: yours."),
     )
     initial_password = serializers.CharField(
-        required=False, allow_blank=True, write_only=True, trim_whitespace=False, max_length=128,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        max_length=128,
         style={"input_type": "password"},
         help_text=_("Partner staff only: the person logs in with it and must change it at first login. Never emailed."),
     )
@@ -88,8 +109,9 @@ class MemberFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(summary="Members of the organization (ORG-5)"),
     retrieve=extend_schema(summary="One member"),
-    partial_update=extend_schema(summary="Change a member's role", request=MemberUpdateSerializer,
-                                 responses={200: MemberSerializer}),
+    partial_update=extend_schema(
+        summary="Change a member's role", request=MemberUpdateSerializer, responses={200: MemberSerializer}
+    ),
     destroy=extend_schema(summary="Remove a member (the account stays)"),
 )
 class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet):
@@ -118,7 +140,9 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Des
         serializer = MemberUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.member_change_role(
-            membership=self.get_object(), role=serializer.validated_data["role"], actor=request.user,
+            membership=self.get_object(),
+            role=serializer.validated_data["role"],
+            actor=request.user,
             context=self.org_context,
         )
         return Response(MemberSerializer(Membership.objects.select_related("user").get(pk=membership.pk)).data)
@@ -142,10 +166,15 @@ class InvitationFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(summary="Invitations of the organization (ORG-5)"),
     retrieve=extend_schema(summary="One invitation"),
-    create=extend_schema(summary="Invite an email address with a role", request=InvitationCreateSerializer,
-                         responses={201: InvitationSerializer}),
+    create=extend_schema(
+        summary="Invite an email address with a role",
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+    ),
 )
-class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedGenericViewSet):
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedGenericViewSet
+):
     queryset = Invitation.objects.select_related("organization", "invited_by")
     serializer_class = InvitationSerializer
     lookup_url_kwarg = "invitation_id"
@@ -184,15 +213,22 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         )
         return self._fresh(invitation, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Send again: a new link, valid for 7 more days; the old link stops working", request=None,
-                   responses={200: InvitationSerializer})
+    @extend_schema(
+        summary="Send again: a new link, valid for 7 more days; the old link stops working",
+        request=None,
+        responses={200: InvitationSerializer},
+    )
     @action(detail=True, methods=["post"])
     def resend(self, request, *args, **kwargs):
-        invitation = services.invitation_resend(invitation=self.get_object(), actor=request.user, context=self.org_context)
+        invitation = services.invitation_resend(
+            invitation=self.get_object(), actor=request.user, context=self.org_context
+        )
         return self._fresh(invitation)
 
     @extend_schema(summary="Withdraw a pending invitation", request=None, responses={200: InvitationSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request, *args, **kwargs):
-        invitation = services.invitation_revoke(invitation=self.get_object(), actor=request.user, context=self.org_context)
+        invitation = services.invitation_revoke(
+            invitation=self.get_object(), actor=request.user, context=self.org_context
+        )
         return self._fresh(invitation)

@@ -1,4 +1,5 @@
 """API representations of organizations, customers, connection requests and the audit trail."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -10,7 +11,6 @@ from rest_framework import serializers
 
 from ..models import AuditEvent, CustomerRelation, Organization
 from ..roles import OrgRole
-
 
 # Named choice sets for the OpenAPI schema (ENUM_NAME_OVERRIDES in portal/settings/base.py).
 CONNECTION_DIRECTIONS = [("incoming", "incoming"), ("outgoing", "outgoing")]
@@ -55,10 +55,30 @@ class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = [
-            "public_id", "name", "kind", "status", "street", "postcode", "city", "country", "vat_id",
-            "billing_name", "billing_street", "billing_postcode", "billing_city", "billing_country", "billing_email",
-            "billing_address_is_invoice_recipient", "logo",
-            "support_name", "support_email", "support_phone", "support_hours", "support_url", "created_at", "links",
+            "public_id",
+            "name",
+            "kind",
+            "status",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "vat_id",
+            "billing_name",
+            "billing_street",
+            "billing_postcode",
+            "billing_city",
+            "billing_country",
+            "billing_email",
+            "billing_address_is_invoice_recipient",
+            "logo",
+            "support_name",
+            "support_email",
+            "support_phone",
+            "support_hours",
+            "support_url",
+            "created_at",
+            "links",
         ]
         read_only_fields = ["public_id", "kind", "status", "logo", "created_at", "links"]
 
@@ -110,7 +130,10 @@ class ContactSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     initial_password = serializers.CharField(
-        required=False, allow_blank=True, write_only=True, style={"input_type": "password"},
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        style={"input_type": "password"},
         help_text=_("Optional: the contact logs in with it and must change it at first login (never emailed)."),
     )
 
@@ -130,11 +153,23 @@ class CustomerCreateSerializer(serializers.Serializer):
 class ConnectionRequestSerializer(serializers.ModelSerializer):
     partner = OrganizationSummarySerializer(read_only=True)
     customer = OrganizationSummarySerializer(read_only=True)
-    direction = serializers.SerializerMethodField(help_text=_("incoming: this org is asked; outgoing: this partner asks."))
+    direction = serializers.SerializerMethodField(
+        help_text=_("incoming: this org is asked; outgoing: this partner asks.")
+    )
 
     class Meta:
         model = CustomerRelation
-        fields = ["id", "partner", "customer", "status", "direction", "message", "created_at", "activated_at", "ended_at"]
+        fields = [
+            "id",
+            "partner",
+            "customer",
+            "status",
+            "direction",
+            "message",
+            "created_at",
+            "activated_at",
+            "ended_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ChoiceField(choices=CONNECTION_DIRECTIONS))
@@ -183,12 +218,25 @@ class AuditEventSerializer(serializers.ModelSerializer):
     details = serializers.SerializerMethodField(
         help_text=_("The fields the calling organization may read, by field name: label, before, after.")
     )
-    audience = serializers.SerializerMethodField(help_text=_("actor: the caller's org did it; other_party: another org or the system did."))
+    audience = serializers.SerializerMethodField(
+        help_text=_("actor: the caller's org did it; other_party: another org or the system did.")
+    )
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "created_at", "organization", "actor_email", "acting_organization", "action", "action_label",
-                  "summary", "details", "audience", "target_repr"]
+        fields = [
+            "id",
+            "created_at",
+            "organization",
+            "actor_email",
+            "acting_organization",
+            "action",
+            "action_label",
+            "summary",
+            "details",
+            "audience",
+            "target_repr",
+        ]
         read_only_fields = fields
 
     def _entry(self, event):
@@ -207,8 +255,10 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DictField(child=AuditDetailSerializer()))
     def get_details(self, event) -> dict:
-        return {detail.key: {"label": detail.label, "before": detail.before, "after": detail.after}
-                for detail in self._entry(event).details}
+        return {
+            detail.key: {"label": detail.label, "before": detail.before, "after": detail.after}
+            for detail in self._entry(event).details
+        }
 
     @extend_schema_field(serializers.ChoiceField(choices=[("actor", "actor"), ("other_party", "other_party")]))
     def get_audience(self, event) -> str:

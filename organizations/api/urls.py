@@ -6,7 +6,9 @@ from .views import AuditEventViewSet, ConnectionRequestViewSet, CustomerViewSet,
 router = SimpleRouter()
 router.register("organizations", OrganizationViewSet, basename="organization-api")
 router.register(r"organizations/(?P<org>[^/.]+)/customers", CustomerViewSet, basename="customer-api")
-router.register(r"organizations/(?P<org>[^/.]+)/connection-requests", ConnectionRequestViewSet, basename="connection-request-api")
+router.register(
+    r"organizations/(?P<org>[^/.]+)/connection-requests", ConnectionRequestViewSet, basename="connection-request-api"
+)
 router.register(r"organizations/(?P<org>[^/.]+)/audit-events", AuditEventViewSet, basename="audit-event-api")
 # ORG-5: members and invitations
 router.register(r"organizations/(?P<org>[^/.]+)/members", MemberViewSet, basename="member-api")

@@ -5,6 +5,7 @@ Thin adapters over the tenancy base classes: the org in the URL is resolved and 
 the action checked before any handler runs; every write is one service call whose domain errors
 become the API's one error body.
 """
+
 from __future__ import annotations
 
 import django_filters
@@ -59,7 +60,9 @@ class OrganizationFilter(django_filters.FilterSet):
     update=extend_schema(summary="Change the organization's details (ORG-1)", parameters=[ORG]),
     partial_update=extend_schema(summary="Change some of the organization's details (ORG-1)", parameters=[ORG]),
 )
-class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet):
+class OrganizationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
+):
     queryset = Organization.objects.all()
     serializer_class = OrganizationSerializer
     lookup_url_kwarg = "org"
@@ -103,8 +106,12 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
             services.support_contact_update(context=self.org_context, actor=self.request.user, **support)
         serializer.instance = self.org_context.organization
 
-    @extend_schema(summary="Upload (PUT, multipart) or remove (DELETE) the logo (ORG-8)", parameters=[ORG],
-                   request={"multipart/form-data": LogoSerializer}, responses={200: OrganizationDetailSerializer})
+    @extend_schema(
+        summary="Upload (PUT, multipart) or remove (DELETE) the logo (ORG-8)",
+        parameters=[ORG],
+        request={"multipart/form-data": LogoSerializer},
+        responses={200: OrganizationDetailSerializer},
+    )
     @action(detail=True, methods=["put", "delete"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def logo(self, request, *args, **kwargs):
         if request.method == "DELETE":
@@ -114,10 +121,16 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
             if upload is None:
                 raise InvalidInput(_("Upload a file in the field “logo”."), field="logo")
             services.organization_logo_set(context=self.org_context, actor=request.user, upload=upload)
-        return Response(OrganizationDetailSerializer(self.org_context.organization, context=self.get_serializer_context()).data)
+        return Response(
+            OrganizationDetailSerializer(self.org_context.organization, context=self.get_serializer_context()).data
+        )
 
-    @extend_schema(summary="End the relation to the reseller (the customer's Owner/Admin, ORG-3)", parameters=[ORG],
-                   request=None, responses={200: ConnectionRequestSerializer})
+    @extend_schema(
+        summary="End the relation to the reseller (the customer's Owner/Admin, ORG-3)",
+        parameters=[ORG],
+        request=None,
+        responses={200: ConnectionRequestSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="end-reseller-relation")
     def end_reseller_relation(self, request, *args, **kwargs):
         relation = selectors.active_reseller_relation(self.org_context.organization)
@@ -126,15 +139,21 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
         relation = services.relation_end(relation=relation, context=self.org_context, actor=request.user)
         return Response(ConnectionRequestSerializer(relation, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary="Set the partner's support contact shown to its customers (ORG-8)", parameters=[ORG],
-                   request=OrganizationSerializer(partial=True), responses={200: OrganizationDetailSerializer})
+    @extend_schema(
+        summary="Set the partner's support contact shown to its customers (ORG-8)",
+        parameters=[ORG],
+        request=OrganizationSerializer(partial=True),
+        responses={200: OrganizationDetailSerializer},
+    )
     @action(detail=True, methods=["put"], url_path="support-contact")
     def support_contact(self, request, *args, **kwargs):
         serializer = OrganizationSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = {k: v for k, v in serializer.validated_data.items() if k in services.SUPPORT_CONTACT_FIELDS}
         services.support_contact_update(context=self.org_context, actor=request.user, **fields)
-        return Response(OrganizationDetailSerializer(self.org_context.organization, context=self.get_serializer_context()).data)
+        return Response(
+            OrganizationDetailSerializer(self.org_context.organization, context=self.get_serializer_context()).data
+        )
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -186,22 +205,34 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
     def get_object(self):
         return selectors.customer_for_partner(context=self.org_context, public_id=self.kwargs["customer"])
 
-    @extend_schema(summary="Create a customer org with a contact person invited as Owner (ORG-2)",
-                   request=CustomerCreateSerializer, responses={201: CustomerSerializer})
+    @extend_schema(
+        summary="Create a customer org with a contact person invited as Owner (ORG-2)",
+        request=CustomerCreateSerializer,
+        responses={201: CustomerSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = CustomerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         contact = data.pop("contact")
         relation = services.customer_create(
-            context=self.org_context, actor=request.user, contact_email=contact["email"],
-            contact_first_name=contact["first_name"], contact_last_name=contact["last_name"],
-            contact_language=contact.get("language"), contact_initial_password=contact.get("initial_password"), **data,
+            context=self.org_context,
+            actor=request.user,
+            contact_email=contact["email"],
+            contact_first_name=contact["first_name"],
+            contact_last_name=contact["last_name"],
+            contact_language=contact.get("language"),
+            contact_initial_password=contact.get("initial_password"),
+            **data,
         )
         return Response(CustomerSerializer(relation.customer).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="End the relation; the partner's access ends at once (ORG-3)", parameters=[CUSTOMER],
-                   request=None, responses={200: ConnectionRequestSerializer})
+    @extend_schema(
+        summary="End the relation; the partner's access ends at once (ORG-3)",
+        parameters=[CUSTOMER],
+        request=None,
+        responses={200: ConnectionRequestSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="end-relation")
     def end_relation(self, request, *args, **kwargs):
         customer = self.get_object()
@@ -211,20 +242,29 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         relation = services.relation_end(relation=relation, context=self.org_context, actor=request.user)
         return Response(ConnectionRequestSerializer(relation, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary="Archive (delete) the customer org, confirmed by its name (ORG-7)", parameters=[CUSTOMER],
-                   request=ArchiveSerializer, responses={200: CustomerSerializer})
+    @extend_schema(
+        summary="Archive (delete) the customer org, confirmed by its name (ORG-7)",
+        parameters=[CUSTOMER],
+        request=ArchiveSerializer,
+        responses={200: CustomerSerializer},
+    )
     @action(detail=True, methods=["post"])
     def archive(self, request, *args, **kwargs):
         serializer = ArchiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         customer = services.organization_archive(
-            context=self.org_context, customer=self.get_object(),
-            confirm_name=serializer.validated_data["confirm_name"], actor=request.user,
+            context=self.org_context,
+            customer=self.get_object(),
+            confirm_name=serializer.validated_data["confirm_name"],
+            actor=request.user,
         )
         return Response(CustomerSerializer(customer).data)
 
-    @extend_schema(summary="Partner staff reaching this customer (ORG-11)", parameters=[CUSTOMER],
-                   responses={200: StaffMemberSerializer(many=True)})
+    @extend_schema(
+        summary="Partner staff reaching this customer (ORG-11)",
+        parameters=[CUSTOMER],
+        responses={200: StaffMemberSerializer(many=True)},
+    )
     @action(detail=True, methods=["get"])
     def staff(self, request, *args, **kwargs):
         staff = selectors.staff_for_customer(partner=self.org_context.organization, customer=self.get_object())
@@ -236,17 +276,27 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         serializer = StaffSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = User.objects.filter(email__iexact=serializer.validated_data["user"]).first()
-        func(context=self.org_context, customer=self.get_object(), user_id=user.pk if user else None, actor=request.user)
+        func(
+            context=self.org_context, customer=self.get_object(), user_id=user.pk if user else None, actor=request.user
+        )
         return self.staff(request)
 
-    @extend_schema(summary="Assign a partner Member or Guest to this customer (ORG-11)", parameters=[CUSTOMER],
-                   request=StaffSerializer, responses={200: StaffMemberSerializer(many=True)})
+    @extend_schema(
+        summary="Assign a partner Member or Guest to this customer (ORG-11)",
+        parameters=[CUSTOMER],
+        request=StaffSerializer,
+        responses={200: StaffMemberSerializer(many=True)},
+    )
     @action(detail=True, methods=["post"], url_path="assign-staff")
     def assign_staff(self, request, *args, **kwargs):
         return self._staff_change(request, services.staff_assign)
 
-    @extend_schema(summary="Remove a staff assignment (ORG-11)", parameters=[CUSTOMER],
-                   request=StaffSerializer, responses={200: StaffMemberSerializer(many=True)})
+    @extend_schema(
+        summary="Remove a staff assignment (ORG-11)",
+        parameters=[CUSTOMER],
+        request=StaffSerializer,
+        responses={200: StaffMemberSerializer(many=True)},
+    )
     @action(detail=True, methods=["post"], url_path="unassign-staff")
     def unassign_staff(self, request, *args, **kwargs):
         return self._staff_change(request, services.staff_unassign)
@@ -287,37 +337,56 @@ class ConnectionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def _fresh(self, relation):
         return Response(self.get_serializer(self.get_queryset().get(pk=relation.pk)).data)
 
-    @extend_schema(summary="Ask an org, by its identifier, to accept this partner as reseller",
-                   request=ConnectionRequestCreateSerializer, responses={201: ConnectionRequestSerializer})
+    @extend_schema(
+        summary="Ask an org, by its identifier, to accept this partner as reseller",
+        request=ConnectionRequestCreateSerializer,
+        responses={201: ConnectionRequestSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = ConnectionRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        relation = services.connection_request(context=self.org_context, actor=request.user, **serializer.validated_data)
+        relation = services.connection_request(
+            context=self.org_context, actor=request.user, **serializer.validated_data
+        )
         return Response(self.get_serializer(relation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Accept (the asked customer's Owner/Admin)", request=None, responses={200: ConnectionRequestSerializer})
+    @extend_schema(
+        summary="Accept (the asked customer's Owner/Admin)", request=None, responses={200: ConnectionRequestSerializer}
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, *args, **kwargs):
-        return self._fresh(services.connection_accept(relation=self.get_object(), context=self.org_context, actor=request.user))
+        return self._fresh(
+            services.connection_accept(relation=self.get_object(), context=self.org_context, actor=request.user)
+        )
 
-    @extend_schema(summary="Decline (the asked customer's Owner/Admin)", request=None, responses={200: ConnectionRequestSerializer})
+    @extend_schema(
+        summary="Decline (the asked customer's Owner/Admin)", request=None, responses={200: ConnectionRequestSerializer}
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request, *args, **kwargs):
-        return self._fresh(services.connection_decline(relation=self.get_object(), context=self.org_context, actor=request.user))
+        return self._fresh(
+            services.connection_decline(relation=self.get_object(), context=self.org_context, actor=request.user)
+        )
 
-    @extend_schema(summary="Withdraw an open request (the partner)", request=None, responses={200: ConnectionRequestSerializer})
+    @extend_schema(
+        summary="Withdraw an open request (the partner)", request=None, responses={200: ConnectionRequestSerializer}
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
-        return self._fresh(services.connection_cancel(relation=self.get_object(), context=self.org_context, actor=request.user))
+        return self._fresh(
+            services.connection_cancel(relation=self.get_object(), context=self.org_context, actor=request.user)
+        )
 
 
 class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(lookup_expr="istartswith")
     customers = django_filters.BooleanFilter(
-        method="filter_customers", label=_("Partner orgs: include the trails of the customers the caller reaches"),
+        method="filter_customers",
+        label=_("Partner orgs: include the trails of the customers the caller reaches"),
     )
     origin = django_filters.ChoiceFilter(
-        choices=[("external", "external"), ("own", "own")], method="filter_origin",
+        choices=[("external", "external"), ("own", "own")],
+        method="filter_origin",
         label=_("external: done by partner staff or caretakers; own: by this org's accounts"),
     )
 

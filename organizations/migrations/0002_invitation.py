@@ -8,44 +8,158 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(help_text='Lower case.', max_length=254, verbose_name='email address')),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('admin', 'Admin'), ('member', 'Member'), ('guest', 'Guest')], max_length=16, verbose_name='role')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('language', models.CharField(choices=[('en', 'English'), ('de', 'German')], default='en', help_text='Of the email, where the address has no account yet.', max_length=8, verbose_name='language')),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='link token (SHA-256)')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('revoked', 'Revoked'), ('expired', 'Expired')], default='pending', max_length=16, verbose_name='status')),
-                ('expires_at', models.DateTimeField(verbose_name='valid until')),
-                ('with_initial_password', models.BooleanField(default=False, help_text='The inviter chose an initial password that must be changed at first login.', verbose_name='initial password set')),
-                ('send_count', models.PositiveIntegerField(default=0, verbose_name='times sent')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='last sent')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='email handed to the mail server')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted at')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('expired_at', models.DateTimeField(blank=True, null=True, verbose_name='expiry recorded at')),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='accepted by')),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='invited by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='organizations.organization', verbose_name='organization')),
-                ('prepared_user', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='prepared account')),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='revoked by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(help_text="Lower case.", max_length=254, verbose_name="email address")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("owner", "Owner"), ("admin", "Admin"), ("member", "Member"), ("guest", "Guest")],
+                        max_length=16,
+                        verbose_name="role",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("de", "German")],
+                        default="en",
+                        help_text="Of the email, where the address has no account yet.",
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "token_hash",
+                    models.CharField(editable=False, max_length=64, unique=True, verbose_name="link token (SHA-256)"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("revoked", "Revoked"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(verbose_name="valid until")),
+                (
+                    "with_initial_password",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The inviter chose an initial password that must be changed at first login.",
+                        verbose_name="initial password set",
+                    ),
+                ),
+                ("send_count", models.PositiveIntegerField(default=0, verbose_name="times sent")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="last sent")),
+                (
+                    "emailed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="email handed to the mail server"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
+                ),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="accepted at")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked at")),
+                ("expired_at", models.DateTimeField(blank=True, null=True, verbose_name="expiry recorded at")),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="accepted by",
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="invited by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "prepared_user",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="prepared account",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="revoked by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invitation',
-                'verbose_name_plural': 'invitations',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['organization', 'status', '-created_at'], name='organizatio_organiz_20e86b_idx'), models.Index(fields=['status', 'expires_at'], name='organizatio_status_83fc2c_idx'), models.Index(django.db.models.functions.text.Lower('email'), models.F('status'), name='invitation_email_status')],
-                'constraints': [models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('email'), condition=models.Q(('status', 'pending')), name='one_pending_invitation'), models.CheckConstraint(condition=models.Q(('email', django.db.models.functions.text.Lower('email'))), name='invitation_email_lower')],
+                "verbose_name": "invitation",
+                "verbose_name_plural": "invitations",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "status", "-created_at"], name="organizatio_organiz_20e86b_idx"
+                    ),
+                    models.Index(fields=["status", "expires_at"], name="organizatio_status_83fc2c_idx"),
+                    models.Index(
+                        django.db.models.functions.text.Lower("email"),
+                        models.F("status"),
+                        name="invitation_email_status",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("organization"),
+                        django.db.models.functions.text.Lower("email"),
+                        condition=models.Q(("status", "pending")),
+                        name="one_pending_invitation",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("email", django.db.models.functions.text.Lower("email"))),
+                        name="invitation_email_lower",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0002_invitation'),
+        ("organizations", "0002_invitation"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='organization',
-            name='logo',
-            field=models.ImageField(blank=True, upload_to=organizations.models.logo_upload_to, verbose_name='logo'),
+            model_name="organization",
+            name="logo",
+            field=models.ImageField(blank=True, upload_to=organizations.models.logo_upload_to, verbose_name="logo"),
         ),
     ]

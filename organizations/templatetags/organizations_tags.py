@@ -1,4 +1,5 @@
 """Template helpers of the organizations app: the role table and the Open requests badge."""
+
 from django import template
 
 register = template.Library()

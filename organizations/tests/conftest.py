@@ -1,5 +1,6 @@
 """Fixtures of the organizations tests: a partner with a linked customer, a direct customer and
 people in every role (ORG-1 … ORG-4, ORG-6 … ORG-11); the members and invitations tests (ORG-5)."""
+
 from __future__ import annotations
 
 import io

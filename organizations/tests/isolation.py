@@ -3,6 +3,7 @@
 ORG-5 objects are Guests and Guest invitations, so every role that holds the route's capability may
 act on them (nobody is refused for acting above their own rank).
 """
+
 import itertools
 
 from organizations.models import CustomerRelation, Membership, StaffAssignment
@@ -33,7 +34,9 @@ def connection_request_of(organization, owner):
         partner, customer = organization, factories.OrganizationFactory()
     else:
         partner, customer = factories.PartnerFactory(), organization
-    return CustomerRelation.objects.create(partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED).pk
+    return CustomerRelation.objects.create(
+        partner=partner, customer=customer, status=CustomerRelation.Status.REQUESTED
+    ).pk
 
 
 @object_factory("member_id")
@@ -45,6 +48,8 @@ def member_in(organization, owner):
 @object_factory("invitation_id")
 def invitation_in(organization, owner):
     return invitation_create(
-        organization=organization, email=f"invited-{next(_invitation_numbers)}@isolation.example",
-        role=OrgRole.GUEST, actor=None,
+        organization=organization,
+        email=f"invited-{next(_invitation_numbers)}@isolation.example",
+        role=OrgRole.GUEST,
+        actor=None,
     ).pk

@@ -2,6 +2,7 @@
 customer then read partner prices) and the audit snapshot did not show it. `kind` is read-only in
 the form and changes only through `organization_change_kind` (admin action with confirmation),
 which records it; every change in the form is recorded with all its changed fields."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,9 +27,16 @@ def support(db):
 
 
 def _form(organization, **changes) -> dict:
-    data = {"name": organization.name, "street": organization.street, "postcode": organization.postcode,
-            "city": organization.city, "country": organization.country or "", "vat_id": organization.vat_id,
-            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    data = {
+        "name": organization.name,
+        "street": organization.street,
+        "postcode": organization.postcode,
+        "city": organization.city,
+        "country": organization.country or "",
+        "vat_id": organization.vat_id,
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
     data.update(changes)
     return data
 
@@ -47,9 +55,16 @@ def test_issue11_item5_kind_is_read_only_in_the_change_form(support, client):
 def test_issue11_item5_the_form_records_every_changed_field(support, client):
     organization = factories.OrganizationFactory(name="Firma GmbH", country="DE")
     client.force_login(support)
-    client.post(CHANGE.format(pk=organization.pk), _form(
-        organization, name="Firma Neu GmbH", city="Ulm", support_phone="+49 30 1234", support_hours="9–17",
-    ))
+    client.post(
+        CHANGE.format(pk=organization.pk),
+        _form(
+            organization,
+            name="Firma Neu GmbH",
+            city="Ulm",
+            support_phone="+49 30 1234",
+            support_hours="9–17",
+        ),
+    )
     event = AuditEvent.objects.get(action="organization.changed_by_support", organization=organization)
     assert set(event.after) == {"name", "city", "support_phone", "support_hours"}
     assert event.after["name"] == "Firma Neu GmbH" and event.before["name"] == "Firma GmbH"
@@ -67,13 +82,21 @@ def test_the_memberships_in_the_org_form_are_read_only(support, client):
 def test_issue11_item5_support_changes_the_kind_through_the_admin_action_with_confirmation(support, client):
     organization = factories.OrganizationFactory(name="Bald Partner GmbH")
     client.force_login(support)
-    confirm = client.post("/admin/organizations/organization/", {"action": "change_kind", "_selected_action": [organization.pk]})
+    confirm = client.post(
+        "/admin/organizations/organization/", {"action": "change_kind", "_selected_action": [organization.pk]}
+    )
     assert confirm.status_code == 200 and "Bald Partner GmbH" in confirm.content.decode()
     organization.refresh_from_db()
     assert organization.kind == OrgKind.CUSTOMER  # nothing happens before the confirmation
-    client.post("/admin/organizations/organization/", {
-        "action": "change_kind", "_selected_action": [organization.pk], "kind": "partner", "confirm": "yes",
-    })
+    client.post(
+        "/admin/organizations/organization/",
+        {
+            "action": "change_kind",
+            "_selected_action": [organization.pk],
+            "kind": "partner",
+            "confirm": "yes",
+        },
+    )
     organization.refresh_from_db()
     assert organization.kind == OrgKind.PARTNER
     event = AuditEvent.objects.get(action="organization.kind_changed", organization=organization)

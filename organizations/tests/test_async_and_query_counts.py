@@ -1,5 +1,6 @@
 """Connection request emails through the real worker (and nothing lost while Redis is down);
 query counts of the organizations pages and endpoints that do not grow with the data (x10)."""
+
 from __future__ import annotations
 
 import time
@@ -39,8 +40,11 @@ def _reset_publisher_pools():
 @pytest.mark.django_db(transaction=True)
 def test_connection_request_email_goes_through_redis_to_a_real_worker(world, celery_live_worker):
     with transaction.atomic():
-        relation = services.connection_request(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
-                                               identifier=world.direct.public_id)
+        relation = services.connection_request(
+            context=ctx(world.partner_owner, world.partner),
+            actor=world.partner_owner,
+            identifier=world.direct.public_id,
+        )
     row = OutboxMessage.objects.get(dedupe_key=f"customer-relation:{relation.pk}:requested:{world.direct_owner.pk}")
     assert _wait_for(lambda: OutboxMessage.objects.get(pk=row.pk).status == OutboxMessage.Status.DONE)
     assert [m.to for m in mail.outbox] == [[world.direct_owner.email]]
@@ -54,8 +58,11 @@ def test_redis_down_during_the_request_loses_no_email(world, celery_live_worker)
     _reset_publisher_pools()
     try:
         with transaction.atomic():
-            services.connection_request(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
-                                        identifier=world.direct.public_id)
+            services.connection_request(
+                context=ctx(world.partner_owner, world.partner),
+                actor=world.partner_owner,
+                identifier=world.direct.public_id,
+            )
         assert CustomerRelation.objects.filter(customer=world.direct, status="requested").exists()
         assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count() == 1
     finally:
@@ -82,16 +89,29 @@ def _requests_to(world, count):
         partner = factories.PartnerFactory()
         CustomerRelation.objects.create(partner=partner, customer=world.direct, status="requested", message="Hallo")
     for _ in range(count):
-        CustomerRelation.objects.create(partner=world.partner, customer=factories.OrganizationFactory(), status="requested")
+        CustomerRelation.objects.create(
+            partner=world.partner, customer=factories.OrganizationFactory(), status="requested"
+        )
 
 
 def _audit_events(world, count):
-    AuditEvent.objects.bulk_create([
-        AuditEvent(organization=world.customer, acting_organization=world.partner, actor=world.partner_admin,
-                   actor_email=world.partner_admin.email, action="organization.changed", target_type="organizations.organization",
-                   target_id=str(world.customer.pk), target_repr="Kunde AG", before={"city": "A"}, after={"city": str(n)})
-        for n in range(count)
-    ])
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                organization=world.customer,
+                acting_organization=world.partner,
+                actor=world.partner_admin,
+                actor_email=world.partner_admin.email,
+                action="organization.changed",
+                target_type="organizations.organization",
+                target_id=str(world.customer.pk),
+                target_repr="Kunde AG",
+                before={"city": "A"},
+                after={"city": str(n)},
+            )
+            for n in range(count)
+        ]
+    )
 
 
 @pytest.mark.django_db
@@ -101,16 +121,30 @@ def test_open_requests_audit_and_customer_pages_do_not_grow_with_the_data(world,
     cases = [
         (world.direct_owner, reverse("open-requests", kwargs={"org": world.direct.public_id}), {}),
         (world.partner_owner, reverse("open-requests", kwargs={"org": world.partner.public_id}), {}),
-        (world.customer_owner, reverse("audit-trail", kwargs={"org": world.customer.public_id}), {"origin": "external"}),
+        (
+            world.customer_owner,
+            reverse("audit-trail", kwargs={"org": world.customer.public_id}),
+            {"origin": "external"},
+        ),
         (world.partner_owner, reverse("audit-trail", kwargs={"org": world.customer.public_id}), {"q": "changed"}),
         (world.partner_owner, reverse("audit-trail", kwargs={"org": world.partner.public_id}), {"customers": "1"}),
-        (world.partner_owner, reverse("customer-detail", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}), {}),
+        (
+            world.partner_owner,
+            reverse("customer-detail", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}),
+            {},
+        ),
         (world.partner_owner, reverse("organization-dashboard", kwargs={"org": world.customer.public_id}), {}),
     ]
     api_cases = [
         (world.direct_owner, reverse("connection-request-api-list", kwargs={"org": world.direct.public_id}), {}),
         (world.customer_owner, reverse("audit-event-api-list", kwargs={"org": world.customer.public_id}), {}),
-        (world.partner_owner, reverse("customer-api-staff", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}), {}),
+        (
+            world.partner_owner,
+            reverse(
+                "customer-api-staff", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}
+            ),
+            {},
+        ),
     ]
 
     def measure():

@@ -1,4 +1,5 @@
 """ORG-10 audit trail pages and API; `/api/v1/organizations/` lists the orgs the caller may act in."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_customers_read_what_partner_staff_did_in_their_org(world, client):
-    services.organization_update(context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn")
-    services.organization_update(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, street="Weg 2")
+    services.organization_update(
+        context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn"
+    )
+    services.organization_update(
+        context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, street="Weg 2"
+    )
     client.force_login(world.customer_owner)
     url = reverse("audit-trail", kwargs={"org": world.customer.public_id})
     events = list(client.get(url, {"origin": "external"}).context["events"])
@@ -29,7 +34,9 @@ def test_customers_read_what_partner_staff_did_in_their_org(world, client):
 
 
 def test_partner_admins_read_their_own_and_their_customers_trails(world, client):
-    services.organization_update(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, city="Ulm", postcode="89073")
+    services.organization_update(
+        context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, city="Ulm", postcode="89073"
+    )
     client.force_login(world.partner_admin)
     customer_trail = client.get(reverse("audit-trail", kwargs={"org": world.customer.public_id})).context["events"]
     assert any(e.action == "organization.changed" for e in customer_trail)
@@ -52,16 +59,21 @@ def test_audit_search_and_api(world, api_client):
     rows = api_client.get(url).json()["results"]
     assert rows[0]["action"] == "organization.changed"
     assert rows[0]["details"]["city"]["after"] == "Köln" and "after" not in rows[0] and "before" not in rows[0]
-    assert {row["action"] for row in api_client.get(url, {"action": "organization.created"}).json()["results"]} == {"organization.created"}
+    assert {row["action"] for row in api_client.get(url, {"action": "organization.created"}).json()["results"]} == {
+        "organization.created"
+    }
     assert api_client.get(url, {"origin": "external"}).json()["count"] == 0
     api_client.force_login(factories.member(world.direct, OrgRole.MEMBER))
     assert api_client.get(url).status_code == 403
 
 
 def test_every_state_change_of_this_app_is_recorded_with_before_and_after(world):
-    relation = services.connection_request(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
-                                           identifier=world.direct.public_id)
-    services.connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
+    relation = services.connection_request(
+        context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, identifier=world.direct.public_id
+    )
+    services.connection_accept(
+        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
+    )
     event = AuditEvent.objects.get(action="customer_relation.accepted", organization=world.direct)
     assert event.before["status"] == "requested" and event.after["status"] == "active"
     assert event.actor_email == world.direct_owner.email and event.created_at
@@ -88,15 +100,24 @@ def test_the_list_is_the_orgs_the_caller_may_act_in(world, api_client):
 
 def test_customers_and_connection_requests_are_reachable_from_an_org(world, api_client):
     api_client.force_login(world.partner_owner)
-    row = next(r for r in api_client.get(reverse("organization-api-list")).json()["results"] if r["name"] == "Partner GmbH")
+    row = next(
+        r for r in api_client.get(reverse("organization-api-list")).json()["results"] if r["name"] == "Partner GmbH"
+    )
     customers = api_client.get(row["links"]["customers"]).json()
     assert [c["public_id"] for c in customers["results"]] == [world.customer.public_id]
     assert api_client.get(row["links"]["connection_requests"]).status_code == 200
     detail = api_client.get(row["links"]["detail"]).json()
     assert detail["role"] == "owner" and detail["reseller"] is None
-    customer = api_client.get(reverse("customer-api-detail", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}))
+    customer = api_client.get(
+        reverse("customer-api-detail", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id})
+    )
     assert customer.json()["name"] == "Kunde AG"
-    assert api_client.get(reverse("customer-api-detail", kwargs={"org": world.partner.public_id, "customer": world.direct.public_id})).status_code == 404
+    assert (
+        api_client.get(
+            reverse("customer-api-detail", kwargs={"org": world.partner.public_id, "customer": world.direct.public_id})
+        ).status_code
+        == 404
+    )
 
 
 def test_anonymous_gets_401(api_client):
@@ -124,8 +145,9 @@ def test_the_endpoints_are_in_the_openapi_schema(client):
 
 
 def test_partner_reads_its_customers_trails_together_with_its_own(world, client, api_client):
-    services.organization_update(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner,
-                                 city="Ulm", postcode="89073")
+    services.organization_update(
+        context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, city="Ulm", postcode="89073"
+    )
     services.organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, city="Köln")
     client.force_login(world.partner_admin)
     url = reverse("audit-trail", kwargs={"org": world.partner.public_id})

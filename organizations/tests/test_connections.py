@@ -1,5 +1,6 @@
 """ORG-3: connecting an existing org by its identifier, deciding under Open requests, support
 connecting directly, at most one active reseller, ending a relation."""
+
 from __future__ import annotations
 
 import threading
@@ -27,7 +28,9 @@ def _request(world, customer=None, actor=None, identifier=None, message="Hallo")
     actor = actor or world.partner_admin
     customer = customer or world.direct
     return services.connection_request(
-        context=ctx(actor, world.partner), actor=actor, message=message,
+        context=ctx(actor, world.partner),
+        actor=actor,
+        message=message,
         identifier=customer.public_id if identifier is None else identifier,
     )
 
@@ -69,7 +72,9 @@ def test_refusals_own_org_partner_org_already_customer_second_reseller_duplicate
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     with pytest.raises(Conflict) as raised:  # world.customer has world.partner as reseller
-        services.connection_request(context=ctx(other_owner, other), actor=other_owner, identifier=world.customer.public_id)
+        services.connection_request(
+            context=ctx(other_owner, other), actor=other_owner, identifier=world.customer.public_id
+        )
     assert raised.value.code == "second_reseller"
     _request(world)
     with pytest.raises(Conflict, match="already asked"):
@@ -86,7 +91,9 @@ def test_archived_orgs_are_unknown(world):
 
 def test_accept_gives_the_partner_access_at_once(world):
     relation = _request(world)
-    services.connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
+    services.connection_accept(
+        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
+    )
     relation.refresh_from_db()
     assert relation.status == Status.ACTIVE and relation.decided_by == world.direct_owner and relation.activated_at
     assert org_context_for(world.partner_owner, world.direct.public_id).via_partner == world.partner
@@ -98,18 +105,28 @@ def test_accept_gives_the_partner_access_at_once(world):
 
 def test_decline_and_cancel(world):
     relation = _request(world)
-    services.connection_decline(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
+    services.connection_decline(
+        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
+    )
     assert CustomerRelation.objects.get(pk=relation.pk).status == Status.DECLINED
     with pytest.raises(Conflict):  # decided requests stay decided
-        services.connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
+        services.connection_accept(
+            relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
+        )
     second = _request(world)  # asking again after a decline is allowed
-    services.connection_cancel(relation=second, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
+    services.connection_cancel(
+        relation=second, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner
+    )
     assert CustomerRelation.objects.get(pk=second.pk).status == Status.CANCELLED
     with pytest.raises(Conflict):
-        services.connection_decline(relation=second, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
+        services.connection_decline(
+            relation=second, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
+        )
 
 
-@pytest.mark.parametrize("role, allowed", [(OrgRole.OWNER, True), (OrgRole.ADMIN, True), (OrgRole.MEMBER, False), (OrgRole.GUEST, False)])
+@pytest.mark.parametrize(
+    "role, allowed", [(OrgRole.OWNER, True), (OrgRole.ADMIN, True), (OrgRole.MEMBER, False), (OrgRole.GUEST, False)]
+)
 def test_who_decides_on_the_customer_side(world, role, allowed):
     relation = _request(world)
     user = factories.member(world.direct, role)
@@ -122,7 +139,9 @@ def test_who_decides_on_the_customer_side(world, role, allowed):
             services.connection_decline(relation=relation, context=ctx(user, world.direct), actor=user)
 
 
-@pytest.mark.parametrize("role, allowed", [(OrgRole.OWNER, True), (OrgRole.ADMIN, True), (OrgRole.MEMBER, False), (OrgRole.GUEST, False)])
+@pytest.mark.parametrize(
+    "role, allowed", [(OrgRole.OWNER, True), (OrgRole.ADMIN, True), (OrgRole.MEMBER, False), (OrgRole.GUEST, False)]
+)
 def test_who_asks_on_the_partner_side(world, role, allowed):
     user = factories.member(world.partner, role)
     if allowed:
@@ -135,7 +154,9 @@ def test_who_asks_on_the_partner_side(world, role, allowed):
 def test_the_partner_does_not_decide_its_own_request_and_reseller_staff_do_not_decide_for_the_customer(world):
     relation = _request(world)
     with pytest.raises(Conflict, match="Only the organization that was asked"):
-        services.connection_accept(relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
+        services.connection_accept(
+            relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner
+        )
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     switch = CustomerRelation.objects.create(partner=other, customer=world.customer, status=Status.REQUESTED)
@@ -149,7 +170,9 @@ def test_a_second_reseller_cannot_be_accepted(world):
     other = factories.PartnerFactory()
     relation = CustomerRelation.objects.create(partner=other, customer=world.customer, status=Status.REQUESTED)
     with pytest.raises(Conflict) as raised:
-        services.connection_accept(relation=relation, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner)
+        services.connection_accept(
+            relation=relation, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner
+        )
     assert raised.value.code == "second_reseller"
     assert "already has a reseller" in raised.value.message
     assert CustomerRelation.objects.get(pk=relation.pk).status == Status.REQUESTED
@@ -175,7 +198,10 @@ def test_two_partners_accepted_at_once_exactly_one_wins(world):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=accept, args=(first, world.direct_owner)), threading.Thread(target=accept, args=(second, admin))]
+    threads = [
+        threading.Thread(target=accept, args=(first, world.direct_owner)),
+        threading.Thread(target=accept, args=(second, admin)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -194,7 +220,9 @@ def test_double_accept_of_the_same_request_has_one_winner(world):
     def accept(user):
         try:
             barrier.wait(timeout=10)
-            services.connection_accept(relation=CustomerRelation.objects.get(pk=relation.pk), context=ctx(user, world.direct), actor=user)
+            services.connection_accept(
+                relation=CustomerRelation.objects.get(pk=relation.pk), context=ctx(user, world.direct), actor=user
+            )
             outcomes.append("accepted")
         except Conflict:
             outcomes.append("conflict")
@@ -233,7 +261,9 @@ def test_partner_ends_the_relation_access_ends_at_once_hook_runs(world, monkeypa
     from portal import hooks
 
     ended = []
-    monkeypatch.setitem(hooks._HOOKS, "customer_relation.ended", [lambda relation, actor: ended.append((relation.pk, actor))])
+    monkeypatch.setitem(
+        hooks._HOOKS, "customer_relation.ended", [lambda relation, actor: ended.append((relation.pk, actor))]
+    )
     factories.assign(world.partner_member, world.partner, world.customer)
     relation = _active_relation(world)
     services.relation_end(relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
@@ -245,15 +275,18 @@ def test_partner_ends_the_relation_access_ends_at_once_hook_runs(world, monkeypa
             org_context_for(user, world.customer.public_id)
     assert not StaffAssignment.objects.filter(customer=world.customer).exists()
     event = AuditEvent.objects.get(action="customer_relation.ended", organization=world.customer)
-    assert event.before["status"] == "active" and event.after["status"] == "ended" and event.actor == world.partner_owner
+    assert (
+        event.before["status"] == "active" and event.after["status"] == "ended" and event.actor == world.partner_owner
+    )
     assert Notification.objects.filter(recipient=world.customer_owner, kind="organizations.connection_ended").exists()
     # the customer keeps working on its own
     assert org_context_for(world.customer_owner, world.customer.public_id).reseller is None
 
 
 def test_the_customer_ends_the_relation(world):
-    services.relation_end(relation=_active_relation(world), context=ctx(world.customer_admin, world.customer),
-                          actor=world.customer_admin)
+    services.relation_end(
+        relation=_active_relation(world), context=ctx(world.customer_admin, world.customer), actor=world.customer_admin
+    )
     assert not CustomerRelation.objects.filter(customer=world.customer, status=Status.ACTIVE).exists()
 
 
@@ -267,8 +300,11 @@ def test_weaker_roles_cannot_end_a_relation(world, role):
 
 def test_partner_staff_inside_the_customer_end_it_from_their_own_org(world):
     with pytest.raises(Conflict):
-        services.relation_end(relation=_active_relation(world), context=ctx(world.partner_owner, world.customer),
-                              actor=world.partner_owner)
+        services.relation_end(
+            relation=_active_relation(world),
+            context=ctx(world.partner_owner, world.customer),
+            actor=world.partner_owner,
+        )
 
 
 def test_ending_twice_is_a_conflict(world):
@@ -288,8 +324,9 @@ def test_open_requests_page_accept_in_the_browser(world, client):
     page = client.get(url).content.decode()
     assert "Partner GmbH" in page and "Hallo" in page
     assert reverse("connection-accept", kwargs={"org": world.direct.public_id, "relation_id": relation.pk}) in page
-    response = client.post(reverse("connection-accept", kwargs={"org": world.direct.public_id, "relation_id": relation.pk}),
-                           {"next": url})
+    response = client.post(
+        reverse("connection-accept", kwargs={"org": world.direct.public_id, "relation_id": relation.pk}), {"next": url}
+    )
     assert response.status_code == 302 and response["Location"] == url
     assert CustomerRelation.objects.get(pk=relation.pk).status == Status.ACTIVE
 
@@ -341,10 +378,14 @@ def test_api_request_accept_and_end(world, api_client):
     relation_id = response.json()["id"]
 
     api_client.force_login(world.direct_owner)
-    listed = api_client.get(reverse("connection-request-api-list", kwargs={"org": world.direct.public_id}), {"status": "requested"})
+    listed = api_client.get(
+        reverse("connection-request-api-list", kwargs={"org": world.direct.public_id}), {"status": "requested"}
+    )
     assert [row["id"] for row in listed.json()["results"]] == [relation_id]
     assert listed.json()["results"][0]["direction"] == "incoming"
-    accept = reverse("connection-request-api-accept", kwargs={"org": world.direct.public_id, "relation_id": relation_id})
+    accept = reverse(
+        "connection-request-api-accept", kwargs={"org": world.direct.public_id, "relation_id": relation_id}
+    )
     assert api_client.post(accept).json()["status"] == "active"
     assert api_client.post(accept).status_code == 409
 
@@ -353,20 +394,31 @@ def test_api_request_accept_and_end(world, api_client):
     assert api_client.post(end).status_code == 400
 
     api_client.force_login(world.partner_owner)
-    end = reverse("customer-api-end-relation", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id})
+    end = reverse(
+        "customer-api-end-relation", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}
+    )
     assert api_client.post(end).json()["status"] == "ended"
-    assert api_client.get(reverse("organization-api-detail", kwargs={"org": world.customer.public_id})).status_code == 404
+    assert (
+        api_client.get(reverse("organization-api-detail", kwargs={"org": world.customer.public_id})).status_code == 404
+    )
 
 
 def test_second_reseller_refused_in_the_api(world, api_client):
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     api_client.force_login(other_owner)
-    response = api_client.post(reverse("connection-request-api-list", kwargs={"org": other.public_id}),
-                               {"identifier": world.customer.public_id}, format="json")
+    response = api_client.post(
+        reverse("connection-request-api-list", kwargs={"org": other.public_id}),
+        {"identifier": world.customer.public_id},
+        format="json",
+    )
     assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "second_reseller",
         "message": "This organization already has a reseller. It can have only one; the current relation must end first.",
-        "details": {"identifier": ["This organization already has a reseller. It can have only one; the current relation must end first."]},
+        "details": {
+            "identifier": [
+                "This organization already has a reseller. It can have only one; the current relation must end first."
+            ]
+        },
     }

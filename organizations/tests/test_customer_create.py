@@ -1,4 +1,5 @@
 """ORG-2: a partner creates a customer org with a contact person invited as Owner."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,10 @@ DETAILS = dict(name="Neu GmbH", street="Neuweg 1", postcode="10115", city="Berli
 def _create(world, actor=None, **overrides):
     actor = actor or world.partner_admin
     arguments = dict(
-        DETAILS, contact_email="Chefin@Neu.example", contact_first_name="Nora", contact_last_name="Neu",
+        DETAILS,
+        contact_email="Chefin@Neu.example",
+        contact_first_name="Nora",
+        contact_last_name="Neu",
         contact_language="de",
     )
     arguments.update(overrides)
@@ -89,8 +93,12 @@ def test_partner_members_and_guests_may_not_create_customers(world, role):
 def test_customers_cannot_create_customers(world):
     with pytest.raises(NotFound):
         services.customer_create(
-            context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, name="X",
-            contact_email="x@example.com", contact_first_name="X", contact_last_name="Y",
+            context=ctx(world.customer_owner, world.customer),
+            actor=world.customer_owner,
+            name="X",
+            contact_email="x@example.com",
+            contact_first_name="X",
+            contact_last_name="Y",
         )
 
 
@@ -98,14 +106,21 @@ def test_page_creates_the_customer_and_shows_errors(world, client):
     client.force_login(world.partner_owner)
     url = reverse("customer-create", kwargs={"org": world.partner.public_id})
     assert client.get(url).status_code == 200
-    data = {**DETAILS, "contact_first_name": "Nora", "contact_last_name": "Neu", "contact_email": "nora@neu.example",
-            "contact_language": "en"}
+    data = {
+        **DETAILS,
+        "contact_first_name": "Nora",
+        "contact_last_name": "Neu",
+        "contact_email": "nora@neu.example",
+        "contact_language": "en",
+    }
     response = client.post(url, {**data, "vat_id": "DE1"})
     assert response.status_code == 200 and "not a valid VAT ID for Germany" in response.content.decode()
     response = client.post(url, data)
     customer = Organization.objects.get(name="Neu GmbH")
     assert response.status_code == 302
-    assert response["Location"] == reverse("customer-detail", kwargs={"org": world.partner.public_id, "customer": customer.public_id})
+    assert response["Location"] == reverse(
+        "customer-detail", kwargs={"org": world.partner.public_id, "customer": customer.public_id}
+    )
 
 
 def test_api_creates_the_customer(world, api_client):

@@ -1,4 +1,5 @@
 """Demo data of the organizations app: who lists which orgs, the Support group, an open request."""
+
 import pytest
 from django.urls import reverse
 

@@ -1,4 +1,5 @@
 """ORG-6 partner-only gate, ORG-7 archiving a linked customer, ORG-11 staff assignment."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,7 +28,13 @@ PARTNER_ONLY = sorted(name for name, spec in CAPABILITIES.items() if spec.partne
 
 
 def test_the_partner_only_capabilities_are_the_billing_areas():
-    assert PARTNER_ONLY == ["billing.manage", "billing.view", "partner_area", "payment_methods.manage", "support_settings.manage"]
+    assert PARTNER_ONLY == [
+        "billing.manage",
+        "billing.view",
+        "partner_area",
+        "payment_methods.manage",
+        "support_settings.manage",
+    ]
 
 
 @pytest.mark.parametrize("capability", PARTNER_ONLY)
@@ -82,14 +89,18 @@ def test_the_view_mixin_answers_404_to_customer_accounts(world):
 
 def _archive(world, actor=None, name="Kunde AG"):
     actor = actor or world.partner_owner
-    return services.organization_archive(context=ctx(actor, world.partner), customer=world.customer, confirm_name=name, actor=actor)
+    return services.organization_archive(
+        context=ctx(actor, world.partner), customer=world.customer, confirm_name=name, actor=actor
+    )
 
 
 def test_archive_ends_access_keeps_the_trail_and_runs_the_hook(world, monkeypatch):
     from portal import hooks
 
     archived = []
-    monkeypatch.setitem(hooks._HOOKS, "organization.archived", [lambda organization, actor: archived.append(organization.pk)])
+    monkeypatch.setitem(
+        hooks._HOOKS, "organization.archived", [lambda organization, actor: archived.append(organization.pk)]
+    )
     project = factories.project(world.customer, "Shop")
     customer = _archive(world)
     assert customer.status == "archived" and customer.archived_at
@@ -121,8 +132,12 @@ def test_only_partner_owners_and_admins_archive(world, role):
 
 def test_not_linked_orgs_cannot_be_archived_by_a_partner(world):
     with pytest.raises(NotFound):
-        services.organization_archive(context=ctx(world.partner_owner, world.partner), customer=world.direct,
-                                      confirm_name="Direkt GmbH", actor=world.partner_owner)
+        services.organization_archive(
+            context=ctx(world.partner_owner, world.partner),
+            customer=world.direct,
+            confirm_name="Direkt GmbH",
+            actor=world.partner_owner,
+        )
 
 
 def test_archive_page_and_api(world, client, api_client):
@@ -151,44 +166,74 @@ def test_support_restores_an_archived_org(world):
 def test_members_reach_only_assigned_customers(world):
     with pytest.raises(NotFound):
         org_context_for(world.partner_member, world.customer.public_id)
-    services.staff_assign(context=ctx(world.partner_admin, world.partner), customer=world.customer,
-                          user_id=world.partner_member.pk, actor=world.partner_admin)
+    services.staff_assign(
+        context=ctx(world.partner_admin, world.partner),
+        customer=world.customer,
+        user_id=world.partner_member.pk,
+        actor=world.partner_admin,
+    )
     context = org_context_for(world.partner_member, world.customer.public_id)
     assert context.role == OrgRole.MEMBER and context.acting_as_partner
     assert AuditEvent.objects.filter(action="staff.assigned", organization=world.customer).exists()
-    services.staff_unassign(context=ctx(world.partner_admin, world.partner), customer=world.customer,
-                            user_id=world.partner_member.pk, actor=world.partner_admin)
+    services.staff_unassign(
+        context=ctx(world.partner_admin, world.partner),
+        customer=world.customer,
+        user_id=world.partner_member.pk,
+        actor=world.partner_admin,
+    )
     with pytest.raises(NotFound):
         org_context_for(world.partner_member, world.customer.public_id)
 
 
 def test_assigning_is_for_owners_and_admins_and_only_of_members_and_guests(world):
     with pytest.raises(PermissionDenied):
-        services.staff_assign(context=ctx(world.partner_member, world.partner), customer=world.customer,
-                              user_id=world.partner_guest.pk, actor=world.partner_member)
+        services.staff_assign(
+            context=ctx(world.partner_member, world.partner),
+            customer=world.customer,
+            user_id=world.partner_guest.pk,
+            actor=world.partner_member,
+        )
     with pytest.raises(InvalidInput, match="Owners and Admins reach every customer"):
-        services.staff_assign(context=ctx(world.partner_owner, world.partner), customer=world.customer,
-                              user_id=world.partner_admin.pk, actor=world.partner_owner)
+        services.staff_assign(
+            context=ctx(world.partner_owner, world.partner),
+            customer=world.customer,
+            user_id=world.partner_admin.pk,
+            actor=world.partner_owner,
+        )
     with pytest.raises(InvalidInput, match="Choose a member of your organization"):
-        services.staff_assign(context=ctx(world.partner_owner, world.partner), customer=world.customer,
-                              user_id=world.customer_member.pk, actor=world.partner_owner)
+        services.staff_assign(
+            context=ctx(world.partner_owner, world.partner),
+            customer=world.customer,
+            user_id=world.customer_member.pk,
+            actor=world.partner_owner,
+        )
     with pytest.raises(NotFound):  # not a customer of this partner
-        services.staff_assign(context=ctx(world.partner_owner, world.partner), customer=world.direct,
-                              user_id=world.partner_member.pk, actor=world.partner_owner)
+        services.staff_assign(
+            context=ctx(world.partner_owner, world.partner),
+            customer=world.direct,
+            user_id=world.partner_member.pk,
+            actor=world.partner_owner,
+        )
 
 
 def test_staff_page_and_api(world, client, api_client):
     client.force_login(world.partner_owner)
     detail = reverse("customer-detail", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id})
     assert world.partner_member.email in client.get(detail).content.decode()
-    client.post(reverse("customer-staff", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}),
-                {"user": world.partner_member.pk})
+    client.post(
+        reverse("customer-staff", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}),
+        {"user": world.partner_member.pk},
+    )
     assert StaffAssignment.objects.filter(customer=world.customer, membership__user=world.partner_member).exists()
     api_client.force_login(world.partner_admin)
     kwargs = {"org": world.partner.public_id, "customer": world.customer.public_id}
-    response = api_client.post(reverse("customer-api-unassign-staff", kwargs=kwargs), {"user": world.partner_member.email}, format="json")
+    response = api_client.post(
+        reverse("customer-api-unassign-staff", kwargs=kwargs), {"user": world.partner_member.email}, format="json"
+    )
     assert response.status_code == 200
     assert world.partner_member.email not in [row["email"] for row in response.json()]
-    response = api_client.post(reverse("customer-api-assign-staff", kwargs=kwargs), {"user": "nobody@example.com"}, format="json")
+    response = api_client.post(
+        reverse("customer-api-assign-staff", kwargs=kwargs), {"user": "nobody@example.com"}, format="json"
+    )
     assert response.status_code == 400
     assert CustomerRelation.objects.filter(customer=world.customer, status="active").exists()

@@ -1,4 +1,5 @@
 """PLT-1 for the organizations pages: a complete German catalogue; pages, errors and emails in German."""
+
 from pathlib import Path
 
 import polib
@@ -28,18 +29,23 @@ def test_customer_list_and_errors_in_german(world, client):
     client.force_login(world.partner_owner)
     page = client.get(reverse("customer-list", kwargs={"org": world.partner.public_id})).content.decode()
     assert "Kunden anlegen" in page and "Bestehende Organisation verbinden" in page and "Offene Anfragen" in page
-    response = client.post(reverse("customer-connect", kwargs={"org": world.partner.public_id}), {"identifier": "ORG-AAAA-BBBB"})
+    response = client.post(
+        reverse("customer-connect", kwargs={"org": world.partner.public_id}), {"identifier": "ORG-AAAA-BBBB"}
+    )
     assert "Keine Organisation hat die Kennung „ORG-AAAA-BBBB“" in response.content.decode()
-    response = client.post(reverse("organization-profile", kwargs={"org": world.partner.public_id}),
-                           {"name": "Partner GmbH", "country": "DE", "vat_id": "DE136695977"})
+    response = client.post(
+        reverse("organization-profile", kwargs={"org": world.partner.public_id}),
+        {"name": "Partner GmbH", "country": "DE", "vat_id": "DE136695977"},
+    )
     assert "ist keine gültige USt-IdNr. für Deutschland" in response.content.decode()
 
 
 @pytest.mark.django_db
 def test_connection_request_email_in_the_recipients_language(world):
     german = factories.member(world.direct, OrgRole.ADMIN, language="de")
-    services.connection_request(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
-                                identifier=world.direct.public_id)
+    services.connection_request(
+        context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, identifier=world.direct.public_id
+    )
     emails = {tuple(m.to): m for m in send_outbox()}
     assert emails[(german.email,)].subject == "Partner GmbH möchte Ihr Reseller werden"
     assert "Offene Anfragen" in emails[(german.email,)].body

@@ -1,4 +1,5 @@
 """ORG-5: the invitation link for new and existing accounts; used, withdrawn, expired links."""
+
 from __future__ import annotations
 
 from datetime import timedelta

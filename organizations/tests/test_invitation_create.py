@@ -1,4 +1,5 @@
 """ORG-5: inviting by email – who may invite whom, bad input, no enumeration, the email."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,13 @@ pytestmark = pytest.mark.django_db
 
 def test_owner_invites_a_new_address_and_the_email_goes_out_from_an_outbox_row(members_world):
     invitation = invitation_create(
-        organization=members_world.customer, email="  New.Person@Example.COM ", role=OrgRole.ADMIN,
-        actor=members_world.owner, first_name="Nina", last_name="Neu", language="de",
+        organization=members_world.customer,
+        email="  New.Person@Example.COM ",
+        role=OrgRole.ADMIN,
+        actor=members_world.owner,
+        first_name="Nina",
+        last_name="Neu",
+        language="de",
     )
     assert invitation.status == Invitation.Status.PENDING
     assert invitation.email == "new.person@example.com"
@@ -40,8 +46,11 @@ def test_owner_invites_a_new_address_and_the_email_goes_out_from_an_outbox_row(m
 def test_the_email_is_in_the_language_of_an_existing_account(members_world):
     factories.UserFactory(email="known@example.com", language="en", first_name="Kim")
     invitation_create(
-        organization=members_world.customer, email="KNOWN@example.com", role=OrgRole.MEMBER,
-        actor=members_world.owner, language="de",
+        organization=members_world.customer,
+        email="KNOWN@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.owner,
+        language="de",
     )
     [email] = send_outbox()
     assert email.subject == "Invitation to Kunde AG"
@@ -65,7 +74,10 @@ def test_the_email_is_in_the_language_of_an_existing_account(members_world):
 def test_nobody_invites_above_their_own_role(members_world, actor, role, allowed):
     def invite():
         return invitation_create(
-            organization=members_world.customer, email="someone@example.com", role=role, actor=getattr(members_world, actor)
+            organization=members_world.customer,
+            email="someone@example.com",
+            role=role,
+            actor=getattr(members_world, actor),
         )
 
     if allowed:
@@ -81,14 +93,19 @@ def test_nobody_invites_above_their_own_role(members_world, actor, role, allowed
 def test_members_and_guests_cannot_invite(members_world, actor):
     with pytest.raises(PermissionDenied):
         invitation_create(
-            organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=getattr(members_world, actor)
+            organization=members_world.customer,
+            email="x@example.com",
+            role=OrgRole.GUEST,
+            actor=getattr(members_world, actor),
         )
 
 
 def test_partner_members_without_assignment_do_not_reach_the_customer(members_world):
     with pytest.raises(NotFound):
         invitation_create(
-            organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST,
+            organization=members_world.customer,
+            email="x@example.com",
+            role=OrgRole.GUEST,
             actor=members_world.partner_member,
         )
 
@@ -96,7 +113,9 @@ def test_partner_members_without_assignment_do_not_reach_the_customer(members_wo
 def test_a_stranger_gets_not_found(members_world):
     stranger = factories.member(factories.OrganizationFactory(), OrgRole.OWNER)
     with pytest.raises(NotFound):
-        invitation_create(organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=stranger)
+        invitation_create(
+            organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=stranger
+        )
 
 
 def test_onboarding_partner_staff_invite_the_first_owner_of_a_new_customer_org(members_world):
@@ -104,15 +123,21 @@ def test_onboarding_partner_staff_invite_the_first_owner_of_a_new_customer_org(m
     new_customer = factories.OrganizationFactory(name="Neukunde GmbH")
     factories.link(members_world.partner, new_customer)
     invitation = invitation_create(
-        organization=new_customer, email="chef@neukunde.example", role=OrgRole.OWNER,
-        actor=members_world.partner_admin, first_name="Clara", last_name="Chef",
+        organization=new_customer,
+        email="chef@neukunde.example",
+        role=OrgRole.OWNER,
+        actor=members_world.partner_admin,
+        first_name="Clara",
+        last_name="Chef",
     )
     assert invitation.role == OrgRole.OWNER
 
 
 def test_support_staff_and_the_system_may_invite(members_world):
     support = factories.UserFactory(is_staff=True)
-    assert invitation_create(organization=members_world.customer, email="a@example.com", role=OrgRole.OWNER, actor=support)
+    assert invitation_create(
+        organization=members_world.customer, email="a@example.com", role=OrgRole.OWNER, actor=support
+    )
     assert invitation_create(organization=members_world.customer, email="b@example.com", role=OrgRole.OWNER, actor=None)
 
 
@@ -133,9 +158,13 @@ def test_bad_input_is_refused_with_a_field(members_world, fields, error_field):
 
 
 def test_a_second_pending_invitation_for_the_same_address_is_refused(members_world):
-    invitation_create(organization=members_world.customer, email="dup@example.com", role=OrgRole.MEMBER, actor=members_world.owner)
+    invitation_create(
+        organization=members_world.customer, email="dup@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+    )
     with pytest.raises(Conflict) as error:
-        invitation_create(organization=members_world.customer, email="DUP@example.com", role=OrgRole.GUEST, actor=members_world.admin)
+        invitation_create(
+            organization=members_world.customer, email="DUP@example.com", role=OrgRole.GUEST, actor=members_world.admin
+        )
     assert error.value.code == "duplicate"
     # another org may invite the same address
     other = factories.OrganizationFactory()
@@ -143,9 +172,13 @@ def test_a_second_pending_invitation_for_the_same_address_is_refused(members_wor
 
 
 def test_an_expired_invitation_does_not_block_a_new_one(members_world, freezer=None):
-    first = invitation_create(organization=members_world.customer, email="late@example.com", role=OrgRole.MEMBER, actor=members_world.owner)
+    first = invitation_create(
+        organization=members_world.customer, email="late@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+    )
     Invitation.objects.filter(pk=first.pk).update(expires_at=first.created_at)
-    second = invitation_create(organization=members_world.customer, email="late@example.com", role=OrgRole.MEMBER, actor=members_world.owner)
+    second = invitation_create(
+        organization=members_world.customer, email="late@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+    )
     first.refresh_from_db()
     assert first.status == Invitation.Status.EXPIRED and second.status == Invitation.Status.PENDING
 
@@ -153,7 +186,9 @@ def test_an_expired_invitation_does_not_block_a_new_one(members_world, freezer=N
 def test_inviting_a_member_is_refused(members_world):
     with pytest.raises(Conflict) as error:
         invitation_create(
-            organization=members_world.customer, email=members_world.member.email.upper(), role=OrgRole.GUEST,
+            organization=members_world.customer,
+            email=members_world.member.email.upper(),
+            role=OrgRole.GUEST,
             actor=members_world.owner,
         )
     assert error.value.code == "already_member"
@@ -161,8 +196,12 @@ def test_inviting_a_member_is_refused(members_world):
 
 def test_the_answer_is_the_same_whether_the_address_has_an_account(members_world):
     factories.UserFactory(email="exists@example.com")
-    existing = invitation_create(organization=members_world.customer, email="exists@example.com", role=OrgRole.MEMBER, actor=members_world.owner)
-    new = invitation_create(organization=members_world.customer, email="fresh@example.com", role=OrgRole.MEMBER, actor=members_world.owner)
+    existing = invitation_create(
+        organization=members_world.customer, email="exists@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+    )
+    new = invitation_create(
+        organization=members_world.customer, email="fresh@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+    )
     fields = ["status", "role", "with_initial_password", "send_count", "organization_id"]
     assert [getattr(existing, f) for f in fields] == [getattr(new, f) for f in fields]
 
@@ -172,12 +211,19 @@ def test_the_answer_is_the_same_whether_the_address_has_an_account(members_world
 
 def test_partner_staff_prepare_an_account_with_an_initial_password(members_world):
     invitation = invitation_create(
-        organization=members_world.customer, email="prepared@example.com", role=OrgRole.OWNER, actor=None,
-        initial_password="Initial-Passw0rd-2026", first_name="Pia",
+        organization=members_world.customer,
+        email="prepared@example.com",
+        role=OrgRole.OWNER,
+        actor=None,
+        initial_password="Initial-Passw0rd-2026",
+        first_name="Pia",
     )
     invitation_create(
-        organization=members_world.customer, email="prepared2@example.com", role=OrgRole.MEMBER,
-        actor=members_world.partner_admin, initial_password="Initial-Passw0rd-2026",
+        organization=members_world.customer,
+        email="prepared2@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.partner_admin,
+        initial_password="Initial-Passw0rd-2026",
     )
     user = User.objects.get(email="prepared@example.com")
     assert user.check_password("Initial-Passw0rd-2026") and user.must_change_password
@@ -192,8 +238,11 @@ def test_partner_staff_prepare_an_account_with_an_initial_password(members_world
 def test_an_initial_password_never_touches_an_existing_account(members_world):
     existing = factories.UserFactory(email="mine@example.com")
     invitation = invitation_create(
-        organization=members_world.customer, email="mine@example.com", role=OrgRole.MEMBER,
-        actor=members_world.partner_admin, initial_password="Initial-Passw0rd-2026",
+        organization=members_world.customer,
+        email="mine@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.partner_admin,
+        initial_password="Initial-Passw0rd-2026",
     )
     existing.refresh_from_db()
     assert existing.check_password(factories.PASSWORD) and not existing.must_change_password
@@ -205,7 +254,10 @@ def test_an_initial_password_never_touches_an_existing_account(members_world):
 def test_customer_accounts_cannot_set_an_initial_password(members_world):
     with pytest.raises(PermissionDenied) as error:
         invitation_create(
-            organization=members_world.customer, email="x@example.com", role=OrgRole.MEMBER, actor=members_world.owner,
+            organization=members_world.customer,
+            email="x@example.com",
+            role=OrgRole.MEMBER,
+            actor=members_world.owner,
             initial_password="Initial-Passw0rd-2026",
         )
     assert error.value.field == "initial_password"
@@ -214,8 +266,11 @@ def test_customer_accounts_cannot_set_an_initial_password(members_world):
 def test_a_weak_initial_password_is_refused(members_world):
     with pytest.raises(InvalidInput) as error:
         invitation_create(
-            organization=members_world.customer, email="x@example.com", role=OrgRole.MEMBER,
-            actor=members_world.partner_admin, initial_password="123",
+            organization=members_world.customer,
+            email="x@example.com",
+            role=OrgRole.MEMBER,
+            actor=members_world.partner_admin,
+            initial_password="123",
         )
     assert error.value.field == "initial_password"
     assert not User.objects.filter(email="x@example.com").exists()

@@ -1,4 +1,5 @@
 """ORG-5: every allowed and refused transition of an invitation, expiry when read, resend."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -67,8 +68,9 @@ def test_pending_to_accepted(members_world):
     assert AuditEvent.objects.filter(action="membership.added", organization=members_world.customer).exists()
 
 
-@pytest.mark.parametrize("status, code", [(Status.ACCEPTED, "already_accepted"), (Status.REVOKED, "revoked"),
-                                          (Status.EXPIRED, "expired")])
+@pytest.mark.parametrize(
+    "status, code", [(Status.ACCEPTED, "already_accepted"), (Status.REVOKED, "revoked"), (Status.EXPIRED, "expired")]
+)
 def test_a_closed_invitation_cannot_be_accepted(members_world, status, code):
     invitation, token = invite(members_world)
     put(invitation, status)
@@ -139,8 +141,11 @@ def test_revoking_a_pending_invitation_past_its_time_is_refused_as_expired(membe
 
 def test_revoking_disables_an_unused_initial_password(members_world):
     invitation = invitation_create(
-        organization=members_world.customer, email="prep@example.com", role=OrgRole.MEMBER,
-        actor=members_world.partner_admin, initial_password="Initial-Passw0rd-2026",
+        organization=members_world.customer,
+        email="prep@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.partner_admin,
+        initial_password="Initial-Passw0rd-2026",
     )
     invitation_revoke(invitation=invitation, actor=members_world.owner)
     assert not User.objects.get(email="prep@example.com").has_usable_password()
@@ -152,7 +157,11 @@ def test_revoking_disables_an_unused_initial_password(members_world):
 @pytest.mark.parametrize("status", [Status.PENDING, Status.EXPIRED])
 def test_resend_renews_the_invitation_with_a_new_link(members_world, status):
     invitation, old_token = invite(members_world)
-    put(invitation, status, expires_at=timezone.now() - timedelta(days=1) if status == Status.EXPIRED else invitation.expires_at)
+    put(
+        invitation,
+        status,
+        expires_at=timezone.now() - timedelta(days=1) if status == Status.EXPIRED else invitation.expires_at,
+    )
     allow_resend(invitation)
     invitation_resend(invitation=invitation, actor=members_world.admin)
     assert invitation.status == Status.PENDING and invitation.send_count == 2
@@ -208,14 +217,18 @@ def test_an_admin_cannot_resend_or_revoke_an_owner_invitation(members_world):
 
 
 def test_no_email_for_an_invitation_revoked_before_the_worker_ran(members_world):
-    invitation = invitation_create(organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=members_world.owner)
+    invitation = invitation_create(
+        organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=members_world.owner
+    )
     invitation_revoke(invitation=invitation, actor=members_world.owner)
     assert send_outbox() == []
     assert OutboxMessage.objects.get(dedupe_key=f"invitation:{invitation.pk}:1").status == OutboxMessage.Status.DONE
 
 
 def test_a_resend_supersedes_the_email_still_waiting(members_world):
-    invitation = invitation_create(organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=members_world.owner)
+    invitation = invitation_create(
+        organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=members_world.owner
+    )
     allow_resend(invitation)
     invitation_resend(invitation=invitation, actor=members_world.owner)
     [message] = send_outbox()  # only the email with the current link goes out

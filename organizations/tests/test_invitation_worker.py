@@ -1,5 +1,6 @@
 """ORG-5 invitation emails through a real Celery worker and real Redis: in the invitee's language,
 nothing lost while Redis is down (the sweeper sends it later), never sent twice."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,7 +37,11 @@ def test_the_invitation_email_is_sent_by_the_worker_in_the_invitees_language(cel
     organization, owner = customer
     with transaction.atomic():
         invitation = invitation_create(
-            organization=organization, email="neu@example.com", role=OrgRole.ADMIN, actor=owner, language="de",
+            organization=organization,
+            email="neu@example.com",
+            role=OrgRole.ADMIN,
+            actor=owner,
+            language="de",
         )
     assert wait_for(_done(invitation))
     [email] = mail.outbox
@@ -52,7 +57,9 @@ def test_redis_down_while_inviting_loses_nothing_and_the_sweeper_sends_it_once(c
     _reset_publisher_pools()
     try:
         with transaction.atomic():
-            invitation = invitation_create(organization=organization, email="later@example.com", role=OrgRole.GUEST, actor=owner)
+            invitation = invitation_create(
+                organization=organization, email="later@example.com", role=OrgRole.GUEST, actor=owner
+            )
         # the invitation and its email row committed; the publish failed quietly
         assert Invitation.objects.get(pk=invitation.pk).status == Invitation.Status.PENDING
         assert _row(invitation).status == OutboxMessage.Status.PENDING
@@ -69,7 +76,9 @@ def test_redis_down_while_inviting_loses_nothing_and_the_sweeper_sends_it_once(c
 def test_publishing_the_same_row_twice_sends_one_email(celery_live_worker, customer):
     organization, owner = customer
     with transaction.atomic():
-        invitation = invitation_create(organization=organization, email="once@example.com", role=OrgRole.GUEST, actor=owner)
+        invitation = invitation_create(
+            organization=organization, email="once@example.com", role=OrgRole.GUEST, actor=owner
+        )
     row = _row(invitation)
     outbox_publish(message_id=row.pk)  # a duplicate delivery, e.g. the sweeper racing the first publish
     outbox_publish(message_id=row.pk)

@@ -1,4 +1,5 @@
 """ORG-8: logo rules (type, size, dimensions, decoding, metadata) and the partner's support contact."""
+
 from __future__ import annotations
 
 import io
@@ -28,11 +29,16 @@ def _exif_jpeg(size=(300, 300)) -> bytes:
 
 @pytest.mark.parametrize(
     "fmt, name, content_type, extension",
-    [("PNG", "a.png", "image/png", ".png"), ("JPEG", "a.jpg", "image/jpeg", ".jpg"), ("WEBP", "a.webp", "image/webp", ".webp")],
+    [
+        ("PNG", "a.png", "image/png", ".png"),
+        ("JPEG", "a.jpg", "image/jpeg", ".jpg"),
+        ("WEBP", "a.webp", "image/webp", ".webp"),
+    ],
 )
 def test_png_jpeg_and_webp_are_accepted(world, media, fmt, name, content_type, extension):
     organization = services.organization_logo_set(
-        context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
+        context=ctx(world.partner_owner, world.partner),
+        actor=world.partner_owner,
         upload=upload(image_bytes(fmt, (150, 150)), name, content_type),
     )
     assert organization.logo.name.endswith(extension)
@@ -46,7 +52,9 @@ def test_metadata_is_stripped(world, media):
     with Image.open(io.BytesIO(data)) as original:
         assert original.getexif().get(0x010F) == "SecretCam"
     organization = services.organization_logo_set(
-        context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, upload=upload(data, "me.jpg", "image/jpeg")
+        context=ctx(world.direct_owner, world.direct),
+        actor=world.direct_owner,
+        upload=upload(data, "me.jpg", "image/jpeg"),
     )
     stored = open(organization.logo.path, "rb").read()
     assert b"SecretCam" not in stored and b"Secret Software" not in stored and b"secret comment" not in stored
@@ -66,17 +74,32 @@ def _noise_png(side: int) -> bytes:
 @pytest.mark.parametrize(
     "data, name, message",
     [
-        (lambda: image_bytes("PNG", (149, 300)), "small.png", "The logo is 149×300 pixels; it must be at least 150×150 pixels."),
-        (lambda: image_bytes("PNG", (300, 100)), "flat.png", "The logo is 300×100 pixels; it must be at least 150×150 pixels."),
+        (
+            lambda: image_bytes("PNG", (149, 300)),
+            "small.png",
+            "The logo is 149×300 pixels; it must be at least 150×150 pixels.",
+        ),
+        (
+            lambda: image_bytes("PNG", (300, 100)),
+            "flat.png",
+            "The logo is 300×100 pixels; it must be at least 150×150 pixels.",
+        ),
         (lambda: _noise_png(700), "big.png", "at most 1 MB (1024 KB) is allowed"),
         (lambda: b"%PDF-1.4 not an image at all", "logo.png", "The file is not a PNG, JPEG or WebP image."),
         (lambda: image_bytes("PNG", (200, 200))[:200], "cut.png", "The file is not a PNG, JPEG or WebP image."),
-        (lambda: image_bytes("GIF", (200, 200)), "anim.gif", "GIF images are not accepted; upload a PNG, JPEG or WebP image."),
+        (
+            lambda: image_bytes("GIF", (200, 200)),
+            "anim.gif",
+            "GIF images are not accepted; upload a PNG, JPEG or WebP image.",
+        ),
         (lambda: image_bytes("BMP", (200, 200)), "old.bmp", "BMP images are not accepted"),
         (lambda: b"", "empty.png", "The file is empty."),
         (lambda: image_bytes("PNG", (4001, 200)), "wide.png", "it must be at most 4000×4000 pixels"),
-        (lambda: b"<svg xmlns='http://www.w3.org/2000/svg' width='200' height='200'/>", "logo.svg",
-         "The file is not a PNG, JPEG or WebP image."),
+        (
+            lambda: b"<svg xmlns='http://www.w3.org/2000/svg' width='200' height='200'/>",
+            "logo.svg",
+            "The file is not a PNG, JPEG or WebP image.",
+        ),
     ],
 )
 def test_every_logo_rule_is_enforced_with_a_clear_message(world, media, data, name, message):
@@ -125,14 +148,16 @@ def factory_member(world):
 def test_members_cannot_upload(world, media):
     with pytest.raises(PermissionDenied):
         services.organization_logo_set(
-            context=ctx(world.customer_member, world.customer), actor=world.customer_member,
+            context=ctx(world.customer_member, world.customer),
+            actor=world.customer_member,
             upload=upload(image_bytes("PNG")),
         )
 
 
 def test_partner_logo_heads_the_pages_its_customers_see(world, media, client):
-    services.organization_logo_set(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
-                                   upload=upload(image_bytes("PNG")))
+    services.organization_logo_set(
+        context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, upload=upload(image_bytes("PNG"))
+    )
     logo_url = Organization.objects.get(pk=world.partner.pk).logo.url
     client.force_login(world.customer_guest)
     page = client.get(reverse("organization-dashboard", kwargs={"org": world.customer.public_id})).content.decode()
@@ -144,34 +169,47 @@ def test_partner_logo_heads_the_pages_its_customers_see(world, media, client):
 
 def test_support_contact_is_set_by_partner_managers_only(world):
     services.support_contact_update(
-        context=ctx(world.partner_admin, world.partner), actor=world.partner_admin,
-        support_name="Partner Hotline", support_email="help@partner.example", support_phone="+49 30 123",
-        support_hours="Mo–Fr 9–17", support_url="https://partner.example/help",
+        context=ctx(world.partner_admin, world.partner),
+        actor=world.partner_admin,
+        support_name="Partner Hotline",
+        support_email="help@partner.example",
+        support_phone="+49 30 123",
+        support_hours="Mo–Fr 9–17",
+        support_url="https://partner.example/help",
     )
     assert Organization.objects.get(pk=world.partner.pk).support_email == "help@partner.example"
     with pytest.raises(PermissionDenied):
-        services.support_contact_update(context=ctx(world.partner_member, world.partner), actor=world.partner_member,
-                                        support_name="X")
+        services.support_contact_update(
+            context=ctx(world.partner_member, world.partner), actor=world.partner_member, support_name="X"
+        )
     with pytest.raises(NotFound):  # customers have no support contact of their own
-        services.support_contact_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner,
-                                        support_name="X")
+        services.support_contact_update(
+            context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, support_name="X"
+        )
     with pytest.raises(InvalidInput) as error:
-        services.support_contact_update(context=ctx(world.partner_admin, world.partner), actor=world.partner_admin,
-                                        support_email="not-an-email")
+        services.support_contact_update(
+            context=ctx(world.partner_admin, world.partner), actor=world.partner_admin, support_email="not-an-email"
+        )
     assert error.value.field == "support_email"
 
 
 def test_support_menu_shows_the_partner_contact_to_customers_only(world, client):
     services.support_contact_update(
-        context=ctx(world.partner_admin, world.partner), actor=world.partner_admin,
-        support_name="Partner Hotline", support_email="help@partner.example", support_phone="+49 30 123",
+        context=ctx(world.partner_admin, world.partner),
+        actor=world.partner_admin,
+        support_name="Partner Hotline",
+        support_email="help@partner.example",
+        support_phone="+49 30 123",
     )
     url = reverse("organization-dashboard", kwargs={"org": world.customer.public_id})
     client.force_login(world.customer_guest)
     page = client.get(url).content.decode()
     assert "support-menu" in page and "help@partner.example" in page and "Partner Hotline" in page
     client.force_login(world.direct_owner)
-    assert "help@partner.example" not in client.get(reverse("organization-dashboard", kwargs={"org": world.direct.public_id})).content.decode()
+    assert (
+        "help@partner.example"
+        not in client.get(reverse("organization-dashboard", kwargs={"org": world.direct.public_id})).content.decode()
+    )
     client.force_login(world.partner_owner)  # partner staff acting in the customer: it is their own contact
     assert "support-menu" not in client.get(url).content.decode()
 
@@ -179,22 +217,30 @@ def test_support_menu_shows_the_partner_contact_to_customers_only(world, client)
 def test_support_contact_page(world, client):
     client.force_login(world.partner_owner)
     url = reverse("organization-support-contact", kwargs={"org": world.partner.public_id})
-    response = client.post(url, {"support_name": "Hotline", "support_email": "x@partner.example", "support_url": "partner.example"})
+    response = client.post(
+        url, {"support_name": "Hotline", "support_email": "x@partner.example", "support_url": "partner.example"}
+    )
     assert response.status_code == 302
     assert Organization.objects.get(pk=world.partner.pk).support_url == "https://partner.example"
     client.force_login(world.customer_owner)
-    assert client.get(reverse("organization-support-contact", kwargs={"org": world.customer.public_id})).status_code == 404
+    assert (
+        client.get(reverse("organization-support-contact", kwargs={"org": world.customer.public_id})).status_code == 404
+    )
 
 
 def test_document_logo_own_first_then_the_partners(world, media):
     from organizations.selectors import document_logo_for
 
     assert document_logo_for(world.customer) is None
-    services.organization_logo_set(context=ctx(world.partner_owner, world.partner), actor=world.partner_owner,
-                                   upload=upload(image_bytes("PNG")))
+    services.organization_logo_set(
+        context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, upload=upload(image_bytes("PNG"))
+    )
     partner_logo = Organization.objects.get(pk=world.partner.pk).logo.name
     assert document_logo_for(Organization.objects.get(pk=world.customer.pk)).name == partner_logo
-    services.organization_logo_set(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner,
-                                   upload=upload(image_bytes("JPEG"), "own.jpg", "image/jpeg"))
+    services.organization_logo_set(
+        context=ctx(world.customer_owner, world.customer),
+        actor=world.customer_owner,
+        upload=upload(image_bytes("JPEG"), "own.jpg", "image/jpeg"),
+    )
     assert document_logo_for(Organization.objects.get(pk=world.customer.pk)).name.endswith(".jpg")
     assert document_logo_for(world.direct) is None

@@ -1,4 +1,5 @@
 """ORG-9 for ORG-5: support staff find invitations and resend or withdraw them in the admin."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,7 +37,10 @@ def test_support_searches_and_resends_an_invitation(support, client):
     changelist = reverse("admin:organizations_invitation_changelist")
     page = client.get(changelist, {"q": "lost@"})
     assert page.status_code == 200 and "lost@example.com" in page.content.decode()
-    assert "token_hash" not in client.get(reverse("admin:organizations_invitation_change", args=[invitation.pk])).content.decode()
+    assert (
+        "token_hash"
+        not in client.get(reverse("admin:organizations_invitation_change", args=[invitation.pk])).content.decode()
+    )
     response = client.post(changelist, {"action": "resend", "_selected_action": [invitation.pk]}, follow=True)
     assert "1 invitations sent again." in response.content.decode()
     invitation.refresh_from_db()

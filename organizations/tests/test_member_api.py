@@ -1,4 +1,5 @@
 """ORG-5 API: `/api/v1/organizations/`, `…/{org}/members/`, `…/{org}/invitations/` with resend/revoke."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,7 +39,11 @@ def test_members_list_search_and_role_filter(members_world, api_client):
     api_client.force_authenticate(members_world.guest)
     body = api_client.get(f"{base(members_world)}/members/").json()
     assert body["count"] == 4
-    assert body["results"][0]["role"] == "owner" and set(body["results"][0]["user"]) == {"email", "first_name", "last_name"}
+    assert body["results"][0]["role"] == "owner" and set(body["results"][0]["user"]) == {
+        "email",
+        "first_name",
+        "last_name",
+    }
     assert api_client.get(f"{base(members_world)}/members/?role=guest").json()["count"] == 1
     search = api_client.get(f"{base(members_world)}/members/?search={members_world.admin.email}").json()
     assert [m["user"]["email"] for m in search["results"]] == [members_world.admin.email]
@@ -70,7 +75,9 @@ def test_the_last_owner_is_a_409(members_world, api_client):
 def test_invite_list_resend_revoke(members_world, api_client):
     api_client.force_authenticate(members_world.admin)
     response = api_client.post(
-        f"{base(members_world)}/invitations/", {"email": "API@Example.com", "role": "member", "language": "de"}, format="json"
+        f"{base(members_world)}/invitations/",
+        {"email": "API@Example.com", "role": "member", "language": "de"},
+        format="json",
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -107,8 +114,11 @@ def test_expired_invitations_read_as_expired(members_world, api_client):
         ({"email": "x@example.com", "role": "emperor"}, 400, "invalid"),
         ({"email": "x@example.com"}, 400, "invalid"),
         ({"email": "x@example.com", "role": "owner"}, 403, "above_own_role"),
-        ({"email": "x@example.com", "role": "member", "initial_password": "Initial-Passw0rd-2026"}, 403,
-         "initial_password_not_allowed"),
+        (
+            {"email": "x@example.com", "role": "member", "initial_password": "Initial-Passw0rd-2026"},
+            403,
+            "initial_password_not_allowed",
+        ),
         ({"email": "x@example.com", "role": "member", "language": "fr"}, 400, "invalid"),
     ],
 )
@@ -140,7 +150,12 @@ def test_no_email_enumeration_through_the_api(members_world, api_client):
             url, {"email": email, "role": "member", "initial_password": "Initial-Passw0rd-2026"}, format="json"
         )
         body = response.json()
-        answers.append((response.status_code, {k: v for k, v in body.items() if k not in ("id", "email", "created_at", "sent_at", "expires_at")}))
+        answers.append(
+            (
+                response.status_code,
+                {k: v for k, v in body.items() if k not in ("id", "email", "created_at", "sent_at", "expires_at")},
+            )
+        )
     assert answers[0] == answers[1]
 
 

@@ -1,4 +1,5 @@
 """ORG-5 demo data: Demo Kunde AG has members in several roles and a pending invitation (idempotent)."""
+
 import pytest
 from django.urls import reverse
 

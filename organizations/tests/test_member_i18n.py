@@ -1,4 +1,5 @@
 """PLT-1 for ORG-5: a complete German catalogue; member pages, accept page and email in German."""
+
 from pathlib import Path
 
 import polib
@@ -32,14 +33,21 @@ def test_member_pages_in_german(members_world, client):
 @pytest.mark.django_db
 def test_accept_page_and_email_in_german(members_world, client):
     invitation_create(
-        organization=members_world.customer, email="neu@example.com", role=OrgRole.GUEST, actor=members_world.owner,
+        organization=members_world.customer,
+        email="neu@example.com",
+        role=OrgRole.GUEST,
+        actor=members_world.owner,
         language="de",
     )
     [message] = send_outbox()
     assert "Nehmen Sie die Einladung bis" in message.body and "als Gast" in message.body
     html = client.get(reverse("invitation-accept", kwargs={"token": link_token(message)})).content.decode()
     assert "Konto anlegen und annehmen" in html
-    assert "Create account and accept" in client.get(
-        reverse("invitation-accept", kwargs={"token": link_token(message)}), HTTP_ACCEPT_LANGUAGE="en",
-        HTTP_COOKIE="portal_language=en",
-    ).content.decode()
+    assert (
+        "Create account and accept"
+        in client.get(
+            reverse("invitation-accept", kwargs={"token": link_token(message)}),
+            HTTP_ACCEPT_LANGUAGE="en",
+            HTTP_COOKIE="portal_language=en",
+        ).content.decode()
+    )

@@ -1,4 +1,5 @@
 """ORG-5 pages: members list (search, pages, role change, removal), invite form, invitations."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -47,7 +48,9 @@ def test_every_member_sees_the_list_managers_see_the_controls(members_world, cli
 
 def test_search_and_pages(members_world, client):
     for number in range(30):
-        factories.member(members_world.customer, OrgRole.GUEST, email=f"bulk{number:02d}@bulk.example", first_name="Bulk")
+        factories.member(
+            members_world.customer, OrgRole.GUEST, email=f"bulk{number:02d}@bulk.example", first_name="Bulk"
+        )
     client.force_login(members_world.owner)
     first = client.get(members_url(members_world.customer))
     assert first.context["is_paginated"] and len(first.context["object_list"]) == 25
@@ -71,7 +74,10 @@ def test_changing_a_role_on_the_page(members_world, client):
     assert row.role == OrgRole.GUEST
     # above own rank: a message, nothing changed
     response = client.post(url, {"role": "owner"}, follow=True)
-    assert "You cannot grant a role above your own." in response.content.decode() or "Only Owners" in response.content.decode()
+    assert (
+        "You cannot grant a role above your own." in response.content.decode()
+        or "Only Owners" in response.content.decode()
+    )
     row.refresh_from_db()
     assert row.role == OrgRole.GUEST
     response = client.post(url, {"role": "nonsense"}, follow=True)
@@ -101,7 +107,9 @@ def test_removing_after_confirmation(members_world, client):
 def test_removing_oneself_leads_home(members_world, client):
     client.force_login(members_world.admin)
     row = Membership.objects.get(user=members_world.admin, organization=members_world.customer)
-    response = client.post(reverse("member-remove", kwargs={"org": members_world.customer.public_id, "member_id": row.pk}))
+    response = client.post(
+        reverse("member-remove", kwargs={"org": members_world.customer.public_id, "member_id": row.pk})
+    )
     assert response["Location"] == reverse("home")
 
 
@@ -179,8 +187,12 @@ def invitations_url(org, **query):
 
 
 def test_invitations_list_with_resend_and_revoke(members_world, client):
-    pending = invitation_create(organization=members_world.customer, email="p@example.com", role="member", actor=members_world.owner)
-    expired = invitation_create(organization=members_world.customer, email="e@example.com", role="member", actor=members_world.owner)
+    pending = invitation_create(
+        organization=members_world.customer, email="p@example.com", role="member", actor=members_world.owner
+    )
+    expired = invitation_create(
+        organization=members_world.customer, email="e@example.com", role="member", actor=members_world.owner
+    )
     Invitation.objects.filter(pk=expired.pk).update(
         expires_at=timezone.now() - timedelta(days=1), sent_at=timezone.now() - timedelta(days=8)
     )
@@ -213,13 +225,22 @@ def test_members_and_guests_do_not_reach_invitations(members_world, client):
 
 def test_first_login_with_an_initial_password_forces_a_change_and_returns_to_the_link(members_world, client):
     invitation_create(
-        organization=members_world.customer, email="first@example.com", role=OrgRole.MEMBER,
-        actor=members_world.partner_admin, initial_password="Initial-Passw0rd-2026", language="en",
+        organization=members_world.customer,
+        email="first@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.partner_admin,
+        initial_password="Initial-Passw0rd-2026",
+        language="en",
     )
     [message] = send_outbox()
     accept_url = reverse("invitation-accept", kwargs={"token": link_token(message)})
     assert client.get(accept_url).context["mode"] == "login"
-    assert client.post(reverse("login"), {"username": "first@example.com", "password": "Initial-Passw0rd-2026"}).status_code == 302
+    assert (
+        client.post(
+            reverse("login"), {"username": "first@example.com", "password": "Initial-Passw0rd-2026"}
+        ).status_code
+        == 302
+    )
     response = client.get(accept_url)
     change_url = reverse("password_change")
     assert response.status_code == 302 and response["Location"].startswith(change_url)
@@ -227,8 +248,10 @@ def test_first_login_with_an_initial_password_forces_a_change_and_returns_to_the
     new = "My-Own-Passw0rd-2026"
     page = client.get(response["Location"])
     assert page.context["next"] == accept_url
-    response = client.post(change_url, {"old_password": "Initial-Passw0rd-2026", "new_password1": new,
-                                        "new_password2": new, "next": accept_url})
+    response = client.post(
+        change_url,
+        {"old_password": "Initial-Passw0rd-2026", "new_password1": new, "new_password2": new, "next": accept_url},
+    )
     assert response["Location"] == accept_url
     user = User.objects.get(email="first@example.com")
     assert not user.must_change_password and user.check_password(new)
@@ -241,6 +264,13 @@ def test_the_password_change_refuses_foreign_next_urls(members_world, client):
     user = factories.UserFactory(must_change_password=True)
     client.force_login(user)
     new = "My-Own-Passw0rd-2026"
-    response = client.post(reverse("password_change"), {"old_password": factories.PASSWORD, "new_password1": new,
-                                                        "new_password2": new, "next": "https://evil.example/"})
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": new,
+            "new_password2": new,
+            "next": "https://evil.example/",
+        },
+    )
     assert response["Location"] == reverse("password_change_done")

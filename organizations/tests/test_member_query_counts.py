@@ -1,5 +1,6 @@
 """ORG-5: the members and invitations lists (pages and API) run the same number of queries with
 10 and with 100 members/invitations (x10): no per-row queries."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,15 +20,25 @@ def grow(organization, owner, count):
     """`count` more Guests and pending invitations, in bulk."""
     start = User.objects.count()
     users = User.objects.bulk_create(
-        [User(email=f"bulk{start + i}@bulk.example", first_name="Bulk", last_name=f"{start + i:05d}") for i in range(count)]
+        [
+            User(email=f"bulk{start + i}@bulk.example", first_name="Bulk", last_name=f"{start + i:05d}")
+            for i in range(count)
+        ]
     )
     Membership.objects.bulk_create([Membership(user=u, organization=organization, role=OrgRole.GUEST) for u in users])
     now = timezone.now()
     Invitation.objects.bulk_create(
         [
-            Invitation(organization=organization, email=f"inv{start + i}@bulk.example", role=OrgRole.GUEST,
-                       token_hash=f"{start + i:064d}", expires_at=now + timezone.timedelta(days=7), invited_by=owner,
-                       send_count=1, sent_at=now)
+            Invitation(
+                organization=organization,
+                email=f"inv{start + i}@bulk.example",
+                role=OrgRole.GUEST,
+                token_hash=f"{start + i:064d}",
+                expires_at=now + timezone.timedelta(days=7),
+                invited_by=owner,
+                send_count=1,
+                sent_at=now,
+            )
             for i in range(count)
         ]
     )

@@ -1,11 +1,11 @@
 """ORG-5 races on real PostgreSQL (two threads, two connections): exactly one wins."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-
 from django.utils import timezone
 
 from organizations.models import AuditEvent, Invitation, Membership, User
@@ -57,9 +57,12 @@ def test_accept_against_revoke(org, round_):
     invitation.refresh_from_db()
     member = Membership.objects.filter(user=person, organization=org[0]).exists()
     assert member == (invitation.status == Invitation.Status.ACCEPTED)
-    assert AuditEvent.objects.filter(
-        target_id=str(invitation.pk), action__in=["invitation.accepted", "invitation.revoked"]
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            target_id=str(invitation.pk), action__in=["invitation.accepted", "invitation.revoked"]
+        ).count()
+        == 1
+    )
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -82,7 +85,9 @@ def test_two_resends_send_one_email(org):
 
 def test_two_invitations_of_the_same_address_at_once(org):
     organization, owner = org
-    create = lambda: invitation_create(organization=organization, email="same@example.com", role=OrgRole.GUEST, actor=owner)  # noqa: E731
+    create = lambda: invitation_create(
+        organization=organization, email="same@example.com", role=OrgRole.GUEST, actor=owner
+    )  # noqa: E731
     one_winner(run_together(create, create), Conflict)
     assert Invitation.objects.filter(email="same@example.com", status=Invitation.Status.PENDING).count() == 1
 

@@ -1,4 +1,5 @@
 """ORG-5: each role against each member action; nobody above their own rank; the last Owner stays."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """ORG-1: organization profile – address, VAT ID per country, billing address, identifier."""
+
 from __future__ import annotations
 
 import re
@@ -58,8 +59,13 @@ def test_identifier_is_random_readable_and_not_a_sequence():
 
 def test_update_by_owner_saves_normalized_values_and_records_the_change(world):
     organization = services.organization_update(
-        context=ctx(world.direct_owner, world.direct), actor=world.direct_owner,
-        name="Direkt GmbH & Co. KG", street="Neue Straße 1", postcode="50667", city="Köln", country="DE",
+        context=ctx(world.direct_owner, world.direct),
+        actor=world.direct_owner,
+        name="Direkt GmbH & Co. KG",
+        street="Neue Straße 1",
+        postcode="50667",
+        city="Köln",
+        country="DE",
         vat_id="de136695976",
     )
     organization.refresh_from_db()
@@ -90,16 +96,28 @@ def test_bad_input_is_refused_with_a_message_at_the_field(world, fields, field, 
 
 def test_billing_address_as_invoice_recipient(world):
     organization = services.organization_update(
-        context=ctx(world.direct_owner, world.direct), actor=world.direct_owner,
-        billing_name="Direkt Buchhaltung", billing_street="Zahlweg 3", billing_postcode="10115", billing_city="Berlin",
-        billing_country="DE", billing_email="rechnung@direkt.example", billing_address_is_invoice_recipient=True,
+        context=ctx(world.direct_owner, world.direct),
+        actor=world.direct_owner,
+        billing_name="Direkt Buchhaltung",
+        billing_street="Zahlweg 3",
+        billing_postcode="10115",
+        billing_city="Berlin",
+        billing_country="DE",
+        billing_email="rechnung@direkt.example",
+        billing_address_is_invoice_recipient=True,
     )
     assert organization.invoice_address == {
-        "name": "Direkt Buchhaltung", "street": "Zahlweg 3", "postcode": "10115", "city": "Berlin", "country": "DE",
+        "name": "Direkt Buchhaltung",
+        "street": "Zahlweg 3",
+        "postcode": "10115",
+        "city": "Berlin",
+        "country": "DE",
         "email": "rechnung@direkt.example",
     }
     organization = services.organization_update(
-        context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, billing_address_is_invoice_recipient=False
+        context=ctx(world.direct_owner, world.direct),
+        actor=world.direct_owner,
+        billing_address_is_invoice_recipient=False,
     )
     assert organization.invoice_address["name"] == "Direkt GmbH"
 
@@ -107,11 +125,15 @@ def test_billing_address_as_invoice_recipient(world):
 @pytest.mark.parametrize("role", ["customer_member", "customer_guest"])
 def test_members_and_guests_cannot_change_the_profile(world, role):
     with pytest.raises(PermissionDenied):
-        services.organization_update(context=ctx(getattr(world, role), world.customer), actor=getattr(world, role), name="X")
+        services.organization_update(
+            context=ctx(getattr(world, role), world.customer), actor=getattr(world, role), name="X"
+        )
 
 
 def test_partner_staff_acting_in_the_customer_may_change_it_and_are_recorded_as_such(world):
-    services.organization_update(context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn")
+    services.organization_update(
+        context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn"
+    )
     event = AuditEvent.objects.get(action="organization.changed", organization=world.customer)
     assert event.acting_organization == world.partner
 
@@ -120,8 +142,14 @@ def test_profile_page_shows_errors_and_saves(world, client):
     client.force_login(world.direct_owner)
     url = reverse("organization-profile", kwargs={"org": world.direct.public_id})
     assert client.get(url).status_code == 200
-    data = {"name": "Direkt GmbH", "street": "Direktallee 9", "postcode": "50667", "city": "Köln", "country": "DE",
-            "vat_id": "DE136695977"}
+    data = {
+        "name": "Direkt GmbH",
+        "street": "Direktallee 9",
+        "postcode": "50667",
+        "city": "Köln",
+        "country": "DE",
+        "vat_id": "DE136695977",
+    }
     response = client.post(url, data)
     assert response.status_code == 200
     assert "is not a valid VAT ID for Germany" in response.content.decode()
@@ -148,12 +176,16 @@ def test_api_patch_changes_the_profile_and_answers_400_for_a_wrong_vat_id(world,
     url = reverse("organization-api-detail", kwargs={"org": world.direct.public_id})
     response = api_client.patch(url, {"vat_id": "DE136695977"}, format="json")
     assert response.status_code == 400
-    assert response.json()["error"]["details"] == {"vat_id": ["“DE136695977” is not a valid VAT ID for Germany. Check the digits."]}
+    assert response.json()["error"]["details"] == {
+        "vat_id": ["“DE136695977” is not a valid VAT ID for Germany. Check the digits."]
+    }
     response = api_client.patch(url, {"vat_id": "DE136695976", "city": "Bonn", "postcode": "53111"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["vat_id"] == "DE136695976" and response.json()["role"] == "owner"
     api_client.force_login(world.customer_guest)
-    response = api_client.patch(reverse("organization-api-detail", kwargs={"org": world.customer.public_id}), {"city": "X"}, format="json")
+    response = api_client.patch(
+        reverse("organization-api-detail", kwargs={"org": world.customer.public_id}), {"city": "X"}, format="json"
+    )
     assert response.status_code == 403
 
 
@@ -170,7 +202,10 @@ def test_linked_customers_cannot_change_billing_through_the_api_either(world, ap
     url = reverse("organization-api-detail", kwargs={"org": world.customer.public_id})
     response = api_client.patch(url, {"billing_address_is_invoice_recipient": True, "billing_name": "X"}, format="json")
     assert response.status_code == 403
-    assert response.json()["error"]["message"] == "Your reseller receives your invoices; the billing address is set by Partner GmbH."
+    assert (
+        response.json()["error"]["message"]
+        == "Your reseller receives your invoices; the billing address is set by Partner GmbH."
+    )
     assert api_client.patch(url, {"city": "Bonn", "postcode": "53111"}, format="json").status_code == 200
     # the partner's staff may
     api_client.force_login(world.partner_admin)

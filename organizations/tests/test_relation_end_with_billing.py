@@ -1,5 +1,6 @@
 """ORG-3 across apps: ending a relation (customer page, partner API, support admin) ends what the
 partner booked for the customer at once – through the real "customer_relation.ended" hook of billing."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -19,10 +20,21 @@ pytestmark = pytest.mark.django_db
 
 
 def _booked(world) -> Subscription:
-    product = Product.objects.create(sku="MOD-ORG3", kind=Product.Kind.MODULE, name_en="Module", name_de="Modul",
-                                     list_price=Decimal("10.00"), term_months=12)
-    return billing.subscription_book(context=ctx(world.partner_owner, world.customer), product=product, quantity=2,
-                                     confirm_obligation_to_pay=True, actor=world.partner_owner)
+    product = Product.objects.create(
+        sku="MOD-ORG3",
+        kind=Product.Kind.MODULE,
+        name_en="Module",
+        name_de="Modul",
+        list_price=Decimal("10.00"),
+        term_months=12,
+    )
+    return billing.subscription_book(
+        context=ctx(world.partner_owner, world.customer),
+        product=product,
+        quantity=2,
+        confirm_obligation_to_pay=True,
+        actor=world.partner_owner,
+    )
 
 
 def _ended(subscription) -> bool:
@@ -43,7 +55,9 @@ def test_customer_ends_the_relation_on_its_dashboard_and_the_bookings_end(world,
 def test_partner_ends_it_in_the_api_and_the_bookings_end(world, api_client):
     subscription = _booked(world)
     api_client.force_login(world.partner_admin)
-    url = reverse("customer-api-end-relation", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id})
+    url = reverse(
+        "customer-api-end-relation", kwargs={"org": world.partner.public_id, "customer": world.customer.public_id}
+    )
     assert api_client.post(url).status_code == 200
     assert _ended(subscription)
 
@@ -56,5 +70,7 @@ def test_support_ends_it_in_the_admin_and_the_bookings_end(world, client):
     support.groups.add(support_group_sync())
     relation = CustomerRelation.objects.get(customer=world.customer, status="active")
     client.force_login(support)
-    client.post("/admin/organizations/customerrelation/", {"action": "end_relations", "_selected_action": [relation.pk]})
+    client.post(
+        "/admin/organizations/customerrelation/", {"action": "end_relations", "_selected_action": [relation.pk]}
+    )
     assert _ended(subscription)

@@ -1,6 +1,7 @@
 """ORG-4: one login reaches the partner org and every linked customer; the switcher searches as
 you type; the org in the URL (not the session) decides; the notice while acting as partner staff;
 the partner's customer list – paginated, searchable, constant queries with 10,000 customers."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,12 +22,19 @@ pytestmark = pytest.mark.django_db
 def bulk_customers(partner, count: int, prefix: str = "Bulk Kunde") -> list[Organization]:
     start = Organization.objects.filter(name__startswith=prefix).count()
     customers = Organization.objects.bulk_create(
-        [Organization(name=f"{prefix} {start + n:05d}", kind=OrgKind.CUSTOMER, country="DE", public_id=generate_public_id())
-         for n in range(count)],
+        [
+            Organization(
+                name=f"{prefix} {start + n:05d}", kind=OrgKind.CUSTOMER, country="DE", public_id=generate_public_id()
+            )
+            for n in range(count)
+        ],
         batch_size=2000,
     )
     CustomerRelation.objects.bulk_create(
-        [CustomerRelation(partner=partner, customer=c, status="active", activated_at=timezone.now()) for c in customers],
+        [
+            CustomerRelation(partner=partner, customer=c, status="active", activated_at=timezone.now())
+            for c in customers
+        ],
         batch_size=2000,
     )
     return customers
@@ -43,11 +51,17 @@ def test_switcher_lists_own_orgs_first_then_customers(world, client):
 
 def test_switcher_searches_by_name_and_identifier(world, client):
     client.force_login(world.partner_owner)
-    assert [o.name for o in client.get(reverse("organization-switcher"), {"q": "kun"}).context["organizations"]] == ["Kunde AG"]
-    found = client.get(reverse("organization-switcher"), {"q": world.customer.public_id.lower()}).context["organizations"]
+    assert [o.name for o in client.get(reverse("organization-switcher"), {"q": "kun"}).context["organizations"]] == [
+        "Kunde AG"
+    ]
+    found = client.get(reverse("organization-switcher"), {"q": world.customer.public_id.lower()}).context[
+        "organizations"
+    ]
     assert [o.name for o in found] == ["Kunde AG"]
     short = world.customer.public_id[4:]  # without "ORG-"
-    assert [o.name for o in client.get(reverse("organization-switcher"), {"q": short}).context["organizations"]] == ["Kunde AG"]
+    assert [o.name for o in client.get(reverse("organization-switcher"), {"q": short}).context["organizations"]] == [
+        "Kunde AG"
+    ]
     assert "No organization found." in client.get(reverse("organization-switcher"), {"q": "Direkt"}).content.decode()
 
 
@@ -57,7 +71,10 @@ def test_switcher_for_customers_and_members_shows_only_reachable_orgs(world, cli
     client.force_login(world.partner_member)  # not assigned yet (ORG-11)
     assert [o.name for o in client.get(reverse("organization-switcher")).context["organizations"]] == ["Partner GmbH"]
     factories.assign(world.partner_member, world.partner, world.customer)
-    assert [o.name for o in client.get(reverse("organization-switcher")).context["organizations"]] == ["Partner GmbH", "Kunde AG"]
+    assert [o.name for o in client.get(reverse("organization-switcher")).context["organizations"]] == [
+        "Partner GmbH",
+        "Kunde AG",
+    ]
 
 
 def test_switcher_needs_a_login(client):
@@ -160,10 +177,17 @@ def test_with_seed_scale_data(client, settings):
     client.force_login(owner)
     url = reverse("customer-list", kwargs={"org": partner.public_id})
     response = client.get(url, {"q": "Scale Customer 00029"})
-    assert [c.name for c in response.context["customers"]] == ["Scale Customer 000290", "Scale Customer 000291",
-                                                               "Scale Customer 000292", "Scale Customer 000293",
-                                                               "Scale Customer 000294", "Scale Customer 000295",
-                                                               "Scale Customer 000296", "Scale Customer 000297",
-                                                               "Scale Customer 000298", "Scale Customer 000299"]
+    assert [c.name for c in response.context["customers"]] == [
+        "Scale Customer 000290",
+        "Scale Customer 000291",
+        "Scale Customer 000292",
+        "Scale Customer 000293",
+        "Scale Customer 000294",
+        "Scale Customer 000295",
+        "Scale Customer 000296",
+        "Scale Customer 000297",
+        "Scale Customer 000298",
+        "Scale Customer 000299",
+    ]
     switcher, more = switcher_organizations(user=owner, search="Scale")
     assert len(switcher) == 20 and more and switcher[0] == partner

@@ -4,6 +4,7 @@ Two guards, both answered with the API's error shape, status 429 and `Retry-Afte
 throttle (`throttled`; fails open while the cache is down, see `portal.api.throttling`) and the
 login lockout of django-axes (`locked_out`, answered by `portal.login_lockout.lockout_response`).
 """
+
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -49,7 +50,9 @@ class TokenView(APIView):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(
-            request._request, username=serializer.validated_data["email"], password=serializer.validated_data["password"]
+            request._request,
+            username=serializer.validated_data["email"],
+            password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
             # One message for unknown email and wrong password: no account enumeration.

@@ -11,6 +11,7 @@ here too, for the browser as well (`portal.middleware`):
   won (`IntegrityError`) → 409;
 - the database is unreachable (`OperationalError`/`InterfaceError`) → 503 with `Retry-After`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,9 +39,7 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
 
 def unavailable_body() -> dict:
-    return error_body(
-        "service_unavailable", _("The service is temporarily unavailable. Please try again in a moment.")
-    )
+    return error_body("service_unavailable", _("The service is temporarily unavailable. Please try again in a moment."))
 
 
 def race_as_domain_error(exc: BaseException) -> DomainError | None:

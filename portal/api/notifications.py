@@ -1,4 +1,5 @@
 """`/api/v1/notifications/`: the caller's own notifications (PLT-4)."""
+
 from django.db.models import QuerySet
 from django.urls import include, path
 from django.utils import timezone
@@ -45,7 +46,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
-    @extend_schema(request=None, responses={200: inline_serializer("MarkedRead", {"marked": serializers.IntegerField()})})
+    @extend_schema(
+        request=None, responses={200: inline_serializer("MarkedRead", {"marked": serializers.IntegerField()})}
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def mark_all_read(self, request):
         marked = self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -1,4 +1,5 @@
 """DRF permission class over the tenancy choke point (instead of DjangoObjectPermissions)."""
+
 from rest_framework.permissions import BasePermission
 
 

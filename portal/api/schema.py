@@ -4,6 +4,7 @@ Every endpoint can answer these statuses with `{"error": {"code", "message", "de
 (portal/api/exceptions.py builds them all), so they are added once here instead of on each view.
 Statuses a view documents itself are left as they are.
 """
+
 from __future__ import annotations
 
 ERROR_SCHEMA = {

@@ -6,6 +6,7 @@ and log a warning: during an outage a missing rate limit is the lesser harm than
 and the login lockout (django-axes, in the database) still applies. Every throttled view uses one
 of them (`FailOpenThrottleMixin` for a new kind).
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """`/api/v1/`: the token endpoint plus each app's router (`<app>/api/urls.py`)."""
+
 from django.urls import include, path
 
 from .auth import TokenView

@@ -9,6 +9,7 @@
 - Id kwargs of the URL (`pk`, `…_id`, e.g. a nested `template_id`) are checked before any query:
   anything but an id within the database's range answers 404 (`portal.converters.parse_id`).
 """
+
 from __future__ import annotations
 
 from django.utils import translation
@@ -21,6 +22,7 @@ from portal.errors import NotFound
 from portal.tenancy import OrgContext, Scope, org_context_for, restrict
 
 from .permissions import OrgCapability
+
 
 class ScopedMixin:
     org_scoped = True

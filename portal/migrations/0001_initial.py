@@ -7,53 +7,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64, verbose_name='kind')),
-                ('payload', models.JSONField(default=dict, verbose_name='payload')),
-                ('dedupe_key', models.CharField(blank=True, max_length=200, null=True, unique=True, verbose_name='deduplication key')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=16, verbose_name='status')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('available_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='available at')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='claimed at')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done at')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=64, verbose_name="kind")),
+                ("payload", models.JSONField(default=dict, verbose_name="payload")),
+                (
+                    "dedupe_key",
+                    models.CharField(
+                        blank=True, max_length=200, null=True, unique=True, verbose_name="deduplication key"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processing", "Processing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                ("available_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="available at")),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="claimed at")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done at")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'outbox message',
-                'verbose_name_plural': 'outbox messages',
-                'indexes': [models.Index(fields=['status', 'available_at'], name='portal_outb_status_2ead11_idx')],
+                "verbose_name": "outbox message",
+                "verbose_name_plural": "outbox messages",
+                "indexes": [models.Index(fields=["status", "available_at"], name="portal_outb_status_2ead11_idx")],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64, verbose_name='kind')),
-                ('params', models.JSONField(default=dict, verbose_name='parameters')),
-                ('url', models.CharField(blank=True, max_length=500, verbose_name='link')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organization')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='recipient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=64, verbose_name="kind")),
+                ("params", models.JSONField(default=dict, verbose_name="parameters")),
+                ("url", models.CharField(blank=True, max_length=500, verbose_name="link")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recipient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['recipient', 'read_at'], name='portal_noti_recipie_4aa419_idx')],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["recipient", "read_at"], name="portal_noti_recipie_4aa419_idx")],
             },
         ),
     ]

@@ -20,25 +20,24 @@ def move_secrets_out_of_payloads(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0001_initial'),
+        ("portal", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outboxmessage',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='heartbeat at'),
+            model_name="outboxmessage",
+            name="heartbeat_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="heartbeat at"),
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='secret_payload',
-            field=models.JSONField(blank=True, default=dict, verbose_name='secret payload'),
+            model_name="outboxmessage",
+            name="secret_payload",
+            field=models.JSONField(blank=True, default=dict, verbose_name="secret payload"),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(fields=['status', 'done_at'], name='portal_outb_status_d46c19_idx'),
+            model_name="outboxmessage",
+            index=models.Index(fields=["status", "done_at"], name="portal_outb_status_d46c19_idx"),
         ),
         migrations.RunPython(move_secrets_out_of_payloads, migrations.RunPython.noop),
     ]

@@ -7,9 +7,10 @@ Environment variables:
   EMAIL_USE_TLS, DEFAULT_FROM_EMAIL (unset EMAIL_HOST: emails are written to var/mail/),
   PORTAL_BASE_URL (absolute links in emails), MEDIA_ROOT, PRIVATE_MEDIA_ROOT, TRIAL_DAYS, TRIAL_LICENSES.
 """
+
+import os
 from datetime import timedelta
 from pathlib import Path
-import os
 
 import dj_database_url
 from celery.schedules import crontab
@@ -198,7 +199,10 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # PLT-3: releases rows of dead workers (stale heartbeat) and re-publishes what Redis missed.
-    "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": timedelta(seconds=int(os.environ.get("OUTBOX_SWEEP_SECONDS", "15")))},
+    "outbox-sweep": {
+        "task": "portal.tasks.outbox_sweep",
+        "schedule": timedelta(seconds=int(os.environ.get("OUTBOX_SWEEP_SECONDS", "15"))),
+    },
     # Finished outbox rows (and the secrets they held) are not kept for ever.
     "outbox-purge": {"task": "portal.tasks.outbox_purge", "schedule": crontab(minute=17, hour=3)},
     # BIL-5: last month's invoices; idempotent, so the repeats on the 2nd and 3rd catch a missed run.

@@ -1,4 +1,5 @@
 """Local development: `make run` uses these (SQLite, in-process tasks, file emails by default)."""
+
 from .base import *  # noqa: F401,F403
 from .base import PRIVATE_STORAGE, env_bool
 

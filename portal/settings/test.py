@@ -1,4 +1,5 @@
 """Test settings: PostgreSQL and Redis from the environment (`make test` starts throwaway ones)."""
+
 import os
 
 # pytest-xdist (`make test` runs two processes): each process gets its own Redis database, so a

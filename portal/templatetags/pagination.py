@@ -1,4 +1,5 @@
 """`{% page_query n %}`: the current query string with `page=n` – paging keeps search and filters."""
+
 from django import template
 
 register = template.Library()

@@ -17,16 +17,30 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only=True, default=False, help_text=_("The reader reaches the project through a caretaker delegation.")
     )
     role = serializers.ChoiceField(
-        source="own_role", choices=ProjectRole.choices, read_only=True, allow_null=True, default=None,
+        source="own_role",
+        choices=ProjectRole.choices,
+        read_only=True,
+        allow_null=True,
+        default=None,
         help_text=_("The reader's own role on the project (inherited access has none)."),
     )
-    role_expires_at = serializers.DateTimeField(source="own_role_expires_at", read_only=True, allow_null=True, default=None)
+    role_expires_at = serializers.DateTimeField(
+        source="own_role_expires_at", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Project
         fields = [
-            "number", "name", "description", "status", "organization", "organization_name", "caretaker", "role",
-            "role_expires_at", "created_at",
+            "number",
+            "name",
+            "description",
+            "status",
+            "organization",
+            "organization_name",
+            "caretaker",
+            "role",
+            "role_expires_at",
+            "created_at",
         ]
         read_only_fields = ["number", "status", "created_at"]
         extra_kwargs = {"name": {"required": True}}
@@ -61,7 +75,17 @@ class ProjectRoleGrantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProjectRoleGrant
-        fields = ["id", "email", "organization", "organization_name", "role", "source", "expires_at", "in_force", "created_at"]
+        fields = [
+            "id",
+            "email",
+            "organization",
+            "organization_name",
+            "role",
+            "source",
+            "expires_at",
+            "in_force",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_in_force(self, grant) -> bool:
@@ -75,7 +99,8 @@ class ProjectRoleGrantCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text=_("The role is honoured until this instant.")
     )
     language = serializers.ChoiceField(
-        choices=settings.LANGUAGES, required=False,
+        choices=settings.LANGUAGES,
+        required=False,
         help_text=_("Language of the email to a person without an account (default: yours)."),
     )
 

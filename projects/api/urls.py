@@ -5,6 +5,8 @@ from .views import PROJECT_NUMBER_REGEX, ProjectRoleGrantViewSet, ProjectViewSet
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="api-project")
 router.register(
-    rf"projects/(?P<project_number>{PROJECT_NUMBER_REGEX})/grants", ProjectRoleGrantViewSet, basename="api-project-grant"
+    rf"projects/(?P<project_number>{PROJECT_NUMBER_REGEX})/grants",
+    ProjectRoleGrantViewSet,
+    basename="api-project-grant",
 )
 urlpatterns = router.urls

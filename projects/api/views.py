@@ -4,6 +4,7 @@ Both go through `portal.api.viewsets.ScopedModelViewSet`, so every queryset is t
 restriction of the model. A project the caller may not see is a 404; a visible project without
 the action is a 403 (the action each endpoint needs is in `project_actions`).
 """
+
 from __future__ import annotations
 
 import django_filters
@@ -98,7 +99,9 @@ class ProjectViewSet(ScopedModelViewSet):
         return project
 
     def _reloaded(self, project: Project) -> Project:
-        return project_annotate_for_user(Project.objects.select_related("organization"), user=self.request.user, actions=True).get(pk=project.pk)
+        return project_annotate_for_user(
+            Project.objects.select_related("organization"), user=self.request.user, actions=True
+        ).get(pk=project.pk)
 
     def create(self, request, *args, **kwargs):
         serializer = ProjectCreateSerializer(data=request.data)
@@ -111,7 +114,9 @@ class ProjectViewSet(ScopedModelViewSet):
             raise InvalidInput(_("Unknown organization."), field="organization") from None
         context.require("projects.create")
         project = services.project_create(
-            organization=context.organization, name=data["name"], description=data["description"],
+            organization=context.organization,
+            name=data["name"],
+            description=data["description"],
             created_by=request.user,
         )
         return Response(ProjectDetailSerializer(self._reloaded(project)).data, status=status.HTTP_201_CREATED)
@@ -134,7 +139,9 @@ class ProjectViewSet(ScopedModelViewSet):
         project = services.project_archive(project=self.get_object(), actor=request.user)
         return Response(ProjectDetailSerializer(self._reloaded(project)).data)
 
-    @extend_schema(request=None, responses={200: ProjectDetailSerializer}, summary="Restore an archived project (delete)")
+    @extend_schema(
+        request=None, responses={200: ProjectDetailSerializer}, summary="Restore an archived project (delete)"
+    )
     @action(detail=True, methods=["post"])
     def restore(self, request, number=None):
         project = services.project_restore(project=self.get_object(), actor=request.user)
@@ -161,12 +168,16 @@ GRANT_ID_PARAMETER = OpenApiParameter("grant_id", OpenApiTypes.INT, OpenApiParam
     ),
     retrieve=extend_schema(parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER]),
     update=extend_schema(
-        summary="Change role and end date", parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER],
-        request=ProjectRoleGrantUpdateSerializer, responses={200: ProjectRoleGrantSerializer},
+        summary="Change role and end date",
+        parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER],
+        request=ProjectRoleGrantUpdateSerializer,
+        responses={200: ProjectRoleGrantSerializer},
     ),
     partial_update=extend_schema(
-        summary="Change role or end date", parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER],
-        request=ProjectRoleGrantUpdateSerializer, responses={200: ProjectRoleGrantSerializer},
+        summary="Change role or end date",
+        parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER],
+        request=ProjectRoleGrantUpdateSerializer,
+        responses={200: ProjectRoleGrantSerializer},
     ),
     destroy=extend_schema(summary="Revoke the role at once", parameters=[PROJECT_NUMBER_PARAMETER, GRANT_ID_PARAMETER]),
 )

@@ -6,105 +6,226 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('organizations', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20, null=True, unique=True, verbose_name='number')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived')], default='active', max_length=16, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='organizations.organization', verbose_name='organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "number",
+                    models.CharField(editable=False, max_length=20, null=True, unique=True, verbose_name="number"),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("archived", "Archived")],
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="projects",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'project',
-                'verbose_name_plural': 'projects',
-                'ordering': ['name', 'id'],
-                'permissions': [('manage_project_members', "Can manage the project's members"), ('order_project_services', 'Can order paid services for the project')],
+                "verbose_name": "project",
+                "verbose_name_plural": "projects",
+                "ordering": ["name", "id"],
+                "permissions": [
+                    ("manage_project_members", "Can manage the project's members"),
+                    ("order_project_services", "Can order paid services for the project"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProjectRoleGrant',
+            name="ProjectRoleGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Admin'), ('developer', 'Developer'), ('viewer', 'Viewer'), ('external', 'External')], max_length=16, verbose_name='role')),
-                ('source', models.CharField(choices=[('direct', 'Assigned in the project'), ('delegation', 'Caretaker delegation')], default='direct', max_length=16, verbose_name='source')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='valid until')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(blank=True, help_text='Every member of this organization holds the role (caretakers).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='project_grants', to='organizations.organization', verbose_name='organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='projects.project', verbose_name='project')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='project_grants', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Admin"),
+                            ("developer", "Developer"),
+                            ("viewer", "Viewer"),
+                            ("external", "External"),
+                        ],
+                        max_length=16,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("direct", "Assigned in the project"), ("delegation", "Caretaker delegation")],
+                        default="direct",
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="valid until")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Every member of this organization holds the role (caretakers).",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="project_grants",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to="projects.project",
+                        verbose_name="project",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="project_grants",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'project role',
-                'verbose_name_plural': 'project roles',
+                "verbose_name": "project role",
+                "verbose_name_plural": "project roles",
             },
         ),
         migrations.CreateModel(
-            name='ProjectGroupObjectPermission',
+            name="ProjectGroupObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='projects.project')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ('grant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='group_permissions', to='projects.projectrolegrant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="projects.project"),
+                ),
+                ("group", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.group")),
+                ("permission", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission")),
+                (
+                    "grant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="group_permissions",
+                        to="projects.projectrolegrant",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ProjectUserObjectPermission',
+            name="ProjectUserObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='projects.project')),
-                ('grant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='user_permissions', to='projects.projectrolegrant')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="projects.project"),
+                ),
+                (
+                    "grant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="user_permissions",
+                        to="projects.projectrolegrant",
+                    ),
+                ),
+                ("permission", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['organization', 'status'], name='projects_pr_organiz_8941e0_idx'),
+            model_name="project",
+            index=models.Index(fields=["organization", "status"], name="projects_pr_organiz_8941e0_idx"),
         ),
         migrations.AddConstraint(
-            model_name='projectrolegrant',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('user__isnull', False), ('organization__isnull', True)), models.Q(('user__isnull', True), ('organization__isnull', False)), _connector='OR'), name='grant_user_xor_organization'),
+            model_name="projectrolegrant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("user__isnull", False), ("organization__isnull", True)),
+                    models.Q(("user__isnull", True), ("organization__isnull", False)),
+                    _connector="OR",
+                ),
+                name="grant_user_xor_organization",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='projectrolegrant',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('project', 'user'), name='one_grant_per_user'),
+            model_name="projectrolegrant",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)), fields=("project", "user"), name="one_grant_per_user"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='projectrolegrant',
-            constraint=models.UniqueConstraint(condition=models.Q(('organization__isnull', False)), fields=('project', 'organization'), name='one_grant_per_organization'),
+            model_name="projectrolegrant",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("organization__isnull", False)),
+                fields=("project", "organization"),
+                name="one_grant_per_organization",
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='projectgroupobjectpermission',
-            unique_together={('group', 'permission', 'content_object')},
+            name="projectgroupobjectpermission",
+            unique_together={("group", "permission", "content_object")},
         ),
         migrations.AddIndex(
-            model_name='projectuserobjectpermission',
-            index=models.Index(fields=['user', 'permission', 'content_object'], name='projects_pr_user_id_94c43d_idx'),
+            model_name="projectuserobjectpermission",
+            index=models.Index(fields=["user", "permission", "content_object"], name="projects_pr_user_id_94c43d_idx"),
         ),
         migrations.AlterUniqueTogether(
-            name='projectuserobjectpermission',
-            unique_together={('user', 'permission', 'content_object')},
+            name="projectuserobjectpermission",
+            unique_together={("user", "permission", "content_object")},
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('projects', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='projectgroupobjectpermission',
-            index=models.Index(fields=['group', 'permission', 'content_object'], name='projects_pr_group_i_4aae90_idx'),
+            model_name="projectgroupobjectpermission",
+            index=models.Index(fields=["group", "permission", "content_object"], name="projects_pr_group_i_4aae90_idx"),
         ),
     ]

@@ -1,4 +1,5 @@
 """Template helpers of the projects app (pages and emails)."""
+
 from django import template
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -41,7 +42,10 @@ def choose_password_url(user_id) -> str:
         return ""
     path = reverse(
         "password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     return f"{settings.PORTAL_BASE_URL}{path}"
 
@@ -49,8 +53,8 @@ def choose_password_url(user_id) -> str:
 @register.filter
 def parse_iso_datetime(value):
     """An ISO timestamp from an email's JSON context back to a datetime (for the `date` filter)."""
-    from django.utils.dateparse import parse_datetime
     from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
 
     parsed = parse_datetime(value) if value else None
     return timezone.localtime(parsed) if parsed else None

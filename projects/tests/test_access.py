@@ -1,5 +1,6 @@
 """PRJ-2 and PRJ-4: every role against every action, grant expiry, External limits, inherited
 access – decided by `project_access_q` in SQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -124,7 +125,9 @@ def test_changing_the_org_role_changes_inherited_access_at_once():
 
 def test_ending_the_customer_relation_ends_partner_access_at_once():
     world = build_world()
-    staff = [world.person(p) for p in ("partner_owner", "partner_admin", "partner_member_assigned", "partner_guest_assigned")]
+    staff = [
+        world.person(p) for p in ("partner_owner", "partner_admin", "partner_member_assigned", "partner_guest_assigned")
+    ]
     own = [world.person(p) for p in ("org_owner", "grant_viewer", "caretaker")]
     assert all(world.project.number in visible(user) for user in staff + own)
 
@@ -253,8 +256,11 @@ def test_an_expired_caretaker_delegation_is_not_honoured_even_without_a_job():
     caretaker = world.person("caretaker")
     end = timezone.now() + timedelta(hours=5)
     project_grant_role(
-        project=world.project, organization=world.caretaker_org, role=ProjectRole.EXTERNAL,
-        source=ProjectRoleGrant.Source.DELEGATION, expires_at=end,
+        project=world.project,
+        organization=world.caretaker_org,
+        role=ProjectRole.EXTERNAL,
+        source=ProjectRoleGrant.Source.DELEGATION,
+        expires_at=end,
     )
     with time_machine.travel(end - timedelta(seconds=1), tick=False):
         assert visible(caretaker) == {world.project.number}

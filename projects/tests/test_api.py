@@ -1,4 +1,5 @@
 """`/api/v1/projects/` and `/api/v1/projects/{number}/grants/` (PLT-2 for PRJ-1..PRJ-4)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -77,7 +78,11 @@ def test_list_across_orgs_with_number_and_permissions(api_client, world):
     }
     # what the reader may do is part of each project's own record
     assert api_client.get(detail(world["alpha"])).json()["allowed_actions"] == [
-        "view", "change", "manage_members", "order_services", "delete",
+        "view",
+        "change",
+        "manage_members",
+        "order_services",
+        "delete",
     ]
     assert beta["number"] == world["beta"].number and beta["organization"] == world["customer"].public_id
 
@@ -164,7 +169,9 @@ def test_retrieve_update_and_delete_follow_the_role(api_client, world):
     response = api_client.patch(detail(beta), {"name": "Beta 2"}, format="json")
     assert response.status_code == 200 and response.json()["name"] == "Beta 2"
     assert response.json()["number"] == beta.number
-    assert api_client.put(detail(beta), {"name": "Beta 3", "description": "x"}, format="json").json()["description"] == "x"
+    assert (
+        api_client.put(detail(beta), {"name": "Beta 3", "description": "x"}, format="json").json()["description"] == "x"
+    )
     assert_error(api_client.patch(detail(beta), {"name": ""}, format="json"), 400)
     assert_error(api_client.delete(detail(beta)), 403)
     assert_error(api_client.post(detail(beta, "archive")), 403)
@@ -316,8 +323,11 @@ def test_everything_is_in_the_openapi_schema_without_warnings(client, capsys):
     assert warnings == []
     paths = schema["paths"]
     for path in (
-        "/api/v1/projects/", "/api/v1/projects/{number}/", "/api/v1/projects/{number}/archive/",
-        "/api/v1/projects/{number}/restore/", "/api/v1/projects/{project_number}/grants/",
+        "/api/v1/projects/",
+        "/api/v1/projects/{number}/",
+        "/api/v1/projects/{number}/archive/",
+        "/api/v1/projects/{number}/restore/",
+        "/api/v1/projects/{project_number}/grants/",
         "/api/v1/projects/{project_number}/grants/{grant_id}/",
     ):
         assert path in paths, path

@@ -1,4 +1,5 @@
 """The demo data of the projects app (seeded after organizations; idempotent)."""
+
 import pytest
 from django.urls import reverse
 
@@ -28,7 +29,10 @@ def test_enduser_sees_exactly_one_project_everywhere(client, api_client):
 def test_partner_sees_its_own_and_its_customers_projects():
     seed_all()
     assert names("partner@demo.example") == {
-        "Endkunden-Shop Müller", "Intranet Schmidt", "Website Demo Kunde", "CRM Demo Kunde",
+        "Endkunden-Shop Müller",
+        "Intranet Schmidt",
+        "Website Demo Kunde",
+        "CRM Demo Kunde",
     }
     assert names("customer@demo.example") == {"Website Demo Kunde", "CRM Demo Kunde"}
     assert "Direkt Webshop" in names("direct@demo.example")

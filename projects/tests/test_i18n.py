@@ -1,4 +1,5 @@
 """PLT-1 for the projects app: a complete German catalogue, pages and emails in German."""
+
 from pathlib import Path
 
 import polib

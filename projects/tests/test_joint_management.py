@@ -1,6 +1,7 @@
 """PRJ-3, onboarding method 2: partner staff give end-customer users roles on projects of the
 partner org. Such users hold no org membership and see exactly their projects – in every list,
 search, count, API answer and notification."""
+
 from __future__ import annotations
 
 import re
@@ -149,7 +150,11 @@ def test_adding_the_same_address_again_changes_the_role_and_resends_the_link(
     grant = ProjectRoleGrant.objects.get(user__email="emil@example.com")
     assert grant.role == "admin"
     assert len(mail.outbox) == 2 and all("/accounts/password/reset/" in m.body for m in mail.outbox)
-    actions = list(AuditEvent.objects.filter(target_type="projects.projectrolegrant").order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(target_type="projects.projectrolegrant")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
     assert actions == ["project.role_granted", "project.role_changed"]
 
 
@@ -166,7 +171,9 @@ def test_an_end_date_ends_the_role_when_that_day_ends(client, partner_world):
     until = timezone.localdate() + timedelta(days=10)
     add_member(client, partner_world["shop"], email="temp@example.com", valid_until=until.isoformat())
     grant = ProjectRoleGrant.objects.get(user__email="temp@example.com")
-    assert timezone.localtime(grant.expires_at) == timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    assert timezone.localtime(grant.expires_at) == timezone.make_aware(
+        datetime.combine(until + timedelta(days=1), time.min)
+    )
 
 
 @pytest.mark.parametrize(
@@ -264,9 +271,16 @@ def test_end_customers_get_exactly_their_project_from_the_api(api_client, partne
     assert body["count"] == 1 and [row["number"] for row in body["results"]] == [shop.number]
     assert body["results"][0]["role"] == "viewer"
     assert api_client.get(reverse("api-project-list"), {"search": "intranet"}).json()["count"] == 0
-    assert api_client.get(reverse("api-project-list"), {"organization": partner_world["partner"].public_id}).json()["count"] == 1
+    assert (
+        api_client.get(reverse("api-project-list"), {"organization": partner_world["partner"].public_id}).json()[
+            "count"
+        ]
+        == 1
+    )
     assert api_client.get(reverse("api-project-detail", kwargs={"number": intranet.number})).status_code == 404
-    assert api_client.get(reverse("api-project-detail", kwargs={"number": shop.number})).json()["allowed_actions"] == ["view"]
+    assert api_client.get(reverse("api-project-detail", kwargs={"number": shop.number})).json()["allowed_actions"] == [
+        "view"
+    ]
     # a Viewer may not read the role grants of the project (manage members): 403, not the list
     grants = api_client.get(reverse("api-project-grant-list", kwargs={"project_number": shop.number}))
     assert grants.status_code == 403
@@ -285,20 +299,27 @@ def test_end_customers_have_no_org_wide_rights(client, api_client, partner_world
     response = api_client.post(
         reverse("api-project-list"), {"organization": partner.public_id, "name": "Sneaky"}, format="json"
     )
-    assert response.status_code == 400 and response.json()["error"]["details"] == {"organization": ["Unknown organization."]}
+    assert response.status_code == 400 and response.json()["error"]["details"] == {
+        "organization": ["Unknown organization."]
+    }
 
 
 def test_end_customers_are_notified_of_their_project_only(partner_world, enduser):
     texts = [n.text for n in Notification.objects.filter(recipient=enduser)]
     assert len(texts) == 1 and partner_world["shop"].number in texts[0]
-    assert not Notification.objects.exclude(recipient=enduser).filter(params__number=partner_world["shop"].number).exists()
+    assert (
+        not Notification.objects.exclude(recipient=enduser).filter(params__number=partner_world["shop"].number).exists()
+    )
 
 
 def test_an_end_customers_role_with_an_end_date_disappears_at_that_instant(client, api_client, partner_world):
     end = timezone.now() + timedelta(days=2)
     user = factories.UserFactory()
     project_member_add(
-        project=partner_world["intranet"], email=user.email, role="developer", expires_at=end,
+        project=partner_world["intranet"],
+        email=user.email,
+        role="developer",
+        expires_at=end,
         actor=partner_world["staff"],
     )
     api_client.force_login(user)
@@ -306,7 +327,12 @@ def test_an_end_customers_role_with_an_end_date_disappears_at_that_instant(clien
         assert api_client.get(reverse("api-project-list")).json()["count"] == 1
     with time_machine.travel(end, tick=False):
         assert api_client.get(reverse("api-project-list")).json()["count"] == 0
-        assert api_client.get(reverse("api-project-detail", kwargs={"number": partner_world["intranet"].number})).status_code == 404
+        assert (
+            api_client.get(
+                reverse("api-project-detail", kwargs={"number": partner_world["intranet"].number})
+            ).status_code
+            == 404
+        )
 
 
 def test_the_home_page_takes_end_customers_to_their_projects(client, enduser):
@@ -318,7 +344,9 @@ def test_the_home_page_takes_end_customers_to_their_projects(client, enduser):
 def test_partner_staff_with_manage_rights_on_customer_projects_can_add_people_there_too(client, partner_world):
     client.force_login(partner_world["staff"])
     add_member(client, partner_world["customer_web"], email="someone@example.com", role="viewer")
-    assert ProjectRoleGrant.objects.filter(project=partner_world["customer_web"], user__email="someone@example.com").exists()
+    assert ProjectRoleGrant.objects.filter(
+        project=partner_world["customer_web"], user__email="someone@example.com"
+    ).exists()
     event = AuditEvent.objects.get(action="project.role_granted")
     assert event.organization == partner_world["customer"]
     assert event.acting_organization == partner_world["partner"]

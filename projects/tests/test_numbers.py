@@ -1,4 +1,5 @@
 """PRJ-1: globally unique project numbers `p-<digits>`, also under concurrent creation (PostgreSQL)."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """The project pages: lists (search, org filter, pagination, caretaker mark), create, detail,
 edit, archive/restore, delete, navigation."""
+
 from __future__ import annotations
 
 import re
@@ -53,7 +54,13 @@ def test_the_list_shows_every_visible_project_sorted_by_name(client, owner_world
 
 @pytest.mark.parametrize(
     "term, expected",
-    [("shop", ["alpha", "gamma"]), ("SHOP", ["alpha", "gamma"]), ("intra", ["beta"]), ("foreign", []), ("", ["alpha", "beta", "gamma"])],
+    [
+        ("shop", ["alpha", "gamma"]),
+        ("SHOP", ["alpha", "gamma"]),
+        ("intra", ["beta"]),
+        ("foreign", []),
+        ("", ["alpha", "beta", "gamma"]),
+    ],
 )
 def test_search_by_name(client, owner_world, term, expected):
     client.force_login(owner_world["owner"])
@@ -109,7 +116,9 @@ def test_caretaker_projects_are_marked_in_english_and_german(client):
     agency = factories.OrganizationFactory(name="Agency")
     cared_for = factories.project(customer, "Cared for")
     own = factories.project(agency, "Own site")
-    project_grant_role(project=cared_for, organization=agency, role="external", source=ProjectRoleGrant.Source.DELEGATION)
+    project_grant_role(
+        project=cared_for, organization=agency, role="external", source=ProjectRoleGrant.Source.DELEGATION
+    )
     caretaker = factories.member(agency, OrgRole.OWNER)
     client.force_login(caretaker)
     response = client.get(reverse("project-list"))
@@ -170,9 +179,15 @@ def test_create_a_project(client, owner_world):
     assert client.get(url).status_code == 200
     response = client.post(url, {"name": "  Delta  ", "description": "New things"})
     project = Project.objects.get(name="Delta")
-    assert response.status_code == 302 and response["Location"] == reverse("project-detail", kwargs={"number": project.number})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "project-detail", kwargs={"number": project.number}
+    )
     assert re.fullmatch(r"p-\d+", project.number)
-    assert (project.organization, project.created_by, project.status) == (owner_world["customer"], owner_world["owner"], "active")
+    assert (project.organization, project.created_by, project.status) == (
+        owner_world["customer"],
+        owner_world["owner"],
+        "active",
+    )
     event = AuditEvent.objects.get(action="project.created")
     assert event.acting_organization == owner_world["partner"] and event.organization == owner_world["customer"]
 
@@ -186,7 +201,9 @@ def test_create_refuses_a_blank_or_too_long_name(client, owner_world):
     assert not Project.objects.filter(organization=owner_world["partner"]).exclude(pk=owner_world["alpha"].pk).exists()
 
 
-@pytest.mark.parametrize("role, status", [(OrgRole.OWNER, 200), (OrgRole.ADMIN, 200), (OrgRole.MEMBER, 403), (OrgRole.GUEST, 403)])
+@pytest.mark.parametrize(
+    "role, status", [(OrgRole.OWNER, 200), (OrgRole.ADMIN, 200), (OrgRole.MEMBER, 403), (OrgRole.GUEST, 403)]
+)
 def test_only_owners_and_admins_create_projects(client, role, status):
     organization = factories.OrganizationFactory()
     client.force_login(factories.member(organization, role))
@@ -205,7 +222,7 @@ def test_the_detail_page_shows_the_users_allowed_actions(client, owner_world):
     assert response.context["allowed_actions"] == ["view"]
     html = response.content.decode()
     assert beta.number in html and "Beta intranet" in html and "Customer AG" in html
-    assert 'You hold the role “Viewer”' in html
+    assert "You hold the role “Viewer”" in html
     assert reverse("project-update", kwargs={"number": beta.number}) not in html
     assert reverse("project-members", kwargs={"number": beta.number}) not in html
 
@@ -250,8 +267,11 @@ def test_archive_and_restore(client, owner_world):
     client.post(reverse("project-restore", kwargs={"number": alpha.number}))
     alpha.refresh_from_db()
     assert alpha.status == "active"
-    assert list(AuditEvent.objects.filter(target_id=str(alpha.pk)).order_by("id").values_list("action", flat=True))[-2:] == [
-        "project.archived", "project.restored",
+    assert list(AuditEvent.objects.filter(target_id=str(alpha.pk)).order_by("id").values_list("action", flat=True))[
+        -2:
+    ] == [
+        "project.archived",
+        "project.restored",
     ]
 
 
@@ -281,7 +301,9 @@ def test_unknown_and_malformed_numbers_are_404(client, owner_world):
 def test_the_navigation_links_to_the_projects(client, owner_world):
     client.force_login(owner_world["owner"])
     org_page = client.get(reverse("organization-dashboard", kwargs={"org": owner_world["partner"].public_id}))
-    assert reverse("organization-projects", kwargs={"org": owner_world["partner"].public_id}) in org_page.content.decode()
+    assert (
+        reverse("organization-projects", kwargs={"org": owner_world["partner"].public_id}) in org_page.content.decode()
+    )
     notifications = client.get(reverse("notifications"))
     assert reverse("project-list") in notifications.content.decode()
 
@@ -291,7 +313,9 @@ def test_support_staff_can_look_into_projects_in_the_admin(client, owner_world):
 
     support = factories.UserFactory(is_staff=True)
     support.user_permissions.add(*Permission.objects.filter(codename__in=["view_project", "view_projectrolegrant"]))
-    factories.grant(owner_world["beta"], factories.UserFactory(email="seen@example.com", first_name="", last_name=""), "viewer")
+    factories.grant(
+        owner_world["beta"], factories.UserFactory(email="seen@example.com", first_name="", last_name=""), "viewer"
+    )
     client.force_login(support)
     listing = client.get("/admin/projects/project/", {"q": owner_world["beta"].number})
     assert listing.status_code == 200 and "Beta intranet" in listing.content.decode()

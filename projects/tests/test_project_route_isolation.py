@@ -7,6 +7,7 @@ as an unrelated user, and as every way of holding (or not holding) a role on the
 answer must match the role table in `projects.roles`: no access → 404, access without the
 action → 403, with the action → handled (never 401/403/404/405, never a 5xx).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,10 +85,19 @@ PEOPLE = list(EXPECTED_ROLE)
 def test_the_walker_finds_every_project_route():
     names = {route.name for route in ROUTES}
     assert {
-        "project-detail", "project-update", "project-archive", "project-restore", "project-delete",
-        "project-members", "project-member-change", "project-member-remove",
-        "api-project-detail", "api-project-archive", "api-project-restore",
-        "api-project-grant-list", "api-project-grant-detail",
+        "project-detail",
+        "project-update",
+        "project-archive",
+        "project-restore",
+        "project-delete",
+        "project-members",
+        "project-member-change",
+        "project-member-remove",
+        "api-project-detail",
+        "api-project-archive",
+        "api-project-restore",
+        "api-project-grant-list",
+        "api-project-grant-detail",
     } <= names
     assert COLLECTIONS == CROSS_ORG_COLLECTIONS
 

@@ -1,6 +1,7 @@
 """The number of SQL queries of the project list (page and API), detail and members pages does
 not grow from 10 to 1,000 projects and from 10 to 10,000 role grants (permission filtering is
 one SQL WHERE, never a loop in Python)."""
+
 from __future__ import annotations
 
 import itertools
@@ -107,12 +108,18 @@ def measure(client, api_client, world) -> dict[str, int]:
     number = world["project"].number
     requests = {
         "page list": lambda: client.get(reverse("project-list")),
-        "page list search": lambda: client.get(reverse("project-list"), {"q": "bulk", "organization": world["customer"].public_id}),
-        "page org list": lambda: client.get(reverse("organization-projects", kwargs={"org": world["customer"].public_id})),
+        "page list search": lambda: client.get(
+            reverse("project-list"), {"q": "bulk", "organization": world["customer"].public_id}
+        ),
+        "page org list": lambda: client.get(
+            reverse("organization-projects", kwargs={"org": world["customer"].public_id})
+        ),
         "page detail": lambda: client.get(reverse("project-detail", kwargs={"number": number})),
         "page members": lambda: client.get(reverse("project-members", kwargs={"number": number})),
         "api list": lambda: api_client.get(reverse("api-project-list")),
-        "api list filtered": lambda: api_client.get(reverse("api-project-list"), {"search": "bulk", "organization": world["customer"].public_id}),
+        "api list filtered": lambda: api_client.get(
+            reverse("api-project-list"), {"search": "bulk", "organization": world["customer"].public_id}
+        ),
         "api detail": lambda: api_client.get(reverse("api-project-detail", kwargs={"number": number})),
         "api grants": lambda: api_client.get(reverse("api-project-grant-list", kwargs={"project_number": number})),
     }

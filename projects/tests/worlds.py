@@ -1,4 +1,5 @@
 """Shared test worlds: one project and every way a person can (or cannot) reach it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -60,11 +61,14 @@ def build_world() -> World:
     other_project = factories.project(customer, "Customer other")
     caretaker_org = factories.OrganizationFactory(name="Agency")
     project_grant_role(
-        project=project, organization=caretaker_org, role=ProjectRole.EXTERNAL,
+        project=project,
+        organization=caretaker_org,
+        role=ProjectRole.EXTERNAL,
         source=ProjectRoleGrant.Source.DELEGATION,
     )
-    return World(partner=partner, customer=customer, project=project, other_project=other_project,
-                 caretaker_org=caretaker_org)
+    return World(
+        partner=partner, customer=customer, project=project, other_project=other_project, caretaker_org=caretaker_org
+    )
 
 
 def _make_person(world: World, name: str):
@@ -75,7 +79,9 @@ def _make_person(world: World, name: str):
     if name.startswith("grant_"):
         user = factories.UserFactory()
         if name == "grant_expired":
-            factories.grant(world.project, user, ProjectRole.DEVELOPER, expires_at=timezone.now() - timedelta(minutes=1))
+            factories.grant(
+                world.project, user, ProjectRole.DEVELOPER, expires_at=timezone.now() - timedelta(minutes=1)
+            )
         else:
             factories.grant(world.project, user, name.removeprefix("grant_"))
         return user

@@ -3,6 +3,7 @@
 Without /usr/bin/chromium these tests are skipped with a loud message – except in CI (CI=true),
 where a missing browser is an error.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,7 @@ def pytest_collection_modifyitems(config, items):
         "!! Install it with `sudo apt-get install chromium` to run them.\n" + "!" * 78
     )
     print(message)
-    warnings.warn(message)
+    warnings.warn(message, stacklevel=2)
     skip = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")
     for item in browser_items:
         item.add_marker(skip)

@@ -4,6 +4,7 @@ Demo Agentur has an open request for Demo Kunde AG's website (seed_demo). The cu
 accepts it on the delegation page; the caretaker then finds the project, marked, among its
 projects and ends the delegation itself (DLG-5).
 """
+
 import pytest
 from playwright.sync_api import expect
 
@@ -43,9 +44,9 @@ def test_customer_accepts_a_caretaker_request_and_the_caretaker_manages_the_proj
 ):
     labels = LABELS[language]
     users, orgs, projects = demo["users"], demo["orgs"], demo["projects"]
-    users["customer"].__class__.objects.filter(
-        email__in=["customer@demo.example", "caretaker@demo.example"]
-    ).update(language=language)
+    users["customer"].__class__.objects.filter(email__in=["customer@demo.example", "caretaker@demo.example"]).update(
+        language=language
+    )
     project = projects["customer_web"]
     context = browser.new_context(locale=language)
     context.on("dialog", lambda dialog: dialog.accept())  # "End this delegation now?"

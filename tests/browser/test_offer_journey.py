@@ -4,6 +4,7 @@ The partner creates a template, finds a product through the search field and add
 once, htmx), changes the quantity in place, sends the template to Demo Kunde AG with a message;
 the customer's Owner sees the red badge, opens the offer with its items and message and accepts.
 """
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,12 +13,28 @@ from .conftest import login
 pytestmark = pytest.mark.browser
 
 LABELS = {
-    "en": {"create": "Create", "add": "Add", "send_tpl": "Send this template", "send": "Send offer",
-           "sent": "The offer is on its way to the customer.", "accept": "Accept", "accepted": "Accepted",
-           "waiting": "Waiting for confirmation", "product": "Shop module"},
-    "de": {"create": "Anlegen", "add": "Hinzufügen", "send_tpl": "Diese Vorlage senden", "send": "Angebot senden",
-           "sent": "Das Angebot ist auf dem Weg zum Kunden.", "accept": "Annehmen", "accepted": "Angenommen",
-           "waiting": "Wartet auf Bestätigung", "product": "Shop-Modul"},
+    "en": {
+        "create": "Create",
+        "add": "Add",
+        "send_tpl": "Send this template",
+        "send": "Send offer",
+        "sent": "The offer is on its way to the customer.",
+        "accept": "Accept",
+        "accepted": "Accepted",
+        "waiting": "Waiting for confirmation",
+        "product": "Shop module",
+    },
+    "de": {
+        "create": "Anlegen",
+        "add": "Hinzufügen",
+        "send_tpl": "Diese Vorlage senden",
+        "send": "Angebot senden",
+        "sent": "Das Angebot ist auf dem Weg zum Kunden.",
+        "accept": "Annehmen",
+        "accepted": "Angenommen",
+        "waiting": "Wartet auf Bestätigung",
+        "product": "Shop-Modul",
+    },
 }
 
 
@@ -29,7 +46,8 @@ def test_partner_builds_and_sends_an_offer_the_customer_accepts(live_server, dem
     partner, customer = demo["orgs"]["partner"], demo["orgs"]["customer"]
     users = demo["users"]
     users["partner"].__class__.objects.filter(email__in=["partner@demo.example", "customer@demo.example"]).update(
-        language=language)
+        language=language
+    )
 
     page = browser.new_context(locale=language).new_page()
     login(page, live_server, "partner@demo.example")

@@ -4,6 +4,7 @@ The partner creates a customer org with a contact person; the contact follows th
 invitation email, chooses a password and lands in the new org as its Owner; the partner then
 switches into the new customer from the organization switcher.
 """
+
 import re
 
 import pytest

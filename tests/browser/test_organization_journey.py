@@ -4,6 +4,7 @@ The partner asks Direkt GmbH by its identifier; a wrong identifier gets a clear 
 GmbH's Owner sees the badge, accepts under Open requests; the partner then finds the new customer
 in the switcher as it types and works inside it with the partner notice.
 """
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,14 +13,26 @@ from .conftest import login
 pytestmark = pytest.mark.browser
 
 LABELS = {
-    "en": {"customers": "Customers", "connect": "Connect an existing organization", "send": "Send request",
-           "unknown": "No organization has the identifier", "requests": "Open requests", "accept": "Accept",
-           "notice": "You are acting as Demo Partner GmbH staff inside the customer organization Direkt GmbH.",
-           "logout": "Log out"},
-    "de": {"customers": "Kunden", "connect": "Bestehende Organisation verbinden", "send": "Anfrage senden",
-           "unknown": "Keine Organisation hat die Kennung", "requests": "Offene Anfragen", "accept": "Annehmen",
-           "notice": "Demo Partner GmbH",
-           "logout": "Abmelden"},
+    "en": {
+        "customers": "Customers",
+        "connect": "Connect an existing organization",
+        "send": "Send request",
+        "unknown": "No organization has the identifier",
+        "requests": "Open requests",
+        "accept": "Accept",
+        "notice": "You are acting as Demo Partner GmbH staff inside the customer organization Direkt GmbH.",
+        "logout": "Log out",
+    },
+    "de": {
+        "customers": "Kunden",
+        "connect": "Bestehende Organisation verbinden",
+        "send": "Anfrage senden",
+        "unknown": "Keine Organisation hat die Kennung",
+        "requests": "Offene Anfragen",
+        "accept": "Annehmen",
+        "notice": "Demo Partner GmbH",
+        "logout": "Abmelden",
+    },
 }
 
 
@@ -27,7 +40,9 @@ LABELS = {
 def test_partner_connects_an_org_and_the_customer_accepts(live_server, demo, browser, language):
     labels = LABELS[language]
     users, orgs = demo["users"], demo["orgs"]
-    users["partner"].__class__.objects.filter(email__in=["partner@demo.example", "direct@demo.example"]).update(language=language)
+    users["partner"].__class__.objects.filter(email__in=["partner@demo.example", "direct@demo.example"]).update(
+        language=language
+    )
     context = browser.new_context(locale=language)
     page = context.new_page()
 

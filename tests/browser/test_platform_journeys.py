@@ -1,4 +1,5 @@
 """Key platform journeys in a real browser, in English and German (PLT-1)."""
+
 import re
 
 import pytest

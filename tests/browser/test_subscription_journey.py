@@ -4,6 +4,7 @@ The partner opens the customer's subscriptions, chooses a product and a quantity
 price and the invoice recipient, confirms "order with obligation to pay" and lands on the new
 subscription; the customer's own Owner finds no such page (404).
 """
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,12 +13,24 @@ from .conftest import login
 pytestmark = pytest.mark.browser
 
 LABELS = {
-    "en": {"book": "Book a subscription", "review": "Continue to review", "order": "Order with obligation to pay",
-           "confirm": "I order with obligation to pay.", "missing": "Please confirm that you order with obligation to pay.",
-           "recipient": "Invoice recipient", "done": "Booked with obligation to pay."},
-    "de": {"book": "Abonnement buchen", "review": "Weiter zur Prüfung", "order": "Zahlungspflichtig bestellen",
-           "confirm": "Ich bestelle zahlungspflichtig.", "missing": "Bitte bestätigen Sie, dass Sie zahlungspflichtig bestellen.",
-           "recipient": "Rechnungsempfänger", "done": "Zahlungspflichtig gebucht."},
+    "en": {
+        "book": "Book a subscription",
+        "review": "Continue to review",
+        "order": "Order with obligation to pay",
+        "confirm": "I order with obligation to pay.",
+        "missing": "Please confirm that you order with obligation to pay.",
+        "recipient": "Invoice recipient",
+        "done": "Booked with obligation to pay.",
+    },
+    "de": {
+        "book": "Abonnement buchen",
+        "review": "Weiter zur Prüfung",
+        "order": "Zahlungspflichtig bestellen",
+        "confirm": "Ich bestelle zahlungspflichtig.",
+        "missing": "Bitte bestätigen Sie, dass Sie zahlungspflichtig bestellen.",
+        "recipient": "Rechnungsempfänger",
+        "done": "Zahlungspflichtig gebucht.",
+    },
 }
 
 
@@ -33,7 +46,9 @@ def test_partner_books_for_a_customer_after_confirming_the_obligation_to_pay(liv
     login(page, live_server, "partner@demo.example")
     page.goto(f"{live_server.url}/o/{customer.public_id}/billing/subscriptions/")
     page.get_by_role("link", name=labels["book"]).click()
-    page.select_option("select[name=product]", label="CRM module (MOD-CRM)" if language == "en" else "CRM-Modul (MOD-CRM)")
+    page.select_option(
+        "select[name=product]", label="CRM module (MOD-CRM)" if language == "en" else "CRM-Modul (MOD-CRM)"
+    )
     page.fill("input[name=quantity]", "2")
     page.get_by_role("button", name=labels["review"]).click()
     expect(page.locator("main")).to_contain_text(labels["recipient"])
@@ -42,7 +57,9 @@ def test_partner_books_for_a_customer_after_confirming_the_obligation_to_pay(liv
     # Without the tick nothing is booked.
     page.get_by_role("button", name=labels["order"]).click()
     expect(page.locator("main")).to_contain_text(labels["missing"])
-    assert not Subscription.objects.filter(organization=customer, product__sku="MOD-CRM", source="partner_order").exists()
+    assert not Subscription.objects.filter(
+        organization=customer, product__sku="MOD-CRM", source="partner_order"
+    ).exists()
 
     page.get_by_label(labels["confirm"]).check()
     page.get_by_role("button", name=labels["order"]).click()

@@ -1,4 +1,5 @@
 """Fixtures of the fault tests (marker `faults`): each module gets its own servers (`stack`)."""
+
 from __future__ import annotations
 
 import shutil

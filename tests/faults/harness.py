@@ -4,6 +4,7 @@ shared services.
 
 Every wait is bounded; every process runs in its own process group and is killed with it.
 """
+
 from __future__ import annotations
 
 import email
@@ -123,7 +124,12 @@ class Process:
             log.write(f"\n===== start #{self.starts}: {' '.join(self.argv)}\n".encode())
             log.flush()
             self.popen = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                self.argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
 
@@ -186,9 +192,21 @@ class Redis(Process):
         self.url = f"redis://127.0.0.1:{self.port}/0"
         super().__init__(
             "redis",
-            [REDIS_SERVER_PATH, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(workdir)],
-            env=dict(os.environ), log=workdir / "redis.log",
+            [
+                REDIS_SERVER_PATH,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            env=dict(os.environ),
+            log=workdir / "redis.log",
         )
 
     def start(self) -> None:
@@ -207,10 +225,22 @@ def migrated_cluster(workdir: Path) -> Path:
     """A stopped PostgreSQL data directory with the portal's schema, to copy for each Stack."""
     postgres = Postgres(workdir)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "DJANGO_"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "portal.settings.test", "DATABASE_URL": postgres.url,
-                "REDIS_URL": "redis://127.0.0.1:9/0", "PYTHONPATH": str(ROOT)})
-    result = subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+            "DATABASE_URL": postgres.url,
+            "REDIS_URL": "redis://127.0.0.1:9/0",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    result = subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     postgres.server.cleanup()  # stops the server; the data stays
     assert result.returncode == 0, f"migrate failed:\n{result.stdout}\n{result.stderr}"
     return postgres.pgdata
@@ -239,33 +269,41 @@ class Stack:
         self.processes.append(self.redis)
         self.redis.start()
         self.env = {
-            key: value for key, value in os.environ.items()
+            key: value
+            for key, value in os.environ.items()
             # the subprocesses are not pytest-xdist workers: the test settings must not remap Redis
             if not key.startswith(("PYTEST_", "DJANGO_"))
         }
-        self.env.update({
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
-            "DATABASE_URL": self.postgres.url,
-            "REDIS_URL": self.redis.url,
-            "FAULT_EMAIL_DIR": str(self.email_dir),
-            "FAULT_MEDIA_ROOT": str(workdir / "media"),
-            "PYTHONPATH": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-        })
+        self.env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": SETTINGS,
+                "DATABASE_URL": self.postgres.url,
+                "REDIS_URL": self.redis.url,
+                "FAULT_EMAIL_DIR": str(self.email_dir),
+                "FAULT_MEDIA_ROOT": str(workdir / "media"),
+                "PYTHONPATH": str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if template is None:
             self.manage("migrate", "--noinput", "-v", "0")
 
     def manage(self, *args: str, timeout: float = 180) -> str:
-        result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
         assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
     def script(self, function: str, **kwargs) -> dict:
         """Run `tests.faults.scenario.<function>(**kwargs)` in a Django process of this stack."""
         result = subprocess.run(
-            [PYTHON, "-m", "tests.faults.scenario", function, json.dumps(kwargs)], cwd=ROOT, env=self.env,
-            capture_output=True, text=True, timeout=180,
+            [PYTHON, "-m", "tests.faults.scenario", function, json.dumps(kwargs)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert result.returncode == 0, f"scenario {function} failed:\n{result.stdout}\n{result.stderr}"
         return json.loads(result.stdout.strip().splitlines()[-1])
@@ -321,17 +359,35 @@ class Worker(Process):
     def _argv(self) -> list[str]:
         # a fresh beat schedule file per start: SIGKILL may leave the previous one half written
         schedule = self.stack.workdir / f"{self.name}-beat-schedule-{self.starts}"
-        return [PYTHON, "-m", "celery", "-A", "portal", "worker", f"--pool={self.pool}",
-                f"--concurrency={self.concurrency}", "--loglevel=INFO",
-                f"--logfile={self.logfile}", "--beat", f"--schedule={schedule}",
-                "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{self.name}-{os.getpid()}@%h"]
+        return [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            f"--pool={self.pool}",
+            f"--concurrency={self.concurrency}",
+            "--loglevel=INFO",
+            f"--logfile={self.logfile}",
+            "--beat",
+            f"--schedule={schedule}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{self.name}-{os.getpid()}@%h",
+        ]
 
     def start(self) -> None:
         ready_before = self._ready_count()
         self.argv = self._argv()
         super().start()
-        wait_until(lambda: self._ready_count() > ready_before or not self.alive, timeout=60,
-                   what=f"celery worker {self.name} ready")
+        wait_until(
+            lambda: self._ready_count() > ready_before or not self.alive,
+            timeout=60,
+            what=f"celery worker {self.name} ready",
+        )
         assert self.alive, f"celery worker {self.name} died:\n{self.tail()}"
 
     def stop(self, timeout: float = 3) -> None:
@@ -360,19 +416,38 @@ class WebServer(Process):
         self.base_url = f"http://127.0.0.1:{self.port}"
         super().__init__(
             "gunicorn",
-            [PYTHON, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--threads", "4", "--timeout", "60", "--graceful-timeout", "2"],
-            env=stack.env, log=stack.workdir / "gunicorn.log",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "portal.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "2",
+            ],
+            env=stack.env,
+            log=stack.workdir / "gunicorn.log",
         )
 
     def start(self) -> None:
         super().start()
-        wait_until(lambda: self.request("GET", "/healthz")[0] is not None or not self.alive, timeout=60,
-                   what="gunicorn answering")
+        wait_until(
+            lambda: self.request("GET", "/healthz")[0] is not None or not self.alive,
+            timeout=60,
+            what="gunicorn answering",
+        )
         assert self.alive, f"gunicorn died:\n{self.tail()}"
 
-    def request(self, method: str, path: str, *, token: str | None = None, data: dict | None = None,
-                timeout: float = 10) -> tuple[int | None, dict | str]:
+    def request(
+        self, method: str, path: str, *, token: str | None = None, data: dict | None = None, timeout: float = 10
+    ) -> tuple[int | None, dict | str]:
         """(status, JSON body or text); status None when the server did not answer at all."""
         headers = {"Accept": "application/json"}
         body = None

@@ -5,6 +5,7 @@ Tests record rows with the `fault_report` fixture; a row travels with the test's
 (`user_properties`), so the controlling process of pytest-xdist, which runs no test itself, sees it
 too. Loaded from the root conftest.py (`pytest_plugins`).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -50,13 +51,20 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_sep("=", "fault tests: counts")
     header = ["scenario", *COLUMNS, "details"]
     table = [
-        [row["scenario"], *(_cell(row.get(column)) for column in COLUMNS),
-         " ".join(f"{key}={_cell(value)}" for key, value in row.items() if key not in {"test", "scenario", *COLUMNS})]
+        [
+            row["scenario"],
+            *(_cell(row.get(column)) for column in COLUMNS),
+            " ".join(
+                f"{key}={_cell(value)}" for key, value in row.items() if key not in {"test", "scenario", *COLUMNS}
+            ),
+        ]
         for row in _rows
     ]
     widths = [max(len(column), *(len(line[index]) for line in table)) for index, column in enumerate(header)]
     for line in [header, *table]:
-        terminalreporter.write_line("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        terminalreporter.write_line(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
 
 
 def _cell(value) -> str:

@@ -3,6 +3,7 @@
 `python -m tests.faults.scenario <function> '<json kwargs>'` prints the function's result as JSON
 on its last line (see `harness.Stack.script`).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,9 @@ def send_offers(*, partner: str, customer: str, template: int, count: int, start
     context = of.context(actor, partner_org)
     ids = []
     for number in range(start, start + count):
-        offer = services.offer_send(context=context, template=template, customer=customer,
-                                    message=f"fault-offer-{number}", actor=actor)
+        offer = services.offer_send(
+            context=context, template=template, customer=customer, message=f"fault-offer-{number}", actor=actor
+        )
         ids.append(offer.pk)
     return {"offers": ids}
 

@@ -7,6 +7,7 @@ with what a test needs to observe and speed up recovery:
 - the outbox timings are shortened (FAULT_OUTBOX_SECONDS), so a dead worker's rows come back
   within seconds, and beat runs the sweeper every FAULT_SWEEP_SECONDS.
 """
+
 import os
 from datetime import timedelta
 
@@ -51,6 +52,7 @@ LOGGING = {
 REST_FRAMEWORK = {  # noqa: F405
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {
-        scope: "100000/min" for scope in REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})  # noqa: F405
+        scope: "100000/min"
+        for scope in REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})  # noqa: F405
     },
 }

@@ -6,6 +6,7 @@ answer is a clean 503 – the API's JSON error body, `/healthz` saying which che
 500 and never a dropped connection. Afterwards the same gunicorn process answers 200 again within
 seconds: nobody restarts the app.
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,9 +23,7 @@ OUTAGE_SECONDS = 3
 RECOVERY_LIMIT = 15
 
 
-def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_restarting_the_app(
-    stack, fault_report
-):
+def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_restarting_the_app(stack, fault_report):
     world = stack.script("offers_world")
     web = stack.web()
     web.start()
@@ -32,8 +31,12 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
     partner, token = world["partner"], world["partner_token"]
     calls = {
         "list": lambda: web.request("GET", "/api/v1/organizations/", token=token),
-        "send": lambda: web.request("POST", f"/api/v1/organizations/{partner}/offers/", token=token, data={
-            "customer": world["customer"], "template": world["template"], "message": "fault-offer-0"}),
+        "send": lambda: web.request(
+            "POST",
+            f"/api/v1/organizations/{partner}/offers/",
+            token=token,
+            data={"customer": world["customer"], "template": world["template"], "message": "fault-offer-0"},
+        ),
         "healthz": lambda: web.request("GET", "/healthz"),
     }
     results: list[tuple[str, float, float, int | None, object]] = []  # kind, started, ended, status, body
@@ -48,8 +51,9 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
                 results.append((kind, began, time.monotonic(), status, body))
             time.sleep(0.05)
 
-    threads = [threading.Thread(target=client, args=(kind,), daemon=True)
-               for kind in ("list", "list", "send", "healthz")]
+    threads = [
+        threading.Thread(target=client, args=(kind,), daemon=True) for kind in ("list", "list", "send", "healthz")
+    ]
     for thread in threads:
         thread.start()
     try:
@@ -90,16 +94,24 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
 
     fault_report.record(
         # sent: requests; delivered: answered cleanly (2xx, or 503 while down); lost: 500s and dropped connections
-        "PostgreSQL restart under requests", sent=len(results), delivered=len(results) - len(server_errors),
-        lost=len(server_errors), duplicated=0,
-        recovery_s=(first_ok - started) if first_ok else None, settled_s=last_bad - started,
-        outage_s=starting - stopping, during_outage=tally(down), after=tally(after),
+        "PostgreSQL restart under requests",
+        sent=len(results),
+        delivered=len(results) - len(server_errors),
+        lost=len(server_errors),
+        duplicated=0,
+        recovery_s=(first_ok - started) if first_ok else None,
+        settled_s=last_bad - started,
+        outage_s=starting - stopping,
+        during_outage=tally(down),
+        after=tally(after),
     )
     assert web.alive and web.popen.pid == gunicorn_pid, "gunicorn must keep running"
     assert web.log.read_text(errors="replace").count("Booting worker") == 1, "gunicorn's worker was restarted"
     assert set(tally(before)) <= {"list:200", "send:201", "healthz:200"}, tally(before)
     assert down, "no request ran during the outage"
-    assert not server_errors, f"500s or dropped connections: {[(r[0], r[3], str(r[4])[:200]) for r in server_errors[:5]]}"
+    assert not server_errors, (
+        f"500s or dropped connections: {[(r[0], r[3], str(r[4])[:200]) for r in server_errors[:5]]}"
+    )
     for kind, _began, _ended, status, body in down:
         assert status == 503, (kind, status, str(body)[:300])
         if kind == "healthz":

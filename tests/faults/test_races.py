@@ -6,6 +6,7 @@ in conftest.py. Here are the ones no app test covered: accept against decline, t
 accepted 20 times at once (with a new account and with one existing account), and two monthly
 invoice runs started together.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -38,8 +39,10 @@ PASSWORD = "Race-Passw0rd-2026"
 
 
 def outcomes(results) -> dict:
-    return {"winners": sum(1 for kind, _ in results if kind == "ok"),
-            "losers": sum(1 for kind, _ in results if kind == "error")}
+    return {
+        "winners": sum(1 for kind, _ in results if kind == "ok"),
+        "losers": sum(1 for kind, _ in results if kind == "error"),
+    }
 
 
 def only_one_won(results, loser_types):
@@ -72,15 +75,17 @@ def test_offer_accept_against_decline_has_one_winner(round_, fault_report):
 
     results = run_together(
         lambda: offer_services.offer_accept(offer=fresh(), context=of.context(owner, customer), actor=owner),
-        lambda: offer_services.offer_decline(offer=fresh(), context=of.context(admin, customer), actor=admin,
-                                             reason="too expensive"),
+        lambda: offer_services.offer_decline(
+            offer=fresh(), context=of.context(admin, customer), actor=admin, reason="too expensive"
+        ),
     )
     one_winner(results, Conflict)
     final = Offer.objects.get(pk=offer.pk)
     assert final.status in (Offer.Status.ACCEPTED, Offer.Status.DECLINED)
     assert (final.licenses_provisioned_at is not None) == (final.status == Offer.Status.ACCEPTED)
-    decisions = AuditEvent.objects.filter(target_id=str(offer.pk), organization=partner,
-                                          action__in=["offer.accepted", "offer.declined"])
+    decisions = AuditEvent.objects.filter(
+        target_id=str(offer.pk), organization=partner, action__in=["offer.accepted", "offer.declined"]
+    )
     assert decisions.count() == 1
     fault_report.record("offer accept vs decline", status=final.status, **outcomes(results))
 
@@ -94,16 +99,18 @@ def _invite(email: str):
     before = len(mail.outbox)
     invitation = invitation_create(organization=organization, email=email, role=OrgRole.MEMBER, actor=owner)
     [message] = mail.outbox[before:]  # the task ran eagerly after the commit
-    token = next(line.strip().rstrip("/").rsplit("/", 1)[-1] for line in message.body.splitlines()
-                 if "/invitations/" in line)
+    token = next(
+        line.strip().rstrip("/").rsplit("/", 1)[-1] for line in message.body.splitlines() if "/invitations/" in line
+    )
     return organization, invitation, token
 
 
 def test_the_same_invitation_accepted_20_times_at_once_with_a_new_account(fault_report):
     organization, invitation, token = _invite("twenty@example.com")
-    results = run_together(*[
-        lambda: invitation_accept_new_account(token=token, first_name="Twen", last_name="Ty", password=PASSWORD)
-    ] * TIMES)
+    results = run_together(
+        *[lambda: invitation_accept_new_account(token=token, first_name="Twen", last_name="Ty", password=PASSWORD)]
+        * TIMES
+    )
     counts = only_one_won(results, (Conflict, InvitationClosed))
     assert User.objects.filter(email="twenty@example.com").count() == 1
     assert Membership.objects.filter(user__email="twenty@example.com", organization=organization).count() == 1
@@ -145,5 +152,9 @@ def test_two_monthly_invoice_runs_at_once_issue_each_invoice_once_and_gapless(fa
     assert sorted(invoices.values_list("recipient_id", flat=True)) == sorted(r.pk for r in recipients)
     assert sorted(invoices.values_list("sequence", flat=True)) == list(range(1, len(recipients) + 1))
     assert InvoiceNumberCounter.objects.get().last_number == len(recipients)
-    fault_report.record("two monthly invoice runs at once", sent=2 * len(recipients), delivered=invoices.count(),
-                        duplicated=sum(issued) - invoices.count())
+    fault_report.record(
+        "two monthly invoice runs at once",
+        sent=2 * len(recipients),
+        delivered=invoices.count(),
+        duplicated=sum(issued) - invoices.count(),
+    )

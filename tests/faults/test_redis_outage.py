@@ -5,6 +5,7 @@ stopped after half the offers and started again after the invitations. Every req
 after the restart the outbox sweeper (beat inside the restarted-connection worker) publishes what
 stayed pending, and every offer is delivered and every email sent once.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,12 +38,24 @@ def test_redis_stopped_midway_through_sends_loses_nothing(stack, fault_report):
     partner, token = world["partner"], world["partner_token"]
 
     def send_offer(number):
-        return timed(lambda: web.request("POST", f"/api/v1/organizations/{partner}/offers/", token=token, data={
-            "customer": world["customer"], "template": world["template"], "message": f"fault-offer-{number}"}))
+        return timed(
+            lambda: web.request(
+                "POST",
+                f"/api/v1/organizations/{partner}/offers/",
+                token=token,
+                data={"customer": world["customer"], "template": world["template"], "message": f"fault-offer-{number}"},
+            )
+        )
 
     def invite(number):
-        return timed(lambda: web.request("POST", f"/api/v1/organizations/{partner}/invitations/", token=token, data={
-            "email": f"fault-invite-{number}@example.com", "role": "member"}))
+        return timed(
+            lambda: web.request(
+                "POST",
+                f"/api/v1/organizations/{partner}/invitations/",
+                token=token,
+                data={"email": f"fault-invite-{number}@example.com", "role": "member"},
+            )
+        )
 
     # four clients at once (gunicorn has four threads); Redis stops after the first half
     with ThreadPoolExecutor(max_workers=4) as clients:
@@ -59,8 +72,11 @@ def test_redis_stopped_midway_through_sends_loses_nothing(stack, fault_report):
     expected = {f"fault-offer-{n}" for n in range(OFFERS)} | {f"fault-invite-{n}" for n in range(INVITATIONS)}
 
     def emails() -> Counter:
-        return Counter(marker for message in stack.emails()
-                       for marker in set(markers_in(message["body"]) + markers_in(message["to"] or "")))
+        return Counter(
+            marker
+            for message in stack.emails()
+            for marker in set(markers_in(message["body"]) + markers_in(message["to"] or ""))
+        )
 
     def delivered() -> int:
         return stack.postgres.sql("SELECT count(*) FROM offers_offer WHERE status = 'waiting_for_confirmation'")[0][0]
@@ -76,19 +92,27 @@ def test_redis_stopped_midway_through_sends_loses_nothing(stack, fault_report):
     try:
         wait_until(everything_out, timeout=TIMEOUT, interval=0.25, what="all work done after Redis came back")
     except TimeoutError:
-        pytest.fail(f"after {TIMEOUT} s: outbox {stack.outbox_counts()}, offers delivered {delivered()}/{OFFERS}, "
-                    f"emails {len(set(emails()) & expected)}/{len(expected)}; worker alive: {worker.alive}\n"
-                    f"{worker.tail()}")
+        pytest.fail(
+            f"after {TIMEOUT} s: outbox {stack.outbox_counts()}, offers delivered {delivered()}/{OFFERS}, "
+            f"emails {len(set(emails()) & expected)}/{len(expected)}; worker alive: {worker.alive}\n"
+            f"{worker.tail()}"
+        )
     recovery = time.monotonic() - restarted
 
     sent = emails()
     duplicated = sum(count - 1 for marker, count in sent.items() if marker in expected and count > 1)
     fault_report.record(
-        "Redis stopped during 100 offer sends + 20 invitations", sent=OFFERS + INVITATIONS,
-        delivered=len(set(sent) & expected), lost=len(expected - set(sent)), duplicated=duplicated,
-        recovery_s=recovery, answers=dict(sorted((str(k), v) for k, v in answers.items())),
-        pending_while_down=pending_while_down, slowest_request_down_s=slowest_while_down,
-        offers_delivered=delivered(), first_progress_s=first_progress[0] if first_progress else None,
+        "Redis stopped during 100 offer sends + 20 invitations",
+        sent=OFFERS + INVITATIONS,
+        delivered=len(set(sent) & expected),
+        lost=len(expected - set(sent)),
+        duplicated=duplicated,
+        recovery_s=recovery,
+        answers=dict(sorted((str(k), v) for k, v in answers.items())),
+        pending_while_down=pending_while_down,
+        slowest_request_down_s=slowest_while_down,
+        offers_delivered=delivered(),
+        first_progress_s=first_progress[0] if first_progress else None,
     )
     assert answers == Counter({201: OFFERS + INVITATIONS}), f"not every send succeeded: {answers}"
     assert pending_while_down >= OFFERS // 2, "the sends while Redis was down should have stayed in the outbox"

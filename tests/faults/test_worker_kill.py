@@ -6,6 +6,7 @@ for its answer – twice, the second time after a restart. The worker is restart
 Afterwards every offer is delivered, with exactly one acknowledged webhook per delivery id and
 exactly one email per offer.
 """
+
 from __future__ import annotations
 
 import time
@@ -45,14 +46,17 @@ def test_worker_killed_mid_delivery_loses_nothing_and_duplicates_nothing(stack, 
             return counts.get("pending", 0) + counts.get("processing", 0) == 0 and delivered_count() == OFFERS
 
         def delivered_count() -> int:
-            return stack.postgres.sql(
-                "SELECT count(*) FROM offers_offer WHERE status = 'waiting_for_confirmation'")[0][0]
+            return stack.postgres.sql("SELECT count(*) FROM offers_offer WHERE status = 'waiting_for_confirmation'")[0][
+                0
+            ]
 
         try:
             wait_until(delivered_everything, timeout=TIMEOUT, interval=0.25, what="all offers delivered")
         except TimeoutError:
-            pytest.fail(f"not delivered after {TIMEOUT} s; outbox {stack.outbox_counts()}, delivered "
-                        f"{delivered_count()}/{OFFERS}, kills {len(kills)}\n{worker.tail()}")
+            pytest.fail(
+                f"not delivered after {TIMEOUT} s; outbox {stack.outbox_counts()}, delivered "
+                f"{delivered_count()}/{OFFERS}, kills {len(kills)}\n{worker.tail()}"
+            )
         recovery = time.monotonic() - kills[-1] if kills else None
     finally:
         receiver.close()
@@ -62,10 +66,16 @@ def test_worker_killed_mid_delivery_loses_nothing_and_duplicates_nothing(stack, 
     email_duplicates = sum(count - 1 for marker, count in emails.items() if marker in offer_markers and count > 1)
     webhook_ids = set(receiver.acknowledged)
     fault_report.record(
-        "worker SIGKILL mid-delivery", sent=OFFERS, delivered=delivered_count(),
-        lost=OFFERS - len(webhook_ids), duplicated=receiver.duplicated + email_duplicates,
-        recovery_s=recovery, kills=len(kills), worker_starts=worker.starts,
-        webhooks_aborted=sum(receiver.aborted.values()), emails=sum(emails.values()),
+        "worker SIGKILL mid-delivery",
+        sent=OFFERS,
+        delivered=delivered_count(),
+        lost=OFFERS - len(webhook_ids),
+        duplicated=receiver.duplicated + email_duplicates,
+        recovery_s=recovery,
+        kills=len(kills),
+        worker_starts=worker.starts,
+        webhooks_aborted=sum(receiver.aborted.values()),
+        emails=sum(emails.values()),
         failed_rows=stack.outbox_counts().get("failed", 0),
     )
     assert len(kills) == len(KILL_ON_REQUESTS), "the worker was not killed mid-delivery as planned"

@@ -3,6 +3,7 @@
 Django's `compilemessages` needs GNU gettext's `msgfmt`, which a fresh machine with only Python
 does not have; polib is pure Python and writes the same `.mo` files.
 """
+
 from pathlib import Path
 
 import polib

@@ -3,6 +3,7 @@
 Each app contributes a `demo.py` with `seed(demo: dict) -> None`; they run in dependency order
 and share the `demo` dict (orgs, users, projects by key). Running it again changes nothing.
 """
+
 from importlib import import_module
 
 from django.conf import settings
@@ -47,6 +48,6 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("seed_demo is for development only (DEBUG is off). Use --force to run it anyway.")
         seed_all()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Accounts (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Accounts (password: {DEMO_PASSWORD}):"))
         for email, description in DEMO_ACCOUNTS:
             self.stdout.write(f"  {email:<26} {description}")

@@ -5,6 +5,7 @@ projects spread over them, `--users` users and `--grants` project-role grants, u
 (minutes, not hours). Apps may add their own bulk data with a `scale.py` module exposing
 `seed_scale(partner, customers, projects, users, stdout)`. Development and load testing only.
 """
+
 from __future__ import annotations
 
 import time
@@ -52,7 +53,9 @@ class Command(BaseCommand):
                     if error.name != f"{app}.scale":
                         raise
                     continue
-                module.seed_scale(partner=partner, customers=customers, projects=projects, users=users, stdout=self.stdout)
+                module.seed_scale(
+                    partner=partner, customers=customers, projects=projects, users=users, stdout=self.stdout
+                )
         self.stdout.write(self.style.SUCCESS(f"Scale data ready in {time.monotonic() - started:.0f} s."))
 
     def _organizations(self, count):
@@ -63,20 +66,30 @@ class Command(BaseCommand):
             partner = organization_create(name="Scale Partner GmbH", kind=OrgKind.PARTNER, country="DE")
         existing = Organization.objects.filter(name__startswith="Scale Customer ").count()
         new = [
-            Organization(name=f"Scale Customer {n:06d}", kind=OrgKind.CUSTOMER, country="DE", public_id=generate_public_id())
+            Organization(
+                name=f"Scale Customer {n:06d}", kind=OrgKind.CUSTOMER, country="DE", public_id=generate_public_id()
+            )
             for n in range(existing, count)
         ]
         Organization.objects.bulk_create(new, batch_size=BATCH)
         customers = list(Organization.objects.filter(name__startswith="Scale Customer ").order_by("id")[:count])
-        groups = Group.objects.bulk_create([Group(name=f"org:{c.public_id}") for c in customers if c.members_group_id is None], batch_size=BATCH)
+        groups = Group.objects.bulk_create(
+            [Group(name=f"org:{c.public_id}") for c in customers if c.members_group_id is None], batch_size=BATCH
+        )
         by_name = {g.name: g for g in groups}
         for customer in customers:
             if customer.members_group_id is None:
                 customer.members_group = by_name[f"org:{customer.public_id}"]
         Organization.objects.bulk_update(customers, ["members_group"], batch_size=BATCH)
-        linked = set(CustomerRelation.objects.filter(partner=partner, status="active").values_list("customer_id", flat=True))
+        linked = set(
+            CustomerRelation.objects.filter(partner=partner, status="active").values_list("customer_id", flat=True)
+        )
         CustomerRelation.objects.bulk_create(
-            [CustomerRelation(partner=partner, customer=c, status="active", activated_at=timezone.now()) for c in customers if c.pk not in linked],
+            [
+                CustomerRelation(partner=partner, customer=c, status="active", activated_at=timezone.now())
+                for c in customers
+                if c.pk not in linked
+            ],
             batch_size=BATCH,
         )
         self.stdout.write(f"{len(customers)} customer orgs linked to {partner.name} ({partner.public_id})")
@@ -86,7 +99,8 @@ class Command(BaseCommand):
         existing = User.objects.filter(email__startswith="scale-user-").count()
         unusable = User().password or "!"
         User.objects.bulk_create(
-            [User(email=f"scale-user-{n:06d}@scale.example", password=unusable) for n in range(existing, count)], batch_size=BATCH
+            [User(email=f"scale-user-{n:06d}@scale.example", password=unusable) for n in range(existing, count)],
+            batch_size=BATCH,
         )
         users = list(User.objects.filter(email__startswith="scale-user-").order_by("id")[:count])
         if users and not Membership.objects.filter(user=users[0], organization=partner).exists():
@@ -100,7 +114,8 @@ class Command(BaseCommand):
         for _ in range(existing):
             next(orgs)
         Project.objects.bulk_create(
-            [Project(organization=next(orgs), name=f"Scale Project {n:07d}") for n in range(existing, count)], batch_size=BATCH
+            [Project(organization=next(orgs), name=f"Scale Project {n:07d}") for n in range(existing, count)],
+            batch_size=BATCH,
         )
         numberless = list(Project.objects.filter(number__isnull=True))
         for project in numberless:
@@ -114,7 +129,9 @@ class Command(BaseCommand):
         if not projects or not users:
             return
         existing = ProjectRoleGrant.objects.filter(project__name__startswith="Scale Project ").count()
-        view = Permission.objects.get(content_type__app_label="projects", codename=codenames_for_role(ProjectRole.VIEWER)[0])
+        view = Permission.objects.get(
+            content_type__app_label="projects", codename=codenames_for_role(ProjectRole.VIEWER)[0]
+        )
         done = existing
         while done < count:
             chunk = []
@@ -124,7 +141,12 @@ class Command(BaseCommand):
                 chunk.append(ProjectRoleGrant(project=project, user=user, role=ProjectRole.VIEWER))
             grants = ProjectRoleGrant.objects.bulk_create(chunk, ignore_conflicts=False)
             ProjectUserObjectPermission.objects.bulk_create(
-                [ProjectUserObjectPermission(grant=g, user_id=g.user_id, permission=view, content_object_id=g.project_id) for g in grants]
+                [
+                    ProjectUserObjectPermission(
+                        grant=g, user_id=g.user_id, permission=view, content_object_id=g.project_id
+                    )
+                    for g in grants
+                ]
             )
             done += len(chunk)
         self.stdout.write(f"{count} project role grants (Viewer)")
