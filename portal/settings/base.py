@@ -351,7 +351,7 @@ OUTBOX_MAX_ATTEMPTS = 8
 # releases a row whose heartbeat is older than OUTBOX_STALE_AFTER (its worker died).
 OUTBOX_HEARTBEAT_SECONDS = float(os.environ.get("OUTBOX_HEARTBEAT_SECONDS", "5"))
 OUTBOX_STALE_AFTER = timedelta(seconds=float(os.environ.get("OUTBOX_STALE_AFTER_SECONDS", "15")))
-# Done and failed outbox rows are deleted after this many days (daily beat job `outbox-purge`).
+# Done and failed outbox rows are deleted after this many days (daily beat job `portal.tasks.outbox_purge`).
 OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
 
 LOGGING = {
