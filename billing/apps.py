@@ -1,9 +1,5 @@
-from datetime import timedelta
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
-
-SUBSCRIPTION_JOB = "billing-process-subscriptions"
 
 
 class BillingConfig(AppConfig):
@@ -11,22 +7,8 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self):
-        from portal.celery import app
-        from portal.hooks import on
-
-        from . import selectors, services, tasks  # noqa: F401 - the tenancy restriction and the tasks
-
-        # Contracts with other apps (portal/hooks.py): BIL-2 trial, OFR-6 provisioning, ORG-3/ORG-7 ends.
-        on("organization.created")(services.trial_start)
-        on("offer.accepted")(services.subscriptions_from_offer)
-        on("customer_relation.ended")(services.subscriptions_end_for_relation)
-        on("organization.archived")(services.subscriptions_end_for_archived_org)
-
-        # BIL-2: record trial expiries and start renewal terms (reads never wait for it).
-        app.conf.beat_schedule[SUBSCRIPTION_JOB] = {
-            "task": "billing.tasks.subscriptions_process_due",
-            "schedule": timedelta(minutes=30),
-        }
-
-        # Invoicing: outbox handler, email attachment loader, restrictions and the beat task.
-        from . import invoice_selectors, invoice_tasks, invoicing  # noqa: F401
+        # Importing registers: the tenancy restrictions (selectors), the hooks of BIL-2 trial, OFR-6
+        # provisioning and ORG-3/ORG-7 ends (`@on` in services), the invoice email attachment
+        # loader (invoicing) and the invoice jobs (invoice_tasks; the other apps' tasks.py are
+        # found by `PortalConfig.ready`).
+        from . import invoice_selectors, invoice_tasks, invoicing, selectors, services  # noqa: F401

@@ -44,7 +44,7 @@ from organizations.services import audit_event_build, audit_record_many
 from portal.emails import email_attachment_loader, email_enqueue
 from portal.errors import InvalidInput
 from portal.models import OutboxMessage
-from portal.outbox import outbox_handler, outbox_publish
+from portal.outbox import outbox_publish
 
 from .invoice_models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod
 from .money import to_cents
@@ -474,7 +474,9 @@ def invoices_issue(
             ]
         )
         message_ids = [message.pk for message in messages]
-        transaction.on_commit(lambda: [outbox_publish(message_id=message_id) for message_id in message_ids])
+        transaction.on_commit(
+            lambda: [outbox_publish(message_id=message_id, kind=DELIVER_KIND) for message_id in message_ids]
+        )
     logger.info("Issued %s invoices for %s – %s", len(invoices), period_start, period_end)
     return invoices
 
@@ -571,7 +573,6 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
     return Invoice.objects.get(pk=invoice.pk)
 
 
-@outbox_handler(DELIVER_KIND)
 def invoice_deliver(payload: dict) -> None:
     """Render the PDF once, then queue the email to the recipient with the PDF attached."""
     invoice = Invoice.objects.select_related("recipient").get(pk=payload["invoice_id"])

@@ -33,6 +33,7 @@ from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind
 from organizations.services import audit_record
 from portal.errors import Conflict, InvalidInput, NotFound
+from portal.hooks import on
 from portal.state_machine import transition
 from portal.tenancy import OrgContext
 from projects.models import Project
@@ -168,6 +169,7 @@ def trial_product() -> Product:
     return product
 
 
+@on("organization.created")
 def trial_start(*, organization: Organization, actor=None, **_ignored) -> Subscription | None:
     """Hook "organization.created" (BIL-2): a new customer org gets `TRIAL_LICENSES` licences for
     `TRIAL_DAYS` days, free of charge. Idempotent: a second call finds the trial and does nothing."""
@@ -391,6 +393,7 @@ def _end_of_day(day) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+@on("offer.accepted")
 def subscriptions_from_offer(*, offer_id, partner, customer, items, actor=None, **_ignored) -> list[Subscription]:
     """Hook "offer.accepted" (OFR-6): provision each item's licences as a subscription.
 
@@ -451,6 +454,7 @@ def subscriptions_from_offer(*, offer_id, partner, customer, items, actor=None, 
     return created
 
 
+@on("customer_relation.ended")
 def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **_ignored) -> None:
     """Hook "customer_relation.ended" (ORG-3): the partner's bookings end at once.
 
@@ -503,6 +507,7 @@ def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **
             _audit(continuation, "payer_changed", actor=actor, acting_organization=relation.partner)
 
 
+@on("organization.archived")
 def subscriptions_end_for_archived_org(*, organization: Organization, actor=None, **_ignored) -> int:
     """Hook "organization.archived" (ORG-7): an archived org uses nothing any more, so everything
     still in force ends now and is invoiced up to today; the rows stay (retention). Restoring

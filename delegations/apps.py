@@ -1,9 +1,5 @@
-from datetime import timedelta
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
-
-EXPIRY_JOB = "delegations-process-expiries"
 
 
 class DelegationsConfig(AppConfig):
@@ -11,10 +7,8 @@ class DelegationsConfig(AppConfig):
     verbose_name = _("Delegations")
 
     def ready(self):
-        # The tenancy restriction, notification kinds, the archive hook and the Celery task.
-        from portal.celery import app
-
-        from . import notifications, selectors, services, tasks  # noqa: F401
+        # Importing registers the tenancy restriction, the notification kinds and the archive hook.
+        from . import notifications, selectors, services  # noqa: F401
 
         # DLG-1: incoming and outgoing requests on the shared "Open requests" page, where it exists.
         try:
@@ -28,9 +22,3 @@ class DelegationsConfig(AppConfig):
                 context=selectors.delegation_open_requests_section,
                 count=selectors.delegation_requests_awaiting,
             )
-
-        # DLG-5/6: record expiries and send the 7-day warnings (idempotent, so running often is fine).
-        app.conf.beat_schedule[EXPIRY_JOB] = {
-            "task": "delegations.tasks.delegation_process_expiries",
-            "schedule": timedelta(minutes=15),
-        }

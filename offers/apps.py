@@ -7,5 +7,5 @@ class OffersConfig(AppConfig):
     verbose_name = _("Offers")
 
     def ready(self):
-        # Tenancy restrictions, notification kinds, outbox handlers and the relation-ended hook.
+        # Importing registers the tenancy restrictions, the notification kinds and the relation-ended hook.
         from . import notifications, selectors, services  # noqa: F401

@@ -23,7 +23,7 @@ from organizations.services import audit_event_build, audit_record, audit_record
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hooks import on, run_hooks
 from portal.models import OutboxMessage
-from portal.outbox import RetryLater, outbox_enqueue, outbox_failure_handler, outbox_handler, outbox_publish
+from portal.outbox import RetryLater, outbox_enqueue, outbox_publish
 from portal.state_machine import transition
 from portal.tenancy import OrgContext
 
@@ -471,12 +471,6 @@ def _deliver_webhook(offer: Offer, endpoint: WebhookEndpoint) -> None:
     Offer.objects.filter(pk=offer.pk, webhook_delivered_at__isnull=True).update(webhook_delivered_at=timezone.now())
 
 
-@outbox_handler(DELIVER_KIND)
-def _deliver_from_outbox(payload: dict) -> None:
-    offer_deliver(offer_id=payload["offer_id"], round=payload.get("round"))
-
-
-@outbox_failure_handler(DELIVER_KIND)
 def offer_delivery_failed(payload: dict) -> None:
     """All attempts failed: `waiting → delivery_failed`; the partner is told and may retry."""
     with transaction.atomic():
@@ -797,12 +791,7 @@ def _bulk_audit_and_enqueue(offers: list[Offer], bulk: OfferBulkSend) -> None:
         ]
     )
     ids = [message.pk for message in messages]
-    transaction.on_commit(lambda: [outbox_publish(message_id=pk) for pk in ids])
-
-
-@outbox_handler(BULK_SEND_KIND)
-def _bulk_send_from_outbox(payload: dict) -> None:
-    offer_bulk_send_process(bulk_send_id=payload["bulk_send_id"])
+    transaction.on_commit(lambda: [outbox_publish(message_id=pk, kind=DELIVER_KIND) for pk in ids])
 
 
 # --- webhook settings (customer) --------------------------------------------------------------------

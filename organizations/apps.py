@@ -2,8 +2,6 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-INVITATION_EXPIRY_JOB = "organizations-invitation-expiry"
-
 
 def _sync_support_group(sender, **kwargs):
     from .support import support_group_sync
@@ -16,22 +14,9 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("Organizations and accounts")
 
     def ready(self):
-        # ORG-5: tenancy restrictions of members and invitations, the invitation email's outbox
-        # handler and the periodic expiry job.
-        from datetime import timedelta
-
-        from portal.celery import app
-
-        from . import invitation_emails, selectors, tasks  # noqa: F401
-
-        app.conf.beat_schedule[INVITATION_EXPIRY_JOB] = {
-            "task": "organizations.tasks.invitation_expire_due",
-            "schedule": timedelta(minutes=15),
-        }
-
-        # ORG-3: tenancy restrictions of relations and the audit trail; notification kinds;
-        # connection requests on the shared "Open requests" page (first section)
-        from . import notifications  # noqa: F401
+        # ORG-3/ORG-5: tenancy restrictions of members, invitations, relations and the audit trail;
+        # notification kinds; connection requests on the shared "Open requests" page (first section)
+        from . import notifications, selectors  # noqa: F401
         from .open_requests import open_request_section
 
         open_request_section(

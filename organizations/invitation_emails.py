@@ -16,14 +16,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from portal.outbox import outbox_handler
-
 from .models import Invitation, User
 
 INVITATION_EMAIL_KIND = "organizations.invitation_email"
 
 
-@outbox_handler(INVITATION_EMAIL_KIND)
 def invitation_email_send(payload: dict) -> None:
     invitation = (
         Invitation.objects.select_related("organization", "invited_by", "prepared_user")

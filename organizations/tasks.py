@@ -2,10 +2,19 @@
 
 from celery import shared_task
 
-from . import services
+from portal.outbox import outbox_task
+
+from . import invitation_emails, services
+from .invitation_emails import INVITATION_EMAIL_KIND
 
 
 @shared_task(name="organizations.tasks.invitation_expire_due")
 def invitation_expire_due() -> int:
     """Beat, every 15 minutes: record expiries of pending invitations (ORG-5). Reads never wait for it."""
     return services.invitation_expire_due()
+
+
+@outbox_task(INVITATION_EMAIL_KIND, name="organizations.tasks.invitation_email_send")
+def invitation_email_send(payload: dict) -> None:
+    """ORG-5: send one invitation email (nothing for an invitation that no longer waits)."""
+    invitation_emails.invitation_email_send(payload)

@@ -7,11 +7,13 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        # Register the outbox handlers and the notification restriction.
-        # Every app's audit.py declares its audit actions in the one registry (portal.audit).
+        # The notification restriction. Every app's audit.py declares its audit actions in the one
+        # registry (portal.audit); every app's tasks.py declares its Celery tasks and outbox jobs,
+        # imported here in every process (web, worker, beat), because the web process publishes the
+        # outbox rows' tasks and Celery's own autodiscovery runs only in the worker.
         from django.utils.module_loading import autodiscover_modules
 
-        from . import emails  # noqa: F401
         from .api import notifications  # noqa: F401
 
         autodiscover_modules("audit")
+        autodiscover_modules("tasks")

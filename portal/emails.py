@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import OutboxMessage
-from .outbox import PermanentError, outbox_enqueue, outbox_handler
+from .outbox import PermanentError, outbox_enqueue
 
 EMAIL_KIND = "email.send"
 
@@ -64,7 +64,6 @@ def email_attachment_loader(kind: str):
     return register
 
 
-@outbox_handler(EMAIL_KIND)
 def email_send(payload: dict) -> None:
     context = {**payload["context"], "base_url": settings.PORTAL_BASE_URL}
     with translation.override(payload.get("language") or settings.LANGUAGE_CODE):
@@ -99,7 +98,6 @@ def email_enqueue_rendered(*, to: str, subject: str, body: str, dedupe_key: str 
     )
 
 
-@outbox_handler(RENDERED_EMAIL_KIND)
 def email_send_rendered(payload: dict) -> None:
     if "body" not in payload:
         raise PermanentError("The email's text was already cleared (the row had finished)")

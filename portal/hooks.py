@@ -1,9 +1,15 @@
 """Named hooks between apps that must not import each other.
 
 An app that owns an event calls `run_hooks("offer.accepted", …)` inside its service's
-transaction; another app registers what follows with `@on("offer.accepted")` in its
-`AppConfig.ready()`. Hooks run synchronously in the same transaction, so both happen or neither.
-This is a small explicit registry, not Django signals: every event name is listed here.
+transaction; another app declares what follows by decorating the service function with
+`@on("offer.accepted")`. Hooks run synchronously in the same transaction, so both happen or
+neither. This is a small explicit registry, not Django signals: every event name is listed here.
+
+One way to register: the `@on` decorator on the function, never `on(…)(func)` in
+`AppConfig.ready()`. The decorator sits where a reader of the function needs it: that the function
+is called by another app, inside that app's transaction, is what one must know before changing it
+(`@shared_task`, `@outbox_task` and `@receiver` declare work the same way). `ready()` only imports
+the module. A hook must not depend on the order in which hooks of the same event run.
 
 Events (keyword arguments):
 - "organization.created": organization, actor – after a new org exists (billing starts the trial, BIL-2)

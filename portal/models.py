@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 class OutboxMessage(models.Model):
     """A unit of background work kept as a row, so nothing is lost while Redis is down.
 
-    The Celery task only carries the row's id; it claims the row with a conditional update
-    (pending → processing), runs the handler registered for `kind`, and marks it done. While the
+    `kind` names the job; the job's own named Celery task (`@outbox_task` in an app's tasks.py)
+    only carries the row's id; it claims the row with a conditional update (pending →
+    processing), runs the job, and marks it done. While the
     handler runs the worker refreshes `heartbeat_at`; a periodic sweeper re-enqueues rows that
     stayed pending or whose heartbeat stopped (the worker died).
 

@@ -1,20 +1,30 @@
-"""Celery tasks of the portal: thin wrappers that call services."""
+"""Celery tasks of the portal: the outbox's own upkeep and the email jobs every app uses."""
 
 from celery import shared_task
 
-from .outbox import outbox_process_message, outbox_purge_finished, outbox_sweep_due
+from . import emails
+from .outbox import outbox_purge_finished, outbox_sweep_due, outbox_task
 
 
-@shared_task(name="portal.tasks.outbox_process", acks_late=True)
-def outbox_process(message_id: int) -> str:
-    return outbox_process_message(message_id=message_id)
+@outbox_task(emails.EMAIL_KIND, name="portal.tasks.email_send")
+def email_send(payload: dict) -> None:
+    """Render a templated email in the recipient's language and send it (`emails.email_enqueue`)."""
+    emails.email_send(payload)
+
+
+@outbox_task(emails.RENDERED_EMAIL_KIND, name="portal.tasks.email_send_rendered")
+def email_send_rendered(payload: dict) -> None:
+    """Send an email whose text was rendered when it was queued (`emails.email_enqueue_rendered`)."""
+    emails.email_send_rendered(payload)
 
 
 @shared_task(name="portal.tasks.outbox_sweep")
 def outbox_sweep() -> int:
+    """Beat, every `OUTBOX_SWEEP_SECONDS`: release rows of dead workers, re-publish what is due."""
     return outbox_sweep_due()
 
 
 @shared_task(name="portal.tasks.outbox_purge")
 def outbox_purge() -> int:
+    """Beat, daily: delete finished outbox rows older than `OUTBOX_RETENTION_DAYS`."""
     return outbox_purge_finished()

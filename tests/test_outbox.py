@@ -1,6 +1,8 @@
 """PLT-3: background work as outbox rows, executed by a real Celery worker through real Redis."""
 
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
 
 import pytest
 from django.core import mail
@@ -9,7 +11,29 @@ from django.db import transaction
 from portal.celery import app
 from portal.emails import email_enqueue_rendered
 from portal.models import OutboxMessage
-from portal.outbox import HANDLERS, RetryLater, outbox_handler, outbox_process_message, outbox_sweep_due
+from portal.outbox import RetryLater, outbox_process_message, outbox_sweep_due, outbox_task
+
+# One outbox job for the tests, declared like an app's job (at import, so a worker started later
+# knows its task); each test scripts what it does by a name in the payload.
+TEST_KIND = "test.job"
+BEHAVIOURS: dict[str, Callable[[dict], None]] = {}
+FAILED_PAYLOADS: list[dict] = []
+
+
+@outbox_task(TEST_KIND, name="tests.test_outbox.scripted_job", on_failed=FAILED_PAYLOADS.append)
+def scripted_job(payload: dict) -> None:
+    BEHAVIOURS[payload["behaviour"]](payload)
+
+
+@contextmanager
+def behaviour(name: str, func: Callable[[dict], None]):
+    """Rows with payload {"behaviour": name} run `func` while the block lasts."""
+    BEHAVIOURS[name] = func
+    FAILED_PAYLOADS.clear()
+    try:
+        yield func
+    finally:
+        BEHAVIOURS.pop(name, None)
 
 
 def _reset_publisher_pools():
@@ -78,14 +102,13 @@ def test_dedupe_key_stores_one_row():
 def test_temporary_failure_is_retried_with_backoff_then_fails_for_good(settings):
     calls = []
 
-    @outbox_handler("test.flaky")
     def flaky(payload):
         calls.append(payload)
         raise RetryLater("not yet")
 
-    try:
+    with behaviour("flaky", flaky):
         settings.OUTBOX_MAX_ATTEMPTS = 2
-        message = OutboxMessage.objects.create(kind="test.flaky", payload={"n": 1})
+        message = OutboxMessage.objects.create(kind=TEST_KIND, payload={"behaviour": "flaky"})
         assert outbox_process_message(message_id=message.pk) == OutboxMessage.Status.PENDING
         message.refresh_from_db()
         assert message.attempts == 1 and "not yet" in message.last_error
@@ -94,8 +117,6 @@ def test_temporary_failure_is_retried_with_backoff_then_fails_for_good(settings)
         OutboxMessage.objects.filter(pk=message.pk).update(available_at=message.created_at)
         assert outbox_process_message(message_id=message.pk) == OutboxMessage.Status.FAILED
         assert len(calls) == 2
-    finally:
-        HANDLERS.pop("test.flaky")
 
 
 @pytest.mark.django_db

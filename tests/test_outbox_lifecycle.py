@@ -21,16 +21,14 @@ from organizations.services import invitation_create
 from portal.celery import app
 from portal.models import OutboxMessage
 from portal.outbox import (
-    HANDLERS,
     PermanentError,
-    outbox_handler,
     outbox_process_message,
     outbox_purge_finished,
     outbox_release_stale,
     outbox_sweep_due,
 )
 from tests import factories
-from tests.test_outbox import _reset_publisher_pools, wait_for
+from tests.test_outbox import BEHAVIOURS, TEST_KIND, _reset_publisher_pools, behaviour, wait_for
 
 Status = OutboxMessage.Status
 
@@ -99,20 +97,16 @@ def test_11_6_the_password_reset_link_is_nowhere_in_the_database_after_the_worke
 
 @pytest.mark.django_db
 def test_11_6_a_failed_row_loses_its_secrets_too():
-    @outbox_handler("test.secret_fails")
     def fails(payload):
         assert payload["key"] == "k-123-secret"  # the handler gets its secret …
         raise PermanentError("refused")
 
-    try:
-        message = OutboxMessage.objects.create(
-            kind="test.secret_fails", payload={"n": 1}, secret_payload={"key": "k-123-secret"}
-        )
+    with behaviour("secret_fails", fails):
+        payload = {"behaviour": "secret_fails"}
+        message = OutboxMessage.objects.create(kind=TEST_KIND, payload=payload, secret_payload={"key": "k-123-secret"})
         assert outbox_process_message(message_id=message.pk) == Status.FAILED
         message.refresh_from_db()
-        assert message.secret_payload == {} and message.payload == {"n": 1}  # … and it is gone afterwards
-    finally:
-        HANDLERS.pop("test.secret_fails")
+        assert message.secret_payload == {} and message.payload == payload  # … and it is gone afterwards
 
 
 @pytest.mark.django_db
@@ -138,7 +132,7 @@ def test_11_6_purge_deletes_old_done_and_failed_rows_only(settings):
     assert set(OutboxMessage.objects.values_list("pk", flat=True)) == kept
     assert not OutboxMessage.objects.filter(pk__in=doomed).exists()
     # the purge runs on beat every day
-    assert any(entry["task"] == "portal.tasks.outbox_purge" for entry in django_settings.CELERY_BEAT_SCHEDULE.values())
+    assert "portal.tasks.outbox_purge" in django_settings.CELERY_BEAT_SCHEDULE
 
 
 # --- 14.7: recovery is slow --------------------------------------------------------------------------
@@ -180,16 +174,15 @@ def test_14_7_a_running_handler_heartbeats_its_row_so_it_is_never_taken_over(cel
     settings.OUTBOX_STALE_AFTER = timedelta(seconds=1)
     runs = []
 
-    @outbox_handler("test.slow")
     def slow(payload):
         runs.append(payload["n"])
         time.sleep(3)  # three times the stale threshold
 
-    try:
+    with behaviour("slow", slow):
         with transaction.atomic():
             from portal.outbox import outbox_enqueue
 
-            message = outbox_enqueue(kind="test.slow", payload={"n": 1})
+            message = outbox_enqueue(kind=TEST_KIND, payload={"behaviour": "slow", "n": 1})
         assert wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).status == Status.PROCESSING)
         released = 0
         while OutboxMessage.objects.get(pk=message.pk).status == Status.PROCESSING:
@@ -199,8 +192,6 @@ def test_14_7_a_running_handler_heartbeats_its_row_so_it_is_never_taken_over(cel
         row = OutboxMessage.objects.get(pk=message.pk)
         assert row.status == Status.DONE and row.attempts == 1 and runs == [1]
         assert row.heartbeat_at > row.claimed_at + timedelta(seconds=2)
-    finally:
-        HANDLERS.pop("test.slow")
 
 
 @pytest.mark.integration
@@ -228,29 +219,24 @@ def test_14_7_a_permanent_error_fails_at_once_and_other_errors_are_retried(setti
     settings.OUTBOX_MAX_ATTEMPTS = 5
     calls = []
 
-    @outbox_handler("test.permanent")
     def permanent(payload):
         calls.append("permanent")
         raise PermanentError("the recipient does not exist")
 
-    @outbox_handler("test.transient")
     def transient(payload):
         calls.append("transient")
         raise ConnectionError("try again")
 
-    try:
-        first = OutboxMessage.objects.create(kind="test.permanent")
+    with behaviour("permanent", permanent), behaviour("transient", transient):
+        first = OutboxMessage.objects.create(kind=TEST_KIND, payload={"behaviour": "permanent"})
         assert outbox_process_message(message_id=first.pk) == Status.FAILED
         first.refresh_from_db()
         assert first.attempts == 1 and "does not exist" in first.last_error and first.done_at is not None
-        second = OutboxMessage.objects.create(kind="test.transient")
+        second = OutboxMessage.objects.create(kind=TEST_KIND, payload={"behaviour": "transient"})
         assert outbox_process_message(message_id=second.pk) == Status.PENDING
         unknown = OutboxMessage.objects.create(kind="test.nobody-handles-this")
         assert outbox_process_message(message_id=unknown.pk) == Status.FAILED
         assert calls == ["permanent", "transient"]
-    finally:
-        HANDLERS.pop("test.permanent")
-        HANDLERS.pop("test.transient")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -261,7 +247,6 @@ def test_14_7_a_worker_whose_row_was_taken_over_cannot_overwrite_the_new_owners_
     started, go_on = threading.Event(), threading.Event()
     runs = []
 
-    @outbox_handler("test.overtaken")
     def overtaken(payload):
         runs.append(threading.current_thread().name)
         if len(runs) == 1:
@@ -270,7 +255,8 @@ def test_14_7_a_worker_whose_row_was_taken_over_cannot_overwrite_the_new_owners_
             raise RuntimeError("the first owner fails late")
 
     try:
-        message = OutboxMessage.objects.create(kind="test.overtaken")
+        BEHAVIOURS["overtaken"] = overtaken
+        message = OutboxMessage.objects.create(kind=TEST_KIND, payload={"behaviour": "overtaken"})
         results = {}
         first = threading.Thread(target=lambda: results.update(first=outbox_process_message(message_id=message.pk)))
         first.start()
@@ -285,4 +271,4 @@ def test_14_7_a_worker_whose_row_was_taken_over_cannot_overwrite_the_new_owners_
         assert row.status == Status.DONE and row.attempts == 2 and row.last_error == ""
     finally:
         go_on.set()
-        HANDLERS.pop("test.overtaken")
+        BEHAVIOURS.pop("overtaken")

@@ -16,12 +16,12 @@ from .invoice_factories import customer, issue, line
 def test_invoices_issued_while_redis_is_down_are_delivered_by_the_sweeper(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
     settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
-    from portal import tasks
+    from billing import invoice_tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(tasks.outbox_process, "apply_async", broker_down)
+    monkeypatch.setattr(invoice_tasks.invoice_deliver, "apply_async", broker_down)
     recipient = customer(billing_email="rechnung@direkt.example")
     [invoice] = issue(line(recipient))  # commits; publishing fails quietly
 

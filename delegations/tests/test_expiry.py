@@ -11,7 +11,6 @@ import time_machine
 from django.core import mail
 
 from delegations import services
-from delegations.apps import EXPIRY_JOB
 from delegations.models import Delegation
 from delegations.tests import factories as df
 from organizations.models import AuditEvent
@@ -192,7 +191,7 @@ def test_warning_seven_days_before_the_end_goes_out_exactly_once(world):
 def test_the_job_is_on_beat():
     from portal.celery import app
 
-    entry = app.conf.beat_schedule[EXPIRY_JOB]
+    entry = app.conf.beat_schedule["delegations.tasks.delegation_process_expiries"]
     assert entry["task"] == "delegations.tasks.delegation_process_expiries"
     assert entry["schedule"] <= timedelta(hours=1)
 

@@ -197,16 +197,36 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
+# Routing: every job is a named task, so a queue per job is one line here, e.g.
+#   CELERY_TASK_ROUTES = {"billing.invoice_tasks.*": {"queue": "invoices"}}
+# and a worker for it: `celery -A portal worker -Q invoices`. Unrouted tasks go to "celery".
+CELERY_TASK_ROUTES = {}
+# Every periodic job, by its task name (the only beat schedule; apps add none of their own).
 CELERY_BEAT_SCHEDULE = {
     # PLT-3: releases rows of dead workers (stale heartbeat) and re-publishes what Redis missed.
-    "outbox-sweep": {
+    "portal.tasks.outbox_sweep": {
         "task": "portal.tasks.outbox_sweep",
         "schedule": timedelta(seconds=int(os.environ.get("OUTBOX_SWEEP_SECONDS", "15"))),
     },
     # Finished outbox rows (and the secrets they held) are not kept for ever.
-    "outbox-purge": {"task": "portal.tasks.outbox_purge", "schedule": crontab(minute=17, hour=3)},
+    "portal.tasks.outbox_purge": {"task": "portal.tasks.outbox_purge", "schedule": crontab(minute=17, hour=3)},
+    # ORG-5: record expiries of pending invitations (reads never wait for it).
+    "organizations.tasks.invitation_expire_due": {
+        "task": "organizations.tasks.invitation_expire_due",
+        "schedule": timedelta(minutes=15),
+    },
+    # DLG-5/6: record expiries and send the 7-day warnings (idempotent, so running often is fine).
+    "delegations.tasks.delegation_process_expiries": {
+        "task": "delegations.tasks.delegation_process_expiries",
+        "schedule": timedelta(minutes=15),
+    },
+    # BIL-2: record trial expiries and start renewal terms (reads never wait for it).
+    "billing.tasks.subscriptions_process_due": {
+        "task": "billing.tasks.subscriptions_process_due",
+        "schedule": timedelta(minutes=30),
+    },
     # BIL-5: last month's invoices; idempotent, so the repeats on the 2nd and 3rd catch a missed run.
-    "billing-invoice-monthly-run": {
+    "billing.invoice_tasks.invoice_monthly_run": {
         "task": "billing.invoice_tasks.invoice_monthly_run",
         "schedule": crontab(minute=30, hour=2, day_of_month="1-3"),
     },
@@ -331,7 +351,7 @@ OUTBOX_MAX_ATTEMPTS = 8
 # releases a row whose heartbeat is older than OUTBOX_STALE_AFTER (its worker died).
 OUTBOX_HEARTBEAT_SECONDS = float(os.environ.get("OUTBOX_HEARTBEAT_SECONDS", "5"))
 OUTBOX_STALE_AFTER = timedelta(seconds=float(os.environ.get("OUTBOX_STALE_AFTER_SECONDS", "15")))
-# Done and failed outbox rows are deleted after this many days (daily beat job `outbox-purge`).
+# Done and failed outbox rows are deleted after this many days (daily beat job `portal.tasks.outbox_purge`).
 OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
 
 LOGGING = {
