@@ -6,11 +6,12 @@ until a periodic job records the expiry, yet every read must already see it. Eac
 module derives the rest from that one rule:
 
 - `status_at(at)` / `current_status` on an instance,
-- `with_current_status(at)` (an annotation for lists and filters), `due_to_expire(at)` (the rows
-  the job records) and `open(at)` (in `OPEN_STATUSES` and not past its time) on the queryset.
+- `with_current_status(at)` (an annotation for showing it), `due_to_expire(at)` (the rows the
+  job records), `open(at)` (in `OPEN_STATUSES` and not past its time) and `current_status_q`
+  (filter by the current status) on the queryset.
 
-`due_to_expire` and `open` filter on the stored columns only (no computed CASE in WHERE), so
-the `(status, <date>)` indexes serve them.
+Filters use the stored columns only (no computed CASE in WHERE), so the `(status, <date>)`
+indexes serve them.
 
 `at` comes from Python (not the database clock), so a frozen clock in tests and the services'
 own notion of "now" agree.
@@ -30,33 +31,43 @@ class ExpiringStatusQuerySet(models.QuerySet):
     def _expiry_rules(self):
         return self.model.EXPIRES_WHEN
 
+    def _rule_qs(self, at) -> list[Q]:
+        """One Q per rule: its statuses, and its date has passed at `at`."""
+        return [Q(status__in=statuses, **{f"{field}__lte": at}) for statuses, field in self._expiry_rules()]
+
     def expired_q(self, at) -> Q:
         """Q: the stored status is one that expires and its date has passed at `at`."""
-        return reduce(
-            or_, (Q(status__in=statuses, **{f"{field}__lte": at}) for statuses, field in self._expiry_rules())
-        )
+        return reduce(or_, self._rule_qs(at))
 
     def with_current_status(self, at=None):
         """Annotate `current_status`: the stored status, or `expired` where its time has passed."""
         at = at or timezone.now()
         return self.annotate(
             current_status=Case(
-                *(
-                    When(Q(status__in=statuses, **{f"{field}__lte": at}), then=Value(self.model.Status.EXPIRED))
-                    for statuses, field in self._expiry_rules()
-                ),
+                *(When(rule, then=Value(self.model.Status.EXPIRED)) for rule in self._rule_qs(at)),
                 default=F("status"),
                 output_field=models.CharField(),
             )
         )
 
-    def open(self, at=None):
-        """Stored as open (`OPEN_STATUSES`) and not past its time."""
-        at = at or timezone.now()
+    def live_q(self, at) -> Q:
+        """Q: no expiry rule applies at `at` (the negation of `expired_q`, NULL dates never expire)."""
         live = Q()
         for statuses, field in self._expiry_rules():
             live &= ~Q(status__in=statuses) | Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": at})
-        return self.filter(Q(status__in=self.model.OPEN_STATUSES) & live)
+        return live
+
+    def current_status_q(self, statuses, at) -> Q:
+        """Q on the stored columns: the current status (as `with_current_status` computes it) is in `statuses`."""
+        expired_status = self.model.Status.EXPIRED
+        q = Q(status__in=[status for status in statuses if status != expired_status]) & self.live_q(at)
+        if expired_status in statuses:
+            q |= Q(status=expired_status) | self.expired_q(at)
+        return q
+
+    def open(self, at=None):
+        """Stored as open (`OPEN_STATUSES`) and not past its time."""
+        return self.filter(self.current_status_q(self.model.OPEN_STATUSES, at or timezone.now()))
 
     def due_to_expire(self, at=None):
         """Rows still stored as open although their time has passed (the periodic job records them)."""

@@ -13,9 +13,11 @@ from billing.models import Subscription
 from delegations.forms import DelegationRequestForm
 from delegations.models import Delegation
 from organizations.models import Invitation
+from organizations.roles import OrgRole
 from portal.errors import InvalidInput
 from projects.api.views import ProjectViewSet
 from projects.numbers import PROJECT_NUMBER_REGEX, ProjectNumberConverter
+from tests import factories
 
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 BEFORE, AFTER = AT - timedelta(seconds=1), AT + timedelta(seconds=1)
@@ -59,6 +61,33 @@ def test_issue12_expiring_status_reads_expired_once_the_date_passed(model, field
     assert instance.status_at(AT - timedelta(days=3650)) == fields["status"]
     instance.current_status = "expired"  # what a `with_current_status()` annotation sets
     assert instance.current_status == "expired" and instance.get_current_status_display() == "Expired"
+
+
+@pytest.mark.django_db
+def test_issue12_expiring_status_filters_agree_with_the_annotation_and_the_instance():
+    """`open`, `due_to_expire` and `current_status_q` (stored columns) select exactly the rows whose
+    `with_current_status` annotation (SQL CASE) and `status_at` (Python) say so."""
+    organization = factories.OrganizationFactory()
+    rows = [
+        Invitation.objects.create(
+            organization=organization,
+            email=f"x{n}@example.com",
+            role=OrgRole.MEMBER,
+            token_hash=f"{n:064d}",
+            status=status,
+            expires_at=expires_at,
+        )
+        for n, (status, expires_at) in enumerate(
+            [("pending", BEFORE), ("pending", AT), ("pending", AFTER), ("accepted", BEFORE), ("expired", AFTER)]
+        )
+    ]
+    annotated = {row.pk: row.current_status for row in Invitation.objects.with_current_status(AT)}
+    assert annotated == {row.pk: row.status_at(AT) for row in rows}
+    assert {row.pk for row in Invitation.objects.open(AT)} == {pk for pk, s in annotated.items() if s == "pending"}
+    assert {row.pk for row in Invitation.objects.due_to_expire(AT)} == {rows[0].pk, rows[1].pk}
+    for statuses in (["expired"], ["pending", "accepted"], ["accepted", "expired"]):
+        selected = Invitation.objects.filter(Invitation.objects.current_status_q(statuses, AT))
+        assert {row.pk for row in selected} == {pk for pk, s in annotated.items() if s in statuses}, statuses
 
 
 # --- portal_tags --------------------------------------------------------------------------------
