@@ -20,38 +20,19 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.expiry import ExpiringStatus, ExpiringStatusQuerySet
 
-class SubscriptionQuerySet(models.QuerySet):
+
+class SubscriptionQuerySet(ExpiringStatusQuerySet):
     def in_force(self, at=None):
         """Subscriptions that count at `at` (default now): started, not yet ended, not expired."""
         at = at or timezone.now()
         return self.filter(Subscription.in_force_q(at))
-
-    def with_current_status(self, at=None):
-        """Annotate `current_status`: the stored status, or `expired` where the end has passed."""
-        at = at or timezone.now()
-        return self.annotate(
-            current_status=Case(
-                When(
-                    Q(status__in=[Subscription.Status.TRIAL, Subscription.Status.ACTIVE]) & Q(ends_at__lte=at),
-                    then=Value(Subscription.Status.EXPIRED),
-                ),
-                default=F("status"),
-                output_field=models.CharField(),
-            )
-        )
-
-    def due_to_expire(self, at=None):
-        """Rows still stored as trial/active although their end has passed (the job records them)."""
-        at = at or timezone.now()
-        return self.filter(
-            status__in=[Subscription.Status.TRIAL, Subscription.Status.ACTIVE], ends_at__isnull=False, ends_at__lte=at
-        )
 
     def due_to_renew(self, at=None):
         """Renewing subscriptions whose current term has ended (the job starts the next term)."""
@@ -59,7 +40,7 @@ class SubscriptionQuerySet(models.QuerySet):
         return self.filter(status=Subscription.Status.ACTIVE, renews=True, ends_at__isnull=True, term_ends_at__lte=at)
 
 
-class Subscription(models.Model):
+class Subscription(ExpiringStatus):
     """One product booked for one organization (BIL-1)."""
 
     class Status(models.TextChoices):
@@ -87,6 +68,7 @@ class Subscription(models.Model):
         Status.ACTIVE: {Status.CANCELLED, Status.EXPIRED},
     }
     OPEN_STATUSES = (Status.TRIAL, Status.ACTIVE)
+    EXPIRES_WHEN = (((Status.TRIAL, Status.ACTIVE), "ends_at"),)
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -222,28 +204,6 @@ class Subscription(models.Model):
             & Q(**{f"{prefix}starts_at__lte": at})
             & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
         )
-
-    @property
-    def current_status(self) -> str:
-        if "current_status" in self.__dict__:
-            return self.__dict__["current_status"]
-        return self.status_at(timezone.now())
-
-    @current_status.setter
-    def current_status(self, value: str) -> None:
-        self.__dict__["current_status"] = value
-
-    def status_at(self, at) -> str:
-        if self.status in self.OPEN_STATUSES and self.ends_at is not None and self.ends_at <= at:
-            return self.Status.EXPIRED
-        return self.status
-
-    def get_current_status_display(self) -> str:
-        return str(self.Status(self.current_status).label)
-
-    def refresh_from_db(self, *args, **kwargs):
-        self.__dict__.pop("current_status", None)
-        super().refresh_from_db(*args, **kwargs)
 
     def is_in_force(self, at=None) -> bool:
         at = at or timezone.now()

@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from projects.numbers import validate_project_number
+
 from .services import MAX_MESSAGE
 
 
@@ -26,6 +28,7 @@ class DelegationRequestForm(forms.Form):
     project_number = forms.CharField(
         label=_("Project number"),
         max_length=30,
+        validators=[validate_project_number],
         help_text=_("The number the project's organization gave you, e.g. p-10042."),
         widget=forms.TextInput(attrs={"placeholder": "p-10042", "autocomplete": "off"}),
     )

@@ -20,48 +20,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class DelegationQuerySet(models.QuerySet):
-    def with_current_status(self, at=None):
-        """Annotate `current_status`: the stored status, or `expired` where its time has passed.
-
-        `at` comes from Python (not the database clock), so a frozen clock in tests and the
-        services' own notion of "now" agree.
-        """
-        at = at or timezone.now()
-        return self.annotate(
-            current_status=Case(
-                When(
-                    Q(status=Delegation.Status.PENDING) & Q(respond_by__lte=at), then=Value(Delegation.Status.EXPIRED)
-                ),
-                When(
-                    Q(status__in=[Delegation.Status.PENDING, Delegation.Status.ACTIVE]) & Q(ends_at__lte=at),
-                    then=Value(Delegation.Status.EXPIRED),
-                ),
-                default=F("status"),
-                output_field=models.CharField(),
-            )
-        )
-
-    def open(self, at=None):
-        """Pending or active, and not past its time."""
-        return self.with_current_status(at).filter(current_status__in=Delegation.OPEN_STATUSES)
-
-    def due_to_expire(self, at=None):
-        """Rows still stored as open although their time has passed (the job records them)."""
-        at = at or timezone.now()
-        return self.filter(
-            Q(status=Delegation.Status.PENDING, respond_by__lte=at)
-            | Q(status__in=Delegation.OPEN_STATUSES, ends_at__lte=at)
-        )
+from portal.expiry import ExpiringStatus
 
 
-class Delegation(models.Model):
+class Delegation(ExpiringStatus):
     class Status(models.TextChoices):
         # A context of their own: the generic words are translated differently elsewhere.
         PENDING = "pending", pgettext_lazy("delegation status", "Pending")
@@ -80,6 +47,8 @@ class Delegation(models.Model):
         Status.ACTIVE: {Status.REVOKED, Status.EXPIRED},
     }
     OPEN_STATUSES = (Status.PENDING, Status.ACTIVE)
+    # DLG-6: undecided past `respond_by`; DLG-5: open past `ends_at` (read as expired at once, `portal.expiry`).
+    EXPIRES_WHEN = (((Status.PENDING,), "respond_by"), ((Status.PENDING, Status.ACTIVE), "ends_at"))
 
     class Dropped(models.TextChoices):
         # Why a request was stored without a project (never shown to the requester).
@@ -164,8 +133,6 @@ class Delegation(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     expiry_warned_at = models.DateTimeField(_("expiry warning sent at"), null=True, blank=True)
 
-    objects = DelegationQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("delegation")
         verbose_name_plural = _("delegations")
@@ -247,38 +214,6 @@ class Delegation(models.Model):
         if side == "caretaker":
             return self.direction == self.Direction.RELEASE or self.was_accepted
         return False
-
-    @property
-    def current_status(self) -> str:
-        """The status as of now: an open delegation whose time has passed reads as expired (DLG-5/6).
-
-        Querysets annotated by `with_current_status()` set this attribute directly.
-        """
-        if "current_status" in self.__dict__:
-            return self.__dict__["current_status"]
-        return self.status_at(timezone.now())
-
-    @current_status.setter
-    def current_status(self, value: str) -> None:
-        self.__dict__["current_status"] = value
-
-    def status_at(self, at) -> str:
-        if self.status == self.Status.PENDING and self.respond_by and self.respond_by <= at:
-            return self.Status.EXPIRED
-        if self.status in self.OPEN_STATUSES and self.ends_at and self.ends_at <= at:
-            return self.Status.EXPIRED
-        return self.status
-
-    def get_current_status_display(self) -> str:
-        return str(self.Status(self.current_status).label)
-
-    def refresh_from_db(self, *args, **kwargs):
-        self.__dict__.pop("current_status", None)  # recomputed from the fresh row
-        super().refresh_from_db(*args, **kwargs)
-
-    @property
-    def is_open(self) -> bool:
-        return self.current_status in self.OPEN_STATUSES
 
     def side_of(self, organization) -> str | None:
         """ "project" or "caretaker": on which side `organization` stands (None if neither)."""

@@ -13,7 +13,6 @@ Either side may revoke at any time (`delegation_revoke`).
 from __future__ import annotations
 
 import math
-import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -32,6 +31,8 @@ from portal.hooks import on
 from portal.state_machine import transition
 from portal.tenancy import OrgContext, consent_refusal_message, org_context_for_organization
 from projects.models import Project, ProjectRoleGrant
+from projects.numbers import INVALID_MESSAGE as INVALID_PROJECT_NUMBER
+from projects.numbers import is_project_number
 from projects.roles import ProjectRole
 from projects.services import project_grant_role, project_revoke_grant
 
@@ -45,7 +46,6 @@ Direction = Delegation.Direction
 # DLG-6: undecided delegations expire after this many days; DLG-5: warn this long before the end.
 RESPONSE_DAYS = getattr(settings, "DELEGATION_RESPONSE_DAYS", 30)
 EXPIRY_WARNING = timedelta(days=getattr(settings, "DELEGATION_EXPIRY_WARNING_DAYS", 7))
-PROJECT_NUMBER = re.compile(r"^p-\d{1,18}$", re.IGNORECASE)
 MAX_MESSAGE = 2000
 MAX_PROJECTS_PER_RELEASE = 50
 REQUEST_WINDOW = timedelta(hours=1)
@@ -172,8 +172,8 @@ def _expire_stale_for(*, project: Project, caretaker: Organization | None = None
 
 def _normalized_number(number: str) -> str:
     number = (number or "").strip()
-    if not PROJECT_NUMBER.match(number):
-        raise InvalidInput(_("Enter a project number like p-10042."), field="project_number")
+    if not is_project_number(number):
+        raise InvalidInput(str(INVALID_PROJECT_NUMBER), field="project_number")
     return number.lower()
 
 

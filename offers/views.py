@@ -61,7 +61,7 @@ class OfferListView(OrgScopedMixin, ListView):
     def get_template_names(self):
         side = side_of(self.org)
         if self.request.htmx and self.request.GET.get("fragment") == "table":
-            return [f"offers/{side}/_offer_table.html"]
+            return ["offers/_offer_table.html"]
         return [f"offers/{side}/offer_list.html"]
 
     def get_queryset(self):
@@ -75,6 +75,7 @@ class OfferListView(OrgScopedMixin, ListView):
         poll = self.request.GET.copy()
         poll["fragment"] = "table"
         context.update(
+            side=side_of(self.org),
             statuses=Offer.Status.choices,
             status=self.status,
             query=self.query,

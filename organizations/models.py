@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
+from portal.expiry import ExpiringStatus
 from portal.files import PUBLIC_MEDIA_FOLDER, random_name
 
 from .roles import OrgKind, OrgRole
@@ -377,33 +378,7 @@ class AuditEvent(models.Model):
 # --- ORG-5: invitations ---------------------------------------------------------------------------
 
 
-class InvitationQuerySet(models.QuerySet):
-    def with_current_status(self, at=None):
-        """Annotate `current_status`: the stored status, or `expired` for a pending one past its time.
-
-        Expiry is honoured when read: nothing waits for the periodic job.
-        """
-        at = at or timezone.now()
-        return self.annotate(
-            current_status=models.Case(
-                models.When(
-                    models.Q(status=Invitation.Status.PENDING) & models.Q(expires_at__lte=at),
-                    then=models.Value(Invitation.Status.EXPIRED),
-                ),
-                default=models.F("status"),
-                output_field=models.CharField(),
-            )
-        )
-
-    def open(self, at=None):
-        """Pending and not yet past its time."""
-        return self.filter(status=Invitation.Status.PENDING, expires_at__gt=at or timezone.now())
-
-    def due_to_expire(self, at=None):
-        return self.filter(status=Invitation.Status.PENDING, expires_at__lte=at or timezone.now())
-
-
-class Invitation(models.Model):
+class Invitation(ExpiringStatus):
     """An invitation of an email address into an org with a role (ORG-5).
 
     States (`TRANSITIONS`): pending → accepted | revoked | expired; resending renews a pending or
@@ -424,6 +399,9 @@ class Invitation(models.Model):
         Status.PENDING: {Status.ACCEPTED, Status.REVOKED, Status.EXPIRED, Status.PENDING},
         Status.EXPIRED: {Status.PENDING},  # resend
     }
+    OPEN_STATUSES = (Status.PENDING,)
+    # Expiry is honoured when read (`portal.expiry`): nothing waits for the periodic job.
+    EXPIRES_WHEN = (((Status.PENDING,), "expires_at"),)
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organization")
@@ -475,8 +453,6 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     expired_at = models.DateTimeField(_("expiry recorded at"), null=True, blank=True)
 
-    objects = InvitationQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
@@ -496,26 +472,3 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organization} ({self.get_role_display()})"
-
-    @property
-    def current_status(self) -> str:
-        """The status as of now; querysets annotated by `with_current_status()` set it directly."""
-        if "current_status" in self.__dict__:
-            return self.__dict__["current_status"]
-        return self.status_at(timezone.now())
-
-    @current_status.setter
-    def current_status(self, value: str) -> None:
-        self.__dict__["current_status"] = value
-
-    def status_at(self, at) -> str:
-        if self.status == self.Status.PENDING and self.expires_at <= at:
-            return self.Status.EXPIRED
-        return self.status
-
-    def get_current_status_display(self) -> str:
-        return str(self.Status(self.current_status).label)
-
-    def refresh_from_db(self, *args, **kwargs):
-        self.__dict__.pop("current_status", None)
-        super().refresh_from_db(*args, **kwargs)

@@ -1,19 +1,7 @@
 from django.urls import path, register_converter
 
 from . import views
-
-
-class ProjectNumberConverter:
-    """`p-10042` (any case; the lookup lower-cases it)."""
-
-    regex = r"[pP]-[0-9]{1,18}"
-
-    def to_python(self, value: str) -> str:
-        return value.lower()
-
-    def to_url(self, value: str) -> str:
-        return str(value)
-
+from .numbers import ProjectNumberConverter
 
 register_converter(ProjectNumberConverter, "project_number")
 

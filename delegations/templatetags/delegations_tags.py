@@ -1,13 +1,8 @@
-"""`{% if org_context|may:"delegations.manage" %}`: the role table in templates."""
+"""Template helpers of delegations: what a side may see of the project (issue 11, item 3)."""
 
 from django import template
 
 register = template.Library()
-
-
-@register.filter
-def may(org_context, capability: str) -> bool:
-    return bool(org_context) and org_context.has(capability)
 
 
 def _organization(org_context):

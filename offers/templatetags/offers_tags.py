@@ -1,15 +1,10 @@
-"""Template helpers of offers: the role table and the customer's badge count (OFR-6)."""
+"""Template helpers of offers: the customer's badge count (OFR-6)."""
 
 from django import template
 
 from ..selectors import offers_awaiting_confirmation_count
 
 register = template.Library()
-
-
-@register.filter
-def may(org_context, capability: str) -> bool:
-    return bool(org_context) and org_context.has(capability)
 
 
 @register.simple_tag

@@ -1,14 +1,8 @@
-"""Template helpers of the organizations app: the role table and the Open requests badge."""
+"""Template helpers of the organizations app: the Open requests badge."""
 
 from django import template
 
 register = template.Library()
-
-
-@register.filter
-def may(org_context, capability: str) -> bool:
-    """`{% if org_context|may:"customers.manage" %}`."""
-    return bool(org_context) and org_context.has(capability)
 
 
 @register.filter

@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import PROJECT_NUMBER_REGEX, ProjectRoleGrantViewSet, ProjectViewSet
+from ..numbers import PROJECT_NUMBER_REGEX
+from .views import ProjectRoleGrantViewSet, ProjectViewSet
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="api-project")

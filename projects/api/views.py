@@ -21,6 +21,7 @@ from portal.tenancy import org_context_for
 
 from .. import services
 from ..models import Project, ProjectRoleGrant
+from ..numbers import PROJECT_NUMBER_REGEX
 from ..roles import ProjectAction
 from ..selectors import project_annotate_for_user, project_for_user, project_require
 from .serializers import (
@@ -31,8 +32,6 @@ from .serializers import (
     ProjectRoleGrantUpdateSerializer,
     ProjectSerializer,
 )
-
-PROJECT_NUMBER_REGEX = r"[pP]-[0-9]{1,18}"
 
 
 class ProjectFilter(django_filters.FilterSet):
