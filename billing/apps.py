@@ -27,6 +27,3 @@ class BillingConfig(AppConfig):
             "task": "billing.tasks.subscriptions_process_due",
             "schedule": timedelta(minutes=30),
         }
-
-        # Invoicing: outbox handler, email attachment loader, restrictions and the beat task.
-        from . import invoice_selectors, invoice_tasks, invoicing  # noqa: F401

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from portal.admin import ReadOnlyAdminMixin
 from portal.files import private_file_response
 
-from .invoice_models import Invoice, InvoiceLine, PaymentMethod
+from .models import Invoice, InvoiceLine, PaymentMethod
 
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -1,6 +1,6 @@
 """Demo invoices and payment methods (BIL-5, BIL-6) for `seed_demo`; idempotent.
 
-Runs after the subscription demo (see `billing/demo.py`): the monthly run over last month issues
+Runs after the subscription demo (`billing/demo.py`, see `seed_demo`'s app order): the monthly run over last month issues
 the invoices to Demo Partner GmbH (a section for Demo Kunde AG) and to Direkt GmbH from the demo
 bookings; each of them has a payment method.
 """
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from offers.models import Product
 
-from .invoice_models import Invoice, PaymentMethod
-from .invoicing import BillableLine, invoice_monthly_run, invoices_issue, previous_month
+from .models import Invoice, PaymentMethod
+from .services.issuing import BillableLine, invoice_monthly_run, invoices_issue, previous_month
 
 
 def _products() -> list[Product]:
@@ -37,7 +37,7 @@ def _products() -> list[Product]:
     return products[:2]
 
 
-def seed_invoices(demo: dict) -> None:
+def seed(demo: dict) -> None:
     orgs, users = demo["orgs"], demo["users"]
     partner, customer, direct = orgs["partner"], orgs["customer"], orgs["direct"]
 

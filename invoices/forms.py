@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .invoice_models import PaymentMethod
+from .models import PaymentMethod
 
 
 class PaymentMethodForm(forms.Form):

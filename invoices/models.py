@@ -7,7 +7,11 @@ write is attaching the rendered PDF once (`pdf` goes from empty to a file, never
 recording when the email was queued. `Invoice.save()`, `delete()` and the queryset's
 `update()`/`delete()` refuse anything else, and the admin shows invoices read-only.
 
-Writes go through `billing.invoicing` (issuing, PDF, email) and `billing.payment_methods`.
+Writes go through `invoices.services.issuing` (issuing, PDF, email) and
+`invoices.services.payment_methods`.
+
+The tables keep the names they had when these models were part of billing (`db_table`): the
+move to this app changed only Django's state (invoices/migrations/0001), no data moved.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class InvoiceNumberCounter(models.Model):
     last_number = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
+        db_table = "billing_invoicenumbercounter"
         verbose_name = _("invoice number counter")
         verbose_name_plural = _("invoice number counters")
 
@@ -112,6 +117,7 @@ class Invoice(models.Model):
     objects = InvoiceQuerySet.as_manager()
 
     class Meta:
+        db_table = "billing_invoice"
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-period_start", "-number"]
@@ -173,6 +179,7 @@ class InvoiceLine(models.Model):
     objects = InvoiceLineQuerySet.as_manager()
 
     class Meta:
+        db_table = "billing_invoiceline"
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["invoice", "position"]
@@ -228,6 +235,7 @@ class PaymentMethod(models.Model):
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 
     class Meta:
+        db_table = "billing_paymentmethod"
         verbose_name = _("payment method")
         verbose_name_plural = _("payment methods")
         ordering = ["-is_default", "-created_at", "-id"]

@@ -23,7 +23,7 @@ from organizations.models import CustomerRelation, Membership
 from organizations.roles import OrgRole
 from portal.tenancy import Scope, restriction
 
-from .invoice_models import Invoice, InvoiceLine, PaymentMethod
+from .models import Invoice, InvoiceLine, PaymentMethod
 
 BILLING_ROLES = (OrgRole.OWNER, OrgRole.ADMIN)
 

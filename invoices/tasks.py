@@ -1,8 +1,10 @@
-"""Celery tasks of invoicing: thin wrappers around `billing.invoicing` (PLT-3)."""
+"""Celery tasks of invoicing: thin wrappers around `invoices.services.issuing` (PLT-3).
+
+The task keeps the name it had under billing: queued messages and the beat entry use it."""
 
 from celery import shared_task
 
-from .invoicing import invoice_monthly_run as run
+from .services.issuing import invoice_monthly_run as run
 
 
 @shared_task(name="billing.invoice_tasks.invoice_monthly_run")

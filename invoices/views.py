@@ -20,11 +20,11 @@ from portal.errors import DomainError
 from portal.files import PrivateFileMixin, private_file_response
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
-from . import payment_methods as services
-from .invoice_forms import PaymentMethodForm
-from .invoice_models import Invoice, InvoiceLine, PaymentMethod
-from .invoice_selectors import invoice_list, invoice_sections, payment_method_list
-from .invoicing import invoice_pdf_ensure, vat_note_text
+from .forms import PaymentMethodForm
+from .models import Invoice, InvoiceLine, PaymentMethod
+from .selectors import invoice_list, invoice_sections, payment_method_list
+from .services import payment_methods as services
+from .services.issuing import invoice_pdf_ensure, vat_note_text
 
 
 def customer_subtotal(organization):
@@ -41,7 +41,7 @@ def customer_subtotal(organization):
 class InvoiceListView(OrgScopedMixin, ListView):
     model = Invoice
     capability = "billing.view"
-    template_name = "billing/invoices/list.html"
+    template_name = "invoices/list.html"
     paginate_by = 25
 
     def get_queryset(self):
@@ -54,7 +54,7 @@ class InvoiceListView(OrgScopedMixin, ListView):
 class InvoiceDetailView(OrgScopedMixin, DetailView):
     model = Invoice
     capability = "billing.view"
-    template_name = "billing/invoices/detail.html"
+    template_name = "invoices/detail.html"
     pk_url_kwarg = "invoice_id"
     context_object_name = "invoice"
 
@@ -99,7 +99,7 @@ class PaymentMethodListView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     capability = "payment_methods.manage"
     form_class = PaymentMethodForm
-    template_name = "billing/payment_methods/list.html"
+    template_name = "invoices/payment_methods/list.html"
     success_message = gettext_lazy("The payment method was added.")
 
     def get_context_data(self, **kwargs):

@@ -4,13 +4,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.invoice_models import Invoice, PaymentMethod
 from billing.models import Subscription
 from billing.services import add_months
+from invoices.models import Invoice, PaymentMethod
 from offers.models import Product
 from tests.isolation import object_factory
 
-from .invoice_factories import customer, issue, line
+from .factories import customer, issue, line
 
 
 @object_factory("subscription_id")

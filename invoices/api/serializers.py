@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..invoice_models import Invoice, InvoiceLine, PaymentMethod
-from ..invoice_selectors import invoice_sections
+from ..models import Invoice, InvoiceLine, PaymentMethod
+from ..selectors import invoice_sections
 
 
 class InvoiceOrganizationSerializer(serializers.Serializer):

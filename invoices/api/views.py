@@ -20,11 +20,11 @@ from rest_framework.response import Response
 from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from portal.files import PrivateFileViewSetMixin, private_file_response
 
-from .. import payment_methods as services
-from ..invoice_models import Invoice, PaymentMethod
-from ..invoice_selectors import invoice_list, payment_method_list
-from ..invoicing import invoice_pdf_ensure
-from .invoice_serializers import (
+from ..models import Invoice, PaymentMethod
+from ..selectors import invoice_list, payment_method_list
+from ..services import payment_methods as services
+from ..services.issuing import invoice_pdf_ensure
+from .serializers import (
     InvoiceDetailSerializer,
     InvoiceSerializer,
     PaymentMethodCreateSerializer,

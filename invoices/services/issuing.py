@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 
+from billing.money import to_cents
 from organizations.models import Membership, Organization
 from organizations.roles import OrgRole
 from organizations.services import audit_event_build, audit_record_many
@@ -46,8 +47,7 @@ from portal.errors import InvalidInput
 from portal.models import OutboxMessage
 from portal.outbox import outbox_handler, outbox_publish
 
-from .invoice_models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod
-from .money import to_cents
+from ..models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod
 
 logger = logging.getLogger(__name__)
 
@@ -524,13 +524,13 @@ def invoice_render_pdf(invoice: Invoice) -> bytes:
     """Render the invoice with WeasyPrint in its own language (~0.3 s: run on the worker)."""
     from weasyprint import HTML
 
-    from .invoice_selectors import invoice_sections
+    from ..selectors import invoice_sections
 
     with translation.override(invoice.language):
         from django.template.loader import render_to_string
 
         html = render_to_string(
-            "billing/invoices/pdf.html",
+            "invoices/pdf.html",
             {
                 "invoice": invoice,
                 "issuer": invoice.issuer,
@@ -581,8 +581,8 @@ def invoice_deliver(payload: dict) -> None:
         return
     email_enqueue(
         to=invoice.recipient_email,
-        subject_template="billing/invoices/email_subject.txt",
-        body_template="billing/invoices/email_body.txt",
+        subject_template="invoices/email_subject.txt",
+        body_template="invoices/email_body.txt",
         context=_email_context(invoice),
         language=invoice.language,
         dedupe_key=f"invoice-email-{invoice.pk}",
@@ -595,7 +595,7 @@ def _email_context(invoice: Invoice) -> dict:
     """Dates and amounts already formatted in the recipient's language (the context is JSON)."""
     from django.utils.formats import date_format
 
-    from .templatetags.billing_tags import money
+    from billing.templatetags.billing_tags import money
 
     with translation.override(invoice.language):
         period = f"{date_format(invoice.period_start, 'SHORT_DATE_FORMAT')} – {date_format(invoice.period_end, 'SHORT_DATE_FORMAT')}"

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import count
 
-from billing.invoicing import BillableLine, invoices_issue
+from invoices.services.issuing import BillableLine, invoices_issue
 from offers.models import Product
 from tests import factories
 

@@ -7,12 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.invoice_models import Invoice
 from delegations.tests import factories as delegation_factories
+from invoices.models import Invoice
 from organizations.roles import OrgRole
 from tests import factories
 
-from .invoice_factories import customer, issue, line, partner
+from .factories import customer, issue, line, partner
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from billing.invoice_models import Invoice, PaymentMethod
+from invoices.models import Invoice, PaymentMethod
 from tests import factories
 
-from .invoice_factories import customer, issue, line
+from .factories import customer, issue, line
 
 pytestmark = pytest.mark.django_db
 
@@ -21,15 +21,15 @@ def admin_client(client):
 def test_invoices_are_read_only_in_the_admin(admin_client):
     recipient = customer(name="Direkt GmbH")
     [invoice] = issue(line(recipient))
-    changelist = admin_client.get("/admin/billing/invoice/")
+    changelist = admin_client.get("/admin/invoices/invoice/")
     assert changelist.status_code == 200 and invoice.number in changelist.content.decode()
-    page = admin_client.get(f"/admin/billing/invoice/{invoice.pk}/change/")
+    page = admin_client.get(f"/admin/invoices/invoice/{invoice.pk}/change/")
     assert page.status_code == 200
     assert b'name="net_total"' not in page.content and b"Save" not in page.content
-    response = admin_client.post(f"/admin/billing/invoice/{invoice.pk}/change/", {"net_total": "1.00"})
+    response = admin_client.post(f"/admin/invoices/invoice/{invoice.pk}/change/", {"net_total": "1.00"})
     assert response.status_code == 403
-    assert admin_client.post(f"/admin/billing/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert admin_client.get("/admin/billing/invoice/add/").status_code == 403
+    assert admin_client.post(f"/admin/invoices/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/invoices/invoice/add/").status_code == 403
     assert Invoice.objects.get(pk=invoice.pk).net_total == invoice.net_total
 
 
@@ -42,10 +42,10 @@ def test_payment_methods_show_only_the_masked_iban_in_the_admin(admin_client):
         mandate_reference="RP-TEST-1",
         account_holder="Direkt GmbH",
     )
-    page = admin_client.get(f"/admin/billing/paymentmethod/{method.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/invoices/paymentmethod/{method.pk}/change/").content.decode()
     assert "DE89 **** **** **** **30 00" in page
     assert "DE89370400440532013000" not in page
-    listing = admin_client.get("/admin/billing/paymentmethod/").content.decode()
+    listing = admin_client.get("/admin/invoices/paymentmethod/").content.decode()
     assert "0532013000" not in listing
 
 
@@ -58,7 +58,7 @@ def test_the_support_group_reads_invoices_and_payment_methods_without_the_demo(c
     client.force_login(support)
     recipient = customer(name="Direkt GmbH")
     [invoice] = issue(line(recipient))
-    assert invoice.number in client.get("/admin/billing/invoice/").content.decode()
-    assert client.get(f"/admin/billing/invoice/{invoice.pk}/change/").status_code == 200
-    assert client.get("/admin/billing/paymentmethod/").status_code == 200
-    assert client.post(f"/admin/billing/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert invoice.number in client.get("/admin/invoices/invoice/").content.decode()
+    assert client.get(f"/admin/invoices/invoice/{invoice.pk}/change/").status_code == 200
+    assert client.get("/admin/invoices/paymentmethod/").status_code == 200
+    assert client.post(f"/admin/invoices/invoice/{invoice.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from billing.invoice_models import Invoice
+from invoices.models import Invoice
 from portal.models import OutboxMessage
 from portal.outbox import outbox_sweep_due
 
-from .invoice_factories import customer, issue, line
+from .factories import customer, issue, line
 
 
 @pytest.mark.django_db(transaction=True)

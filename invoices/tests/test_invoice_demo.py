@@ -2,7 +2,7 @@
 
 import pytest
 
-from billing.invoice_models import Invoice, PaymentMethod
+from invoices.models import Invoice, PaymentMethod
 from portal.management.commands.seed_demo import seed_all
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.invoice_models import ImmutableInvoiceError, Invoice, InvoiceLine, InvoiceNumberCounter
-from billing.invoicing import (
+from invoices.models import ImmutableInvoiceError, Invoice, InvoiceLine, InvoiceNumberCounter
+from invoices.services.issuing import (
     OUTSIDE_EU_NOTE,
     REVERSE_CHARGE_NOTE,
     invoice_issue,
@@ -25,7 +25,7 @@ from portal.errors import InvalidInput
 from portal.models import OutboxMessage
 from tests import factories
 
-from .invoice_factories import PERIOD, customer, issue, line, partner, product
+from .factories import PERIOD, customer, issue, line, partner, product
 
 pytestmark = pytest.mark.django_db
 ISSUED = datetime(2026, 11, 1, 2, 30, tzinfo=UTC)
@@ -265,7 +265,7 @@ def test_one_invoice_per_partner_with_lines_grouped_by_customer():
         line(reseller, alpha, storage, "4", "2.25"),
         line(reseller, alpha, module, "1", "8.00"),
     )
-    from billing.invoice_selectors import invoice_sections
+    from invoices.selectors import invoice_sections
 
     sections = invoice_sections(invoice=invoice)
     assert [(s.customer_name, s.subtotal, len(s.lines)) for s in sections] == [

@@ -10,7 +10,7 @@ from django.urls import reverse
 from organizations.roles import OrgRole
 from tests import factories
 
-from .invoice_factories import customer, issue, line, partner
+from .factories import customer, issue, line, partner
 
 pytestmark = pytest.mark.django_db
 

@@ -9,14 +9,14 @@ import pytest
 from django.core import mail
 from pypdf import PdfReader
 
-from billing.invoice_models import Invoice
-from billing.invoicing import invoice_deliver, invoice_pdf_ensure, invoice_render_pdf
+from invoices.models import Invoice
+from invoices.services.issuing import invoice_deliver, invoice_pdf_ensure, invoice_render_pdf
 from organizations.roles import OrgRole
 from portal.models import OutboxMessage
 from portal.outbox import outbox_process_message
 from tests import factories
 
-from .invoice_factories import customer, issue, line, partner, product
+from .factories import customer, issue, line, partner, product
 
 
 def pdf_text(data: bytes) -> str:
@@ -127,7 +127,7 @@ def test_the_recipients_own_logo_heads_its_pdf(media):
     recipient = customer()
     recipient.logo.save("logo.png", ContentFile(buffer.getvalue()))
     [invoice] = issue(line(recipient))
-    from billing.invoicing import _logo_url
+    from invoices.services.issuing import _logo_url
 
     assert _logo_url(recipient).endswith(recipient.logo.name)
     reader = PdfReader(io.BytesIO(invoice_render_pdf(invoice)))

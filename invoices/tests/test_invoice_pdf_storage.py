@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
-from billing.invoice_models import Invoice
-from billing.invoicing import invoice_pdf_ensure
+from invoices.models import Invoice
+from invoices.services.issuing import invoice_pdf_ensure
 
-from .invoice_factories import customer, issue, line
+from .factories import customer, issue, line
 
 pytestmark = pytest.mark.django_db
 migration = import_module("billing.migrations.0003_invoice_pdf_private_storage")

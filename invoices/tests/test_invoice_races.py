@@ -9,10 +9,10 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from billing import invoicing
-from billing.invoice_models import Invoice, InvoiceNumberCounter
+from invoices.models import Invoice, InvoiceNumberCounter
+from invoices.services import issuing
 
-from .invoice_factories import customer, issue, line
+from .factories import customer, issue, line
 
 
 def _run_concurrently(*jobs):
@@ -44,14 +44,14 @@ def slow_lock(monkeypatch):
     The year's counter row exists beforehand: otherwise the INSERT … ON CONFLICT creating it would
     serialise the runs by itself and the test would not notice a missing row lock."""
     InvoiceNumberCounter.objects.create(year=timezone.localdate().year, last_number=0)
-    original = invoicing._lock_counter
+    original = issuing._lock_counter
 
     def locking_slowly(year):
         counter = original(year)
         time.sleep(0.3)
         return counter
 
-    monkeypatch.setattr(invoicing, "_lock_counter", locking_slowly)
+    monkeypatch.setattr(issuing, "_lock_counter", locking_slowly)
 
 
 @pytest.mark.django_db(transaction=True)

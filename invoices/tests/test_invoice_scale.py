@@ -15,13 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing.invoice_models import Invoice, InvoiceLine
-from billing.invoicing import invoice_monthly_run
 from billing.models import Subscription
+from invoices.models import Invoice, InvoiceLine
+from invoices.services.issuing import invoice_monthly_run
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind
 
-from .invoice_factories import partner, product
+from .factories import partner, product
 
 pytestmark = pytest.mark.django_db
 

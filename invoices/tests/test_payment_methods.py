@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from billing.invoice_models import PaymentMethod
-from billing.payment_methods import payment_method_add, payment_method_remove, payment_method_set_default
+from invoices.models import PaymentMethod
+from invoices.services.payment_methods import payment_method_add, payment_method_remove, payment_method_set_default
 from organizations.models import AuditEvent
 from organizations.roles import OrgRole
 from portal.errors import InvalidInput, NotFound, PermissionDenied
 from portal.tenancy import org_context_for_organization
 from tests import factories
 
-from .invoice_factories import customer, issue, line, partner
+from .factories import customer, issue, line, partner
 
 pytestmark = pytest.mark.django_db
 

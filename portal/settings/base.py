@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "delegations",
     "offers",
     "billing",
+    "invoices",
 ]
 
 MIDDLEWARE = [
@@ -280,7 +281,7 @@ SPECTACULAR_SETTINGS = {
         "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
-        "PaymentMethodKindEnum": "billing.invoice_models.PaymentMethod.Kind",
+        "PaymentMethodKindEnum": "invoices.models.PaymentMethod.Kind",
         # ORG-5: invitation states.
         "InvitationStatusEnum": "organizations.models.Invitation.Status",
     },
