@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from billing.selectors import BillableLine
 from offers.models import Product
 
 from .models import Invoice, PaymentMethod
-from .services.issuing import BillableLine, invoice_monthly_run, invoices_issue, previous_month
+from .services.issuing import invoice_monthly_run, invoices_issue, previous_month
 
 
 def _products() -> list[Product]:

@@ -16,8 +16,6 @@ move to this app changed only Django's state (invoices/migrations/0001), no data
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -275,6 +273,3 @@ def mask_iban(iban: str) -> str:
         return "*" * len(compact)
     masked = compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
     return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
-
-
-ZERO = Decimal("0.00")

@@ -1,9 +1,10 @@
-"""Issuing invoices (BIL-5), VAT, numbering and money (BIL-7): the write side of invoicing.
+"""Issuing invoices (BIL-5), VAT and numbering: the write side of invoicing.
 
 Who calls what:
-- `invoice_monthly_run()` – the Celery beat task `billing.invoice_tasks.invoice_monthly_run`, on
+- `invoice_monthly_run()` – the Celery beat task `invoices.tasks.invoice_monthly_run`, on
   the 1st of each month for the month before. It asks the subscription side for the billable
   lines of the period (`billing.selectors.billable_lines`, see `LineSource`) and issues them.
+  Invoices are downstream of billing: billing never imports this app.
 - `invoices_issue()` – the core: one invoice per recipient and period, in ONE transaction with a
   constant number of queries however many recipients and customer orgs there are (bulk inserts).
 - `invoice_deliver()` – the outbox handler run by the worker after the commit: renders the PDF
@@ -17,19 +18,18 @@ Guarantees:
 - Gapless yearly numbers `2026-000123`: the year's counter row is locked with SELECT … FOR UPDATE
   in the issuing transaction and advanced by exactly the number of invoices inserted; a failed
   run rolls the counter back with its invoices.
-- Money is Decimal: each line is rounded half-up to cents; net = sum of rounded lines; VAT is
-  computed on the net total and rounded half-up; gross = net + VAT.
+- Money is Decimal (`billing.money`): each line is rounded half-up to cents; net = sum of
+  rounded lines; VAT is computed on the net total and rounded half-up; gross = net + VAT.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -38,7 +38,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 
-from billing.money import to_cents
+from billing import money
+from billing.selectors import BillableLine
 from organizations.models import Membership, Organization
 from organizations.roles import OrgRole
 from organizations.services import audit_event_build, audit_record_many
@@ -51,7 +52,6 @@ from ..models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod
 
 logger = logging.getLogger(__name__)
 
-HUNDRED = Decimal("100")
 DELIVER_KIND = "billing.invoice_deliver"
 ATTACHMENT_KIND = "billing.invoice_pdf"
 
@@ -75,31 +75,6 @@ def issuer_details() -> dict:
 
 def domestic_vat_rate() -> Decimal:
     return Decimal(str(getattr(settings, "BILLING_VAT_RATE", "19.00")))
-
-
-# --- money (BIL-7) ------------------------------------------------------------------------------
-
-
-def round_cents(amount: Decimal) -> Decimal:
-    """Half-up to cents: 0.005 → 0.01, 2.675 → 2.68 (Decimal, never float)."""
-    return to_cents(amount)
-
-
-def line_amount(*, quantity: Decimal, unit_price: Decimal) -> Decimal:
-    return round_cents(Decimal(quantity) * Decimal(unit_price))
-
-
-@dataclass(frozen=True)
-class Totals:
-    net: Decimal
-    vat: Decimal
-    gross: Decimal
-
-
-def invoice_totals(*, line_amounts: Iterable[Decimal], vat_rate: Decimal) -> Totals:
-    net = sum((round_cents(amount) for amount in line_amounts), Decimal("0.00"))
-    vat = round_cents(net * vat_rate / HUNDRED)
-    return Totals(net=net, vat=vat, gross=net + vat)
 
 
 # --- VAT (BIL-5) --------------------------------------------------------------------------------
@@ -171,108 +146,20 @@ def previous_month(day: date) -> tuple[date, date]:
     return month_period(day.replace(day=1) - timedelta(days=1))
 
 
-# --- the lines to bill (the contract with the subscription side) --------------------------------
+# --- the lines to bill (`billing.selectors.BillableLine`, the contract with the subscriptions) --
 
-
-@dataclass(frozen=True)
-class BillableLine:
-    """One line the subscription side bills: who pays (`recipient_id`, BIL-4), for which customer
-    org, what, how many, at which net unit price (Decimal, EUR), over which period."""
-
-    recipient_id: int
-    customer_id: int
-    product_id: int | None
-    quantity: Decimal
-    unit_price: Decimal
-    period_start: date
-    period_end: date
-    description: str = ""
-    # The line's net amount where the source computed it (pro rata for part of the period);
-    # otherwise quantity × unit price. Either way rounded half-up to cents once.
-    amount: Decimal | None = None
-
-    @property
-    def net_amount(self) -> Decimal:
-        if self.amount is not None:
-            return to_cents(self.amount)
-        return line_amount(quantity=self.quantity, unit_price=self.unit_price)
-
-
-# (period_start, period_end) -> iterable of lines or of groups. A line: an object with the
-# attributes of BillableLine (or `recipient`/`customer`/`product` as objects or ids). A group
-# (`billing.selectors.BillableGroup`): `recipient`, `customer` and its `lines` (product,
-# quantity, unit_price, period_start, period_end, amount, project_number).
-LineSource = Callable[[date, date], Iterable[Any]]
-
-
-def _flatten(items: Iterable[Any], *, period_start: date, period_end: date) -> Iterator[BillableLine]:
-    for item in items:
-        if hasattr(item, "lines") and hasattr(item, "customer"):
-            for line in item.lines:
-                yield _from_group_line(item, line)
-        else:
-            yield _coerce(item, period_start=period_start, period_end=period_end)
-
-
-def _from_group_line(group, line) -> BillableLine:
-    product = getattr(line, "product", None)
-    project_number = getattr(line, "project_number", None)
-    description = ""
-    if project_number and product is not None:
-        description = f"{{name}} ({project_number})"  # filled with the name in the invoice's language
-    return BillableLine(
-        recipient_id=_id(group.recipient),
-        customer_id=_id(group.customer),
-        product_id=_id(product),
-        quantity=Decimal(line.quantity),
-        unit_price=Decimal(line.unit_price),
-        period_start=line.period_start,
-        period_end=line.period_end,
-        description=description,
-        amount=getattr(line, "amount", None),
-    )
-
-
-def _id(value) -> int | None:
-    return getattr(value, "pk", value)
-
-
-def _coerce(line: Any, *, period_start: date, period_end: date) -> BillableLine:
-    if isinstance(line, BillableLine):
-        return line
-    get = (
-        (lambda name, default=None: line.get(name, default))
-        if isinstance(line, dict)
-        else (lambda name, default=None: getattr(line, name, default))
-    )
-    period = get("period") or (get("period_start") or period_start, get("period_end") or period_end)
-    return BillableLine(
-        recipient_id=_id(get("recipient_id") or get("recipient")),
-        customer_id=_id(get("customer_id") or get("customer")),
-        product_id=_id(get("product_id") or get("product")),
-        quantity=Decimal(get("quantity")),
-        unit_price=Decimal(get("unit_price")),
-        period_start=period[0],
-        period_end=period[1],
-        description=get("description") or "",
-        amount=get("amount"),
-    )
+# (period_start, period_end) -> the lines of that period.
+LineSource = Callable[[date, date], Iterable[BillableLine]]
 
 
 def default_line_source() -> LineSource:
-    """The subscription side's selector (`billing.selectors.billable_lines`)."""
-    from . import selectors
+    """The subscriptions' selector: invoices are downstream of billing, which never imports them."""
+    from billing.selectors import billable_lines
 
-    return selectors.billable_lines
+    return billable_lines
 
 
 # --- issuing ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Draft:
-    recipient: Organization
-    lines: list[BillableLine] = field(default_factory=list)
 
 
 def _recipient_address(organization: Organization) -> dict:
@@ -320,7 +207,7 @@ def invoices_issue(
     *,
     period_start: date,
     period_end: date,
-    lines: Iterable[Any],
+    lines: Iterable[BillableLine],
     issued_at: datetime | None = None,
     actor=None,
 ) -> list[Invoice]:
@@ -334,7 +221,7 @@ def invoices_issue(
         raise InvalidInput(_("The period ends before it starts."))
     issued_at = issued_at or timezone.now()
     drafts: dict[int, list[BillableLine]] = defaultdict(list)
-    for line in _flatten(lines, period_start=period_start, period_end=period_end):
+    for line in lines:
         drafts[line.recipient_id].append(line)
     if not drafts:
         return []
@@ -393,8 +280,9 @@ def invoices_issue(
             built_lines = []
             for position, line in enumerate(rows, start=1):
                 product = products.get(line.product_id)
-                name = _product_name(product, language)
-                description = line.description.replace("{name}", name) if line.description else name
+                description = line.description or _product_name(product, language)
+                if line.project_number:
+                    description = f"{description} ({line.project_number})"
                 built_lines.append(
                     InvoiceLine(
                         position=position,
@@ -409,7 +297,7 @@ def invoices_issue(
                         net_amount=line.net_amount,
                     )
                 )
-            totals = invoice_totals(line_amounts=[line.net_amount for line in built_lines], vat_rate=decision.rate)
+            totals = money.totals(line_amounts=[line.net_amount for line in built_lines], vat_rate=decision.rate)
             sequence = counter.last_number + offset
             method = payment_methods.get(recipient_id)
             invoice = Invoice(
@@ -493,17 +381,6 @@ def _payment_text(method: PaymentMethod | None, language: str) -> str:
                 "mandate": method.mandate_reference,
             }
         return _("Please transfer the amount within 14 days, stating the invoice number.")
-
-
-def invoice_issue(
-    *, recipient: Organization, period_start: date, period_end: date, lines: Iterable[Any], actor=None
-) -> Invoice | None:
-    """Issue the invoice of one recipient for one period; None if it exists already (idempotent)."""
-    lines = list(_flatten(lines, period_start=period_start, period_end=period_end))
-    if any(line.recipient_id != recipient.pk for line in lines):
-        raise InvalidInput(_("Every line must be billed to this recipient."))
-    issued = invoices_issue(period_start=period_start, period_end=period_end, lines=lines, actor=actor)
-    return issued[0] if issued else None
 
 
 def invoice_monthly_run(*, today: date | None = None, line_source: LineSource | None = None) -> int:
@@ -595,11 +472,9 @@ def _email_context(invoice: Invoice) -> dict:
     """Dates and amounts already formatted in the recipient's language (the context is JSON)."""
     from django.utils.formats import date_format
 
-    from billing.templatetags.billing_tags import money
-
     with translation.override(invoice.language):
         period = f"{date_format(invoice.period_start, 'SHORT_DATE_FORMAT')} – {date_format(invoice.period_end, 'SHORT_DATE_FORMAT')}"
-        total = money(invoice.gross_total)
+        total = money.format_amount(invoice.gross_total)
     return {
         "number": invoice.number,
         "recipient": invoice.recipient_name,

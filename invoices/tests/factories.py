@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 from itertools import count
 
-from invoices.services.issuing import BillableLine, invoices_issue
+from billing.selectors import BillableLine
+from invoices.services.issuing import invoices_issue
 from offers.models import Product
 from tests import factories
 

@@ -5,7 +5,8 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from invoices.models import Invoice
 from invoices.services.issuing import invoice_pdf_ensure
@@ -14,6 +15,12 @@ from .factories import customer, issue, line
 
 pytestmark = pytest.mark.django_db
 migration = import_module("billing.migrations.0003_invoice_pdf_private_storage")
+
+
+def _apps_at_the_migration():
+    """The models as that migration sees them (the invoices were billing's then)."""
+    state = MigrationLoader(connection).project_state(("billing", "0003_invoice_pdf_private_storage"))
+    return state.apps
 
 
 @pytest.fixture
@@ -38,6 +45,7 @@ def test_issue_11_item_1_the_migration_moves_old_pdfs_and_detaches_missing_ones(
     roots, django_capture_on_commit_callbacks
 ):
     media, private = roots
+    apps = _apps_at_the_migration()
     [moved, missing] = issue(line(customer(name="Eins GmbH")), line(customer(name="Zwei GmbH")))
     old_name = f"invoices/{moved.year}/{moved.number}.pdf"
     (media / "invoices" / str(moved.year)).mkdir(parents=True)
