@@ -1,8 +1,8 @@
 """Demo invoices and payment methods (BIL-5, BIL-6) for `seed_demo`; idempotent.
 
-Runs after the subscription demo (`billing/demo.py`, see `seed_demo`'s app order): the monthly run over last month issues
-the invoices to Demo Partner GmbH (a section for Demo Kunde AG) and to Direkt GmbH from the demo
-bookings; each of them has a payment method.
+Runs after the subscription demo (`billing/demo.py`; `seed_demo` runs the apps in order): the
+monthly run over last month issues the invoices to Demo Partner GmbH (a section for Demo Kunde
+AG) and to Direkt GmbH from the demo bookings; each of them has a payment method.
 """
 
 from __future__ import annotations

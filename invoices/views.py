@@ -1,4 +1,4 @@
-"""Browser pages of invoices and payment methods (BIL-5, BIL-6) under `/o/<org>/billing/…`.
+"""Browser pages of invoices and payment methods (BIL-5, BIL-6) under `/o/<org>/settings/…`.
 
 Partner-only areas (ORG-6): the capabilities "billing.view" and "payment_methods.manage" are
 hidden (404) from a partner-linked customer's own accounts; partner staff find each customer
@@ -24,7 +24,8 @@ from .forms import PaymentMethodForm
 from .models import Invoice, InvoiceLine, PaymentMethod
 from .selectors import invoice_list, invoice_sections, payment_method_list
 from .services import payment_methods as services
-from .services.issuing import invoice_pdf_ensure, vat_note_text
+from .services.issuing import invoice_pdf_ensure
+from .vat import vat_note_text
 
 
 def customer_subtotal(organization):

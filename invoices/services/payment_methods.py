@@ -28,7 +28,7 @@ from portal.errors import InvalidInput, NotFound
 from portal.tenancy import OrgContext
 
 from ..models import PaymentMethod
-from .issuing import EU_COUNTRIES
+from ..vat import EU_COUNTRIES
 
 # Countries of the SEPA scheme (EU/EEA and the non-EEA participants).
 SEPA_COUNTRIES = EU_COUNTRIES | {"IS", "LI", "NO", "CH", "GB", "MC", "SM", "VA", "AD", "AL", "MD", "ME", "MK"}

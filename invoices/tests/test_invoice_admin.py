@@ -50,7 +50,7 @@ def test_payment_methods_show_only_the_masked_iban_in_the_admin(admin_client):
 
 
 def test_the_support_group_reads_invoices_and_payment_methods_without_the_demo(client):
-    """The permissions come from billing/support.py through the sync after every migrate."""
+    """The permissions come from invoices/support.py through the sync after every migrate."""
     from organizations.support import support_group_sync
 
     support = factories.UserFactory(is_staff=True)

@@ -9,13 +9,8 @@ import pytest
 
 from billing.money import line_amount, to_cents, totals
 from invoices.models import ImmutableInvoiceError, Invoice, InvoiceLine, InvoiceNumberCounter
-from invoices.services.issuing import (
-    OUTSIDE_EU_NOTE,
-    REVERSE_CHARGE_NOTE,
-    invoice_monthly_run,
-    previous_month,
-    vat_decision,
-)
+from invoices.services.issuing import invoice_monthly_run, previous_month
+from invoices.vat import OUTSIDE_EU_NOTE, REVERSE_CHARGE_NOTE, vat_decision
 from organizations.models import AuditEvent
 from organizations.roles import OrgRole
 from portal.models import OutboxMessage

@@ -1,7 +1,7 @@
 """BIL-5 at the SPEC's scale: the monthly run's queries do not grow with the number of customer orgs.
 
 Orgs, relations and subscriptions are bulk-inserted; the run goes through the real selector
-(`billing.selectors.billable_lines`) and the real issuing (`billing.invoicing.invoices_issue`).
+(`billing.selectors.billable_lines`) and the real issuing (`invoices.services.issuing.invoices_issue`).
 """
 
 from __future__ import annotations
