@@ -102,7 +102,3 @@ class SubscriptionAdmin(admin.ModelAdmin):
     @admin.display(description=_("current status"))
     def current_status_display(self, obj):
         return obj.get_current_status_display()
-
-
-# Invoices and payment methods (BIL-5, BIL-6): read-only as well.
-from .invoice_admin import InvoiceAdmin, PaymentMethodAdmin  # noqa: E402, F401

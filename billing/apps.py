@@ -7,8 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self):
-        # Importing registers: the tenancy restrictions (selectors), the hooks of BIL-2 trial, OFR-6
-        # provisioning and ORG-3/ORG-7 ends (`@on` in services), the invoice email attachment
-        # loader (invoicing) and the invoice jobs (invoice_tasks; the other apps' tasks.py are
-        # found by `PortalConfig.ready`).
-        from . import invoice_selectors, invoice_tasks, invoicing, selectors, services  # noqa: F401
+        # Importing registers: the tenancy restrictions (selectors) and the hooks of BIL-2 trial, OFR-6
+        # provisioning and ORG-3/ORG-7 ends (`@on` in services); the app's tasks.py is found by
+        # `PortalConfig.ready`.
+        from . import selectors, services  # noqa: F401

@@ -1,4 +1,4 @@
-"""Audit actions of subscriptions, payment methods and invoices (see `portal.audit`).
+"""Audit actions of subscriptions (see `portal.audit`).
 
 ORG-6: a subscription's `unit_price` is the payer's price – the partner's purchase price when a
 reseller pays – and `payer` names who pays: both are partner-only, never shown to a customer.
@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.audit import AuditField, audit_action, audit_fields
 
-from .invoice_models import PaymentMethod
 from .models import Subscription
 
 audit_fields(
@@ -19,15 +18,6 @@ audit_fields(
     status=AuditField(_("status")),
     term_ends_at=AuditField(_("term ends"), kind="datetime"),
     ends_at=AuditField(_("ends"), kind="datetime"),
-    kind=AuditField(_("kind")),
-    iban=AuditField(_("IBAN")),
-    mandate_reference=AuditField(_("mandate reference")),
-    is_default=AuditField(_("default"), kind="bool"),
-    number=AuditField(_("number")),
-    period=AuditField(_("period")),
-    net=AuditField(_("net")),
-    vat=AuditField(_("VAT")),
-    gross=AuditField(_("gross")),
 )
 
 SUBSCRIPTION = {
@@ -65,29 +55,3 @@ for code, label, sentence in [
     ("renewed", _("Subscription renewed"), _("{product} was renewed for another term.")),
 ]:
     audit_action(f"subscription.{code}", label=label, sentence=sentence, **SUBSCRIPTION)
-
-PAYMENT_METHOD = {"actor": ("kind", "iban", "mandate_reference", "is_default"), "values": {"kind": PaymentMethod.Kind}}
-audit_action(
-    "payment_method.added",
-    label=_("Payment method added"),
-    sentence=_("{actor_org} added the payment method {kind}."),
-    **PAYMENT_METHOD,
-)
-audit_action(
-    "payment_method.default_set",
-    label=_("Default payment method set"),
-    sentence=_("{actor_org} made {kind} the default payment method."),
-    **PAYMENT_METHOD,
-)
-audit_action(
-    "payment_method.removed",
-    label=_("Payment method removed"),
-    sentence=_("{actor_org} removed the payment method {kind}."),
-    **PAYMENT_METHOD,
-)
-audit_action(
-    "invoice.issued",
-    label=_("Invoice issued"),
-    sentence=_("Invoice {number} was issued for {period}."),
-    actor=("number", "period", "net", "vat", "gross"),
-)

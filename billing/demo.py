@@ -137,8 +137,3 @@ def seed(demo: dict) -> None:
             ),
             start,
         )
-
-    # BIL-5, BIL-6: last month's invoices for these bookings, and payment methods (billing/invoice_demo.py).
-    from .invoice_demo import seed_invoices
-
-    seed_invoices(demo)

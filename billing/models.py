@@ -1,6 +1,7 @@
 """Models of the billing app.
 
-Subscriptions (BIL-1 … BIL-4, PRJ-5) come first; invoices (BIL-5, BIL-6) follow below.
+Subscriptions (BIL-1 … BIL-4, PRJ-5); invoices and payment methods (BIL-5, BIL-6) are the
+`invoices` app's.
 
 A subscription is one product booked for one organization (the *subscriber*) in a quantity, at a
 net unit price per licence and month, paid by its *payer* (BIL-4: the reseller partner for a
@@ -222,7 +223,3 @@ class Subscription(ExpiringStatus):
         from .money import line_amount
 
         return line_amount(quantity=self.quantity, unit_price=self.unit_price)
-
-
-# Invoices, numbering and payment methods (BIL-5, BIL-6) live in their own module.
-from .invoice_models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod  # noqa: E402, F401

@@ -4,15 +4,14 @@
   "billing.view" there (ORG-6: never the customer's own accounts of a partner-linked org); across
   orgs (`/api/v1/subscriptions/`) the orgs where the user holds "billing.view", as one WHERE
   clause of EXISTS subqueries.
-- `billable_lines(period_start, period_end)` is what the monthly invoice run collects: per
-  (recipient org, customer org) the lines to invoice, in a constant number of queries.
+- `billable_lines(period_start, period_end)` is what the monthly invoice run (invoices app)
+  collects: the `BillableLine`s to invoice, in a constant number of queries.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -25,7 +24,7 @@ from organizations.roles import CAPABILITIES, OrgRole
 from portal.tenancy import Scope, restriction
 
 from .models import Subscription
-from .money import ZERO, line_amount
+from .money import line_amount, to_cents
 
 Source = Subscription.Source
 
@@ -99,32 +98,33 @@ def service_products() -> QuerySet[Product]:
 
 @dataclass(frozen=True)
 class BillableLine:
-    """One invoice line: `quantity` licences of `product` at the net monthly `unit_price`, in force
-    from `period_start` to `period_end` (inclusive dates); `amount` = quantity × unit price, pro
-    rata by days for part of the period, rounded half-up to cents once (BIL-7)."""
+    """One line the monthly run invoices (BIL-5) – the one contract between the subscriptions and
+    the invoices app: `recipient_id` pays (BIL-4) for `quantity` licences of `product_id` used by
+    `customer_id`, at the net monthly `unit_price` (Decimal, EUR), from `period_start` to
+    `period_end` (inclusive dates).
 
-    subscription_id: int
-    product: Product
-    quantity: int
+    `amount` is the net amount where the source computed it (pro rata by days for part of the
+    period), otherwise quantity × unit price; either way rounded half-up to cents once (BIL-7).
+    The invoice prints the product's name in its language, followed by `project_number` for a
+    service ordered for a project (PRJ-5); a line without a product prints `description`.
+    """
+
+    recipient_id: int
+    customer_id: int
+    product_id: int | None
+    quantity: Decimal
     unit_price: Decimal
     period_start: date
     period_end: date
-    amount: Decimal
-    source: str
-    project_number: str | None = None
-
-
-@dataclass
-class BillableGroup:
-    """Everything one recipient is invoiced for one customer org in the period."""
-
-    recipient: Organization
-    customer: Organization
-    lines: list[BillableLine] = field(default_factory=list)
+    amount: Decimal | None = None
+    project_number: str = ""
+    description: str = ""
 
     @property
-    def net_total(self) -> Decimal:
-        return sum((line.amount for line in self.lines), ZERO)
+    def net_amount(self) -> Decimal:
+        if self.amount is not None:
+            return to_cents(self.amount)
+        return line_amount(quantity=self.quantity, unit_price=self.unit_price)
 
 
 def _local_start(day: date) -> datetime:
@@ -137,14 +137,14 @@ def _local_day(moment: datetime) -> date:
 
 def billable_lines(
     period_start: date, period_end: date, *, recipient: Organization | None = None
-) -> Iterator[BillableGroup]:
-    """The monthly run's collection (BIL-5): per (recipient org, customer org), ordered by
-    recipient and customer, the lines for every paid subscription in force at some time between
-    `period_start` and `period_end` (inclusive dates, the portal's time zone).
+) -> Iterator[BillableLine]:
+    """The monthly run's collection (BIL-5): the lines for every paid subscription in force at
+    some time between `period_start` and `period_end` (inclusive dates, the portal's time zone),
+    ordered by recipient, customer, product SKU and subscription.
 
     One query (streamed with a server-side cursor), whatever the number of orgs. Trials and other
     free subscriptions produce no lines. A subscription in force for part of the period is
-    charged pro rata by days. Lines of one group are ordered by product SKU, then subscription.
+    charged pro rata by days.
     """
     if period_end < period_start:
         raise ValueError("period_end lies before period_start")
@@ -158,46 +158,32 @@ def billable_lines(
         )
         .exclude(source=Source.TRIAL)
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=window_start))
-        .select_related("product", "payer", "organization", "project")
+        .select_related("project")
         .order_by("payer__name", "payer_id", "organization__name", "organization_id", "product__sku", "id")
     )
     if recipient is not None:
         queryset = queryset.filter(payer=recipient)
 
-    def lines_of(subscriptions) -> Iterator[tuple[tuple, Subscription, BillableLine]]:
-        for subscription in subscriptions:
-            first = max(period_start, _local_day(subscription.starts_at))
-            last = (
-                period_end
-                if subscription.ends_at is None
-                else min(period_end, _local_day(subscription.ends_at - timedelta(microseconds=1)))
-            )
-            if last < first:
-                continue
-            days = (last - first).days + 1
-            line = BillableLine(
-                subscription_id=subscription.pk,
-                product=subscription.product,
-                quantity=subscription.quantity,
-                unit_price=subscription.unit_price,
-                period_start=first,
-                period_end=last,
-                amount=line_amount(
-                    quantity=subscription.quantity,
-                    unit_price=subscription.unit_price,
-                    days=days,
-                    period_days=period_days,
-                ),
-                source=subscription.source,
-                project_number=subscription.project.number if subscription.project_id else None,
-            )
-            yield (subscription.payer_id, subscription.organization_id), subscription, line
-
-    for _key, rows in itertools.groupby(lines_of(queryset.iterator(chunk_size=2000)), key=lambda row: row[0]):
-        rows = list(rows)
-        first_subscription = rows[0][1]
-        yield BillableGroup(
-            recipient=first_subscription.payer,
-            customer=first_subscription.organization,
-            lines=[line for _k, _s, line in rows],
+    for subscription in queryset.iterator(chunk_size=2000):
+        first = max(period_start, _local_day(subscription.starts_at))
+        last = (
+            period_end
+            if subscription.ends_at is None
+            else min(period_end, _local_day(subscription.ends_at - timedelta(microseconds=1)))
+        )
+        if last < first:
+            continue
+        days = (last - first).days + 1
+        yield BillableLine(
+            recipient_id=subscription.payer_id,
+            customer_id=subscription.organization_id,
+            product_id=subscription.product_id,
+            quantity=Decimal(subscription.quantity),
+            unit_price=subscription.unit_price,
+            period_start=first,
+            period_end=last,
+            amount=line_amount(
+                quantity=subscription.quantity, unit_price=subscription.unit_price, days=days, period_days=period_days
+            ),
+            project_number=subscription.project.number if subscription.project_id else "",
         )

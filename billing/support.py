@@ -6,8 +6,4 @@ services (bookings, quantity changes, cancellations), never through the admin.
 
 SUPPORT_PERMISSIONS = [
     "billing.view_subscription",
-    # invoices and payment methods (BIL-5, BIL-6): read-only as well, the IBAN shown masked
-    "billing.view_invoice",
-    "billing.view_invoiceline",
-    "billing.view_paymentmethod",
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invoice_views, views
+from . import views
 
 urlpatterns = [
     path("o/<str:org>/billing/subscriptions/", views.SubscriptionListView.as_view(), name="subscription-list"),
@@ -22,29 +22,4 @@ urlpatterns = [
     ),
     # PRJ-5: paid services on a project page (resolved for the user like every project page).
     path("projects/<project_number:number>/services/", views.ProjectServicesView.as_view(), name="project-services"),
-    # BIL-5 invoices, BIL-6 payment methods (partner-only areas, ORG-6)
-    path("o/<str:org>/settings/invoices/", invoice_views.InvoiceListView.as_view(), name="invoice-list"),
-    path(
-        "o/<str:org>/settings/invoices/<id:invoice_id>/",
-        invoice_views.InvoiceDetailView.as_view(),
-        name="invoice-detail",
-    ),
-    path(
-        "o/<str:org>/settings/invoices/<id:invoice_id>/pdf/", invoice_views.InvoicePdfView.as_view(), name="invoice-pdf"
-    ),
-    path(
-        "o/<str:org>/settings/payment-methods/",
-        invoice_views.PaymentMethodListView.as_view(),
-        name="payment-method-list",
-    ),
-    path(
-        "o/<str:org>/settings/payment-methods/<id:payment_method_id>/default/",
-        invoice_views.PaymentMethodDefaultView.as_view(),
-        name="payment-method-default",
-    ),
-    path(
-        "o/<str:org>/settings/payment-methods/<id:payment_method_id>/remove/",
-        invoice_views.PaymentMethodRemoveView.as_view(),
-        name="payment-method-remove",
-    ),
 ]

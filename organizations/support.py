@@ -31,7 +31,7 @@ SUPPORT_PERMISSIONS = [
     "organizations.change_invitation",
 ]
 
-APPS = ["organizations", "projects", "delegations", "offers", "billing"]
+APPS = ["organizations", "projects", "delegations", "offers", "billing", "invoices"]
 
 
 def support_permission_labels() -> set[str]:

@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("delegations.urls")),
     path("", include("offers.urls")),
     path("", include("billing.urls")),
+    path("", include("invoices.urls")),
     # API (PLT-2)
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

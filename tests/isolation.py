@@ -25,7 +25,7 @@ def load_app_factories() -> None:
     """Import `<app>/tests/isolation.py` of every app, where apps register their factories."""
     from importlib import import_module
 
-    for app in ("organizations", "projects", "delegations", "offers", "billing"):
+    for app in ("organizations", "projects", "delegations", "offers", "billing", "invoices"):
         try:
             import_module(f"{app}.tests.isolation")
         except ModuleNotFoundError as error:

@@ -24,8 +24,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import clear_url_caches, get_resolver, reverse, set_urlconf
 
-from billing.invoice_models import Invoice
-from billing.invoicing import invoice_pdf_ensure
+from invoices.models import Invoice
+from invoices.services.issuing import invoice_pdf_ensure
 from organizations.roles import OrgRole
 from organizations.services import organization_logo_set
 from portal.management.commands.seed_demo import DEMO_ACCOUNTS, seed_all

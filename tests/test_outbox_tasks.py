@@ -105,7 +105,7 @@ def test_12_3_the_one_beat_schedule_is_the_settings_and_lists_every_periodic_job
             "organizations.tasks.invitation_expire_due",
             "delegations.tasks.delegation_process_expiries",
             "billing.tasks.subscriptions_process_due",
-            "billing.invoice_tasks.invoice_monthly_run",
+            "invoices.tasks.invoice_monthly_run",
         )
     }
     assert all(entry["task"] in app.tasks for entry in schedule.values())

@@ -1,6 +1,5 @@
 from rest_framework.routers import SimpleRouter
 
-from .invoice_views import InvoiceViewSet, OrganizationInvoiceViewSet, PaymentMethodViewSet
 from .views import OrganizationSubscriptionViewSet, SubscriptionViewSet
 
 router = SimpleRouter()
@@ -10,10 +9,4 @@ router.register(
     OrganizationSubscriptionViewSet,
     basename="organization-subscription-api",
 )
-# BIL-5 invoices, BIL-6 payment methods
-router.register(r"invoices", InvoiceViewSet, basename="invoice-api")
-router.register(
-    r"organizations/(?P<org>[^/.]+)/invoices", OrganizationInvoiceViewSet, basename="organization-invoice-api"
-)
-router.register(r"organizations/(?P<org>[^/.]+)/payment-methods", PaymentMethodViewSet, basename="payment-method-api")
 urlpatterns = router.urls

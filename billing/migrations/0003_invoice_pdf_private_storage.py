@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import migrations, models, transaction
 
-import billing.invoice_models
+import invoices.models
 import portal.files
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 editable=False,
                 storage=portal.files.private_storage,
-                upload_to=billing.invoice_models.invoice_pdf_upload_to,
+                upload_to=invoices.models.invoice_pdf_upload_to,
                 verbose_name="PDF",
             ),
         ),

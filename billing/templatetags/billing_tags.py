@@ -5,12 +5,14 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
+from billing.money import format_amount
+
 register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    return number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
+    return format_amount(value)
 
 
 @register.filter
@@ -40,4 +42,4 @@ def eur(amount) -> str:
     """A Decimal amount as localized money with two decimals: `1.234,50 €` / `€1,234.50`."""
     if amount is None:
         return "–"
-    return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} €"
+    return f"{format_amount(amount)} €"

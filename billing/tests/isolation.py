@@ -4,13 +4,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.invoice_models import Invoice, PaymentMethod
 from billing.models import Subscription
 from billing.services import add_months
 from offers.models import Product
 from tests.isolation import object_factory
-
-from .invoice_factories import customer, issue, line
 
 
 @object_factory("subscription_id")
@@ -34,18 +31,3 @@ def subscription_in(organization, owner):
         starts_at=now,
         term_ends_at=add_months(now, 12),
     ).pk
-
-
-@object_factory("invoice_id")
-def invoice_of(organization, owner):
-    """An invoice to `organization` (a partner's with a section for a customer of its own)."""
-    existing = Invoice.objects.filter(recipient=organization).first()  # issuing twice issues nothing
-    if existing is not None:
-        return existing.pk
-    [invoice] = issue(line(organization, customer(name="Isolation Kunde GmbH")))
-    return invoice.pk
-
-
-@object_factory("payment_method_id")
-def payment_method_of(organization, owner):
-    return PaymentMethod.objects.create(organization=organization, kind=PaymentMethod.Kind.BANK_TRANSFER).pk

@@ -10,10 +10,10 @@ import time_machine
 from django.utils import timezone
 
 from billing import services
-from billing.invoice_models import Invoice
-from billing.invoice_selectors import invoice_sections
-from billing.invoice_tasks import invoice_monthly_run as monthly_run_task
-from billing.invoicing import invoice_monthly_run
+from invoices.models import Invoice
+from invoices.selectors import invoice_sections
+from invoices.services.issuing import invoice_monthly_run
+from invoices.tasks import invoice_monthly_run as monthly_run_task
 
 from .factories import book
 

@@ -79,4 +79,4 @@ def test_the_job_records_the_expiry_once():
 def test_trials_are_never_invoiced():
     organization = factories.OrganizationFactory()
     today = timezone.localdate()
-    assert [group for group in billable_lines(today.replace(day=1), today) if group.customer == organization] == []
+    assert [line for line in billable_lines(today.replace(day=1), today) if line.customer_id == organization.pk] == []

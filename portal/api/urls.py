@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("delegations.api.urls")),
     path("", include("offers.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("invoices.api.urls")),
 ]

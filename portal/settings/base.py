@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "delegations",
     "offers",
     "billing",
+    "invoices",
 ]
 
 MIDDLEWARE = [
@@ -198,7 +199,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 # Routing: every job is a named task, so a queue per job is one line here, e.g.
-#   CELERY_TASK_ROUTES = {"billing.invoice_tasks.*": {"queue": "invoices"}}
+#   CELERY_TASK_ROUTES = {"invoices.tasks.*": {"queue": "invoices"}}
 # and a worker for it: `celery -A portal worker -Q invoices`. Unrouted tasks go to "celery".
 CELERY_TASK_ROUTES = {}
 # Every periodic job, by its task name (the only beat schedule; apps add none of their own).
@@ -226,8 +227,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=30),
     },
     # BIL-5: last month's invoices; idempotent, so the repeats on the 2nd and 3rd catch a missed run.
-    "billing.invoice_tasks.invoice_monthly_run": {
-        "task": "billing.invoice_tasks.invoice_monthly_run",
+    "invoices.tasks.invoice_monthly_run": {
+        "task": "invoices.tasks.invoice_monthly_run",
         "schedule": crontab(minute=30, hour=2, day_of_month="1-3"),
     },
 }
@@ -300,7 +301,7 @@ SPECTACULAR_SETTINGS = {
         "DelegationDirectionEnum": "delegations.models.Delegation.Direction",
         "OrgRoleEnum": "organizations.roles.OrgRole",
         "ProjectRoleEnum": "projects.roles.ProjectRole",
-        "PaymentMethodKindEnum": "billing.invoice_models.PaymentMethod.Kind",
+        "PaymentMethodKindEnum": "invoices.models.PaymentMethod.Kind",
         # ORG-5: invitation states.
         "InvitationStatusEnum": "organizations.models.Invitation.Status",
     },

@@ -20,7 +20,7 @@ REFERENCED = [
     "delegations/tests/test_races.py::test_accepting_a_release_races_the_customer_revoking_it",
     "organizations/tests/test_member_races.py::test_two_owners_cannot_leave_the_org_without_owner",
     "organizations/tests/test_member_races.py::test_accept_against_revoke",
-    "billing/tests/test_invoice_races.py::test_two_concurrent_runs_over_the_same_recipients_issue_once_and_gapless",
+    "invoices/tests/test_invoice_races.py::test_two_concurrent_runs_over_the_same_recipients_issue_once_and_gapless",
 ]
 
 

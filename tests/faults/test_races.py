@@ -15,10 +15,10 @@ from datetime import date
 import pytest
 from django.core import mail
 
-from billing import invoicing
-from billing.invoice_models import Invoice, InvoiceNumberCounter
-from billing.tests.invoice_factories import customer as billed_customer
-from billing.tests.invoice_factories import line
+from invoices.models import Invoice, InvoiceNumberCounter
+from invoices.services import issuing
+from invoices.tests.factories import customer as billed_customer
+from invoices.tests.factories import line
 from offers import services as offer_services
 from offers.models import Offer
 from offers.tests import factories as of
@@ -134,15 +134,15 @@ def test_the_same_invitation_accepted_20_times_at_once_by_its_account(fault_repo
 
 def test_two_monthly_invoice_runs_at_once_issue_each_invoice_once_and_gapless(fault_report):
     today = date(2026, 11, 2)  # the run invoices October
-    period = invoicing.previous_month(today)
+    period = issuing.previous_month(today)
     recipients = [billed_customer(name=f"Monatslauf {n} GmbH") for n in range(4)]
 
     def october_lines(period_start, period_end):
         return [line(recipient, period=(period_start, period_end)) for recipient in recipients]
 
     results = run_together(
-        lambda: invoicing.invoice_monthly_run(today=today, line_source=october_lines),
-        lambda: invoicing.invoice_monthly_run(today=today, line_source=october_lines),
+        lambda: issuing.invoice_monthly_run(today=today, line_source=october_lines),
+        lambda: issuing.invoice_monthly_run(today=today, line_source=october_lines),
     )
     assert all(kind == "ok" for kind, _ in results), results  # the second run waits, then finds all issued
     issued = sorted(value for _kind, value in results)

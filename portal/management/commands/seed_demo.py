@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-DEMO_APPS = ["organizations", "projects", "delegations", "offers", "billing"]
+DEMO_APPS = ["organizations", "projects", "delegations", "offers", "billing", "invoices"]
 DEMO_PASSWORD = "demo-portal-2026"
 
 DEMO_ACCOUNTS = [

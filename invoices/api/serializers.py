@@ -1,0 +1,124 @@
+"""API representations of invoices and payment methods (BIL-5, BIL-6). Amounts are decimal strings."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Invoice, InvoiceLine, PaymentMethod
+from ..selectors import invoice_sections
+
+
+class InvoiceOrganizationSerializer(serializers.Serializer):
+    public_id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = ["position", "description", "quantity", "unit_price", "period_start", "period_end", "net_amount"]
+        read_only_fields = fields
+
+
+class InvoiceSectionSerializer(serializers.Serializer):
+    customer = InvoiceOrganizationSerializer(read_only=True, help_text=_("The customer org the lines were billed for."))
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    recipient = InvoiceOrganizationSerializer(read_only=True)
+    pdf_url = serializers.SerializerMethodField(help_text=_("The PDF (application/pdf)."))
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "recipient",
+            "period_start",
+            "period_end",
+            "issued_at",
+            "currency",
+            "language",
+            "recipient_name",
+            "recipient_street",
+            "recipient_postcode",
+            "recipient_city",
+            "recipient_country",
+            "recipient_vat_id",
+            "vat_treatment",
+            "vat_rate",
+            "vat_note",
+            "net_total",
+            "vat_amount",
+            "gross_total",
+            "payment_method_text",
+            "pdf_url",
+        ]
+        read_only_fields = fields
+
+    def get_pdf_url(self, invoice: Invoice) -> str:
+        request = self.context.get("request")
+        path = self.context["pdf_path"](invoice)  # set by the viewset: its own `pdf` route
+        return request.build_absolute_uri(path) if request else path
+
+
+class InvoiceDetailSerializer(InvoiceSerializer):
+    sections = serializers.SerializerMethodField(help_text=_("The lines grouped by customer org."))
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = InvoiceSerializer.Meta.fields + ["sections"]
+        read_only_fields = fields
+
+    @extend_schema_field(InvoiceSectionSerializer(many=True))
+    def get_sections(self, invoice: Invoice) -> list[dict]:
+        # Inside a customer org, partner staff get that customer's section of the partner invoice.
+        sections = invoice_sections(invoice=invoice, customer=self.context.get("section_customer"))
+        return InvoiceSectionSerializer(
+            [
+                {
+                    "customer": {"public_id": s.customer_public_id, "name": s.customer_name},
+                    "subtotal": s.subtotal,
+                    "lines": s.lines,
+                }
+                for s in sections
+            ],
+            many=True,
+        ).data
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    masked_iban = serializers.CharField(read_only=True, help_text=_("The IBAN, masked. The full IBAN is never shown."))
+
+    class Meta:
+        model = PaymentMethod
+        fields = [
+            "id",
+            "kind",
+            "account_holder",
+            "masked_iban",
+            "bic",
+            "mandate_reference",
+            "mandate_signed_on",
+            "is_default",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentMethodCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PaymentMethod.Kind.choices)
+    account_holder = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text=_("Direct debit only.")
+    )
+    iban = serializers.CharField(
+        required=False, allow_blank=True, max_length=42, write_only=True, help_text=_("Direct debit only.")
+    )
+    bic = serializers.CharField(required=False, allow_blank=True, max_length=15)
+    accept_mandate = serializers.BooleanField(
+        required=False, default=False, help_text=_("Direct debit only: the SEPA mandate is granted (must be true).")
+    )
+    make_default = serializers.BooleanField(required=False, default=False)

@@ -1,0 +1,96 @@
+"""Reads of invoices and payment methods, and their tenancy restrictions (BIL-5, BIL-6, ORG-6).
+
+Who sees an invoice:
+- in an org's own pages/API (`/o/<org>/billing/…`, `/api/v1/organizations/{org}/invoices/`): the
+  org's invoices as recipient; partner staff acting in a linked customer org also see the
+  partner's invoices that carry a section for that customer ("partners find each customer org's
+  invoices in that org's settings"). Reaching those pages at all needs `billing.view`, which
+  the ORG-6 gate hides (404) from a partner-linked customer's own accounts.
+- across orgs (`/api/v1/invoices/`): invoices of orgs where the user is Owner/Admin, except orgs
+  linked to a reseller (their billing belongs to the partner, ORG-6).
+Every filter is an EXISTS subquery: constant queries however many orgs or invoices exist.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from organizations.models import CustomerRelation, Membership
+from organizations.roles import OrgRole
+from portal.tenancy import Scope, restriction
+
+from .models import Invoice, InvoiceLine, PaymentMethod
+
+BILLING_ROLES = (OrgRole.OWNER, OrgRole.ADMIN)
+
+
+def _partner_linked(ref) -> Exists:
+    return Exists(CustomerRelation.objects.filter(customer=ref, status=CustomerRelation.Status.ACTIVE))
+
+
+@restriction(Invoice)
+def _restrict_invoices(queryset: QuerySet, *, scope: Scope, action: str) -> QuerySet:
+    if action != "view":
+        return queryset.none()  # invoices never change
+    context = scope.context
+    if context is not None:
+        if not context.has("billing.view"):
+            return queryset.none()
+        organization = context.organization
+        condition = Q(recipient=organization)
+        if context.acting_as_partner:
+            condition |= Q(recipient=context.via_partner) & Q(
+                Exists(InvoiceLine.objects.filter(invoice=OuterRef("pk"), customer=organization))
+            )
+        return queryset.filter(condition)
+    manages = Exists(
+        Membership.objects.filter(user=scope.user, organization=OuterRef("recipient"), role__in=BILLING_ROLES)
+    )
+    return queryset.filter(manages).exclude(_partner_linked(OuterRef("recipient"))).filter(recipient__status="active")
+
+
+@restriction(PaymentMethod)
+def _restrict_payment_methods(queryset: QuerySet, *, scope: Scope, action: str) -> QuerySet:
+    context = scope.context
+    if context is None or not context.has("payment_methods.manage"):
+        return queryset.none()
+    return queryset.filter(organization=context.organization, removed_at__isnull=True)
+
+
+def invoice_list(*, queryset: QuerySet) -> QuerySet[Invoice]:
+    """A restricted invoice queryset, ready for a list (no per-row queries)."""
+    return queryset.select_related("recipient").order_by("-period_start", "-number")
+
+
+@dataclass
+class InvoiceSection:
+    customer_id: int
+    customer_name: str
+    customer_public_id: str
+    lines: list
+    subtotal: Decimal
+
+
+def invoice_sections(*, invoice: Invoice, customer=None) -> list[InvoiceSection]:
+    """The invoice's lines grouped by customer org (one section each), in print order. One query."""
+    lines = invoice.lines.select_related("customer").order_by("position")
+    if customer is not None:
+        lines = lines.filter(customer=customer)
+    sections: OrderedDict[int, InvoiceSection] = OrderedDict()
+    for line in lines:
+        section = sections.get(line.customer_id)
+        if section is None:
+            section = sections[line.customer_id] = InvoiceSection(
+                line.customer_id, line.customer_name, line.customer.public_id, [], Decimal("0.00")
+            )
+        section.lines.append(line)
+        section.subtotal += line.net_amount
+    return list(sections.values())
+
+
+def payment_method_list(*, queryset: QuerySet) -> QuerySet[PaymentMethod]:
+    return queryset.order_by("-is_default", "-created_at", "-id")

@@ -1,0 +1,195 @@
+"""Invoices in the browser and the API: who sees what (BIL-5, ORG-6), PDF, sections, query budgets."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from delegations.tests import factories as delegation_factories
+from invoices.models import Invoice
+from organizations.roles import OrgRole
+from tests import factories
+
+from .factories import customer, issue, line, partner
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def billing_world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+    reseller = partner(name="Demo Partner GmbH")
+    linked, other_linked = customer(name="Kunde Eins AG"), customer(name="Kunde Zwei AG")
+    factories.link(reseller, linked)
+    factories.link(reseller, other_linked)
+    direct = customer(name="Direkt GmbH")
+    [partner_invoice, direct_invoice] = sorted(
+        issue(
+            line(reseller, linked, quantity="2", unit_price="10.00"),
+            line(reseller, other_linked, quantity="1", unit_price="99.00"),
+            line(direct, quantity="1", unit_price="5.00"),
+        ),
+        key=lambda invoice: invoice.recipient_id != reseller.pk,
+    )
+    agency = customer(name="Agentur GmbH")
+    caretaker = factories.member(agency, OrgRole.OWNER)
+    project = factories.project(linked, "Shop")
+    delegation_factories.active(project, agency)  # the agency cares for a project of the linked customer
+    return {
+        "partner": reseller,
+        "linked": linked,
+        "other_linked": other_linked,
+        "direct": direct,
+        "agency": agency,
+        "partner_invoice": partner_invoice,
+        "direct_invoice": direct_invoice,
+        "partner_owner": factories.member(reseller, OrgRole.OWNER),
+        "partner_member": factories.member(reseller, OrgRole.MEMBER),
+        "linked_owner": factories.member(linked, OrgRole.OWNER),
+        "linked_admin": factories.member(linked, OrgRole.ADMIN),
+        "linked_guest": factories.member(linked, OrgRole.GUEST),
+        "direct_owner": factories.member(direct, OrgRole.OWNER),
+        "direct_member": factories.member(direct, OrgRole.MEMBER),
+        "caretaker": caretaker,
+    }
+
+
+def _billing_urls(org, invoice) -> list[str]:
+    public_id = org.public_id
+    return [
+        reverse("invoice-list", kwargs={"org": public_id}),
+        reverse("invoice-detail", kwargs={"org": public_id, "invoice_id": invoice.pk}),
+        reverse("invoice-pdf", kwargs={"org": public_id, "invoice_id": invoice.pk}),
+        reverse("payment-method-list", kwargs={"org": public_id}),
+        f"/api/v1/organizations/{public_id}/invoices/",
+        f"/api/v1/organizations/{public_id}/invoices/{invoice.pk}/",
+        f"/api/v1/organizations/{public_id}/invoices/{invoice.pk}/pdf/",
+        f"/api/v1/organizations/{public_id}/payment-methods/",
+        f"/api/v1/invoices/{invoice.pk}/",
+        f"/api/v1/invoices/{invoice.pk}/pdf/",
+    ]
+
+
+@pytest.mark.parametrize("who", ["linked_owner", "linked_admin", "linked_guest", "caretaker"])
+def test_a_partner_linked_customer_a_guest_and_a_caretaker_get_404_on_every_billing_page_and_endpoint(
+    billing_world, client, who
+):
+    """ORG-6: the customer's own accounts (Owner included) never see their org's billing."""
+    client.force_login(billing_world[who])
+    for url in _billing_urls(billing_world["linked"], billing_world["partner_invoice"]):
+        assert client.get(url).status_code == 404, url
+    for url in (
+        reverse("payment-method-list", kwargs={"org": billing_world["linked"].public_id}),
+        f"/api/v1/organizations/{billing_world['linked'].public_id}/payment-methods/",
+    ):
+        assert client.post(url, {"kind": "bank_transfer"}).status_code == 404, url
+    listing = client.get("/api/v1/invoices/").json()
+    assert listing["count"] == 0
+
+
+def test_partner_staff_find_the_customers_invoices_in_that_customer_org(billing_world, client):
+    client.force_login(billing_world["partner_owner"])
+    linked, invoice = billing_world["linked"], billing_world["partner_invoice"]
+    page = client.get(reverse("invoice-list", kwargs={"org": linked.public_id}))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert invoice.number in html and "20.00" in html  # this customer's net part
+    detail = client.get(
+        reverse("invoice-detail", kwargs={"org": linked.public_id, "invoice_id": invoice.pk})
+    ).content.decode()
+    assert "Kunde Eins AG" in detail and "Kunde Zwei AG" not in detail
+    api = client.get(f"/api/v1/organizations/{linked.public_id}/invoices/{invoice.pk}/").json()
+    assert [section["customer"]["name"] for section in api["sections"]] == ["Kunde Eins AG"]
+    # A direct customer's invoice is not the partner's business.
+    direct_invoice = billing_world["direct_invoice"]
+    assert client.get(f"/api/v1/organizations/{linked.public_id}/invoices/{direct_invoice.pk}/").status_code == 404
+
+
+def test_the_partner_sees_its_invoice_with_a_section_per_customer(billing_world, client):
+    client.force_login(billing_world["partner_owner"])
+    reseller, invoice = billing_world["partner"], billing_world["partner_invoice"]
+    detail = client.get(reverse("invoice-detail", kwargs={"org": reseller.public_id, "invoice_id": invoice.pk}))
+    html = detail.content.decode()
+    assert "Customer: Kunde Eins AG" in html and "Customer: Kunde Zwei AG" in html
+    api = client.get(f"/api/v1/invoices/{invoice.pk}/").json()
+    assert api["number"] == invoice.number and api["gross_total"] == "141.61"
+    assert [section["subtotal"] for section in api["sections"]] == ["20.00", "99.00"]
+    listing = client.get("/api/v1/invoices/").json()
+    assert [row["number"] for row in listing["results"]] == [invoice.number]
+    nav = client.get(reverse("organization-dashboard", kwargs={"org": reseller.public_id})).content.decode()
+    assert reverse("invoice-list", kwargs={"org": reseller.public_id}) in nav
+
+
+def test_the_pdf_endpoints_answer_application_pdf(billing_world, client):
+    client.force_login(billing_world["direct_owner"])
+    direct, invoice = billing_world["direct"], billing_world["direct_invoice"]
+    for url in (
+        f"/api/v1/invoices/{invoice.pk}/pdf/",
+        f"/api/v1/organizations/{direct.public_id}/invoices/{invoice.pk}/pdf/",
+        reverse("invoice-pdf", kwargs={"org": direct.public_id, "invoice_id": invoice.pk}),
+    ):
+        response = client.get(url, HTTP_ACCEPT="application/pdf")
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF")
+    # The file was rendered once and is served again as stored.
+    stored = Invoice.objects.get(pk=invoice.pk).pdf.name
+    client.get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+    assert Invoice.objects.get(pk=invoice.pk).pdf.name == stored
+
+
+def test_a_direct_customer_member_may_not_read_invoices(billing_world, client):
+    client.force_login(billing_world["direct_member"])
+    direct = billing_world["direct"]
+    assert client.get(reverse("invoice-list", kwargs={"org": direct.public_id})).status_code == 403
+    assert client.get(f"/api/v1/invoices/{billing_world['direct_invoice'].pk}/").status_code == 404
+    assert client.get("/api/v1/invoices/").json()["count"] == 0
+
+
+def test_a_partner_member_does_not_reach_billing(billing_world, client):
+    client.force_login(billing_world["partner_member"])
+    assert client.get(reverse("invoice-list", kwargs={"org": billing_world["partner"].public_id})).status_code == 403
+    assert client.get("/api/v1/invoices/").json()["count"] == 0
+
+
+def test_anonymous_gets_401_from_the_invoice_api_and_404_for_a_pdf(billing_world, client):
+    assert client.get("/api/v1/invoices/").status_code == 401
+    # A private file answers 404 to every refusal (portal/files.py), anonymous included.
+    assert client.get(f"/api/v1/invoices/{billing_world['direct_invoice'].pk}/pdf/").status_code == 404
+
+
+def test_the_invoices_in_the_openapi_schema(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "/api/v1/invoices/" in schema["paths"]
+    pdf = schema["paths"]["/api/v1/invoices/{invoice_id}/pdf/"]["get"]
+    assert "application/pdf" in pdf["responses"]["200"]["content"]
+    assert "/api/v1/organizations/{org}/payment-methods/" in schema["paths"]
+
+
+def test_invoice_lists_run_constant_queries(settings, tmp_path, client):
+    reseller = partner()
+    owner = factories.member(reseller, OrgRole.OWNER)
+    client.force_login(owner)
+
+    def measure() -> tuple[int, int]:
+        counts = []
+        for url in ("/api/v1/invoices/", reverse("invoice-list", kwargs={"org": reseller.public_id})):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.append(len(queries))
+        return tuple(counts)
+
+    from datetime import date
+
+    def month(n):
+        return (date(2025 + (n // 12), n % 12 + 1, 1), date(2025 + (n // 12), n % 12 + 1, 28))
+
+    for n in range(2):
+        issue(line(reseller, customer(name=f"K{n}"), period=month(n)), period=month(n))
+    few = measure()
+    for n in range(2, 20):
+        issue(line(reseller, customer(name=f"K{n}"), period=month(n)), period=month(n))
+    assert measure() == few

@@ -1,0 +1,156 @@
+"""Browser pages of invoices and payment methods (BIL-5, BIL-6) under `/o/<org>/settings/…`.
+
+Partner-only areas (ORG-6): the capabilities "billing.view" and "payment_methods.manage" are
+hidden (404) from a partner-linked customer's own accounts; partner staff find each customer
+org's invoices inside that org. Thin adapters: the restricted queryset comes from the tenancy
+choke point, writes are one service call each.
+"""
+
+from __future__ import annotations
+
+from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView
+from django.views.generic.detail import SingleObjectMixin
+
+from portal.errors import DomainError
+from portal.files import PrivateFileMixin, private_file_response
+from portal.views import DomainErrorFormMixin, OrgScopedMixin
+
+from .forms import PaymentMethodForm
+from .models import Invoice, InvoiceLine, PaymentMethod
+from .selectors import invoice_list, invoice_sections, payment_method_list
+from .services import payment_methods as services
+from .services.issuing import invoice_pdf_ensure
+from .vat import vat_note_text
+
+
+def customer_subtotal(organization):
+    """Annotation: the part of each invoice billed for `organization` (one subquery)."""
+    lines = (
+        InvoiceLine.objects.filter(invoice=OuterRef("pk"), customer=organization)
+        .values("invoice")
+        .annotate(total=Sum("net_amount"))
+        .values("total")
+    )
+    return Subquery(lines, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+class InvoiceListView(OrgScopedMixin, ListView):
+    model = Invoice
+    capability = "billing.view"
+    template_name = "invoices/list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        queryset = invoice_list(queryset=super().get_queryset())
+        if self.org.acting_as_partner:
+            queryset = queryset.annotate(customer_subtotal=customer_subtotal(self.org.organization))
+        return queryset
+
+
+class InvoiceDetailView(OrgScopedMixin, DetailView):
+    model = Invoice
+    capability = "billing.view"
+    template_name = "invoices/detail.html"
+    pk_url_kwarg = "invoice_id"
+    context_object_name = "invoice"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("recipient")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        invoice = self.object
+        # Inside a customer org, partner staff see that customer's section of the partner invoice.
+        only = self.org.organization if invoice.recipient_id != self.org.organization.pk else None
+        context["sections"] = invoice_sections(invoice=invoice, customer=only)
+        context["grouped"] = invoice.recipient.is_partner
+        context["vat_note"] = vat_note_text(invoice.vat_note)
+        context["partial"] = only is not None
+        return context
+
+
+class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
+    """The stored PDF (rendered once, on the worker; here only if the worker has not run yet).
+
+    The only way to the file: the invoice comes from the tenancy-restricted queryset, and anyone
+    who may not see it gets 404 (PrivateFileMixin); the bytes go out through django-sendfile2."""
+
+    model = Invoice
+    capability = "billing.view"
+    pk_url_kwarg = "invoice_id"
+
+    def get(self, request, *args, **kwargs):
+        invoice = invoice_pdf_ensure(invoice=self.get_object())
+        return private_file_response(
+            request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf"
+        )
+
+
+def _payment_methods_url(org) -> str:
+    return reverse("payment-method-list", kwargs={"org": org.organization.public_id})
+
+
+class PaymentMethodListView(OrgScopedMixin, DomainErrorFormMixin, FormView):
+    """The org's payment methods and the form to add one."""
+
+    capability = "payment_methods.manage"
+    form_class = PaymentMethodForm
+    template_name = "invoices/payment_methods/list.html"
+    success_message = gettext_lazy("The payment method was added.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        from portal.tenancy import restrict
+
+        context["payment_methods"] = payment_method_list(queryset=restrict(PaymentMethod.objects.all(), self.scope))
+        return context
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return services.payment_method_add(
+            context=self.org,
+            kind=data["kind"],
+            account_holder=data["account_holder"],
+            iban=data["iban"],
+            bic=data["bic"],
+            accept_mandate=data["accept_mandate"],
+            make_default=data["make_default"],
+            actor=self.request.user,
+        )
+
+    def get_success_url(self, method=None):
+        return _payment_methods_url(self.org)
+
+
+class _PaymentMethodActionView(OrgScopedMixin, View):
+    capability = "payment_methods.manage"
+    service = None
+    success_message = ""
+
+    def post(self, request, *args, **kwargs):
+        from django.contrib import messages
+
+        try:
+            type(self).service(context=self.org, payment_method_id=kwargs["payment_method_id"], actor=request.user)
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            messages.error(request, error.message)
+        else:
+            messages.success(request, self.success_message)
+        return redirect(_payment_methods_url(self.org))
+
+
+class PaymentMethodDefaultView(_PaymentMethodActionView):
+    service = services.payment_method_set_default
+    success_message = gettext_lazy("Future invoices use this payment method.")
+
+
+class PaymentMethodRemoveView(_PaymentMethodActionView):
+    service = services.payment_method_remove
+    success_message = gettext_lazy("The payment method was removed.")
