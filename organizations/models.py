@@ -332,7 +332,7 @@ class StaffAssignment(models.Model):
 class AuditEvent(models.Model):
     """One state change (ORG-10): who, acting in which org, what, when, before and after.
 
-    Rows are only ever inserted (`organizations.services.audit_record`); the admin shows them read-only.
+    Rows are only ever inserted (`portal.audit.audit_record`); the admin shows them read-only.
     """
 
     organization = models.ForeignKey(

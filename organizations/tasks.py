@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from . import services
+from .services import invitations
 
 
 @shared_task(name="organizations.tasks.invitation_expire_due")
 def invitation_expire_due() -> int:
     """Beat, every 15 minutes: record expiries of pending invitations (ORG-5). Reads never wait for it."""
-    return services.invitation_expire_due()
+    return invitations.invitation_expire_due()

@@ -19,11 +19,38 @@ from portal import audit
 from portal.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
-from . import selectors, services
+from . import selectors
 from .forms import InvitationAcceptNewAccountForm, InvitationForm, LoginForm, MemberRoleForm, PortalPasswordResetForm
 from .models import Invitation, Membership
 from .roles import OrgRole, can_manage_member
-from .services import InvitationClosed
+from .services.archive import organization_archive
+from .services.invitations import (
+    InvitationClosed,
+    invitation_accept,
+    invitation_accept_new_account,
+    invitation_create,
+    invitation_open_for_token,
+    invitation_resend,
+    invitation_revoke,
+)
+from .services.members import may_set_initial_password, member_change_role, member_remove, roles_grantable_in
+from .services.profile import (
+    PROFILE_FIELDS,
+    SUPPORT_CONTACT_FIELDS,
+    organization_logo_remove,
+    organization_logo_set,
+    organization_update,
+    support_contact_update,
+)
+from .services.relations import (
+    connection_accept,
+    connection_cancel,
+    connection_decline,
+    connection_request,
+    customer_create,
+    relation_end,
+)
+from .services.staff import staff_assign, staff_unassign
 
 
 class LoginView(auth_views.LoginView):
@@ -128,10 +155,10 @@ class OrganizationProfileView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     def get_initial(self):
         organization = self.org.organization
-        return {name: getattr(organization, name) for name in services.PROFILE_FIELDS}
+        return {name: getattr(organization, name) for name in PROFILE_FIELDS}
 
     def perform(self, form):
-        services.organization_update(context=self.org, actor=self.request.user, **form.cleaned_data)
+        organization_update(context=self.org, actor=self.request.user, **form.cleaned_data)
 
     def get_success_url(self, result=None):
         return _org_url("organization-dashboard", self.org.organization)
@@ -151,7 +178,7 @@ class OrganizationLogoView(OrgScopedMixin, DomainErrorFormMixin, FormView):
     success_message = gettext_lazy("The logo was saved.")
 
     def perform(self, form):
-        services.organization_logo_set(context=self.org, actor=self.request.user, upload=form.cleaned_data["logo"])
+        organization_logo_set(context=self.org, actor=self.request.user, upload=form.cleaned_data["logo"])
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -167,7 +194,7 @@ class OrganizationLogoRemoveView(OrgScopedMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        services.organization_logo_remove(context=self.org, actor=request.user)
+        organization_logo_remove(context=self.org, actor=request.user)
         messages.success(request, _("The logo was removed."))
         return redirect(_org_url("organization-logo", self.org.organization))
 
@@ -181,10 +208,10 @@ class SupportContactView(OrgScopedMixin, DomainErrorFormMixin, FormView):
     success_message = gettext_lazy("The support contact was saved.")
 
     def get_initial(self):
-        return {name: getattr(self.org.organization, name) for name in services.SUPPORT_CONTACT_FIELDS}
+        return {name: getattr(self.org.organization, name) for name in SUPPORT_CONTACT_FIELDS}
 
     def perform(self, form):
-        services.support_contact_update(context=self.org, actor=self.request.user, **form.cleaned_data)
+        support_contact_update(context=self.org, actor=self.request.user, **form.cleaned_data)
 
     def get_success_url(self, result=None):
         return _org_url("organization-support-contact", self.org.organization)
@@ -202,7 +229,7 @@ class ResellerEndView(OrgScopedMixin, View):
             messages.error(request, _("This organization has no reseller."))
         else:
             try:
-                services.relation_end(relation=relation, context=self.org, actor=request.user)
+                relation_end(relation=relation, context=self.org, actor=request.user)
             except DomainError as error:
                 messages.error(request, error.message)
             else:
@@ -245,7 +272,7 @@ class CustomerCreateView(OrgScopedMixin, DomainErrorFormMixin, FormView):
     def perform(self, form):
         data = dict(form.cleaned_data)
         contact = {key: data.pop(key) for key in list(data) if key.startswith("contact_")}
-        relation = services.customer_create(context=self.org, actor=self.request.user, **contact, **data)
+        relation = customer_create(context=self.org, actor=self.request.user, **contact, **data)
         messages.success(
             self.request,
             _("%(customer)s was created. %(email)s received an invitation as Owner.")
@@ -268,7 +295,7 @@ class ConnectionRequestView(OrgScopedMixin, DomainErrorFormMixin, FormView):
     success_message = gettext_lazy("Your request was sent. The organization's Owners and Admins decide on it.")
 
     def perform(self, form):
-        return services.connection_request(context=self.org, actor=self.request.user, **form.cleaned_data)
+        return connection_request(context=self.org, actor=self.request.user, **form.cleaned_data)
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -313,7 +340,7 @@ class CustomerStaffView(_CustomerMixin, View):
         if not form.is_valid():
             messages.error(request, _("Choose a member of your organization."))
         else:
-            func = services.staff_unassign if request.POST.get("remove") else services.staff_assign
+            func = staff_unassign if request.POST.get("remove") else staff_assign
             try:
                 func(context=self.org, customer=customer, user_id=form.cleaned_data["user"], actor=request.user)
             except DomainError as error:
@@ -335,7 +362,7 @@ class CustomerRelationEndView(_CustomerMixin, View):
         try:
             if relation is None:
                 raise DomainError(_("This organization is no longer your customer."))
-            services.relation_end(relation=relation, context=self.org, actor=request.user)
+            relation_end(relation=relation, context=self.org, actor=request.user)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(_org_url("customer-detail", self.org.organization, customer=customer.public_id))
@@ -356,7 +383,7 @@ class CustomerArchiveView(_CustomerMixin, DomainErrorFormMixin, FormView):
         return context
 
     def perform(self, form):
-        customer = services.organization_archive(
+        customer = organization_archive(
             context=self.org,
             customer=self.get_customer(),
             confirm_name=form.cleaned_data["confirm_name"],
@@ -411,9 +438,9 @@ class ConnectionDecisionView(OrgScopedMixin, View):
             pk=kwargs["relation_id"],
         )
         func, done = {
-            "accept": (services.connection_accept, _("Accepted. %(partner)s is now your reseller.")),
-            "decline": (services.connection_decline, _("Declined.")),
-            "cancel": (services.connection_cancel, _("Your request was withdrawn.")),
+            "accept": (connection_accept, _("Accepted. %(partner)s is now your reseller.")),
+            "decline": (connection_decline, _("Declined.")),
+            "cancel": (connection_cancel, _("Your request was withdrawn.")),
         }[self.decision]
         try:
             func(relation=relation, context=self.org, actor=request.user)
@@ -503,7 +530,7 @@ class InvitationAcceptView(View):
         return response
 
     def _state(self, request, token):
-        return services.invitation_open_for_token(token=token)
+        return invitation_open_for_token(token=token)
 
     def get(self, request, token):
         try:
@@ -531,13 +558,13 @@ class InvitationAcceptView(View):
         mode = self._mode(request, invitation)
         try:
             if mode["mode"] == "accept":
-                membership = services.invitation_accept(token=token, user=request.user)
+                membership = invitation_accept(token=token, user=request.user)
             elif mode["mode"] == "new_account":
                 form = InvitationAcceptNewAccountForm(request.POST)
                 if not form.is_valid():
                     return self._page(request, invitation, status=400, **{**mode, "form": form})
                 try:
-                    user, membership = services.invitation_accept_new_account(
+                    user, membership = invitation_accept_new_account(
                         token=token,
                         first_name=form.cleaned_data["first_name"],
                         last_name=form.cleaned_data["last_name"],
@@ -581,7 +608,7 @@ class MemberListView(OrgScopedMixin, ListView):
         context = super().get_context_data(**kwargs)
         org = self.org
         can_manage = org.has("members.manage")
-        grantable = services.roles_grantable_in(org) if can_manage else []
+        grantable = roles_grantable_in(org) if can_manage else []
         for membership in context["object_list"]:
             membership.manageable = can_manage and can_manage_member(org.role, membership.role)
         context.update(
@@ -629,7 +656,7 @@ class MemberRoleChangeView(MemberActionView):
         form = MemberRoleForm(self.request.POST)
         if not form.is_valid():
             raise InvalidInput(_("Choose a valid role."), field="role")
-        services.member_change_role(
+        member_change_role(
             membership=membership, role=form.cleaned_data["role"], actor=self.request.user, context=self.org
         )
         return _("%(person)s is now %(role)s.") % {
@@ -647,7 +674,7 @@ class MemberRemoveView(MemberActionView):
         return render(request, self.template_name, {"membership": membership})
 
     def perform(self, membership) -> str:
-        services.member_remove(membership=membership, actor=self.request.user, context=self.org)
+        member_remove(membership=membership, actor=self.request.user, context=self.org)
         return _("%(person)s was removed from the organization.") % {"person": membership.user.email}
 
 
@@ -660,8 +687,8 @@ class InvitationCreateView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["roles"] = services.roles_grantable_in(self.org)
-        kwargs["allow_initial_password"] = services.may_set_initial_password(self.org)
+        kwargs["roles"] = roles_grantable_in(self.org)
+        kwargs["allow_initial_password"] = may_set_initial_password(self.org)
         return kwargs
 
     def get_initial(self):
@@ -669,7 +696,7 @@ class InvitationCreateView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     def perform(self, form):
         data = form.cleaned_data
-        return services.invitation_create(
+        return invitation_create(
             organization=self.org.organization,
             email=data["email"],
             role=data["role"],
@@ -710,7 +737,7 @@ class InvitationListView(OrgScopedMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        grantable = set(services.roles_grantable_in(self.org))
+        grantable = set(roles_grantable_in(self.org))
         for invitation in context["object_list"]:
             invitation.manageable = invitation.role in grantable
         labels = {"all": _("All"), **{value: label for value, label in Invitation.Status.choices}}
@@ -751,7 +778,7 @@ class InvitationActionView(OrgScopedMixin, SingleObjectMixin, View):
 
 class InvitationResendView(InvitationActionView):
     def perform(self, invitation) -> str:
-        services.invitation_resend(invitation=invitation, actor=self.request.user, context=self.org)
+        invitation_resend(invitation=invitation, actor=self.request.user, context=self.org)
         return _("The invitation to %(email)s was sent again; the previous link no longer works.") % {
             "email": invitation.email
         }
@@ -759,5 +786,5 @@ class InvitationResendView(InvitationActionView):
 
 class InvitationRevokeView(InvitationActionView):
     def perform(self, invitation) -> str:
-        services.invitation_revoke(invitation=invitation, actor=self.request.user, context=self.org)
+        invitation_revoke(invitation=invitation, actor=self.request.user, context=self.org)
         return _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
