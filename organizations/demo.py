@@ -115,7 +115,6 @@ def seed_invitations(demo: dict) -> None:
     """ORG-5: a pending invitation in Demo Kunde AG (its Invitations page), sent by its Owner."""
     from .models import Invitation
 
-
     customer = demo["orgs"]["customer"]
     if not Invitation.objects.filter(organization=customer, email=DEMO_INVITEE["email"]).exists():
         invitation_create(organization=customer, actor=demo["users"]["customer"], **DEMO_INVITEE)

@@ -222,15 +222,11 @@ class InvitationViewSet(
     )
     @action(detail=True, methods=["post"])
     def resend(self, request, *args, **kwargs):
-        invitation = invitation_resend(
-            invitation=self.get_object(), actor=request.user, context=self.org_context
-        )
+        invitation = invitation_resend(invitation=self.get_object(), actor=request.user, context=self.org_context)
         return self._fresh(invitation)
 
     @extend_schema(summary="Withdraw a pending invitation", request=None, responses={200: InvitationSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request, *args, **kwargs):
-        invitation = invitation_revoke(
-            invitation=self.get_object(), actor=request.user, context=self.org_context
-        )
+        invitation = invitation_revoke(invitation=self.get_object(), actor=request.user, context=self.org_context)
         return self._fresh(invitation)

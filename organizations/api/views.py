@@ -363,9 +363,7 @@ class ConnectionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def create(self, request, *args, **kwargs):
         serializer = ConnectionRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        relation = connection_request(
-            context=self.org_context, actor=request.user, **serializer.validated_data
-        )
+        relation = connection_request(context=self.org_context, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(relation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -373,27 +371,21 @@ class ConnectionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, *args, **kwargs):
-        return self._fresh(
-            connection_accept(relation=self.get_object(), context=self.org_context, actor=request.user)
-        )
+        return self._fresh(connection_accept(relation=self.get_object(), context=self.org_context, actor=request.user))
 
     @extend_schema(
         summary="Decline (the asked customer's Owner/Admin)", request=None, responses={200: ConnectionRequestSerializer}
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, *args, **kwargs):
-        return self._fresh(
-            connection_decline(relation=self.get_object(), context=self.org_context, actor=request.user)
-        )
+        return self._fresh(connection_decline(relation=self.get_object(), context=self.org_context, actor=request.user))
 
     @extend_schema(
         summary="Withdraw an open request (the partner)", request=None, responses={200: ConnectionRequestSerializer}
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
-        return self._fresh(
-            connection_cancel(relation=self.get_object(), context=self.org_context, actor=request.user)
-        )
+        return self._fresh(connection_cancel(relation=self.get_object(), context=self.org_context, actor=request.user))
 
 
 class AuditEventFilter(django_filters.FilterSet):

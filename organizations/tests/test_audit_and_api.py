@@ -17,12 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_customers_read_what_partner_staff_did_in_their_org(world, client):
-    organization_update(
-        context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn"
-    )
-    organization_update(
-        context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, street="Weg 2"
-    )
+    organization_update(context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn")
+    organization_update(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, street="Weg 2")
     client.force_login(world.customer_owner)
     url = reverse("audit-trail", kwargs={"org": world.customer.public_id})
     events = list(client.get(url, {"origin": "external"}).context["events"])
@@ -72,9 +68,7 @@ def test_every_state_change_of_this_app_is_recorded_with_before_and_after(world)
     relation = connection_request(
         context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, identifier=world.direct.public_id
     )
-    connection_accept(
-        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-    )
+    connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     event = AuditEvent.objects.get(action="customer_relation.accepted", organization=world.direct)
     assert event.before["status"] == "requested" and event.after["status"] == "active"
     assert event.actor_email == world.direct_owner.email and event.created_at

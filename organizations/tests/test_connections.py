@@ -79,9 +79,7 @@ def test_refusals_own_org_partner_org_already_customer_second_reseller_duplicate
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     with pytest.raises(Conflict) as raised:  # world.customer has world.partner as reseller
-        connection_request(
-            context=ctx(other_owner, other), actor=other_owner, identifier=world.customer.public_id
-        )
+        connection_request(context=ctx(other_owner, other), actor=other_owner, identifier=world.customer.public_id)
     assert raised.value.code == "second_reseller"
     _request(world)
     with pytest.raises(Conflict, match="already asked"):
@@ -98,9 +96,7 @@ def test_archived_orgs_are_unknown(world):
 
 def test_accept_gives_the_partner_access_at_once(world):
     relation = _request(world)
-    connection_accept(
-        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-    )
+    connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     relation.refresh_from_db()
     assert relation.status == Status.ACTIVE and relation.decided_by == world.direct_owner and relation.activated_at
     assert org_context_for(world.partner_owner, world.direct.public_id).via_partner == world.partner
@@ -112,23 +108,15 @@ def test_accept_gives_the_partner_access_at_once(world):
 
 def test_decline_and_cancel(world):
     relation = _request(world)
-    connection_decline(
-        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-    )
+    connection_decline(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     assert CustomerRelation.objects.get(pk=relation.pk).status == Status.DECLINED
     with pytest.raises(Conflict):  # decided requests stay decided
-        connection_accept(
-            relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-        )
+        connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     second = _request(world)  # asking again after a decline is allowed
-    connection_cancel(
-        relation=second, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner
-    )
+    connection_cancel(relation=second, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
     assert CustomerRelation.objects.get(pk=second.pk).status == Status.CANCELLED
     with pytest.raises(Conflict):
-        connection_decline(
-            relation=second, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-        )
+        connection_decline(relation=second, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
 
 
 @pytest.mark.parametrize(
@@ -161,9 +149,7 @@ def test_who_asks_on_the_partner_side(world, role, allowed):
 def test_the_partner_does_not_decide_its_own_request_and_reseller_staff_do_not_decide_for_the_customer(world):
     relation = _request(world)
     with pytest.raises(Conflict, match="Only the organization that was asked"):
-        connection_accept(
-            relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner
-        )
+        connection_accept(relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     switch = CustomerRelation.objects.create(partner=other, customer=world.customer, status=Status.REQUESTED)

@@ -125,15 +125,11 @@ def test_billing_address_as_invoice_recipient(world):
 @pytest.mark.parametrize("role", ["customer_member", "customer_guest"])
 def test_members_and_guests_cannot_change_the_profile(world, role):
     with pytest.raises(PermissionDenied):
-        organization_update(
-            context=ctx(getattr(world, role), world.customer), actor=getattr(world, role), name="X"
-        )
+        organization_update(context=ctx(getattr(world, role), world.customer), actor=getattr(world, role), name="X")
 
 
 def test_partner_staff_acting_in_the_customer_may_change_it_and_are_recorded_as_such(world):
-    organization_update(
-        context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn"
-    )
+    organization_update(context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn")
     event = AuditEvent.objects.get(action="organization.changed", organization=world.customer)
     assert event.acting_organization == world.partner
 
