@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext
 
 from portal.errors import NotFound
-from portal.tenancy import Scope, restriction
+from portal.tenancy import Scope, organizations_for_user, restrict, restriction
 
-from .models import Invitation, Membership, Organization
-from .roles import ROLE_RANK
+from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment
+from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, ROLE_RANK
 
 # --- ORG-5: members and invitations ---------------------------------------------------------------
 
@@ -86,14 +86,6 @@ def invitation_for_token(*, token: str) -> Invitation:
 # ORG-10, ORG-11). Everything here filters in SQL and runs a fixed number of queries, however many
 # customers a partner has (the partner with 10,000 customers of the SPEC's scale section).
 # =================================================================================================
-# ruff: noqa: E402
-
-from django.db.models import Exists, OuterRef
-
-from portal.tenancy import organizations_for_user, restrict, restriction
-
-from .models import AuditEvent, CustomerRelation, Membership, StaffAssignment
-from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT
 
 SEARCH_MAX_LENGTH = 100
 SWITCHER_LIMIT = 20
