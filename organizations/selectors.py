@@ -10,8 +10,8 @@ from django.utils.translation import gettext
 from portal.errors import NotFound
 from portal.tenancy import Scope, organizations_for_user, restrict, restriction
 
-from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment
-from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, ROLE_RANK
+from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
+from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, ROLE_RANK, roles_with_capability
 
 # --- ORG-5: members and invitations ---------------------------------------------------------------
 
@@ -51,6 +51,20 @@ def member_list(*, queryset: QuerySet, search: str = "") -> QuerySet:
         queryset.select_related("user")
         .annotate(role_order=ROLE_ORDER)
         .order_by("role_order", "user__last_name", "user__first_name", "user__email", "id")
+    )
+
+
+def members_with_capability(organization: Organization, capability: str) -> list[User]:
+    """The active users whose role in `organization` (their own membership, not partner staff)
+    holds `capability` in the role table: who is told about, and decides on, the org's requests."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organization=organization,
+            memberships__role__in=list(roles_with_capability(capability)),
+        )
+        .order_by("id")
+        .distinct()
     )
 
 
