@@ -104,7 +104,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "=public_id", "vat_id", "memberships__user__email"]
     readonly_fields = ["public_id", "status", "archived_at", "created_at", "members_group"]
     # Identity the role model depends on (ORG-6): `kind` changes only through the "change kind"
-    # action (organizations.services.organization_change_kind), status through archive/restore,
+    # action (organizations.services.profile.organization_change_kind), status through archive/restore,
     # reseller relations in their own admin through the services.
     change_readonly_fields = ["kind"]
     inlines = [MembershipInline]

@@ -408,7 +408,7 @@ class Invitation(models.Model):
 
     States (`TRANSITIONS`): pending → accepted | revoked | expired; resending renews a pending or
     expired invitation (→ pending, new link, 7 more days). Every change goes through
-    `organizations.services` and `portal.state_machine.transition`.
+    `organizations.services.invitations` and `portal.state_machine.transition`.
 
     Only the SHA-256 of the link's token is stored: the link exists in the email alone.
     """
