@@ -13,6 +13,9 @@ On top of that, fields marked `partner_only` (partner conditions, payer) reach o
 that performed the action itself, whatever the action declares (ORG-6): never a customer. Recording an undeclared
 action or payload key raises in DEBUG and tests (`AUDIT_STRICT`), and is logged in production
 (the event is still recorded: losing the trail would be worse).
+
+Recording is here too, the one API every app writes the trail with: `audit_record` for one
+event, `audit_event_build` + `audit_record_many` for a batch in one INSERT.
 """
 
 from __future__ import annotations
@@ -345,6 +348,7 @@ def audit_event_build(
         event.acting_organization_id = acting_organization_id
     if created_at is not None:
         event.created_at = created_at
+    event._audit_checked = True  # audit_record_many does not check (or log) it twice
     return event
 
 
@@ -378,7 +382,11 @@ def audit_record(
 
 
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Insert events built with `audit_event_build` in one statement (bulk jobs)."""
+    """Insert a batch of events in one statement (bulk jobs). Build them with `audit_event_build`;
+    an event built otherwise is checked against the registry here, like a single one."""
+    for event in events:
+        if not getattr(event, "_audit_checked", False):
+            audit_check(event.action, event.before, event.after)
     return AuditEvent.objects.bulk_create(events)
 
 

@@ -7,10 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from ..forms import (
-    LoginForm,
-    PortalPasswordResetForm,
-)
+from ..forms import LoginForm, PortalPasswordResetForm
 
 
 class LoginView(auth_views.LoginView):

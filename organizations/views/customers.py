@@ -12,17 +12,10 @@ from portal.errors import DomainError, InvalidInput
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .. import selectors
-from ..forms import (
-    ArchiveForm,
-    CustomerCreateForm,
-    StaffAssignForm,
-)
+from ..forms import ArchiveForm, CustomerCreateForm, StaffAssignForm
 from ..models import Organization
 from ..services.archive import organization_archive
-from ..services.relations import (
-    customer_create,
-    relation_end,
-)
+from ..services.relations import customer_create, relation_end
 from ..services.staff import staff_assign, staff_unassign
 from .common import org_url
 

@@ -18,10 +18,7 @@ from portal.errors import DomainError, InvalidInput, PermissionDenied
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .. import selectors
-from ..forms import (
-    InvitationAcceptNewAccountForm,
-    InvitationForm,
-)
+from ..forms import InvitationAcceptNewAccountForm, InvitationForm
 from ..models import Invitation
 from ..roles import OrgRole
 from ..services.invitations import (

@@ -11,11 +11,7 @@ from django.views.generic import FormView, TemplateView
 
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
-from ..forms import (
-    LogoForm,
-    OrganizationProfileForm,
-    SupportContactForm,
-)
+from ..forms import LogoForm, OrganizationProfileForm, SupportContactForm
 from ..services.profile import (
     PROFILE_FIELDS,
     SUPPORT_CONTACT_FIELDS,
