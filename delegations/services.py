@@ -541,7 +541,7 @@ def delegation_block_requester(*, delegation: Delegation, context: OrgContext, a
             target=block,
             actor=actor,
             organization=organization,
-            context=context,
+            acting_organization=context.acting_organization,
             after={"blocked_organization": requester.public_id},
         )
     pending = Delegation.objects.select_related("project", "organization", "caretaker").filter(
@@ -572,7 +572,7 @@ def delegation_unblock_requester(*, block: DelegationRequesterBlock, context: Or
         target=block,
         actor=actor,
         organization=context.organization,
-        context=context,
+        acting_organization=context.acting_organization,
         before={"blocked_organization": block.blocked_organization.public_id},
     )
     DelegationRequesterBlock.objects.filter(pk=block.pk).delete()
