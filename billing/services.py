@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from offers.models import PartnerCondition, Product, partner_price
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind
-from organizations.services import audit_record
+from portal.audit import audit_record
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hooks import on
 from portal.state_machine import transition
@@ -84,12 +84,6 @@ def unit_price_for(*, product: Product, payer: Organization) -> Decimal:
     return partner_price(list_price=list_price, discount_percent=Decimal("0"))
 
 
-def _acting_organization(context: OrgContext | None) -> Organization | None:
-    if context is None:
-        return None
-    return context.via_partner or context.organization
-
-
 def _state(subscription: Subscription) -> dict:
     return {
         "product": subscription.product.sku,
@@ -108,7 +102,7 @@ def _audit(subscription: Subscription, action: str, *, actor, context=None, acti
         target=subscription,
         actor=actor,
         organization=subscription.organization,
-        acting_organization=acting_organization or _acting_organization(context),
+        acting_organization=acting_organization or (context.acting_organization if context else None),
         before=before,
         after=_state(subscription),
     )

@@ -22,7 +22,7 @@ from django.views.generic import ListView, TemplateView
 
 from portal.errors import DomainError, NotFound
 from portal.tenancy import restrict
-from portal.views import OrgScopedMixin
+from portal.views import DomainErrorActionMixin, OrgScopedMixin
 from projects.roles import ProjectAction
 from projects.views import ProjectScopedMixin
 
@@ -128,24 +128,23 @@ class SubscriptionQuantityView(_SubscriptionMixin, TemplateView):
         )
 
 
-class SubscriptionCancelView(_SubscriptionMixin, TemplateView):
+class SubscriptionCancelView(_SubscriptionMixin, DomainErrorActionMixin, TemplateView):
     """GET: what cancelling means; POST: cancel at the end of the term."""
 
     capability = "billing.manage"
     template_name = "billing/subscription_cancel.html"
+    http_method_names = ["get", "post"]
 
-    def post(self, request, *args, **kwargs):
-        try:
-            services.subscription_cancel(subscription=self.subscription, actor=request.user, context=self.org)
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("The subscription was cancelled. It runs until the end of its term."))
-        return HttpResponseRedirect(
-            reverse(
-                "subscription-detail",
-                kwargs={"org": self.org.organization.public_id, "subscription_id": self.subscription.pk},
-            )
+    def get_action_object(self):
+        return self.subscription
+
+    def perform(self, subscription) -> str:
+        services.subscription_cancel(subscription=subscription, actor=self.request.user, context=self.org)
+        return _("The subscription was cancelled. It runs until the end of its term.")
+
+    def get_success_url(self, subscription) -> str:
+        return reverse(
+            "subscription-detail", kwargs={"org": self.org.organization.public_id, "subscription_id": subscription.pk}
         )
 
 

@@ -11,7 +11,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization, User
-from organizations.roles import roles_with_capability
+from organizations.selectors import members_with_capability
 from portal.emails import email_enqueue
 from portal.notifications import notification_create_many, notification_kind
 
@@ -30,19 +30,6 @@ EMAIL_EVENTS = {"requested", "accepted", "declined", "revoked", "expiring"}
 
 for _event, _message in KINDS.items():
     notification_kind(f"delegations.{_event}", _message)
-
-
-def delegation_managers(organization: Organization) -> list[User]:
-    """The active Owners/Admins of an org: who decides on and is told about its delegations."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__organization=organization,
-            memberships__role__in=list(roles_with_capability("requests.decide")),
-        )
-        .order_by("id")
-        .distinct()
-    )
 
 
 def format_moment(value, language: str) -> str:
@@ -65,7 +52,7 @@ def notify_side(delegation: Delegation, *, organization: Organization | None, ev
     """Tell the Owners/Admins of `organization` (one side of the delegation) about `event`."""
     if organization is None or organization.status != Organization.Status.ACTIVE:
         return
-    recipients = delegation_managers(organization)
+    recipients = members_with_capability(organization, "requests.decide")
     if not recipients:
         return
     url = detail_path(delegation, organization)

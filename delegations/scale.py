@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from organizations.models import Membership, Organization
 from organizations.roles import OrgKind, OrgRole
-from organizations.services import organization_create
+from organizations.services.profile import organization_create
 
 from .models import Delegation
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
-from organizations.services import audit_record
+from portal.audit import audit_record
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from portal.hooks import on
 from portal.state_machine import transition
@@ -65,23 +65,17 @@ def _state(delegation: Delegation) -> dict:
     }
 
 
-def _audit(delegation: Delegation, action: str, *, actor, acting_organization=None, before=None) -> None:
+def _audit(delegation: Delegation, action: str, *, actor, context=None, acting_organization=None, before=None) -> None:
+    """`acting_organization` defaults to the org the actor acted from in `context`."""
     audit_record(
         action=f"delegation.{action}",
         target=delegation,
         actor=actor,
         organization=delegation.organization,
-        acting_organization=acting_organization,
+        acting_organization=acting_organization or (context.acting_organization if context else None),
         before=before,
         after=_state(delegation),
     )
-
-
-def _acting_organization(context: OrgContext | None) -> Organization | None:
-    """The org an actor acted from: the partner for partner staff, else the org itself."""
-    if context is None:
-        return None
-    return context.via_partner or context.organization
 
 
 def _clean_message(message: str | None) -> str:
@@ -284,7 +278,7 @@ def delegation_request(
         )
     )
     # A dropped request is recorded in no org's trail (support sees it in the admin).
-    _audit(delegation, "requested", actor=actor, acting_organization=_acting_organization(context))
+    _audit(delegation, "requested", actor=actor, context=context)
     if not dropped:
         notify_side(delegation, organization=delegation.organization, event="requested")
     return delegation
@@ -373,7 +367,7 @@ def delegation_release(
                 created_at=now,
             )
         )
-        _audit(delegation, "released", actor=actor, acting_organization=_acting_organization(context))
+        _audit(delegation, "released", actor=actor, context=context)
         delegations.append(delegation)
     email_release(delegations, actor=actor)
     return delegations
@@ -504,7 +498,7 @@ def delegation_accept(
             changes["ends_at"] = ends_at
         transition(delegation, Status.ACTIVE, sources={Status.PENDING}, **changes)
         _grant_access(delegation, actor)
-        _audit(delegation, "accepted", actor=actor, acting_organization=_acting_organization(context), before=before)
+        _audit(delegation, "accepted", actor=actor, context=context, before=before)
         notify_side(delegation, organization=delegation.caretaker, event="accepted")
     return delegation
 
@@ -519,7 +513,7 @@ def delegation_decline(*, delegation: Delegation, context: OrgContext, actor) ->
     with transaction.atomic():
         before = _state(delegation)
         transition(delegation, Status.DECLINED, sources={Status.PENDING}, decided_by=actor, decided_at=timezone.now())
-        _audit(delegation, "declined", actor=actor, acting_organization=_acting_organization(context), before=before)
+        _audit(delegation, "declined", actor=actor, context=context, before=before)
         notify_side(delegation, organization=delegation.caretaker, event="declined")
     return delegation
 
@@ -547,7 +541,7 @@ def delegation_block_requester(*, delegation: Delegation, context: OrgContext, a
             target=block,
             actor=actor,
             organization=organization,
-            acting_organization=_acting_organization(context),
+            acting_organization=context.acting_organization,
             after={"blocked_organization": requester.public_id},
         )
     pending = Delegation.objects.select_related("project", "organization", "caretaker").filter(
@@ -562,7 +556,7 @@ def delegation_block_requester(*, delegation: Delegation, context: OrgContext, a
             transition(open_request, Status.DECLINED, sources={Status.PENDING}, decided_by=actor, decided_at=now)
         except Conflict:
             continue
-        _audit(open_request, "declined", actor=actor, acting_organization=_acting_organization(context), before=before)
+        _audit(open_request, "declined", actor=actor, context=context, before=before)
         notify_side(open_request, organization=requester, event="declined")
     return block
 
@@ -578,7 +572,7 @@ def delegation_unblock_requester(*, block: DelegationRequesterBlock, context: Or
         target=block,
         actor=actor,
         organization=context.organization,
-        acting_organization=_acting_organization(context),
+        acting_organization=context.acting_organization,
         before={"blocked_organization": block.blocked_organization.public_id},
     )
     DelegationRequesterBlock.objects.filter(pk=block.pk).delete()
@@ -594,7 +588,7 @@ def delegation_cancel(*, delegation: Delegation, context: OrgContext, actor) -> 
     with transaction.atomic():
         before = _state(delegation)
         transition(delegation, Status.CANCELLED, sources={Status.PENDING}, ended_by=actor, ended_at=timezone.now())
-        _audit(delegation, "cancelled", actor=actor, acting_organization=_acting_organization(context), before=before)
+        _audit(delegation, "cancelled", actor=actor, context=context, before=before)
         if delegation.direction == Direction.REQUEST:
             notify_side(delegation, organization=delegation.organization, event="cancelled")
     return delegation
@@ -628,7 +622,7 @@ def delegation_revoke(*, delegation: Delegation, context: OrgContext, actor) -> 
             delegation, Status.REVOKED, sources={seen} & {Status.ACTIVE}, ended_by=actor, ended_at=timezone.now()
         )
         _remove_access(delegation)
-        _audit(delegation, "revoked", actor=actor, acting_organization=_acting_organization(context), before=before)
+        _audit(delegation, "revoked", actor=actor, context=context, before=before)
         other = delegation.caretaker if side == "project" else delegation.organization
         notify_side(delegation, organization=other, event="revoked")
     return delegation

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
-from portal.views import DomainErrorFormMixin, OrgScopedMixin
+from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
 from projects.selectors import project_list_for_user
 
@@ -170,35 +170,21 @@ class DelegationDetailView(OrgScopedMixin, DetailView):
         return context
 
 
-class DelegationActionView(OrgScopedMixin, SingleObjectMixin, View):
-    """POST one transition; a refused one (409/400) becomes a message on the detail page."""
+class DelegationActionView(OrgScopedMixin, DomainErrorActionMixin, SingleObjectMixin, View):
+    """POST one transition; a refused one (409/400) becomes a message on the detail page, or on
+    the page the button was on (`next`, e.g. the "Open requests" page)."""
 
     model = Delegation
     pk_url_kwarg = "delegation_id"
-    http_method_names = ["post"]
-    success_message = ""
+    follow_next = True
 
     def get_queryset(self):
         return super().get_queryset().select_related("project", "organization", "caretaker")
 
-    def perform(self, delegation):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def post(self, request, *args, **kwargs):
-        delegation = self.get_object()
-        try:
-            self.perform(delegation)
-        except NotFound:
-            raise
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, self.success_message)
-        # Back to where the button was (e.g. the "Open requests" page), if that is a page of ours.
-        next_url = request.POST.get("next", "")
-        if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-            return redirect(next_url)
-        return redirect("delegation-detail", org=self.org.organization.public_id, delegation_id=delegation.pk)
+    def get_success_url(self, delegation) -> str:
+        return reverse(
+            "delegation-detail", kwargs={"org": self.org.organization.public_id, "delegation_id": delegation.pk}
+        )
 
 
 class DelegationAcceptView(DelegationActionView):

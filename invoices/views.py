@@ -9,16 +9,14 @@ choke point, writes are one service call each.
 from __future__ import annotations
 
 from django.db.models import DecimalField, OuterRef, Subquery, Sum
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
-from portal.errors import DomainError
 from portal.files import PrivateFileMixin, private_file_response
-from portal.views import DomainErrorFormMixin, OrgScopedMixin
+from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .forms import PaymentMethodForm
 from .models import Invoice, InvoiceLine, PaymentMethod
@@ -127,23 +125,18 @@ class PaymentMethodListView(OrgScopedMixin, DomainErrorFormMixin, FormView):
         return _payment_methods_url(self.org)
 
 
-class _PaymentMethodActionView(OrgScopedMixin, View):
+class _PaymentMethodActionView(OrgScopedMixin, DomainErrorActionMixin, View):
     capability = "payment_methods.manage"
     service = None
-    success_message = ""
 
-    def post(self, request, *args, **kwargs):
-        from django.contrib import messages
+    def get_action_object(self):
+        return self.kwargs["payment_method_id"]  # the service looks it up within the org
 
-        try:
-            type(self).service(context=self.org, payment_method_id=kwargs["payment_method_id"], actor=request.user)
-        except DomainError as error:
-            if error.status == 404:
-                raise
-            messages.error(request, error.message)
-        else:
-            messages.success(request, self.success_message)
-        return redirect(_payment_methods_url(self.org))
+    def perform(self, payment_method_id) -> None:
+        type(self).service(context=self.org, payment_method_id=payment_method_id, actor=self.request.user)
+
+    def get_success_url(self, payment_method_id) -> str:
+        return _payment_methods_url(self.org)
 
 
 class PaymentMethodDefaultView(_PaymentMethodActionView):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import Organization, User
-from organizations.roles import roles_with_capability
+from organizations.models import Organization
+from organizations.selectors import members_with_capability
 from portal.emails import email_enqueue
 from portal.notifications import notification_create_many, notification_kind
 
@@ -23,19 +23,6 @@ for _event, _message in KINDS.items():
     notification_kind(f"offers.{_event}", _message)
 
 
-def managers_of(organization: Organization, capability: str) -> list[User]:
-    """Active users holding `capability`'s roles directly in `organization`."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__organization=organization,
-            memberships__role__in=list(roles_with_capability(capability)),
-        )
-        .order_by("id")
-        .distinct()
-    )
-
-
 def offer_path(offer: Offer, organization: Organization) -> str:
     return reverse("offer-detail", kwargs={"org": organization.public_id, "offer_id": offer.pk})
 
@@ -46,7 +33,7 @@ def _params(offer: Offer) -> dict:
 
 def notify_customer_received(offer: Offer) -> None:
     """OFR-4: the customer's Owners/Admins, in the portal and by email (once per delivery round)."""
-    recipients = managers_of(offer.customer, "offers.decide")
+    recipients = members_with_capability(offer.customer, "offers.decide")
     url = offer_path(offer, offer.customer)
     params = _params(offer)
     notification_create_many(
@@ -64,7 +51,7 @@ def notify_customer_received(offer: Offer) -> None:
 
 
 def notify_customer(offer: Offer, event: str) -> None:
-    recipients = managers_of(offer.customer, "offers.decide")
+    recipients = members_with_capability(offer.customer, "offers.decide")
     notification_create_many(
         recipients=recipients,
         kind=f"offers.{event}",
@@ -75,7 +62,7 @@ def notify_customer(offer: Offer, event: str) -> None:
 
 
 def notify_partner(offer: Offer, event: str) -> None:
-    recipients = managers_of(offer.partner, "offers.send")
+    recipients = members_with_capability(offer.partner, "offers.send")
     notification_create_many(
         recipients=recipients,
         kind=f"offers.{event}",

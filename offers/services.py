@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
-from organizations.services import audit_event_build, audit_record, audit_record_many
+from portal.audit import audit_event_build, audit_record, audit_record_many
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hooks import on, run_hooks
 from portal.models import OutboxMessage

@@ -19,7 +19,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound
 from portal.tenancy import restrict
-from portal.views import DomainErrorFormMixin, OrgScopedMixin
+from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from . import services
 from .forms import (
@@ -130,31 +130,17 @@ class OfferStatusView(OrgScopedMixin, DetailView):
         return response
 
 
-class OfferActionView(OrgScopedMixin, SingleObjectMixin, View):
+class OfferActionView(OrgScopedMixin, DomainErrorActionMixin, SingleObjectMixin, View):
     """POST one transition; a refused one (409/400) becomes a message on the detail page."""
 
     model = Offer
     pk_url_kwarg = "offer_id"
-    http_method_names = ["post"]
-    success_message = ""
 
     def get_queryset(self):
         return super().get_queryset().select_related("partner", "customer")
 
-    def perform(self, offer):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def post(self, request, *args, **kwargs):
-        offer = self.get_object()
-        try:
-            self.perform(offer)
-        except NotFound:
-            raise
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, self.success_message)
-        return redirect("offer-detail", org=_org_id(self), offer_id=offer.pk)
+    def get_success_url(self, offer) -> str:
+        return reverse("offer-detail", kwargs={"org": _org_id(self), "offer_id": offer.pk})
 
 
 class OfferCancelView(OfferActionView):

@@ -9,12 +9,15 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdminMixin
+from portal.audit import audit_record, snapshot
 from portal.errors import DomainError
 
-from . import services
 from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
 from .roles import OrgKind, OrgRole
-from .services import audit_record, snapshot
+from .services.archive import organization_restore
+from .services.invitations import invitation_create, invitation_resend, invitation_revoke
+from .services.profile import organization_change_kind, organization_create
+from .services.relations import relation_connect, relation_end
 from .validators import logo_process
 
 
@@ -101,7 +104,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "=public_id", "vat_id", "memberships__user__email"]
     readonly_fields = ["public_id", "status", "archived_at", "created_at", "members_group"]
     # Identity the role model depends on (ORG-6): `kind` changes only through the "change kind"
-    # action (organizations.services.organization_change_kind), status through archive/restore,
+    # action (organizations.services.profile.organization_change_kind), status through archive/restore,
     # reseller relations in their own admin through the services.
     change_readonly_fields = ["kind"]
     inlines = [MembershipInline]
@@ -160,14 +163,14 @@ class OrganizationAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         model_fields = {field.name for field in Organization._meta.fields} - {"id", "name", "kind", "members_group"}
         fields = {name: value for name, value in data.items() if name in model_fields}
-        created = services.organization_create(name=data["name"], kind=data["kind"], actor=request.user, **fields)
+        created = organization_create(name=data["name"], kind=data["kind"], actor=request.user, **fields)
         for field in Organization._meta.concrete_fields:
             setattr(obj, field.attname, getattr(created, field.attname))
         obj._state.adding = False
         if data.get("partner"):
-            services.relation_connect(partner=data["partner"], customer=created, actor=request.user)
+            relation_connect(partner=data["partner"], customer=created, actor=request.user)
         if data.get("contact_email"):
-            services.invitation_create(
+            invitation_create(
                 organization=created,
                 email=data["contact_email"],
                 role=OrgRole.OWNER,
@@ -181,7 +184,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         restored = 0
         for organization in queryset.filter(status=Organization.Status.ARCHIVED):
             try:
-                services.organization_restore(organization=organization, actor=request.user)
+                organization_restore(organization=organization, actor=request.user)
             except DomainError as error:
                 self.message_user(request, f"{organization}: {error.message}", messages.ERROR)
             else:
@@ -213,7 +216,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         for organization in queryset:
             try:
                 before = organization.kind
-                services.organization_change_kind(organization=organization, kind=kind, actor=request.user)
+                organization_change_kind(organization=organization, kind=kind, actor=request.user)
             except DomainError as error:
                 self.message_user(request, f"{organization}: {error.message}", messages.ERROR)
             else:
@@ -281,7 +284,7 @@ class CustomerRelationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return  # nothing is edited by hand: state changes go through the services
-        relation = services.relation_connect(partner=obj.partner, customer=obj.customer, actor=request.user)
+        relation = relation_connect(partner=obj.partner, customer=obj.customer, actor=request.user)
         obj.pk = relation.pk
         obj.status = relation.status
         obj._state.adding = False
@@ -293,7 +296,7 @@ class CustomerRelationAdmin(admin.ModelAdmin):
         ended = 0
         for relation in queryset.filter(status=CustomerRelation.Status.ACTIVE).select_related("partner", "customer"):
             try:
-                services.relation_end(relation=relation, context=None, actor=request.user)
+                relation_end(relation=relation, context=None, actor=request.user)
             except DomainError as error:
                 self.message_user(request, f"{relation}: {error.message}", messages.ERROR)
             else:
@@ -391,8 +394,8 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resend the selected invitations"), permissions=["change"])
     def resend(self, request, queryset):
-        self._run(request, queryset, services.invitation_resend, _("%(count)d invitations sent again."))
+        self._run(request, queryset, invitation_resend, _("%(count)d invitations sent again."))
 
     @admin.action(description=_("Withdraw the selected invitations"), permissions=["change"])
     def revoke(self, request, queryset):
-        self._run(request, queryset, services.invitation_revoke, _("%(count)d invitations withdrawn."))
+        self._run(request, queryset, invitation_revoke, _("%(count)d invitations withdrawn."))

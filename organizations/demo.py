@@ -6,7 +6,10 @@ from portal.tenancy import org_context_for_organization
 
 from .models import CustomerRelation, Organization, User
 from .roles import OrgKind, OrgRole
-from .services import connection_request, membership_set, organization_create, relation_connect
+from .services.invitations import invitation_create
+from .services.members import membership_set
+from .services.profile import organization_create
+from .services.relations import connection_request, relation_connect
 from .support import support_group_sync
 
 ORGS = {
@@ -111,7 +114,6 @@ def seed(demo: dict) -> None:
 def seed_invitations(demo: dict) -> None:
     """ORG-5: a pending invitation in Demo Kunde AG (its Invitations page), sent by its Owner."""
     from .models import Invitation
-    from .services import invitation_create
 
     customer = demo["orgs"]["customer"]
     if not Invitation.objects.filter(organization=customer, email=DEMO_INVITEE["email"]).exists():

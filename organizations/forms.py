@@ -5,6 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 from portal.emails import email_enqueue_rendered
 
@@ -35,9 +37,6 @@ class PortalPasswordResetForm(PasswordResetForm):
 
 # --- organization profile, customers, connections (ORG-1 … ORG-4, ORG-7, ORG-8, ORG-11) ------
 # Plain forms that parse input; the services validate meaning (VAT ID per country, rules of logos).
-# ruff: noqa: E402
-from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
 
 def _country_field(label, required=False):

@@ -333,7 +333,7 @@ class StaffAssignment(models.Model):
 class AuditEvent(models.Model):
     """One state change (ORG-10): who, acting in which org, what, when, before and after.
 
-    Rows are only ever inserted (`organizations.services.audit_record`); the admin shows them read-only.
+    Rows are only ever inserted (`portal.audit.audit_record`); the admin shows them read-only.
     """
 
     organization = models.ForeignKey(
@@ -383,7 +383,7 @@ class Invitation(ExpiringStatus):
 
     States (`TRANSITIONS`): pending → accepted | revoked | expired; resending renews a pending or
     expired invitation (→ pending, new link, 7 more days). Every change goes through
-    `organizations.services` and `portal.state_machine.transition`.
+    `organizations.services.invitations` and `portal.state_machine.transition`.
 
     Only the SHA-256 of the link's token is stored: the link exists in the email alone.
     """

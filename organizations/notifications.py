@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.emails import email_enqueue
 from portal.notifications import notification_create_many, notification_kind
 
-from .models import CustomerRelation, Organization, User
-from .roles import roles_with_capability
+from .models import CustomerRelation
+from .selectors import members_with_capability
 
 KINDS = {
     "requested": _("{partner} asks to become the reseller of {customer}."),
@@ -23,19 +23,6 @@ for _event, _message in KINDS.items():
     notification_kind(f"organizations.connection_{_event}", _message)
 
 
-def organization_managers(organization: Organization) -> list[User]:
-    """Active Owners/Admins of `organization`."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__organization=organization,
-            memberships__role__in=list(roles_with_capability("requests.decide")),
-        )
-        .order_by("id")
-        .distinct()
-    )
-
-
 def notify_connection(relation: CustomerRelation, *, event: str) -> None:
     partner, customer = relation.partner, relation.customer
     params = {"partner": partner.name, "customer": customer.name}
@@ -44,7 +31,7 @@ def notify_connection(relation: CustomerRelation, *, event: str) -> None:
     for organization in sides:
         if organization.is_archived:
             continue
-        recipients = organization_managers(organization)
+        recipients = members_with_capability(organization, "requests.decide")
         if not recipients:
             continue
         url = (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext
 
 from portal.errors import NotFound
-from portal.tenancy import Scope, restriction
+from portal.tenancy import Scope, organizations_for_user, restrict, restriction
 
-from .models import Invitation, Membership, Organization
-from .roles import ROLE_RANK
+from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
+from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, ROLE_RANK, roles_with_capability
 
 # --- ORG-5: members and invitations ---------------------------------------------------------------
 
@@ -54,6 +54,20 @@ def member_list(*, queryset: QuerySet, search: str = "") -> QuerySet:
     )
 
 
+def members_with_capability(organization: Organization, capability: str) -> list[User]:
+    """The active users whose role in `organization` (their own membership, not partner staff)
+    holds `capability` in the role table: who is told about, and decides on, the org's requests."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organization=organization,
+            memberships__role__in=list(roles_with_capability(capability)),
+        )
+        .order_by("id")
+        .distinct()
+    )
+
+
 def invitation_list(*, queryset: QuerySet, status: str | None = None, search: str = "") -> QuerySet:
     """Invitations of the org with their status as of now, newest first."""
     rows = queryset.with_current_status().select_related("invited_by")
@@ -86,14 +100,6 @@ def invitation_for_token(*, token: str) -> Invitation:
 # ORG-10, ORG-11). Everything here filters in SQL and runs a fixed number of queries, however many
 # customers a partner has (the partner with 10,000 customers of the SPEC's scale section).
 # =================================================================================================
-# ruff: noqa: E402
-
-from django.db.models import Exists, OuterRef
-
-from portal.tenancy import organizations_for_user, restrict, restriction
-
-from .models import AuditEvent, CustomerRelation, Membership, StaffAssignment
-from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT
 
 SEARCH_MAX_LENGTH = 100
 SWITCHER_LIMIT = 20

@@ -4,14 +4,15 @@ from celery import shared_task
 
 from portal.outbox import outbox_task
 
-from . import invitation_emails, services
+from . import invitation_emails
 from .invitation_emails import INVITATION_EMAIL_KIND
+from .services import invitations
 
 
 @shared_task(name="organizations.tasks.invitation_expire_due")
 def invitation_expire_due() -> int:
     """Beat, every 15 minutes: record expiries of pending invitations (ORG-5). Reads never wait for it."""
-    return services.invitation_expire_due()
+    return invitations.invitation_expire_due()
 
 
 @outbox_task(INVITATION_EMAIL_KIND, name="organizations.tasks.invitation_email_send")

@@ -13,6 +13,9 @@ On top of that, fields marked `partner_only` (partner conditions, payer) reach o
 that performed the action itself, whatever the action declares (ORG-6): never a customer. Recording an undeclared
 action or payload key raises in DEBUG and tests (`AUDIT_STRICT`), and is logged in production
 (the event is still recorded: losing the trail would be worse).
+
+Recording is here too, the one API every app writes the trail with: `audit_record` for one
+event, `audit_event_build` + `audit_record_many` for a batch in one INSERT.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
+from django.forms.models import model_to_dict
 from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from organizations.models import AuditEvent, Organization
 
 logger = logging.getLogger(__name__)
 
@@ -296,3 +302,103 @@ def audit_entry(event, *, reader, audience: str | None = None) -> AuditEntry:
 
 def audit_entries(events, *, reader) -> list[AuditEntry]:
     return [audit_entry(event, reader=reader) for event in events]
+
+
+# --- recording: the one API every app writes the trail with ------------------------------------
+
+
+def audit_event_build(
+    *,
+    action: str,
+    target,
+    actor=None,
+    organization: Organization | None = None,
+    organization_id: int | None = None,
+    acting_organization: Organization | None = None,
+    acting_organization_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    target_repr: str | None = None,
+    created_at=None,
+) -> AuditEvent:
+    """One unsaved audit event, checked against the action registry above: an undeclared action or
+    payload key raises under DEBUG and in tests. `audit_record` saves one, `audit_record_many` a
+    batch; nothing else writes `AuditEvent` rows."""
+    audit_check(action, before, after)
+    if organization is None and organization_id is None:
+        organization = target if isinstance(target, Organization) else getattr(target, "organization", None)
+    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(
+        actor=actor_user,
+        actor_email=getattr(actor_user, "email", "") or "",
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=(str(target) if target_repr is None else target_repr)[:300],
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    if organization is not None:
+        event.organization = organization
+    else:
+        event.organization_id = organization_id
+    if acting_organization is not None:
+        event.acting_organization = acting_organization
+    else:
+        event.acting_organization_id = acting_organization_id
+    if created_at is not None:
+        event.created_at = created_at
+    event._audit_checked = True  # audit_record_many does not check (or log) it twice
+    return event
+
+
+def audit_record(
+    *,
+    action: str,
+    target,
+    actor=None,
+    organization: Organization | None = None,
+    acting_organization: Organization | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail (ORG-10). The shared mechanism every app writes to.
+
+    `organization` is whose trail it belongs to (default: the target's org where it has one);
+    `acting_organization` the org the actor acted from (a partner or caretaker org). The action
+    must be declared in the app's `audit.py` (sentence, what each audience may read).
+    """
+    event = audit_event_build(
+        action=action,
+        target=target,
+        actor=actor,
+        organization=organization,
+        acting_organization=acting_organization,
+        before=before,
+        after=after,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Insert a batch of events in one statement (bulk jobs). Build them with `audit_event_build`;
+    an event built otherwise is checked against the registry here, like a single one."""
+    for event in events:
+        if not getattr(event, "_audit_checked", False):
+            audit_check(event.action, event.before, event.after)
+    return AuditEvent.objects.bulk_create(events)
+
+
+def _jsonable(data):
+    if data is None:
+        return None
+    return {
+        key: (value if isinstance(value, str | int | float | bool | type(None)) else str(value))
+        for key, value in data.items()
+    }
+
+
+def snapshot(instance, fields: list[str]) -> dict:
+    """The listed fields of an instance, for `before`/`after` of an audit event."""
+    return _jsonable(model_to_dict(instance, fields=fields))

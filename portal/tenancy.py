@@ -109,6 +109,13 @@ class OrgContext:
     def role_label(self) -> str:
         return str(OrgRole(self.role).label)
 
+    @property
+    def acting_organization(self) -> Organization:
+        """The org the user acts from: the partner for partner staff inside a linked customer, else
+        the org itself (an audit event's `acting_organization`). `via_partner` is the same org only
+        where it differs from `organization`."""
+        return self.via_partner or self.organization
+
 
 def _active_org_or_404(public_id: str) -> Organization:
     organization = Organization.objects.filter(public_id=str(public_id).upper(), status="active").first()

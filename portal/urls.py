@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from organizations import views as organization_views
+from organizations.views import auth as organization_auth
 
 from . import (
     converters,  # noqa: F401 - registers <id:…> before the apps' URLconfs are included
@@ -29,15 +29,15 @@ urlpatterns = [
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications-mark-read"),
     # accounts (PLT-1): login, logout, password change and reset
-    path("accounts/login/", organization_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", organization_auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/change/", organization_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/", organization_auth.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("accounts/password/reset/", organization_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/", organization_auth.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/password/reset/<uidb64>/<token>/",

@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
-from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 from django.views.i18n import set_language as django_set_language
 
-from .errors import DomainError
+from .errors import DomainError, NotFound
 from .models import Notification
 from .tenancy import OrgContext, Scope, org_context_for, organizations_for_user, restrict
 
@@ -90,6 +90,56 @@ class DomainErrorFormMixin:
         if self.success_message:
             messages.success(self.request, self.success_message)
         return HttpResponseRedirect(self.get_success_url(result) if result is not None else self.get_success_url())
+
+
+class DomainErrorActionMixin:
+    """A state-change view: POST only, one service call in `perform(obj)`, domain errors
+    translated here once.
+
+    `get_action_object()` loads the object (404 outside the user's reach, before any service
+    runs); `perform(obj)` calls the service and may return the success message (else
+    `success_message`). A DomainError becomes an error message on the page the user returns to
+    (`get_error_url`), success a success message (`get_success_url`); NotFound stays a 404. With
+    `follow_next`, a `next` field that names a page of ours wins (a button on another page).
+    Plain requests get a redirect; htmx requests an `HX-Redirect` to the same page, so htmx loads
+    the whole page instead of swapping it into the button's target.
+    """
+
+    http_method_names = ["post"]
+    success_message = ""
+    follow_next = False
+
+    def get_action_object(self):
+        return self.get_object()
+
+    def perform(self, obj) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_success_url(self, obj) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_error_url(self, obj) -> str:
+        return self.get_success_url(obj)
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_action_object()
+        try:
+            message = self.perform(obj)
+        except NotFound:
+            raise
+        except DomainError as error:
+            messages.error(request, error.message)
+            return self._redirect(self.get_error_url(obj))
+        messages.success(request, message or self.success_message)
+        return self._redirect(self.get_success_url(obj))
+
+    def _redirect(self, url: str):
+        next_url = self.request.POST.get("next", "") if self.follow_next else ""
+        if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={self.request.get_host()}):
+            url = next_url
+        if getattr(self.request, "htmx", False):
+            return HttpResponse(status=204, headers={"HX-Redirect": resolve_url(url)})
+        return redirect(url)
 
 
 # --- platform pages ----------------------------------------------------------------------------
@@ -182,7 +232,3 @@ def healthz(request):
             checks["redis"] = "error"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
-
-
-def error_404(request, exception=None):
-    return render(request, "404.html", status=404)

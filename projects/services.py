@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations.models import CustomerRelation, Membership, Organization
-from organizations.services import audit_record
+from portal.audit import audit_record
 from portal.emails import email_enqueue
 from portal.errors import Conflict, InvalidInput
 from portal.notifications import notification_create_many, notification_kind
@@ -50,8 +50,11 @@ def project_number_for(pk: int) -> str:
     return f"p-{PROJECT_NUMBER_OFFSET + pk}"
 
 
-def _acting_organization(actor, project: Project) -> Organization | None:
-    """The org `actor` acts from on `project`: its own org, the reseller partner or a caretaker org."""
+def _acting_organization_on_project(actor, project: Project) -> Organization | None:
+    """The org `actor` acts from on `project`: its own org, the reseller partner or a caretaker org.
+
+    Looked up from the actor, as project services are called without an `OrgContext`; where a
+    context exists, `OrgContext.acting_organization` says the same."""
     if not getattr(actor, "is_authenticated", False):
         return None
     if Membership.objects.filter(user=actor, organization_id=project.organization_id).exists():
@@ -104,7 +107,7 @@ def project_create(*, organization, name: str, description: str = "", created_by
             action="project.created",
             target=project,
             actor=created_by,
-            acting_organization=_acting_organization(created_by, project),
+            acting_organization=_acting_organization_on_project(created_by, project),
             after={"number": project.number, "name": name},
         )
     return project
@@ -121,7 +124,7 @@ def project_update(*, project: Project, actor, name: str, description: str = "")
         action="project.changed",
         target=project,
         actor=actor,
-        acting_organization=_acting_organization(actor, project),
+        acting_organization=_acting_organization_on_project(actor, project),
         before=before,
         after={"name": project.name, "description": project.description},
     )
@@ -136,7 +139,7 @@ def project_archive(*, project: Project, actor) -> Project:
         action="project.archived",
         target=project,
         actor=actor,
-        acting_organization=_acting_organization(actor, project),
+        acting_organization=_acting_organization_on_project(actor, project),
         before={"status": Project.Status.ACTIVE},
         after={"status": Project.Status.ARCHIVED},
     )
@@ -151,7 +154,7 @@ def project_restore(*, project: Project, actor) -> Project:
         action="project.restored",
         target=project,
         actor=actor,
-        acting_organization=_acting_organization(actor, project),
+        acting_organization=_acting_organization_on_project(actor, project),
         before={"status": Project.Status.ARCHIVED},
         after={"status": Project.Status.ACTIVE},
     )
@@ -169,7 +172,7 @@ def project_delete(*, project: Project, actor) -> None:
         action="project.deleted",
         target=project,
         actor=actor,
-        acting_organization=_acting_organization(actor, project),
+        acting_organization=_acting_organization_on_project(actor, project),
         before={"number": project.number, "name": project.name, "status": project.status},
     )
     try:
@@ -350,7 +353,7 @@ def project_member_add(
         target=grant,
         actor=actor,
         organization=project.organization,
-        acting_organization=_acting_organization(actor, project),
+        acting_organization=_acting_organization_on_project(actor, project),
         before=before,
         after=_grant_snapshot(grant),
     )
@@ -382,7 +385,7 @@ def project_member_change(
         target=grant,
         actor=actor,
         organization=grant.project.organization,
-        acting_organization=_acting_organization(actor, grant.project),
+        acting_organization=_acting_organization_on_project(actor, grant.project),
         before=before,
         after=_grant_snapshot(grant),
     )
@@ -398,7 +401,7 @@ def project_member_remove(*, grant: ProjectRoleGrant, actor) -> None:
         target=grant,
         actor=actor,
         organization=grant.project.organization,
-        acting_organization=_acting_organization(actor, grant.project),
+        acting_organization=_acting_organization_on_project(actor, grant.project),
         before=_grant_snapshot(grant),
     )
     project_revoke_grant(grant=grant)

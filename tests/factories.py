@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from organizations.models import CustomerRelation, Membership, Organization, StaffAssignment, User
 from organizations.roles import OrgKind, OrgRole
-from organizations.services import membership_set, organization_create
+from organizations.services.members import membership_set
+from organizations.services.profile import organization_create
 from projects.models import Project
 from projects.services import project_create, project_grant_role
 

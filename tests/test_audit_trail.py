@@ -17,8 +17,15 @@ from offers import services as offer_services
 from offers.tests import factories as offer_factories
 from organizations.models import AuditEvent
 from organizations.roles import OrgRole
-from organizations.services import audit_record
-from portal.audit import ACTIONS, COMMON_PLACEHOLDERS, FIELDS, Audience, AuditDeclarationError, audit_entry
+from portal.audit import (
+    ACTIONS,
+    COMMON_PLACEHOLDERS,
+    FIELDS,
+    Audience,
+    AuditDeclarationError,
+    audit_entry,
+    audit_record,
+)
 from portal.tenancy import org_context_for_organization
 from tests import factories
 

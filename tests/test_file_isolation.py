@@ -27,7 +27,7 @@ from django.urls import clear_url_caches, get_resolver, reverse, set_urlconf
 from invoices.models import Invoice
 from invoices.services.issuing import invoice_pdf_ensure
 from organizations.roles import OrgRole
-from organizations.services import organization_logo_set
+from organizations.services.profile import organization_logo_set
 from portal.management.commands.seed_demo import DEMO_ACCOUNTS, seed_all
 from portal.tenancy import org_context_for_organization, organizations_for_user
 from tests import factories

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from organizations.roles import OrgRole
-from organizations.services import invitation_create
+from organizations.services.invitations import invitation_create
 from portal.celery import app
 from portal.models import OutboxMessage
 from portal.outbox import (

@@ -203,7 +203,7 @@ def test_a_pending_release_is_invisible_to_the_caretaker_org(world):
 
 
 def test_release_cannot_be_accepted_by_someone_else_or_for_a_foreign_org(world):
-    from organizations.services import membership_set
+    from organizations.services.members import membership_set
     from tests import factories
 
     released = df.release(world.project, world.agency_admin.email)

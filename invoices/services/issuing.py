@@ -39,7 +39,7 @@ from billing import money
 from billing.selectors import BillableLine
 from organizations.models import Membership, Organization
 from organizations.roles import OrgRole
-from organizations.services import audit_event_build, audit_record_many
+from portal.audit import audit_event_build, audit_record_many
 from portal.emails import email_attachment_loader, email_enqueue
 from portal.errors import InvalidInput
 from portal.models import OutboxMessage

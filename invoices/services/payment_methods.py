@@ -23,7 +23,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
-from organizations.services import audit_record
+from portal.audit import audit_record
 from portal.errors import InvalidInput, NotFound
 from portal.tenancy import OrgContext
 

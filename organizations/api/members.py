@@ -17,9 +17,11 @@ from rest_framework.response import Response
 
 from portal.api.viewsets import ScopedGenericViewSet
 
-from .. import selectors, services
+from .. import selectors
 from ..models import Invitation, Membership
 from ..roles import OrgRole
+from ..services.invitations import invitation_create, invitation_resend, invitation_revoke
+from ..services.members import member_change_role, member_remove
 
 ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
 
@@ -139,7 +141,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Des
     def partial_update(self, request, *args, **kwargs):
         serializer = MemberUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.member_change_role(
+        membership = member_change_role(
             membership=self.get_object(),
             role=serializer.validated_data["role"],
             actor=request.user,
@@ -148,7 +150,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Des
         return Response(MemberSerializer(Membership.objects.select_related("user").get(pk=membership.pk)).data)
 
     def perform_destroy(self, instance):
-        services.member_remove(membership=instance, actor=self.request.user, context=self.org_context)
+        member_remove(membership=instance, actor=self.request.user, context=self.org_context)
 
 
 class InvitationFilter(django_filters.FilterSet):
@@ -201,7 +203,7 @@ class InvitationViewSet(
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        invitation = services.invitation_create(
+        invitation = invitation_create(
             organization=self.org_context.organization,
             email=data["email"],
             role=data["role"],
@@ -220,15 +222,11 @@ class InvitationViewSet(
     )
     @action(detail=True, methods=["post"])
     def resend(self, request, *args, **kwargs):
-        invitation = services.invitation_resend(
-            invitation=self.get_object(), actor=request.user, context=self.org_context
-        )
+        invitation = invitation_resend(invitation=self.get_object(), actor=request.user, context=self.org_context)
         return self._fresh(invitation)
 
     @extend_schema(summary="Withdraw a pending invitation", request=None, responses={200: InvitationSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request, *args, **kwargs):
-        invitation = services.invitation_revoke(
-            invitation=self.get_object(), actor=request.user, context=self.org_context
-        )
+        invitation = invitation_revoke(invitation=self.get_object(), actor=request.user, context=self.org_context)
         return self._fresh(invitation)

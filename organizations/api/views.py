@@ -19,9 +19,27 @@ from rest_framework.response import Response
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
 
-from .. import selectors, services
+from .. import selectors
 from ..models import AuditEvent, CustomerRelation, Organization, User
 from ..roles import OrgKind
+from ..services.archive import organization_archive
+from ..services.profile import (
+    PROFILE_FIELDS,
+    SUPPORT_CONTACT_FIELDS,
+    organization_logo_remove,
+    organization_logo_set,
+    organization_update,
+    support_contact_update,
+)
+from ..services.relations import (
+    connection_accept,
+    connection_cancel,
+    connection_decline,
+    connection_request,
+    customer_create,
+    relation_end,
+)
+from ..services.staff import staff_assign, staff_unassign
 from .serializers import (
     ArchiveSerializer,
     AuditEventSerializer,
@@ -96,14 +114,14 @@ class OrganizationViewSet(
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        support = {key: data.pop(key) for key in list(data) if key in services.SUPPORT_CONTACT_FIELDS}
-        data = {key: value for key, value in data.items() if key in services.PROFILE_FIELDS}
+        support = {key: data.pop(key) for key in list(data) if key in SUPPORT_CONTACT_FIELDS}
+        data = {key: value for key, value in data.items() if key in PROFILE_FIELDS}
         if support and not self.org_context.organization.is_partner:
             raise InvalidInput(_("Only partner organizations have a support contact."), field=next(iter(support)))
         if data:
-            services.organization_update(context=self.org_context, actor=self.request.user, **data)
+            organization_update(context=self.org_context, actor=self.request.user, **data)
         if support:
-            services.support_contact_update(context=self.org_context, actor=self.request.user, **support)
+            support_contact_update(context=self.org_context, actor=self.request.user, **support)
         serializer.instance = self.org_context.organization
 
     @extend_schema(
@@ -115,12 +133,12 @@ class OrganizationViewSet(
     @action(detail=True, methods=["put", "delete"], parser_classes=[MultiPartParser, FormParser, JSONParser])
     def logo(self, request, *args, **kwargs):
         if request.method == "DELETE":
-            services.organization_logo_remove(context=self.org_context, actor=request.user)
+            organization_logo_remove(context=self.org_context, actor=request.user)
         else:
             upload = request.FILES.get("logo")
             if upload is None:
                 raise InvalidInput(_("Upload a file in the field “logo”."), field="logo")
-            services.organization_logo_set(context=self.org_context, actor=request.user, upload=upload)
+            organization_logo_set(context=self.org_context, actor=request.user, upload=upload)
         return Response(
             OrganizationDetailSerializer(self.org_context.organization, context=self.get_serializer_context()).data
         )
@@ -136,7 +154,7 @@ class OrganizationViewSet(
         relation = selectors.active_reseller_relation(self.org_context.organization)
         if relation is None:
             raise InvalidInput(_("This organization has no reseller."))
-        relation = services.relation_end(relation=relation, context=self.org_context, actor=request.user)
+        relation = relation_end(relation=relation, context=self.org_context, actor=request.user)
         return Response(ConnectionRequestSerializer(relation, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -149,8 +167,8 @@ class OrganizationViewSet(
     def support_contact(self, request, *args, **kwargs):
         serializer = OrganizationSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = {k: v for k, v in serializer.validated_data.items() if k in services.SUPPORT_CONTACT_FIELDS}
-        services.support_contact_update(context=self.org_context, actor=request.user, **fields)
+        fields = {k: v for k, v in serializer.validated_data.items() if k in SUPPORT_CONTACT_FIELDS}
+        support_contact_update(context=self.org_context, actor=request.user, **fields)
         return Response(
             OrganizationDetailSerializer(self.org_context.organization, context=self.get_serializer_context()).data
         )
@@ -215,7 +233,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         contact = data.pop("contact")
-        relation = services.customer_create(
+        relation = customer_create(
             context=self.org_context,
             actor=request.user,
             contact_email=contact["email"],
@@ -239,7 +257,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         relation = selectors.active_reseller_relation(customer)
         if relation is None or relation.partner_id != self.org_context.organization.pk:
             raise InvalidInput(_("This organization is no longer your customer."))
-        relation = services.relation_end(relation=relation, context=self.org_context, actor=request.user)
+        relation = relation_end(relation=relation, context=self.org_context, actor=request.user)
         return Response(ConnectionRequestSerializer(relation, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -252,7 +270,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
     def archive(self, request, *args, **kwargs):
         serializer = ArchiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = services.organization_archive(
+        customer = organization_archive(
             context=self.org_context,
             customer=self.get_object(),
             confirm_name=serializer.validated_data["confirm_name"],
@@ -289,7 +307,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
     )
     @action(detail=True, methods=["post"], url_path="assign-staff")
     def assign_staff(self, request, *args, **kwargs):
-        return self._staff_change(request, services.staff_assign)
+        return self._staff_change(request, staff_assign)
 
     @extend_schema(
         summary="Remove a staff assignment (ORG-11)",
@@ -299,7 +317,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
     )
     @action(detail=True, methods=["post"], url_path="unassign-staff")
     def unassign_staff(self, request, *args, **kwargs):
-        return self._staff_change(request, services.staff_unassign)
+        return self._staff_change(request, staff_unassign)
 
 
 class ConnectionRequestFilter(django_filters.FilterSet):
@@ -345,9 +363,7 @@ class ConnectionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def create(self, request, *args, **kwargs):
         serializer = ConnectionRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        relation = services.connection_request(
-            context=self.org_context, actor=request.user, **serializer.validated_data
-        )
+        relation = connection_request(context=self.org_context, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(relation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -355,27 +371,21 @@ class ConnectionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, *args, **kwargs):
-        return self._fresh(
-            services.connection_accept(relation=self.get_object(), context=self.org_context, actor=request.user)
-        )
+        return self._fresh(connection_accept(relation=self.get_object(), context=self.org_context, actor=request.user))
 
     @extend_schema(
         summary="Decline (the asked customer's Owner/Admin)", request=None, responses={200: ConnectionRequestSerializer}
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, *args, **kwargs):
-        return self._fresh(
-            services.connection_decline(relation=self.get_object(), context=self.org_context, actor=request.user)
-        )
+        return self._fresh(connection_decline(relation=self.get_object(), context=self.org_context, actor=request.user))
 
     @extend_schema(
         summary="Withdraw an open request (the partner)", request=None, responses={200: ConnectionRequestSerializer}
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
-        return self._fresh(
-            services.connection_cancel(relation=self.get_object(), context=self.org_context, actor=request.user)
-        )
+        return self._fresh(connection_cancel(relation=self.get_object(), context=self.org_context, actor=request.user))
 
 
 class AuditEventFilter(django_filters.FilterSet):

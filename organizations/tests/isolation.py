@@ -8,9 +8,10 @@ import itertools
 
 from organizations.models import CustomerRelation, Membership, StaffAssignment
 from organizations.roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, OrgRole
-from organizations.services import invitation_create
 from tests import factories
 from tests.isolation import object_factory
+
+from ..services.invitations import invitation_create
 
 _invitation_numbers = itertools.count()
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from organizations import services
 from organizations.models import AuditEvent, Organization
 from organizations.roles import OrgKind, OrgRole
 from organizations.support import support_group_sync
 from portal.errors import Conflict, PermissionDenied
 from tests import factories
+
+from ..services.profile import organization_change_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -107,9 +108,9 @@ def test_the_kind_change_is_refused_while_a_relation_depends_on_it(support):
     partner, customer = factories.PartnerFactory(), factories.OrganizationFactory()
     factories.link(partner, customer)
     with pytest.raises(Conflict):
-        services.organization_change_kind(organization=customer, kind=OrgKind.PARTNER, actor=support)
+        organization_change_kind(organization=customer, kind=OrgKind.PARTNER, actor=support)
     with pytest.raises(Conflict):
-        services.organization_change_kind(organization=partner, kind=OrgKind.CUSTOMER, actor=support)
+        organization_change_kind(organization=partner, kind=OrgKind.CUSTOMER, actor=support)
     assert Organization.objects.get(pk=customer.pk).kind == OrgKind.CUSTOMER
     assert not AuditEvent.objects.filter(action="organization.kind_changed").exists()
 
@@ -118,5 +119,5 @@ def test_only_support_changes_the_kind(db):
     organization = factories.OrganizationFactory()
     owner = factories.member(organization, OrgRole.OWNER)
     with pytest.raises(PermissionDenied):
-        services.organization_change_kind(organization=organization, kind=OrgKind.PARTNER, actor=owner)
+        organization_change_kind(organization=organization, kind=OrgKind.PARTNER, actor=owner)
     assert Organization.objects.get(pk=organization.pk).kind == OrgKind.CUSTOMER

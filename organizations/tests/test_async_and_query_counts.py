@@ -11,7 +11,6 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from organizations import services
 from organizations.models import AuditEvent, CustomerRelation
 from organizations.roles import OrgRole
 from portal.celery import app
@@ -19,6 +18,7 @@ from portal.models import OutboxMessage
 from portal.outbox import outbox_sweep_due
 from tests import factories
 
+from ..services.relations import connection_request
 from .conftest import ctx
 
 
@@ -40,7 +40,7 @@ def _reset_publisher_pools():
 @pytest.mark.django_db(transaction=True)
 def test_connection_request_email_goes_through_redis_to_a_real_worker(world, celery_live_worker):
     with transaction.atomic():
-        relation = services.connection_request(
+        relation = connection_request(
             context=ctx(world.partner_owner, world.partner),
             actor=world.partner_owner,
             identifier=world.direct.public_id,
@@ -58,7 +58,7 @@ def test_redis_down_during_the_request_loses_no_email(world, celery_live_worker)
     _reset_publisher_pools()
     try:
         with transaction.atomic():
-            services.connection_request(
+            connection_request(
                 context=ctx(world.partner_owner, world.partner),
                 actor=world.partner_owner,
                 identifier=world.direct.public_id,

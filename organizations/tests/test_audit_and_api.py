@@ -5,23 +5,20 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from organizations import services
 from organizations.models import AuditEvent
 from organizations.roles import OrgRole
 from tests import factories
 
+from ..services.profile import organization_update
+from ..services.relations import connection_accept, connection_request
 from .conftest import ctx
 
 pytestmark = pytest.mark.django_db
 
 
 def test_customers_read_what_partner_staff_did_in_their_org(world, client):
-    services.organization_update(
-        context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn"
-    )
-    services.organization_update(
-        context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, street="Weg 2"
-    )
+    organization_update(context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn")
+    organization_update(context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, street="Weg 2")
     client.force_login(world.customer_owner)
     url = reverse("audit-trail", kwargs={"org": world.customer.public_id})
     events = list(client.get(url, {"origin": "external"}).context["events"])
@@ -34,7 +31,7 @@ def test_customers_read_what_partner_staff_did_in_their_org(world, client):
 
 
 def test_partner_admins_read_their_own_and_their_customers_trails(world, client):
-    services.organization_update(
+    organization_update(
         context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, city="Ulm", postcode="89073"
     )
     client.force_login(world.partner_admin)
@@ -53,7 +50,7 @@ def test_members_and_guests_do_not_read_the_trail(world, client, role):
 
 
 def test_audit_search_and_api(world, api_client):
-    services.organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, city="Köln")
+    organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, city="Köln")
     api_client.force_login(world.direct_owner)
     url = reverse("audit-event-api-list", kwargs={"org": world.direct.public_id})
     rows = api_client.get(url).json()["results"]
@@ -68,12 +65,10 @@ def test_audit_search_and_api(world, api_client):
 
 
 def test_every_state_change_of_this_app_is_recorded_with_before_and_after(world):
-    relation = services.connection_request(
+    relation = connection_request(
         context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, identifier=world.direct.public_id
     )
-    services.connection_accept(
-        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-    )
+    connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     event = AuditEvent.objects.get(action="customer_relation.accepted", organization=world.direct)
     assert event.before["status"] == "requested" and event.after["status"] == "active"
     assert event.actor_email == world.direct_owner.email and event.created_at
@@ -145,10 +140,10 @@ def test_the_endpoints_are_in_the_openapi_schema(client):
 
 
 def test_partner_reads_its_customers_trails_together_with_its_own(world, client, api_client):
-    services.organization_update(
+    organization_update(
         context=ctx(world.customer_owner, world.customer), actor=world.customer_owner, city="Ulm", postcode="89073"
     )
-    services.organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, city="Köln")
+    organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, city="Köln")
     client.force_login(world.partner_admin)
     url = reverse("audit-trail", kwargs={"org": world.partner.public_id})
     own = {e.organization_id for e in client.get(url).context["events"]}

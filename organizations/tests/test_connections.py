@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from organizations import services
 from organizations.models import AuditEvent, CustomerRelation, StaffAssignment
 from organizations.roles import OrgRole
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -17,6 +16,14 @@ from portal.models import Notification
 from portal.tenancy import org_context_for, organizations_for_user
 from tests import factories
 
+from ..services.relations import (
+    connection_accept,
+    connection_cancel,
+    connection_decline,
+    connection_request,
+    relation_connect,
+    relation_end,
+)
 from .conftest import ctx, send_outbox
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +34,7 @@ Status = CustomerRelation.Status
 def _request(world, customer=None, actor=None, identifier=None, message="Hallo"):
     actor = actor or world.partner_admin
     customer = customer or world.direct
-    return services.connection_request(
+    return connection_request(
         context=ctx(actor, world.partner),
         actor=actor,
         message=message,
@@ -72,9 +79,7 @@ def test_refusals_own_org_partner_org_already_customer_second_reseller_duplicate
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     with pytest.raises(Conflict) as raised:  # world.customer has world.partner as reseller
-        services.connection_request(
-            context=ctx(other_owner, other), actor=other_owner, identifier=world.customer.public_id
-        )
+        connection_request(context=ctx(other_owner, other), actor=other_owner, identifier=world.customer.public_id)
     assert raised.value.code == "second_reseller"
     _request(world)
     with pytest.raises(Conflict, match="already asked"):
@@ -91,9 +96,7 @@ def test_archived_orgs_are_unknown(world):
 
 def test_accept_gives_the_partner_access_at_once(world):
     relation = _request(world)
-    services.connection_accept(
-        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-    )
+    connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     relation.refresh_from_db()
     assert relation.status == Status.ACTIVE and relation.decided_by == world.direct_owner and relation.activated_at
     assert org_context_for(world.partner_owner, world.direct.public_id).via_partner == world.partner
@@ -105,23 +108,15 @@ def test_accept_gives_the_partner_access_at_once(world):
 
 def test_decline_and_cancel(world):
     relation = _request(world)
-    services.connection_decline(
-        relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-    )
+    connection_decline(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     assert CustomerRelation.objects.get(pk=relation.pk).status == Status.DECLINED
     with pytest.raises(Conflict):  # decided requests stay decided
-        services.connection_accept(
-            relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-        )
+        connection_accept(relation=relation, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
     second = _request(world)  # asking again after a decline is allowed
-    services.connection_cancel(
-        relation=second, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner
-    )
+    connection_cancel(relation=second, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
     assert CustomerRelation.objects.get(pk=second.pk).status == Status.CANCELLED
     with pytest.raises(Conflict):
-        services.connection_decline(
-            relation=second, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner
-        )
+        connection_decline(relation=second, context=ctx(world.direct_owner, world.direct), actor=world.direct_owner)
 
 
 @pytest.mark.parametrize(
@@ -131,12 +126,12 @@ def test_who_decides_on_the_customer_side(world, role, allowed):
     relation = _request(world)
     user = factories.member(world.direct, role)
     if allowed:
-        services.connection_accept(relation=relation, context=ctx(user, world.direct), actor=user)
+        connection_accept(relation=relation, context=ctx(user, world.direct), actor=user)
     else:
         with pytest.raises(PermissionDenied):
-            services.connection_accept(relation=relation, context=ctx(user, world.direct), actor=user)
+            connection_accept(relation=relation, context=ctx(user, world.direct), actor=user)
         with pytest.raises(PermissionDenied):
-            services.connection_decline(relation=relation, context=ctx(user, world.direct), actor=user)
+            connection_decline(relation=relation, context=ctx(user, world.direct), actor=user)
 
 
 @pytest.mark.parametrize(
@@ -154,13 +149,11 @@ def test_who_asks_on_the_partner_side(world, role, allowed):
 def test_the_partner_does_not_decide_its_own_request_and_reseller_staff_do_not_decide_for_the_customer(world):
     relation = _request(world)
     with pytest.raises(Conflict, match="Only the organization that was asked"):
-        services.connection_accept(
-            relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner
-        )
+        connection_accept(relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
     other = factories.PartnerFactory()
     other_owner = factories.member(other, OrgRole.OWNER)
     switch = CustomerRelation.objects.create(partner=other, customer=world.customer, status=Status.REQUESTED)
-    for decide in (services.connection_accept, services.connection_decline):  # issue 11, item 4: a 403
+    for decide in (connection_accept, connection_decline):  # issue 11, item 4: a 403
         with pytest.raises(PermissionDenied, match="customer's own Owners and Admins"):
             decide(relation=switch, context=ctx(world.partner_admin, world.customer), actor=world.partner_admin)
     assert other_owner  # (the other partner exists only to ask)
@@ -170,7 +163,7 @@ def test_a_second_reseller_cannot_be_accepted(world):
     other = factories.PartnerFactory()
     relation = CustomerRelation.objects.create(partner=other, customer=world.customer, status=Status.REQUESTED)
     with pytest.raises(Conflict) as raised:
-        services.connection_accept(
+        connection_accept(
             relation=relation, context=ctx(world.customer_owner, world.customer), actor=world.customer_owner
         )
     assert raised.value.code == "second_reseller"
@@ -191,7 +184,7 @@ def test_two_partners_accepted_at_once_exactly_one_wins(world):
     def accept(relation, user):
         try:
             barrier.wait(timeout=10)
-            services.connection_accept(relation=relation, context=ctx(user, world.direct), actor=user)
+            connection_accept(relation=relation, context=ctx(user, world.direct), actor=user)
             outcomes[relation.pk] = "accepted"
         except Conflict as error:
             outcomes[relation.pk] = error.code
@@ -220,7 +213,7 @@ def test_double_accept_of_the_same_request_has_one_winner(world):
     def accept(user):
         try:
             barrier.wait(timeout=10)
-            services.connection_accept(
+            connection_accept(
                 relation=CustomerRelation.objects.get(pk=relation.pk), context=ctx(user, world.direct), actor=user
             )
             outcomes.append("accepted")
@@ -240,17 +233,17 @@ def test_double_accept_of_the_same_request_has_one_winner(world):
 
 def test_support_connects_directly_and_turns_an_open_request_active(world):
     support = factories.UserFactory(is_staff=True)
-    relation = services.relation_connect(partner=world.partner, customer=world.direct, actor=support)
+    relation = relation_connect(partner=world.partner, customer=world.direct, actor=support)
     assert relation.status == Status.ACTIVE
     assert AuditEvent.objects.filter(action="customer_relation.connected_by_support", actor=support).count() == 2
     third = factories.OrganizationFactory()
     request = _request(world, customer=third)
-    assert services.relation_connect(partner=world.partner, customer=third, actor=support).pk == request.pk
+    assert relation_connect(partner=world.partner, customer=third, actor=support).pk == request.pk
     with pytest.raises(Conflict) as raised:
-        services.relation_connect(partner=factories.PartnerFactory(), customer=world.direct, actor=support)
+        relation_connect(partner=factories.PartnerFactory(), customer=world.direct, actor=support)
     assert raised.value.code == "second_reseller"
     with pytest.raises(InvalidInput):
-        services.relation_connect(partner=world.direct, customer=third, actor=support)
+        relation_connect(partner=world.direct, customer=third, actor=support)
 
 
 def _active_relation(world):
@@ -266,7 +259,7 @@ def test_partner_ends_the_relation_access_ends_at_once_hook_runs(world, monkeypa
     )
     factories.assign(world.partner_member, world.partner, world.customer)
     relation = _active_relation(world)
-    services.relation_end(relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
+    relation_end(relation=relation, context=ctx(world.partner_owner, world.partner), actor=world.partner_owner)
     relation.refresh_from_db()
     assert relation.status == Status.ENDED and relation.ended_at
     assert ended == [(relation.pk, world.partner_owner)]
@@ -284,7 +277,7 @@ def test_partner_ends_the_relation_access_ends_at_once_hook_runs(world, monkeypa
 
 
 def test_the_customer_ends_the_relation(world):
-    services.relation_end(
+    relation_end(
         relation=_active_relation(world), context=ctx(world.customer_admin, world.customer), actor=world.customer_admin
     )
     assert not CustomerRelation.objects.filter(customer=world.customer, status=Status.ACTIVE).exists()
@@ -295,12 +288,12 @@ def test_weaker_roles_cannot_end_a_relation(world, role):
     user = getattr(world, role)
     organization = world.partner if role.startswith("partner") else world.customer
     with pytest.raises(PermissionDenied):
-        services.relation_end(relation=_active_relation(world), context=ctx(user, organization), actor=user)
+        relation_end(relation=_active_relation(world), context=ctx(user, organization), actor=user)
 
 
 def test_partner_staff_inside_the_customer_end_it_from_their_own_org(world):
     with pytest.raises(Conflict):
-        services.relation_end(
+        relation_end(
             relation=_active_relation(world),
             context=ctx(world.partner_owner, world.customer),
             actor=world.partner_owner,
@@ -309,9 +302,9 @@ def test_partner_staff_inside_the_customer_end_it_from_their_own_org(world):
 
 def test_ending_twice_is_a_conflict(world):
     relation = _active_relation(world)
-    services.relation_end(relation=relation, context=None, actor=None)
+    relation_end(relation=relation, context=None, actor=None)
     with pytest.raises(Conflict):
-        services.relation_end(relation=relation, context=None, actor=None)
+        relation_end(relation=relation, context=None, actor=None)
 
 
 # --- pages and API -----------------------------------------------------------------------------

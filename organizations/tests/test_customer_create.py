@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from organizations import services
 from organizations.models import AuditEvent, CustomerRelation, Invitation, Organization, User
 from organizations.roles import OrgRole
 from portal.errors import InvalidInput, NotFound, PermissionDenied
 from portal.hooks import EVENTS
 from portal.tenancy import org_context_for
 
+from ..services.relations import customer_create
 from .conftest import ctx, send_outbox
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def _create(world, actor=None, **overrides):
         contact_language="de",
     )
     arguments.update(overrides)
-    return services.customer_create(context=ctx(actor, world.partner), actor=actor, **arguments)
+    return customer_create(context=ctx(actor, world.partner), actor=actor, **arguments)
 
 
 def test_partner_admin_creates_customer_with_active_relation_and_owner_invitation(world):
@@ -92,7 +92,7 @@ def test_partner_members_and_guests_may_not_create_customers(world, role):
 
 def test_customers_cannot_create_customers(world):
     with pytest.raises(NotFound):
-        services.customer_create(
+        customer_create(
             context=ctx(world.customer_owner, world.customer),
             actor=world.customer_owner,
             name="X",

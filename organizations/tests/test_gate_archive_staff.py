@@ -8,7 +8,6 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views import View
 
-from organizations import services
 from organizations.gates import PartnerOnlyAreaMixin, partner_area_require, partner_area_visible
 from organizations.models import AuditEvent, CustomerRelation, Organization, StaffAssignment
 from organizations.roles import CAPABILITIES, OrgRole
@@ -17,6 +16,8 @@ from portal.tenancy import org_context_for
 from portal.views import OrgScopedMixin
 from tests import factories
 
+from ..services.archive import organization_archive, organization_restore
+from ..services.staff import staff_assign, staff_unassign
 from .conftest import ctx
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,7 @@ def test_the_view_mixin_answers_404_to_customer_accounts(world):
 
 def _archive(world, actor=None, name="Kunde AG"):
     actor = actor or world.partner_owner
-    return services.organization_archive(
+    return organization_archive(
         context=ctx(actor, world.partner), customer=world.customer, confirm_name=name, actor=actor
     )
 
@@ -132,7 +133,7 @@ def test_only_partner_owners_and_admins_archive(world, role):
 
 def test_not_linked_orgs_cannot_be_archived_by_a_partner(world):
     with pytest.raises(NotFound):
-        services.organization_archive(
+        organization_archive(
             context=ctx(world.partner_owner, world.partner),
             customer=world.direct,
             confirm_name="Direkt GmbH",
@@ -156,7 +157,7 @@ def test_archive_page_and_api(world, client, api_client):
 def test_support_restores_an_archived_org(world):
     _archive(world)
     support = factories.UserFactory(is_staff=True)
-    services.organization_restore(organization=Organization.objects.get(pk=world.customer.pk), actor=support)
+    organization_restore(organization=Organization.objects.get(pk=world.customer.pk), actor=support)
     assert org_context_for(world.customer_owner, world.customer.public_id).reseller == world.partner
 
 
@@ -166,7 +167,7 @@ def test_support_restores_an_archived_org(world):
 def test_members_reach_only_assigned_customers(world):
     with pytest.raises(NotFound):
         org_context_for(world.partner_member, world.customer.public_id)
-    services.staff_assign(
+    staff_assign(
         context=ctx(world.partner_admin, world.partner),
         customer=world.customer,
         user_id=world.partner_member.pk,
@@ -175,7 +176,7 @@ def test_members_reach_only_assigned_customers(world):
     context = org_context_for(world.partner_member, world.customer.public_id)
     assert context.role == OrgRole.MEMBER and context.acting_as_partner
     assert AuditEvent.objects.filter(action="staff.assigned", organization=world.customer).exists()
-    services.staff_unassign(
+    staff_unassign(
         context=ctx(world.partner_admin, world.partner),
         customer=world.customer,
         user_id=world.partner_member.pk,
@@ -187,28 +188,28 @@ def test_members_reach_only_assigned_customers(world):
 
 def test_assigning_is_for_owners_and_admins_and_only_of_members_and_guests(world):
     with pytest.raises(PermissionDenied):
-        services.staff_assign(
+        staff_assign(
             context=ctx(world.partner_member, world.partner),
             customer=world.customer,
             user_id=world.partner_guest.pk,
             actor=world.partner_member,
         )
     with pytest.raises(InvalidInput, match="Owners and Admins reach every customer"):
-        services.staff_assign(
+        staff_assign(
             context=ctx(world.partner_owner, world.partner),
             customer=world.customer,
             user_id=world.partner_admin.pk,
             actor=world.partner_owner,
         )
     with pytest.raises(InvalidInput, match="Choose a member of your organization"):
-        services.staff_assign(
+        staff_assign(
             context=ctx(world.partner_owner, world.partner),
             customer=world.customer,
             user_id=world.customer_member.pk,
             actor=world.partner_owner,
         )
     with pytest.raises(NotFound):  # not a customer of this partner
-        services.staff_assign(
+        staff_assign(
             context=ctx(world.partner_owner, world.partner),
             customer=world.direct,
             user_id=world.partner_member.pk,

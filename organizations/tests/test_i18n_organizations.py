@@ -6,10 +6,10 @@ import polib
 import pytest
 from django.urls import reverse
 
-from organizations import services
 from organizations.roles import OrgRole
 from tests import factories
 
+from ..services.relations import connection_request
 from .conftest import ctx, send_outbox
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "de" / "LC_MESSAGES" / "django.po"
@@ -43,7 +43,7 @@ def test_customer_list_and_errors_in_german(world, client):
 @pytest.mark.django_db
 def test_connection_request_email_in_the_recipients_language(world):
     german = factories.member(world.direct, OrgRole.ADMIN, language="de")
-    services.connection_request(
+    connection_request(
         context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, identifier=world.direct.public_id
     )
     emails = {tuple(m.to): m for m in send_outbox()}

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from organizations.models import Invitation, Membership, User
 from organizations.roles import OrgRole
-from organizations.services import InvitationClosed, invitation_accept, invitation_create, invitation_revoke
 from portal.errors import PermissionDenied
 from tests import factories
 
+from ..services.invitations import InvitationClosed, invitation_accept, invitation_create, invitation_revoke
 from .conftest import link_token, send_outbox
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,11 @@ import pytest
 
 from organizations.models import AuditEvent, Invitation, User
 from organizations.roles import OrgRole
-from organizations.services import invitation_create
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from portal.models import OutboxMessage
 from tests import factories
 
+from ..services.invitations import invitation_create
 from .conftest import link_token, send_outbox
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from organizations.models import AuditEvent, Invitation, User
 from organizations.roles import OrgRole
-from organizations.services import (
+from portal.errors import Conflict, PermissionDenied
+from portal.models import OutboxMessage
+from portal.state_machine import allowed_sources
+from tests import factories
+
+from ..services.invitations import (
     InvitationClosed,
     invitation_accept,
     invitation_create,
@@ -17,11 +22,6 @@ from organizations.services import (
     invitation_resend,
     invitation_revoke,
 )
-from portal.errors import Conflict, PermissionDenied
-from portal.models import OutboxMessage
-from portal.state_machine import allowed_sources
-from tests import factories
-
 from .conftest import link_token, send_outbox
 
 pytestmark = pytest.mark.django_db

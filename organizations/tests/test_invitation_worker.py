@@ -9,12 +9,13 @@ from django.db import transaction
 
 from organizations.models import Invitation
 from organizations.roles import OrgRole
-from organizations.services import invitation_create
 from portal.celery import app
 from portal.models import OutboxMessage
 from portal.outbox import outbox_publish, outbox_sweep_due
 from tests import factories
 from tests.test_outbox import _reset_publisher_pools, wait_for
+
+from ..services.invitations import invitation_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

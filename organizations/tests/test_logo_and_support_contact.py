@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from organizations import services
 from organizations.models import AuditEvent, Organization
 from portal.errors import InvalidInput, NotFound, PermissionDenied
 
+from ..services.profile import organization_logo_set, support_contact_update
 from .conftest import ctx, image_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def _exif_jpeg(size=(300, 300)) -> bytes:
     ],
 )
 def test_png_jpeg_and_webp_are_accepted(world, media, fmt, name, content_type, extension):
-    organization = services.organization_logo_set(
+    organization = organization_logo_set(
         context=ctx(world.partner_owner, world.partner),
         actor=world.partner_owner,
         upload=upload(image_bytes(fmt, (150, 150)), name, content_type),
@@ -51,7 +51,7 @@ def test_metadata_is_stripped(world, media):
     data = _exif_jpeg()
     with Image.open(io.BytesIO(data)) as original:
         assert original.getexif().get(0x010F) == "SecretCam"
-    organization = services.organization_logo_set(
+    organization = organization_logo_set(
         context=ctx(world.direct_owner, world.direct),
         actor=world.direct_owner,
         upload=upload(data, "me.jpg", "image/jpeg"),
@@ -104,7 +104,7 @@ def _noise_png(side: int) -> bytes:
 )
 def test_every_logo_rule_is_enforced_with_a_clear_message(world, media, data, name, message):
     with pytest.raises(InvalidInput) as error:
-        services.organization_logo_set(
+        organization_logo_set(
             context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, upload=upload(data(), name)
         )
     assert message in error.value.message
@@ -147,7 +147,7 @@ def factory_member(world):
 
 def test_members_cannot_upload(world, media):
     with pytest.raises(PermissionDenied):
-        services.organization_logo_set(
+        organization_logo_set(
             context=ctx(world.customer_member, world.customer),
             actor=world.customer_member,
             upload=upload(image_bytes("PNG")),
@@ -155,7 +155,7 @@ def test_members_cannot_upload(world, media):
 
 
 def test_partner_logo_heads_the_pages_its_customers_see(world, media, client):
-    services.organization_logo_set(
+    organization_logo_set(
         context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, upload=upload(image_bytes("PNG"))
     )
     logo_url = Organization.objects.get(pk=world.partner.pk).logo.url
@@ -168,7 +168,7 @@ def test_partner_logo_heads_the_pages_its_customers_see(world, media, client):
 
 
 def test_support_contact_is_set_by_partner_managers_only(world):
-    services.support_contact_update(
+    support_contact_update(
         context=ctx(world.partner_admin, world.partner),
         actor=world.partner_admin,
         support_name="Partner Hotline",
@@ -179,22 +179,22 @@ def test_support_contact_is_set_by_partner_managers_only(world):
     )
     assert Organization.objects.get(pk=world.partner.pk).support_email == "help@partner.example"
     with pytest.raises(PermissionDenied):
-        services.support_contact_update(
+        support_contact_update(
             context=ctx(world.partner_member, world.partner), actor=world.partner_member, support_name="X"
         )
     with pytest.raises(NotFound):  # customers have no support contact of their own
-        services.support_contact_update(
+        support_contact_update(
             context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, support_name="X"
         )
     with pytest.raises(InvalidInput) as error:
-        services.support_contact_update(
+        support_contact_update(
             context=ctx(world.partner_admin, world.partner), actor=world.partner_admin, support_email="not-an-email"
         )
     assert error.value.field == "support_email"
 
 
 def test_support_menu_shows_the_partner_contact_to_customers_only(world, client):
-    services.support_contact_update(
+    support_contact_update(
         context=ctx(world.partner_admin, world.partner),
         actor=world.partner_admin,
         support_name="Partner Hotline",
@@ -232,12 +232,12 @@ def test_document_logo_own_first_then_the_partners(world, media):
     from organizations.selectors import document_logo_for
 
     assert document_logo_for(world.customer) is None
-    services.organization_logo_set(
+    organization_logo_set(
         context=ctx(world.partner_owner, world.partner), actor=world.partner_owner, upload=upload(image_bytes("PNG"))
     )
     partner_logo = Organization.objects.get(pk=world.partner.pk).logo.name
     assert document_logo_for(Organization.objects.get(pk=world.customer.pk)).name == partner_logo
-    services.organization_logo_set(
+    organization_logo_set(
         context=ctx(world.customer_owner, world.customer),
         actor=world.customer_owner,
         upload=upload(image_bytes("JPEG"), "own.jpg", "image/jpeg"),

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from organizations.models import AuditEvent, Invitation
 from organizations.roles import OrgRole
-from organizations.services import invitation_create
 from organizations.support import support_group_sync
 from tests import factories
 
+from ..services.invitations import invitation_create
 from .conftest import send_outbox
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from organizations.roles import OrgRole
-from organizations.services import invitation_create
 
+from ..services.invitations import invitation_create
 from .conftest import link_token, send_outbox
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "de" / "LC_MESSAGES" / "django.po"

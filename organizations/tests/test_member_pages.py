@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from organizations.models import Invitation, Membership, User
 from organizations.roles import OrgRole
-from organizations.services import invitation_create
 from tests import factories
 
+from ..services.invitations import invitation_create
 from .conftest import link_token, send_outbox
 
 pytestmark = pytest.mark.django_db

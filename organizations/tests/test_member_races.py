@@ -10,21 +10,20 @@ from django.utils import timezone
 
 from organizations.models import AuditEvent, Invitation, Membership, User
 from organizations.roles import OrgRole
-from organizations.services import (
+from portal.errors import Conflict, NotFound, PermissionDenied
+from portal.models import OutboxMessage
+from tests import factories
+from tests.races import one_winner, run_together
+
+from ..services.invitations import (
     InvitationClosed,
     invitation_accept,
     invitation_accept_new_account,
     invitation_create,
     invitation_resend,
     invitation_revoke,
-    member_change_role,
-    member_remove,
 )
-from portal.errors import Conflict, NotFound, PermissionDenied
-from portal.models import OutboxMessage
-from tests import factories
-from tests.races import one_winner, run_together
-
+from ..services.members import member_change_role, member_remove
 from .conftest import link_token, send_outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,9 +6,10 @@ import pytest
 
 from organizations.models import AuditEvent, Membership
 from organizations.roles import OrgRole, can_grant_role, can_manage_member, grantable_roles
-from organizations.services import member_change_role, member_remove
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests import factories
+
+from ..services.members import member_change_role, member_remove
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from organizations import services
 from organizations.models import AuditEvent, Organization, generate_public_id
 from organizations.validators import vat_id_normalize
 from portal.errors import InvalidInput, PermissionDenied
 
+from ..services.profile import organization_update
 from .conftest import ctx
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_identifier_is_random_readable_and_not_a_sequence():
 
 
 def test_update_by_owner_saves_normalized_values_and_records_the_change(world):
-    organization = services.organization_update(
+    organization = organization_update(
         context=ctx(world.direct_owner, world.direct),
         actor=world.direct_owner,
         name="Direkt GmbH & Co. KG",
@@ -88,14 +88,14 @@ def test_update_by_owner_saves_normalized_values_and_records_the_change(world):
 )
 def test_bad_input_is_refused_with_a_message_at_the_field(world, fields, field, message):
     with pytest.raises(InvalidInput) as error:
-        services.organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, **fields)
+        organization_update(context=ctx(world.direct_owner, world.direct), actor=world.direct_owner, **fields)
     assert error.value.field == field
     assert message in error.value.message
     assert Organization.objects.get(pk=world.direct.pk).name == "Direkt GmbH"
 
 
 def test_billing_address_as_invoice_recipient(world):
-    organization = services.organization_update(
+    organization = organization_update(
         context=ctx(world.direct_owner, world.direct),
         actor=world.direct_owner,
         billing_name="Direkt Buchhaltung",
@@ -114,7 +114,7 @@ def test_billing_address_as_invoice_recipient(world):
         "country": "DE",
         "email": "rechnung@direkt.example",
     }
-    organization = services.organization_update(
+    organization = organization_update(
         context=ctx(world.direct_owner, world.direct),
         actor=world.direct_owner,
         billing_address_is_invoice_recipient=False,
@@ -125,15 +125,11 @@ def test_billing_address_as_invoice_recipient(world):
 @pytest.mark.parametrize("role", ["customer_member", "customer_guest"])
 def test_members_and_guests_cannot_change_the_profile(world, role):
     with pytest.raises(PermissionDenied):
-        services.organization_update(
-            context=ctx(getattr(world, role), world.customer), actor=getattr(world, role), name="X"
-        )
+        organization_update(context=ctx(getattr(world, role), world.customer), actor=getattr(world, role), name="X")
 
 
 def test_partner_staff_acting_in_the_customer_may_change_it_and_are_recorded_as_such(world):
-    services.organization_update(
-        context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn"
-    )
+    organization_update(context=ctx(world.partner_admin, world.customer), actor=world.partner_admin, city="Bonn")
     event = AuditEvent.objects.get(action="organization.changed", organization=world.customer)
     assert event.acting_organization == world.partner
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from organizations.models import CustomerRelation, Membership, Organization, StaffAssignment
 from organizations.roles import OrgRole
-from organizations.services import membership_remove, membership_set
+from organizations.services.members import membership_remove, membership_set
 from portal.errors import Conflict, PermissionDenied
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import PROJECT_ROLE_ACTIONS, ProjectAction, ProjectRole, role_allows

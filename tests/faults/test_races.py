@@ -24,7 +24,12 @@ from offers.models import Offer
 from offers.tests import factories as of
 from organizations.models import AuditEvent, Invitation, Membership, User
 from organizations.roles import OrgRole
-from organizations.services import InvitationClosed, invitation_accept, invitation_accept_new_account, invitation_create
+from organizations.services.invitations import (
+    InvitationClosed,
+    invitation_accept,
+    invitation_accept_new_account,
+    invitation_create,
+)
 from portal.errors import Conflict
 from tests import factories
 from tests.races import one_winner, run_together

@@ -61,7 +61,7 @@ class Command(BaseCommand):
     def _organizations(self, count):
         partner = Organization.objects.filter(name="Scale Partner GmbH").first()
         if partner is None:
-            from organizations.services import organization_create
+            from organizations.services.profile import organization_create
 
             partner = organization_create(name="Scale Partner GmbH", kind=OrgKind.PARTNER, country="DE")
         existing = Organization.objects.filter(name__startswith="Scale Customer ").count()
