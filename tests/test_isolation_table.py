@@ -115,9 +115,15 @@ def _object_in(world: World, kwarg: str, org_attr: str | None):
         return factories.project(organization, "Isolation").number
     if kwarg == "grant_id":
         from projects.models import ProjectRoleGrant
+        from projects.roles import ProjectRole
+        from tests import factories
 
-        project = world.delegated_project if org_attr == "customer" else organization.projects.order_by("id").first()
-        return ProjectRoleGrant.objects.filter(project=project).order_by("id").first().pk
+        if org_attr == "customer":
+            project = world.delegated_project  # its first grant: the agency's (DLG-4)
+        else:
+            project = organization.projects.order_by("id").first() or factories.project(organization, "Isolation")
+        grant = ProjectRoleGrant.objects.filter(project=project).order_by("id").first()
+        return (grant or factories.grant(project, factories.UserFactory(), ProjectRole.VIEWER)).pk
     if kwarg == "pk":  # a notification of the org's Owner
         from portal.models import Notification
 
@@ -186,6 +192,12 @@ def test_route_answers_as_the_table_says(row, shared_world):
 
 REFUSED = {"login", "401", "403", "404", "405"}
 
+# Foreign ids that do not answer 404 today (suspected bugs, listed in the issue-12 report). Strict:
+# the test fails once the route answers 404, so the entry is removed with the fix.
+KNOWN_FOREIGN_ID_BUGS = {
+    "offer-template-item-api-list:GET@P:template_id": "200 with an empty list for a foreign template",
+}
+
 
 def _foreign_cases():
     """(row, kwarg, account) for every row with an object kwarg: the first account the table
@@ -195,17 +207,24 @@ def _foreign_cases():
         if route is None or row.where == "-":
             continue
         object_kwargs = [k for k in route.kwargs if k not in ("org", "token", "uidb64")]
-        candidates = ["customer_owner", "partner_admin"] if row.where in "C-" else ["partner_owner"]
+        candidates = ["customer_owner", "partner_admin"] if row.where == "C" else ["partner_owner"]
         allowed = [a for a in candidates if row.expected[a] not in REFUSED]
         if not allowed:
             continue
         for kwarg in object_kwargs:
-            yield pytest.param(row, kwarg, allowed[0], id=f"{row.id}:{kwarg}:{allowed[0]}")
+            case = f"{row.id}:{kwarg}"
+            bug = KNOWN_FOREIGN_ID_BUGS.get(case)
+            marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+            yield pytest.param(row, kwarg, allowed[0], id=f"{case}:{allowed[0]}", marks=marks)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("row, kwarg, account", list(_foreign_cases()))
 def test_foreign_id_under_own_org_is_404(row, kwarg, account, shared_world):
+    """Never 200, never 403 (which would confirm the id exists). Where the row's own answer is a
+    400 (the empty body is refused before the object is looked up), 400 reveals nothing either."""
     route = ROUTES[(row.route, row.method)]
-    url = reverse(row.route, kwargs=_kwargs_for(shared_world, route, WHERE[row.where] or "customer", foreign=kwarg))
-    assert _status(shared_world, route, url, account) == "404", f"{row.id} as {account}: {url}"
+    url = reverse(row.route, kwargs=_kwargs_for(shared_world, route, WHERE[row.where], foreign=kwarg))
+    answer = _status(shared_world, route, url, account)
+    allowed = {"404", "400"} if row.expected[account] == "400" else {"404"}
+    assert answer in allowed, f"{row.id} as {account}: {url} answered {answer}, expected 404"
