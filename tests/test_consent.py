@@ -32,7 +32,9 @@ MESSAGE_DE = "Nur die eigenen Inhaber und Administratoren des Kunden können das
 def world(db):
     """The shared world (tests/world.py), with a German-speaking partner Admin."""
     world = build_world(
-        languages={"partner_admin": "de"}, accounts=("partner_owner", "partner_admin", "customer_admin")
+        caretaker=False,
+        languages={"partner_admin": "de"},
+        accounts=("partner_owner", "partner_admin", "customer_admin"),
     )
     world.partner_admin_de = world.partner_admin
     return world

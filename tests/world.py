@@ -73,8 +73,8 @@ class World:
     other_agency: Organization
     foreign_partner: Organization
     foreign_customer: Organization
-    project: Project  # the customer's project "Webshop", not delegated
-    delegated_project: Project  # the customer's project "Kundenportal", released to `agency`
+    project: Project | None  # the customer's project "Webshop", not delegated
+    delegated_project: Project | None  # the customer's project "Kundenportal", released to `agency`
     languages: dict = field(default_factory=dict)
     _people: dict = field(default_factory=dict, repr=False)
 
@@ -111,9 +111,13 @@ class World:
         return user
 
 
-def build_world(*, languages: dict | None = None, accounts: tuple = ()) -> World:
+def build_world(*, languages: dict | None = None, accounts: tuple = (), caretaker: bool = True) -> World:
     """The world; `languages` sets the language of some accounts (e.g. {"customer_owner": "de"});
-    `accounts` are created at once, in this order (for tests that count an org's members)."""
+    `accounts` are created at once, in this order (for tests that count an org's members).
+
+    `caretaker=False` leaves out the customer's projects and the agency's release, with their
+    audit events, notifications and emails (`project`, `delegated_project` are then None): for
+    tests that count what their own actions left behind."""
     from delegations.tests import factories as delegation_factories
 
     languages = dict(languages or {})
@@ -124,8 +128,8 @@ def build_world(*, languages: dict | None = None, accounts: tuple = ()) -> World
     foreign_customer = factories.OrganizationFactory(name="Fremdkunde AG")
     factories.link(foreign_partner, foreign_customer)
     agency = factories.OrganizationFactory(name="Agentur GmbH")
-    project = factories.project(customer, "Webshop")
-    delegated_project = factories.project(customer, "Kundenportal")
+    project = factories.project(customer, "Webshop") if caretaker else None
+    delegated_project = factories.project(customer, "Kundenportal") if caretaker else None
     world = World(
         partner=partner,
         customer=customer,
@@ -138,11 +142,12 @@ def build_world(*, languages: dict | None = None, accounts: tuple = ()) -> World
         delegated_project=delegated_project,
         languages=languages,
     )
-    # DLG-2: the customer's Owner released the project to the agency, whose Owner accepted (both
-    # are the orgs' first managers, which the delegation factories pick).
-    world.customer_owner  # noqa: B018 - created first: the releasing Owner
-    world.agency_owner  # noqa: B018 - created first: the accepting Owner
-    delegation_factories.active(delegated_project, agency, via="release")
+    if caretaker:
+        # DLG-2: the customer's Owner released the project to the agency, whose Owner accepted
+        # (both are the orgs' first managers, which the delegation factories pick).
+        world.customer_owner  # noqa: B018 - created first: the releasing Owner
+        world.agency_owner  # noqa: B018 - created first: the accepting Owner
+        delegation_factories.active(delegated_project, agency, via="release")
     for name in accounts:
         getattr(world, name)
     return world

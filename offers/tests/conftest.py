@@ -13,6 +13,7 @@ from . import factories as of
 def world(db) -> World:
     """The shared world (tests/world.py) with the partner's discount and two catalog products."""
     world = build_world(
+        caretaker=False,
         languages={"customer_owner": "de"},
         accounts=(
             "partner_owner",

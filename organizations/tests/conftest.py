@@ -21,6 +21,7 @@ def members_world(db) -> World:
     """The shared world (tests/world.py) for the ORG-5 tests: the customer's people in every role
     as `owner`, `admin`, `member`, `guest`; the partner's and the customer's Owners speak German."""
     world = build_world(
+        caretaker=False,
         languages={"partner_owner": "de", "customer_owner": "de"},
         accounts=(
             "partner_owner",
@@ -56,6 +57,7 @@ def link_token(email_message) -> str:
 def world(db) -> World:
     """The shared world (tests/world.py) with every role of the partner and the customer."""
     return build_world(
+        caretaker=False,
         accounts=(
             "partner_owner",
             "partner_admin",
@@ -65,7 +67,7 @@ def world(db) -> World:
             "customer_member",
             "customer_guest",
             "direct_owner",
-        )
+        ),
     )
 
 
