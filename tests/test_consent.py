@@ -34,7 +34,7 @@ def world(db):
     world = build_world(
         caretaker=False,
         languages={"partner_admin": "de"},
-        accounts=("partner_owner", "partner_admin", "customer_admin"),
+        accounts=("partner_owner", "partner_admin", "customer_owner", "customer_admin"),
     )
     world.partner_admin_de = world.partner_admin
     return world

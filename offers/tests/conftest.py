@@ -19,6 +19,7 @@ def world(db) -> World:
             "partner_owner",
             "partner_admin",
             "partner_member",
+            "customer_owner",
             "customer_admin",
             "customer_member",
             "customer_guest",
