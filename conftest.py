@@ -25,6 +25,14 @@ def api_client():
 
 
 @pytest.fixture
+def shared_world(db):
+    """The one shared test world (tests/world.py): every kind of org and account of the portal."""
+    from tests.world import build_world
+
+    return build_world()
+
+
+@pytest.fixture
 def partner_setup(db):
     """A partner org with a linked customer and people in every role."""
     partner = factories.PartnerFactory(name="Partner GmbH")

@@ -1,19 +1,17 @@
-"""Real servers for the reliability tests: the app under gunicorn in a subprocess, a throwaway PostgreSQL.
+"""A real server for the schemathesis tests: the app under gunicorn in a subprocess.
 
 `AppServer` runs `manage.py migrate`, `seed_demo` and gunicorn with the given settings and
 database, from this checkout (not whatever `portal` the virtualenv points at), and hands out a
-demo user's API token. `ThrowawayPostgres` is a pgserver instance of the test's own that can be
-stopped and started again while the app keeps running.
+demo user's API token. (The PostgreSQL outage is tested by `tests/faults/test_postgres_restart.py`
+on the fault tests' stack.)
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -136,30 +134,3 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-
-
-class ThrowawayPostgres:
-    """A pgserver (PostgreSQL 16) of one test; `stop()`/`start()` simulate an outage and its end."""
-
-    def __init__(self):
-        import pgserver
-
-        # Not under pytest's tmp_path: pgserver runs PostgreSQL as its own user when we are root,
-        # and that user cannot enter pytest's private temporary folders.
-        self.workdir = Path(tempfile.mkdtemp(prefix="portal-outage-"))
-        self.pgdata = self.workdir / "pg"
-        self.server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
-        self.server.psql("CREATE DATABASE portal;")
-        self.url = self.server.get_uri("portal")
-
-    def stop(self) -> None:
-        from pgserver._commands import pg_ctl
-
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.server.system_user)
-
-    def start(self) -> None:
-        self.server.ensure_postgres_running()
-
-    def cleanup(self) -> None:
-        self.server.cleanup()
-        shutil.rmtree(self.workdir, ignore_errors=True)

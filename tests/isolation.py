@@ -118,3 +118,50 @@ def org_routes() -> list[Route]:
                 f"(portal.views.OrgScopedMixin / portal.api.viewsets.ScopedMixin)."
             )
     return routes
+
+
+# --- Every route, for the literal expected-status table (tests/isolation_expected.txt) -----------
+
+
+def _methods_of(callback) -> tuple[str, list[str]]:
+    """("page"|"api", the HTTP methods the view answers), read from the view itself."""
+    from rest_framework.views import APIView
+
+    viewset_class = getattr(callback, "cls", None)
+    actions = getattr(callback, "actions", None)
+    if viewset_class is not None and actions:
+        return "api", [method.upper() for method in actions]
+    view_class = getattr(callback, "view_class", None) or viewset_class
+    if view_class is not None:
+        kind = "api" if issubclass(view_class, APIView) else "page"
+        methods = [m for m in view_class.http_method_names if hasattr(view_class, m) and m not in ("options", "head")]
+        return kind, [m.upper() for m in methods]
+    # A function view: the methods its `require_http_methods` decorator allows, else GET and POST.
+    allowed = _function_view_methods(callback)
+    return "page", allowed
+
+
+def _function_view_methods(callback) -> list[str]:
+    closure = getattr(callback, "__closure__", None) or ()
+    for cell in closure:
+        value = cell.cell_contents
+        if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v.isupper() for v in value):
+            return [m for m in value if m not in ("HEAD", "OPTIONS")]
+    return ["GET", "POST"]
+
+
+def all_routes() -> list[Route]:
+    """Every named route of the URLconf outside the Django admin, with every method its view
+    answers; org-scoped ones carry their capability like `org_routes()`."""
+    load_app_factories()
+    by_id = {route.id: route for route in org_routes()}
+    routes: list[Route] = []
+    for pattern, kwargs, namespace in _walk(get_resolver().url_patterns):
+        if not pattern.name or "format" in kwargs or namespace.startswith("admin:"):
+            continue
+        name = f"{namespace}{pattern.name}"
+        kind, methods = _methods_of(pattern.callback)
+        for method in methods:
+            route = Route(name, kind, method, None, kwargs, pattern.callback)
+            routes.append(by_id.get(route.id, route))
+    return routes

@@ -20,6 +20,7 @@ from organizations.models import CustomerRelation
 from organizations.roles import CAPABILITIES, OrgRole
 from portal.tenancy import org_context_for_organization
 from tests import factories
+from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +30,14 @@ MESSAGE_DE = "Nur die eigenen Inhaber und Administratoren des Kunden können das
 
 @pytest.fixture
 def world(db):
-    partner = factories.PartnerFactory(name="Partner GmbH")
-    customer = factories.OrganizationFactory(name="Kunde AG")
-    factories.link(partner, customer)
-    agency = factories.OrganizationFactory(name="Agentur GmbH")
-    factories.member(agency, OrgRole.OWNER)
-    return {
-        "partner": partner,
-        "customer": customer,
-        "agency": agency,
-        "partner_owner": factories.member(partner, OrgRole.OWNER, language="en"),
-        "partner_admin_de": factories.member(partner, OrgRole.ADMIN, language="de"),
-        "customer_owner": factories.member(customer, OrgRole.OWNER),
-        "customer_admin": factories.member(customer, OrgRole.ADMIN),
-    }
+    """The shared world (tests/world.py), with a German-speaking partner Admin."""
+    world = build_world(
+        caretaker=False,
+        languages={"partner_admin": "de"},
+        accounts=("partner_owner", "partner_admin", "customer_owner", "customer_admin"),
+    )
+    world.partner_admin_de = world.partner_admin
+    return world
 
 
 def _offer(world) -> Offer:

@@ -1,4 +1,8 @@
-"""Every organization page and endpoint: anonymous, other tenant, each role (see isolation.py)."""
+"""Every organization page and endpoint: anonymous, other tenant, each role (see isolation.py).
+
+A second net behind the literal table of tests/test_isolation_table.py: here the expectations are
+read from the role table (`organizations/roles.py`), so it follows a route through every role in
+both kinds of org, while the table pins the exact answer per account."""
 
 from __future__ import annotations
 
@@ -37,20 +41,13 @@ def _request(client, route, url):
 
 
 @pytest.fixture
-def world(db):
-    partner = factories.PartnerFactory()
-    customer = factories.OrganizationFactory()
-    factories.link(partner, customer)
-    other = factories.OrganizationFactory()
-    other_partner = factories.PartnerFactory()
-    return {
-        "partner": partner,
-        "customer": customer,
-        "partner_owner": factories.member(partner, OrgRole.OWNER),
-        "customer_owner": factories.member(customer, OrgRole.OWNER),
-        "stranger": factories.member(other, OrgRole.OWNER),
-        "stranger_partner": factories.member(other_partner, OrgRole.OWNER),
-    }
+def world(shared_world):
+    """The shared world (tests/world.py); strangers are the direct customer's and the foreign
+    partner's Owners."""
+    world = shared_world
+    world.stranger = world.direct_owner
+    world.stranger_partner = world.foreign_owner
+    return world
 
 
 def _client(route, client, api_client, user=None):

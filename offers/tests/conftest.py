@@ -1,50 +1,33 @@
-"""Fixtures of the offer tests: a partner with a linked customer, people in every role, a catalog."""
+"""Fixtures of the offer tests: the shared world, the partner's discount, a catalog."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from organizations.models import Organization, User
-from organizations.roles import OrgRole
-from tests import factories
+from tests.world import World, build_world
 
 from . import factories as of
 
 
-@dataclass
-class World:
-    partner: Organization
-    customer: Organization
-    partner_owner: User
-    partner_admin: User
-    partner_member: User
-    customer_owner: User
-    customer_admin: User
-    customer_member: User
-    customer_guest: User
-    products: list
-
-
 @pytest.fixture
 def world(db) -> World:
-    partner = factories.PartnerFactory(name="Partner GmbH")
-    customer = factories.OrganizationFactory(name="Kunde AG")
-    factories.link(partner, customer)
-    of.discount(partner, "20")
-    return World(
-        partner=partner,
-        customer=customer,
-        partner_owner=factories.member(partner, OrgRole.OWNER),
-        partner_admin=factories.member(partner, OrgRole.ADMIN),
-        partner_member=factories.member(partner, OrgRole.MEMBER),
-        customer_owner=factories.member(customer, OrgRole.OWNER, language="de"),
-        customer_admin=factories.member(customer, OrgRole.ADMIN),
-        customer_member=factories.member(customer, OrgRole.MEMBER),
-        customer_guest=factories.member(customer, OrgRole.GUEST),
-        products=[of.product(list_price="10.00"), of.product(list_price="33.33", term_months=24)],
+    """The shared world (tests/world.py) with the partner's discount and two catalog products."""
+    world = build_world(
+        caretaker=False,
+        languages={"customer_owner": "de"},
+        accounts=(
+            "partner_owner",
+            "partner_admin",
+            "partner_member",
+            "customer_owner",
+            "customer_admin",
+            "customer_member",
+            "customer_guest",
+        ),
     )
+    of.discount(world.partner, "20")
+    world.products = [of.product(list_price="10.00"), of.product(list_price="33.33", term_months=24)]
+    return world
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ def offers_world(*, webhook_url: str | None = None) -> dict:
         "customer": customer.public_id,
         "template": template.pk,
         "partner_token": Token.objects.create(user=partner_owner).key,
+        "partner_owner": partner_owner.email,
         "customer_owner": customer_owner.email,
     }
 

@@ -1,19 +1,26 @@
-"""PostgreSQL restarted under requests (PLT-2 error shape, PLT-6 operations).
+"""PostgreSQL restarted under requests (PLT-2 error shape, PLT-6 operations; issue 14.5).
 
 Four API clients keep reading and writing through a real gunicorn while the database server is
 stopped (fast shutdown: every open connection is cut) and started again. During the outage every
-answer is a clean 503 – the API's JSON error body, `/healthz` saying which check failed – never a
-500 and never a dropped connection. Afterwards the same gunicorn process answers 200 again within
-seconds: nobody restarts the app.
+answer is a clean 503 – the API's JSON error body with `Retry-After`, a translated HTML page for a
+signed-in browser, `/healthz` saying which check failed – never a 500 and never a dropped
+connection. Afterwards the same gunicorn process answers 200 again within seconds, to the API and
+to the browser session opened before the outage: nobody restarts the app.
+
+(The one PostgreSQL-outage test since issue 12: it took over `tests/test_fuzz_outage.py`.)
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
 
 import pytest
+import requests
+
+from tests.factories import PASSWORD
 
 from .harness import wait_until
 
@@ -21,6 +28,47 @@ pytestmark = pytest.mark.faults
 
 OUTAGE_SECONDS = 3
 RECOVERY_LIMIT = 15
+
+
+def _browser_session(base_url: str, email: str) -> requests.Session:
+    """A signed-in browser session (login form with its CSRF token)."""
+    session = requests.Session()
+    login = session.get(f"{base_url}/accounts/login/", timeout=10)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+    response = session.post(
+        f"{base_url}/accounts/login/",
+        data={"username": email, "password": PASSWORD, "csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{base_url}/accounts/login/"},
+        timeout=10,
+    )
+    assert response.status_code == 200 and "/accounts/login/" not in response.url, response.url
+    return session
+
+
+def _outage_answers(base_url: str, token: str, browser: requests.Session, page: str) -> list[str]:
+    """What the API, a browser and an anonymous client get while PostgreSQL is down (issue 14.5)."""
+    problems = []
+    api = requests.get(f"{base_url}/api/v1/organizations/", headers={"Authorization": f"Token {token}"}, timeout=30)
+    if not (
+        api.status_code == 503
+        and api.headers.get("Content-Type", "").startswith("application/json")
+        and api.json()["error"]["code"] == "service_unavailable"
+        and int(api.headers.get("Retry-After", 0)) > 0
+    ):
+        problems.append(f"API: {api.status_code} {dict(api.headers)} {api.text[:300]}")
+    for language, text in (("en", "Temporarily unavailable"), ("de", "Vorübergehend nicht verfügbar")):
+        response = browser.get(page, headers={"Accept-Language": language}, timeout=30)
+        if not (
+            response.status_code == 503
+            and response.headers.get("Content-Type", "").startswith("text/html")
+            and text in response.text
+            and int(response.headers.get("Retry-After", 0)) > 0
+        ):
+            problems.append(f"browser ({language}): {response.status_code} {response.text[:300]}")
+    anonymous = requests.get(f"{base_url}/api/v1/organizations/", timeout=30)
+    if anonymous.status_code not in (401, 503):
+        problems.append(f"anonymous: {anonymous.status_code} {anonymous.text[:300]}")
+    return problems
 
 
 def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_restarting_the_app(stack, fault_report):
@@ -51,6 +99,11 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
                 results.append((kind, began, time.monotonic(), status, body))
             time.sleep(0.05)
 
+    browser = _browser_session(web.base_url, world["partner_owner"])
+    page = f"{web.base_url}/o/{partner}/"
+    assert browser.get(page, timeout=10).status_code == 200
+    outage_problems: list[str] = []
+
     threads = [
         threading.Thread(target=client, args=(kind,), daemon=True) for kind in ("list", "list", "send", "healthz")
     ]
@@ -61,7 +114,8 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
         stopping = time.monotonic()
         stack.postgres.stop()
         stopped = time.monotonic()
-        time.sleep(OUTAGE_SECONDS)
+        outage_problems = _outage_answers(web.base_url, token, browser, page)
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
         starting = time.monotonic()
         stack.postgres.start()
         started = time.monotonic()
@@ -120,3 +174,6 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
             assert isinstance(body, dict) and set(body) == {"error"} and body["error"].get("code"), str(body)[:300]
     assert first_ok is not None and first_ok - started < RECOVERY_LIMIT
     assert last_bad - started < RECOVERY_LIMIT
+    assert not outage_problems, outage_problems
+    for _ in range(3):  # the browser session opened before the outage works again
+        assert browser.get(page, timeout=30).status_code == 200
