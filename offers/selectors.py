@@ -23,9 +23,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from organizations.models import CustomerRelation, Organization
+from organizations.models import Organization
 from organizations.roles import OrgKind
-from portal.tenancy import OrgContext, Scope, restrict, restriction
+from portal.tenancy import OrgContext, Scope, active_reseller_relations, restrict, restriction
 
 from .models import (
     Offer,
@@ -146,9 +146,7 @@ def offer_template_items(*, template: OfferTemplate) -> list[OfferTemplateItem]:
 
 def customers_of_partner(*, partner: Organization, query: str = "") -> QuerySet[Organization]:
     """The active customer orgs with an active relation to `partner` (OFR-3): whom it may send to."""
-    relations = CustomerRelation.objects.filter(
-        partner=partner, customer=OuterRef("pk"), status=CustomerRelation.Status.ACTIVE
-    )
+    relations = active_reseller_relations(OuterRef("pk")).filter(partner=partner)
     customers = Organization.objects.active().filter(kind=OrgKind.CUSTOMER).filter(Exists(relations))
     query = (query or "").strip()[:100]
     if query:

@@ -22,7 +22,7 @@ from portal.errors import Conflict, DomainError, InvalidInput, NotFound, Permiss
 from portal.hooks import run_hooks
 from portal.outbox import outbox_enqueue
 from portal.state_machine import transition
-from portal.tenancy import OrgContext, org_context_for_organization
+from portal.tenancy import OrgContext, active_reseller_relation, org_context_for_organization
 
 from .models import AuditEvent, Invitation, Membership, Organization, User
 from .roles import OrgKind, OrgRole, can_grant_role, can_manage_member, grantable_roles
@@ -460,7 +460,7 @@ def connection_request(*, context, actor, identifier: str, message: str = "") ->
         raise InvalidInput(
             _("Partner organizations cannot become customers."), field="identifier", code="partner_organization"
         )
-    active = CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE).first()
+    active = active_reseller_relation(customer)
     if active is not None:
         if active.partner_id == partner.pk:
             raise Conflict(
@@ -604,7 +604,7 @@ def relation_connect(*, partner: Organization, customer: Organization, actor) ->
         raise InvalidInput(_("Partner organizations cannot become customers."), field="customer")
     if customer.is_archived or partner.is_archived:
         raise Conflict(_("Archived organizations cannot be connected. Restore them first."), code="archived")
-    active = CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE).first()
+    active = active_reseller_relation(customer)
     if active is not None:
         if active.partner_id == partner.pk:
             return active

@@ -20,53 +20,29 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRe
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.models import CustomerRelation, Membership, Organization, StaffAssignment
-from organizations.roles import OrgRole
+from organizations.models import Organization
 from portal.errors import Conflict, NotFound, PermissionDenied
-from portal.tenancy import Scope, restrict, restriction
+from portal.tenancy import Scope, reach_q, restrict, restriction
 
 from .models import Project, ProjectGroupObjectPermission, ProjectRoleGrant, ProjectUserObjectPermission
 from .roles import (
     ACTIONS_ON_ARCHIVED_PROJECTS,
-    INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS,
-    INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF,
     PERMISSION_CODENAMES,
     ProjectAction,
+    effective_org_roles_inheriting,
+    inherited_project_role,
     role_allows,
 )
-
-
-def _org_roles_inheriting(table: dict, action: str) -> list[str]:
-    return [org_role for org_role, project_role in table.items() if role_allows(project_role, action)]
 
 
 def _in_force(prefix: str, at) -> Q:
     return Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": at})
 
 
-def _access_q(user, action: str, at) -> Q:
-    """The roles that allow `action`, ignoring the project's own status (see project_access_q)."""
-    project_ref, organization_ref = OuterRef("pk"), OuterRef("organization")
+def _granted_q(user, action: str, at) -> Q:
+    """A role on the project itself: the user's own grant or one of an org the user is a member of."""
+    project_ref = OuterRef("pk")
     codename = PERMISSION_CODENAMES[action]
-
-    direct_roles = _org_roles_inheriting(INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS, action)
-    inherited_direct = Membership.objects.filter(user=user, organization=organization_ref, role__in=direct_roles)
-    partner_roles = _org_roles_inheriting(INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF, action)
-    partner_wide = CustomerRelation.objects.filter(
-        customer=organization_ref,
-        status=CustomerRelation.Status.ACTIVE,
-        partner__status=Organization.Status.ACTIVE,
-        partner__memberships__user=user,
-        partner__memberships__role__in=[r for r in partner_roles if r in (OrgRole.OWNER, OrgRole.ADMIN)],
-    )
-    partner_assigned = StaffAssignment.objects.filter(
-        customer=organization_ref,
-        membership__user=user,
-        membership__role__in=[r for r in partner_roles if r in (OrgRole.MEMBER, OrgRole.GUEST)],
-        membership__organization__status=Organization.Status.ACTIVE,
-        membership__organization__customer_relations__customer=organization_ref,
-        membership__organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
-    )
     user_permission = ProjectUserObjectPermission.objects.filter(
         _in_force("grant__", at), content_object=project_ref, user=user, permission__codename=codename
     )
@@ -81,13 +57,26 @@ def _access_q(user, action: str, at) -> Q:
         # caretaker orgs that were archived lose their delegated access at once
         grant__organization__status=Organization.Status.ACTIVE,
     )
-    return (
-        Q(Exists(inherited_direct))
-        | Q(Exists(partner_wide))
-        | Q(Exists(partner_assigned))
-        | Q(Exists(user_permission))
-        | Q(Exists(group_permission))
+    return Q(Exists(user_permission)) | Q(Exists(group_permission))
+
+
+def _inherited_q(user, action: str) -> Q:
+    """The effective org roles (the tenancy reach rule, `portal.tenancy.reach_q`) whose inherited
+    project role allows `action` (PRJ-4)."""
+    direct_roles = effective_org_roles_inheriting(action, via_partner=False)
+    partner_roles = effective_org_roles_inheriting(action, via_partner=True)
+    return reach_q(user, prefix="organization__", roles=direct_roles, via_partner=False) | reach_q(
+        user, prefix="organization__", roles=partner_roles, direct=False
     )
+
+
+def _access_q(user, action: str, at) -> Q:
+    """The roles that allow `action`, ignoring the project's own status (see project_access_q)."""
+    return _inherited_q(user, action) | _granted_q(user, action, at)
+
+
+def _status_q(action: str) -> Q:
+    return Q() if action in ACTIONS_ON_ARCHIVED_PROJECTS else Q(status=Project.Status.ACTIVE)
 
 
 def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
@@ -98,10 +87,7 @@ def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     at = at or timezone.now()
-    q = Q(organization__status=Organization.Status.ACTIVE) & _access_q(user, action, at)
-    if action not in ACTIONS_ON_ARCHIVED_PROJECTS:
-        q &= Q(status=Project.Status.ACTIVE)
-    return q
+    return Q(organization__status=Organization.Status.ACTIVE) & _access_q(user, action, at) & _status_q(action)
 
 
 def project_caretaker_q(user, *, at=None) -> Exists:
@@ -120,10 +106,21 @@ def project_caretaker_q(user, *, at=None) -> Exists:
 
 @restriction(Project)
 def project_restrict(queryset: QuerySet, *, scope: Scope, action: str = ProjectAction.VIEW) -> QuerySet:
-    """The tenancy restriction of projects: rows `scope.user` may `action`, in `scope`'s org if any."""
-    if scope.context is not None:
-        queryset = queryset.filter(organization=scope.context.organization)
-    return queryset.filter(project_access_q(scope.user, action))
+    """The tenancy restriction of projects: rows `scope.user` may `action`, in `scope`'s org if any.
+
+    Inside an org the effective role is already resolved (`scope.context.role`): the inherited
+    part is decided in Python, and only the project's own grants remain for SQL.
+    """
+    context = scope.context
+    if context is None:
+        return queryset.filter(project_access_q(scope.user, action))
+    if context.organization.status != Organization.Status.ACTIVE:
+        return queryset.none()
+    queryset = queryset.filter(organization=context.organization).filter(_status_q(action))
+    inherited = inherited_project_role(context.role, via_partner=context.acting_as_partner)
+    if role_allows(inherited, action):
+        return queryset
+    return queryset.filter(_granted_q(scope.user, action, timezone.now()))
 
 
 @restriction(ProjectRoleGrant)
