@@ -16,13 +16,15 @@ Archived orgs (ORG-7) end all of it at once; an archived project allows only wha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
-from portal.errors import Conflict, NotFound, PermissionDenied
-from portal.tenancy import Scope, reach_q, restrict, restriction
+from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.tenancy import Scope, reach_q, reachable_organizations_q, restrict, restriction
 
 from .models import Project, ProjectGroupObjectPermission, ProjectRoleGrant, ProjectUserObjectPermission
 from .roles import (
@@ -150,6 +152,57 @@ def project_annotate_for_user(queryset: QuerySet, *, user, actions: bool = False
     return queryset.annotate(**annotations)
 
 
+@dataclass(frozen=True)
+class ProjectFilters:
+    """What a project list may be narrowed by – the same for the pages and the API."""
+
+    search: str = ""
+    # an org's public identifier: only for the list across orgs (inside an org the URL names it)
+    organization: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_params(cls, params, *, search_param: str = "search") -> ProjectFilters:
+        status = (params.get("status") or "").strip()
+        if status and status not in Project.Status.values:
+            raise InvalidInput(_("Unknown status."), field="status")
+        return cls(
+            search=(params.get(search_param) or "").strip()[:SEARCH_MAX_LENGTH],
+            organization=(params.get("organization") or "").strip()[:20].upper(),
+            status=status,
+        )
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+def _filter_organization(*, scope: Scope, public_id: str) -> Organization:
+    """The org a cross-org list is narrowed to: one the user reaches, or whose projects the user
+    sees (a caretaker's). Anything else is NotFound – the same answer as `/o/<org>/…`."""
+    visible = restrict(Project.objects.all(), Scope(user=scope.user), ProjectAction.VIEW)
+    organization = (
+        Organization.objects.active()
+        .filter(public_id=public_id)
+        .filter(reachable_organizations_q(scope.user) | Q(pk__in=visible.values("organization")))
+        .first()
+    )
+    if organization is None:
+        raise NotFound(_("Not found."))
+    return organization
+
+
+def project_list(*, scope: Scope, filters: ProjectFilters = ProjectFilters(), actions: bool = False) -> QuerySet:
+    """The one project list (pages and API): what `scope` may see, in its org or across orgs,
+    narrowed by `filters`, with the caretaker mark and own role (and `may_<action>` with `actions`)."""
+    queryset = Project.objects.select_related("organization").search(filters.search)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.organization and scope.context is None:
+        queryset = queryset.filter(organization=_filter_organization(scope=scope, public_id=filters.organization))
+    queryset = restrict(queryset, scope, ProjectAction.VIEW)
+    return project_annotate_for_user(queryset, user=scope.user, actions=actions).order_by("name", "id")
+
+
 def project_list_for_user(
     *,
     user,
@@ -173,24 +226,6 @@ def organizations_with_projects_for_user(*, user) -> QuerySet[Organization]:
     """The orgs holding at least one project `user` may see (the org filter of the project list)."""
     visible = restrict(Project.objects.all(), Scope(user=user), ProjectAction.VIEW)
     return Organization.objects.filter(pk__in=visible.values("organization")).order_by("name", "id")
-
-
-def project_allowed_actions(*, user, project: Project) -> set[str]:
-    """Every action `user` may perform on `project`, in one query."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    row = (
-        Project.objects.filter(pk=project.pk)
-        .annotate(
-            **{
-                f"may_{action}": ExpressionWrapper(project_access_q(user, action), BooleanField())
-                for action in ProjectAction.values
-            }
-        )
-        .values(*[f"may_{action}" for action in ProjectAction.values])
-        .first()
-    )
-    return {action for action in ProjectAction.values if row and row[f"may_{action}"]}
 
 
 def allowed_actions_of(project: Project) -> list[str]:

@@ -1,9 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import PROJECT_NUMBER_REGEX, ProjectRoleGrantViewSet, ProjectViewSet
+from .views import PROJECT_NUMBER_REGEX, OrganizationProjectViewSet, ProjectRoleGrantViewSet, ProjectViewSet
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="api-project")
+router.register(
+    r"organizations/(?P<org>[^/.]+)/projects", OrganizationProjectViewSet, basename="api-organization-project"
+)
 router.register(
     rf"projects/(?P<project_number>{PROJECT_NUMBER_REGEX})/grants",
     ProjectRoleGrantViewSet,
