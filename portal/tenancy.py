@@ -7,6 +7,9 @@ Every browser view (`portal.views.OrgScopedMixin`) and every API viewset
    *effective* role there: a direct membership, or partner staff reaching a linked customer org
    (ORG-4) – Owners/Admins every linked customer, Members/Guests only assigned ones (ORG-11).
    Anything else is `NotFound`, so a foreign org is indistinguishable from a missing one.
+   `reach_q` is the same rule in SQL and `capability_q` the SQL form of `OrgContext.has`: every
+   cross-org restriction builds on them instead of writing the rule again; `active_reseller_of`
+   is the one lookup of a customer's reseller.
 2. `OrgContext.has(capability)` / `require(capability)` read the role table
    (`organizations.roles.CAPABILITIES`) and apply the ORG-6 partner-only gate and the consent
    gate (consent capabilities are never held by partner staff acting inside a customer).
