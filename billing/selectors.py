@@ -2,8 +2,8 @@
 
 - `subscription_restrict` is the tenancy restriction of `Subscription`: inside an org only with
   "billing.view" there (ORG-6: never the customer's own accounts of a partner-linked org); across
-  orgs (`/api/v1/subscriptions/`) the orgs where the user holds "billing.view", as one WHERE
-  clause of EXISTS subqueries.
+  orgs (`/api/v1/subscriptions/`) the orgs where the user holds "billing.view"
+  (`portal.tenancy.capability_q`, the SQL form of the same rule).
 - `billable_lines(period_start, period_end)` is what the monthly invoice run (invoices app)
   collects: the `BillableLine`s to invoice, in a constant number of queries.
 """
@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from offers.models import Product
-from organizations.models import CustomerRelation, Membership, Organization
-from organizations.roles import CAPABILITIES, OrgRole
-from portal.tenancy import Scope, restriction
+from organizations.models import Organization
+from portal.tenancy import Scope, capability_q, restriction
 
 from .models import Subscription
 from .money import line_amount, to_cents
@@ -32,28 +31,6 @@ Source = Subscription.Source
 # --- tenancy -----------------------------------------------------------------------------------
 
 
-def billing_organizations_q(user, capability: str = "billing.view", *, prefix: str = "") -> Q:
-    """Q over Organization: orgs where `user` holds `capability` (a partner-only capability).
-
-    Direct Owners/Admins of an org without an active reseller (partner orgs, direct customers);
-    the reseller's Owners/Admins (acting as Admin) in its linked customers. Partner Members and
-    Guests act as Member/Guest there and never hold billing capabilities; the customer's own
-    accounts in a linked org never do (ORG-6).
-    """
-    roles = list(CAPABILITIES[capability].roles)
-    ref = OuterRef(f"{prefix}pk") if prefix else OuterRef("pk")
-    linked = CustomerRelation.objects.filter(customer=ref, status=CustomerRelation.Status.ACTIVE)
-    direct = Membership.objects.filter(user=user, organization=ref, role__in=roles)
-    # Partner Owners/Admins act as Admin in linked customers (organizations.roles.PARTNER_ROLE_IN_CUSTOMER).
-    via_partner = linked.filter(
-        partner__status=Organization.Status.ACTIVE,
-        partner__memberships__user=user,
-        partner__memberships__role__in=[OrgRole.OWNER, OrgRole.ADMIN] if OrgRole.ADMIN in roles else [],
-    )
-    status = Q(**{f"{prefix}status": Organization.Status.ACTIVE})
-    return status & ((Q(Exists(direct)) & ~Q(Exists(linked))) | Q(Exists(via_partner)))
-
-
 @restriction(Subscription)
 def subscription_restrict(queryset: QuerySet, *, scope: Scope, action: str = "view") -> QuerySet:
     capability = "billing.manage" if action == "change" else "billing.view"
@@ -61,7 +38,7 @@ def subscription_restrict(queryset: QuerySet, *, scope: Scope, action: str = "vi
         if not scope.context.has(capability):
             return queryset.none()
         return queryset.filter(organization=scope.context.organization)
-    return queryset.filter(billing_organizations_q(scope.user, capability, prefix="organization__"))
+    return queryset.filter(capability_q(scope.user, capability, prefix="organization__"))
 
 
 def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:

@@ -35,7 +35,7 @@ from portal.audit import audit_record
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hooks import on
 from portal.state_machine import transition
-from portal.tenancy import OrgContext
+from portal.tenancy import OrgContext, active_reseller_of
 from projects.models import Project
 from projects.roles import ProjectAction
 from projects.selectors import project_require
@@ -65,12 +65,7 @@ def payer_for(organization: Organization) -> Organization:
 
     Caretakers never appear here: a delegation changes nothing about who owns the project.
     """
-    relation = (
-        CustomerRelation.objects.filter(customer=organization, status=CustomerRelation.Status.ACTIVE)
-        .select_related("partner")
-        .first()
-    )
-    return relation.partner if relation is not None else organization
+    return active_reseller_of(organization) or organization
 
 
 def unit_price_for(*, product: Product, payer: Organization) -> Decimal:

@@ -6,8 +6,8 @@ Who sees an invoice:
   partner's invoices that carry a section for that customer ("partners find each customer org's
   invoices in that org's settings"). Reaching those pages at all needs `billing.view`, which
   the ORG-6 gate hides (404) from a partner-linked customer's own accounts.
-- across orgs (`/api/v1/invoices/`): invoices of orgs where the user is Owner/Admin, except orgs
-  linked to a reseller (their billing belongs to the partner, ORG-6).
+- across orgs (`/api/v1/invoices/`): invoices of the orgs where the user holds `billing.view`
+  (`portal.tenancy.capability_q`: the same rule as the org's own pages, in SQL).
 Every filter is an EXISTS subquery: constant queries however many orgs or invoices exist.
 """
 
@@ -19,23 +19,13 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from organizations.models import CustomerRelation, Membership
-from organizations.roles import OrgRole
-from portal.tenancy import Scope, restriction
+from portal.tenancy import Scope, capability_q, restriction
 
 from .models import Invoice, InvoiceLine, PaymentMethod
-
-BILLING_ROLES = (OrgRole.OWNER, OrgRole.ADMIN)
-
-
-def _partner_linked(ref) -> Exists:
-    return Exists(CustomerRelation.objects.filter(customer=ref, status=CustomerRelation.Status.ACTIVE))
 
 
 @restriction(Invoice)
 def _restrict_invoices(queryset: QuerySet, *, scope: Scope, action: str) -> QuerySet:
-    if action != "view":
-        return queryset.none()  # invoices never change
     context = scope.context
     if context is not None:
         if not context.has("billing.view"):
@@ -47,10 +37,7 @@ def _restrict_invoices(queryset: QuerySet, *, scope: Scope, action: str) -> Quer
                 Exists(InvoiceLine.objects.filter(invoice=OuterRef("pk"), customer=organization))
             )
         return queryset.filter(condition)
-    manages = Exists(
-        Membership.objects.filter(user=scope.user, organization=OuterRef("recipient"), role__in=BILLING_ROLES)
-    )
-    return queryset.filter(manages).exclude(_partner_linked(OuterRef("recipient"))).filter(recipient__status="active")
+    return queryset.filter(capability_q(scope.user, "billing.view", prefix="recipient__"))
 
 
 @restriction(PaymentMethod)

@@ -7,6 +7,7 @@ request is on decides the representation too (partner conditions only on the par
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -22,10 +23,12 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from organizations.models import CustomerRelation, Organization
+from organizations.models import Organization
 from organizations.roles import OrgKind
-from portal.tenancy import OrgContext, Scope, restrict, restriction
+from portal.errors import InvalidInput
+from portal.tenancy import OrgContext, Scope, active_reseller_relations, restrict, restriction
 
 from .models import (
     Offer,
@@ -105,12 +108,36 @@ def _line_total(prefix: str = "items__") -> ExpressionWrapper:
     )
 
 
-def offer_list(*, queryset: QuerySet, status: str | None = None, query: str = "") -> QuerySet:
-    """Offers (already restricted) with item count and total in the same query: constant queries per page."""
-    if status:
-        queryset = queryset.filter(status=status)
-    if query:
-        queryset = queryset.filter(Q(title__icontains=query) | Q(customer__name__icontains=query))
+@dataclass(frozen=True)
+class OfferFilters:
+    """What an offer list may be narrowed by – the same for the page and the API."""
+
+    status: str = ""
+    search: str = ""  # part of the title or of the customer's name
+    customer: str = ""  # a customer org's public identifier (the partner side)
+
+    @classmethod
+    def from_params(cls, params, *, search_param: str = "search") -> OfferFilters:
+        status = (params.get("status") or "").strip()
+        if status and status not in Offer.Status.values:
+            raise InvalidInput(_("Unknown status."), field="status")
+        return cls(
+            status=status,
+            search=(params.get(search_param) or "").strip()[:100],
+            customer=(params.get("customer") or "").strip()[:20].upper(),
+        )
+
+
+def offer_list(*, scope: Scope, filters: OfferFilters = OfferFilters()) -> QuerySet:
+    """The one offer list (page and API): what `scope`'s org sent or received, narrowed by
+    `filters`, with item count and total in the same query (constant queries per page)."""
+    queryset = restrict(Offer.objects.all(), scope)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.search:
+        queryset = queryset.filter(Q(title__icontains=filters.search) | Q(customer__name__icontains=filters.search))
+    if filters.customer:
+        queryset = queryset.filter(customer__public_id=filters.customer)
     return (
         queryset.select_related("partner", "customer")
         .annotate(
@@ -146,9 +173,7 @@ def offer_template_items(*, template: OfferTemplate) -> list[OfferTemplateItem]:
 
 def customers_of_partner(*, partner: Organization, query: str = "") -> QuerySet[Organization]:
     """The active customer orgs with an active relation to `partner` (OFR-3): whom it may send to."""
-    relations = CustomerRelation.objects.filter(
-        partner=partner, customer=OuterRef("pk"), status=CustomerRelation.Status.ACTIVE
-    )
+    relations = active_reseller_relations(OuterRef("pk")).filter(partner=partner)
     customers = Organization.objects.active().filter(kind=OrgKind.CUSTOMER).filter(Exists(relations))
     query = (query or "").strip()[:100]
     if query:
@@ -169,11 +194,6 @@ def partner_discount_percent(*, partner: Organization) -> Decimal:
     """The partner's discount on list prices: per-partner override, else tier, else none (OFR-1)."""
     condition = PartnerCondition.objects.select_related("tier").filter(partner=partner).first()
     return condition.discount_percent if condition else Decimal("0")
-
-
-def bulk_send_progress(*, bulk_send: OfferBulkSend) -> OfferBulkSend:
-    bulk_send.refresh_from_db()
-    return bulk_send
 
 
 def webhook_for(*, organization: Organization) -> WebhookEndpoint | None:

@@ -32,6 +32,7 @@ from .forms import (
 )
 from .models import Offer, OfferBulkSend, OfferTemplate, OfferTemplateItem, WebhookEndpoint
 from .selectors import (
+    OfferFilters,
     customers_of_partner,
     offer_items,
     offer_list,
@@ -65,10 +66,8 @@ class OfferListView(OrgScopedMixin, ListView):
         return [f"offers/{side}/offer_list.html"]
 
     def get_queryset(self):
-        status = self.request.GET.get("status", "")
-        self.status = status if status in Offer.Status.values else ""
-        self.query = self.request.GET.get("q", "").strip()[:100]
-        return offer_list(queryset=super().get_queryset(), status=self.status, query=self.query)
+        self.filters = OfferFilters.from_params(self.request.GET, search_param="q")
+        return offer_list(scope=self.scope, filters=self.filters)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -77,8 +76,8 @@ class OfferListView(OrgScopedMixin, ListView):
         context.update(
             side=side_of(self.org),
             statuses=Offer.Status.choices,
-            status=self.status,
-            query=self.query,
+            status=self.filters.status,
+            query=self.filters.search,
             still_delivering=any(offer.status == Offer.Status.WAITING for offer in context["object_list"]),
             poll_url=f"{self.request.path}?{poll.urlencode()}",
         )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.admin import ReadOnlyAdminMixin
 from portal.audit import audit_record, snapshot
 from portal.errors import DomainError
+from portal.tenancy import active_reseller_relations
 
 from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
 from .roles import OrgKind, OrgRole
@@ -239,13 +240,7 @@ class CustomerRelationAddForm(forms.ModelForm):
             self.add_error("partner", _("“%(name)s” is not a partner organization.") % {"name": partner.name})
         if customer and (customer.is_partner or customer == partner):
             self.add_error("customer", _("Partner organizations cannot become customers."))
-        if (
-            customer
-            and partner
-            and CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE)
-            .exclude(partner=partner)
-            .exists()
-        ):
+        if customer and partner and active_reseller_relations(customer).exclude(partner=partner).exists():
             self.add_error(
                 "customer",
                 _(

@@ -8,7 +8,14 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from django.utils.translation import gettext
 
 from portal.errors import NotFound
-from portal.tenancy import Scope, organizations_for_user, restrict, restriction
+from portal.tenancy import (
+    Scope,
+    active_reseller_relation,
+    active_reseller_relations,
+    organizations_for_user,
+    restrict,
+    restriction,
+)
 
 from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
 from .roles import PARTNER_ROLES_NEEDING_ASSIGNMENT, ROLE_RANK, roles_with_capability
@@ -170,14 +177,6 @@ def connection_open_requests_section(org_context) -> dict:
     return {"show": True, "incoming": incoming, "outgoing": outgoing, "is_partner": org_context.organization.is_partner}
 
 
-def active_reseller_relation(organization: Organization) -> CustomerRelation | None:
-    return (
-        CustomerRelation.objects.filter(customer=organization, status=CustomerRelation.Status.ACTIVE)
-        .select_related("partner")
-        .first()
-    )
-
-
 # --- the partner's customers (ORG-4, ORG-11) --------------------------------------------------
 
 
@@ -185,10 +184,7 @@ def customer_list(*, context, search: str = "", status: str = Organization.Statu
     """The partner's linked customers the user may reach: all for Owners/Admins, the assigned
     ones for Members/Guests (ORG-11). One query per page, independent of the number of customers."""
     partner = context.organization
-    relation = CustomerRelation.objects.filter(
-        customer=OuterRef("pk"), partner=partner, status=CustomerRelation.Status.ACTIVE
-    )
-    queryset = Organization.objects.filter(Exists(relation))
+    queryset = Organization.objects.filter(Exists(active_reseller_relations(OuterRef("pk")).filter(partner=partner)))
     if status in Organization.Status.values:
         queryset = queryset.filter(status=status)
     membership = context.membership

@@ -7,6 +7,9 @@ Every browser view (`portal.views.OrgScopedMixin`) and every API viewset
    *effective* role there: a direct membership, or partner staff reaching a linked customer org
    (ORG-4) – Owners/Admins every linked customer, Members/Guests only assigned ones (ORG-11).
    Anything else is `NotFound`, so a foreign org is indistinguishable from a missing one.
+   `reach_q` is the same rule in SQL and `capability_q` the SQL form of `OrgContext.has`: every
+   cross-org restriction builds on them instead of writing the rule again; `active_reseller_of`
+   is the one lookup of a customer's reseller.
 2. `OrgContext.has(capability)` / `require(capability)` read the role table
    (`organizations.roles.CAPABILITIES`) and apply the ORG-6 partner-only gate and the consent
    gate (consent capabilities are never held by partner staff acting inside a customer).
@@ -20,8 +23,10 @@ All of it runs a constant number of queries, independent of the number of orgs o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
@@ -132,15 +137,27 @@ def org_context_for(user, public_id: str) -> OrgContext:
     return org_context_for_organization(user, organization)
 
 
+def active_reseller_relations(customer) -> QuerySet[CustomerRelation]:
+    """The active relation(s) naming `customer`'s reseller (at most one: a partial unique index).
+
+    `customer` is an org, its pk or an `OuterRef`, so the same rule serves `.first()` and EXISTS.
+    """
+    return CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE)
+
+
+def active_reseller_relation(customer) -> CustomerRelation | None:
+    """The active relation of `customer` with its partner loaded, or None (direct customers, partners)."""
+    return active_reseller_relations(customer).select_related("partner").first()
+
+
+def active_reseller_of(customer) -> Organization | None:
+    """The active reseller partner of `customer` (whatever the partner's own status), or None."""
+    relation = active_reseller_relation(customer)
+    return relation.partner if relation is not None else None
+
+
 def org_context_for_organization(user, organization: Organization) -> OrgContext:
-    reseller_relation = None
-    if organization.kind == OrgKind.CUSTOMER:
-        reseller_relation = (
-            CustomerRelation.objects.filter(customer=organization, status=CustomerRelation.Status.ACTIVE)
-            .select_related("partner")
-            .first()
-        )
-    reseller = reseller_relation.partner if reseller_relation else None
+    reseller = active_reseller_of(organization) if organization.kind == OrgKind.CUSTOMER else None
 
     membership = Membership.objects.filter(user=user, organization=organization).first()
     if membership is not None:
@@ -165,29 +182,88 @@ def org_context_for_organization(user, organization: Organization) -> OrgContext
     raise NotFound(_("Not found."))
 
 
-def reachable_organizations_q(user, *, prefix: str = "") -> Q:
-    """A Q over Organization (optionally via `prefix`, e.g. "organization__") matching every org
-    `user` may act in: direct memberships and linked customers reached as partner staff.
+# --- The reach rule in SQL ----------------------------------------------------------------------
 
-    Built from EXISTS subqueries, so it costs one query however many customers a partner has.
+
+def reach_q(
+    user,
+    *,
+    prefix: str = "",
+    roles: Collection[str] | None = None,
+    direct: bool = True,
+    via_partner: bool = True,
+    direct_only_unlinked: bool = False,
+) -> Q:
+    """The SQL form of `org_context_for_organization`: a Q over Organization (or, with `prefix`
+    such as "organization__", over a model pointing at one) matching the orgs where `user`'s
+    *effective* role is one of `roles` (any role when None).
+
+    - direct: a membership of the org (`direct_only_unlinked`: only orgs without an active
+      reseller – the ORG-6 gate of partner-only capabilities);
+    - via_partner: staff of the org's active, itself active reseller, acting with
+      `PARTNER_ROLE_IN_CUSTOMER` – Owners/Admins in every linked customer, Members/Guests in the
+      customers they are assigned to (ORG-11). As in the resolved context, a direct membership
+      wins: with `roles` given, partner staff who are also members act with their own role.
+
+    Each branch is one EXISTS on an indexed key (user, org), so the cost is one query whatever the
+    number of orgs; every restriction and the switcher build on it rather than writing the rule again.
     """
-    ref = OuterRef(f"{prefix}pk") if prefix else OuterRef("pk")
-    direct = Membership.objects.filter(user=user, organization=ref)
-    partner_wide = CustomerRelation.objects.filter(
-        customer=ref,
-        status=CustomerRelation.Status.ACTIVE,
-        partner__status=Organization.Status.ACTIVE,
-        partner__memberships__user=user,
-        partner__memberships__role__in=[OrgRole.OWNER, OrgRole.ADMIN],
+    org = OuterRef(f"{prefix}pk")
+    memberships = Membership.objects.filter(user=user, organization=org)
+    branches: list[Q] = []
+    if direct:
+        own = memberships if roles is None else memberships.filter(role__in=list(roles))
+        branch = Q(Exists(own))
+        if direct_only_unlinked:
+            branch &= ~Q(Exists(active_reseller_relations(org)))
+        branches.append(branch)
+    if via_partner:
+        partner_roles = [r for r, acting in PARTNER_ROLE_IN_CUSTOMER.items() if roles is None or acting in roles]
+        wide = [r for r in partner_roles if r not in PARTNER_ROLES_NEEDING_ASSIGNMENT]
+        assigned = [r for r in partner_roles if r in PARTNER_ROLES_NEEDING_ASSIGNMENT]
+        partner_branches: list[Q] = []
+        if wide:
+            partner_wide = active_reseller_relations(org).filter(
+                partner__status=Organization.Status.ACTIVE,
+                partner__memberships__user=user,
+                partner__memberships__role__in=wide,
+            )
+            partner_branches.append(Q(Exists(partner_wide)))
+        if assigned:
+            partner_assigned = StaffAssignment.objects.filter(
+                customer=org,
+                membership__user=user,
+                membership__role__in=assigned,
+                membership__organization__status=Organization.Status.ACTIVE,
+                membership__organization__customer_relations__customer=org,
+                membership__organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
+            )
+            partner_branches.append(Q(Exists(partner_assigned)))
+        if partner_branches:
+            branch = reduce(or_, partner_branches)
+            if roles is not None:
+                branch &= ~Q(Exists(memberships))
+            branches.append(branch)
+    return reduce(or_, branches) if branches else Q(pk__in=[])
+
+
+def capability_q(user, capability: str, *, prefix: str = "") -> Q:
+    """The SQL form of `OrgContext.has`: active orgs where `user` holds `capability` – the role
+    table, the org kinds, the ORG-6 gate and the consent gate, over `reach_q`."""
+    spec = CAPABILITIES[capability]
+    reach = reach_q(
+        user,
+        prefix=prefix,
+        roles=spec.roles,
+        via_partner=not spec.consent,
+        direct_only_unlinked=spec.partner_only,
     )
-    assigned = StaffAssignment.objects.filter(
-        customer=ref,
-        membership__user=user,
-        membership__role__in=list(PARTNER_ROLES_NEEDING_ASSIGNMENT),
-        membership__organization__customer_relations__customer=ref,
-        membership__organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
-    )
-    return Q(Exists(direct)) | Q(Exists(partner_wide)) | Q(Exists(assigned))
+    return Q(**{f"{prefix}status": Organization.Status.ACTIVE, f"{prefix}kind__in": list(spec.kinds)}) & reach
+
+
+def reachable_organizations_q(user, *, prefix: str = "") -> Q:
+    """A Q matching every org `user` may act in (see `reach_q`; one query however many customers)."""
+    return reach_q(user, prefix=prefix)
 
 
 def organizations_for_user(user) -> QuerySet[Organization]:

@@ -56,24 +56,19 @@ PROJECT_ROLE_ACTIONS: dict[str, frozenset[str]] = {
 ACTIONS_ON_ARCHIVED_PROJECTS = frozenset({V, D})
 
 # Inherited access (PRJ-4): the effective org role (see portal.tenancy) -> project role.
-# Org Owners/Admins (and partner Owners/Admins in linked customers) administer every project;
-# assigned partner Members work on them like Developers, assigned partner Guests read them.
-# Direct Members/Guests of an org inherit nothing: they need a role on the project.
+# Org Owners/Admins (and partner Owners/Admins, who act as Admin in linked customers) administer
+# every project; assigned partner Members work on them like Developers, assigned partner Guests
+# read them. Direct Members/Guests of an org inherit nothing: they need a role on the project.
 INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS = {"owner": ProjectRole.ADMIN, "admin": ProjectRole.ADMIN}
 INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF = {
-    "owner": ProjectRole.ADMIN,
     "admin": ProjectRole.ADMIN,
     "member": ProjectRole.DEVELOPER,
     "guest": ProjectRole.VIEWER,
 }
 
 
-def role_allows(role: str, action: str) -> bool:
-    return action in PROJECT_ROLE_ACTIONS.get(role, frozenset())
-
-
-def roles_allowing(action: str) -> list[str]:
-    return [role for role, actions in PROJECT_ROLE_ACTIONS.items() if action in actions]
+def role_allows(role: str | None, action: str) -> bool:
+    return action in PROJECT_ROLE_ACTIONS.get(role or "", frozenset())
 
 
 def codenames_for_role(role: str) -> list[str]:
@@ -84,3 +79,9 @@ def inherited_project_role(org_role: str | None, *, via_partner: bool) -> str | 
     """The project role an effective org role brings on every project of that org (PRJ-4)."""
     table = INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF if via_partner else INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS
     return table.get(org_role or "")
+
+
+def effective_org_roles_inheriting(action: str, *, via_partner: bool) -> list[str]:
+    """The effective org roles whose inherited project role allows `action` (the SQL form)."""
+    table = INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF if via_partner else INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS
+    return [org_role for org_role, project_role in table.items() if role_allows(project_role, action)]

@@ -16,57 +16,35 @@ Archived orgs (ORG-7) end all of it at once; an archived project allows only wha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.models import CustomerRelation, Membership, Organization, StaffAssignment
-from organizations.roles import OrgRole
-from portal.errors import Conflict, NotFound, PermissionDenied
-from portal.tenancy import Scope, restrict, restriction
+from organizations.models import Organization
+from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.tenancy import Scope, reach_q, reachable_organizations_q, restrict, restriction
 
 from .models import Project, ProjectGroupObjectPermission, ProjectRoleGrant, ProjectUserObjectPermission
 from .roles import (
     ACTIONS_ON_ARCHIVED_PROJECTS,
-    INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS,
-    INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF,
     PERMISSION_CODENAMES,
     ProjectAction,
+    effective_org_roles_inheriting,
+    inherited_project_role,
     role_allows,
 )
-
-
-def _org_roles_inheriting(table: dict, action: str) -> list[str]:
-    return [org_role for org_role, project_role in table.items() if role_allows(project_role, action)]
 
 
 def _in_force(prefix: str, at) -> Q:
     return Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": at})
 
 
-def _access_q(user, action: str, at) -> Q:
-    """The roles that allow `action`, ignoring the project's own status (see project_access_q)."""
-    project_ref, organization_ref = OuterRef("pk"), OuterRef("organization")
+def _granted_q(user, action: str, at) -> Q:
+    """A role on the project itself: the user's own grant or one of an org the user is a member of."""
+    project_ref = OuterRef("pk")
     codename = PERMISSION_CODENAMES[action]
-
-    direct_roles = _org_roles_inheriting(INHERITED_PROJECT_ROLE_FOR_DIRECT_MEMBERS, action)
-    inherited_direct = Membership.objects.filter(user=user, organization=organization_ref, role__in=direct_roles)
-    partner_roles = _org_roles_inheriting(INHERITED_PROJECT_ROLE_FOR_PARTNER_STAFF, action)
-    partner_wide = CustomerRelation.objects.filter(
-        customer=organization_ref,
-        status=CustomerRelation.Status.ACTIVE,
-        partner__status=Organization.Status.ACTIVE,
-        partner__memberships__user=user,
-        partner__memberships__role__in=[r for r in partner_roles if r in (OrgRole.OWNER, OrgRole.ADMIN)],
-    )
-    partner_assigned = StaffAssignment.objects.filter(
-        customer=organization_ref,
-        membership__user=user,
-        membership__role__in=[r for r in partner_roles if r in (OrgRole.MEMBER, OrgRole.GUEST)],
-        membership__organization__status=Organization.Status.ACTIVE,
-        membership__organization__customer_relations__customer=organization_ref,
-        membership__organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
-    )
     user_permission = ProjectUserObjectPermission.objects.filter(
         _in_force("grant__", at), content_object=project_ref, user=user, permission__codename=codename
     )
@@ -81,13 +59,26 @@ def _access_q(user, action: str, at) -> Q:
         # caretaker orgs that were archived lose their delegated access at once
         grant__organization__status=Organization.Status.ACTIVE,
     )
-    return (
-        Q(Exists(inherited_direct))
-        | Q(Exists(partner_wide))
-        | Q(Exists(partner_assigned))
-        | Q(Exists(user_permission))
-        | Q(Exists(group_permission))
+    return Q(Exists(user_permission)) | Q(Exists(group_permission))
+
+
+def _inherited_q(user, action: str) -> Q:
+    """The effective org roles (the tenancy reach rule, `portal.tenancy.reach_q`) whose inherited
+    project role allows `action` (PRJ-4)."""
+    direct_roles = effective_org_roles_inheriting(action, via_partner=False)
+    partner_roles = effective_org_roles_inheriting(action, via_partner=True)
+    return reach_q(user, prefix="organization__", roles=direct_roles, via_partner=False) | reach_q(
+        user, prefix="organization__", roles=partner_roles, direct=False
     )
+
+
+def _access_q(user, action: str, at) -> Q:
+    """The roles that allow `action`, ignoring the project's own status (see project_access_q)."""
+    return _inherited_q(user, action) | _granted_q(user, action, at)
+
+
+def _status_q(action: str) -> Q:
+    return Q() if action in ACTIONS_ON_ARCHIVED_PROJECTS else Q(status=Project.Status.ACTIVE)
 
 
 def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
@@ -98,10 +89,7 @@ def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     at = at or timezone.now()
-    q = Q(organization__status=Organization.Status.ACTIVE) & _access_q(user, action, at)
-    if action not in ACTIONS_ON_ARCHIVED_PROJECTS:
-        q &= Q(status=Project.Status.ACTIVE)
-    return q
+    return Q(organization__status=Organization.Status.ACTIVE) & _access_q(user, action, at) & _status_q(action)
 
 
 def project_caretaker_q(user, *, at=None) -> Exists:
@@ -120,10 +108,21 @@ def project_caretaker_q(user, *, at=None) -> Exists:
 
 @restriction(Project)
 def project_restrict(queryset: QuerySet, *, scope: Scope, action: str = ProjectAction.VIEW) -> QuerySet:
-    """The tenancy restriction of projects: rows `scope.user` may `action`, in `scope`'s org if any."""
-    if scope.context is not None:
-        queryset = queryset.filter(organization=scope.context.organization)
-    return queryset.filter(project_access_q(scope.user, action))
+    """The tenancy restriction of projects: rows `scope.user` may `action`, in `scope`'s org if any.
+
+    Inside an org the effective role is already resolved (`scope.context.role`): the inherited
+    part is decided in Python, and only the project's own grants remain for SQL.
+    """
+    context = scope.context
+    if context is None:
+        return queryset.filter(project_access_q(scope.user, action))
+    if context.organization.status != Organization.Status.ACTIVE:
+        return queryset.none()
+    queryset = queryset.filter(organization=context.organization).filter(_status_q(action))
+    inherited = inherited_project_role(context.role, via_partner=context.acting_as_partner)
+    if role_allows(inherited, action):
+        return queryset
+    return queryset.filter(_granted_q(scope.user, action, timezone.now()))
 
 
 @restriction(ProjectRoleGrant)
@@ -153,6 +152,57 @@ def project_annotate_for_user(queryset: QuerySet, *, user, actions: bool = False
     return queryset.annotate(**annotations)
 
 
+@dataclass(frozen=True)
+class ProjectFilters:
+    """What a project list may be narrowed by – the same for the pages and the API."""
+
+    search: str = ""
+    # an org's public identifier: only for the list across orgs (inside an org the URL names it)
+    organization: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_params(cls, params, *, search_param: str = "search") -> ProjectFilters:
+        status = (params.get("status") or "").strip()
+        if status and status not in Project.Status.values:
+            raise InvalidInput(_("Unknown status."), field="status")
+        return cls(
+            search=(params.get(search_param) or "").strip()[:SEARCH_MAX_LENGTH],
+            organization=(params.get("organization") or "").strip()[:20].upper(),
+            status=status,
+        )
+
+
+SEARCH_MAX_LENGTH = 100
+
+
+def _filter_organization(*, scope: Scope, public_id: str) -> Organization:
+    """The org a cross-org list is narrowed to: one the user reaches, or whose projects the user
+    sees (a caretaker's). Anything else is NotFound – the same answer as `/o/<org>/…`."""
+    visible = restrict(Project.objects.all(), Scope(user=scope.user), ProjectAction.VIEW)
+    organization = (
+        Organization.objects.active()
+        .filter(public_id=public_id)
+        .filter(reachable_organizations_q(scope.user) | Q(pk__in=visible.values("organization")))
+        .first()
+    )
+    if organization is None:
+        raise NotFound(_("Not found."))
+    return organization
+
+
+def project_list(*, scope: Scope, filters: ProjectFilters = ProjectFilters(), actions: bool = False) -> QuerySet:
+    """The one project list (pages and API): what `scope` may see, in its org or across orgs,
+    narrowed by `filters`, with the caretaker mark and own role (and `may_<action>` with `actions`)."""
+    queryset = Project.objects.select_related("organization").search(filters.search)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.organization and scope.context is None:
+        queryset = queryset.filter(organization=_filter_organization(scope=scope, public_id=filters.organization))
+    queryset = restrict(queryset, scope, ProjectAction.VIEW)
+    return project_annotate_for_user(queryset, user=scope.user, actions=actions).order_by("name", "id")
+
+
 def project_list_for_user(
     *,
     user,
@@ -176,24 +226,6 @@ def organizations_with_projects_for_user(*, user) -> QuerySet[Organization]:
     """The orgs holding at least one project `user` may see (the org filter of the project list)."""
     visible = restrict(Project.objects.all(), Scope(user=user), ProjectAction.VIEW)
     return Organization.objects.filter(pk__in=visible.values("organization")).order_by("name", "id")
-
-
-def project_allowed_actions(*, user, project: Project) -> set[str]:
-    """Every action `user` may perform on `project`, in one query."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    row = (
-        Project.objects.filter(pk=project.pk)
-        .annotate(
-            **{
-                f"may_{action}": ExpressionWrapper(project_access_q(user, action), BooleanField())
-                for action in ProjectAction.values
-            }
-        )
-        .values(*[f"may_{action}" for action in ProjectAction.values])
-        .first()
-    )
-    return {action for action in ProjectAction.values if row and row[f"may_{action}"]}
 
 
 def allowed_actions_of(project: Project) -> list[str]:

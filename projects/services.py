@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from organizations.models import CustomerRelation, Membership, Organization
+from organizations.models import Membership, Organization
 from portal.audit import audit_record
 from portal.emails import email_enqueue
 from portal.errors import Conflict, InvalidInput
 from portal.notifications import notification_create_many, notification_kind
 from portal.state_machine import transition
+from portal.tenancy import active_reseller_relations
 
 from .models import (
     PROJECT_NUMBER_OFFSET,
@@ -60,11 +61,8 @@ def _acting_organization_on_project(actor, project: Project) -> Organization | N
     if Membership.objects.filter(user=actor, organization_id=project.organization_id).exists():
         return project.organization
     relation = (
-        CustomerRelation.objects.filter(
-            customer_id=project.organization_id,
-            status=CustomerRelation.Status.ACTIVE,
-            partner__memberships__user=actor,
-        )
+        active_reseller_relations(project.organization_id)
+        .filter(partner__memberships__user=actor)
         .select_related("partner")
         .first()
     )

@@ -32,54 +32,44 @@ from .forms import ProjectDeleteForm, ProjectForm, ProjectMemberAddForm, Project
 from .models import Project, ProjectRoleGrant
 from .roles import ProjectAction
 from .selectors import (
+    ProjectFilters,
     allowed_actions_of,
     organizations_with_projects_for_user,
-    project_annotate_for_user,
     project_for_user,
     project_grants,
+    project_list,
     project_require,
 )
 
 PAGE_SIZE = 25
-SEARCH_MAX_LENGTH = 100
-
-
-def _search_term(request) -> str:
-    return request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
 
 
 # --- lists -------------------------------------------------------------------------------------
 
 
 class _ProjectListMixin:
+    """Both project lists are `selectors.project_list` (the API's too): the view only reads the
+    filters and renders."""
+
     model = Project
     paginate_by = PAGE_SIZE
     template_name = "projects/project_list.html"
 
     def get_queryset(self) -> QuerySet:
-        queryset = super().get_queryset().select_related("organization")
-        search = _search_term(self.request)
-        if search:
-            queryset = queryset.search(search)
-        return project_annotate_for_user(queryset, user=self.request.user).order_by("name", "id")
+        self.filters = ProjectFilters.from_params(self.request.GET, search_param="q")
+        return project_list(scope=self.scope, filters=self.filters)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["search"] = _search_term(self.request)
+        context["search"] = self.filters.search
         return context
 
 
 class ProjectListView(UserScopedMixin, _ProjectListMixin, ListView):
-    """`/projects/`: every project the user may see, across orgs (caretaker projects marked)."""
+    """`/projects/`: every project the user may see, across orgs (caretaker projects marked);
+    `?organization=` an org the user neither reaches nor sees projects of is a 404."""
 
     ORGANIZATION_CHOICES_LIMIT = 100
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        organization = self.request.GET.get("organization", "").strip()[:20]
-        if organization:
-            queryset = queryset.filter(organization__public_id=organization.upper())
-        return queryset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -90,7 +80,7 @@ class ProjectListView(UserScopedMixin, _ProjectListMixin, ListView):
         context["organization_choices"] = (
             organizations if len(organizations) <= self.ORGANIZATION_CHOICES_LIMIT else None
         )
-        context["selected_organization"] = self.request.GET.get("organization", "").strip().upper()
+        context["selected_organization"] = self.filters.organization
         context["show_organization"] = True
         return context
 

@@ -96,3 +96,17 @@ def test_organizations_for_user_costs_one_query_however_many_customers(partner_s
 def test_models_without_a_restriction_cannot_be_listed(partner_setup):
     with pytest.raises(ImproperlyConfigured):
         restrict(StaffAssignment.objects.all(), Scope(user=partner_setup["partner_owner"]))
+
+
+@pytest.mark.parametrize("role", ["partner_owner", "partner_member"])
+def test_issue12_one_reach_rule_archived_partner_reaches_no_customer(partner_setup, role):
+    """Issue 12: the SQL reach (switcher, cross-org lists) and the resolved context agree; the
+    assigned-staff branch lacked the partner-status check, so an assigned Member of an archived
+    partner still listed the customer that `org_context_for` refuses."""
+    user, customer = partner_setup[role], partner_setup["customer"]
+    factories.assign(partner_setup["partner_member"], partner_setup["partner"], customer)
+    Organization.objects.filter(pk=partner_setup["partner"].pk).update(status="archived")
+    with pytest.raises(NotFound):
+        org_context_for(user, customer.public_id)
+    assert customer not in organizations_for_user(user)
+    assert not restrict(Organization.objects.filter(pk=customer.pk), Scope(user=user)).exists()

@@ -20,9 +20,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from offers.models import Product
+from organizations.models import Organization
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput, NotFound
-from portal.tenancy import OrgContext, org_context_for, org_context_for_organization
+from portal.tenancy import OrgContext, capability_q, org_context_for, org_context_for_organization
 from projects.selectors import project_for_user
 
 from .. import services
@@ -41,9 +42,7 @@ class SubscriptionFilter(django_filters.FilterSet):
         choices=Subscription.Status.choices, field_name="current_status", label=gettext_lazy("Status as of now")
     )
     source = django_filters.ChoiceFilter(choices=Subscription.Source.choices)
-    organization = django_filters.CharFilter(
-        field_name="organization__public_id", lookup_expr="iexact", label=gettext_lazy("Subscriber identifier")
-    )
+    organization = django_filters.CharFilter(method="filter_organization", label=gettext_lazy("Subscriber identifier"))
     product = django_filters.CharFilter(
         field_name="product__sku", lookup_expr="iexact", label=gettext_lazy("Product SKU")
     )
@@ -54,6 +53,17 @@ class SubscriptionFilter(django_filters.FilterSet):
     class Meta:
         model = Subscription
         fields: list[str] = []
+
+    def filter_organization(self, queryset, name, value):
+        # An org whose subscriptions the caller may not see is a 404, as `/o/<org>/billing/` is (issue 12).
+        organization = (
+            Organization.objects.filter(public_id=value.strip().upper())
+            .filter(capability_q(self.request.user, "billing.view"))
+            .first()
+        )
+        if organization is None:
+            raise NotFound(_("Not found."))
+        return queryset.filter(organization=organization)
 
 
 ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")

@@ -121,6 +121,17 @@ def test_list_across_orgs_shows_where_billing_may_be_seen(world, api_client):
     assert api_client.get(API).json()["results"] == []
 
 
+def test_issue12_organization_filter_of_a_hidden_org_is_404(world, api_client):
+    """Issue 12: `?organization=` of an org whose billing the caller may not see answered 200 []."""
+    book(world)
+    api_client.force_authenticate(world.customer_owner)  # ORG-6: a linked customer's billing is the partner's
+    error_of(api_client.get(API, {"organization": world.customer.public_id}), 404)
+    error_of(api_client.get(API, {"organization": world.direct.public_id}), 404)
+    error_of(api_client.get(API, {"organization": "ORG-ZZZZ-ZZZZ"}), 404)
+    api_client.force_authenticate(world.partner_owner)
+    assert api_client.get(API, {"organization": world.customer.public_id.lower()}).status_code == 200
+
+
 def test_quantity_change_and_cancel(world, api_client):
     subscription = book(world, quantity=3)
     api_client.force_authenticate(world.partner_admin)

@@ -13,11 +13,22 @@ from portal.errors import NotFound
 from portal.tenancy import org_context_for
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import ProjectAction
-from projects.selectors import project_allowed_actions, project_list_for_user, project_user_may
+from projects.selectors import (
+    allowed_actions_of,
+    project_annotate_for_user,
+    project_list_for_user,
+    project_user_may,
+)
 from tests import factories
 from tests.isolation import OBJECT_FACTORIES, org_routes
 
 pytestmark = pytest.mark.django_db
+
+
+def project_allowed_actions(*, user, project) -> set[str]:
+    """Every action `user` may perform on `project` (what the pages and the API annotate)."""
+    annotated = project_annotate_for_user(Project.objects.filter(pk=project.pk), user=user, actions=True).get()
+    return set(allowed_actions_of(annotated))
 
 
 @pytest.mark.parametrize("who", ["agency_owner", "agency_admin", "agency_member"])

@@ -8,11 +8,11 @@ the URL (partner conditions only for the partner).
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from portal.api.viewsets import ScopedGenericViewSet
@@ -20,7 +20,7 @@ from portal.errors import NotFound
 
 from .. import services
 from ..models import Offer, OfferBulkSend, OfferItem, OfferTemplate, OfferTemplateItem
-from ..selectors import side_of, webhook_for
+from ..selectors import OfferFilters, offer_list, side_of, webhook_for
 from .serializers import (
     CustomerOfferSerializer,
     OfferBulkSendCreateSerializer,
@@ -159,13 +159,11 @@ class OfferTemplateItemViewSet(
 # --- offers ------------------------------------------------------------------------------------------------
 
 
-class OfferFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Offer.Status.choices)
-    customer = django_filters.CharFilter(field_name="customer__public_id", lookup_expr="iexact")
-
-    class Meta:
-        model = Offer
-        fields: list[str] = []
+OFFER_LIST_PARAMETERS = [
+    OpenApiParameter("status", str, enum=Offer.Status.values),
+    OpenApiParameter("search", str, description="Part of the title or of the customer's name."),
+    OpenApiParameter("customer", str, description="Only the offers to this customer (ORG-XXXX-XXXX)."),
+]
 
 
 @extend_schema(parameters=[ORG], tags=["offers"])
@@ -175,6 +173,7 @@ class OfferFilter(django_filters.FilterSet):
         description="In a partner org items carry the partner's conditions (list and purchase price); in a "
         "customer org they never do.",
         responses={200: PartnerOfferSerializer(many=True)},
+        parameters=OFFER_LIST_PARAMETERS,
     ),
     retrieve=extend_schema(summary="One offer", responses={200: PartnerOfferSerializer}),
 )
@@ -185,8 +184,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     serializer_class = PartnerOfferSerializer
     lookup_url_kwarg = "offer_id"
     lookup_value_regex = r"\d+"
-    filterset_class = OfferFilter
-    search_fields = ["title", "customer__name"]
+    # the list is `offers.selectors.offer_list` (the page's too); only the ordering is left to DRF
+    filter_backends = [OrderingFilter]
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
     capabilities = {
@@ -198,6 +197,14 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         "accept": "offers.decide",
         "decline": "offers.decide",
     }
+
+    def get_queryset(self):
+        if self.action == "list" and not getattr(self, "swagger_fake_view", False):
+            filters = OfferFilters.from_params(self.request.query_params)
+            return offer_list(scope=self.scope, filters=filters).prefetch_related(
+                Prefetch("items", queryset=OfferItem.objects.order_by("position", "id"))
+            )
+        return super().get_queryset()
 
     def get_serializer_class(self):
         if side_of(self.org_context) == "customer":

@@ -204,3 +204,18 @@ def test_partner_member_reads_but_cannot_send(world, api_client):
     )
     assert response.status_code == 403
     assert factories.member(world.partner, OrgRole.GUEST)
+
+
+def test_issue12_page_and_api_list_are_one_selector(world, api_client, client):
+    """Issue 12: the API had its own search (DRF's SearchFilter splits words, the page did not)
+    and its own status check; both now read `offers.selectors.offer_list`."""
+    offer = of.offer(world.partner, world.customer)
+    api_client.force_authenticate(world.partner_admin)
+    client.force_login(world.partner_admin)
+    page_url = reverse("offer-list", kwargs={"org": world.partner.public_id})
+    for term in (offer.title, f"{world.customer.name} {offer.title}", world.customer.name[:4]):
+        api = [row["id"] for row in api_client.get(offers_url(world.partner), {"search": term}).json()["results"]]
+        page = [o.pk for o in client.get(page_url, {"q": term}).context["object_list"]]
+        assert api == page, term
+    assert api_client.get(offers_url(world.partner), {"status": "nonsense"}).status_code == 400
+    assert client.get(page_url, {"status": "nonsense"}).status_code == 400

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
+from portal.tenancy import active_reseller_relation
 
 from .. import selectors
 from ..models import AuditEvent, CustomerRelation, Organization, User
@@ -151,7 +152,7 @@ class OrganizationViewSet(
     )
     @action(detail=True, methods=["post"], url_path="end-reseller-relation")
     def end_reseller_relation(self, request, *args, **kwargs):
-        relation = selectors.active_reseller_relation(self.org_context.organization)
+        relation = active_reseller_relation(self.org_context.organization)
         if relation is None:
             raise InvalidInput(_("This organization has no reseller."))
         relation = relation_end(relation=relation, context=self.org_context, actor=request.user)
@@ -254,7 +255,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
     @action(detail=True, methods=["post"], url_path="end-relation")
     def end_relation(self, request, *args, **kwargs):
         customer = self.get_object()
-        relation = selectors.active_reseller_relation(customer)
+        relation = active_reseller_relation(customer)
         if relation is None or relation.partner_id != self.org_context.organization.pk:
             raise InvalidInput(_("This organization is no longer your customer."))
         relation = relation_end(relation=relation, context=self.org_context, actor=request.user)

@@ -18,6 +18,7 @@ from portal.audit import audit_record, snapshot
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hooks import run_hooks
 from portal.state_machine import transition
+from portal.tenancy import active_reseller_relation
 
 from ..models import CustomerRelation, Organization, StaffAssignment
 from ..notifications import notify_connection
@@ -149,7 +150,7 @@ def connection_request(*, context, actor, identifier: str, message: str = "") ->
         raise InvalidInput(
             _("Partner organizations cannot become customers."), field="identifier", code="partner_organization"
         )
-    active = CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE).first()
+    active = active_reseller_relation(customer)
     if active is not None:
         if active.partner_id == partner.pk:
             raise Conflict(
@@ -287,7 +288,7 @@ def relation_connect(*, partner: Organization, customer: Organization, actor) ->
         raise InvalidInput(_("Partner organizations cannot become customers."), field="customer")
     if customer.is_archived or partner.is_archived:
         raise Conflict(_("Archived organizations cannot be connected. Restore them first."), code="archived")
-    active = CustomerRelation.objects.filter(customer=customer, status=CustomerRelation.Status.ACTIVE).first()
+    active = active_reseller_relation(customer)
     if active is not None:
         if active.partner_id == partner.pk:
             return active

@@ -9,6 +9,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from portal.errors import DomainError, InvalidInput
+from portal.tenancy import active_reseller_relation
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .. import selectors
@@ -83,7 +84,7 @@ class CustomerDetailView(_CustomerMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         customer = self.get_customer()
         context["customer"] = customer
-        context["relation"] = selectors.active_reseller_relation(customer)
+        context["relation"] = active_reseller_relation(customer)
         context["staff"] = selectors.staff_for_customer(partner=self.org.organization, customer=customer)
         return context
 
@@ -117,7 +118,7 @@ class CustomerRelationEndView(_CustomerMixin, DomainErrorActionMixin, View):
         return self.get_customer()
 
     def perform(self, customer) -> str:
-        relation = selectors.active_reseller_relation(customer)
+        relation = active_reseller_relation(customer)
         if relation is None:
             raise DomainError(_("This organization is no longer your customer."))
         relation_end(relation=relation, context=self.org, actor=self.request.user)

@@ -10,10 +10,9 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from portal.errors import DomainError
-from portal.tenancy import restrict
+from portal.tenancy import active_reseller_relation, restrict
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
-from .. import selectors
 from ..forms import ConnectionRequestForm
 from ..models import CustomerRelation
 from ..open_requests import open_request_sections
@@ -33,7 +32,7 @@ class ResellerEndView(OrgScopedMixin, DomainErrorActionMixin, View):
     capability = "customer_relation.end"
 
     def get_action_object(self):
-        return selectors.active_reseller_relation(self.org.organization)
+        return active_reseller_relation(self.org.organization)
 
     def perform(self, relation) -> str:
         if relation is None:

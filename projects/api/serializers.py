@@ -60,9 +60,8 @@ class ProjectDetailSerializer(ProjectSerializer):
 
 
 class ProjectCreateSerializer(serializers.Serializer):
-    organization = serializers.CharField(
-        max_length=20, help_text=_("Public identifier of the organization the project belongs to (ORG-XXXX-XXXX).")
-    )
+    """The body of `POST /api/v1/organizations/{org}/projects/` (the org is the one in the URL)."""
+
     name = serializers.CharField(max_length=Project._meta.get_field("name").max_length)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 

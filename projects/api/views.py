@@ -1,4 +1,5 @@
-"""`/api/v1/projects/` (across orgs) and `/api/v1/projects/{number}/grants/` (PLT-2, PRJ-1..PRJ-4).
+"""`/api/v1/projects/` (across orgs), `/api/v1/organizations/{org}/projects/` (one org's list and
+create) and `/api/v1/projects/{number}/grants/` (PLT-2, PRJ-1..PRJ-4).
 
 Both go through `portal.api.viewsets.ScopedModelViewSet`, so every queryset is the tenancy
 restriction of the model. A project the caller may not see is a 404; a visible project without
@@ -7,23 +8,20 @@ the action is a 403 (the action each endpoint needs is in `project_actions`).
 
 from __future__ import annotations
 
-import django_filters
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from portal.api.viewsets import ScopedModelViewSet
-from portal.errors import InvalidInput, NotFound
-from portal.tenancy import org_context_for
+from portal.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 
 from .. import services
 from ..models import Project, ProjectRoleGrant
 from ..numbers import PROJECT_NUMBER_REGEX
 from ..roles import ProjectAction
-from ..selectors import project_annotate_for_user, project_for_user, project_require
+from ..selectors import ProjectFilters, project_annotate_for_user, project_for_user, project_list, project_require
 from .serializers import (
     ProjectCreateSerializer,
     ProjectDetailSerializer,
@@ -33,32 +31,54 @@ from .serializers import (
     ProjectSerializer,
 )
 
+ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
+PROJECT_LIST_PARAMETERS = [
+    OpenApiParameter("search", OpenApiTypes.STR, description="Part of the name, or the number (p-10042 or 10042)."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Project.Status.values),
+]
+ORGANIZATION_PARAMETER = OpenApiParameter(
+    "organization",
+    OpenApiTypes.STR,
+    description=(
+        "Only the projects of this organization (ORG-XXXX-XXXX). An organization the caller neither "
+        "reaches nor sees projects of answers 404, as `/api/v1/organizations/{org}/projects/` does."
+    ),
+)
 
-class ProjectFilter(django_filters.FilterSet):
-    organization = django_filters.CharFilter(
-        field_name="organization__public_id", lookup_expr="iexact", label="Organization identifier (ORG-XXXX-XXXX)"
-    )
-    status = django_filters.ChoiceFilter(choices=Project.Status.choices)
 
-    class Meta:
-        model = Project
-        fields = ["organization", "status"]
+class ProjectListMixin:
+    """Both project lists are `projects.selectors.project_list` (the pages' too); only the
+    ordering is left to DRF."""
+
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["name", "number", "created_at"]
+    ordering = ["name", "id"]
+
+    def list_queryset(self):
+        filters = ProjectFilters.from_params(self.request.query_params)
+        return project_list(scope=self.scope, filters=filters)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Projects the caller may see, across organizations"),
-    create=extend_schema(
-        summary="Create a project in an organization (capability projects.create there)",
-        request=ProjectCreateSerializer,
-        responses={201: ProjectDetailSerializer},
+    list=extend_schema(
+        summary="Projects the caller may see, across organizations",
+        parameters=[*PROJECT_LIST_PARAMETERS, ORGANIZATION_PARAMETER],
     ),
     retrieve=extend_schema(summary="One project (view)"),
     update=extend_schema(summary="Change name and description (change)"),
     partial_update=extend_schema(summary="Change name or description (change)"),
     destroy=extend_schema(summary="Delete the project (delete)"),
 )
-class ProjectViewSet(ScopedModelViewSet):
-    """Projects across organizations, filtered in SQL to what the caller may see."""
+class ProjectViewSet(
+    ProjectListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedGenericViewSet,
+):
+    """Projects across organizations, filtered in SQL to what the caller may see. Creating one
+    happens inside its org: `POST /api/v1/organizations/{org}/projects/`."""
 
     org_scoped = False
     queryset = Project.objects.select_related("organization")
@@ -66,10 +86,6 @@ class ProjectViewSet(ScopedModelViewSet):
     lookup_field = "number"
     lookup_url_kwarg = "number"
     lookup_value_regex = PROJECT_NUMBER_REGEX
-    filterset_class = ProjectFilter
-    search_fields = ["name", "number"]
-    ordering_fields = ["name", "number", "created_at"]
-    ordering = ["name", "id"]
     # the project action each endpoint on one project needs (read by the isolation tests)
     project_actions = {
         "retrieve": ProjectAction.VIEW,
@@ -84,7 +100,9 @@ class ProjectViewSet(ScopedModelViewSet):
         queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
             return queryset
-        return project_annotate_for_user(queryset, user=self.request.user, actions=self.action != "list")
+        if self.action == "list":
+            return self.list_queryset()
+        return project_annotate_for_user(queryset, user=self.request.user, actions=True)
 
     def get_serializer_class(self):
         return ProjectSerializer if self.action == "list" else ProjectDetailSerializer
@@ -96,29 +114,6 @@ class ProjectViewSet(ScopedModelViewSet):
         action = self.project_actions.get(self.action, ProjectAction.VIEW)
         project_require(user=self.request.user, project=project, action=action)
         return project
-
-    def _reloaded(self, project: Project) -> Project:
-        return project_annotate_for_user(
-            Project.objects.select_related("organization"), user=self.request.user, actions=True
-        ).get(pk=project.pk)
-
-    def create(self, request, *args, **kwargs):
-        serializer = ProjectCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        try:
-            context = org_context_for(request.user, data["organization"])
-        except NotFound:
-            # The same answer for an unknown org and one the caller may not reach.
-            raise InvalidInput(_("Unknown organization."), field="organization") from None
-        context.require("projects.create")
-        project = services.project_create(
-            organization=context.organization,
-            name=data["name"],
-            description=data["description"],
-            created_by=request.user,
-        )
-        return Response(ProjectDetailSerializer(self._reloaded(project)).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
         project, data = serializer.instance, serializer.validated_data
@@ -136,7 +131,7 @@ class ProjectViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def archive(self, request, number=None):
         project = services.project_archive(project=self.get_object(), actor=request.user)
-        return Response(ProjectDetailSerializer(self._reloaded(project)).data)
+        return Response(ProjectDetailSerializer(_reloaded(project, request.user)).data)
 
     @extend_schema(
         request=None, responses={200: ProjectDetailSerializer}, summary="Restore an archived project (delete)"
@@ -144,7 +139,52 @@ class ProjectViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request, number=None):
         project = services.project_restore(project=self.get_object(), actor=request.user)
-        return Response(ProjectDetailSerializer(self._reloaded(project)).data)
+        return Response(ProjectDetailSerializer(_reloaded(project, request.user)).data)
+
+
+def _reloaded(project: Project, user) -> Project:
+    return project_annotate_for_user(Project.objects.select_related("organization"), user=user, actions=True).get(
+        pk=project.pk
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The projects of one organization the caller may see", parameters=PROJECT_LIST_PARAMETERS
+    ),
+    create=extend_schema(
+        summary="Create a project in the organization (capability projects.create)",
+        request=ProjectCreateSerializer,
+        responses={201: ProjectDetailSerializer},
+    ),
+)
+@extend_schema(parameters=[ORG])
+class OrganizationProjectViewSet(ProjectListMixin, mixins.ListModelMixin, ScopedGenericViewSet):
+    """`/api/v1/organizations/{org}/projects/`: one org's projects, through the tenancy choke
+    point like `/o/<org>/projects/` (a foreign or unknown org is 404 before anything else)."""
+
+    queryset = Project.objects.select_related("organization")
+    serializer_class = ProjectSerializer
+    capabilities = {"list": "organization.view", "create": "projects.create"}
+    default_capability = "organization.view"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        return self.list_queryset()
+
+    def create(self, request, *args, **kwargs):
+        serializer = ProjectCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        project = services.project_create(
+            organization=self.org_context.organization,
+            name=data["name"],
+            description=data["description"],
+            created_by=request.user,
+        )
+        return Response(ProjectDetailSerializer(_reloaded(project, request.user)).data, status=status.HTTP_201_CREATED)
 
 
 PROJECT_NUMBER_PARAMETER = OpenApiParameter(

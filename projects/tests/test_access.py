@@ -16,7 +16,8 @@ from portal.errors import Conflict, PermissionDenied
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import PROJECT_ROLE_ACTIONS, ProjectAction, ProjectRole, role_allows
 from projects.selectors import (
-    project_allowed_actions,
+    allowed_actions_of,
+    project_annotate_for_user,
     project_list_for_user,
     project_require,
     project_user_may,
@@ -27,6 +28,13 @@ from tests import factories
 from .worlds import EXPECTED_ROLE, build_world
 
 pytestmark = pytest.mark.django_db
+
+
+def project_allowed_actions(*, user, project) -> set[str]:
+    """Every action `user` may perform on `project` (what the pages and the API annotate)."""
+    annotated = project_annotate_for_user(Project.objects.filter(pk=project.pk), user=user, actions=True).get()
+    return set(allowed_actions_of(annotated))
+
 
 ALL_ACTIONS = set(ProjectAction.values)
 

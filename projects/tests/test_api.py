@@ -1,4 +1,5 @@
-"""`/api/v1/projects/` and `/api/v1/projects/{number}/grants/` (PLT-2 for PRJ-1..PRJ-4)."""
+"""`/api/v1/projects/`, `/api/v1/organizations/{org}/projects/` and `/api/v1/projects/{number}/grants/`
+(PLT-2 for PRJ-1..PRJ-4)."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def test_filter_search_and_ordering(api_client, world):
     assert api_client.get(LIST, {"search": "alp"}).json()["count"] == 1
     assert api_client.get(LIST, {"search": world["beta"].number.upper()}).json()["count"] == 1
     assert api_client.get(LIST, {"search": "Foreign"}).json()["count"] == 0
-    assert api_client.get(LIST, {"organization": world["foreign"].organization.public_id}).json()["count"] == 0
+    assert api_client.get(LIST, {"organization": world["foreign"].organization.public_id}).status_code == 404
     ordered = api_client.get(LIST, {"ordering": "-name"}).json()["results"]
     assert [row["name"] for row in ordered] == ["Beta", "Alpha"]
     assert api_client.get(LIST, {"status": "archived"}).json()["count"] == 0
@@ -108,11 +109,14 @@ def test_pagination(api_client, world):
     assert first["count"] == 32 and len(first["results"]) == 10 and first["next"]
 
 
+def org_list(organization) -> str:
+    public_id = organization if isinstance(organization, str) else organization.public_id
+    return reverse("api-organization-project-list", kwargs={"org": public_id})
+
+
 def test_create_in_an_org_the_caller_may_create_in(api_client, world):
     api_client.force_login(world["owner"])
-    response = api_client.post(
-        LIST, {"organization": world["customer"].public_id, "name": "Gamma", "description": "d"}, format="json"
-    )
+    response = api_client.post(org_list(world["customer"]), {"name": "Gamma", "description": "d"}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     project = Project.objects.get(number=body["number"])
@@ -120,38 +124,67 @@ def test_create_in_an_org_the_caller_may_create_in(api_client, world):
     assert body["allowed_actions"] == ["view", "change", "manage_members", "order_services", "delete"]
 
 
+def test_issue12_create_is_no_longer_on_the_flat_list(api_client, world):
+    """Issue 12: the org comes from the URL, through the tenancy choke point, not from the body."""
+    api_client.force_login(world["owner"])
+    response = api_client.post(LIST, {"organization": world["customer"].public_id, "name": "X"}, format="json")
+    assert_error(response, 405)
+    assert not Project.objects.filter(name="X").exists()
+
+
 @pytest.mark.parametrize("target", ["foreign", "unknown"])
-def test_create_in_an_unknown_or_foreign_org_is_the_same_400(api_client, world, target):
+def test_create_in_an_unknown_or_foreign_org_is_the_same_404(api_client, world, target):
     api_client.force_login(world["owner"])
     org = world["foreign"].organization.public_id if target == "foreign" else "ORG-ZZZZ-ZZZZ"
-    error = assert_error(api_client.post(LIST, {"organization": org, "name": "X"}, format="json"), 400)
-    assert error["details"] == {"organization": ["Unknown organization."]}
+    assert_error(api_client.post(org_list(org), {"name": "X"}, format="json"), 404)
     assert not Project.objects.filter(name="X").exists()
 
 
 @pytest.mark.parametrize("role", [OrgRole.MEMBER, OrgRole.GUEST])
 def test_create_without_the_capability_is_403(api_client, world, role):
     api_client.force_login(factories.member(world["customer"], role))
-    assert_error(api_client.post(LIST, {"organization": world["customer"].public_id, "name": "X"}, format="json"), 403)
+    assert_error(api_client.post(org_list(world["customer"]), {"name": "X"}, format="json"), 403)
 
 
 @pytest.mark.parametrize(
     "payload, field",
     [
-        ({"organization": None, "name": "X"}, "organization"),
-        ({"name": "X"}, "organization"),
-        ({"organization": "PARTNER"}, "name"),
-        ({"organization": "PARTNER", "name": "   "}, "name"),
-        ({"organization": "PARTNER", "name": "x" * 201}, "name"),
+        ({}, "name"),
+        ({"name": None}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "x" * 201}, "name"),
     ],
 )
 def test_create_with_bad_input_names_the_field(api_client, world, payload, field):
     api_client.force_login(world["owner"])
-    if payload.get("organization") == "PARTNER":
-        payload = {**payload, "organization": world["partner"].public_id}
-    error = assert_error(api_client.post(LIST, payload, format="json"), 400)
+    error = assert_error(api_client.post(org_list(world["partner"]), payload, format="json"), 400)
     assert field in error["details"]
     assert Project.objects.count() == 3
+
+
+def test_issue12_org_list_is_the_org_page_list(api_client, client, world):
+    """Issue 12: `/api/v1/organizations/{org}/projects/` lists what `/o/<org>/projects/` lists."""
+    api_client.force_login(world["owner"])
+    client.force_login(world["owner"])
+    body = api_client.get(org_list(world["customer"]), {"search": "bet"}).json()
+    assert [row["number"] for row in body["results"]] == [world["beta"].number]
+    page = client.get(reverse("organization-projects", kwargs={"org": world["customer"].public_id}), {"q": "bet"})
+    assert [project.number for project in page.context["object_list"]] == [world["beta"].number]
+    assert_error(api_client.get(org_list(world["foreign"].organization)), 404)
+    assert_error(api_client.get(org_list(world["customer"]), {"status": "bogus"}), 400)
+
+
+@pytest.mark.parametrize("target", ["foreign", "unknown"])
+def test_issue12_unreachable_organization_filter_is_404_like_the_browser(api_client, client, world, target):
+    """Issue 12: `/api/v1/projects/?organization=X` answered 200 [] where the browser answers 404."""
+    org = world["foreign"].organization.public_id if target == "foreign" else "ORG-ZZZZ-ZZZZ"
+    api_client.force_login(world["owner"])
+    client.force_login(world["owner"])
+    assert_error(api_client.get(LIST, {"organization": org}), 404)
+    assert client.get(reverse("project-list"), {"organization": org}).status_code == 404
+    assert client.get(reverse("organization-projects", kwargs={"org": org})).status_code == 404
+    own = api_client.get(LIST, {"organization": world["customer"].public_id.lower()}).json()
+    assert [row["number"] for row in own["results"]] == [world["beta"].number]
 
 
 def test_retrieve_update_and_delete_follow_the_role(api_client, world):
@@ -329,6 +362,7 @@ def test_everything_is_in_the_openapi_schema_without_warnings(client, capsys):
         "/api/v1/projects/{number}/restore/",
         "/api/v1/projects/{project_number}/grants/",
         "/api/v1/projects/{project_number}/grants/{grant_id}/",
+        "/api/v1/organizations/{org}/projects/",
     ):
         assert path in paths, path
     list_parameters = {p["name"] for p in paths["/api/v1/projects/"]["get"]["parameters"]}

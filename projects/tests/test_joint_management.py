@@ -297,11 +297,9 @@ def test_end_customers_have_no_org_wide_rights(client, api_client, partner_world
     assert b"Partner GmbH" not in client.get(reverse("organization-switcher"), {"q": "Partner"}).content
     api_client.force_login(enduser)
     response = api_client.post(
-        reverse("api-project-list"), {"organization": partner.public_id, "name": "Sneaky"}, format="json"
+        reverse("api-organization-project-list", kwargs={"org": partner.public_id}), {"name": "Sneaky"}, format="json"
     )
-    assert response.status_code == 400 and response.json()["error"]["details"] == {
-        "organization": ["Unknown organization."]
-    }
+    assert response.status_code == 404
 
 
 def test_end_customers_are_notified_of_their_project_only(partner_world, enduser):

@@ -82,9 +82,9 @@ def test_filter_by_organization(client, owner_world):
     assert numbers(response) == [owner_world["beta"].number, owner_world["gamma"].number]
     choices = [o.name for o in response.context["organization_choices"]]
     assert choices == ["Customer AG", "Partner GmbH"]
-    # an org the user cannot reach just finds nothing
+    # issue 12: an org the user cannot reach is a 404, as everywhere else (and in the API)
     foreign = client.get(reverse("project-list"), {"organization": owner_world["foreign"].organization.public_id})
-    assert numbers(foreign) == []
+    assert foreign.status_code == 404
 
 
 def test_many_reachable_orgs_turn_the_filter_into_an_identifier_field(client, owner_world, monkeypatch):
