@@ -56,6 +56,8 @@ def day(value) -> str:
     """A date (or a datetime's local date): "2 Dec 2026" / "2. Dez. 2026"."""
     if value in (None, ""):
         return ""
+    if not isinstance(value, datetime.date):
+        return str(value)
     value = _local(value)
     if isinstance(value, datetime.datetime):
         value = value.date()
@@ -76,7 +78,7 @@ def inclusive_end(value):
     """The last day an end covers. The portal stores "until 30 June" as 1 July 00:00 local time
     (delegations, project roles, subscriptions from offers): that midnight means the day before.
     Any other moment (a cancellation at 14:37) ends on its own day; a plain date is the last day."""
-    if value in (None, ""):
+    if value in (None, "") or not isinstance(value, datetime.date):
         return None
     value = _local(value)
     if isinstance(value, datetime.datetime):
