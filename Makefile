@@ -23,6 +23,8 @@ migrate: install
 
 ## make run: install, migrate, compile translations, load demo data, serve on 127.0.0.1:$(PORT).
 ## With REDIS_URL set, a Celery worker with beat runs beside the web server.
+## Links in emails point at the served port (PORT=18813 make run) unless PORTAL_BASE_URL is set.
+run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install translations migrate
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \

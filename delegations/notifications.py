@@ -40,6 +40,16 @@ def format_moment(value, language: str) -> str:
         return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
+def format_end(value, language: str) -> str:
+    """An inclusive end ("access until 30 June", stored as 1 July 00:00) as its last day (issue 16)."""
+    from portal.templatetags.ui import until
+
+    if value is None:
+        return ""
+    with translation.override(language):
+        return until(value)
+
+
 def detail_path(delegation: Delegation, organization: Organization) -> str:
     return reverse("delegation-detail", kwargs={"org": organization.public_id, "delegation_id": delegation.pk})
 
@@ -80,7 +90,7 @@ def notify_side(delegation: Delegation, *, organization: Organization | None, ev
                 "project_name": delegation.project.name if revealed else "",
                 "revealed": revealed,
                 "message": delegation.message,
-                "ends_on": format_moment(delegation.ends_at, user.language),
+                "ends_on": format_end(delegation.ends_at, user.language),
                 "recipient_side": delegation.side_of(organization),
                 "url": url,
             },
@@ -102,7 +112,7 @@ def email_release(delegations: list[Delegation], *, actor) -> None:
             "organization": first.organization.name,
             "projects": [f"{d.project.number} {d.project.name}" for d in delegations],
             "message": first.message,
-            "ends_on": format_moment(first.ends_at, language),
+            "ends_on": format_end(first.ends_at, language),
             "respond_by": format_moment(first.respond_by, language),
             "url": reverse("delegation-release-accept", kwargs={"token": first.token}),
         },

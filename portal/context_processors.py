@@ -1,18 +1,178 @@
-"""Values every page's layout needs: the acting org, the switcher and the unread count."""
+"""Values every page's layout needs: the acting org, the menu, the switcher and the unread count."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.conf import settings
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One link of the organization menu. `current` lists URL-name prefixes that mark it as the
+    page one is on; `not_current` the names that share a prefix but belong elsewhere."""
+
+    url_name: str
+    label: str
+    capability: str | None = None
+    current: tuple[str, ...] = ()
+    not_current: tuple[str, ...] = ()
+    badge: str | None = None  # a key of BADGES
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    key: str
+    label: str
+    icon: str
+    items: tuple[MenuItem, ...] = field(default_factory=tuple)
+
+
+# Issue 16: thirteen flat links wrapped at 1366 px; grouped, the menu has at most six entries.
+# A group the user can see one item of shows as a plain link (a customer's "Offers").
+MENU: tuple[MenuGroup, ...] = (
+    MenuGroup(
+        "customers",
+        _("Customers"),
+        "building-office-2",
+        (MenuItem("customer-list", _("Customers"), "customers.view", current=("customer",)),),
+    ),
+    MenuGroup(
+        "requests",
+        _("Open requests"),
+        "inbox-arrow-down",
+        (MenuItem("open-requests", _("Open requests"), "requests.view", current=("open-requests",), badge="requests"),),
+    ),
+    MenuGroup(
+        "offers",
+        _("Offers"),
+        "document-text",
+        (
+            MenuItem(
+                "offer-list", _("Offers"), "offers.view", ("offer-",), not_current=("offer-template",), badge="offers"
+            ),
+            MenuItem("offer-template-list", _("Offer templates"), "offer_templates.manage", ("offer-template",)),
+        ),
+    ),
+    MenuGroup(
+        "projects",
+        _("Projects"),
+        "folder",
+        (
+            MenuItem("organization-projects", _("Projects"), None, ("organization-projects",)),
+            MenuItem("delegation-list", _("Caretakers"), "delegations.manage", ("delegation",)),
+        ),
+    ),
+    MenuGroup(
+        "billing",
+        _("Subscriptions & invoices"),
+        "credit-card",
+        (
+            MenuItem("subscription-list", _("Subscriptions"), "billing.view", ("subscription",)),
+            MenuItem("invoice-list", _("Invoices"), "billing.view", ("invoice",)),
+            MenuItem("payment-method-list", _("Payment methods"), "payment_methods.manage", ("payment-method",)),
+        ),
+    ),
+    MenuGroup(
+        "organization",
+        _("Organization"),
+        "cog-6-tooth",
+        (
+            MenuItem("member-list", _("Members"), None, ("member", "invitation")),
+            MenuItem("audit-trail", _("Audit trail"), "audit.view", ("audit-trail",)),
+            MenuItem(
+                "organization-profile",
+                _("Settings"),
+                "organization.change",
+                ("organization",),
+                not_current=("organization-dashboard", "organization-projects", "organization-switcher"),
+            ),
+        ),
+    ),
+)
+
+
+def _open_requests(org_context) -> tuple[int, str]:
+    from organizations.templatetags.organizations_tags import open_requests_count
+
+    count = open_requests_count(org_context)
+    return count, ngettext("%(counter)s waiting", "%(counter)s waiting", count) % {"counter": count}
+
+
+def _offers_awaiting(org_context) -> tuple[int, str]:
+    from offers.selectors import offers_awaiting_confirmation_count
+
+    if org_context.organization.kind != "customer":
+        return 0, ""
+    count = offers_awaiting_confirmation_count(org_context)
+    label = ngettext(
+        "%(counter)s offer awaits your confirmation", "%(counter)s offers await your confirmation", count
+    ) % {"counter": count}
+    return count, label
+
+
+BADGES = {"requests": _open_requests, "offers": _offers_awaiting}
+
+
+def _is_current(item: MenuItem, url_name: str) -> bool:
+    if not url_name or url_name in item.not_current or url_name.startswith(item.not_current or ("\0",)):
+        return False
+    return url_name.startswith(item.current) if item.current else False
+
+
+def organization_menu(org_context, url_name: str = "") -> list[dict]:
+    """The menu of the org in the URL: groups of links the acting role may open, each link with
+    `current` and an optional red badge (count and its spoken label); the groups sum their badges."""
+    org = org_context.organization.public_id
+    groups = []
+    for group in MENU:
+        links = []
+        for item in group.items:
+            if item.capability and not org_context.has(item.capability):
+                continue
+            count, badge_label = BADGES[item.badge](org_context) if item.badge else (0, "")
+            links.append(
+                {
+                    "label": item.label,
+                    "url": reverse(item.url_name, kwargs={"org": org}),
+                    "current": _is_current(item, url_name),
+                    "badge": count,
+                    "badge_label": badge_label,
+                }
+            )
+        if links:
+            groups.append(
+                {
+                    "key": group.key,
+                    "label": links[0]["label"] if len(links) == 1 else group.label,
+                    "icon": group.icon,
+                    "links": links,
+                    "current": any(link["current"] for link in links),
+                    "badge": sum(link["badge"] for link in links),
+                }
+            )
+    return groups
 
 
 def portal(request) -> dict:
     user = getattr(request, "user", None)
+    org_context = getattr(request, "org_context", None)
     context = {
-        "org_context": getattr(request, "org_context", None),
+        "org_context": org_context,
         "portal_languages": settings.LANGUAGES,
         "unread_notifications": 0,
+        "portal_menu": [],
     }
     if user is not None and user.is_authenticated:
         # One cheap COUNT on an indexed column; evaluated lazily by the template.
         context["unread_notifications"] = lambda: user.notifications.filter(read_at__isnull=True).count()
+    if org_context is not None:
+        match = getattr(request, "resolver_match", None)
+        url_name = match.url_name if match else ""
+        # Lazy: pages without the layout (htmx fragments, JSON) pay nothing for the menu.
+        context["portal_menu"] = SimpleLazyObject(lambda: organization_menu(org_context, url_name or ""))
     return context

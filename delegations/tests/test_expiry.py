@@ -183,8 +183,9 @@ def test_warning_seven_days_before_the_end_goes_out_exactly_once(world):
     )
     assert len(mail.outbox) == 4
     subjects = {m.to[0]: m.subject for m in mail.outbox}
-    assert subjects[world.customer_owner.email].endswith("endet am 1. April 2026 00:00")  # German reader
-    assert subjects[world.agency_owner.email].endswith("ends on April 1, 2026, midnight")  # English reader
+    # Issue 16: access until 1 April 00:00 is access through 31 March, shown as that day.
+    assert subjects[world.customer_owner.email].endswith("endet am 31. März 2026")  # German reader
+    assert subjects[world.agency_owner.email].endswith("ends on 31 Mar 2026")  # English reader
     assert Delegation.objects.get(pk=delegation.pk).expiry_warned_at == END - timedelta(days=7)
 
 

@@ -328,7 +328,7 @@ def test_open_requests_badge_counts_connections_and_delegations(world, client):
     _request(world)
     client.force_login(world.direct_owner)
     page = client.get(reverse("organization-dashboard", kwargs={"org": world.direct.public_id})).content.decode()
-    assert 'aria-label="1 waiting"' in page
+    assert '<span class="visually-hidden">1 waiting</span>' in page
 
 
 def test_partner_sees_and_withdraws_its_outgoing_request(world, client):

@@ -150,6 +150,8 @@ GUARDIAN_RAISE_403 = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language in pages, emails and PDFs (issue 16): portal/formats/<lang>/formats.py.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

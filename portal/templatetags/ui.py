@@ -1,0 +1,232 @@
+"""The console's design system (issue 16): icons, dates and money, and the page components.
+
+`{% load ui %}` gives:
+
+- `{% icon "bell" %}`: a heroicons SVG inline (decorative: aria-hidden; give the text beside it).
+- `|day`, `|moment`, `|until`, `|money`: dates and money in the reader's language, one format per
+  language (portal/formats/<lang>/formats.py). `|until` shows an inclusive end date stored the
+  portal's way – as the exclusive midnight that starts the next day – as that last day.
+- Components with a body (Django has no slots, so these are block tags):
+  `{% page_header %}`, `{% filter_bar %}`, `{% data_table %}`, `{% empty_state %}`,
+  `{% form_section %}`, `{% confirm_dialog %}`; and `{% status_badge %}`, `{% sort_header %}`,
+  `{% pagination %}`. Their markup is in templates/components/; README "Console: UI components".
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+import heroicons
+from django import template
+from django.template.base import token_kwargs
+from django.template.loader import get_template
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from .portal_tags import page_query
+
+register = template.Library()
+
+
+# --- icons -------------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def icon(name: str, size: int = 20, css_class: str = "") -> str:
+    """An outline heroicon, decorative (aria-hidden): the visible or visually-hidden text next to it
+    names the action. Unknown names raise, so a typo fails the page's tests, not the user's eyes."""
+    svg = heroicons._render_icon(
+        "outline", name, size, {"aria_hidden": "true", "focusable": "false", "class": f"icon {css_class}".strip()}
+    )
+    return mark_safe(svg)  # noqa: S308 - the SVG comes from the heroicons package, no user input
+
+
+# --- dates and money ---------------------------------------------------------------------------
+
+
+def _local(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value) if timezone.is_aware(value) else value
+    return value
+
+
+@register.filter
+def day(value) -> str:
+    """A date (or a datetime's local date): "2 Dec 2026" / "2. Dez. 2026"."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, datetime.date):
+        return str(value)
+    value = _local(value)
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+@register.filter
+def moment(value) -> str:
+    """A point in time with its local time: "2 Dec 2026, 21:43" / "2. Dez. 2026, 21:43"."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, datetime.datetime):
+        return day(value)
+    return formats.date_format(_local(value), "DATETIME_FORMAT")
+
+
+def inclusive_end(value):
+    """The last day an end covers. The portal stores "until 30 June" as 1 July 00:00 local time
+    (delegations, project roles, subscriptions from offers): that midnight means the day before.
+    Any other moment (a cancellation at 14:37) ends on its own day; a plain date is the last day."""
+    if value in (None, "") or not isinstance(value, datetime.date):
+        return None
+    value = _local(value)
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time.min:
+            return value.date() - datetime.timedelta(days=1)
+        return value.date()
+    return value
+
+
+@register.filter
+def until(value, with_time: str = "") -> str:
+    """`{{ delegation.ends_at|until }}`: an inclusive end date ("30 Jun 2027", never "1 Jul
+    00:00"). `|until:"time"` adds the time where the end is not a midnight (a cancellation)."""
+    last_day = inclusive_end(value)
+    if last_day is None:
+        return ""
+    local = _local(value)
+    if with_time and isinstance(local, datetime.datetime) and local.time() != datetime.time.min:
+        return moment(local)
+    return formats.date_format(last_day, "DATE_FORMAT")
+
+
+@register.filter
+def money(amount, currency: str = "EUR") -> str:
+    """A localized amount with two decimals and the currency sign where the language puts it:
+    "€1,234.50" (en), "1.234,50 €" (de). `None` shows as "–"."""
+    if amount in (None, ""):
+        return "–"
+    try:
+        amount = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    number = formats.number_format(abs(amount), decimal_pos=2, use_l10n=True, force_grouping=True)
+    sign = "−" if amount < 0 else ""
+    symbol = {"EUR": "€"}.get(currency, currency)
+    if (get_language() or "en").startswith("de"):
+        return f"{sign}{number}\u00a0{symbol}"
+    return f"{sign}{symbol}{number}"
+
+
+# --- small components --------------------------------------------------------------------------
+
+# Status values of every app mapped onto four tones; anything else is neutral.
+STATUS_TONES = {
+    "success": {"active", "accepted", "approved", "paid", "in_force", "delivered", "done", "sent_ok"},
+    "warning": {"pending", "trial", "awaiting", "waiting", "open", "sent", "draft", "requested", "invited"},
+    "danger": {"failed", "declined", "rejected", "overdue", "blocked", "error"},
+    "secondary": {"archived", "ended", "cancelled", "canceled", "revoked", "expired", "withdrawn", "void"},
+}
+
+
+def status_tone(value) -> str:
+    value = str(value or "").lower()
+    for tone, values in STATUS_TONES.items():
+        if value in values:
+            return tone
+    return "info"
+
+
+@register.inclusion_tag("components/status_badge.html")
+def status_badge(value, label=None):
+    """`{% status_badge customer.status customer.get_status_display %}`: a coloured pill whose
+    colour never carries meaning alone (the label is the text)."""
+    return {"tone": status_tone(value), "label": label if label is not None else value, "value": value}
+
+
+@register.inclusion_tag("components/sort_header.html", takes_context=True)
+def sort_header(context, field: str, label, param: str = "sort"):
+    """`{% sort_header "name" _("Name") %}`: a <th> whose link sorts by `field`, then `-field`;
+    keeps the other query parameters but leaves the page (a new order starts at page 1)."""
+    request = context["request"]
+    current = request.GET.get(param, "")
+    ascending = current == field
+    descending = current == f"-{field}"
+    query = request.GET.copy()
+    query.pop("page", None)
+    query[param] = f"-{field}" if ascending else field
+    return {
+        "label": label,
+        "query": query.urlencode(),
+        "aria_sort": "ascending" if ascending else "descending" if descending else "none",
+        "ascending": ascending,
+        "descending": descending,
+    }
+
+
+@register.inclusion_tag("components/pagination.html", takes_context=True)
+def pagination(context, page_obj=None):
+    """Previous/next, "Page 2 of 40" and the total: numbers a 10,000-row list can afford."""
+    page_obj = page_obj or context.get("page_obj")
+
+    def query(number):
+        return page_query(context, number)
+
+    if page_obj is None or page_obj.paginator.num_pages <= 1:
+        return {"page_obj": None}
+    return {
+        "page_obj": page_obj,
+        "previous_query": query(page_obj.previous_page_number()) if page_obj.has_previous() else "",
+        "next_query": query(page_obj.next_page_number()) if page_obj.has_next() else "",
+        "first_query": query(1),
+        "last_query": query(page_obj.paginator.num_pages),
+    }
+
+
+# --- components with a body --------------------------------------------------------------------
+
+
+class ComponentNode(template.Node):
+    """Renders `templates/components/<name>.html` with the tag's keyword arguments and the
+    rendered body as `body` – the component sees the page's context (request, csrf_token)."""
+
+    def __init__(self, name: str, kwargs: dict, nodelist):
+        self.template_name = f"components/{name}.html"
+        self.kwargs = kwargs
+        self.nodelist = nodelist
+
+    def render(self, context):
+        values = {key: value.resolve(context) for key, value in self.kwargs.items()}
+        body = self.nodelist.render(context) if self.nodelist is not None else ""
+        values["body"] = mark_safe(body)  # noqa: S308 - rendered (and autoescaped) by the template engine
+        with context.push(**values):
+            return get_template(self.template_name).template.render(context)
+
+
+def _component(name: str):
+    def compile_function(parser, token):
+        bits = token.split_contents()[1:]
+        kwargs = token_kwargs(bits, parser, support_legacy=False)
+        if bits:
+            raise template.TemplateSyntaxError(f"{{% {name} %}} takes keyword arguments only, got {bits!r}")
+        nodelist = parser.parse((f"end{name}",))
+        parser.delete_first_token()
+        return ComponentNode(name, kwargs, nodelist)
+
+    compile_function.__name__ = name
+    compile_function.__doc__ = f"{{% {name} key=value … %}}…{{% end{name} %}} → components/{name}.html"
+    return register.tag(name, compile_function)
+
+
+for _name in ("page_header", "filter_bar", "data_table", "empty_state", "form_section", "confirm_dialog"):
+    _component(_name)
+
+
+@register.simple_tag
+def confirm_attrs(dialog_id: str) -> str:
+    """On a <form>: `<form method="post" {% confirm_attrs "end-relation" %}>` asks with the dialog
+    `{% confirm_dialog id="end-relation" %}` before submitting (without JavaScript it submits)."""
+    return format_html('data-confirm-dialog="{}"', dialog_id)
