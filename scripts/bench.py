@@ -64,6 +64,7 @@ SKIP = {
     "healthz",
     "invitation-accept",
     "delegation-release-accept",
+    "delegation-release-api-detail",
     "api-token",
     "api-schema",
     "api-docs",
@@ -213,7 +214,7 @@ class Case:
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def _get_routes():
+def get_routes():
     """(name, kind, kwargs) of every GET page and API route, walked like tests/isolation.py."""
     from django.urls import get_resolver
 
@@ -245,11 +246,10 @@ class World:
         from billing.invoice_models import Invoice
         from delegations.models import Delegation
         from offers.models import Offer, OfferTemplate
-        from organizations.models import Organization, User
-        from portal.management.commands.seed_scale import ACCOUNTS, account_email
+        from organizations.models import Organization
         from projects.models import Project, ProjectRoleGrant
 
-        self.users = {name: User.objects.filter(email=account_email(name)).first() for name in ACCOUNTS}
+        self.users = self.accounts()
         self.orgs = {
             "partner": Organization.objects.get(name="Scale Partner GmbH"),
             "agency": Organization.objects.get(name="Scale Agentur GmbH"),
@@ -263,6 +263,13 @@ class World:
         self.delegation = Delegation.objects.filter(caretaker=self.orgs["agency"]).order_by("id").first()
         self.offer = Offer.objects.filter(partner=self.orgs["partner"]).order_by("-created_at").first()
         self.template = OfferTemplate.objects.filter(partner=self.orgs["partner"], name="Scale-Paket").first()
+
+    @staticmethod
+    def accounts() -> dict:
+        from organizations.models import User
+        from portal.management.commands.seed_scale import ACCOUNTS, account_email
+
+        return {name: User.objects.filter(email=account_email(name)).first() for name in ACCOUNTS}
 
     def value(self, kwarg: str, account: str, org):
         if kwarg == "org":
@@ -285,32 +292,32 @@ class World:
             return self.template.items.order_by("id").first().pk
         if kwarg == "pk":  # a notification of the account
             from portal.models import Notification
+            from portal.notifications import REGISTRY, notification_create_many
 
-            note = Notification.objects.filter(recipient=self.users[account]).first()
-            return note.pk if note else None
+            user = self.users[account]
+            note = Notification.objects.filter(recipient=user).first()
+            if note is None:
+                [note] = notification_create_many(recipients=[user], kind=next(iter(REGISTRY)), params={})
+            return note.pk
         from tests.isolation import OBJECT_FACTORIES
 
         factory = OBJECT_FACTORIES.get(kwarg)
         return factory(org, self.users[account]) if factory else None
 
 
-def plan() -> tuple[list[Case], list[str], dict[str, str]]:
-    """The cases to measure, the routes skipped (why), and a session cookie per account."""
-    import django
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.db import connection
+def build_cases() -> tuple[list[Case], list[str]]:
+    """The cases to measure and the routes skipped (why). Django is set up; objects the isolation
+    factories build are written to the (throwaway) database."""
     from django.urls import reverse
 
-    django.setup()
     from tests.isolation import load_app_factories
 
     load_app_factories()
     world = World()
     cases, skipped = [], []
     pattern = re.compile(ROUTES) if ROUTES else None
-    for name, kind, kwargs in _get_routes():
-        if pattern and not pattern.search(name):
+    for name, kind, kwargs in get_routes():
+        if pattern and not pattern.search(name) and name != BASELINE:
             continue
         account, org_key = next(ctx for regex, ctx in CONTEXTS if regex.search(name))
         contexts = [(account, org_key)] + [(extra, extra_org or org_key) for extra, extra_org in VARIANTS.get(name, [])]
@@ -326,8 +333,16 @@ def plan() -> tuple[list[Case], list[str], dict[str, str]]:
                 skipped.append(f"{name} ({account}): no object for {', '.join(missing)}")
                 continue
             cases.append(Case(name, kind, account, reverse(name, kwargs=values)))
+    return cases, skipped
+
+
+def create_sessions() -> dict[str, str]:
+    """A session (cookie value) per seed_scale account, as a login would leave it."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
     sessions = {}
-    for name, user in world.users.items():
+    for name, user in World.accounts().items():
         if user is None:
             continue
         store = SessionStore()
@@ -336,6 +351,16 @@ def plan() -> tuple[list[Case], list[str], dict[str, str]]:
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         sessions[name] = store.session_key
+    return sessions
+
+
+def plan() -> tuple[list[Case], list[str], dict[str, str]]:
+    import django
+    from django.db import connection
+
+    django.setup()
+    cases, skipped = build_cases()
+    sessions = create_sessions()
     connection.close()
     return cases, skipped, sessions
 
