@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: run test lint format install migrate worker beat translations messages check clean
+.PHONY: run test bench lint format install migrate worker beat translations messages check clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ beat: install
 TEST_PROCESSES ?= 2
 test: install translations
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python scripts/with_services.py $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+
+## make bench: every page and API list/detail at scale (seed_scale, cached in var/bench/) served by
+## gunicorn with production settings; p95 against a bare authenticated page (README "Benchmark").
+## BENCH_SCALE, BENCH_REQUESTS, BENCH_BUDGET, BENCH_ROUTES, … are read from the environment.
+bench: install translations
+	$(BIN)/python scripts/bench.py
 
 ## make lint: ruff's lint rules and format check (configured in pyproject.toml); `make format` rewrites.
 lint: install

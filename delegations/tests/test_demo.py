@@ -49,7 +49,7 @@ def test_seeding_twice_adds_nothing():
     assert len(before) == 2
 
 
-def test_scale_data_adds_delegations_without_grants():
+def test_scale_data_adds_delegations_and_the_active_ones_grants():
     from django.core.management import call_command
 
     from projects.models import ProjectRoleGrant
@@ -57,6 +57,8 @@ def test_scale_data_adds_delegations_without_grants():
     arguments = ["--customers", "5", "--projects", "40", "--users", "3", "--grants", "10", "--force"]
     call_command("seed_scale", *arguments)
     call_command("seed_scale", *arguments)
-    assert Delegation.objects.filter(caretaker__name="Scale Agentur GmbH").count() == 8
+    assert Delegation.objects.filter(caretaker__name="Scale Agentur GmbH").count() == 12
     assert Delegation.objects.filter(status="pending").count() == 4
-    assert ProjectRoleGrant.objects.count() == 10
+    # The four active delegations hold the agency's External grant; the users' grants are 10.
+    assert ProjectRoleGrant.objects.filter(organization__name="Scale Agentur GmbH", role="external").count() == 4
+    assert ProjectRoleGrant.objects.filter(user__isnull=False).count() == 10

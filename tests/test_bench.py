@@ -1,0 +1,68 @@
+"""Issue 13, `make bench` (scripts/bench.py): it walks every GET page and API route and finds an
+account and an object for each on seed_scale's data, and the query-counting WSGI entry reports
+each request's queries. A smoke test with no timing: the benchmark itself is not part of the suite.
+"""
+
+import io
+import os
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.core import signals
+from django.core.management import call_command
+from django.db import close_old_connections
+
+from scripts import bench
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scale_data():
+    sizes = ["--customers", "3", "--projects", "12", "--users", "9", "--grants", "20"]
+    call_command("seed_scale", *sizes, "--force", stdout=io.StringIO())
+
+
+def test_issue13_bench_measures_every_get_route_as_a_seeded_account(scale_data):
+    cases, skipped = bench.build_cases()
+    assert skipped == []
+    routes = {name for name, _kind, _kwargs in bench.get_routes()}
+    assert {case.route for case in cases} == routes
+    assert bench.BASELINE in routes
+    # The access paths of the issue are measured separately.
+    assert {c.account for c in cases if c.route == "api-project-list"} >= {"partner-owner", "heavy", "single"}
+    assert all(case.account in bench.World.accounts() for case in cases)
+
+
+def test_issue13_bench_wsgi_entry_reports_the_query_count(monkeypatch, scale_data):
+    monkeypatch.setenv("PORTAL_BENCH", "1")
+    from portal.bench import QUERIES_HEADER, application
+
+    # As django.test.Client does: the request must not close the test's transaction.
+    signals.request_started.disconnect(close_old_connections)
+    try:
+        environ = {"PATH_INFO": "/healthz", "HTTP_HOST": "localhost"}
+        setup_testing_defaults(environ)
+        seen = {}
+
+        def start_response(status, headers, exc_info=None):
+            seen.update(status=status, headers=dict(headers))
+
+        b"".join(application(environ, start_response))
+    finally:
+        signals.request_started.connect(close_old_connections)
+    assert seen["status"].startswith("200")
+    assert int(seen["headers"][QUERIES_HEADER]) >= 1
+
+
+def test_issue13_bench_wsgi_entry_refuses_to_load_outside_the_benchmark(monkeypatch):
+    import importlib
+    import sys
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.delenv("PORTAL_BENCH", raising=False)
+    monkeypatch.delitem(sys.modules, "portal.bench", raising=False)
+    with pytest.raises(ImproperlyConfigured):
+        importlib.import_module("portal.bench")
+    assert os.environ.get("PORTAL_BENCH") is None
