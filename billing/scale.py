@@ -1,8 +1,7 @@
 """Bulk subscriptions for `manage.py seed_scale`: every customer of the scale partner has its
 trial and a partner booking of one module (invoiced to the partner, booked over the past year),
 so the subscription pages, the API and the monthly invoice run have 10,000 customers' worth of
-rows; and the partner's invoice for last month with one line per customer (10,000 lines), the
-large invoice of the invoice pages, the API and the PDF. Idempotent."""
+rows (the partner's large invoice is seeded by `invoices/scale.py`). Idempotent."""
 
 from __future__ import annotations
 
@@ -13,12 +12,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from offers.models import Product
-from portal.models import OutboxMessage
 from portal.scale import analyze, spread
 
-# The invoice side of billing, imported here only.
-from .invoice_models import Invoice
-from .invoicing import BillableLine, invoices_issue, previous_month
 from .models import Subscription
 from .services import add_months, trial_product, unit_price_for
 
@@ -83,28 +78,3 @@ def seed_scale(*, partner, customers, projects, users, accounts, scale, stdout) 
     Subscription.objects.bulk_create(rows, batch_size=BATCH)
     analyze(Subscription)
     stdout.write(f"{Subscription.objects.filter(payer=partner).count()} subscriptions invoiced to {partner.name}")
-    _partner_invoice(partner=partner, customers=customers, product=product, price=price, stdout=stdout)
-
-
-def _partner_invoice(*, partner, customers, product, price, stdout) -> None:
-    """Last month's invoice to the partner, one line per customer, issued by the real service.
-    Its PDF is not rendered here: that is what the benchmark measures (scripts/bench.py)."""
-    period_start, period_end = previous_month(timezone.localdate())
-    lines = [
-        BillableLine(
-            recipient_id=partner.pk,
-            customer_id=customer.pk,
-            product_id=product.pk,
-            quantity=Decimal(1 + index % 5),
-            unit_price=price,
-            period_start=period_start,
-            period_end=period_end,
-        )
-        for index, customer in enumerate(customers)
-    ]
-    issued = invoices_issue(period_start=period_start, period_end=period_end, lines=lines)
-    # No PDF rendering and email on commit: drop the delivery rows the issuing queued.
-    OutboxMessage.objects.filter(payload__invoice_id__in=[invoice.pk for invoice in issued]).delete()
-    invoice = Invoice.objects.filter(recipient=partner, period_start=period_start).first()
-    if invoice is not None:
-        stdout.write(f"invoice {invoice.number} to {partner.name} with {invoice.lines.count()} lines")

@@ -47,8 +47,9 @@ SEED_CODE = [
     "delegations/scale.py",
     "offers/scale.py",
     "billing/scale.py",
+    "invoices/scale.py",
     "offers/demo.py",
-    "billing/invoicing.py",
+    "invoices/services/issuing.py",
 ]
 BASELINE = "password_change_done"
 # Not measured: sign-in/out and password flows, one-time token links, language switch, the health
@@ -244,8 +245,8 @@ class World:
     """The scale objects the routes are measured on (seed_scale's accounts and data)."""
 
     def __init__(self):
-        from billing.invoice_models import Invoice
         from delegations.models import Delegation
+        from invoices.models import Invoice
         from offers.models import Offer, OfferTemplate
         from organizations.models import Organization
         from projects.models import Project, ProjectRoleGrant
@@ -506,8 +507,8 @@ def measure_pdf(env: dict) -> tuple[str, bool]:
     """Render the large partner invoice's PDF by the worker's code path, in its own process."""
     code = (
         "import time, django; django.setup()\n"
-        "from billing.invoice_models import Invoice\n"
-        "from billing.invoicing import invoice_pdf_ensure\n"
+        "from invoices.models import Invoice\n"
+        "from invoices.services.issuing import invoice_pdf_ensure\n"
         "invoice = Invoice.objects.filter(recipient__name='Scale Partner GmbH').order_by('-id').first()\n"
         "invoice.pdf = ''\n"
         "lines = invoice.lines.count()\n"

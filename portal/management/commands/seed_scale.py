@@ -42,7 +42,7 @@ from portal.scale import analyze, copy_insert, spread
 from projects.models import PROJECT_NUMBER_OFFSET, Project, ProjectRoleGrant, ProjectUserObjectPermission
 from projects.roles import ProjectRole, codenames_for_role
 
-SCALE_APPS = ["delegations", "offers", "billing"]
+SCALE_APPS = ["delegations", "offers", "billing", "invoices"]
 BATCH = 2000
 DEFAULTS = {"customers": 10_000, "projects": 100_000, "users": 50_000, "grants": 1_000_000}
 HEAVY_GRANTS = 100_000
