@@ -16,6 +16,9 @@ audit_fields(
     net=AuditField(_("net")),
     vat=AuditField(_("VAT")),
     gross=AuditField(_("gross")),
+    corrects=AuditField(_("corrects invoice")),
+    reason=AuditField(_("reason")),
+    level=AuditField(_("reminder level")),
 )
 
 PAYMENT_METHOD = {"actor": ("kind", "iban", "mandate_reference", "is_default"), "values": {"kind": PaymentMethod.Kind}}
@@ -42,4 +45,22 @@ audit_action(
     label=_("Invoice issued"),
     sentence=_("Invoice {number} was issued for {period}."),
     actor=("number", "period", "net", "vat", "gross"),
+)
+audit_action(
+    "invoice.credit_note_issued",
+    label=_("Credit note issued"),
+    sentence=_("Credit note {number} was issued for invoice {corrects}."),
+    actor=("number", "corrects", "reason", "net", "vat", "gross"),
+)
+audit_action(
+    "invoice.marked_paid",
+    label=_("Invoice marked paid"),
+    sentence=_("Invoice {number} was marked paid."),
+    actor=("number",),
+)
+audit_action(
+    "invoice.reminder_queued",
+    label=_("Payment reminder sent"),
+    sentence=_("Payment reminder {level} for invoice {number} was sent."),
+    actor=("number", "level"),
 )

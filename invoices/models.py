@@ -25,8 +25,9 @@ from django_countries.fields import CountryField
 from portal.errors import Conflict
 from portal.files import private_storage, random_name
 
-# Fields an issued invoice may still receive, each exactly once (from empty to a value).
-INVOICE_LATE_FIELDS = frozenset({"pdf", "emailed_at"})
+# Fields an issued invoice may still receive, each exactly once (from empty to a value): the PDF,
+# the email, and its payment status (overdue, paid), which is bookkeeping, not document content.
+INVOICE_LATE_FIELDS = frozenset({"pdf", "emailed_at", "overdue_since", "paid_at", "paid_by"})
 
 
 def invoice_pdf_upload_to(invoice: Invoice, filename: str) -> str:
@@ -51,28 +52,48 @@ class InvoiceQuerySet(models.QuerySet):
 
 
 class InvoiceNumberCounter(models.Model):
-    """The last number issued per year. Locked (SELECT … FOR UPDATE) by the issuing transaction,
-    so concurrent runs wait for each other and numbers stay gapless: a rolled-back run also
-    rolls back its counter increment."""
+    """The last number issued per number series and year. Locked (SELECT … FOR UPDATE) by the
+    issuing transaction, so concurrent runs wait for each other and numbers stay gapless: a
+    rolled-back run also rolls back its counter increment. Invoices and credit notes are two
+    series (`Invoice.Kind`), each with its own row per year."""
 
-    year = models.PositiveIntegerField(_("year"), primary_key=True)
+    series = models.CharField(_("series"), max_length=16, default="invoice")
+    year = models.PositiveIntegerField(_("year"))
     last_number = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
         db_table = "billing_invoicenumbercounter"
         verbose_name = _("invoice number counter")
         verbose_name_plural = _("invoice number counters")
+        constraints = [models.UniqueConstraint(fields=["series", "year"], name="invoice_counter_unique_series_year")]
 
     def __str__(self) -> str:
-        return f"{self.year}: {self.last_number}"
+        return f"{self.series} {self.year}: {self.last_number}"
 
 
 class Invoice(models.Model):
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        # A cancelling invoice correction (Stornorechnung): negative amounts, `corrects` the invoice.
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
     class VatTreatment(models.TextChoices):
         DOMESTIC = "domestic", _("German VAT")
         REVERSE_CHARGE = "reverse_charge", _("Reverse charge (EU)")
         OUTSIDE_EU = "outside_eu", _("Outside the EU, no VAT")
 
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INVOICE, editable=False)
+    # A credit note's corrected invoice; PROTECT: neither is ever deleted anyway.
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("corrects invoice"),
+        editable=False,
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True, editable=False)
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     year = models.PositiveIntegerField(_("year"), editable=False)
     sequence = models.PositiveIntegerField(_("sequence"), editable=False)
@@ -110,6 +131,18 @@ class Invoice(models.Model):
         _("PDF"), upload_to=invoice_pdf_upload_to, storage=private_storage, blank=True, editable=False
     )
     emailed_at = models.DateTimeField(_("email queued at"), null=True, blank=True, editable=False)
+    # Dunning (invoices.services.dunning): set once by conditional UPDATEs, never cleared.
+    overdue_since = models.DateField(_("overdue since"), null=True, blank=True, editable=False)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, editable=False)
+    paid_by = models.ForeignKey(
+        "organizations.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked paid by"),
+        editable=False,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = InvoiceQuerySet.as_manager()
@@ -121,11 +154,22 @@ class Invoice(models.Model):
         ordering = ["-period_start", "-number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["recipient", "period_start"], name="invoice_unique_per_recipient_and_period"
+                fields=["recipient", "period_start"],
+                condition=models.Q(kind="invoice"),
+                name="invoice_unique_per_recipient_and_period",
             ),
-            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_unique_sequence_per_year"),
+            models.UniqueConstraint(fields=["kind", "year", "sequence"], name="invoice_unique_sequence_per_year"),
+            models.CheckConstraint(
+                condition=(models.Q(kind="invoice") & models.Q(corrects__isnull=True))
+                | (models.Q(kind="credit_note") & models.Q(corrects__isnull=False)),
+                name="invoice_credit_note_corrects_an_invoice",
+            ),
         ]
         indexes = [models.Index(fields=["recipient", "-period_start"]), models.Index(fields=["period_start"])]
+        permissions = [
+            ("issue_credit_note", _("Can issue credit notes")),
+            ("mark_invoice_paid", _("Can mark invoices paid")),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -141,8 +185,30 @@ class Invoice(models.Model):
         raise ImmutableInvoiceError(_("Issued invoices are kept and never deleted."))
 
     @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.Kind.CREDIT_NOTE
+
+    @property
     def pdf_filename(self) -> str:
-        return f"invoice-{self.number}.pdf"
+        return f"{'credit-note' if self.is_credit_note else 'invoice'}-{self.number}.pdf"
+
+
+class InvoiceReminder(models.Model):
+    """One payment reminder (dunning level) of an overdue invoice: at most one per invoice and level
+    (`invoice_reminder_once_per_level`); the row and the email's outbox row commit together."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders", verbose_name=_("invoice"))
+    level = models.PositiveSmallIntegerField(_("level"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment reminder")
+        verbose_name_plural = _("payment reminders")
+        ordering = ["invoice", "level"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "level"], name="invoice_reminder_once_per_level")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}/{self.level}"
 
 
 class InvoiceLineQuerySet(models.QuerySet):

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from portal.outbox import outbox_task
 
-from .services import issuing
+from .services import dunning, issuing
 from .services.issuing import DELIVER_KIND
 from .services.issuing import invoice_monthly_run as run
 
@@ -19,3 +19,15 @@ def invoice_monthly_run() -> int:
 def invoice_deliver(payload: dict) -> None:
     """BIL-5: render an issued invoice's PDF once and queue its email."""
     issuing.invoice_deliver(payload)
+
+
+@shared_task(name="invoices.tasks.dunning_run")
+def dunning_run() -> tuple[int, int]:
+    """Beat, daily: mark overdue invoices and queue the payment reminders due (idempotent)."""
+    return dunning.dunning_run()
+
+
+@outbox_task(dunning.REMINDER_KIND, name="invoices.tasks.invoice_reminder_send")
+def invoice_reminder_send(payload: dict) -> None:
+    """Email one payment reminder, unless the invoice was paid since it was queued."""
+    dunning.invoice_reminder_send(payload)

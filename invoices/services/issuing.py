@@ -116,13 +116,19 @@ def _owners_by_org(organization_ids: list[int]) -> dict[int, tuple[str, str]]:
     return owners
 
 
-def _lock_counter(year: int) -> InvoiceNumberCounter:
-    InvoiceNumberCounter.objects.bulk_create([InvoiceNumberCounter(year=year)], ignore_conflicts=True)
-    return InvoiceNumberCounter.objects.select_for_update().get(year=year)
+def _lock_counter(year: int, series: str = Invoice.Kind.INVOICE) -> InvoiceNumberCounter:
+    """The number series' counter row of `year`, locked until the transaction ends (one per
+    series: invoices and credit notes, `invoices.services.credit_notes`)."""
+    InvoiceNumberCounter.objects.bulk_create([InvoiceNumberCounter(series=series, year=year)], ignore_conflicts=True)
+    return InvoiceNumberCounter.objects.select_for_update().get(series=series, year=year)
 
 
-def invoice_number(*, year: int, sequence: int) -> str:
-    return f"{year}-{sequence:06d}"
+# Credit notes print with this prefix: their own series, never confused with an invoice number.
+NUMBER_PREFIXES = {Invoice.Kind.INVOICE: "", Invoice.Kind.CREDIT_NOTE: "GS-"}
+
+
+def invoice_number(*, year: int, sequence: int, kind: str = Invoice.Kind.INVOICE) -> str:
+    return f"{NUMBER_PREFIXES[kind]}{year}-{sequence:06d}"
 
 
 def invoices_issue(
@@ -253,7 +259,7 @@ def invoices_issue(
                 line.invoice = invoice
                 all_lines.append(line)
         InvoiceLine.objects.bulk_create(all_lines)
-        InvoiceNumberCounter.objects.filter(year=year).update(last_number=counter.last_number + len(invoices))
+        InvoiceNumberCounter.objects.filter(pk=counter.pk).update(last_number=counter.last_number + len(invoices))
 
         audit_record_many(
             [
@@ -304,7 +310,10 @@ def _payment_text(method: PaymentMethod | None, language: str) -> str:
                 "iban": method.masked_iban,
                 "mandate": method.mandate_reference,
             }
-        return _("Please transfer the amount within 14 days, stating the invoice number.")
+        # The same terms dunning counts with (`invoices.services.dunning.due_on`).
+        return _("Please transfer the amount within %(days)s days, stating the invoice number.") % {
+            "days": settings.INVOICE_PAYMENT_TERMS_DAYS
+        }
 
 
 def invoice_monthly_run(*, today: date | None = None, line_source: LineSource | None = None) -> int:
@@ -405,6 +414,8 @@ def _email_context(invoice: Invoice) -> dict:
         "total": total,
         "currency": invoice.currency,
         "issuer": invoice.issuer.get("name", ""),
+        "credit_note": invoice.is_credit_note,
+        "corrects": invoice.corrects.number if invoice.corrects_id else "",
     }
 
 

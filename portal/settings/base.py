@@ -233,7 +233,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoices.tasks.invoice_monthly_run",
         "schedule": crontab(minute=30, hour=2, day_of_month="1-3"),
     },
+    # Issue 15 dunning: mark overdue invoices, queue payment reminders (idempotent: once per level).
+    "invoices.tasks.dunning_run": {"task": "invoices.tasks.dunning_run", "schedule": crontab(minute=45, hour=6)},
 }
+
+# Issue 15 dunning: an invoice is due this many days after its date; reminder level n is emailed
+# DUNNING_REMINDER_DAYS[n-1] days after the due date (comma-separated, e.g. "7,21").
+INVOICE_PAYMENT_TERMS_DAYS = int(os.environ.get("INVOICE_PAYMENT_TERMS_DAYS", "14"))
+DUNNING_REMINDER_DAYS = [
+    int(days) for days in os.environ.get("DUNNING_REMINDER_DAYS", "7,21").split(",") if days.strip()
+]
 
 # Email: SMTP where configured, otherwise one file per message in var/mail/.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
