@@ -33,20 +33,9 @@ def shared_world(db):
 def partner_setup(db):
     """The shared world without the agency's release: a partner with a linked customer and people
     in every role (indexed by name: `partner_setup["customer_admin"]`)."""
-    from tests.world import build_world
+    from tests.world import CUSTOMER_PEOPLE, PARTNER_PEOPLE, build_world
 
-    return build_world(
-        caretaker=False,
-        accounts=(
-            "partner_owner",
-            "partner_admin",
-            "partner_member",
-            "customer_owner",
-            "customer_admin",
-            "customer_member",
-            "customer_guest",
-        ),
-    )
+    return build_world(caretaker=False, accounts=(*PARTNER_PEOPLE, *CUSTOMER_PEOPLE))
 
 
 @pytest.fixture

@@ -47,6 +47,10 @@ ACCOUNTS: dict[str, tuple[str, str, str]] = {
     "foreign_customer_owner": ("foreign_customer", OrgRole.OWNER, ""),
 }
 
+# The people most tests make at once (`build_world(accounts=...)`), in this order.
+PARTNER_PEOPLE = ("partner_owner", "partner_admin", "partner_member")
+CUSTOMER_PEOPLE = ("customer_owner", "customer_admin", "customer_member", "customer_guest")
+
 # The columns of tests/isolation_expected.txt, in order ("anonymous" is no account at all).
 TABLE_ACCOUNTS = (
     "anonymous",

@@ -14,7 +14,7 @@ from projects.models import ProjectRoleGrant
 from projects.roles import ProjectRole
 from projects.services import project_grant_role
 from tests import factories
-from tests.world import World, build_world
+from tests.world import PARTNER_PEOPLE, World, build_world
 
 
 def product(sku: str, *, kind=Product.Kind.MODULE, price="10.00", term_months=12, **extra) -> Product:
@@ -41,9 +41,7 @@ def world(db) -> World:
     world = build_world(
         caretaker=False,
         accounts=(
-            "partner_owner",
-            "partner_admin",
-            "partner_member",
+            *PARTNER_PEOPLE,
             "customer_owner",
             "customer_admin",
             "direct_owner",

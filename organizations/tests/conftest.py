@@ -13,25 +13,14 @@ from organizations.models import Organization, User
 from portal.models import OutboxMessage
 from portal.outbox import outbox_process_message
 from portal.tenancy import OrgContext, org_context_for_organization
-from tests.world import World, build_world
-
-PARTNER_AND_CUSTOMER = (
-    "partner_owner",
-    "partner_admin",
-    "partner_member",
-    "partner_guest",
-    "customer_owner",
-    "customer_admin",
-    "customer_member",
-    "customer_guest",
-)
+from tests.world import CUSTOMER_PEOPLE, PARTNER_PEOPLE, World, build_world
 
 
 @pytest.fixture
 def world(db) -> World:
     """The shared world (tests/world.py) without the agency's release; the partner's and the
     customer's people and the direct customer's Owner made at once."""
-    return build_world(caretaker=False, accounts=(*PARTNER_AND_CUSTOMER, "direct_owner"))
+    return build_world(caretaker=False, accounts=(*PARTNER_PEOPLE, "partner_guest", *CUSTOMER_PEOPLE, "direct_owner"))
 
 
 @pytest.fixture
@@ -40,7 +29,7 @@ def members_world(db) -> World:
     return build_world(
         caretaker=False,
         languages={"partner_owner": "de", "customer_owner": "de"},
-        accounts=tuple(name for name in PARTNER_AND_CUSTOMER if name != "partner_guest"),
+        accounts=(*PARTNER_PEOPLE, *CUSTOMER_PEOPLE),
     )
 
 
