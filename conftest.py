@@ -7,9 +7,6 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
-from organizations.roles import OrgRole
-from tests import factories
-
 # The fault tests' counts table at the end of every run (also under pytest-xdist).
 pytest_plugins = ["tests.faults.report"]
 
@@ -34,20 +31,11 @@ def shared_world(db):
 
 @pytest.fixture
 def partner_setup(db):
-    """A partner org with a linked customer and people in every role."""
-    partner = factories.PartnerFactory(name="Partner GmbH")
-    customer = factories.OrganizationFactory(name="Customer AG")
-    factories.link(partner, customer)
-    people = {
-        "partner_owner": factories.member(partner, OrgRole.OWNER),
-        "partner_admin": factories.member(partner, OrgRole.ADMIN),
-        "partner_member": factories.member(partner, OrgRole.MEMBER),
-        "customer_owner": factories.member(customer, OrgRole.OWNER),
-        "customer_admin": factories.member(customer, OrgRole.ADMIN),
-        "customer_member": factories.member(customer, OrgRole.MEMBER),
-        "customer_guest": factories.member(customer, OrgRole.GUEST),
-    }
-    return {"partner": partner, "customer": customer, **people}
+    """The shared world without the agency's release: a partner with a linked customer and people
+    in every role (indexed by name: `partner_setup["customer_admin"]`)."""
+    from tests.world import CUSTOMER_PEOPLE, PARTNER_PEOPLE, build_world
+
+    return build_world(caretaker=False, accounts=(*PARTNER_PEOPLE, *CUSTOMER_PEOPLE))
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def test_item1_no_emoji_as_icons_in_the_shell(client, partner_setup):
 @pytest.mark.django_db
 def test_item3_switcher_results_are_a_listbox_of_options_with_ids(client, partner_setup):
     client.force_login(partner_setup["partner_owner"])
-    html = client.get(reverse("organization-switcher"), {"q": "Customer"}).content.decode()
+    html = client.get(reverse("organization-switcher"), {"q": "Kunde"}).content.decode()
     assert 'role="listbox"' in html
     assert re.search(r'<a role="option" id="org-switcher-option-1" tabindex="-1" aria-selected="false"', html)
     empty = client.get(reverse("organization-switcher"), {"q": "zzzz-nothing"}).content.decode()

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from organizations.roles import OrgRole
 from portal.wsgi import application
 from tests import factories
-from tests.fuzz_servers import AppServer
+from tests.harness import AppServer
 
 pytestmark = pytest.mark.fuzz
 

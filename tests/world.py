@@ -36,6 +36,7 @@ ACCOUNTS: dict[str, tuple[str, str, str]] = {
     "partner_member": ("partner", OrgRole.MEMBER, ""),  # not assigned to the customer
     "partner_guest": ("partner", OrgRole.GUEST, ""),
     "partner_member_assigned": ("partner", OrgRole.MEMBER, "assigned"),
+    "partner_guest_assigned": ("partner", OrgRole.GUEST, "assigned"),
     "direct_owner": ("direct", OrgRole.OWNER, ""),
     "direct_member": ("direct", OrgRole.MEMBER, ""),
     "agency_owner": ("agency", OrgRole.OWNER, ""),  # the caretaker with a release
@@ -45,6 +46,10 @@ ACCOUNTS: dict[str, tuple[str, str, str]] = {
     "foreign_owner": ("foreign_partner", OrgRole.OWNER, ""),
     "foreign_customer_owner": ("foreign_customer", OrgRole.OWNER, ""),
 }
+
+# The people most tests make at once (`build_world(accounts=...)`), in this order.
+PARTNER_PEOPLE = ("partner_owner", "partner_admin", "partner_member")
+CUSTOMER_PEOPLE = ("customer_owner", "customer_admin", "customer_member", "customer_guest")
 
 # The columns of tests/isolation_expected.txt, in order ("anonymous" is no account at all).
 TABLE_ACCOUNTS = (
@@ -111,25 +116,41 @@ class World:
         return user
 
 
-def build_world(*, languages: dict | None = None, accounts: tuple = (), caretaker: bool = True) -> World:
+def build_world(
+    *,
+    languages: dict | None = None,
+    accounts: tuple = (),
+    caretaker: bool = True,
+    projects: bool | None = None,
+    linked: bool = True,
+) -> World:
     """The world; `languages` sets the language of some accounts (e.g. {"customer_owner": "de"});
     `accounts` are created at once, in this order (for tests that count an org's members).
 
-    `caretaker=False` leaves out the customer's projects and the agency's release, with their
-    audit events, notifications and emails (`project`, `delegated_project` are then None): for
-    tests that count what their own actions left behind."""
+    `caretaker=False` leaves out the agency's release, with its audit events, notifications and
+    emails, and by default the customer's projects too (`project`, `delegated_project` are then
+    None): for tests that count what their own actions left behind. `projects=True` keeps the two
+    projects without the release (for tests that release or request one themselves).
+
+    `linked=False` leaves the customer without its partner (a customer of no reseller, as the
+    delegation tests start)."""
     from delegations.tests import factories as delegation_factories
 
+    if projects is None:
+        projects = caretaker
+    if caretaker and not projects:
+        raise ValueError("the agency's release needs the customer's projects")
     languages = dict(languages or {})
     partner = factories.PartnerFactory(name="Partner GmbH")
     customer = factories.OrganizationFactory(name="Kunde AG")
-    factories.link(partner, customer)
+    if linked:
+        factories.link(partner, customer)
     foreign_partner = factories.PartnerFactory(name="Fremdpartner GmbH")
     foreign_customer = factories.OrganizationFactory(name="Fremdkunde AG")
     factories.link(foreign_partner, foreign_customer)
     agency = factories.OrganizationFactory(name="Agentur GmbH")
-    project = factories.project(customer, "Webshop") if caretaker else None
-    delegated_project = factories.project(customer, "Kundenportal") if caretaker else None
+    project = factories.project(customer, "Webshop") if projects else None
+    delegated_project = factories.project(customer, "Kundenportal") if projects else None
     world = World(
         partner=partner,
         customer=customer,

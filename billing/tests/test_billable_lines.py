@@ -93,7 +93,7 @@ def test_part_of_the_month_is_charged_pro_rata(world):
     assert line.amount == Decimal("23.99")  # 3 × 15.99 × 15/30 = 23.985
     # cancelled: in force until its term end (next year), so December is charged in full
     services.subscription_cancel(
-        subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+        subscription=subscription, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
     )
     (december,) = groups((date(2026, 12, 1), date(2026, 12, 31)))[("Partner GmbH", "Kunde AG")]
     assert december.amount == Decimal("47.97")

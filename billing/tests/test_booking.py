@@ -55,7 +55,7 @@ def test_a_direct_customer_books_for_itself_at_list_price(world):
 def test_booking_needs_the_explicit_confirmation(world, confirmation):
     with pytest.raises(InvalidInput) as error:
         services.subscription_book(
-            context=world.partner_in_customer(),
+            context=context(world.partner_owner, world.customer),
             product=world.module,
             quantity=1,
             confirm_obligation_to_pay=confirmation,
@@ -131,7 +131,7 @@ def test_cancellation_runs_until_the_end_of_the_term(world):
     subscription = book(world)
     add_on = book(world, product=world.addon, quantity=2, parent=subscription)
     services.subscription_cancel(
-        subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+        subscription=subscription, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
     )
     subscription.refresh_from_db()
     add_on.refresh_from_db()
@@ -145,19 +145,22 @@ def test_cancellation_runs_until_the_end_of_the_term(world):
     # cancelled twice: the second one loses
     with pytest.raises(Conflict):
         services.subscription_cancel(
-            subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+            subscription=subscription, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
         )
     # a cancelled subscription keeps its size
     with pytest.raises(Conflict):
         services.subscription_change_quantity(
-            subscription=subscription, quantity=9, actor=world.partner_owner, context=world.partner_in_customer()
+            subscription=subscription,
+            quantity=9,
+            actor=world.partner_owner,
+            context=context(world.partner_owner, world.customer),
         )
 
 
 def test_after_cancelling_the_product_can_be_booked_again(world):
     subscription = book(world)
     services.subscription_cancel(
-        subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+        subscription=subscription, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
     )
     again = book(world, quantity=1)
     assert again.pk != subscription.pk
@@ -184,10 +187,15 @@ def test_a_trial_keeps_its_size(world):
     trial = Subscription.objects.get(organization=world.customer, source="trial")
     with pytest.raises(Conflict):
         services.subscription_change_quantity(
-            subscription=trial, quantity=5, actor=world.partner_owner, context=world.partner_in_customer()
+            subscription=trial,
+            quantity=5,
+            actor=world.partner_owner,
+            context=context(world.partner_owner, world.customer),
         )
     with pytest.raises(Conflict):
-        services.subscription_cancel(subscription=trial, actor=world.partner_owner, context=world.partner_in_customer())
+        services.subscription_cancel(
+            subscription=trial, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
+        )
 
 
 def test_renewal_starts_the_next_term(world):

@@ -17,6 +17,7 @@ from billing.services import add_months, service_order
 from organizations.models import AuditEvent, CustomerRelation
 from portal.hooks import _HOOKS, run_hooks
 
+from .conftest import context
 from .factories import book
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +130,9 @@ def test_a_cancelled_booking_running_to_its_term_end_ends_now_with_the_relation(
     from billing.services import subscription_cancel
 
     subscription = book(world)
-    subscription_cancel(subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer())
+    subscription_cancel(
+        subscription=subscription, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
+    )
     run_hooks("customer_relation.ended", relation=CustomerRelation.objects.get(customer=world.customer), actor=None)
     subscription.refresh_from_db()
     assert not subscription.is_in_force() and subscription.ends_at <= timezone.now()

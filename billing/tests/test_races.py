@@ -46,7 +46,7 @@ def test_two_concurrent_bookings_of_one_product_end_with_one_subscription(world)
         winner = Subscription.objects.get(product=world.module, status="active")
         assert AuditEvent.objects.filter(action="subscription.booked", target_id=str(winner.pk)).count() == 1
         services.subscription_cancel(
-            subscription=winner, actor=world.partner_owner, context=world.partner_in_customer()
+            subscription=winner, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
         )
 
 

@@ -88,11 +88,16 @@ def test_an_expired_fixed_term_cannot_be_cancelled_or_resized(world):
     with time_machine.travel(subscription.ends_at + timedelta(seconds=1), tick=False):
         with pytest.raises(Conflict):
             services.subscription_cancel(
-                subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+                subscription=subscription,
+                actor=world.partner_owner,
+                context=context(world.partner_owner, world.customer),
             )
         with pytest.raises(Conflict):
             services.subscription_change_quantity(
-                subscription=subscription, quantity=3, actor=world.partner_owner, context=world.partner_in_customer()
+                subscription=subscription,
+                quantity=3,
+                actor=world.partner_owner,
+                context=context(world.partner_owner, world.customer),
             )
         services.subscriptions_process_due()
     subscription.refresh_from_db()
@@ -103,7 +108,7 @@ def test_a_subscription_of_another_org_is_not_found_through_a_services_context(w
     subscription = book(world, organization=world.direct, user=world.direct_owner)
     with pytest.raises(NotFound):
         services.subscription_cancel(
-            subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+            subscription=subscription, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
         )
     with pytest.raises(NotFound):
         services.subscription_change_quantity(

@@ -7,25 +7,48 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from delegations.tests import factories as delegation_factories
 from invoices.models import Invoice
+from organizations.models import Organization
 from organizations.roles import OrgRole
 from tests import factories
+from tests.world import build_world
 
-from .factories import customer, issue, line, partner
+from .factories import ADDRESSES, customer, issue, line, partner
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def billing_world(settings, tmp_path):
+    """The shared world (tests/world.py) with postal addresses (invoices need them), a second
+    linked customer, the partner's invoice for both customers and the direct customer's invoice;
+    the agency cares for the linked customer's project (`caretaker` is its Owner)."""
     settings.MEDIA_ROOT = tmp_path
     settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
-    reseller = partner(name="Demo Partner GmbH")
-    linked, other_linked = customer(name="Kunde Eins AG"), customer(name="Kunde Zwei AG")
-    factories.link(reseller, linked)
+    world = build_world(
+        accounts=(
+            "partner_owner",
+            "partner_member",
+            "customer_owner",
+            "customer_admin",
+            "customer_guest",
+            "direct_owner",
+            "direct_member",
+        )
+    )
+    reseller, linked, direct = world.partner, world.customer, world.direct
+    postcode, city = ADDRESSES["DE"]
+    Organization.objects.filter(pk=reseller.pk).update(
+        street="Partnerweg 2", vat_id="DE136695976", postcode=postcode, city=city
+    )
+    Organization.objects.filter(pk__in=[linked.pk, direct.pk]).update(
+        street="Hauptstraße 1", postcode=postcode, city=city
+    )
+    Organization.objects.filter(pk=linked.pk).update(name="Kunde Eins AG")
+    for organization in (reseller, linked, direct):
+        organization.refresh_from_db()
+    other_linked = customer(name="Kunde Zwei AG")
     factories.link(reseller, other_linked)
-    direct = customer(name="Direkt GmbH")
     [partner_invoice, direct_invoice] = sorted(
         issue(
             line(reseller, linked, quantity="2", unit_price="10.00"),
@@ -34,26 +57,22 @@ def billing_world(settings, tmp_path):
         ),
         key=lambda invoice: invoice.recipient_id != reseller.pk,
     )
-    agency = customer(name="Agentur GmbH")
-    caretaker = factories.member(agency, OrgRole.OWNER)
-    project = factories.project(linked, "Shop")
-    delegation_factories.active(project, agency)  # the agency cares for a project of the linked customer
     return {
         "partner": reseller,
         "linked": linked,
         "other_linked": other_linked,
         "direct": direct,
-        "agency": agency,
+        "agency": world.agency,
         "partner_invoice": partner_invoice,
         "direct_invoice": direct_invoice,
-        "partner_owner": factories.member(reseller, OrgRole.OWNER),
-        "partner_member": factories.member(reseller, OrgRole.MEMBER),
-        "linked_owner": factories.member(linked, OrgRole.OWNER),
-        "linked_admin": factories.member(linked, OrgRole.ADMIN),
-        "linked_guest": factories.member(linked, OrgRole.GUEST),
-        "direct_owner": factories.member(direct, OrgRole.OWNER),
-        "direct_member": factories.member(direct, OrgRole.MEMBER),
-        "caretaker": caretaker,
+        "partner_owner": world.partner_owner,
+        "partner_member": world.partner_member,
+        "linked_owner": world.customer_owner,
+        "linked_admin": world.customer_admin,
+        "linked_guest": world.customer_guest,
+        "direct_owner": world.direct_owner,
+        "direct_member": world.direct_member,
+        "caretaker": world.agency_owner,
     }
 
 

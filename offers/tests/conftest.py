@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.world import World, build_world
+from tests.world import CUSTOMER_PEOPLE, PARTNER_PEOPLE, World, build_world
 
 from . import factories as of
 
@@ -15,15 +15,7 @@ def world(db) -> World:
     world = build_world(
         caretaker=False,
         languages={"customer_owner": "de"},
-        accounts=(
-            "partner_owner",
-            "partner_admin",
-            "partner_member",
-            "customer_owner",
-            "customer_admin",
-            "customer_member",
-            "customer_guest",
-        ),
+        accounts=(*PARTNER_PEOPLE, *CUSTOMER_PEOPLE),
     )
     of.discount(world.partner, "20")
     world.products = [of.product(list_price="10.00"), of.product(list_price="33.33", term_months=24)]

@@ -21,7 +21,7 @@ from offers.models import Offer, WebhookEndpoint
 from offers.webhooks import DELIVERY_HEADER, WebhookFailed, webhook_post
 from portal.models import OutboxMessage
 from portal.outbox import RetryLater
-from tests.subprocess_worker import WorkerProcess
+from tests.harness import WorkerProcess
 from tests.test_outbox import wait_for
 
 from .test_delivery import send

@@ -4,49 +4,32 @@ people in every role (ORG-1 … ORG-4, ORG-6 … ORG-11); the members and invita
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from organizations.models import Organization, User
-from organizations.roles import OrgRole
 from portal.models import OutboxMessage
 from portal.outbox import outbox_process_message
 from portal.tenancy import OrgContext, org_context_for_organization
-from tests import factories
-
-
-@dataclass
-class Members:
-    partner: Organization
-    customer: Organization
-    partner_owner: User
-    partner_admin: User
-    partner_member: User
-    owner: User
-    admin: User
-    member: User
-    guest: User
+from tests.world import CUSTOMER_PEOPLE, PARTNER_PEOPLE, World, build_world
 
 
 @pytest.fixture
-def members_world(db) -> Members:
-    """A partner with a linked customer org that has one person in each role."""
-    partner = factories.PartnerFactory(name="Partner GmbH")
-    customer = factories.OrganizationFactory(name="Kunde AG")
-    factories.link(partner, customer)
-    return Members(
-        partner=partner,
-        customer=customer,
-        partner_owner=factories.member(partner, OrgRole.OWNER, language="de"),
-        partner_admin=factories.member(partner, OrgRole.ADMIN),
-        partner_member=factories.member(partner, OrgRole.MEMBER),
-        owner=factories.member(customer, OrgRole.OWNER, language="de"),
-        admin=factories.member(customer, OrgRole.ADMIN),
-        member=factories.member(customer, OrgRole.MEMBER),
-        guest=factories.member(customer, OrgRole.GUEST),
+def world(db) -> World:
+    """The shared world (tests/world.py) without the agency's release; the partner's and the
+    customer's people and the direct customer's Owner made at once."""
+    return build_world(caretaker=False, accounts=(*PARTNER_PEOPLE, "partner_guest", *CUSTOMER_PEOPLE, "direct_owner"))
+
+
+@pytest.fixture
+def members_world(db) -> World:
+    """The same world for the members and invitations tests (ORG-5), whose Owners speak German."""
+    return build_world(
+        caretaker=False,
+        languages={"partner_owner": "de", "customer_owner": "de"},
+        accounts=(*PARTNER_PEOPLE, *CUSTOMER_PEOPLE),
     )
 
 
@@ -64,44 +47,6 @@ def link_token(email_message) -> str:
         if "/invitations/" in line:
             return line.strip().rstrip("/").rsplit("/", 1)[-1]
     raise AssertionError("no invitation link in the email")
-
-
-@dataclass
-class World:
-    partner: Organization
-    customer: Organization
-    direct: Organization
-    partner_owner: User
-    partner_admin: User
-    partner_member: User
-    partner_guest: User
-    customer_owner: User
-    customer_admin: User
-    customer_member: User
-    customer_guest: User
-    direct_owner: User
-
-
-@pytest.fixture
-def world(db) -> World:
-    partner = factories.PartnerFactory(name="Partner GmbH")
-    customer = factories.OrganizationFactory(name="Kunde AG")
-    factories.link(partner, customer)
-    direct = factories.OrganizationFactory(name="Direkt GmbH")
-    return World(
-        partner=partner,
-        customer=customer,
-        direct=direct,
-        partner_owner=factories.member(partner, OrgRole.OWNER),
-        partner_admin=factories.member(partner, OrgRole.ADMIN),
-        partner_member=factories.member(partner, OrgRole.MEMBER),
-        partner_guest=factories.member(partner, OrgRole.GUEST),
-        customer_owner=factories.member(customer, OrgRole.OWNER),
-        customer_admin=factories.member(customer, OrgRole.ADMIN),
-        customer_member=factories.member(customer, OrgRole.MEMBER),
-        customer_guest=factories.member(customer, OrgRole.GUEST),
-        direct_owner=factories.member(direct, OrgRole.OWNER),
-    )
 
 
 def ctx(user: User, organization: Organization) -> OrgContext:

@@ -23,7 +23,7 @@ NEW_PASSWORD = "Brand-New-Passw0rd-2026"
 
 def invite(world, email="invitee@example.com", role=OrgRole.MEMBER, language="en", **extra):
     invitation = invitation_create(
-        organization=world.customer, email=email, role=role, actor=world.owner, language=language, **extra
+        organization=world.customer, email=email, role=role, actor=world.customer_owner, language=language, **extra
     )
     [email_message] = send_outbox()
     return invitation, link_token(email_message)
@@ -90,7 +90,7 @@ def test_an_unknown_link_is_404(members_world, client):
 
 def test_a_revoked_link_is_410(members_world, client):
     invitation, token = invite(members_world)
-    invitation_revoke(invitation=invitation, actor=members_world.admin)
+    invitation_revoke(invitation=invitation, actor=members_world.customer_admin)
     response = client.get(url(token))
     assert response.status_code == 410
     assert "withdrawn" in response.content.decode()

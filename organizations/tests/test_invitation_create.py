@@ -21,14 +21,14 @@ def test_owner_invites_a_new_address_and_the_email_goes_out_from_an_outbox_row(m
         organization=members_world.customer,
         email="  New.Person@Example.COM ",
         role=OrgRole.ADMIN,
-        actor=members_world.owner,
+        actor=members_world.customer_owner,
         first_name="Nina",
         last_name="Neu",
         language="de",
     )
     assert invitation.status == Invitation.Status.PENDING
     assert invitation.email == "new.person@example.com"
-    assert invitation.invited_by == members_world.owner
+    assert invitation.invited_by == members_world.customer_owner
     row = OutboxMessage.objects.get(dedupe_key=f"invitation:{invitation.pk}:1")
     assert row.status == OutboxMessage.Status.PENDING
     [email] = send_outbox()
@@ -49,7 +49,7 @@ def test_the_email_is_in_the_language_of_an_existing_account(members_world):
         organization=members_world.customer,
         email="KNOWN@example.com",
         role=OrgRole.MEMBER,
-        actor=members_world.owner,
+        actor=members_world.customer_owner,
         language="de",
     )
     [email] = send_outbox()
@@ -60,13 +60,13 @@ def test_the_email_is_in_the_language_of_an_existing_account(members_world):
 @pytest.mark.parametrize(
     "actor, role, allowed",
     [
-        ("owner", OrgRole.OWNER, True),
-        ("owner", OrgRole.ADMIN, True),
-        ("owner", OrgRole.GUEST, True),
-        ("admin", OrgRole.OWNER, False),
-        ("admin", OrgRole.ADMIN, True),
-        ("admin", OrgRole.MEMBER, True),
-        ("admin", OrgRole.GUEST, True),
+        ("customer_owner", OrgRole.OWNER, True),
+        ("customer_owner", OrgRole.ADMIN, True),
+        ("customer_owner", OrgRole.GUEST, True),
+        ("customer_admin", OrgRole.OWNER, False),
+        ("customer_admin", OrgRole.ADMIN, True),
+        ("customer_admin", OrgRole.MEMBER, True),
+        ("customer_admin", OrgRole.GUEST, True),
         ("partner_owner", OrgRole.OWNER, False),  # acts in the customer as Admin
         ("partner_admin", OrgRole.ADMIN, True),
     ],
@@ -89,7 +89,7 @@ def test_nobody_invites_above_their_own_role(members_world, actor, role, allowed
         assert not Invitation.objects.exists()
 
 
-@pytest.mark.parametrize("actor", ["member", "guest"])
+@pytest.mark.parametrize("actor", ["customer_member", "customer_guest"])
 def test_members_and_guests_cannot_invite(members_world, actor):
     with pytest.raises(PermissionDenied):
         invitation_create(
@@ -153,17 +153,23 @@ def test_support_staff_and_the_system_may_invite(members_world):
 def test_bad_input_is_refused_with_a_field(members_world, fields, error_field):
     arguments = {"email": "ok@example.com", "role": OrgRole.MEMBER, **fields}
     with pytest.raises(InvalidInput) as error:
-        invitation_create(organization=members_world.customer, actor=members_world.owner, **arguments)
+        invitation_create(organization=members_world.customer, actor=members_world.customer_owner, **arguments)
     assert error.value.field == error_field
 
 
 def test_a_second_pending_invitation_for_the_same_address_is_refused(members_world):
     invitation_create(
-        organization=members_world.customer, email="dup@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+        organization=members_world.customer,
+        email="dup@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.customer_owner,
     )
     with pytest.raises(Conflict) as error:
         invitation_create(
-            organization=members_world.customer, email="DUP@example.com", role=OrgRole.GUEST, actor=members_world.admin
+            organization=members_world.customer,
+            email="DUP@example.com",
+            role=OrgRole.GUEST,
+            actor=members_world.customer_admin,
         )
     assert error.value.code == "duplicate"
     # another org may invite the same address
@@ -173,11 +179,17 @@ def test_a_second_pending_invitation_for_the_same_address_is_refused(members_wor
 
 def test_an_expired_invitation_does_not_block_a_new_one(members_world, freezer=None):
     first = invitation_create(
-        organization=members_world.customer, email="late@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+        organization=members_world.customer,
+        email="late@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.customer_owner,
     )
     Invitation.objects.filter(pk=first.pk).update(expires_at=first.created_at)
     second = invitation_create(
-        organization=members_world.customer, email="late@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+        organization=members_world.customer,
+        email="late@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.customer_owner,
     )
     first.refresh_from_db()
     assert first.status == Invitation.Status.EXPIRED and second.status == Invitation.Status.PENDING
@@ -187,9 +199,9 @@ def test_inviting_a_member_is_refused(members_world):
     with pytest.raises(Conflict) as error:
         invitation_create(
             organization=members_world.customer,
-            email=members_world.member.email.upper(),
+            email=members_world.customer_member.email.upper(),
             role=OrgRole.GUEST,
-            actor=members_world.owner,
+            actor=members_world.customer_owner,
         )
     assert error.value.code == "already_member"
 
@@ -197,10 +209,16 @@ def test_inviting_a_member_is_refused(members_world):
 def test_the_answer_is_the_same_whether_the_address_has_an_account(members_world):
     factories.UserFactory(email="exists@example.com")
     existing = invitation_create(
-        organization=members_world.customer, email="exists@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+        organization=members_world.customer,
+        email="exists@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.customer_owner,
     )
     new = invitation_create(
-        organization=members_world.customer, email="fresh@example.com", role=OrgRole.MEMBER, actor=members_world.owner
+        organization=members_world.customer,
+        email="fresh@example.com",
+        role=OrgRole.MEMBER,
+        actor=members_world.customer_owner,
     )
     fields = ["status", "role", "with_initial_password", "send_count", "organization_id"]
     assert [getattr(existing, f) for f in fields] == [getattr(new, f) for f in fields]
@@ -257,7 +275,7 @@ def test_customer_accounts_cannot_set_an_initial_password(members_world):
             organization=members_world.customer,
             email="x@example.com",
             role=OrgRole.MEMBER,
-            actor=members_world.owner,
+            actor=members_world.customer_owner,
             initial_password="Initial-Passw0rd-2026",
         )
     assert error.value.field == "initial_password"

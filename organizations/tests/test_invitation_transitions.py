@@ -29,7 +29,7 @@ Status = Invitation.Status
 
 
 def invite(world, email="person@example.com", role=OrgRole.MEMBER):
-    invitation = invitation_create(organization=world.customer, email=email, role=role, actor=world.owner)
+    invitation = invitation_create(organization=world.customer, email=email, role=role, actor=world.customer_owner)
     [message] = send_outbox()
     return invitation, link_token(message)
 
@@ -114,8 +114,8 @@ def test_invitations_expire_after_seven_days(members_world, settings):
 
 def test_pending_to_revoked(members_world):
     invitation, token = invite(members_world)
-    invitation_revoke(invitation=invitation, actor=members_world.admin)
-    assert invitation.status == Status.REVOKED and invitation.revoked_by == members_world.admin
+    invitation_revoke(invitation=invitation, actor=members_world.customer_admin)
+    assert invitation.status == Status.REVOKED and invitation.revoked_by == members_world.customer_admin
     assert AuditEvent.objects.filter(action="invitation.revoked", target_id=str(invitation.pk)).exists()
 
 
@@ -124,7 +124,7 @@ def test_only_pending_invitations_can_be_revoked(members_world, status):
     invitation, _token = invite(members_world)
     put(invitation, status)
     with pytest.raises(Conflict):
-        invitation_revoke(invitation=invitation, actor=members_world.owner)
+        invitation_revoke(invitation=invitation, actor=members_world.customer_owner)
     invitation.refresh_from_db()
     assert invitation.status == status
 
@@ -134,7 +134,7 @@ def test_revoking_a_pending_invitation_past_its_time_is_refused_as_expired(membe
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     invitation.refresh_from_db()
     with pytest.raises(Conflict):
-        invitation_revoke(invitation=invitation, actor=members_world.owner)
+        invitation_revoke(invitation=invitation, actor=members_world.customer_owner)
     invitation.refresh_from_db()
     assert invitation.status == Status.EXPIRED
 
@@ -147,7 +147,7 @@ def test_revoking_disables_an_unused_initial_password(members_world):
         actor=members_world.partner_admin,
         initial_password="Initial-Passw0rd-2026",
     )
-    invitation_revoke(invitation=invitation, actor=members_world.owner)
+    invitation_revoke(invitation=invitation, actor=members_world.customer_owner)
     assert not User.objects.get(email="prep@example.com").has_usable_password()
 
 
@@ -163,7 +163,7 @@ def test_resend_renews_the_invitation_with_a_new_link(members_world, status):
         expires_at=timezone.now() - timedelta(days=1) if status == Status.EXPIRED else invitation.expires_at,
     )
     allow_resend(invitation)
-    invitation_resend(invitation=invitation, actor=members_world.admin)
+    invitation_resend(invitation=invitation, actor=members_world.customer_admin)
     assert invitation.status == Status.PENDING and invitation.send_count == 2
     assert invitation.expires_at > timezone.now() + timedelta(days=6, hours=23)
     [message] = send_outbox()
@@ -182,14 +182,14 @@ def test_accepted_and_revoked_invitations_cannot_be_resent(members_world, status
     put(invitation, status)
     allow_resend(invitation)
     with pytest.raises(Conflict):
-        invitation_resend(invitation=invitation, actor=members_world.owner)
+        invitation_resend(invitation=invitation, actor=members_world.customer_owner)
     assert not OutboxMessage.objects.filter(dedupe_key=f"invitation:{invitation.pk}:2").exists()
 
 
 def test_a_second_resend_within_a_minute_is_refused(members_world):
     invitation, _token = invite(members_world)
     with pytest.raises(Conflict) as error:
-        invitation_resend(invitation=invitation, actor=members_world.owner)
+        invitation_resend(invitation=invitation, actor=members_world.customer_owner)
     assert error.value.code == "resent_recently"
 
 
@@ -199,7 +199,7 @@ def test_resending_an_expired_invitation_is_refused_when_a_newer_one_is_pending(
     invite(members_world)  # a new pending invitation to the same address
     allow_resend(old)
     with pytest.raises(Conflict) as error:
-        invitation_resend(invitation=old, actor=members_world.owner)
+        invitation_resend(invitation=old, actor=members_world.customer_owner)
     assert error.value.code == "duplicate"
 
 
@@ -207,10 +207,10 @@ def test_an_admin_cannot_resend_or_revoke_an_owner_invitation(members_world):
     invitation, _token = invite(members_world, role=OrgRole.OWNER)
     allow_resend(invitation)
     with pytest.raises(PermissionDenied):
-        invitation_resend(invitation=invitation, actor=members_world.admin)
+        invitation_resend(invitation=invitation, actor=members_world.customer_admin)
     with pytest.raises(PermissionDenied):
-        invitation_revoke(invitation=invitation, actor=members_world.admin)
-    invitation_revoke(invitation=invitation, actor=members_world.owner)
+        invitation_revoke(invitation=invitation, actor=members_world.customer_admin)
+    invitation_revoke(invitation=invitation, actor=members_world.customer_owner)
 
 
 # --- the email never carries a link that does not work ------------------------------------------------
@@ -218,18 +218,24 @@ def test_an_admin_cannot_resend_or_revoke_an_owner_invitation(members_world):
 
 def test_no_email_for_an_invitation_revoked_before_the_worker_ran(members_world):
     invitation = invitation_create(
-        organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=members_world.owner
+        organization=members_world.customer,
+        email="x@example.com",
+        role=OrgRole.GUEST,
+        actor=members_world.customer_owner,
     )
-    invitation_revoke(invitation=invitation, actor=members_world.owner)
+    invitation_revoke(invitation=invitation, actor=members_world.customer_owner)
     assert send_outbox() == []
     assert OutboxMessage.objects.get(dedupe_key=f"invitation:{invitation.pk}:1").status == OutboxMessage.Status.DONE
 
 
 def test_a_resend_supersedes_the_email_still_waiting(members_world):
     invitation = invitation_create(
-        organization=members_world.customer, email="x@example.com", role=OrgRole.GUEST, actor=members_world.owner
+        organization=members_world.customer,
+        email="x@example.com",
+        role=OrgRole.GUEST,
+        actor=members_world.customer_owner,
     )
     allow_resend(invitation)
-    invitation_resend(invitation=invitation, actor=members_world.owner)
+    invitation_resend(invitation=invitation, actor=members_world.customer_owner)
     [message] = send_outbox()  # only the email with the current link goes out
     invitation_accept(token=link_token(message), user=factories.UserFactory(email="x@example.com"))

@@ -28,7 +28,7 @@ def test_organizations_lists_what_the_caller_may_act_in(members_world, api_clien
     api_client.force_authenticate(members_world.partner_owner)
     names = [o["name"] for o in api_client.get("/api/v1/organizations/").json()["results"]]
     assert names == ["Kunde AG", "Partner GmbH"]
-    api_client.force_authenticate(members_world.guest)
+    api_client.force_authenticate(members_world.customer_guest)
     assert [o["name"] for o in api_client.get("/api/v1/organizations/").json()["results"]] == ["Kunde AG"]
     detail = api_client.get(f"/api/v1/organizations/{members_world.customer.public_id.lower()}/")
     assert detail.status_code == 200 and detail.json()["public_id"] == members_world.customer.public_id
@@ -36,7 +36,7 @@ def test_organizations_lists_what_the_caller_may_act_in(members_world, api_clien
 
 
 def test_members_list_search_and_role_filter(members_world, api_client):
-    api_client.force_authenticate(members_world.guest)
+    api_client.force_authenticate(members_world.customer_guest)
     body = api_client.get(f"{base(members_world)}/members/").json()
     assert body["count"] == 4
     assert body["results"][0]["role"] == "owner" and set(body["results"][0]["user"]) == {
@@ -45,16 +45,16 @@ def test_members_list_search_and_role_filter(members_world, api_client):
         "last_name",
     }
     assert api_client.get(f"{base(members_world)}/members/?role=guest").json()["count"] == 1
-    search = api_client.get(f"{base(members_world)}/members/?search={members_world.admin.email}").json()
-    assert [m["user"]["email"] for m in search["results"]] == [members_world.admin.email]
+    search = api_client.get(f"{base(members_world)}/members/?search={members_world.customer_admin.email}").json()
+    assert [m["user"]["email"] for m in search["results"]] == [members_world.customer_admin.email]
 
 
 def test_change_role_and_remove(members_world, api_client):
-    member = Membership.objects.get(user=members_world.member, organization=members_world.customer)
+    member = Membership.objects.get(user=members_world.customer_member, organization=members_world.customer)
     url = f"{base(members_world)}/members/{member.pk}/"
-    api_client.force_authenticate(members_world.guest)
+    api_client.force_authenticate(members_world.customer_guest)
     assert api_client.patch(url, {"role": "guest"}, format="json").status_code == 403
-    api_client.force_authenticate(members_world.admin)
+    api_client.force_authenticate(members_world.customer_admin)
     response = api_client.patch(url, {"role": "admin"}, format="json")
     assert response.status_code == 200 and response.json()["role"] == "admin"
     response = api_client.patch(url, {"role": "owner"}, format="json")
@@ -66,14 +66,14 @@ def test_change_role_and_remove(members_world, api_client):
 
 
 def test_the_last_owner_is_a_409(members_world, api_client):
-    owner = Membership.objects.get(user=members_world.owner, organization=members_world.customer)
-    api_client.force_authenticate(members_world.owner)
+    owner = Membership.objects.get(user=members_world.customer_owner, organization=members_world.customer)
+    api_client.force_authenticate(members_world.customer_owner)
     response = api_client.delete(f"{base(members_world)}/members/{owner.pk}/")
     assert response.status_code == 409 and response.json()["error"]["code"] == "last_owner"
 
 
 def test_invite_list_resend_revoke(members_world, api_client):
-    api_client.force_authenticate(members_world.admin)
+    api_client.force_authenticate(members_world.customer_admin)
     response = api_client.post(
         f"{base(members_world)}/invitations/",
         {"email": "API@Example.com", "role": "member", "language": "de"},
@@ -98,7 +98,7 @@ def test_invite_list_resend_revoke(members_world, api_client):
 
 
 def test_expired_invitations_read_as_expired(members_world, api_client):
-    api_client.force_authenticate(members_world.owner)
+    api_client.force_authenticate(members_world.customer_owner)
     invitation_id = api_client.post(
         f"{base(members_world)}/invitations/", {"email": "old@example.com", "role": "guest"}, format="json"
     ).json()["id"]
@@ -123,7 +123,7 @@ def test_expired_invitations_read_as_expired(members_world, api_client):
     ],
 )
 def test_bad_invitations_are_clear_4xx(members_world, api_client, payload, status, code):
-    api_client.force_authenticate(members_world.admin)
+    api_client.force_authenticate(members_world.customer_admin)
     response = api_client.post(f"{base(members_world)}/invitations/", payload, format="json")
     assert response.status_code == status, response.content
     assert response.json()["error"]["code"] == code
@@ -131,12 +131,12 @@ def test_bad_invitations_are_clear_4xx(members_world, api_client, payload, statu
 
 
 def test_duplicate_and_existing_member_are_409(members_world, api_client):
-    api_client.force_authenticate(members_world.owner)
+    api_client.force_authenticate(members_world.customer_owner)
     url = f"{base(members_world)}/invitations/"
     assert api_client.post(url, {"email": "d@example.com", "role": "member"}, format="json").status_code == 201
     duplicate = api_client.post(url, {"email": "D@example.com", "role": "guest"}, format="json")
     assert duplicate.status_code == 409 and duplicate.json()["error"]["code"] == "duplicate"
-    member = api_client.post(url, {"email": members_world.guest.email, "role": "guest"}, format="json")
+    member = api_client.post(url, {"email": members_world.customer_guest.email, "role": "guest"}, format="json")
     assert member.status_code == 409 and member.json()["error"]["code"] == "already_member"
 
 

@@ -23,7 +23,7 @@ def test_every_string_of_the_organizations_app_is_translated():
 
 @pytest.mark.django_db
 def test_member_pages_in_german(members_world, client):
-    client.force_login(members_world.owner)  # language "de"
+    client.force_login(members_world.customer_owner)  # language "de"
     html = client.get(reverse("member-list", kwargs={"org": members_world.customer.public_id})).content.decode()
     assert "Mitglieder" in html and "Rolle ändern" in html and "Inhaber" in html
     html = client.get(reverse("invitation-create", kwargs={"org": members_world.customer.public_id})).content.decode()
@@ -36,7 +36,7 @@ def test_accept_page_and_email_in_german(members_world, client):
         organization=members_world.customer,
         email="neu@example.com",
         role=OrgRole.GUEST,
-        actor=members_world.owner,
+        actor=members_world.customer_owner,
         language="de",
     )
     [message] = send_outbox()

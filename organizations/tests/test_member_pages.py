@@ -30,19 +30,21 @@ def members_url(org, **query):
 
 
 def test_every_member_sees_the_list_managers_see_the_controls(members_world, client):
-    client.force_login(members_world.guest)
+    client.force_login(members_world.customer_guest)
     page = client.get(members_url(members_world.customer))
     assert page.status_code == 200
     html = page.content.decode()
-    assert members_world.owner.email in html and members_world.guest.email in html
+    assert members_world.customer_owner.email in html and members_world.customer_guest.email in html
     assert "Change role" not in html and "Invite" not in html
-    client.force_login(members_world.admin)
+    client.force_login(members_world.customer_admin)
     html = client.get(members_url(members_world.customer)).content.decode()
     assert "Change role" in html and "Invite" in html
     # an Admin gets no controls for the Owner and cannot offer Owner
     page = client.get(members_url(members_world.customer))
     rows = {m.user.email: m for m in page.context["object_list"]}
-    assert not rows[members_world.owner.email].manageable and rows[members_world.guest.email].manageable
+    assert (
+        not rows[members_world.customer_owner.email].manageable and rows[members_world.customer_guest.email].manageable
+    )
     assert [value for value, _label in page.context["role_choices"]] == ["admin", "member", "guest"]
 
 
@@ -51,7 +53,7 @@ def test_search_and_pages(members_world, client):
         factories.member(
             members_world.customer, OrgRole.GUEST, email=f"bulk{number:02d}@bulk.example", first_name="Bulk"
         )
-    client.force_login(members_world.owner)
+    client.force_login(members_world.customer_owner)
     first = client.get(members_url(members_world.customer))
     assert first.context["is_paginated"] and len(first.context["object_list"]) == 25
     assert first.context["object_list"][0].role == OrgRole.OWNER  # strongest role first
@@ -65,8 +67,8 @@ def test_search_and_pages(members_world, client):
 
 
 def test_changing_a_role_on_the_page(members_world, client):
-    client.force_login(members_world.admin)
-    row = Membership.objects.get(user=members_world.member, organization=members_world.customer)
+    client.force_login(members_world.customer_admin)
+    row = Membership.objects.get(user=members_world.customer_member, organization=members_world.customer)
     url = reverse("member-role", kwargs={"org": members_world.customer.public_id, "member_id": row.pk})
     response = client.post(url, {"role": "guest"}, follow=True)
     assert response.redirect_chain[-1][0] == members_url(members_world.customer)
@@ -85,28 +87,28 @@ def test_changing_a_role_on_the_page(members_world, client):
 
 
 def test_the_last_owner_message_on_the_page(members_world, client):
-    client.force_login(members_world.owner)
-    row = Membership.objects.get(user=members_world.owner, organization=members_world.customer)
+    client.force_login(members_world.customer_owner)
+    row = Membership.objects.get(user=members_world.customer_owner, organization=members_world.customer)
     url = reverse("member-role", kwargs={"org": members_world.customer.public_id, "member_id": row.pk})
     response = client.post(url, {"role": "admin"}, follow=True)
     assert "at least one Owner" in response.content.decode()
 
 
 def test_removing_after_confirmation(members_world, client):
-    client.force_login(members_world.owner)
-    row = Membership.objects.get(user=members_world.member, organization=members_world.customer)
+    client.force_login(members_world.customer_owner)
+    row = Membership.objects.get(user=members_world.customer_member, organization=members_world.customer)
     url = reverse("member-remove", kwargs={"org": members_world.customer.public_id, "member_id": row.pk})
     confirm = client.get(url)
-    assert confirm.status_code == 200 and members_world.member.email in confirm.content.decode()
+    assert confirm.status_code == 200 and members_world.customer_member.email in confirm.content.decode()
     assert Membership.objects.filter(pk=row.pk).exists()  # GET changes nothing
     assert client.post(url).status_code == 302
     assert not Membership.objects.filter(pk=row.pk).exists()
-    assert User.objects.filter(pk=members_world.member.pk).exists()  # the account stays
+    assert User.objects.filter(pk=members_world.customer_member.pk).exists()  # the account stays
 
 
 def test_removing_oneself_leads_home(members_world, client):
-    client.force_login(members_world.admin)
-    row = Membership.objects.get(user=members_world.admin, organization=members_world.customer)
+    client.force_login(members_world.customer_admin)
+    row = Membership.objects.get(user=members_world.customer_admin, organization=members_world.customer)
     response = client.post(
         reverse("member-remove", kwargs={"org": members_world.customer.public_id, "member_id": row.pk})
     )
@@ -116,7 +118,7 @@ def test_removing_oneself_leads_home(members_world, client):
 def test_a_member_of_another_org_is_404(members_world, client):
     other = factories.OrganizationFactory()
     foreign = Membership.objects.get(user=factories.member(other, OrgRole.GUEST), organization=other)
-    client.force_login(members_world.owner)
+    client.force_login(members_world.customer_owner)
     url = reverse("member-remove", kwargs={"org": members_world.customer.public_id, "member_id": foreign.pk})
     assert client.post(url).status_code == 404
     assert Membership.objects.filter(pk=foreign.pk).exists()
@@ -130,20 +132,20 @@ def invite_url(org):
 
 
 def test_the_invite_form_offers_only_grantable_roles_and_the_initial_password_to_partners(members_world, client):
-    client.force_login(members_world.admin)
+    client.force_login(members_world.customer_admin)
     form = client.get(invite_url(members_world.customer)).context["form"]
     assert [value for value, _ in form.fields["role"].choices] == ["admin", "member", "guest"]
     assert "initial_password" not in form.fields
     client.force_login(members_world.partner_admin)  # partner staff in the linked customer
     form = client.get(invite_url(members_world.customer)).context["form"]
     assert "initial_password" in form.fields
-    client.force_login(members_world.owner)
+    client.force_login(members_world.customer_owner)
     form = client.get(invite_url(members_world.customer)).context["form"]
     assert [value for value, _ in form.fields["role"].choices] == ["owner", "admin", "member", "guest"]
 
 
 def test_inviting_on_the_page(members_world, client):
-    client.force_login(members_world.owner)
+    client.force_login(members_world.customer_owner)
     response = client.post(
         invite_url(members_world.customer),
         {"email": "Neu@Example.com", "role": "member", "first_name": "", "last_name": "", "language": "en"},
@@ -161,7 +163,7 @@ def test_inviting_on_the_page(members_world, client):
     ],
 )
 def test_bad_input_on_the_invite_form(members_world, client, data, message):
-    client.force_login(members_world.admin)
+    client.force_login(members_world.customer_admin)
     response = client.post(invite_url(members_world.customer), {"language": "en", **data})
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -169,12 +171,12 @@ def test_bad_input_on_the_invite_form(members_world, client, data, message):
 
 
 def test_duplicate_and_member_on_the_invite_form(members_world, client):
-    client.force_login(members_world.owner)
+    client.force_login(members_world.customer_owner)
     data = {"email": "dup@example.com", "role": "member", "language": "en"}
     client.post(invite_url(members_world.customer), data)
     response = client.post(invite_url(members_world.customer), data)
     assert "There already is a pending invitation for this address." in response.content.decode()
-    response = client.post(invite_url(members_world.customer), {**data, "email": members_world.guest.email})
+    response = client.post(invite_url(members_world.customer), {**data, "email": members_world.customer_guest.email})
     assert "already is a member" in response.content.decode()
 
 
@@ -188,15 +190,15 @@ def invitations_url(org, **query):
 
 def test_invitations_list_with_resend_and_revoke(members_world, client):
     pending = invitation_create(
-        organization=members_world.customer, email="p@example.com", role="member", actor=members_world.owner
+        organization=members_world.customer, email="p@example.com", role="member", actor=members_world.customer_owner
     )
     expired = invitation_create(
-        organization=members_world.customer, email="e@example.com", role="member", actor=members_world.owner
+        organization=members_world.customer, email="e@example.com", role="member", actor=members_world.customer_owner
     )
     Invitation.objects.filter(pk=expired.pk).update(
         expires_at=timezone.now() - timedelta(days=1), sent_at=timezone.now() - timedelta(days=8)
     )
-    client.force_login(members_world.admin)
+    client.force_login(members_world.customer_admin)
     page = client.get(invitations_url(members_world.customer))
     assert [i.email for i in page.context["object_list"]] == ["p@example.com"]
     expired_page = client.get(invitations_url(members_world.customer, status="expired"))
@@ -214,7 +216,7 @@ def test_invitations_list_with_resend_and_revoke(members_world, client):
 
 
 def test_members_and_guests_do_not_reach_invitations(members_world, client):
-    for user in (members_world.member, members_world.guest):
+    for user in (members_world.customer_member, members_world.customer_guest):
         client.force_login(user)
         assert client.get(invitations_url(members_world.customer)).status_code == 403
         assert client.get(invite_url(members_world.customer)).status_code == 403

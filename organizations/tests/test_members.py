@@ -31,17 +31,17 @@ def membership(world, name):
 
 # (actor, target member, new role) -> allowed?
 ROLE_CHANGES = [
-    ("owner", "admin", O, True),
-    ("owner", "admin", G, True),
-    ("owner", "member", A, True),
-    ("admin", "member", A, True),
-    ("admin", "member", G, True),
-    ("admin", "guest", M, True),
-    ("admin", "member", O, False),  # above own rank
-    ("admin", "owner", A, False),  # only Owners manage Owners
-    ("partner_owner", "member", A, True),  # partner staff act as Admin
-    ("partner_owner", "owner", A, False),
-    ("partner_admin", "guest", O, False),
+    ("customer_owner", "customer_admin", O, True),
+    ("customer_owner", "customer_admin", G, True),
+    ("customer_owner", "customer_member", A, True),
+    ("customer_admin", "customer_member", A, True),
+    ("customer_admin", "customer_member", G, True),
+    ("customer_admin", "customer_guest", M, True),
+    ("customer_admin", "customer_member", O, False),  # above own rank
+    ("customer_admin", "customer_owner", A, False),  # only Owners manage Owners
+    ("partner_owner", "customer_member", A, True),  # partner staff act as Admin
+    ("partner_owner", "customer_owner", A, False),
+    ("partner_admin", "customer_guest", O, False),
 ]
 
 
@@ -59,8 +59,8 @@ def test_role_changes(members_world, actor, target, role, allowed):
         assert row.role == before
 
 
-@pytest.mark.parametrize("actor", ["member", "guest"])
-@pytest.mark.parametrize("target", ["guest", "member"])
+@pytest.mark.parametrize("actor", ["customer_member", "customer_guest"])
+@pytest.mark.parametrize("target", ["customer_guest", "customer_member"])
 def test_members_and_guests_manage_nobody(members_world, actor, target):
     with pytest.raises(PermissionDenied):
         member_change_role(membership=membership(members_world, target), role=G, actor=getattr(members_world, actor))
@@ -69,13 +69,13 @@ def test_members_and_guests_manage_nobody(members_world, actor, target):
 
 
 REMOVALS = [
-    ("owner", "admin", True),
-    ("owner", "guest", True),
-    ("admin", "admin", True),  # an Admin may remove itself or another Admin
-    ("admin", "member", True),
-    ("admin", "owner", False),
-    ("partner_admin", "member", True),
-    ("partner_admin", "owner", False),
+    ("customer_owner", "customer_admin", True),
+    ("customer_owner", "customer_guest", True),
+    ("customer_admin", "customer_admin", True),  # an Admin may remove itself or another Admin
+    ("customer_admin", "customer_member", True),
+    ("customer_admin", "customer_owner", False),
+    ("partner_admin", "customer_member", True),
+    ("partner_admin", "customer_owner", False),
 ]
 
 
@@ -95,12 +95,12 @@ def test_removals(members_world, actor, target, allowed):
 
 
 def test_the_last_owner_can_be_neither_demoted_nor_removed(members_world):
-    owner = membership(members_world, "owner")
+    owner = membership(members_world, "customer_owner")
     with pytest.raises(Conflict) as error:
-        member_change_role(membership=owner, role=A, actor=members_world.owner)
+        member_change_role(membership=owner, role=A, actor=members_world.customer_owner)
     assert error.value.code == "last_owner"
     with pytest.raises(Conflict):
-        member_remove(membership=owner, actor=members_world.owner)
+        member_remove(membership=owner, actor=members_world.customer_owner)
     # with a second Owner both work
     second = factories.member(members_world.customer, O)
     member_change_role(membership=owner, role=A, actor=second)
@@ -112,15 +112,17 @@ def test_a_member_of_another_org_is_not_found(members_world):
     other = factories.OrganizationFactory()
     stranger = Membership.objects.get(user=factories.member(other, G), organization=other)
     with pytest.raises(NotFound):
-        member_remove(membership=stranger, actor=members_world.owner, context=_context(members_world))
+        member_remove(membership=stranger, actor=members_world.customer_owner, context=_context(members_world))
 
 
 def test_an_unknown_role_is_refused(members_world):
     with pytest.raises(InvalidInput):
-        member_change_role(membership=membership(members_world, "guest"), role="boss", actor=members_world.owner)
+        member_change_role(
+            membership=membership(members_world, "customer_guest"), role="boss", actor=members_world.customer_owner
+        )
 
 
 def _context(world):
     from portal.tenancy import org_context_for_organization
 
-    return org_context_for_organization(world.owner, world.customer)
+    return org_context_for_organization(world.customer_owner, world.customer)

@@ -24,8 +24,9 @@ from projects.selectors import (
 )
 from projects.services import project_archive, project_grant_role, project_revoke_grant
 from tests import factories
+from tests.world import build_world
 
-from .worlds import EXPECTED_ROLE, build_world
+from .people import EXPECTED_ROLE, person_of
 
 pytestmark = pytest.mark.django_db
 
@@ -105,11 +106,11 @@ def test_a_role_on_one_project_gives_nothing_on_another():
 @pytest.mark.parametrize("person", list(EXPECTED_ROLE))
 def test_each_person_holds_exactly_the_actions_of_their_effective_role(person):
     world = build_world()
-    user = world.person(person)
+    user = person_of(world, person)
     role = EXPECTED_ROLE[person]
     expected = set(PROJECT_ROLE_ACTIONS[role]) if role else set()
-    assert project_allowed_actions(user=user, project=world.project) == expected
-    assert (world.project.number in visible(user)) == (role is not None)
+    assert project_allowed_actions(user=user, project=world.delegated_project) == expected
+    assert (world.delegated_project.number in visible(user)) == (role is not None)
 
 
 @pytest.mark.parametrize("org_role", [OrgRole.MEMBER, OrgRole.GUEST])
@@ -134,33 +135,34 @@ def test_changing_the_org_role_changes_inherited_access_at_once():
 def test_ending_the_customer_relation_ends_partner_access_at_once():
     world = build_world()
     staff = [
-        world.person(p) for p in ("partner_owner", "partner_admin", "partner_member_assigned", "partner_guest_assigned")
+        person_of(world, p)
+        for p in ("partner_owner", "partner_admin", "partner_member_assigned", "partner_guest_assigned")
     ]
-    own = [world.person(p) for p in ("org_owner", "grant_viewer", "caretaker")]
-    assert all(world.project.number in visible(user) for user in staff + own)
+    own = [person_of(world, p) for p in ("org_owner", "grant_viewer", "caretaker")]
+    assert all(world.delegated_project.number in visible(user) for user in staff + own)
 
     CustomerRelation.objects.filter(customer=world.customer).update(status=CustomerRelation.Status.ENDED)
 
     assert all(visible(user) == set() for user in staff)
     # the customer's own people, direct roles and caretakers are not affected
-    assert all(world.project.number in visible(user) for user in own)
+    assert all(world.delegated_project.number in visible(user) for user in own)
 
 
 def test_a_new_partner_relation_gives_the_new_partner_access_and_not_the_old_one():
     world = build_world()
-    old_owner = world.person("partner_owner")
+    old_owner = person_of(world, "partner_owner")
     CustomerRelation.objects.filter(customer=world.customer).update(status=CustomerRelation.Status.ENDED)
     new_partner = factories.PartnerFactory()
     new_owner = factories.member(new_partner, OrgRole.OWNER)
     factories.link(new_partner, world.customer)
     assert visible(old_owner) == set()
-    assert world.project.number in visible(new_owner)
+    assert world.delegated_project.number in visible(new_owner)
 
 
 def test_staff_assignment_decides_for_partner_members_and_guests():
     world = build_world()
-    member = world.person("partner_member_assigned")
-    assert world.project.number in visible(member)
+    member = person_of(world, "partner_member_assigned")
+    assert world.delegated_project.number in visible(member)
     StaffAssignment.objects.filter(membership__user=member).delete()
     assert visible(member) == set()
 
@@ -177,34 +179,34 @@ def test_an_assignment_to_another_customer_reaches_only_that_customer():
 
 def test_partner_staff_of_another_partner_get_nothing():
     world = build_world()
-    assert visible(world.person("other_partner_owner")) == set()
+    assert visible(person_of(world, "other_partner_owner")) == set()
 
 
 def test_partner_owners_see_their_own_projects_and_every_linked_customers():
     world = build_world()
     own = factories.project(world.partner, "Partner's own")
     unlinked = factories.project(factories.OrganizationFactory(), "Not a customer")
-    owner = world.person("partner_owner")
-    assert visible(owner) == {own.number, world.project.number, world.other_project.number}
+    owner = person_of(world, "partner_owner")
+    assert visible(owner) == {own.number, world.delegated_project.number, world.project.number}
     assert unlinked.number not in visible(owner)
 
 
 def test_archiving_the_customer_org_ends_every_access_to_its_projects():
     world = build_world()
-    people = [world.person(p) for p in EXPECTED_ROLE if EXPECTED_ROLE[p]]
+    people = [person_of(world, p) for p in EXPECTED_ROLE if EXPECTED_ROLE[p]]
     Organization.objects.filter(pk=world.customer.pk).update(status=Organization.Status.ARCHIVED)
     for user in people:
         assert visible(user) == set()
-        assert project_allowed_actions(user=user, project=world.project) == set()
+        assert project_allowed_actions(user=user, project=world.delegated_project) == set()
 
 
 def test_archiving_the_partner_org_ends_partner_staff_access_to_customers():
     world = build_world()
-    staff = [world.person(p) for p in ("partner_owner", "partner_admin", "partner_member_assigned")]
-    customer_owner = world.person("org_owner")
+    staff = [person_of(world, p) for p in ("partner_owner", "partner_admin", "partner_member_assigned")]
+    customer_owner = person_of(world, "org_owner")
     Organization.objects.filter(pk=world.partner.pk).update(status=Organization.Status.ARCHIVED)
     assert all(visible(user) == set() for user in staff)
-    assert world.project.number in visible(customer_owner)
+    assert world.delegated_project.number in visible(customer_owner)
 
 
 def test_archiving_the_partner_org_ends_end_customer_roles_on_its_projects():
@@ -219,24 +221,24 @@ def test_archiving_the_partner_org_ends_end_customer_roles_on_its_projects():
 
 def test_archiving_the_caretaker_org_ends_its_delegated_access():
     world = build_world()
-    caretaker = world.person("caretaker")
-    Organization.objects.filter(pk=world.caretaker_org.pk).update(status=Organization.Status.ARCHIVED)
+    caretaker = person_of(world, "caretaker")
+    Organization.objects.filter(pk=world.agency.pk).update(status=Organization.Status.ARCHIVED)
     assert visible(caretaker) == set()
 
 
 def test_leaving_the_caretaker_org_ends_delegated_access():
     world = build_world()
-    caretaker = world.person("caretaker")
-    membership_remove(membership=Membership.objects.get(user=caretaker, organization=world.caretaker_org))
+    caretaker = person_of(world, "caretaker")
+    membership_remove(membership=Membership.objects.get(user=caretaker, organization=world.agency))
     assert visible(caretaker) == set()
 
 
 def test_a_stale_group_membership_alone_gives_no_delegated_access():
     world = build_world()
-    caretaker = world.person("caretaker")
+    caretaker = person_of(world, "caretaker")
     # a membership deleted behind the service's back leaves the guardian group in place
     Membership.objects.filter(user=caretaker).delete()
-    assert caretaker.groups.filter(pk=world.caretaker_org.members_group_id).exists()
+    assert caretaker.groups.filter(pk=world.agency.members_group_id).exists()
     assert visible(caretaker) == set()
 
 
@@ -261,17 +263,17 @@ def test_a_grant_is_honoured_until_its_end_and_not_after():
 
 def test_an_expired_caretaker_delegation_is_not_honoured_even_without_a_job():
     world = build_world()
-    caretaker = world.person("caretaker")
+    caretaker = person_of(world, "caretaker")
     end = timezone.now() + timedelta(hours=5)
     project_grant_role(
-        project=world.project,
-        organization=world.caretaker_org,
+        project=world.delegated_project,
+        organization=world.agency,
         role=ProjectRole.EXTERNAL,
         source=ProjectRoleGrant.Source.DELEGATION,
         expires_at=end,
     )
     with time_machine.travel(end - timedelta(seconds=1), tick=False):
-        assert visible(caretaker) == {world.project.number}
+        assert visible(caretaker) == {world.delegated_project.number}
     with time_machine.travel(end, tick=False):
         assert visible(caretaker) == set()
 

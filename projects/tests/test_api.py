@@ -15,6 +15,7 @@ from organizations.roles import OrgRole
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import ProjectRole
 from tests import factories
+from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -43,25 +44,21 @@ def assert_error(response, status, code=None):
 
 
 @pytest.fixture
-def world():
-    partner = factories.PartnerFactory(name="Partner GmbH")
-    customer = factories.OrganizationFactory(name="Customer AG")
-    factories.link(partner, customer)
-    return {
-        "partner": partner,
-        "customer": customer,
-        "owner": factories.member(partner, OrgRole.OWNER),
-        "alpha": factories.project(partner, "Alpha"),
-        "beta": factories.project(customer, "Beta"),
-        "foreign": factories.project(factories.OrganizationFactory(), "Foreign"),
-    }
+def world(db):
+    """The shared world (tests/world.py) without the agency's release, plus the partner's own
+    project "Alpha", the customer's "Beta" and a project of the foreign customer."""
+    world = build_world(caretaker=False, accounts=("partner_owner",))
+    world.alpha = factories.project(world.partner, "Alpha")
+    world.beta = factories.project(world.customer, "Beta")
+    world.foreign = factories.project(world.foreign_customer, "Foreign")
+    return world
 
 
 # --- projects ------------------------------------------------------------------------------
 
 
 def test_list_across_orgs_with_number_and_permissions(api_client, world):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     body = api_client.get(LIST).json()
     assert body["count"] == 2
     alpha, beta = body["results"]
@@ -89,7 +86,7 @@ def test_list_across_orgs_with_number_and_permissions(api_client, world):
 
 
 def test_filter_search_and_ordering(api_client, world):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     only_customer = api_client.get(LIST, {"organization": world["customer"].public_id.lower()}).json()
     assert [row["number"] for row in only_customer["results"]] == [world["beta"].number]
     assert api_client.get(LIST, {"search": "alp"}).json()["count"] == 1
@@ -104,7 +101,7 @@ def test_filter_search_and_ordering(api_client, world):
 def test_pagination(api_client, world):
     for i in range(30):
         factories.project(world["customer"], f"Bulk {i:02d}")
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     first = api_client.get(LIST, {"page_size": 10}).json()
     assert first["count"] == 32 and len(first["results"]) == 10 and first["next"]
 
@@ -115,18 +112,22 @@ def org_list(organization) -> str:
 
 
 def test_create_in_an_org_the_caller_may_create_in(api_client, world):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     response = api_client.post(org_list(world["customer"]), {"name": "Gamma", "description": "d"}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     project = Project.objects.get(number=body["number"])
-    assert (project.name, project.organization, project.created_by) == ("Gamma", world["customer"], world["owner"])
+    assert (project.name, project.organization, project.created_by) == (
+        "Gamma",
+        world["customer"],
+        world["partner_owner"],
+    )
     assert body["allowed_actions"] == ["view", "change", "manage_members", "order_services", "delete"]
 
 
 def test_issue12_create_is_no_longer_on_the_flat_list(api_client, world):
     """Issue 12: the org comes from the URL, through the tenancy choke point, not from the body."""
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     response = api_client.post(LIST, {"organization": world["customer"].public_id, "name": "X"}, format="json")
     assert_error(response, 405)
     assert not Project.objects.filter(name="X").exists()
@@ -134,7 +135,7 @@ def test_issue12_create_is_no_longer_on_the_flat_list(api_client, world):
 
 @pytest.mark.parametrize("target", ["foreign", "unknown"])
 def test_create_in_an_unknown_or_foreign_org_is_the_same_404(api_client, world, target):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     org = world["foreign"].organization.public_id if target == "foreign" else "ORG-ZZZZ-ZZZZ"
     assert_error(api_client.post(org_list(org), {"name": "X"}, format="json"), 404)
     assert not Project.objects.filter(name="X").exists()
@@ -156,7 +157,7 @@ def test_create_without_the_capability_is_403(api_client, world, role):
     ],
 )
 def test_create_with_bad_input_names_the_field(api_client, world, payload, field):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     error = assert_error(api_client.post(org_list(world["partner"]), payload, format="json"), 400)
     assert field in error["details"]
     assert Project.objects.count() == 3
@@ -164,8 +165,8 @@ def test_create_with_bad_input_names_the_field(api_client, world, payload, field
 
 def test_issue12_org_list_is_the_org_page_list(api_client, client, world):
     """Issue 12: `/api/v1/organizations/{org}/projects/` lists what `/o/<org>/projects/` lists."""
-    api_client.force_login(world["owner"])
-    client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
+    client.force_login(world["partner_owner"])
     body = api_client.get(org_list(world["customer"]), {"search": "bet"}).json()
     assert [row["number"] for row in body["results"]] == [world["beta"].number]
     page = client.get(reverse("organization-projects", kwargs={"org": world["customer"].public_id}), {"q": "bet"})
@@ -178,8 +179,8 @@ def test_issue12_org_list_is_the_org_page_list(api_client, client, world):
 def test_issue12_unreachable_organization_filter_is_404_like_the_browser(api_client, client, world, target):
     """Issue 12: `/api/v1/projects/?organization=X` answered 200 [] where the browser answers 404."""
     org = world["foreign"].organization.public_id if target == "foreign" else "ORG-ZZZZ-ZZZZ"
-    api_client.force_login(world["owner"])
-    client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
+    client.force_login(world["partner_owner"])
     assert_error(api_client.get(LIST, {"organization": org}), 404)
     assert client.get(reverse("project-list"), {"organization": org}).status_code == 404
     assert client.get(reverse("organization-projects", kwargs={"org": org})).status_code == 404
@@ -209,13 +210,13 @@ def test_retrieve_update_and_delete_follow_the_role(api_client, world):
     assert_error(api_client.delete(detail(beta)), 403)
     assert_error(api_client.post(detail(beta, "archive")), 403)
 
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     assert api_client.delete(detail(beta)).status_code == 204
     assert not Project.objects.filter(pk=beta.pk).exists()
 
 
 def test_number_status_and_organization_cannot_be_changed(api_client, world):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     alpha = world["alpha"]
     response = api_client.patch(
         detail(alpha),
@@ -228,7 +229,7 @@ def test_number_status_and_organization_cannot_be_changed(api_client, world):
 
 
 def test_archive_and_restore(api_client, world):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     alpha = world["alpha"]
     body = api_client.post(detail(alpha, "archive")).json()
     assert body["status"] == "archived" and body["allowed_actions"] == ["view", "delete"]
@@ -238,7 +239,7 @@ def test_archive_and_restore(api_client, world):
 
 
 def test_unknown_foreign_and_malformed_numbers_are_404(api_client, world):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     assert_error(api_client.get(detail(world["foreign"])), 404, "not_found")
     assert_error(api_client.delete(detail(world["foreign"])), 404)
     assert_error(api_client.get("/api/v1/projects/p-99999999/"), 404)
@@ -250,7 +251,7 @@ def test_token_authentication_works_and_anonymous_is_401(api_client, world):
     from rest_framework.authtoken.models import Token
 
     assert_error(api_client.get(LIST), 401)
-    token = Token.objects.create(user=world["owner"])
+    token = Token.objects.create(user=world["partner_owner"])
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api_client.get(LIST).json()["count"] == 2
 
@@ -262,7 +263,7 @@ def test_grants_list_create_update_delete(api_client, world, django_capture_on_c
     from django.core import mail
 
     beta = world["beta"]
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     until = timezone.now() + timedelta(days=5)
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(
@@ -306,7 +307,7 @@ def test_grants_list_create_update_delete(api_client, world, django_capture_on_c
     ],
 )
 def test_grant_create_with_bad_input_names_the_field(api_client, world, payload, field):
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     error = assert_error(api_client.post(grants_url(world["beta"]), payload, format="json"), 400)
     assert field in error["details"]
     assert not ProjectRoleGrant.objects.exists()
@@ -316,7 +317,7 @@ def test_grant_create_with_bad_input_names_the_field(api_client, world, payload,
 def test_grant_update_refuses_a_past_end(api_client, world):
     beta = world["beta"]
     grant = factories.grant(beta, factories.UserFactory(), "viewer")
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     error = assert_error(
         api_client.patch(grant_url(beta, grant), {"expires_at": "2001-01-01T00:00:00Z"}, format="json"), 400
     )
@@ -326,7 +327,7 @@ def test_grant_update_refuses_a_past_end(api_client, world):
 def test_grants_of_another_project_are_not_reachable_through_this_one(api_client, world):
     alpha, beta = world["alpha"], world["beta"]
     grant = factories.grant(alpha, factories.UserFactory(), "viewer")
-    api_client.force_login(world["owner"])
+    api_client.force_login(world["partner_owner"])
     assert_error(api_client.get(grant_url(beta, grant)), 404)
     assert_error(api_client.delete(grant_url(beta, grant)), 404)
     assert ProjectRoleGrant.objects.filter(pk=grant.pk).exists()

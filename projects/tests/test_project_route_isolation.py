@@ -21,8 +21,9 @@ from projects.roles import role_allows
 from projects.services import project_archive
 from projects.views import ProjectScopedMixin
 from tests import factories
+from tests.world import build_world
 
-from .worlds import EXPECTED_ROLE, build_world
+from .people import EXPECTED_ROLE, person_of
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +106,13 @@ def test_the_walker_finds_every_project_route():
 def _prepare(route: ProjectRoute, world) -> str:
     """The URL of `route` for the world's project (archived first where the route restores)."""
     if route.name.endswith("restore"):
-        project_archive(project=world.project, actor=None)
+        project_archive(project=world.delegated_project, actor=None)
     kwargs = {}
     for kwarg in route.kwargs:
         if kwarg in ("number", "project_number"):
-            kwargs[kwarg] = world.project.number
+            kwargs[kwarg] = world.delegated_project.number
         elif kwarg == "grant_id":
-            kwargs[kwarg] = factories.grant(world.project, factories.UserFactory(), "viewer").pk
+            kwargs[kwarg] = factories.grant(world.delegated_project, factories.UserFactory(), "viewer").pk
         else:
             raise AssertionError(f"no value for URL kwarg {kwarg!r} of {route.name}")
     return reverse(route.name, kwargs=kwargs)
@@ -135,7 +136,7 @@ def test_anonymous_is_refused(route, client, api_client):
         assert response.status_code == 401, response.content
     else:
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    assert Project.objects.filter(pk=world.project.pk).exists()
+    assert Project.objects.filter(pk=world.delegated_project.pk).exists()
 
 
 @pytest.mark.parametrize("person", PEOPLE)
@@ -143,7 +144,7 @@ def test_anonymous_is_refused(route, client, api_client):
 def test_each_person_gets_what_the_role_table_says(route, person, client, api_client):
     world = build_world()
     url = _prepare(route, world)
-    user = world.person(person)
+    user = person_of(world, person)
     response = _request(route, client, api_client, url, user)
 
     role = EXPECTED_ROLE[person]
@@ -154,7 +155,7 @@ def test_each_person_gets_what_the_role_table_says(route, person, client, api_cl
         assert response.status_code < 500
     else:
         assert response.status_code == 403, (response.status_code, response.content[:300])
-        assert Project.objects.filter(pk=world.project.pk, name=world.project.name).exists()
+        assert Project.objects.filter(pk=world.delegated_project.pk, name=world.delegated_project.name).exists()
 
 
 @pytest.mark.parametrize("name", sorted(CROSS_ORG_COLLECTIONS))
@@ -168,11 +169,11 @@ def test_cross_org_lists_need_a_login_and_show_nothing_foreign(name, client, api
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     for person, role in EXPECTED_ROLE.items():
-        user = world.person(person)
+        user = person_of(world, person)
         if name.startswith("api-"):
             api_client.force_login(user)
             numbers = {row["number"] for row in api_client.get(url).json()["results"]}
         else:
             client.force_login(user)
             numbers = {project.number for project in client.get(url).context["object_list"]}
-        assert (world.project.number in numbers) == (role is not None), person
+        assert (world.delegated_project.number in numbers) == (role is not None), person

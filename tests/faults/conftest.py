@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .harness import Stack, migrated_cluster
+from tests.harness import Stack, migrated_cluster
+
 from .report import fault_report  # noqa: F401 - also here should the root conftest not load the plugin
 
 # Race tests that live with their app and belong to the fault suite as well: `-m faults` selects

@@ -21,8 +21,7 @@ import pytest
 import requests
 
 from tests.factories import PASSWORD
-
-from .harness import wait_until
+from tests.harness import wait_until
 
 pytestmark = pytest.mark.faults
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .harness import markers_in, wait_until
+from tests.harness import markers_in, wait_until
 
 pytestmark = pytest.mark.faults
 

@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from .harness import WebhookReceiver, markers_in, wait_until
+from tests.harness import WebhookReceiver, markers_in, wait_until
 
 pytestmark = pytest.mark.faults
 

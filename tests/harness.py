@@ -1,6 +1,12 @@
-"""The fault tests' own servers: PostgreSQL, Redis, a Celery worker (with beat), gunicorn and a
-webhook receiver – each one stopped, killed and restarted by the test, independent of the suite's
-shared services.
+"""The one harness for the servers tests start as subprocesses: PostgreSQL, Redis, a Celery
+worker, gunicorn, and a webhook receiver in a thread.
+
+- the fault tests (`tests/faults/`) build a `Stack` of their own: PostgreSQL, Redis, a worker with
+  beat and gunicorn, each one stopped, killed and restarted by the test, independent of the
+  suite's shared services;
+- `AppServer` is gunicorn on a database of its own with the demo data (the schemathesis tests);
+- `WorkerProcess` is a Celery worker on the current test database (tests that kill a worker
+  mid-task; its settings are `tests.worker_settings`).
 
 Every wait is bounded; every process runs in its own process group and is killed with it.
 """
@@ -17,16 +23,18 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = "tests.faults.subprocess_settings"
 PYTHON = sys.executable
 
@@ -46,6 +54,29 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.1) -
         if time.monotonic() - start > timeout:
             raise TimeoutError(f"{what}: not within {timeout:.0f} s")
         time.sleep(interval)
+
+
+def subprocess_env(*, drop: tuple = (), **values: str) -> dict:
+    """This process's environment without pytest's and Django's variables (a subprocess is no
+    pytest-xdist worker: the test settings must not remap Redis) nor `drop`, plus `values`; the
+    code is this checkout's (PYTHONPATH)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTEST_", "DJANGO_")) and key not in drop
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(values)
+    return env
+
+
+def manage(env: dict, *args: str, timeout: float = 180, input: str | None = None) -> str:
+    """`manage.py *args` in a subprocess with `env`; its output, or fail with it."""
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, input=input
+    )
+    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------------
@@ -224,25 +255,13 @@ class Redis(Process):
 def migrated_cluster(workdir: Path) -> Path:
     """A stopped PostgreSQL data directory with the portal's schema, to copy for each Stack."""
     postgres = Postgres(workdir)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "DJANGO_"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portal.settings.test",
-            "DATABASE_URL": postgres.url,
-            "REDIS_URL": "redis://127.0.0.1:9/0",
-            "PYTHONPATH": str(ROOT),
-        }
+    env = subprocess_env(
+        DJANGO_SETTINGS_MODULE="portal.settings.test", DATABASE_URL=postgres.url, REDIS_URL="redis://127.0.0.1:9/0"
     )
-    result = subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    postgres.server.cleanup()  # stops the server; the data stays
-    assert result.returncode == 0, f"migrate failed:\n{result.stdout}\n{result.stderr}"
+    try:
+        manage(env, "migrate", "--noinput", "-v", "0", timeout=300)
+    finally:
+        postgres.server.cleanup()  # stops the server; the data stays
     return postgres.pgdata
 
 
@@ -268,32 +287,19 @@ class Stack:
         self.redis = Redis(workdir)
         self.processes.append(self.redis)
         self.redis.start()
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            # the subprocesses are not pytest-xdist workers: the test settings must not remap Redis
-            if not key.startswith(("PYTEST_", "DJANGO_"))
-        }
-        self.env.update(
-            {
-                "DJANGO_SETTINGS_MODULE": SETTINGS,
-                "DATABASE_URL": self.postgres.url,
-                "REDIS_URL": self.redis.url,
-                "FAULT_EMAIL_DIR": str(self.email_dir),
-                "FAULT_MEDIA_ROOT": str(workdir / "media"),
-                "PYTHONPATH": str(ROOT),
-                "PYTHONUNBUFFERED": "1",
-            }
+        self.env = subprocess_env(
+            DJANGO_SETTINGS_MODULE=SETTINGS,
+            DATABASE_URL=self.postgres.url,
+            REDIS_URL=self.redis.url,
+            FAULT_EMAIL_DIR=str(self.email_dir),
+            FAULT_MEDIA_ROOT=str(workdir / "media"),
+            PYTHONUNBUFFERED="1",
         )
         if template is None:
             self.manage("migrate", "--noinput", "-v", "0")
 
     def manage(self, *args: str, timeout: float = 180) -> str:
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
-        )
-        assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
+        return manage(self.env, *args, timeout=timeout)
 
     def script(self, function: str, **kwargs) -> dict:
         """Run `tests.faults.scenario.<function>(**kwargs)` in a Django process of this stack."""
@@ -309,12 +315,12 @@ class Stack:
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     def worker(self, name: str = "worker", *, pool: str = "solo", concurrency: int = 1) -> Worker:
-        process = Worker(self, name, pool=pool, concurrency=concurrency)
+        process = Worker(name, env=self.env, workdir=self.workdir, pool=pool, concurrency=concurrency, beat=True)
         self.processes.append(process)
         return process
 
     def web(self) -> WebServer:
-        process = WebServer(self)
+        process = WebServer(env=self.env, log=self.workdir / "gunicorn.log")
         self.processes.append(process)
         return process
 
@@ -348,18 +354,17 @@ class Stack:
 
 
 class Worker(Process):
-    """`celery -A portal worker` with beat embedded (the sweeper every second); by default one task
-    at a time (`solo`), so a kill lands exactly where the test wants it."""
+    """`celery -A portal worker`; by default one task at a time (`solo`), so a kill lands exactly
+    where the test wants it. `beat=True` embeds beat (the fault settings run the sweeper every
+    second) and leaves out the broker heartbeat."""
 
-    def __init__(self, stack: Stack, name: str, *, pool: str, concurrency: int):
-        self.stack, self.pool, self.concurrency = stack, pool, concurrency
-        self.logfile = stack.workdir / f"{name}.celery.log"
-        super().__init__(name, [], env=stack.env, log=stack.workdir / f"{name}.log")
+    def __init__(self, name: str, *, env: dict, workdir: Path, pool: str = "solo", concurrency: int = 1, beat: bool):
+        self.workdir, self.pool, self.concurrency, self.beat = workdir, pool, concurrency, beat
+        self.logfile = workdir / f"{name}.celery.log"
+        super().__init__(name, [], env=env, log=workdir / f"{name}.log")
 
     def _argv(self) -> list[str]:
-        # a fresh beat schedule file per start: SIGKILL may leave the previous one half written
-        schedule = self.stack.workdir / f"{self.name}-beat-schedule-{self.starts}"
-        return [
+        argv = [
             PYTHON,
             "-m",
             "celery",
@@ -370,14 +375,14 @@ class Worker(Process):
             f"--concurrency={self.concurrency}",
             "--loglevel=INFO",
             f"--logfile={self.logfile}",
-            "--beat",
-            f"--schedule={schedule}",
             "--without-gossip",
             "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{self.name}-{os.getpid()}@%h",
         ]
+        if self.beat:
+            # a fresh beat schedule file per start: SIGKILL may leave the previous one half written
+            schedule = self.workdir / f"{self.name}-beat-schedule-{self.starts}"
+            argv += ["--beat", f"--schedule={schedule}", "--without-heartbeat"]
+        return [*argv, "-n", f"{self.name}-{os.getpid()}@%h"]
 
     def start(self) -> None:
         ready_before = self._ready_count()
@@ -408,10 +413,39 @@ class Worker(Process):
         return text
 
 
-class WebServer(Process):
-    """gunicorn serving the portal: one process, four threads (four database connections)."""
+class WorkerProcess(Worker):
+    """A Celery worker (solo, no beat) on the current test database, for tests that kill a worker
+    mid-task: the test settings with a real broker (`tests.worker_settings`); `environment`
+    overrides settings read from the environment (e.g. OUTBOX_STALE_AFTER_SECONDS)."""
 
-    def __init__(self, stack: Stack):
+    def __init__(self, **environment: str):
+        from django.db import connection
+
+        database_url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+        test_database = connection.settings_dict["NAME"]
+        env = {
+            # the whole environment: this worker is part of this test process (same Redis database)
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "DATABASE_URL": urllib.parse.urlunsplit(database_url._replace(path=f"/{test_database}")),
+            **environment,
+        }
+        name = f"test-{uuid.uuid4().hex[:8]}"
+        super().__init__(name, env=env, workdir=Path(tempfile.mkdtemp(prefix="celery-worker-")), beat=False)
+
+    def start(self) -> WorkerProcess:
+        super().start()
+        return self
+
+    def output(self) -> str:
+        return self.tail(100_000)
+
+
+class WebServer(Process):
+    """gunicorn serving the portal (one process with four threads, four database connections, by
+    default); ready when it answers /healthz at all."""
+
+    def __init__(self, *, env: dict, log: Path, workers: int = 1, threads: int = 4, graceful_timeout: int = 2):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         super().__init__(
@@ -424,16 +458,16 @@ class WebServer(Process):
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "1",
+                str(workers),
                 "--threads",
-                "4",
+                str(threads),
                 "--timeout",
                 "60",
                 "--graceful-timeout",
-                "2",
+                str(graceful_timeout),
             ],
-            env=stack.env,
-            log=stack.workdir / "gunicorn.log",
+            env=env,
+            log=log,
         )
 
     def start(self) -> None:
@@ -464,6 +498,53 @@ class WebServer(Process):
             return error.code, _decode(error.read(), error.headers.get("Content-Type", ""))
         except (urllib.error.URLError, OSError):
             return None, ""
+
+
+class AppServer(WebServer):
+    """The app under gunicorn on a database of its own (`database_url`, e.g. SQLite) with the demo
+    data, as in production (DEBUG off, no Redis); `prepare()` migrates and seeds, `token(email)`
+    hands out a demo user's API token."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        workdir: Path,
+        settings: str = "portal.settings.dev",
+        workers: int = 2,
+        threads: int = 1,
+    ):
+        env = subprocess_env(
+            drop=("DATABASE_URL", "REDIS_URL"),
+            DJANGO_SETTINGS_MODULE=settings,
+            DATABASE_URL=database_url,
+            DEBUG="false",  # the answers clients get in production: no debug pages
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            MEDIA_ROOT=str(workdir / "media"),
+            EMAIL_FILE_PATH=str(workdir / "mail"),
+            LOG_LEVEL="WARNING",
+        )
+        super().__init__(env=env, log=workdir / "server.log", workers=workers, threads=threads, graceful_timeout=5)
+        self.url = self.base_url
+
+    def manage(self, *args: str, input: str | None = None) -> str:
+        return manage(self.env, *args, timeout=300, input=input)
+
+    def prepare(self) -> None:
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("seed_demo", "--force")
+
+    def token(self, email: str) -> str:
+        return (
+            self.manage(
+                "shell",
+                "-c",
+                "from rest_framework.authtoken.models import Token; from django.contrib.auth import get_user_model; "
+                f"print(Token.objects.get_or_create(user=get_user_model().objects.get(email={email!r}))[0].key)",
+            )
+            .strip()
+            .splitlines()[-1]
+        )
 
 
 def _decode(raw: bytes, content_type: str):
