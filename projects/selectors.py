@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from portal.tenancy import Scope, reach_q, reachable_organizations_q, restrict, restriction
+from portal.tenancy import Scope, reach_ids, reach_q, reachable_organizations_q, restrict, restriction
 
 from .models import Project, ProjectGroupObjectPermission, ProjectRoleGrant, ProjectUserObjectPermission
 from .roles import (
@@ -92,6 +92,52 @@ def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
     return Q(organization__status=Organization.Status.ACTIVE) & _access_q(user, action, at) & _status_q(action)
 
 
+def accessible_project_ids(user, action: str = ProjectAction.VIEW, *, at=None) -> QuerySet:
+    """The indexed form of `_access_q`: the ids of the projects `user` reaches for `action`, as
+    one UNION of the access paths (projects of the orgs the user's role inherits through, by the
+    project's org index; the user's own and their orgs' grants, by the permission tables' user and
+    group indexes). Its cost grows with what the user reaches, not with the number of projects;
+    `project_access_q`'s OR of EXISTS made PostgreSQL scan every project (issue 13).
+    Org and project status are left to the caller (see `project_restrict`)."""
+    at = at or timezone.now()
+    codename = PERMISSION_CODENAMES[action]
+    parts = []
+    for via_partner in (False, True):
+        roles = effective_org_roles_inheriting(action, via_partner=via_partner)
+        if roles:
+            organizations = reach_ids(user, roles=roles, direct=not via_partner, via_partner=via_partner)
+            parts.append(Project.objects.filter(organization_id__in=organizations).order_by().values("pk"))
+    parts.append(
+        ProjectUserObjectPermission.objects.filter(_in_force("grant__", at), user=user, permission__codename=codename)
+        .order_by()
+        .values("content_object_id")
+    )
+    parts.append(
+        ProjectGroupObjectPermission.objects.filter(
+            _in_force("grant__", at),
+            group__user=user,
+            permission__codename=codename,
+            # see _granted_q: the membership, not only the mirrored group, and an active caretaker org
+            grant__organization__memberships__user=user,
+            grant__organization__status=Organization.Status.ACTIVE,
+        )
+        .order_by()
+        .values("content_object_id")
+    )
+    return parts[0].union(*parts[1:])
+
+
+def _accessible_filter(queryset: QuerySet, user, action: str) -> QuerySet:
+    """`project_access_q` as a filter by `accessible_project_ids` (lists: no scan of all projects)."""
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    return (
+        queryset.filter(organization__status=Organization.Status.ACTIVE)
+        .filter(pk__in=accessible_project_ids(user, action))
+        .filter(_status_q(action))
+    )
+
+
 def project_caretaker_q(user, *, at=None) -> Exists:
     """EXISTS: `user` reaches the project through a caretaker delegation of one of their orgs."""
     at = at or timezone.now()
@@ -115,7 +161,7 @@ def project_restrict(queryset: QuerySet, *, scope: Scope, action: str = ProjectA
     """
     context = scope.context
     if context is None:
-        return queryset.filter(project_access_q(scope.user, action))
+        return _accessible_filter(queryset, scope.user, action)
     if context.organization.status != Organization.Status.ACTIVE:
         return queryset.none()
     queryset = queryset.filter(organization=context.organization).filter(_status_q(action))
@@ -128,7 +174,7 @@ def project_restrict(queryset: QuerySet, *, scope: Scope, action: str = ProjectA
 @restriction(ProjectRoleGrant)
 def project_grant_restrict(queryset: QuerySet, *, scope: Scope, action: str = ProjectAction.VIEW) -> QuerySet:
     """Role grants are listed to those who may manage the project's members (and nobody else)."""
-    projects = Project.objects.filter(project_access_q(scope.user, ProjectAction.MANAGE_MEMBERS))
+    projects = _accessible_filter(Project.objects.all(), scope.user, ProjectAction.MANAGE_MEMBERS)
     if scope.context is not None:
         projects = projects.filter(organization=scope.context.organization)
     return queryset.filter(project__in=projects)
