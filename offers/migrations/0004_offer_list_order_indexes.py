@@ -5,28 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('offers', '0003_offer_webhook_attempt'),
-        ('organizations', '0003_logo_random_names'),
+        ("offers", "0003_offer_webhook_attempt"),
+        ("organizations", "0003_logo_random_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='offer',
-            name='offers_offe_partner_03c686_idx',
+            model_name="offer",
+            name="offers_offe_partner_03c686_idx",
         ),
         migrations.RemoveIndex(
-            model_name='offer',
-            name='offers_offe_custome_4d5242_idx',
+            model_name="offer",
+            name="offers_offe_custome_4d5242_idx",
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['partner', '-created_at', '-id'], name='offers_offe_partner_8c425c_idx'),
+            model_name="offer",
+            index=models.Index(fields=["partner", "-created_at", "-id"], name="offers_offe_partner_8c425c_idx"),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['customer', '-created_at', '-id'], name='offers_offe_custome_555ecf_idx'),
+            model_name="offer",
+            index=models.Index(fields=["customer", "-created_at", "-id"], name="offers_offe_custome_555ecf_idx"),
         ),
     ]
