@@ -93,6 +93,22 @@ def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
     return Q(organization__status=Organization.Status.ACTIVE) & _access_q(user, action, at) & _status_q(action)
 
 
+def _granted_parts(user, action: str, at) -> list[QuerySet]:
+    """The permission rows granting `action` to `user` (own, and through their orgs' grants), by
+    the guardian tables' user and group indexes."""
+    codename = PERMISSION_CODENAMES[action]
+    own = ProjectUserObjectPermission.objects.filter(_in_force("grant__", at), user=user, permission__codename=codename)
+    through_orgs = ProjectGroupObjectPermission.objects.filter(
+        _in_force("grant__", at),
+        group__user=user,
+        permission__codename=codename,
+        # see _granted_q: the membership, not only the mirrored group, and an active caretaker org
+        grant__organization__memberships__user=user,
+        grant__organization__status=Organization.Status.ACTIVE,
+    )
+    return [own.order_by(), through_orgs.order_by()]
+
+
 def accessible_project_ids(user, action: str = ProjectAction.VIEW, *, at=None) -> QuerySet:
     """The indexed form of `_access_q`: the ids of the projects `user` reaches for `action`, as
     one UNION of the access paths (projects of the orgs the user's role inherits through, by the
@@ -101,30 +117,13 @@ def accessible_project_ids(user, action: str = ProjectAction.VIEW, *, at=None) -
     `project_access_q`'s OR of EXISTS made PostgreSQL scan every project (issue 13).
     Org and project status are left to the caller (see `project_restrict`)."""
     at = at or timezone.now()
-    codename = PERMISSION_CODENAMES[action]
     parts = []
     for via_partner in (False, True):
         roles = effective_org_roles_inheriting(action, via_partner=via_partner)
         if roles:
             organizations = reach_ids(user, roles=roles, direct=not via_partner, via_partner=via_partner)
             parts.append(Project.objects.filter(organization_id__in=organizations).order_by().values("pk"))
-    parts.append(
-        ProjectUserObjectPermission.objects.filter(_in_force("grant__", at), user=user, permission__codename=codename)
-        .order_by()
-        .values("content_object_id")
-    )
-    parts.append(
-        ProjectGroupObjectPermission.objects.filter(
-            _in_force("grant__", at),
-            group__user=user,
-            permission__codename=codename,
-            # see _granted_q: the membership, not only the mirrored group, and an active caretaker org
-            grant__organization__memberships__user=user,
-            grant__organization__status=Organization.Status.ACTIVE,
-        )
-        .order_by()
-        .values("content_object_id")
-    )
+    parts.extend(granted.values("content_object_id") for granted in _granted_parts(user, action, at))
     return parts[0].union(*parts[1:])
 
 
@@ -300,8 +299,27 @@ def project_list_for_user(
 
 def organizations_with_projects_for_user(*, user) -> QuerySet[Organization]:
     """The orgs holding at least one project `user` may see (the org filter of the project list)."""
-    visible = restrict(Project.objects.all(), Scope(user=user), ProjectAction.VIEW)
-    return Organization.objects.filter(pk__in=visible.values("organization")).order_by("name", "id")
+    # The orgs the user's role inherits through that hold a project (archived ones are visible), and the orgs of the
+    # projects granted to the user: by org, not by reading every visible project (issue 13).
+    parts = []
+    for via_partner in (False, True):
+        roles = effective_org_roles_inheriting(ProjectAction.VIEW, via_partner=via_partner)
+        if roles:
+            parts.append(
+                Organization.objects.filter(
+                    pk__in=reach_ids(user, roles=roles, direct=not via_partner, via_partner=via_partner)
+                )
+                .filter(Exists(Project.objects.filter(organization=OuterRef("pk"))))
+                .order_by()
+                .values("pk")
+            )
+    for granted in _granted_parts(user, ProjectAction.VIEW, timezone.now()):
+        parts.append(granted.values("content_object__organization_id"))
+    return (
+        Organization.objects.filter(status=Organization.Status.ACTIVE)
+        .filter(pk__in=parts[0].union(*parts[1:]))
+        .order_by("name", "id")
+    )
 
 
 def _held_roles(project: Project) -> list[str]:
