@@ -3,7 +3,7 @@
 - `subscription_restrict` is the tenancy restriction of `Subscription`: inside an org only with
   "billing.view" there (ORG-6: never the customer's own accounts of a partner-linked org); across
   orgs (`/api/v1/subscriptions/`) the orgs where the user holds "billing.view"
-  (`portal.tenancy.capability_q`, the SQL form of the same rule).
+  (`portal.tenancy.capability_ids_q`, the indexed SQL form of the same rule).
 - `billable_lines(period_start, period_end)` is what the monthly invoice run (invoices app)
   collects: the `BillableLine`s to invoice, in a constant number of queries.
 """
@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from offers.models import Product
 from organizations.models import Organization
-from portal.tenancy import Scope, capability_q, restriction
+from portal.tenancy import Scope, capability_ids_q, restriction
 
 from .models import Subscription
 from .money import line_amount, to_cents
@@ -38,7 +38,8 @@ def subscription_restrict(queryset: QuerySet, *, scope: Scope, action: str = "vi
         if not scope.context.has(capability):
             return queryset.none()
         return queryset.filter(organization=scope.context.organization)
-    return queryset.filter(capability_q(scope.user, capability, prefix="organization__"))
+    # indexed form: the orgs first, then `organization_id IN (...)` (issue 13)
+    return queryset.filter(capability_ids_q(scope.user, capability, prefix="organization__"))
 
 
 def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:

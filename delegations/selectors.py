@@ -8,6 +8,7 @@ addressed to the user's own email are visible.
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -44,22 +45,34 @@ def delegation_requester_blocks(org_context) -> QuerySet:
     return queryset.select_related("blocked_organization", "created_by").order_by("-created_at", "-id")
 
 
-def _tab_filters(organization: Organization) -> dict[str, Q]:
-    """Each tab of the overview as a filter over `with_current_status()` rows."""
-    pending = Q(current_status=Status.PENDING)
+def _tab_filters(organization: Organization, at=None) -> dict[str, Q]:
+    """Each tab of the overview as a filter on the stored columns (`current_status_q`: no CASE in
+    WHERE, so the (organization|caretaker, status) indexes serve it – issue 13)."""
+    at = at or timezone.now()
+
+    def current(*statuses) -> Q:
+        return Delegation.objects.current_status_q(statuses, at)
+
+    pending = current(Status.PENDING)
+    active = current(Status.ACTIVE)
     return {
         # requests by caretakers for this org's projects, waiting for a decision here
         "incoming": pending & Q(direction=Direction.REQUEST, organization=organization),
         # this org's own requests as caretaker, waiting for the other side
         "outgoing": pending & Q(direction=Direction.REQUEST, caretaker=organization),  # dropped ones too
         # this org's projects cared for by others, or released and waiting for acceptance
-        "released": Q(organization=organization)
-        & (Q(current_status=Status.ACTIVE) | (pending & Q(direction=Direction.RELEASE))),
+        "released": Q(organization=organization) & (active | (pending & Q(direction=Direction.RELEASE))),
         # other orgs' projects this org takes care of
-        "managed": Q(caretaker=organization, current_status=Status.ACTIVE),
+        "managed": Q(caretaker=organization) & active,
         # everything that ended, on either side
-        "ended": ~Q(current_status__in=Delegation.OPEN_STATUSES),
+        "ended": current(*(status for status in Status.values if status not in Delegation.OPEN_STATUSES)),
     }
+
+
+def delegation_status_filter(queryset: QuerySet, status: str, at=None) -> QuerySet:
+    """Rows whose current status (as `with_current_status` shows it) is `status`, on the stored
+    columns (the API's `status` filter)."""
+    return queryset.filter(Delegation.objects.current_status_q([status], at or timezone.now()))
 
 
 TABS = {
@@ -73,7 +86,8 @@ TABS = {
 
 def delegation_list(*, queryset: QuerySet, organization: Organization, tab: str) -> QuerySet:
     """One tab of the overview; `queryset` is already restricted to the org (DLG-3)."""
-    rows = queryset.with_current_status().filter(_tab_filters(organization)[tab])
+    at = timezone.now()
+    rows = queryset.with_current_status(at).filter(_tab_filters(organization, at)[tab])
     order = ["ends_at", "-created_at", "-id"] if tab in ("released", "managed") else ["-created_at", "-id"]
     return rows.select_related("project", "organization", "caretaker").order_by(*order)
 
@@ -98,7 +112,7 @@ def delegation_search(queryset: QuerySet, *, organization: Organization, term: s
 def delegation_tab_counts(*, queryset: QuerySet, organization: Organization) -> dict[str, int]:
     """The number of rows in every tab, in one query."""
     filters = _tab_filters(organization)
-    return queryset.with_current_status().aggregate(**{tab: Count("id", filter=q) for tab, q in filters.items()})
+    return queryset.aggregate(**{tab: Count("id", filter=q) for tab, q in filters.items()})
 
 
 def delegation_caretaker_choices(*, user) -> QuerySet[Organization]:

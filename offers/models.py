@@ -307,9 +307,10 @@ class Offer(models.Model):
         verbose_name_plural = _("offers")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["partner", "-created_at"]),
+            # the lists' order (-created_at, -id) in full, so a page is read off the index (issue 13)
+            models.Index(fields=["partner", "-created_at", "-id"]),
             models.Index(fields=["customer", "status"]),
-            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["customer", "-created_at", "-id"]),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(partner=models.F("customer")), name="offer_not_to_self"),

@@ -29,7 +29,7 @@ from functools import reduce
 from operator import or_
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from organizations.models import CustomerRelation, Membership, Organization, StaffAssignment
@@ -247,6 +247,59 @@ def reach_q(
     return reduce(or_, branches) if branches else Q(pk__in=[])
 
 
+def reach_ids(
+    user,
+    *,
+    roles: Collection[str] | None = None,
+    direct: bool = True,
+    via_partner: bool = True,
+    direct_only_unlinked: bool = False,
+) -> QuerySet:
+    """The indexed form of `reach_q`: the ids of the orgs it matches, as one UNION subquery.
+
+    Each access path starts from the user's own rows (memberships by the (user, org) key,
+    relations by partner, assignments by membership), so the cost grows with what the user
+    reaches, never with the number of orgs. Use it as `organization_id__in=reach_ids(...)`
+    where `reach_q`'s OR of EXISTS would make the planner scan the whole outer table.
+    Org status is not checked here (as in `reach_q`): callers filter the org they join.
+    """
+    memberships = Membership.objects.filter(user=user)
+    not_a_member = ~Q(Exists(memberships.filter(organization=OuterRef("customer_id"))))
+    parts: list[QuerySet] = []
+    if direct:
+        own = memberships if roles is None else memberships.filter(role__in=list(roles))
+        if direct_only_unlinked:
+            own = own.filter(~Q(Exists(active_reseller_relations(OuterRef("organization_id")))))
+        parts.append(own.order_by().values("organization_id"))
+    if via_partner:
+        partner_roles = [r for r, acting in PARTNER_ROLE_IN_CUSTOMER.items() if roles is None or acting in roles]
+        wide = [r for r in partner_roles if r not in PARTNER_ROLES_NEEDING_ASSIGNMENT]
+        assigned = [r for r in partner_roles if r in PARTNER_ROLES_NEEDING_ASSIGNMENT]
+        if wide:
+            partner_wide = CustomerRelation.objects.filter(
+                status=CustomerRelation.Status.ACTIVE,
+                partner__status=Organization.Status.ACTIVE,
+                partner__in=memberships.filter(role__in=wide).values("organization_id"),
+            )
+            if roles is not None:
+                partner_wide = partner_wide.filter(not_a_member)
+            parts.append(partner_wide.order_by().values("customer_id"))
+        if assigned:
+            partner_assigned = StaffAssignment.objects.filter(
+                membership__in=memberships.filter(
+                    role__in=assigned, organization__status=Organization.Status.ACTIVE
+                ).values("pk"),
+                customer__reseller_relations__status=CustomerRelation.Status.ACTIVE,
+                customer__reseller_relations__partner=F("membership__organization"),
+            )
+            if roles is not None:
+                partner_assigned = partner_assigned.filter(not_a_member)
+            parts.append(partner_assigned.order_by().values("customer_id"))
+    if not parts:
+        return Organization.objects.none().values("pk")
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
 def capability_q(user, capability: str, *, prefix: str = "") -> Q:
     """The SQL form of `OrgContext.has`: active orgs where `user` holds `capability` – the role
     table, the org kinds, the ORG-6 gate and the consent gate, over `reach_q`."""
@@ -259,6 +312,20 @@ def capability_q(user, capability: str, *, prefix: str = "") -> Q:
         direct_only_unlinked=spec.partner_only,
     )
     return Q(**{f"{prefix}status": Organization.Status.ACTIVE, f"{prefix}kind__in": list(spec.kinds)}) & reach
+
+
+def capability_ids_q(user, capability: str, *, prefix: str = "") -> Q:
+    """`capability_q` in its indexed form (`reach_ids`): `<prefix>pk IN (the orgs' ids)` – for lists
+    across orgs of big tables, where the OR of EXISTS would scan every row."""
+    spec = CAPABILITIES[capability]
+    reach = reach_ids(user, roles=spec.roles, via_partner=not spec.consent, direct_only_unlinked=spec.partner_only)
+    return Q(
+        **{
+            f"{prefix}status": Organization.Status.ACTIVE,
+            f"{prefix}kind__in": list(spec.kinds),
+            f"{prefix}pk__in": reach,
+        }
+    )
 
 
 def reachable_organizations_q(user, *, prefix: str = "") -> Q:

@@ -20,7 +20,7 @@ from portal.errors import InvalidInput
 
 from .. import services
 from ..models import Delegation, DelegationRequesterBlock
-from ..selectors import delegation_search, release_delegations_for_token
+from ..selectors import delegation_search, delegation_status_filter, release_delegations_for_token
 from .serializers import (
     SIDES,
     DelegationAcceptSerializer,
@@ -34,7 +34,7 @@ from .serializers import (
 
 class DelegationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=Delegation.Status.choices, field_name="current_status", label=_("Status as of now")
+        choices=Delegation.Status.choices, method="filter_status", label=_("Status as of now")
     )
     direction = django_filters.ChoiceFilter(choices=Delegation.Direction.choices)
     side = django_filters.ChoiceFilter(choices=SIDES, method="filter_side", label=_("Side of this organization"))
@@ -49,6 +49,9 @@ class DelegationFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         context = self.request.parser_context["view"].org_context
         return delegation_search(queryset, organization=context.organization, term=value)
+
+    def filter_status(self, queryset, name, value):
+        return delegation_status_filter(queryset, value)
 
     def filter_side(self, queryset, name, value):
         context = self.request.parser_context["view"].org_context
