@@ -13,8 +13,14 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -67,8 +73,15 @@ class CSVRenderer(BaseRenderer):
 
 
 PDF_PENDING_RESPONSE = OpenApiResponse(
+    inline_serializer(
+        "InvoicePdfBeingPrepared",
+        {
+            "status": serializers.ChoiceField(choices=["being_prepared"]),
+            "detail": serializers.CharField(),
+        },
+    ),
     description="The PDF is being prepared by the worker (never rendered in the request): retry after "
-    "`Retry-After` seconds."
+    "`Retry-After` seconds.",
 )
 CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The itemisation as CSV.")}
 
@@ -113,7 +126,7 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
 
     @extend_schema(
         summary="The invoice as PDF (202 while the worker prepares it)",
-        responses={**PDF_RESPONSE, 202: PDF_PENDING_RESPONSE},
+        responses={**PDF_RESPONSE, (202, "application/json"): PDF_PENDING_RESPONSE},
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
     def pdf(self, request, *args, **kwargs):
