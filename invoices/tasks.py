@@ -5,7 +5,7 @@ from celery import shared_task
 from portal.outbox import outbox_task
 
 from .services import dunning, issuing
-from .services.issuing import DELIVER_KIND
+from .services.issuing import DELIVER_KIND, PDF_KIND
 from .services.issuing import invoice_monthly_run as run
 
 
@@ -31,3 +31,9 @@ def dunning_run() -> tuple[int, int]:
 def invoice_reminder_send(payload: dict) -> None:
     """Email one payment reminder, unless the invoice was paid since it was queued."""
     dunning.invoice_reminder_send(payload)
+
+
+@outbox_task(PDF_KIND, name="invoices.tasks.invoice_pdf_render")
+def invoice_pdf_render(payload: dict) -> None:
+    """Issue 13: render a PDF asked for on a page/API before delivery made it (never in a request)."""
+    issuing.invoice_pdf_job(payload)

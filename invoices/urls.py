@@ -7,6 +7,11 @@ urlpatterns = [
     path("o/<str:org>/settings/invoices/", views.InvoiceListView.as_view(), name="invoice-list"),
     path("o/<str:org>/settings/invoices/<id:invoice_id>/", views.InvoiceDetailView.as_view(), name="invoice-detail"),
     path("o/<str:org>/settings/invoices/<id:invoice_id>/pdf/", views.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path(
+        "o/<str:org>/settings/invoices/<id:invoice_id>/itemisation.csv",
+        views.InvoiceItemisationView.as_view(),
+        name="invoice-itemisation",
+    ),
     path("o/<str:org>/settings/payment-methods/", views.PaymentMethodListView.as_view(), name="payment-method-list"),
     path(
         "o/<str:org>/settings/payment-methods/<id:payment_method_id>/default/",

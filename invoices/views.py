@@ -8,7 +8,9 @@ choke point, writes are one service call each.
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -19,11 +21,14 @@ from portal.files import PrivateFileMixin, private_file_response
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .forms import PaymentMethodForm
+from .itemisation import itemisation_response
 from .models import Invoice, InvoiceLine, PaymentMethod
-from .selectors import invoice_list, invoice_sections, payment_method_list
+from .selectors import LINES_PER_PAGE, invoice_lines, invoice_list, invoice_section_totals, payment_method_list
 from .services import payment_methods as services
-from .services.issuing import invoice_pdf_ensure
+from .services.issuing import invoice_pdf_request
 from .vat import vat_note_text
+
+PDF_RETRY_AFTER = 5  # seconds: how soon the "being prepared" page reloads itself
 
 
 def customer_subtotal(organization):
@@ -51,6 +56,9 @@ class InvoiceListView(OrgScopedMixin, ListView):
 
 
 class InvoiceDetailView(OrgScopedMixin, DetailView):
+    """Totals, one sum per customer section and the lines a page at a time (issue 13: a partner
+    invoice may hold 10,000 lines); the whole itemisation is the CSV download."""
+
     model = Invoice
     capability = "billing.view"
     template_name = "invoices/detail.html"
@@ -63,17 +71,32 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         invoice = self.object
-        # Inside a customer org, partner staff see that customer's section of the partner invoice.
-        only = self.org.organization if invoice.recipient_id != self.org.organization.pk else None
-        context["sections"] = invoice_sections(invoice=invoice, customer=only)
-        context["grouped"] = invoice.recipient.is_partner
-        context["vat_note"] = vat_note_text(invoice.vat_note)
-        context["partial"] = only is not None
+        only = section_customer(self.org, invoice)
+        sections = invoice_section_totals(invoice=invoice, customer=only)
+        paginator = Paginator(invoice_lines(invoice=invoice, customer=only), LINES_PER_PAGE)
+        paginator.count = sum(section.line_count for section in sections)  # known: saves the COUNT
+        page = paginator.get_page(self.request.GET.get("page"))
+        context.update(
+            sections=sections,
+            page_obj=page,
+            lines=page.object_list,
+            is_paginated=page.has_other_pages(),
+            grouped=invoice.recipient.is_partner,
+            vat_note=vat_note_text(invoice.vat_note),
+            partial=only is not None,
+            pdf_ready=invoice_pdf_request(invoice=invoice),
+        )
         return context
 
 
+def section_customer(org, invoice: Invoice):
+    """Inside a customer org, partner staff see only that customer's section of the partner invoice."""
+    return org.organization if invoice.recipient_id != org.organization.pk else None
+
+
 class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
-    """The stored PDF (rendered once, on the worker; here only if the worker has not run yet).
+    """The stored PDF. Never rendered here (issue 13): until the worker has stored it, a small
+    "being prepared" page (202) that reloads itself, and the render job is made sure of.
 
     The only way to the file: the invoice comes from the tenancy-restricted queryset, and anyone
     who may not see it gets 404 (PrivateFileMixin); the bytes go out through django-sendfile2."""
@@ -83,10 +106,27 @@ class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
     pk_url_kwarg = "invoice_id"
 
     def get(self, request, *args, **kwargs):
-        invoice = invoice_pdf_ensure(invoice=self.get_object())
+        invoice = self.get_object()
+        if not invoice_pdf_request(invoice=invoice):
+            response = render(request, "invoices/pdf_pending.html", {"invoice": invoice}, status=202)
+            response["Retry-After"] = str(PDF_RETRY_AFTER)
+            response["Cache-Control"] = "private, no-store"
+            return response
         return private_file_response(
             request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf"
         )
+
+
+class InvoiceItemisationView(OrgScopedMixin, SingleObjectMixin, View):
+    """The per-customer itemisation as CSV (streamed; see invoices/itemisation.py)."""
+
+    model = Invoice
+    capability = "billing.view"
+    pk_url_kwarg = "invoice_id"
+
+    def get(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        return itemisation_response(invoice=invoice, customer=section_customer(self.org, invoice))
 
 
 def _payment_methods_url(org) -> str:

@@ -106,6 +106,7 @@ def test_12_3_the_one_beat_schedule_is_the_settings_and_lists_every_periodic_job
             "delegations.tasks.delegation_process_expiries",
             "billing.tasks.subscriptions_process_due",
             "invoices.tasks.invoice_monthly_run",
+            "invoices.tasks.dunning_run",
         )
     }
     assert all(entry["task"] in app.tasks for entry in schedule.values())

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Invoice, InvoiceLine, PaymentMethod
-from ..selectors import invoice_sections
+from ..selectors import invoice_section_totals
 
 
 class InvoiceOrganizationSerializer(serializers.Serializer):
@@ -16,16 +16,31 @@ class InvoiceOrganizationSerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
+    customer = serializers.SerializerMethodField(help_text=_("The customer org the line was billed for."))
+
     class Meta:
         model = InvoiceLine
-        fields = ["position", "description", "quantity", "unit_price", "period_start", "period_end", "net_amount"]
+        fields = [
+            "position",
+            "customer",
+            "description",
+            "quantity",
+            "unit_price",
+            "period_start",
+            "period_end",
+            "net_amount",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(InvoiceOrganizationSerializer)
+    def get_customer(self, line: InvoiceLine) -> dict:
+        return {"public_id": line.customer.public_id, "name": line.customer_name}
 
 
 class InvoiceSectionSerializer(serializers.Serializer):
     customer = InvoiceOrganizationSerializer(read_only=True, help_text=_("The customer org the lines were billed for."))
+    line_count = serializers.IntegerField(read_only=True)
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    lines = InvoiceLineSerializer(many=True, read_only=True)
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -60,29 +75,49 @@ class InvoiceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_pdf_url(self, invoice: Invoice) -> str:
+    def _url(self, invoice: Invoice, action: str) -> str:
         request = self.context.get("request")
-        path = self.context["pdf_path"](invoice)  # set by the viewset: its own `pdf` route
+        path = self.context["action_path"](invoice, action)  # set by the viewset: its own routes
         return request.build_absolute_uri(path) if request else path
+
+    def get_pdf_url(self, invoice: Invoice) -> str:
+        return self._url(invoice, "pdf")
 
 
 class InvoiceDetailSerializer(InvoiceSerializer):
-    sections = serializers.SerializerMethodField(help_text=_("The lines grouped by customer org."))
+    """Issue 13: totals and one sum per section; the lines themselves are paginated at `lines_url`
+    (an invoice may hold 10,000), the whole itemisation is the CSV at `itemisation_url`."""
+
+    sections = serializers.SerializerMethodField(help_text=_("One sum per customer org (the lines: lines_url)."))
+    lines_url = serializers.SerializerMethodField(help_text=_("The lines, paginated (?page=, ?page_size= up to 100)."))
+    itemisation_url = serializers.SerializerMethodField(help_text=_("All lines with their customer org as CSV."))
+    pdf_ready = serializers.SerializerMethodField(
+        help_text=_("False while the PDF is being prepared: pdf_url then answers 202.")
+    )
 
     class Meta(InvoiceSerializer.Meta):
-        fields = InvoiceSerializer.Meta.fields + ["sections"]
+        fields = InvoiceSerializer.Meta.fields + ["pdf_ready", "lines_url", "itemisation_url", "sections"]
         read_only_fields = fields
+
+    def get_pdf_ready(self, invoice: Invoice) -> bool:
+        return bool(invoice.pdf)
+
+    def get_lines_url(self, invoice: Invoice) -> str:
+        return self._url(invoice, "lines")
+
+    def get_itemisation_url(self, invoice: Invoice) -> str:
+        return self._url(invoice, "itemisation")
 
     @extend_schema_field(InvoiceSectionSerializer(many=True))
     def get_sections(self, invoice: Invoice) -> list[dict]:
         # Inside a customer org, partner staff get that customer's section of the partner invoice.
-        sections = invoice_sections(invoice=invoice, customer=self.context.get("section_customer"))
+        sections = invoice_section_totals(invoice=invoice, customer=self.context.get("section_customer"))
         return InvoiceSectionSerializer(
             [
                 {
                     "customer": {"public_id": s.customer_public_id, "name": s.customer_name},
+                    "line_count": s.line_count,
                     "subtotal": s.subtotal,
-                    "lines": s.lines,
                 }
                 for s in sections
             ],

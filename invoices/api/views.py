@@ -9,10 +9,18 @@ from a partner-linked customer's own accounts) and restrict the queryset; `pdf` 
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -20,12 +28,14 @@ from rest_framework.response import Response
 from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from portal.files import PrivateFileViewSetMixin, private_file_response
 
+from ..itemisation import itemisation_response
 from ..models import Invoice, PaymentMethod
-from ..selectors import invoice_list, payment_method_list
+from ..selectors import invoice_lines, invoice_list, payment_method_list
 from ..services import payment_methods as services
-from ..services.issuing import invoice_pdf_ensure
+from ..services.issuing import invoice_pdf_request
 from .serializers import (
     InvoiceDetailSerializer,
+    InvoiceLineSerializer,
     InvoiceSerializer,
     PaymentMethodCreateSerializer,
     PaymentMethodSerializer,
@@ -51,6 +61,31 @@ ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organ
 PDF_RESPONSE = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The invoice PDF.")}
 
 
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for `Accept: text/csv`; the action answers with the streamed CSV itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)  # only errors get here: the one JSON error body
+
+
+PDF_PENDING_RESPONSE = OpenApiResponse(
+    inline_serializer(
+        "InvoicePdfBeingPrepared",
+        {
+            "status": serializers.ChoiceField(choices=["being_prepared"]),
+            "detail": serializers.CharField(),
+        },
+    ),
+    description="The PDF is being prepared by the worker (never rendered in the request): retry after "
+    "`Retry-After` seconds.",
+)
+CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The itemisation as CSV.")}
+
+
 class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     queryset = Invoice.objects.all()
     private_file_actions = frozenset({"pdf"})  # every refusal of the PDF is 404
@@ -60,34 +95,72 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     filterset_fields = ["period_start", "year"]
     search_fields = ["number"]
     ordering_fields = ["period_start", "number", "gross_total"]
-    pdf_route = ""
+    route_basename = ""
 
     def get_queryset(self):
         return invoice_list(queryset=super().get_queryset())
 
     def get_serializer_class(self):
+        if self.action == "lines":
+            return InvoiceLineSerializer
         return InvoiceDetailSerializer if self.action == "retrieve" else InvoiceSerializer
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["pdf_path"] = self._pdf_path
+        context["action_path"] = self._action_path
         if self.org_context is not None and self.org_context.acting_as_partner:
             context["section_customer"] = self.org_context.organization
         return context
 
-    def _pdf_path(self, invoice: Invoice) -> str:
+    def _action_path(self, invoice: Invoice, action: str) -> str:
         kwargs = {"invoice_id": invoice.pk}
         if self.org_context is not None:
             kwargs["org"] = self.org_context.organization.public_id
-        return reverse(self.pdf_route, kwargs=kwargs)
+        return reverse(f"{self.route_basename}-{action}", kwargs=kwargs)
 
-    @extend_schema(summary="The invoice as PDF", responses=PDF_RESPONSE)
+    def _section_customer(self, invoice: Invoice):
+        # Inside a customer org, partner staff get only that customer's lines of the partner invoice.
+        if self.org_context is not None and invoice.recipient_id != self.org_context.organization.pk:
+            return self.org_context.organization
+        return None
+
+    @extend_schema(
+        summary="The invoice as PDF (202 while the worker prepares it)",
+        responses={**PDF_RESPONSE, (202, "application/json"): PDF_PENDING_RESPONSE},
+    )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
     def pdf(self, request, *args, **kwargs):
-        invoice = invoice_pdf_ensure(invoice=self.get_object())
+        invoice = self.get_object()
+        if not invoice_pdf_request(invoice=invoice):
+            # JSON whatever was asked for: a PDF client must not take this body for the file
+            response = JsonResponse(
+                {"status": "being_prepared", "detail": _("The PDF is being prepared. Try again in a moment.")},
+                status=status.HTTP_202_ACCEPTED,
+            )
+            response["Retry-After"] = "5"
+            response["Cache-Control"] = "private, no-store"
+            return response
         return private_file_response(
             request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf"
         )
+
+    @extend_schema(
+        summary="The invoice's lines in print order, paginated (issue 13)",
+        responses={200: InvoiceLineSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def lines(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        lines = invoice_lines(invoice=invoice, customer=self._section_customer(invoice))
+        page = self.paginate_queryset(lines)
+        return self.get_paginated_response(InvoiceLineSerializer(page, many=True).data)
+
+    @extend_schema(summary="The per-customer itemisation as CSV (streamed)", responses=CSV_RESPONSE, filters=False)
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer], filter_backends=[])
+    def itemisation(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        return itemisation_response(invoice=invoice, customer=self._section_customer(invoice))
 
 
 @extend_schema(tags=["invoices"])
@@ -99,7 +172,7 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
 )
 class InvoiceViewSet(_InvoiceViewSetBase):
     org_scoped = False
-    pdf_route = "invoice-api-pdf"
+    route_basename = "invoice-api"
 
 
 @extend_schema(parameters=[ORG], tags=["invoices"])
@@ -110,7 +183,7 @@ class InvoiceViewSet(_InvoiceViewSetBase):
     retrieve=extend_schema(summary="One invoice; in a linked customer org only that customer's section"),
 )
 class OrganizationInvoiceViewSet(_InvoiceViewSetBase):
-    pdf_route = "organization-invoice-api-pdf"
+    route_basename = "organization-invoice-api"
 
 
 @extend_schema(parameters=[ORG], tags=["payment methods"])

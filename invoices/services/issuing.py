@@ -43,7 +43,7 @@ from portal.audit import audit_event_build, audit_record_many
 from portal.emails import email_attachment_loader, email_enqueue
 from portal.errors import InvalidInput
 from portal.models import OutboxMessage
-from portal.outbox import outbox_publish
+from portal.outbox import outbox_enqueue, outbox_publish
 
 from ..models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod
 from ..vat import issuer_details, vat_decision, vat_note_text
@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 # Stored in outbox rows (and attachment references) in flight: the names from before the move stay.
 DELIVER_KIND = "billing.invoice_deliver"
 ATTACHMENT_KIND = "billing.invoice_pdf"
+PDF_KIND = "invoices.invoice_pdf"
 
 # --- periods ------------------------------------------------------------------------------------
 
@@ -379,6 +380,39 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
     if not attached:
         field.storage.delete(name)  # another worker was first; keep its file
     return Invoice.objects.get(pk=invoice.pk)
+
+
+def invoice_pdf_request(*, invoice: Invoice) -> bool:
+    """Make sure the worker renders the PDF; never renders here (issue 13: a 10,000-line invoice
+    takes far longer than a request may). Returns True when the PDF is stored already.
+
+    Idempotent and cheap (one indexed look-up by dedupe key, at most one write): nothing happens
+    while the delivery job or an earlier PDF job is still pending or running; a PDF job that has
+    finished (or failed) without leaving a PDF is re-armed and published again."""
+    if invoice.pdf:
+        return True
+    keys = {f"invoice-deliver-{invoice.pk}": DELIVER_KIND, f"invoice-pdf-{invoice.pk}": PDF_KIND}
+    rows = dict(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", "status"))
+    if any(status in (OutboxMessage.Status.PENDING, OutboxMessage.Status.PROCESSING) for status in rows.values()):
+        return False
+    pdf_key = f"invoice-pdf-{invoice.pk}"
+    if pdf_key not in rows:
+        outbox_enqueue(kind=PDF_KIND, payload={"invoice_id": invoice.pk}, dedupe_key=pdf_key)
+        return False
+    rearmed = OutboxMessage.objects.filter(
+        dedupe_key=pdf_key, status__in=(OutboxMessage.Status.DONE, OutboxMessage.Status.FAILED)
+    )
+    message_id = rearmed.values_list("pk", flat=True).first()
+    if message_id and rearmed.update(status=OutboxMessage.Status.PENDING, attempts=0, available_at=timezone.now()):
+        transaction.on_commit(lambda: outbox_publish(message_id=message_id, kind=PDF_KIND))
+    return False
+
+
+def invoice_pdf_job(payload: dict) -> None:
+    """The PDF job (outbox `invoices.invoice_pdf`): render and store the PDF once; no email."""
+    invoice = Invoice.objects.select_related("recipient").filter(pk=payload["invoice_id"]).first()
+    if invoice is not None:
+        invoice_pdf_ensure(invoice=invoice)
 
 
 def invoice_deliver(payload: dict) -> None:

@@ -1,0 +1,226 @@
+"""Issue 13 (scale), large invoices stay usable: the detail page and the API show totals, one sum
+per customer section and the lines a page at a time (constant queries, constant size however many
+lines); the whole itemisation is a streamed CSV; the PDF is never rendered in a request."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from invoices.models import Invoice
+from invoices.selectors import LINES_PER_PAGE
+from invoices.services import issuing
+from organizations.roles import OrgRole
+from portal.models import OutboxMessage
+from tests import factories
+
+from .factories import customer, issue, line, partner
+
+pytestmark = pytest.mark.django_db
+
+NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+
+
+@pytest.fixture
+def big(settings, tmp_path):
+    """A partner with two linked customers; a small invoice (October) and one ten times larger
+    (November), both with the lines of both customers."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+    reseller = partner(name="Großpartner GmbH")
+    one, two = customer(name="Kunde Eins AG"), customer(name="Kunde Zwei AG")
+    factories.link(reseller, one)
+    factories.link(reseller, two)
+
+    def lines(count, period=None):
+        extra = {"period": period} if period else {}
+        return [
+            line(reseller, one if n % 3 else two, quantity=str(n % 7 + 1), unit_price="2.5000", **extra)
+            for n in range(count)
+        ]
+
+    [small] = issue(*lines(3 * LINES_PER_PAGE // 2))
+    [large] = issue(*lines(15 * LINES_PER_PAGE, NOVEMBER), period=NOVEMBER)
+    return {
+        "partner": reseller,
+        "one": one,
+        "two": two,
+        "small": small,
+        "large": large,
+        "owner": factories.member(reseller, OrgRole.OWNER),
+    }
+
+
+def _count(client, url, **extra):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **extra)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert response.status_code in (200, 202), (url, response.status_code, body[:300])
+    return len(queries), response, body
+
+
+def page_url(org, invoice, name="invoice-detail"):
+    return reverse(name, kwargs={"org": org.public_id, "invoice_id": invoice.pk})
+
+
+def api_url(org, invoice, suffix=""):
+    return f"/api/v1/organizations/{org.public_id}/invoices/{invoice.pk}/{suffix}"
+
+
+def test_issue13_detail_page_is_paginated_with_constant_queries(big, client):
+    client.force_login(big["owner"])
+    small_queries, _, small_body = _count(client, page_url(big["partner"], big["small"]))
+    large_queries, response, large_body = _count(client, page_url(big["partner"], big["large"]))
+    assert large_queries == small_queries
+    assert len(response.context["lines"]) == LINES_PER_PAGE
+    assert response.context["page_obj"].paginator.num_pages == 15
+    # the page is the same size however many lines the invoice has (old code: every line)
+    assert len(large_body) < 1.5 * len(small_body)
+    # the sums per customer cover all lines, not only the page's
+    sections = {section.customer_name: section for section in response.context["sections"]}
+    assert sections["Kunde Eins AG"].line_count + sections["Kunde Zwei AG"].line_count == 15 * LINES_PER_PAGE
+    assert sum(section.subtotal for section in sections.values()) == big["large"].net_total
+    # page 3, and a page number out of range falls back to the last page, never a 500
+    third = client.get(page_url(big["partner"], big["large"]) + "?page=3")
+    assert [line.position for line in third.context["lines"]][0] == 2 * LINES_PER_PAGE + 1
+    assert client.get(page_url(big["partner"], big["large"]) + "?page=999").context["page_obj"].number == 15
+    assert client.get(page_url(big["partner"], big["large"]) + "?page=x").status_code == 200
+
+
+def test_issue13_api_detail_has_sums_and_a_paginated_lines_link(big, client):
+    client.force_login(big["owner"])
+    small_queries, _, _ = _count(client, api_url(big["partner"], big["small"]))
+    large_queries, response, body = _count(client, api_url(big["partner"], big["large"]))
+    assert large_queries == small_queries
+    data = response.json()
+    assert len(body) < 4000  # old code: every line inline (2.6 MB at 10,000 lines)
+    assert data["lines_url"].endswith(api_url(big["partner"], big["large"], "lines/"))
+    assert data["itemisation_url"].endswith(api_url(big["partner"], big["large"], "itemisation/"))
+    assert sorted(s["customer"]["name"] for s in data["sections"]) == ["Kunde Eins AG", "Kunde Zwei AG"]
+    assert sum(s["line_count"] for s in data["sections"]) == 15 * LINES_PER_PAGE
+    assert sum(Decimal(s["subtotal"]) for s in data["sections"]) == big["large"].net_total
+
+    small_lines, _, _ = _count(client, api_url(big["partner"], big["small"], "lines/?page=2"))
+    large_lines, response, _ = _count(client, api_url(big["partner"], big["large"], "lines/?page=2&page_size=100"))
+    assert large_lines == small_lines
+    page = response.json()
+    assert page["count"] == 15 * LINES_PER_PAGE and len(page["results"]) == 100
+    first = page["results"][0]
+    assert first["position"] == 101 and set(first["customer"]) == {"public_id", "name"}
+    assert client.get(api_url(big["partner"], big["large"], "lines/?page=999")).status_code == 404
+
+
+def test_issue13_partner_staff_in_a_customer_org_get_only_that_customers_lines(big, client):
+    client.force_login(big["owner"])
+    two = big["two"]
+    page = client.get(page_url(two, big["large"]))
+    assert page.status_code == 200 and {line.customer_id for line in page.context["lines"]} == {two.pk}
+    data = client.get(api_url(two, big["large"])).json()
+    assert [s["customer"]["public_id"] for s in data["sections"]] == [two.public_id]
+    lines = client.get(api_url(two, big["large"], "lines/?page_size=100")).json()
+    assert lines["count"] == 5 * LINES_PER_PAGE
+    assert {row["customer"]["public_id"] for row in lines["results"]} == {two.public_id}
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(client.get(page_url(two, big["large"], "invoice-itemisation")).streaming_content).decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert {row[1] for row in rows[1:]} == {two.public_id} and len(rows) == 1 + 5 * LINES_PER_PAGE
+
+
+def test_issue13_itemisation_csv_lists_every_line_with_its_customer(big, client):
+    client.force_login(big["owner"])
+    invoice = big["large"]
+    queries, response, body = _count(client, page_url(big["partner"], invoice, "invoice-itemisation"))
+    assert response.streaming and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert f'filename="{invoice.number}-itemisation.csv"' in response["Content-Disposition"]
+    assert queries < 12  # chunks of 2,000 rows, not one query per line
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Invoice number", "Customer ID", "Customer"]
+    assert len(rows) == 1 + 15 * LINES_PER_PAGE
+    first = rows[1]
+    db_line = invoice.lines.select_related("customer").get(position=1)
+    assert first == [
+        invoice.number,
+        db_line.customer.public_id,
+        db_line.customer_name,
+        "1",
+        db_line.description,
+        "2026-11-01",
+        "2026-11-30",
+        f"{db_line.quantity:f}",
+        "2.5000",
+        f"{db_line.net_amount:f}",
+        "EUR",
+    ]
+    assert sum(Decimal(row[9]) for row in rows[1:]) == invoice.net_total  # plain decimals, no "1.234,50"
+    # German headers for a German user, same plain numbers
+    type(big["owner"]).objects.filter(pk=big["owner"].pk).update(language="de")
+    german = client.get(api_url(big["partner"], invoice, "itemisation/"))
+    rows_de = list(csv.reader(io.StringIO(b"".join(german.streaming_content).decode("utf-8-sig"))))
+    assert rows_de[0][:3] == ["Rechnungsnummer", "Kundennummer", "Kunde"] and rows_de[1] == first
+
+
+def _pdf_rows(invoice):
+    return OutboxMessage.objects.filter(dedupe_key=f"invoice-pdf-{invoice.pk}")
+
+
+def test_issue13_pdf_is_being_prepared_never_rendered_in_the_request(big, client, monkeypatch):
+    def renderer_must_not_run(invoice):
+        raise AssertionError("the PDF was rendered inside the request")
+
+    monkeypatch.setattr(issuing, "invoice_render_pdf", renderer_must_not_run)
+    client.force_login(big["owner"])
+    invoice = big["large"]
+    # issued inside the test transaction: its delivery job never ran
+    OutboxMessage.objects.filter(dedupe_key=f"invoice-deliver-{invoice.pk}").update(status=OutboxMessage.Status.DONE)
+    detail = client.get(page_url(big["partner"], invoice)).content.decode()
+    assert "The PDF is being prepared" in detail
+    assert page_url(big["partner"], invoice, "invoice-pdf") not in detail
+    browser = client.get(page_url(big["partner"], invoice, "invoice-pdf"))
+    assert browser.status_code == 202 and browser["Content-Type"].startswith("text/html")
+    assert "being prepared" in browser.content.decode() and browser["Retry-After"] == "5"
+    api = client.get(api_url(big["partner"], invoice, "pdf/"), HTTP_ACCEPT="application/pdf")
+    assert api.status_code == 202 and api.json()["status"] == "being_prepared"
+    assert client.get(api_url(big["partner"], invoice)).json()["pdf_ready"] is False
+    type(big["owner"]).objects.filter(pk=big["owner"].pk).update(language="de")
+    german = client.get(page_url(big["partner"], invoice, "invoice-pdf"))
+    assert "wird gerade erstellt" in german.content.decode()
+    # nothing rendered or stored; the PDF job is queued exactly once however often one asks
+    assert not Invoice.objects.get(pk=invoice.pk).pdf
+    [job] = _pdf_rows(invoice)
+    assert job.kind == issuing.PDF_KIND and job.status == OutboxMessage.Status.PENDING
+    assert job.payload == {"invoice_id": invoice.pk}
+
+
+def test_issue13_pdf_job_waits_for_delivery_and_is_rearmed_when_it_left_no_pdf(big, client, monkeypatch):
+    monkeypatch.setattr(issuing, "invoice_render_pdf", lambda invoice: b"%PDF-1.7 test")
+    client.force_login(big["owner"])
+    invoice = big["small"]
+    # the delivery job is still pending: it renders the PDF, so nothing more is queued
+    assert client.get(page_url(big["partner"], invoice, "invoice-pdf")).status_code == 202
+    assert not _pdf_rows(invoice).exists()
+    # delivery done without a PDF (e.g. the file was lost): a PDF job is queued, re-armed when finished
+    OutboxMessage.objects.filter(dedupe_key=f"invoice-deliver-{invoice.pk}").update(status=OutboxMessage.Status.DONE)
+    assert client.get(page_url(big["partner"], invoice, "invoice-pdf")).status_code == 202
+    _pdf_rows(invoice).update(status=OutboxMessage.Status.FAILED, attempts=5)
+    assert client.get(api_url(big["partner"], invoice, "pdf/")).status_code == 202
+    [job] = _pdf_rows(invoice)
+    assert job.status == OutboxMessage.Status.PENDING and job.attempts == 0
+    # the worker's job renders and stores it; from then on the file is served
+    issuing.invoice_pdf_job(job.payload)
+    response = client.get(page_url(big["partner"], invoice, "invoice-pdf"))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert response.status_code == 200 and body.startswith(b"%PDF")
+    assert "The PDF is being prepared" not in client.get(page_url(big["partner"], invoice)).content.decode()

@@ -1,0 +1,67 @@
+"""Issue 13 (scale), partner offer list: the item count and total are computed for the page's
+offers only, and the paginator's COUNT has no GROUP BY – checked in PostgreSQL's own plan."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from offers.models import Offer, OfferItem
+
+from . import factories as of
+
+pytestmark = pytest.mark.django_db
+
+PAGE = 25
+
+
+def _clone_offers(offer: Offer, count: int) -> None:
+    """`count` more offers like `offer` (with its items), in bulk: the plan is what matters here."""
+    items = list(offer.items.all())
+    for _ in range(count):
+        offer.pk = None
+        offer.save()
+        for item in items:
+            item.pk = None
+            item.offer = offer
+        OfferItem.objects.bulk_create(items)
+
+
+def _plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_issue13_offer_list_aggregates_only_the_page(world, client):
+    first = of.offer(world.partner, world.customer)
+    per_offer = first.items.count()
+    assert per_offer >= 1
+    _clone_offers(first, 4 * PAGE)
+    client.force_login(world.partner_owner)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("offer-list", kwargs={"org": world.partner.public_id}))
+    assert response.status_code == 200
+    rows = response.context["object_list"]
+    assert len(rows) == PAGE and all(row.item_count == per_offer for row in rows)
+
+    sqls = [q["sql"] for q in captured.captured_queries if 'FROM "offers_offer"' in q["sql"]]
+    counts = [sql for sql in sqls if sql.startswith("SELECT COUNT(*)")]
+    assert counts, sqls
+    for sql in counts:  # the paginator's count: no GROUP BY, no items
+        assert "GROUP BY" not in sql and "offers_offeritem" not in sql, sql
+    (page_sql,) = [sql for sql in sqls if "LIMIT" in sql and "offers_offeritem" in sql]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + page_sql)
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    item_scans = [node for node in _plan_nodes(plan[0]["Plan"]) if node.get("Relation Name") == "offers_offeritem"]
+    assert item_scans
+    # Old code: one join over every item of the partner's offers (101 × items), then GROUP BY.
+    read = sum(node["Actual Rows"] * node["Actual Loops"] for node in item_scans)
+    assert read <= 2 * PAGE * per_offer, json.dumps(plan, indent=1)[:4000]
+    assert all(node["Actual Loops"] <= PAGE for node in item_scans)
