@@ -75,6 +75,8 @@ def test_12_1_every_outbox_kind_is_a_task_declared_in_its_apps_tasks_module():
         "offers.deliver",
         "offers.bulk_send",
         "billing.invoice_deliver",
+        "invoices.invoice_pdf",
+        "invoices.invoice_reminder",
     }
     for job in jobs.values():
         package, module = job.handler.__module__.rsplit(".", 1)
