@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 from django.views.i18n import set_language as django_set_language
 
@@ -165,6 +165,7 @@ def home(request):
     return render(request, "portal/home.html")
 
 
+@require_GET  # read-only: a POST is 405, not a second way to read
 def organization_switcher(request):
     """htmx: the orgs matching `q` as you type (at most 20, own orgs first) – two queries whether
     a partner has 3 or 10,000 customers (ORG-4). Links go to the org in the URL: no session state."""

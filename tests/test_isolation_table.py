@@ -7,10 +7,14 @@ that account must get. The table is the oracle, written and reviewed by hand aga
 
 - A route the URLconf walker finds without a row fails (`test_every_route_has_a_row`); so does a
   row naming a route or method that no longer exists.
-- `test_route_answers_as_the_table_says` requests every row as every account (each request in a
-  rolled-back savepoint, so a state change by one account does not change what the next sees).
+- `test_routes_answer_as_the_table_says` requests every row as every account, one test per
+  group of rows (the app of the view, pages and API apart) that builds the world once: each row's
+  objects in a savepoint rolled back after the row, each request in a savepoint of its own, so a
+  state change by one account or row does not change what the next sees. It fails once per group
+  with every mismatch: `line N: route METHOD where W (url) as account: expected X, got Y`.
 - `test_foreign_id_under_own_org_is_404` puts another tenant's object id under the URL of the
-  user's own org (`/o/<my-org>/offers/<foreign-offer>/`) and expects 404, never 200 nor 403.
+  user's own org (`/o/<my-org>/offers/<foreign-offer>/`) and expects 404, never 200 nor 403
+  (grouped the same way, every offending case listed).
 
 Cells: a status code, or `login` (302 to the login page). Set ISOLATION_TABLE_DRAFT=<file> to
 write the observed answers as rows to <file> instead of asserting (a first draft for new routes;
@@ -19,8 +23,9 @@ read and check every cell before pasting it into the table).
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -76,6 +81,18 @@ def parse_table(text: str) -> list[Row]:
 
 ROWS = parse_table(TABLE_FILE.read_text())
 ROUTES = {(route.name, route.method): route for route in all_routes()}
+ROUTE_NAMES = {route.name: route for route in ROUTES.values()}
+REFUSED = {"login", "401", "403", "404", "405"}
+
+
+def _route_of(row: Row) -> Route | None:
+    """The route a row requests. A row may also pin a method its route does not answer (e.g.
+    `POST` of a read-only view), provided every cell is a refusal such as 405: such a method
+    must never start doing something unnoticed."""
+    route = ROUTES.get((row.route, row.method))
+    if route is None and row.route in ROUTE_NAMES and set(row.expected.values()) <= REFUSED:
+        route = replace(ROUTE_NAMES[row.route], method=row.method)
+    return route
 
 
 def test_every_route_has_a_row():
@@ -88,8 +105,11 @@ def test_every_route_has_a_row():
 
 
 def test_every_row_names_an_existing_route():
-    stale = [f"line {row.line}: {row.route} {row.method}" for row in ROWS if (row.route, row.method) not in ROUTES]
-    assert not stale, f"Rows of tests/{TABLE_FILE.name} name routes that no longer exist:\n  " + "\n  ".join(stale)
+    stale = [f"line {row.line}: {row.route} {row.method}" for row in ROWS if _route_of(row) is None]
+    assert not stale, (
+        f"Rows of tests/{TABLE_FILE.name} name routes that no longer exist, or a method the route does "
+        f"not answer with a cell that is not a refusal ({', '.join(sorted(REFUSED))}):\n  " + "\n  ".join(stale)
+    )
 
 
 def test_no_row_twice():
@@ -150,61 +170,96 @@ def _kwargs_for(world: World, route: Route, org_attr: str | None, foreign: str |
     return kwargs
 
 
-def _status(world: World, route: Route, url: str, account: str) -> str:
-    client = APIClient() if route.kind == "api" else Client()
-    user = world.account(account)
-    if user is not None:
-        client.force_login(user)
-    with transaction.atomic():
-        method = getattr(client, route.method.lower())
-        if route.kind == "api" and route.method not in ("GET", "DELETE"):
-            response = method(url, {}, format="json")
-        else:
-            response = method(url)
-        transaction.set_rollback(True)  # the next account sees the world unchanged
-    if response.status_code == 302 and "/accounts/login/" in response["Location"]:
-        return "login"
-    return str(response.status_code)
+class Requester:
+    """One logged-in client per account and kind (page/API) for a whole group: logging in once
+    instead of once per request. Each request runs in a rolled-back savepoint and the client's
+    cookies are put back afterwards, so a request that logs out, cycles the session or leaves a
+    message does not change what the next one sees."""
+
+    def __init__(self, world: World):
+        # Every account and its sessions first, outside any savepoint: a session row made inside
+        # a rolled-back savepoint would vanish and log the client out.
+        self.clients: dict[tuple[str, str], Client] = {}
+        for account in TABLE_ACCOUNTS:
+            user = world.account(account)
+            for kind, client in (("page", Client()), ("api", APIClient())):
+                if user is not None:
+                    client.force_login(user)
+                self.clients[(account, kind)] = client
+
+    def status(self, route: Route, url: str, account: str) -> str:
+        client = self.clients[(account, route.kind)]
+        cookies = copy.deepcopy(client.cookies)
+        try:
+            with transaction.atomic():
+                method = getattr(client, route.method.lower())
+                if route.kind == "api" and route.method not in ("GET", "DELETE"):
+                    response = method(url, {}, format="json")
+                else:
+                    response = method(url)
+                transaction.set_rollback(True)  # the next account sees the world unchanged
+        except Exception as error:  # the test client re-raises a view's exception: a 500, reported
+            return f"500 ({type(error).__name__}: {error})"
+        finally:
+            client.cookies = cookies
+        if response.status_code == 302 and "/accounts/login/" in response["Location"]:
+            return "login"
+        return str(response.status_code)
 
 
 # --- the table ------------------------------------------------------------------------------
 
 
+def _group_of(route: Route) -> str:
+    """Rows are checked in groups (the app of the view, page or API) so the world is built once
+    per group rather than once per row."""
+    view = route.view
+    view = getattr(view, "cls", None) or getattr(view, "view_class", None) or view
+    return f"{view.__module__.split('.')[0]}-{route.kind}"
+
+
+GROUPS: dict[str, list[Row]] = {}
+for _row in ROWS:
+    if _route_of(_row) is not None:  # a stale row is reported by its own test
+        GROUPS.setdefault(_group_of(_route_of(_row)), []).append(_row)
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("row", [pytest.param(row, id=row.id) for row in ROWS])
-def test_route_answers_as_the_table_says(row, shared_world):
-    route = ROUTES.get((row.route, row.method))
-    if route is None:
-        pytest.skip("stale row (test_every_row_names_an_existing_route fails)")
-    url = reverse(row.route, kwargs=_kwargs_for(shared_world, route, WHERE[row.where]))
-    observed = {account: _status(shared_world, route, url, account) for account in TABLE_ACCOUNTS}
-    if DRAFT:
-        with open(DRAFT, "a") as draft:
-            draft.write(f"{row.route} {row.method} {row.where} {' '.join(observed.values())}\n")
-        return
-    wrong = {
-        a: f"expected {row.expected[a]}, got {observed[a]}" for a in TABLE_ACCOUNTS if observed[a] != row.expected[a]
-    }
-    assert not wrong, f"{row.id} ({url}), tests/{TABLE_FILE.name} line {row.line}: {wrong}"
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_routes_answer_as_the_table_says(group, shared_world):
+    """Every row of the group as every account. Each row's objects are made in a savepoint rolled
+    back after the row, each request in a savepoint of its own, so every account of every row
+    sees the same world. All mismatches are collected and reported together."""
+    requester = Requester(shared_world)
+    wrong = []
+    for row in GROUPS[group]:
+        route = _route_of(row)
+        with transaction.atomic():
+            url = reverse(row.route, kwargs=_kwargs_for(shared_world, route, WHERE[row.where]))
+            observed = {account: requester.status(route, url, account) for account in TABLE_ACCOUNTS}
+            transaction.set_rollback(True)
+        if DRAFT:
+            with open(DRAFT, "a") as draft:
+                draft.write(f"{row.route} {row.method} {row.where} {' '.join(observed.values())}\n")
+            continue
+        wrong += [
+            f"line {row.line}: {row.route} {row.method} where {row.where} ({url}) as {account}: "
+            f"expected {row.expected[account]}, got {observed[account]}"
+            for account in TABLE_ACCOUNTS
+            if observed[account] != row.expected[account]
+        ]
+    assert not wrong, f"{len(wrong)} answers differ from tests/{TABLE_FILE.name}:\n  " + "\n  ".join(wrong)
 
 
 # --- a foreign tenant's object under the user's own org --------------------------------------
 
-REFUSED = {"login", "401", "403", "404", "405"}
 
-# Foreign ids that do not answer 404 today (suspected bugs, listed in the issue-12 report). Strict:
-# the test fails once the route answers 404, so the entry is removed with the fix.
-KNOWN_FOREIGN_ID_BUGS = {
-    "offer-template-item-api-list:GET@P:template_id": "200 with an empty list for a foreign template",
-}
-
-
-def _foreign_cases():
+def _foreign_cases(rows: list[Row]):
     """(row, kwarg, account) for every row with an object kwarg: the first account the table
     lets through with its own object asks for the foreign tenant's object instead."""
-    for row in ROWS:
-        route = ROUTES.get((row.route, row.method))
-        if route is None or row.where == "-":
+    for row in rows:
+        route = _route_of(row)
+        if row.where == "-":
             continue
         object_kwargs = [k for k in route.kwargs if k not in ("org", "token", "uidb64")]
         candidates = ["customer_owner", "partner_admin"] if row.where == "C" else ["partner_owner"]
@@ -212,19 +267,29 @@ def _foreign_cases():
         if not allowed:
             continue
         for kwarg in object_kwargs:
-            case = f"{row.id}:{kwarg}"
-            bug = KNOWN_FOREIGN_ID_BUGS.get(case)
-            marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-            yield pytest.param(row, kwarg, allowed[0], id=f"{case}:{allowed[0]}", marks=marks)
+            yield row, kwarg, allowed[0]
+
+
+FOREIGN_GROUPS = sorted(group for group, rows in GROUPS.items() if any(_foreign_cases(rows)))
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("row, kwarg, account", list(_foreign_cases()))
-def test_foreign_id_under_own_org_is_404(row, kwarg, account, shared_world):
+@pytest.mark.parametrize("group", FOREIGN_GROUPS)
+def test_foreign_id_under_own_org_is_404(group, shared_world):
     """Never 200, never 403 (which would confirm the id exists). Where the row's own answer is a
     400 (the empty body is refused before the object is looked up), 400 reveals nothing either."""
-    route = ROUTES[(row.route, row.method)]
-    url = reverse(row.route, kwargs=_kwargs_for(shared_world, route, WHERE[row.where], foreign=kwarg))
-    answer = _status(shared_world, route, url, account)
-    allowed = {"404", "400"} if row.expected[account] == "400" else {"404"}
-    assert answer in allowed, f"{row.id} as {account}: {url} answered {answer}, expected 404"
+    requester = Requester(shared_world)
+    wrong = []
+    for row, kwarg, account in _foreign_cases(GROUPS[group]):
+        route = _route_of(row)
+        with transaction.atomic():
+            url = reverse(row.route, kwargs=_kwargs_for(shared_world, route, WHERE[row.where], foreign=kwarg))
+            answer = requester.status(route, url, account)
+            transaction.set_rollback(True)
+        allowed = {"404", "400"} if row.expected[account] == "400" else {"404"}
+        if answer not in allowed:
+            wrong.append(
+                f"line {row.line}: {row.route} {row.method} where {row.where}, foreign {kwarg} ({url}) "
+                f"as {account}: expected 404, got {answer}"
+            )
+    assert not wrong, "A foreign tenant's id under the user's own org must answer 404:\n  " + "\n  ".join(wrong)

@@ -79,25 +79,11 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         return subscription.is_in_force()
 
 
-class SubscriptionCreateSerializer(serializers.Serializer):
-    """A booking (BIL-3), an add-on (with `parent`) or a service for a project (PRJ-5, with `project`)."""
+class ServiceOrderCreateSerializer(serializers.Serializer):
+    """A service for a project (PRJ-5), at `/api/v1/projects/{project_number}/services/`."""
 
-    organization = serializers.CharField(
-        max_length=20,
-        required=False,
-        help_text=_("Identifier of the subscriber (ORG-XXXX-XXXX); only on /api/v1/subscriptions/."),
-    )
     product = serializers.CharField(max_length=64, help_text=_("The product's SKU."))
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-    parent = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text=_("Book an add-on to this subscription.")
-    )
-    project = serializers.CharField(
-        max_length=30,
-        required=False,
-        allow_blank=False,
-        help_text=_("Order a service for this project (number p-…) instead; needs the project's order permission."),
-    )
     confirm_obligation_to_pay = serializers.BooleanField(
         help_text=_("Must be true: you order with obligation to pay."),
     )
@@ -109,10 +95,13 @@ class SubscriptionCreateSerializer(serializers.Serializer):
         result["confirm_obligation_to_pay"] = value is True
         return result
 
-    def validate(self, data):
-        if data.get("parent") and data.get("project"):
-            raise serializers.ValidationError({"project": [_("A service for a project cannot be an add-on.")]})
-        return data
+
+class SubscriptionCreateSerializer(ServiceOrderCreateSerializer):
+    """A booking (BIL-3) or an add-on (with `parent`) for the org in the URL."""
+
+    parent = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text=_("Book an add-on to this subscription.")
+    )
 
 
 class QuantitySerializer(serializers.Serializer):

@@ -1,11 +1,14 @@
-"""`/api/v1/subscriptions/` and `/api/v1/organizations/{org}/subscriptions/` (BIL-1 … BIL-4, PRJ-5).
+"""`/api/v1/subscriptions/`, `/api/v1/organizations/{org}/subscriptions/` (BIL-1 … BIL-4) and
+`/api/v1/projects/{project_number}/services/` (PRJ-5).
 
 Thin adapters over the tenancy base classes and `billing.services`:
 - list/retrieve need "billing.view", create/quantity change/cancel "billing.manage" (ORG-6: the
   customer's own accounts of a partner-linked org, caretakers and guests get 404);
-- across orgs the restriction lists exactly the orgs where the user holds "billing.view", and each
-  write resolves the subscription's org and checks the capability there;
-- a service for a project (`project` in the body) needs the project's order permission instead.
+- a booking names its org in the URL (`/api/v1/organizations/{org}/subscriptions/`; the flat
+  POST answers 405); across orgs the restriction lists exactly the orgs where the user holds
+  "billing.view", and each change resolves the subscription's org and checks the capability there;
+- a service for a project is ordered at the project's URL and needs the project's order
+  permission instead (PRJ-3 project Admins too).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import django_filters
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -21,20 +25,34 @@ from rest_framework.response import Response
 
 from offers.models import Product
 from organizations.models import Organization
+from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput, NotFound
-from portal.tenancy import OrgContext, capability_q, org_context_for, org_context_for_organization
-from projects.selectors import project_for_user
+from portal.tenancy import OrgContext, capability_q, org_context_for_organization
+from projects.roles import ProjectAction
+from projects.selectors import project_for_user, project_require
 
 from .. import services
 from ..models import Subscription
 from ..selectors import subscription_list
 from .serializers import (
     QuantitySerializer,
+    ServiceOrderCreateSerializer,
     ServiceOrderSerializer,
     SubscriptionCreateSerializer,
     SubscriptionSerializer,
 )
+
+PROJECT_NUMBER = OpenApiParameter(
+    "project_number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The project's number, e.g. p-10042."
+)
+
+
+def _product(sku: str) -> Product:
+    product = Product.objects.filter(sku__iexact=sku.strip()).first()
+    if product is None:
+        raise InvalidInput(_("Unknown product."), field="product")
+    return product
 
 
 class SubscriptionFilter(django_filters.FilterSet):
@@ -64,9 +82,6 @@ class SubscriptionFilter(django_filters.FilterSet):
         if organization is None:
             raise NotFound(_("Not found."))
         return queryset.filter(organization=organization)
-
-
-ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
 
 
 @extend_schema_view(
@@ -105,62 +120,6 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return Response(self.get_serializer(row).data, status=status_code)
 
     @extend_schema(
-        summary="Book a subscription or add-on (BIL-3), or order a service for a project (PRJ-5)",
-        description=(
-            "An order with obligation to pay: `confirm_obligation_to_pay` must be `true`. The invoice "
-            "recipient and the price are set by the portal (BIL-4): the reseller partner at partner "
-            "conditions for a linked customer, otherwise the organization itself at list price."
-        ),
-        request=SubscriptionCreateSerializer,
-        responses={201: SubscriptionSerializer},
-    )
-    def create(self, request, *args, **kwargs):
-        serializer = SubscriptionCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        product = Product.objects.filter(sku__iexact=data["product"].strip()).first()
-        if product is None:
-            raise InvalidInput(_("Unknown product."), field="product")
-        if data.get("project"):
-            project = project_for_user(user=request.user, number=data["project"].strip(), annotate=True)
-            if self.org_context is not None and project.organization_id != self.org_context.organization.pk:
-                raise NotFound(_("Not found."))
-            subscription = services.service_order(
-                project=project,
-                product=product,
-                quantity=data["quantity"],
-                confirm_obligation_to_pay=data["confirm_obligation_to_pay"],
-                actor=request.user,
-            )
-            if not self.get_queryset().filter(pk=subscription.pk).exists():
-                # Ordered by someone who may not see the org's billing (e.g. the customer's own
-                # Owner of a partner-linked org): no prices, no payer – partner conditions stay hidden.
-                return Response(ServiceOrderSerializer(subscription).data, status=status.HTTP_201_CREATED)
-            return self._fresh(subscription, status.HTTP_201_CREATED)
-        context = self.org_context
-        if context is None:
-            if not data.get("organization"):
-                raise InvalidInput(_("This field is required."), field="organization")
-            context = org_context_for(request.user, data["organization"].strip())
-        context.require("billing.manage")
-        parent = None
-        if data.get("parent"):
-            parent = Subscription.objects.filter(pk=data["parent"], organization=context.organization).first()
-            if parent is None:
-                raise InvalidInput(
-                    _("Add-ons can only be booked to a subscription of this organization."), field="parent"
-                )
-        subscription = services.subscription_book(
-            context=context,
-            product=product,
-            quantity=data["quantity"],
-            parent=parent,
-            confirm_obligation_to_pay=data["confirm_obligation_to_pay"],
-            actor=request.user,
-        )
-        return self._fresh(subscription, status.HTTP_201_CREATED)
-
-    @extend_schema(
         summary="Change the quantity from now on (BIL-3)",
         request=QuantitySerializer,
         responses={200: SubscriptionSerializer},
@@ -194,7 +153,8 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 @extend_schema(tags=["subscriptions"])
 class SubscriptionViewSet(_SubscriptionViewSetBase):
-    """Subscriptions of every organization where you may see billing (filter with `organization`)."""
+    """Subscriptions of every organization where you may see billing (filter with `organization`).
+    No create here: a booking names its org in the URL (`/api/v1/organizations/{org}/subscriptions/`)."""
 
     org_scoped = False
 
@@ -202,3 +162,85 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
 @extend_schema(parameters=[ORG], tags=["subscriptions"])
 class OrganizationSubscriptionViewSet(_SubscriptionViewSetBase):
     """Subscriptions of the organization in the URL."""
+
+    @extend_schema(
+        summary="Book a subscription or add-on for this organization (BIL-3)",
+        description=(
+            "An order with obligation to pay: `confirm_obligation_to_pay` must be `true`. The invoice "
+            "recipient and the price are set by the portal (BIL-4): the reseller partner at partner "
+            "conditions for a linked customer, otherwise the organization itself at list price. "
+            "Services for a project are ordered at `/api/v1/projects/{project_number}/services/`."
+        ),
+        request=SubscriptionCreateSerializer,
+        responses={201: SubscriptionSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        if hasattr(request.data, "get") and request.data.get("project"):
+            # Not silently booked for the org: a service order is the project's (PRJ-5).
+            raise InvalidInput(
+                _("Order services for a project at /api/v1/projects/<number>/services/."), field="project"
+            )
+        serializer = SubscriptionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        product = _product(data["product"])
+        context = self.org_context  # the org in the URL, resolved and checked by the base class
+        parent = None
+        if data.get("parent"):
+            parent = Subscription.objects.filter(pk=data["parent"], organization=context.organization).first()
+            if parent is None:
+                raise InvalidInput(
+                    _("Add-ons can only be booked to a subscription of this organization."), field="parent"
+                )
+        subscription = services.subscription_book(
+            context=context,
+            product=product,
+            quantity=data["quantity"],
+            parent=parent,
+            confirm_obligation_to_pay=data["confirm_obligation_to_pay"],
+            actor=request.user,
+        )
+        return self._fresh(subscription, status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["subscriptions"], parameters=[PROJECT_NUMBER])
+class ProjectServiceOrderViewSet(ScopedGenericViewSet):
+    """`/api/v1/projects/{project_number}/services/`: order a catalog service for a project (PRJ-5).
+
+    Project-scoped like the project page's services: the project's "order paid services"
+    permission decides (project Admins – also end customers without an org role, PRJ-3 – and the
+    org's and the reseller's Owners/Admins), not the org's billing capability."""
+
+    org_scoped = False
+    queryset = Subscription.objects.all()
+    serializer_class = SubscriptionSerializer
+
+    @extend_schema(
+        summary="Order a service for this project (PRJ-5)",
+        description=(
+            "An order with obligation to pay: `confirm_obligation_to_pay` must be `true`; billed per "
+            "BIL-4. Callers who may not see the org's billing get the order without prices or payer."
+        ),
+        request=ServiceOrderCreateSerializer,
+        responses={201: SubscriptionSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        project = project_for_user(user=request.user, number=self.kwargs["project_number"], annotate=True)
+        # 403 before the body is read, as on the project page; the service checks it again.
+        project_require(user=request.user, project=project, action=ProjectAction.ORDER_SERVICES)
+        serializer = ServiceOrderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        subscription = services.service_order(
+            project=project,
+            product=_product(data["product"]),
+            quantity=data["quantity"],
+            confirm_obligation_to_pay=data["confirm_obligation_to_pay"],
+            actor=request.user,
+        )
+        row = subscription_list(queryset=self.get_queryset()).filter(pk=subscription.pk).first()
+        if row is None:
+            # Ordered by someone who may not see the org's billing (e.g. the customer's own Owner
+            # of a partner-linked org, a project Admin): no prices, no payer – partner conditions stay hidden.
+            return Response(ServiceOrderSerializer(subscription).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)

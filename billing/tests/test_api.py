@@ -1,5 +1,6 @@
 """`/api/v1/subscriptions/` and `/api/v1/organizations/{org}/subscriptions/`: list, booking with an
-explicit `confirm_obligation_to_pay: true`, quantity change, cancellation, service orders."""
+explicit `confirm_obligation_to_pay: true` (through the org URL only), quantity change,
+cancellation; service orders at `/api/v1/projects/{number}/services/`."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ def error_of(response, status, code=None):
     return error
 
 
+def services_api(project):
+    return f"/api/v1/projects/{project.number}/services/"
+
+
 def booking(world, **extra):
     return {
-        "organization": world.customer.public_id,
         "product": "MOD-CRM",
         "quantity": 3,
         "confirm_obligation_to_pay": True,
@@ -38,7 +42,7 @@ def booking(world, **extra):
 
 def test_partner_books_for_its_customer(world, api_client):
     api_client.force_authenticate(world.partner_owner)
-    response = api_client.post(API, booking(world), format="json")
+    response = api_client.post(org_api(world.customer), booking(world), format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["organization"] == {"public_id": world.customer.public_id, "name": "Kunde AG"}
@@ -55,7 +59,9 @@ def test_partner_books_for_its_customer(world, api_client):
 @pytest.mark.parametrize("confirmation", [False, "true", "yes", 1, None])
 def test_booking_needs_a_json_true(world, api_client, confirmation):
     api_client.force_authenticate(world.partner_owner)
-    response = api_client.post(API, booking(world, confirm_obligation_to_pay=confirmation), format="json")
+    response = api_client.post(
+        org_api(world.customer), booking(world, confirm_obligation_to_pay=confirmation), format="json"
+    )
     error = error_of(response, 400)
     assert "confirm_obligation_to_pay" in (error["details"] or {})
     assert not Subscription.objects.exclude(source="trial").exists()
@@ -65,7 +71,7 @@ def test_booking_without_the_confirmation_field_is_refused(world, api_client):
     api_client.force_authenticate(world.partner_owner)
     data = booking(world)
     del data["confirm_obligation_to_pay"]
-    error_of(api_client.post(API, data, format="json"), 400, "invalid")
+    error_of(api_client.post(org_api(world.customer), data, format="json"), 400, "invalid")
 
 
 @pytest.mark.parametrize(
@@ -75,7 +81,6 @@ def test_booking_without_the_confirmation_field_is_refused(world, api_client):
         ({"quantity": 0}, "quantity"),
         ({"quantity": "x"}, "quantity"),
         ({"quantity": 10001}, "quantity"),
-        ({"organization": None}, "organization"),
         ({"parent": 999999}, "parent"),
         ({"parent": "x"}, "parent"),
     ],
@@ -83,20 +88,32 @@ def test_booking_without_the_confirmation_field_is_refused(world, api_client):
 def test_bad_input_is_a_clear_400(world, api_client, change, field):
     api_client.force_authenticate(world.partner_owner)
     data = {key: value for key, value in {**booking(world), **change}.items() if value is not None}
-    error = error_of(api_client.post(API, data, format="json"), 400)
+    error = error_of(api_client.post(org_api(world.customer), data, format="json"), 400)
     assert field in (error["details"] or {}), error
 
 
 def test_unknown_or_foreign_org_is_404(world, api_client):
     api_client.force_authenticate(world.partner_owner)
-    error_of(api_client.post(API, booking(world, organization="ORG-XXXX-XXXX"), format="json"), 404)
-    error_of(api_client.post(API, booking(world, organization=world.direct.public_id), format="json"), 404)
+    error_of(api_client.post("/api/v1/organizations/ORG-XXXX-XXXX/subscriptions/", booking(world), format="json"), 404)
+    error_of(api_client.post(org_api(world.direct), booking(world), format="json"), 404)
+
+
+def test_issue12_bookings_name_their_org_in_the_url_the_flat_post_is_405(world, api_client):
+    """Issue 12: `POST /api/v1/subscriptions/` took the org from the body and resolved it by hand."""
+    api_client.force_authenticate(world.partner_owner)
+    flat = api_client.post(API, {**booking(world), "organization": world.customer.public_id}, format="json")
+    error_of(flat, 405)
+    assert not Subscription.objects.exclude(source="trial").exists()
+    # A project in the body of a booking is refused, not booked for the org.
+    data = booking(world, product="SRV-SSL", quantity=1, project=world.customer_project.number)
+    error_of(api_client.post(org_api(world.customer), data, format="json"), 400)
+    assert not Subscription.objects.exclude(source="trial").exists()
 
 
 def test_the_customers_own_owner_cannot_book_or_see_anything(world, api_client):
     book(world)
     api_client.force_authenticate(world.customer_owner)
-    error_of(api_client.post(API, booking(world), format="json"), 404)
+    error_of(api_client.post(org_api(world.customer), booking(world), format="json"), 404)
     assert api_client.get(API).json()["results"] == []
     error_of(api_client.get(org_api(world.customer)), 404)
     subscription = Subscription.objects.exclude(source="trial").get()
@@ -152,7 +169,6 @@ def test_quantity_change_and_cancel(world, api_client):
 def test_org_scoped_booking_and_add_on(world, api_client):
     api_client.force_authenticate(world.partner_owner)
     data = booking(world)
-    del data["organization"]
     main = api_client.post(org_api(world.customer), data, format="json")
     assert main.status_code == 201, main.content
     add_on = api_client.post(
@@ -165,51 +181,36 @@ def test_org_scoped_booking_and_add_on(world, api_client):
 
 
 def test_service_order_through_the_api_hides_partner_conditions_from_the_customer(world, api_client):
+    order = {"product": "SRV-SSL", "quantity": 1, "confirm_obligation_to_pay": True}
     api_client.force_authenticate(world.customer_owner)
-    response = api_client.post(
-        API,
-        {
-            "product": "SRV-SSL",
-            "quantity": 1,
-            "project": world.customer_project.number,
-            "confirm_obligation_to_pay": True,
-        },
-        format="json",
-    )
+    response = api_client.post(services_api(world.customer_project), order, format="json")
     assert response.status_code == 201, response.content
     assert "unit_price" not in response.json() and "payer" not in response.json()
     assert Subscription.objects.get(project=world.customer_project).payer == world.partner
-    api_client.force_authenticate(world.agency_owner)
-    response = api_client.post(
-        API,
-        {
-            "product": "SRV-SSL",
-            "quantity": 1,
-            "project": world.direct_project.number,
-            "confirm_obligation_to_pay": True,
-        },
-        format="json",
-    )
-    error_of(response, 403)
+    api_client.force_authenticate(world.agency_owner)  # a caretaker: sees the project, never orders
+    error_of(api_client.post(services_api(world.direct_project), order, format="json"), 403)
     api_client.force_authenticate(world.direct_owner)
+    error_of(api_client.post(services_api(world.customer_project), order, format="json"), 404)
     error_of(
         api_client.post(
-            API,
-            {
-                "product": "SRV-SSL",
-                "quantity": 1,
-                "project": world.customer_project.number,
-                "confirm_obligation_to_pay": True,
-            },
-            format="json",
+            services_api(world.direct_project), {**order, "confirm_obligation_to_pay": "yes"}, format="json"
         ),
-        404,
+        400,
     )
+
+
+def test_partner_staff_see_the_price_of_a_service_they_order(world, api_client):
+    api_client.force_authenticate(world.partner_owner)
+    order = {"product": "SRV-SSL", "quantity": 1, "confirm_obligation_to_pay": True}
+    response = api_client.post(services_api(world.customer_project), order, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["payer"]["public_id"] == world.partner.public_id and body["project"] == world.customer_project.number
 
 
 def test_anonymous_gets_401(api_client):
     assert api_client.get(API).status_code == 401
-    assert api_client.post(API, {}, format="json").status_code == 401
+    assert api_client.post("/api/v1/organizations/ORG-XXXX-XXXX/subscriptions/", {}, format="json").status_code == 401
 
 
 def test_the_schema_describes_the_endpoints(api_client, world):
@@ -217,6 +218,9 @@ def test_the_schema_describes_the_endpoints(api_client, world):
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/subscriptions/" in schema["paths"]
     assert "/api/v1/subscriptions/{subscription_id}/cancel/" in schema["paths"]
+    assert "post" not in schema["paths"]["/api/v1/subscriptions/"]
+    assert "post" in schema["paths"]["/api/v1/organizations/{org}/subscriptions/"]
+    assert "post" in schema["paths"]["/api/v1/projects/{project_number}/services/"]
     create = schema["components"]["schemas"]["SubscriptionCreateRequest"]
     assert "confirm_obligation_to_pay" in create["required"]
 

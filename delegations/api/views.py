@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from organizations.models import Organization
+from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
 
@@ -58,9 +59,6 @@ class DelegationFilter(django_filters.FilterSet):
         if value == "project":
             return queryset.filter(organization=context.organization)
         return queryset.filter(caretaker=context.organization)
-
-
-ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
 
 
 @extend_schema(parameters=[ORG], tags=["delegations"])
@@ -234,14 +232,14 @@ class DelegationReleaseViewSet(ScopedGenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, token=None):
+        # The token first, as detail and decline do: an unknown link is 404 whatever the body says.
+        release_delegations_for_token(token=token, user=request.user)
         serializer = ReleaseAcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         caretaker = Organization.objects.filter(
             public_id=serializer.validated_data["organization"].strip().upper()
         ).first()
         if caretaker is None:
-            # Only after the token was checked: an unknown org must not hide an invalid link.
-            release_delegations_for_token(token=token, user=request.user)
             raise InvalidInput(_("Choose an organization in which you are Owner or Admin."), field="organization")
         accepted = services.delegation_release_accept(token=token, user=request.user, caretaker=caretaker)
         rows = (

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -25,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from portal.files import PrivateFileViewSetMixin, private_file_response
 
@@ -57,7 +57,6 @@ class PDFRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
-ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
 PDF_RESPONSE = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The invoice PDF.")}
 
 

@@ -15,8 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
-from portal.errors import NotFound
 
 from .. import services
 from ..models import Offer, OfferBulkSend, OfferItem, OfferTemplate, OfferTemplateItem
@@ -35,9 +35,6 @@ from .serializers import (
     PartnerOfferSerializer,
     WebhookSettingsSerializer,
 )
-
-ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier.")
-
 
 # --- templates ------------------------------------------------------------------------------------------
 
@@ -112,15 +109,16 @@ class OfferTemplateItemViewSet(
     default_capability = "offer_templates.manage"
 
     def get_queryset(self):
-        return super().get_queryset().filter(template_id=self.kwargs.get("template_id"))
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        return queryset.filter(template=self._template())
 
     def _template(self) -> OfferTemplate:
-        from portal.tenancy import restrict
-
-        template = restrict(OfferTemplate.objects.all(), self.scope).filter(pk=self.kwargs["template_id"]).first()
-        if template is None:
-            raise NotFound("Not found.")
-        return template
+        # Once per request: a foreign template is 404 for the list as for every item route.
+        if not hasattr(self, "_template_cache"):
+            self._template_cache = self.scoped_parent(OfferTemplate.objects.all(), pk=self.kwargs["template_id"])
+        return self._template_cache
 
     @extend_schema(
         summary="Add a catalog product (saved at once)",

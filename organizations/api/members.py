@@ -10,11 +10,12 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 
 from .. import selectors
@@ -22,8 +23,6 @@ from ..models import Invitation, Membership
 from ..roles import OrgRole
 from ..services.invitations import invitation_create, invitation_resend, invitation_revoke
 from ..services.members import member_change_role, member_remove
-
-ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
 
 
 class PersonSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
 from portal.tenancy import active_reseller_relation
@@ -55,7 +56,6 @@ from .serializers import (
     StaffSerializer,
 )
 
-ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
 CUSTOMER = OpenApiParameter("customer", str, OpenApiParameter.PATH, description="The customer's identifier.")
 ORG_REGEX = r"[^/.]+"
 
@@ -342,8 +342,9 @@ class ConnectionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filterset_class = ConnectionRequestFilter
     ordering = ["-created_at", "-id"]
     capabilities = {
-        "list": "requests.decide",
-        "retrieve": "requests.decide",
+        # Reading is the Open requests page's `requests.view`; deciding is the consent.
+        "list": "requests.view",
+        "retrieve": "requests.view",
         "accept": "requests.decide",
         "decline": "requests.decide",
         "create": "customers.manage",

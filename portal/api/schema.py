@@ -7,6 +7,11 @@ Statuses a view documents itself are left as they are.
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter
+
+# The `{org}` path parameter of every `/api/v1/organizations/{org}/…` route, declared once.
+ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "The body of every 4xx and 503 answer.",

@@ -72,6 +72,15 @@ class ScopedMixin:
         context["org_context"] = self.org_context
         return context
 
+    def scoped_parent(self, queryset, **lookup):
+        """The parent object a nested route names (e.g. the template of `…/templates/{id}/items/`),
+        through the same restriction as its own routes: a foreign or unknown one is 404, so the
+        nested list never answers 200 `[]` for another tenant's id."""
+        parent = restrict(queryset, self.scope).filter(**lookup).first()
+        if parent is None:
+            raise NotFound(translation.gettext("Not found."))
+        return parent
+
 
 class ScopedGenericViewSet(ScopedMixin, viewsets.GenericViewSet):
     pass

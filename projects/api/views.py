@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 
 from .. import services
@@ -31,7 +32,6 @@ from .serializers import (
     ProjectSerializer,
 )
 
-ORG = OpenApiParameter("org", str, OpenApiParameter.PATH, description="The organization's identifier (ORG-XXXX-XXXX).")
 PROJECT_LIST_PARAMETERS = [
     OpenApiParameter("search", OpenApiTypes.STR, description="Part of the name, or the number (p-10042 or 10042)."),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Project.Status.values),
