@@ -32,7 +32,7 @@ KINDS = {
     "domestic": ("DE", "DE136695976", "S", "19.00"),
     "eu_reverse_charge": ("AT", "ATU13585627", "AE", "0.00"),
     "eu_without_vat_id": ("AT", "", "S", "19.00"),
-    "outside_eu": ("CH", "CHE-116.281.710", "O", None),
+    "outside_eu": ("CH", "CHE-116.281.710 MWST", "O", None),
 }
 
 
