@@ -114,6 +114,8 @@ class Invoice(models.Model):
     recipient_country = CountryField(_("country"), blank=True)
     recipient_vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True)
     recipient_email = models.EmailField(_("sent to"), blank=True)
+    # BT-10 buyer reference (Leitweg-ID for public-sector recipients), from the org's billing settings.
+    recipient_buyer_reference = models.CharField(_("buyer reference"), max_length=100, blank=True)
 
     # The issuer as printed (settings.BILLING_ISSUER at the time of issuing).
     issuer = models.JSONField(_("issuer"), default=dict)

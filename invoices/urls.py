@@ -24,3 +24,12 @@ urlpatterns = [
         name="payment-method-remove",
     ),
 ]
+
+# E-invoice download (issue 15): XRechnung CII XML, same access as the PDF.
+urlpatterns += [
+    path(
+        "o/<str:org>/settings/invoices/<id:invoice_id>/xrechnung/",
+        views.InvoiceXRechnungView.as_view(),
+        name="invoice-xrechnung",
+    ),
+]

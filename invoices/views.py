@@ -187,3 +187,17 @@ class PaymentMethodDefaultView(_PaymentMethodActionView):
 class PaymentMethodRemoveView(_PaymentMethodActionView):
     service = services.payment_method_remove
     success_message = gettext_lazy("The payment method was removed.")
+
+
+class InvoiceXRechnungView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
+    """The invoice as XRechnung 3.0 CII XML (invoices/einvoice.py), built from the issued snapshot.
+    Same access as the PDF: everyone who may not see the invoice gets 404."""
+
+    model = Invoice
+    capability = "billing.view"
+    pk_url_kwarg = "invoice_id"
+
+    def get(self, request, *args, **kwargs):
+        from .einvoice import xrechnung_response
+
+        return xrechnung_response(self.get_object())

@@ -25,6 +25,7 @@ PROFILE = (
     "billing_country",
     "billing_email",
     "billing_address_is_invoice_recipient",
+    "billing_buyer_reference",
 )
 SUPPORT_CONTACT = ("support_name", "support_email", "support_phone", "support_hours", "support_url")
 
@@ -43,6 +44,7 @@ audit_fields(
     billing_country=AuditField(_("billing country")),
     billing_email=AuditField(_("billing email")),
     billing_address_is_invoice_recipient=AuditField(_("use as invoice recipient"), kind="bool"),
+    billing_buyer_reference=AuditField(_("buyer reference (Leitweg-ID)")),
     support_name=AuditField(_("support contact name")),
     support_email=AuditField(_("support email")),
     support_phone=AuditField(_("support phone")),

@@ -66,6 +66,12 @@ class OrganizationProfileForm(forms.Form):
         required=False,
         help_text=_("Leave the billing fields empty to use the address above."),
     )
+    billing_buyer_reference = forms.CharField(
+        label=_("Buyer reference (Leitweg-ID)"),
+        max_length=100,
+        required=False,
+        help_text=_("Printed on invoices and sent in e-invoices; public authorities give you their Leitweg-ID."),
+    )
 
     BILLING = [
         "billing_name",
@@ -75,6 +81,7 @@ class OrganizationProfileForm(forms.Form):
         "billing_country",
         "billing_email",
         "billing_address_is_invoice_recipient",
+        "billing_buyer_reference",
     ]
 
     def __init__(self, *args, with_billing: bool = True, **kwargs):

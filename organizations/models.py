@@ -144,6 +144,13 @@ class Organization(models.Model):
     billing_country = CountryField(_("billing country"), blank=True)
     billing_email = models.EmailField(_("billing email"), blank=True)
     billing_address_is_invoice_recipient = models.BooleanField(_("use as invoice recipient"), default=False)
+    # BT-10 of EN 16931: public-sector buyers require their Leitweg-ID here (XRechnung).
+    billing_buyer_reference = models.CharField(
+        _("buyer reference (Leitweg-ID)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Printed on invoices and sent in e-invoices; public authorities give you their Leitweg-ID."),
+    )
 
     # Public (MEDIA_URL): a random name, so logos cannot be listed or guessed (portal/files.py).
     logo = models.ImageField(_("logo"), upload_to=logo_upload_to, blank=True)

@@ -1,6 +1,13 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import InvoiceViewSet, OrganizationInvoiceViewSet, PaymentMethodViewSet
+from .views import (
+    InvoiceViewSet,
+    InvoiceXRechnungViewSet,
+    OrganizationInvoiceViewSet,
+    OrganizationInvoiceXRechnungViewSet,
+    PaymentMethodViewSet,
+)
 
 # BIL-5 invoices, BIL-6 payment methods
 router = SimpleRouter()
@@ -10,3 +17,17 @@ router.register(
 )
 router.register(r"organizations/(?P<org>[^/.]+)/payment-methods", PaymentMethodViewSet, basename="payment-method-api")
 urlpatterns = router.urls
+
+# E-invoice download (issue 15): `…/invoices/{id}/xrechnung/`, same access as `…/pdf/`.
+urlpatterns += [
+    path(
+        "invoices/<int:invoice_id>/xrechnung/",
+        InvoiceXRechnungViewSet.as_view({"get": "xrechnung"}),
+        name="invoice-api-xrechnung",
+    ),
+    path(
+        "organizations/<str:org>/invoices/<int:invoice_id>/xrechnung/",
+        OrganizationInvoiceXRechnungViewSet.as_view({"get": "xrechnung"}),
+        name="organization-invoice-api-xrechnung",
+    ),
+]

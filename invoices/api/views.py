@@ -232,3 +232,38 @@ class PaymentMethodViewSet(
             context=self.org_context, payment_method_id=self.get_object().pk, actor=request.user
         )
         return Response(PaymentMethodSerializer(method).data)
+
+
+XML_RESPONSE = {
+    (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="The XRechnung 3.0 CII XML.")
+}
+
+
+class XMLRenderer(PDFRenderer):
+    """`Accept: application/xml` for the XRechnung action; errors stay the one JSON body."""
+
+    media_type = "application/xml"
+    format = "xml"
+
+
+class _XRechnungActionMixin:
+    """`…/invoices/{id}/xrechnung/`: the invoice as XRechnung XML, same access as `pdf` (404 on refusal)."""
+
+    private_file_actions = frozenset({"pdf", "xrechnung"})
+
+    @extend_schema(summary="The invoice as XRechnung 3.0 (CII XML)", responses=XML_RESPONSE)
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XMLRenderer])
+    def xrechnung(self, request, *args, **kwargs):
+        from ..einvoice import xrechnung_response
+
+        return xrechnung_response(self.get_object())
+
+
+@extend_schema(tags=["invoices"])
+class InvoiceXRechnungViewSet(_XRechnungActionMixin, InvoiceViewSet):
+    pass
+
+
+@extend_schema(parameters=[ORG], tags=["invoices"])
+class OrganizationInvoiceXRechnungViewSet(_XRechnungActionMixin, OrganizationInvoiceViewSet):
+    pass

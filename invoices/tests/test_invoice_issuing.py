@@ -334,7 +334,7 @@ def test_issued_invoices_never_change():
 
 def test_the_issuers_details_are_a_snapshot(settings):
     recipient = customer()
-    settings.BILLING_ISSUER = {"name": "Old Name GmbH"}
+    settings.PORTAL_INVOICE_ISSUER = {"name": "Old Name GmbH"}
     [invoice] = issue(line(recipient))
-    settings.BILLING_ISSUER = {"name": "New Name GmbH"}
+    settings.PORTAL_INVOICE_ISSUER = {"name": "New Name GmbH"}
     assert Invoice.objects.get(pk=invoice.pk).issuer["name"] == "Old Name GmbH"

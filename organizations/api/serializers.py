@@ -71,6 +71,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "billing_country",
             "billing_email",
             "billing_address_is_invoice_recipient",
+            "billing_buyer_reference",
             "logo",
             "support_name",
             "support_email",

@@ -48,6 +48,7 @@ PROFILE_FIELDS = [
     "billing_country",
     "billing_email",
     "billing_address_is_invoice_recipient",
+    "billing_buyer_reference",
 ]
 
 

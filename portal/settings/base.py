@@ -366,6 +366,27 @@ OUTBOX_STALE_AFTER = timedelta(seconds=float(os.environ.get("OUTBOX_STALE_AFTER_
 # Done and failed outbox rows are deleted after this many days (daily beat job `portal.tasks.outbox_purge`).
 OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
 
+# Who issues the invoices (the platform; a white-label operator sets its own): printed on the PDF
+# and written into the e-invoice XML (invoices/vat.py, invoices/einvoice.py). Each key can be set
+# from the environment as INVOICE_ISSUER_<KEY> (e.g. INVOICE_ISSUER_VAT_ID).
+PORTAL_INVOICE_ISSUER = {
+    key: os.environ.get(f"INVOICE_ISSUER_{key.upper()}", default)
+    for key, default in {
+        "name": "Reseller Platform GmbH",
+        "street": "Platzstraße 1",
+        "postcode": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "vat_id": "DE100000008",
+        "tax_number": "1130/123/45678",
+        "email": "billing@portal.example",
+        "phone": "+49 30 1234567",
+        "bank": "Berliner Bank",
+        "iban": "DE02100100100006820101",
+        "bic": "PBNKDEFFXXX",
+    }.items()
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
