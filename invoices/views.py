@@ -39,7 +39,7 @@ def customer_subtotal(organization):
 
 class InvoiceListView(OrgScopedMixin, ListView):
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     template_name = "invoices/list.html"
     paginate_by = 25
 
@@ -52,7 +52,7 @@ class InvoiceListView(OrgScopedMixin, ListView):
 
 class InvoiceDetailView(OrgScopedMixin, DetailView):
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     template_name = "invoices/detail.html"
     pk_url_kwarg = "invoice_id"
     context_object_name = "invoice"
@@ -79,7 +79,7 @@ class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
     who may not see it gets 404 (PrivateFileMixin); the bytes go out through django-sendfile2."""
 
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     pk_url_kwarg = "invoice_id"
 
     def get(self, request, *args, **kwargs):

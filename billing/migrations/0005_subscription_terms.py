@@ -7,31 +7,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_invoices_moved_to_invoices_app'),
-        ('organizations', '0003_logo_random_names'),
+        ("billing", "0004_invoices_moved_to_invoices_app"),
+        ("organizations", "0003_logo_random_names"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SubscriptionTerm',
+            name="SubscriptionTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateTimeField(verbose_name='valid from')),
-                ('valid_until', models.DateTimeField(blank=True, null=True, verbose_name='valid until')),
-                ('quantity', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='quantity')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='unit price (EUR)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='invoice recipient')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms', to='billing.subscription', verbose_name='subscription')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("valid_from", models.DateTimeField(verbose_name="valid from")),
+                ("valid_until", models.DateTimeField(blank=True, null=True, verbose_name="valid until")),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)], verbose_name="quantity"
+                    ),
+                ),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="unit price (EUR)")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="invoice recipient",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="terms",
+                        to="billing.subscription",
+                        verbose_name="subscription",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subscription term',
-                'verbose_name_plural': 'subscription terms',
-                'ordering': ['subscription_id', 'valid_from'],
-                'indexes': [models.Index(fields=['payer', 'valid_from'], name='billing_sub_payer_i_487eec_idx')],
-                'constraints': [models.UniqueConstraint(fields=('subscription', 'valid_from'), name='one_term_per_subscription_start'), models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gt', models.F('valid_from')), _connector='OR'), name='subscription_term_until_after_from'), models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='subscription_term_quantity_positive'), models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='subscription_term_price_not_negative')],
+                "verbose_name": "subscription term",
+                "verbose_name_plural": "subscription terms",
+                "ordering": ["subscription_id", "valid_from"],
+                "indexes": [models.Index(fields=["payer", "valid_from"], name="billing_sub_payer_i_487eec_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("subscription", "valid_from"), name="one_term_per_subscription_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_until__isnull", True), ("valid_until__gt", models.F("valid_from")), _connector="OR"
+                        ),
+                        name="subscription_term_until_after_from",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gte", 1)), name="subscription_term_quantity_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("unit_price__gte", 0)), name="subscription_term_price_not_negative"
+                    ),
+                ],
             },
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('offers', '0003_offer_webhook_attempt'),
+        ("offers", "0003_offer_webhook_attempt"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='product',
-            name='reductions_at_term_end',
-            field=models.BooleanField(default=False, help_text='Fewer licences take effect at the end of the current term; more licences apply at once.', verbose_name='reductions at the end of the term'),
+            model_name="product",
+            name="reductions_at_term_end",
+            field=models.BooleanField(
+                default=False,
+                help_text="Fewer licences take effect at the end of the current term; more licences apply at once.",
+                verbose_name="reductions at the end of the term",
+            ),
         ),
     ]
