@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -628,6 +628,28 @@ def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **
             subscription.refresh_from_db()
         _term_end(subscription, ends_at=now)
         _audit(subscription, "ended_with_relation", actor=actor, acting_organization=relation.partner, before=before)
+    # Connected and ended before the switch took effect: the customer keeps paying.
+    pending = (
+        SubscriptionTerm.objects.filter(
+            subscription__organization_id=relation.customer_id, payer_id=relation.partner_id, valid_from__gt=now
+        )
+        .values("subscription_id")
+        .annotate(first=Min("valid_from"))
+    )
+    firsts = {row["subscription_id"]: row["first"] for row in pending}
+    for subscription in (
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(firsts))
+        .select_related("product", "payer", "organization")
+        .order_by("id")
+    ):
+        _switch_payer(
+            subscription,
+            payer=subscription.organization,
+            effective_at=firsts[subscription.pk],
+            actor=actor,
+            partner=relation.partner,
+        )
 
 
 @on("organization.archived")

@@ -237,6 +237,23 @@ def test_payer_switch_when_a_direct_customer_connects_to_a_reseller(world):
     assert len(states(subscription)) == 2
 
 
+def test_a_relation_ended_before_the_switch_keeps_the_customer_paying(world):
+    with time_machine.travel(at(10, 5), tick=False):
+        subscription = book(world, organization=world.direct, user=world.direct_owner, quantity=2)
+    with time_machine.travel(at(11, 12), tick=False):
+        relation = relation_connect(partner=world.partner, customer=world.direct, actor=world.partner_owner)
+    with time_machine.travel(at(11, 20), tick=False):
+        services.subscriptions_end_for_relation(relation=relation, actor=world.partner_owner)
+    assert [row[2:] for row in states(subscription)] == [
+        (2, D("19.99"), "Direkt GmbH"),
+        (2, D("19.99"), "Direkt GmbH"),
+    ]
+    assert lines(DECEMBER) == (
+        [("Direkt GmbH", "MOD-CRM", date(2026, 12, 1), date(2026, 12, 31), 2, D("19.99"), D("39.98"))],
+        D("39.98"),
+    )
+
+
 def test_payer_switch_when_the_relation_ends(world):
     with time_machine.travel(at(10, 5), tick=False):
         service = services.service_order(
