@@ -367,7 +367,9 @@ def subscription_change_quantity(*, subscription: Subscription, quantity, actor,
     before = _state(locked)
     if quantity < locked.quantity and locked.product.reductions_at_term_end:
         # BIL-8: the customer committed to the term; fewer licences from its end on.
-        effective_at = locked.term_ends_at
+        effective_at, now = locked.term_ends_at, timezone.now()
+        while effective_at <= now:  # the renewal job has not started the next term yet
+            effective_at = add_months(effective_at, locked.term_months)
         _term_change(locked, effective_at=effective_at, quantity=quantity)
         after = {**before, "quantity": quantity}
         _audit(locked, "quantity_change_scheduled", actor=actor, context=context, before=before, after=after)
