@@ -92,3 +92,21 @@ def test_the_addressee_reads_it_for_the_retention_period_only(connected, client,
         assert client.get(url).status_code == 404, url
     settings.INVOICE_RETENTION_YEARS = 10
     assert client.get(f"/api/v1/invoices/{old.pk}/").status_code == 200
+
+
+def test_the_demos_direkt_gmbh_reads_its_invoice_after_connecting_to_demo_partner(client, settings, tmp_path):
+    """The issue's walk-through: Direkt GmbH connects to Demo Partner, then opens its earlier invoice."""
+    from invoices.models import Invoice
+    from portal.management.commands.seed_demo import seed_all
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+    demo = seed_all()
+    direct, reseller = demo["orgs"]["direct"], demo["orgs"]["partner"]
+    invoice = Invoice.objects.get(recipient=direct)
+    relation_connect(partner=reseller, customer=direct, actor=demo["users"]["partner"])
+    client.force_login(demo["users"]["direct"])
+    for url in _urls(direct, invoice):
+        assert client.get(url).status_code == 200, url
+    partner_invoice = Invoice.objects.get(recipient=reseller)
+    assert client.get(f"/api/v1/invoices/{partner_invoice.pk}/").status_code == 404
