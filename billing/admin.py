@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Subscription
+from .models import Subscription, SubscriptionTerm
 
 
 class CurrentStatusFilter(admin.SimpleListFilter):
@@ -21,8 +21,26 @@ class CurrentStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SubscriptionTermInline(admin.TabularInline):
+    """BIL-8: the subscription's states in time, what the monthly run bills (read-only)."""
+
+    model = SubscriptionTerm
+    fields = ["valid_from", "valid_until", "quantity", "unit_price", "payer"]
+    readonly_fields = fields
+    ordering = ["valid_from"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    inlines = [SubscriptionTermInline]
     list_display = [
         "id",
         "organization",

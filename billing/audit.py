@@ -51,6 +51,21 @@ for code, label, sentence in [
         _("Subscription ended with archiving"),
         _("{product} ended because the organization was archived."),
     ),
+    (
+        "quantity_change_scheduled",
+        _("Licence reduction scheduled"),
+        _("{actor_org} reduced {product} to {quantity} licences from the end of the term."),
+    ),
+    (
+        "payer_switch_scheduled",
+        _("Invoice recipient changes next month"),
+        _("{product}: the invoice recipient changes from the next billing period on."),
+    ),
+    (
+        "scheduled_change_applied",
+        _("Scheduled change in force"),
+        _("{product} now has {quantity} licences, as scheduled."),
+    ),
     ("expired", _("Subscription expired"), _("{product} expired.")),
     ("renewed", _("Subscription renewed"), _("{product} was renewed for another term.")),
 ]:

@@ -20,7 +20,7 @@ from offers.models import PartnerCondition, PartnerTier, Product
 from organizations.roles import OrgKind
 from portal.tenancy import org_context_for_organization
 
-from .models import Subscription
+from .models import Subscription, SubscriptionTerm
 from .services import add_months, service_order, subscription_book, trial_start
 
 PRODUCTS = [
@@ -55,6 +55,10 @@ def _backdate(subscription: Subscription, start) -> Subscription:
     """Let a demo booking have started on `start` (the services always start "now")."""
     Subscription.objects.filter(pk=subscription.pk).update(
         starts_at=start, created_at=start, term_ends_at=add_months(start, subscription.term_months)
+    )
+    # Its history (BIL-8) starts with it.
+    SubscriptionTerm.objects.filter(subscription=subscription, valid_from=subscription.starts_at).update(
+        valid_from=start
     )
     subscription.refresh_from_db()
     return subscription

@@ -223,3 +223,48 @@ class Subscription(ExpiringStatus):
         from .money import line_amount
 
         return line_amount(quantity=self.quantity, unit_price=self.unit_price)
+
+
+class SubscriptionTerm(models.Model):
+    """One state of a subscription in time (BIL-8): from `valid_from` until `valid_until`
+    (exclusive; empty = open, bounded only by the subscription's `ends_at`) the subscription had
+    `quantity` licences at the net monthly `unit_price`, paid by `payer`.
+
+    Written by the services on every change (creation, quantity, price, payer, end); a change
+    that takes effect later (a reduction at the term end, a payer switch from the next month) is
+    a row whose `valid_from` lies in the future. The monthly run bills one line per term pro rata
+    by days; the rows of a subscription never overlap.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="terms", verbose_name=_("subscription")
+    )
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(_("unit price (EUR)"), max_digits=12, decimal_places=2)
+    payer = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("invoice recipient"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("subscription term")
+        verbose_name_plural = _("subscription terms")
+        ordering = ["subscription_id", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "valid_from"], name="one_term_per_subscription_start"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=F("valid_from")),
+                name="subscription_term_until_after_from",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="subscription_term_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="subscription_term_price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["payer", "valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id}: {self.quantity} × {self.unit_price} from {self.valid_from}"

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, TextField
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
 from offers.models import Product
 from organizations.models import Organization
 from portal.tenancy import Scope, capability_ids_q, restriction
 
-from .models import Subscription
+from .models import Subscription, SubscriptionTerm
 from .money import line_amount, to_cents
 
 Source = Subscription.Source
@@ -113,55 +115,129 @@ def _local_day(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
+@dataclass(frozen=True)
+class _State:
+    valid_from: datetime
+    valid_until: datetime | None
+    quantity: int
+    unit_price: Decimal
+    payer_id: int
+
+
+def _states(subscription: Subscription) -> list[_State]:
+    """The subscription's history rows overlapping the period (annotated by `billable_lines`);
+    a row created outside the services (bulk seeds) without any history is one state."""
+    if not subscription.has_terms:
+        return [
+            _State(
+                subscription.starts_at,
+                subscription.ends_at,
+                subscription.quantity,
+                subscription.unit_price,
+                subscription.payer_id,
+            )
+        ]
+    return [
+        _State(
+            datetime.fromisoformat(row["valid_from"]),
+            datetime.fromisoformat(row["valid_until"]) if row["valid_until"] else None,
+            int(row["quantity"]),
+            Decimal(row["unit_price"]),
+            int(row["payer_id"]),
+        )
+        for row in subscription.period_terms or []
+    ]
+
+
+def segments(
+    subscription: Subscription, states: list[_State], period_start: date, period_end: date
+) -> Iterator[tuple[_State, date, date]]:
+    """BIL-8: (state, first day, last day) for every state the subscription was in during the
+    period. Days, in the portal's time zone: the subscription is billed for every day it was in
+    force (its first and its last day included, as always); a change bills the whole day it
+    takes effect on at the new state – an upgrade at once, the previous state up to the day before.
+    Two changes on one day: the later one counts."""
+    stop = subscription.ends_at
+    for index, state in enumerate(states):
+        start = max(state.valid_from, subscription.starts_at)
+        end = min(x for x in (state.valid_until, stop) if x is not None) if (state.valid_until or stop) else None
+        if end is not None and end <= start:
+            continue
+        first = max(period_start, _local_day(start))
+        last = period_end if end is None else min(period_end, _local_day(end - timedelta(microseconds=1)))
+        if index + 1 < len(states):
+            last = min(last, _local_day(states[index + 1].valid_from) - timedelta(days=1))
+        if last < first:
+            continue
+        yield state, first, last
+
+
 def billable_lines(
     period_start: date, period_end: date, *, recipient: Organization | None = None
 ) -> Iterator[BillableLine]:
-    """The monthly run's collection (BIL-5): the lines for every paid subscription in force at
-    some time between `period_start` and `period_end` (inclusive dates, the portal's time zone),
-    ordered by recipient, customer, product SKU and subscription.
+    """The monthly run's collection (BIL-5, BIL-8): the lines for every paid subscription in force
+    at some time between `period_start` and `period_end` (inclusive dates, the portal's time
+    zone), ordered by (current) recipient, customer, product SKU and subscription.
 
-    One query (streamed with a server-side cursor), whatever the number of orgs. Trials and other
-    free subscriptions produce no lines. A subscription in force for part of the period is
-    charged pro rata by days.
+    One line per state the subscription was in during the period (its `SubscriptionTerm` rows:
+    quantity, unit price, payer), with that state's dates, charged pro rata by days (see
+    `segments`). A segment goes to the payer of its state, so a payer switch on the 1st splits
+    cleanly between two months' invoices.
+
+    One query (streamed with a server-side cursor; the history rides along as an array
+    subquery), whatever the number of orgs. Trials and other free states produce no lines.
     """
     if period_end < period_start:
         raise ValueError("period_end lies before period_start")
     window_start, window_end = _local_start(period_start), _local_start(period_end + timedelta(days=1))
     period_days = (period_end - period_start).days + 1
+    in_window = SubscriptionTerm.objects.filter(subscription=OuterRef("pk"), valid_from__lt=window_end).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=window_start)
+    )
     queryset = (
         Subscription.objects.filter(
             status__in=[Subscription.Status.ACTIVE, Subscription.Status.CANCELLED, Subscription.Status.EXPIRED],
-            unit_price__gt=0,
             starts_at__lt=window_end,
         )
         .exclude(source=Source.TRIAL)
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=window_start))
+        .filter(Q(unit_price__gt=0) | Exists(in_window.filter(unit_price__gt=0)))
+        .annotate(
+            has_terms=Exists(SubscriptionTerm.objects.filter(subscription=OuterRef("pk"))),
+            period_terms=ArraySubquery(
+                in_window.order_by("valid_from").values(
+                    json=JSONObject(
+                        valid_from="valid_from",
+                        valid_until="valid_until",
+                        quantity="quantity",
+                        # as text: a JSON number would come back as a float
+                        unit_price=Cast("unit_price", TextField()),
+                        payer_id="payer_id",
+                    )
+                )
+            ),
+        )
         .select_related("project")
         .order_by("payer__name", "payer_id", "organization__name", "organization_id", "product__sku", "id")
     )
     if recipient is not None:
-        queryset = queryset.filter(payer=recipient)
+        queryset = queryset.filter(Q(payer=recipient) | Exists(in_window.filter(payer=recipient)))
 
     for subscription in queryset.iterator(chunk_size=2000):
-        first = max(period_start, _local_day(subscription.starts_at))
-        last = (
-            period_end
-            if subscription.ends_at is None
-            else min(period_end, _local_day(subscription.ends_at - timedelta(microseconds=1)))
-        )
-        if last < first:
-            continue
-        days = (last - first).days + 1
-        yield BillableLine(
-            recipient_id=subscription.payer_id,
-            customer_id=subscription.organization_id,
-            product_id=subscription.product_id,
-            quantity=Decimal(subscription.quantity),
-            unit_price=subscription.unit_price,
-            period_start=first,
-            period_end=last,
-            amount=line_amount(
-                quantity=subscription.quantity, unit_price=subscription.unit_price, days=days, period_days=period_days
-            ),
-            project_number=subscription.project.number if subscription.project_id else "",
-        )
+        for state, first, last in segments(subscription, _states(subscription), period_start, period_end):
+            if state.unit_price <= 0 or (recipient is not None and state.payer_id != recipient.pk):
+                continue
+            days = (last - first).days + 1
+            yield BillableLine(
+                recipient_id=state.payer_id,
+                customer_id=subscription.organization_id,
+                product_id=subscription.product_id,
+                quantity=Decimal(state.quantity),
+                unit_price=state.unit_price,
+                period_start=first,
+                period_end=last,
+                amount=line_amount(
+                    quantity=state.quantity, unit_price=state.unit_price, days=days, period_days=period_days
+                ),
+                project_number=subscription.project.number if subscription.project_id else "",
+            )

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +40,7 @@ from projects.models import Project
 from projects.roles import ProjectAction
 from projects.selectors import project_require
 
-from .models import Subscription
+from .models import Subscription, SubscriptionTerm
 
 Status = Subscription.Status
 Source = Subscription.Source
@@ -91,16 +91,94 @@ def _state(subscription: Subscription) -> dict:
     }
 
 
-def _audit(subscription: Subscription, action: str, *, actor, context=None, acting_organization=None, before=None):
+def _audit(
+    subscription: Subscription,
+    action: str,
+    *,
+    actor,
+    context=None,
+    acting_organization=None,
+    before=None,
+    after=None,
+    organization=None,
+):
     audit_record(
         action=f"subscription.{action}",
         target=subscription,
         actor=actor,
-        organization=subscription.organization,
+        organization=organization or subscription.organization,
         acting_organization=acting_organization or (context.acting_organization if context else None),
         before=before,
-        after=_state(subscription),
+        after=after or _state(subscription),
     )
+
+
+# --- BIL-8: the effective-dated history (`SubscriptionTerm`) ------------------------------------
+
+
+def next_period_start(moment: datetime | None = None) -> datetime:
+    """Midnight (the portal's time zone) of the 1st of the month after `moment`: "the next period"."""
+    local = timezone.localtime(moment or timezone.now())
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return timezone.make_aware(datetime(year, month, 1))
+
+
+def _term_open(subscription: Subscription) -> SubscriptionTerm:
+    """The first history row of a new subscription: its state from the start to its end."""
+    return SubscriptionTerm.objects.create(
+        subscription=subscription,
+        valid_from=subscription.starts_at,
+        valid_until=subscription.ends_at,
+        quantity=subscription.quantity,
+        unit_price=subscription.unit_price,
+        payer_id=subscription.payer_id,
+    )
+
+
+def _terms_ensure(subscription: Subscription) -> None:
+    """Rows created outside the services (bulk seeds, old fixtures) get their history on first change."""
+    if not SubscriptionTerm.objects.filter(subscription=subscription).exists():
+        _term_open(subscription)
+
+
+def _term_change(subscription: Subscription, *, effective_at: datetime, **changes) -> None:
+    """From `effective_at` on, the subscription's state has `changes` (quantity, unit_price,
+    payer_id): the row in force then is split there, later rows (scheduled changes) take the new
+    values too – the latest decision wins. Call with the row locked and still in its old state."""
+    _terms_ensure(subscription)
+    terms = list(
+        SubscriptionTerm.objects.select_for_update()
+        .filter(subscription=subscription)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=effective_at))
+        .order_by("valid_from")
+    )
+    for term in terms:
+        if all(getattr(term, field) == value for field, value in changes.items()):
+            continue
+        if term.valid_from < effective_at:
+            tail = SubscriptionTerm(
+                subscription=subscription,
+                valid_from=effective_at,
+                valid_until=term.valid_until,
+                quantity=term.quantity,
+                unit_price=term.unit_price,
+                payer_id=term.payer_id,
+            )
+            term.valid_until = effective_at
+            term.save(update_fields=["valid_until"])
+            term = tail
+        for field, value in changes.items():
+            setattr(term, field, value)
+        term.save()
+
+
+def _term_end(subscription: Subscription, *, ends_at: datetime) -> None:
+    """The subscription stops at `ends_at`: later rows go, the row in force then is closed there."""
+    _terms_ensure(subscription)
+    SubscriptionTerm.objects.filter(subscription=subscription, valid_from__gte=ends_at).delete()
+    SubscriptionTerm.objects.filter(subscription=subscription).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=ends_at)
+    ).update(valid_until=ends_at)
 
 
 def _clean_quantity(quantity) -> int:
@@ -133,6 +211,7 @@ def _create(subscription: Subscription, *, duplicate_message: str) -> Subscripti
             subscription.save()
     except IntegrityError as error:
         raise Conflict(duplicate_message, code="already_booked") from error
+    _term_open(subscription)
     return subscription
 
 
@@ -189,6 +268,7 @@ def trial_start(*, organization: Organization, actor=None, **_ignored) -> Subscr
             subscription.save()
     except IntegrityError:  # a concurrent call started it
         return Subscription.objects.get(organization=organization, source=Source.TRIAL)
+    _term_open(subscription)
     _audit(subscription, "trial_started", actor=actor)
     return subscription
 
@@ -281,8 +361,20 @@ def subscription_change_quantity(*, subscription: Subscription, quantity, actor,
             code="invalid_transition",
         )
     if locked.quantity == quantity:
+        # Also withdraws a scheduled reduction: the count stays as it is.
+        _term_change(locked, effective_at=timezone.now(), quantity=quantity)
         return locked
     before = _state(locked)
+    if quantity < locked.quantity and locked.product.reductions_at_term_end:
+        # BIL-8: the customer committed to the term; fewer licences from its end on.
+        effective_at, now = locked.term_ends_at, timezone.now()
+        while effective_at <= now:  # the renewal job has not started the next term yet
+            effective_at = add_months(effective_at, locked.term_months)
+        _term_change(locked, effective_at=effective_at, quantity=quantity)
+        after = {**before, "quantity": quantity}
+        _audit(locked, "quantity_change_scheduled", actor=actor, context=context, before=before, after=after)
+        return locked
+    _term_change(locked, effective_at=timezone.now(), quantity=quantity)
     locked.quantity = quantity
     locked.save(update_fields=["quantity", "updated_at"])
     _audit(locked, "quantity_changed", actor=actor, context=context, before=before)
@@ -298,6 +390,7 @@ def _end_add_ons(parent: Subscription, *, ends_at: datetime, actor, context=None
         before = _state(add_on)
         end = min(ends_at, add_on.ends_at) if add_on.ends_at else ends_at
         transition(add_on, Status.CANCELLED, cancelled_at=timezone.now(), renews=False, ends_at=end, end_reason=reason)
+        _term_end(add_on, ends_at=end)
         _audit(
             add_on, "cancelled", actor=actor, context=context, acting_organization=acting_organization, before=before
         )
@@ -323,6 +416,7 @@ def subscription_cancel(*, subscription: Subscription, actor, context: OrgContex
         ends_at=end,
         end_reason=_("Cancelled at the end of the term."),
     )
+    _term_end(subscription, ends_at=end)
     _end_add_ons(
         subscription, ends_at=end, actor=actor, context=context, reason=_("The main subscription was cancelled.")
     )
@@ -438,22 +532,73 @@ def subscriptions_from_offer(*, offer_id, partner, customer, items, actor=None, 
                 subscription.save()
         except IntegrityError:  # provisioned concurrently
             continue
+        _term_open(subscription)
         _audit(subscription, "provisioned_from_offer", actor=actor, acting_organization=customer)
         created.append(subscription)
     return created
 
 
+def _switch_payer(subscription: Subscription, *, payer: Organization, effective_at: datetime, actor, partner) -> None:
+    """BIL-8: from `effective_at` (the next period) on, `payer` pays at its own price; the event
+    goes into both trails, the subscriber's and the partner's."""
+    before = _state(subscription)
+    unit_price = unit_price_for(product=subscription.product, payer=payer)
+    _term_change(subscription, effective_at=effective_at, payer_id=payer.pk, unit_price=unit_price)
+    after = {**before, "payer": payer.public_id, "unit_price": str(unit_price)}
+    for trail in (subscription.organization, partner):
+        _audit(
+            subscription,
+            "payer_switch_scheduled",
+            actor=actor,
+            acting_organization=partner,
+            before=before,
+            after=after,
+            organization=trail,
+        )
+
+
+def _switchable(organization_id: int, payer_id: int, effective_at: datetime):
+    """Paid subscriptions of the org, paid by `payer_id`, still in force at `effective_at`."""
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(organization_id=organization_id, payer_id=payer_id, status__in=[Status.ACTIVE, Status.CANCELLED])
+        .exclude(source=Source.TRIAL)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=effective_at))
+        .select_related("product", "payer", "organization")
+        .order_by("id")
+    )
+
+
+@on("customer_relation.activated")
+def subscriptions_follow_new_reseller(*, relation: CustomerRelation, actor=None, **_ignored) -> int:
+    """Hook "customer_relation.activated" (BIL-8): a customer that connects to a reseller keeps
+    its subscriptions; from the next period on the reseller pays them, at its partner conditions
+    (BIL-4). The current month stays the customer's. Idempotent: a second call changes nothing."""
+    effective_at = next_period_start()
+    rows = list(_switchable(relation.customer_id, relation.customer_id, effective_at))
+    for subscription in rows:
+        scheduled = SubscriptionTerm.objects.filter(
+            subscription=subscription, valid_from=effective_at, payer_id=relation.partner_id
+        ).exists()
+        if not scheduled:
+            _switch_payer(
+                subscription, payer=relation.partner, effective_at=effective_at, actor=actor, partner=relation.partner
+            )
+    return len(rows)
+
+
 @on("customer_relation.ended")
 def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **_ignored) -> None:
-    """Hook "customer_relation.ended" (ORG-3): the partner's bookings end at once.
+    """Hook "customer_relation.ended" (ORG-3, BIL-8): the partner's bookings end at once.
 
     - booked by the partner (partner orders, their add-ons, accepted offers): cancelled now;
-    - services the customer ordered for its projects and billed to the partner: they continue,
-      now paid by the customer itself at list price (BIL-4) – the partner's subscription ends now
-      and a continuation for the rest of the term starts;
+    - services the customer ordered for its projects and billed to the partner: they continue;
+      the partner pays them to the end of this month, the customer itself from the next period
+      on, at list price (BIL-4) – a scheduled payer switch, audited in both trails;
     - the trial is free and stays as it is.
     """
     now = timezone.now()
+    effective_at = next_period_start(now)
     reason = _("The reseller relation ended.")
     rows = list(
         Subscription.objects.select_for_update(of=("self",))
@@ -467,33 +612,46 @@ def subscriptions_end_for_relation(*, relation: CustomerRelation, actor=None, **
         .order_by("id")
     )
     for subscription in rows:
+        if subscription.source == Source.SERVICE_ORDER and subscription.status == Status.ACTIVE:
+            customer = subscription.organization
+            scheduled = SubscriptionTerm.objects.filter(
+                subscription=subscription, valid_from=effective_at, payer_id=customer.pk
+            ).exists()
+            if not scheduled:
+                _switch_payer(
+                    subscription, payer=customer, effective_at=effective_at, actor=actor, partner=relation.partner
+                )
+            continue
         before = _state(subscription)
         if subscription.status == Status.ACTIVE:
             transition(subscription, Status.CANCELLED, cancelled_at=now, renews=False, ends_at=now, end_reason=reason)
         else:  # a trial, or cancelled and running until its term end: it just ends now
             Subscription.objects.filter(pk=subscription.pk).update(ends_at=now, renews=False, end_reason=reason)
             subscription.refresh_from_db()
+        _term_end(subscription, ends_at=now)
         _audit(subscription, "ended_with_relation", actor=actor, acting_organization=relation.partner, before=before)
-        if subscription.source == Source.SERVICE_ORDER and before["status"] == Status.ACTIVE:
-            customer = subscription.organization
-            continuation = Subscription(
-                organization=customer,
-                payer=customer,
-                product=subscription.product,
-                project=subscription.project,
-                source=Source.SERVICE_ORDER,
-                status=Status.ACTIVE,
-                quantity=subscription.quantity,
-                unit_price=unit_price_for(product=subscription.product, payer=customer),
-                term_months=subscription.term_months,
-                renews=before["ends_at"] is None,
-                starts_at=now,
-                term_ends_at=max(subscription.term_ends_at, now + timedelta(seconds=1)),
-                ends_at=datetime.fromisoformat(before["ends_at"]) if before["ends_at"] else None,
-                booked_by=subscription.booked_by,
-            )
-            continuation.save()
-            _audit(continuation, "payer_changed", actor=actor, acting_organization=relation.partner)
+    # Connected and ended before the switch took effect: the customer keeps paying.
+    pending = (
+        SubscriptionTerm.objects.filter(
+            subscription__organization_id=relation.customer_id, payer_id=relation.partner_id, valid_from__gt=now
+        )
+        .values("subscription_id")
+        .annotate(first=Min("valid_from"))
+    )
+    firsts = {row["subscription_id"]: row["first"] for row in pending}
+    for subscription in (
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(firsts))
+        .select_related("product", "payer", "organization")
+        .order_by("id")
+    ):
+        _switch_payer(
+            subscription,
+            payer=subscription.organization,
+            effective_at=firsts[subscription.pk],
+            actor=actor,
+            partner=relation.partner,
+        )
 
 
 @on("organization.archived")
@@ -517,6 +675,7 @@ def subscriptions_end_for_archived_org(*, organization: Organization, actor=None
         else:
             Subscription.objects.filter(pk=subscription.pk).update(ends_at=now, renews=False, end_reason=reason)
             subscription.refresh_from_db()
+        _term_end(subscription, ends_at=now)
         _audit(subscription, "ended_with_archive", actor=actor, before=before)
     return len(rows)
 
@@ -530,6 +689,7 @@ def subscriptions_process_due(*, at=None, batch: int = 500) -> dict:
     (or two workers at once) changes nothing more. Reads never wait for it (`in_force`)."""
     at = at or timezone.now()
     expired = renewed = 0
+    applied = subscriptions_apply_terms(at=at, batch=batch)
     for pk in list(Subscription.objects.due_to_expire(at).values_list("pk", flat=True)[:batch]):
         with transaction.atomic():
             subscription = Subscription.objects.select_related("product", "payer", "organization").get(pk=pk)
@@ -555,4 +715,53 @@ def subscriptions_process_due(*, at=None, batch: int = 500) -> dict:
             subscription.save(update_fields=["term_ends_at", "updated_at"])
             _audit(subscription, "renewed", actor=None, before=before)
             renewed += 1
-    return {"expired": expired, "renewed": renewed}
+    return {"expired": expired, "renewed": renewed, "applied": applied}
+
+
+def subscriptions_apply_terms(*, at=None, batch: int = 500) -> int:
+    """BIL-8: a scheduled state (a reduction at the term end, a payer switch on the 1st) becomes
+    the subscription's current quantity, price and payer once it is in force. The history is
+    what the monthly run bills; this keeps the pages and the API, which show the row, in step.
+    Idempotent (a row already in step is not selected again)."""
+    at = at or timezone.now()
+    current = SubscriptionTerm.objects.filter(subscription=OuterRef("pk"), valid_from__lte=at).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=at)
+    )
+    differs = current.exclude(
+        quantity=OuterRef("quantity"), unit_price=OuterRef("unit_price"), payer_id=OuterRef("payer_id")
+    )
+    pks = list(
+        Subscription.objects.filter(status__in=Subscription.OPEN_STATUSES)
+        .filter(Exists(differs))
+        .values_list("pk", flat=True)[:batch]
+    )
+    applied = 0
+    for pk in pks:
+        with transaction.atomic():
+            subscription = (
+                Subscription.objects.select_for_update(of=("self",))
+                .select_related("product", "payer", "organization")
+                .get(pk=pk)
+            )
+            term = (
+                SubscriptionTerm.objects.filter(subscription=subscription, valid_from__lte=at)
+                .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
+                .select_related("payer")
+                .first()
+            )
+            if term is None or (term.quantity, term.unit_price, term.payer_id) == (
+                subscription.quantity,
+                subscription.unit_price,
+                subscription.payer_id,
+            ):
+                continue
+            before = _state(subscription)
+            subscription.quantity, subscription.unit_price, subscription.payer = (
+                term.quantity,
+                term.unit_price,
+                term.payer,
+            )
+            subscription.save(update_fields=["quantity", "unit_price", "payer", "updated_at"])
+            _audit(subscription, "scheduled_change_applied", actor=None, before=before)
+            applied += 1
+    return applied

@@ -6,4 +6,5 @@ services (bookings, quantity changes, cancellations), never through the admin.
 
 SUPPORT_PERMISSIONS = [
     "billing.view_subscription",
+    "billing.view_subscriptionterm",  # the history inline (BIL-8)
 ]

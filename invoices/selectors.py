@@ -17,27 +17,54 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 
 from portal.tenancy import Scope, capability_q, restriction
 
 from .models import Invoice, InvoiceLine, PaymentMethod
 
 
+def retained_q() -> Q:
+    """BIL-8: invoices within the legal retention period (`INVOICE_RETENTION_YEARS` after issue)."""
+    now = timezone.now()
+    years = settings.INVOICE_RETENTION_YEARS
+    try:
+        cutoff = now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        cutoff = now.replace(year=now.year - years, day=28)
+    return Q(issued_at__gte=cutoff)
+
+
 @restriction(Invoice)
 def _restrict_invoices(queryset: QuerySet, *, scope: Scope, action: str) -> QuerySet:
+    """Who sees an invoice:
+
+    - "billing.view" in the org (its managers while it pays itself, partner staff inside a linked
+      customer): the org's invoices, and the partner's invoices with a section for the customer;
+    - BIL-8: the Owners/Admins of the org an invoice is addressed to ("invoices.view") always see
+      it for the retention period, whatever the org's relations are now – a formerly direct
+      customer keeps its old invoices after connecting to a reseller. Invoices addressed to the
+      partner are never reached this way, so a linked customer never sees what its partner pays.
+    """
     context = scope.context
     if context is not None:
-        if not context.has("billing.view"):
-            return queryset.none()
         organization = context.organization
-        condition = Q(recipient=organization)
-        if context.acting_as_partner:
-            condition |= Q(recipient=context.via_partner) & Q(
-                Exists(InvoiceLine.objects.filter(invoice=OuterRef("pk"), customer=organization))
-            )
+        condition = Q(pk__in=[])
+        if context.has("invoices.view"):
+            condition |= Q(recipient=organization) & retained_q()
+        if context.has("billing.view"):
+            condition |= Q(recipient=organization)
+            if context.acting_as_partner:
+                condition |= Q(recipient=context.via_partner) & Q(
+                    Exists(InvoiceLine.objects.filter(invoice=OuterRef("pk"), customer=organization))
+                )
         return queryset.filter(condition)
-    return queryset.filter(capability_q(scope.user, "billing.view", prefix="recipient__"))
+    return queryset.filter(
+        capability_q(scope.user, "billing.view", prefix="recipient__")
+        | (capability_q(scope.user, "invoices.view", prefix="recipient__") & retained_q())
+    )
 
 
 @restriction(PaymentMethod)

@@ -44,7 +44,7 @@ def customer_subtotal(organization):
 
 class InvoiceListView(OrgScopedMixin, ListView):
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     template_name = "invoices/list.html"
     paginate_by = 25
 
@@ -60,7 +60,7 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
     invoice may hold 10,000 lines); the whole itemisation is the CSV download."""
 
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     template_name = "invoices/detail.html"
     pk_url_kwarg = "invoice_id"
     context_object_name = "invoice"
@@ -102,7 +102,7 @@ class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
     who may not see it gets 404 (PrivateFileMixin); the bytes go out through django-sendfile2."""
 
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     pk_url_kwarg = "invoice_id"
 
     def get(self, request, *args, **kwargs):

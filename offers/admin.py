@@ -30,7 +30,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["sku", "name_en", "name_de"]
     ordering = ["sku"]
-    fields = ["kind", "sku", "name_en", "name_de", "term_months", "list_price", "is_active"]
+    fields = ["kind", "sku", "name_en", "name_de", "term_months", "list_price", "reductions_at_term_end", "is_active"]
 
     def has_delete_permission(self, request, obj=None):
         # Products in offers are referenced (PROTECT); retire them with "available" instead.

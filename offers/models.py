@@ -37,6 +37,14 @@ class Product(models.Model):
         help_text=_("Net price per license and month."),
     )
     is_active = models.BooleanField(_("available"), default=True)
+    # BIL-8: where the product says so, fewer licences take effect only at the end of the current
+    # term (the customer committed to it); more licences always apply at once. Off by default:
+    # the spec makes it a per-product choice (BIL-3 changes apply at once otherwise).
+    reductions_at_term_end = models.BooleanField(
+        _("reductions at the end of the term"),
+        default=False,
+        help_text=_("Fewer licences take effect at the end of the current term; more licences apply at once."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

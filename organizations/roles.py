@@ -76,6 +76,10 @@ CAPABILITIES: dict[str, Capability] = {
     "billing.view": Capability(MANAGERS, partner_only=True),
     "billing.manage": Capability(MANAGERS, partner_only=True),
     "payment_methods.manage": Capability(MANAGERS, partner_only=True),
+    # BIL-8: the invoices addressed to the org itself stay readable by its managers for the
+    # retention period, also once it is partner-linked (the restriction never shows a customer
+    # what its partner pays: invoices addressed to the partner need "billing.view").
+    "invoices.view": Capability(MANAGERS),
     "support_settings.manage": Capability(MANAGERS, partner_only=True),
     # The reusable ORG-6 gate: any role, but only where partner-only areas are visible at all
     # (partner staff in a linked customer, or a direct customer's own accounts).

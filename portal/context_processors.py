@@ -73,7 +73,7 @@ MENU: tuple[MenuGroup, ...] = (
         "credit-card",
         (
             MenuItem("subscription-list", _("Subscriptions"), "billing.view", ("subscription",)),
-            MenuItem("invoice-list", _("Invoices"), "billing.view", ("invoice",)),
+            MenuItem("invoice-list", _("Invoices"), "invoices.view", ("invoice",)),
             MenuItem("payment-method-list", _("Payment methods"), "payment_methods.manage", ("payment-method",)),
         ),
     ),

@@ -13,6 +13,8 @@ the module. A hook must not depend on the order in which hooks of the same event
 
 Events (keyword arguments):
 - "organization.created": organization, actor – after a new org exists (billing starts the trial, BIL-2)
+- "customer_relation.activated": relation, actor – a customer connected to a reseller (accepted request
+  or support's connection; billing moves the payer from the next period on, BIL-8)
 - "customer_relation.ended": relation, actor – a reseller relation ended (billing ends partner-booked
   subscriptions, ORG-3)
 - "organization.archived": organization, actor – a linked customer org was archived (ORG-7)
@@ -26,7 +28,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-EVENTS = {"organization.created", "customer_relation.ended", "organization.archived", "offer.accepted"}
+EVENTS = {
+    "organization.created",
+    "customer_relation.activated",
+    "customer_relation.ended",
+    "organization.archived",
+    "offer.accepted",
+}
 _HOOKS: dict[str, list[Callable]] = defaultdict(list)
 
 

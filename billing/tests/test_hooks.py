@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.models import Subscription
 from billing.selectors import licences_in_force
-from billing.services import add_months, service_order
+from billing.services import add_months, next_period_start, service_order
 from organizations.models import AuditEvent, CustomerRelation
 from portal.hooks import _HOOKS, run_hooks
 
@@ -108,22 +108,32 @@ def test_ending_the_relation_ends_the_partners_bookings_at_once(world):
         CustomerRelation.objects.filter(pk=relation.pk).update(status="ended", ended_at=timezone.now())
         run_hooks("customer_relation.ended", relation=relation, actor=world.partner_owner)
 
-    for row in (subscription, add_on, service):
+    for row in (subscription, add_on):
         row.refresh_from_db()
         assert row.status == "cancelled" and not row.is_in_force(), row
         assert row.end_reason
     assert Subscription.objects.filter(source="offer", payer=world.partner).in_force().count() == 0
-    # the customer's ordered service continues, now paid by the customer at list price (BIL-4)
-    continuation = Subscription.objects.in_force().get(project=world.customer_project)
-    assert (continuation.payer, continuation.unit_price, continuation.quantity) == (world.customer, Decimal("7.50"), 2)
+    # BIL-8: the customer's ordered service continues; the partner pays it to the end of the
+    # month, the customer itself from the next period on, at list price (BIL-4)
+    service.refresh_from_db()
+    assert service.status == "active" and service.is_in_force() and service.payer == world.partner
+    switch = service.terms.order_by("valid_from").last()
+    assert (switch.valid_from, switch.payer, switch.unit_price, switch.quantity) == (
+        next_period_start(),
+        world.customer,
+        Decimal("7.50"),
+        2,
+    )
+    assert AuditEvent.objects.filter(action="subscription.payer_switch_scheduled").count() == 2
     # the trial and other orgs are untouched
     assert Subscription.objects.in_force().get(organization=world.customer, source="trial").quantity == 2
     direct.refresh_from_db()
     assert direct.status == "active"
-    assert AuditEvent.objects.filter(action="subscription.ended_with_relation").count() == 5
+    assert AuditEvent.objects.filter(action="subscription.ended_with_relation").count() == 4
     # running the hook again changes nothing
     run_hooks("customer_relation.ended", relation=relation, actor=world.partner_owner)
-    assert AuditEvent.objects.filter(action="subscription.ended_with_relation").count() == 5
+    assert AuditEvent.objects.filter(action="subscription.ended_with_relation").count() == 4
+    assert AuditEvent.objects.filter(action="subscription.payer_switch_scheduled").count() == 2
 
 
 def test_a_cancelled_booking_running_to_its_term_end_ends_now_with_the_relation(world):

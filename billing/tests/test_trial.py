@@ -69,8 +69,8 @@ def test_the_job_records_the_expiry_once():
     organization = factories.OrganizationFactory()
     trial = Subscription.objects.get(organization=organization)
     with time_machine.travel(trial.ends_at + timedelta(hours=1), tick=False):
-        assert services.subscriptions_process_due() == {"expired": 1, "renewed": 0}
-        assert services.subscriptions_process_due() == {"expired": 0, "renewed": 0}
+        assert services.subscriptions_process_due() == {"expired": 1, "renewed": 0, "applied": 0}
+        assert services.subscriptions_process_due() == {"expired": 0, "renewed": 0, "applied": 0}
     trial.refresh_from_db()
     assert trial.status == "expired"
     assert AuditEvent.objects.filter(target_id=str(trial.pk), action="subscription.expired").count() == 1

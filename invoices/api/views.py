@@ -90,7 +90,7 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     private_file_actions = frozenset({"pdf"})  # every refusal of the PDF is 404
     lookup_url_kwarg = "invoice_id"
     lookup_value_regex = r"\d+"
-    default_capability = "billing.view"
+    default_capability = "invoices.view"
     filterset_fields = ["period_start", "year"]
     search_fields = ["number"]
     ordering_fields = ["period_start", "number", "gross_total"]

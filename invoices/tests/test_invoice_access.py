@@ -94,16 +94,37 @@ def _billing_urls(org, invoice) -> list[str]:
 
 
 @pytest.mark.parametrize("who", ["linked_owner", "linked_admin", "linked_guest", "caretaker"])
-def test_a_partner_linked_customer_a_guest_and_a_caretaker_get_404_on_every_billing_page_and_endpoint(
-    billing_world, client, who
-):
-    """ORG-6: the customer's own accounts (Owner included) never see their org's billing."""
+def test_a_partner_linked_customer_a_guest_and_a_caretaker_never_see_what_the_partner_pays(billing_world, client, who):
+    """ORG-6: the customer's own accounts (Owner included) never see their partner's invoices,
+    payment methods or subscriptions. BIL-8: the invoice area itself is open to the org's own
+    Owners/Admins (invoices addressed to the org itself, here none); Guests get 403 there, and
+    404 for a private file as always."""
     client.force_login(billing_world[who])
-    for url in _billing_urls(billing_world["linked"], billing_world["partner_invoice"]):
-        assert client.get(url).status_code == 404, url
+    linked = billing_world["linked"]
+    lists = {
+        reverse("invoice-list", kwargs={"org": linked.public_id}),
+        f"/api/v1/organizations/{linked.public_id}/invoices/",
+    }
+    for url in _billing_urls(linked, billing_world["partner_invoice"]):
+        expected = 404
+        if url in lists and who in ("linked_owner", "linked_admin"):
+            expected = 200
+        elif (
+            who == "linked_guest"
+            and "/invoices/" in url
+            and "/pdf/" not in url
+            and not url.startswith("/api/v1/invoices/")
+        ):
+            expected = 403  # the org's invoice area is no longer hidden; a Guest's role lacks it
+        response = client.get(url)
+        assert response.status_code == expected, url
+        if expected == 200 and url.startswith("/api/"):
+            assert response.json()["count"] == 0
+        elif expected == 200:
+            assert billing_world["partner_invoice"].number not in response.content.decode()
     for url in (
-        reverse("payment-method-list", kwargs={"org": billing_world["linked"].public_id}),
-        f"/api/v1/organizations/{billing_world['linked'].public_id}/payment-methods/",
+        reverse("payment-method-list", kwargs={"org": linked.public_id}),
+        f"/api/v1/organizations/{linked.public_id}/payment-methods/",
     ):
         assert client.post(url, {"kind": "bank_transfer"}).status_code == 404, url
     listing = client.get("/api/v1/invoices/").json()

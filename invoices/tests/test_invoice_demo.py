@@ -27,5 +27,8 @@ def test_the_demo_partner_finds_the_invoice_in_the_customer_org(client):
     page = client.get(f"/o/{customer.public_id}/settings/invoices/")
     assert page.status_code == 200
     assert Invoice.objects.get(recipient=demo["orgs"]["partner"]).number in page.content.decode()
+    # BIL-8: the customer's own Owner reads the invoices addressed to its org (none), never the partner's
     client.force_login(demo["users"]["customer"])
-    assert client.get(f"/o/{customer.public_id}/settings/invoices/").status_code == 404
+    own = client.get(f"/o/{customer.public_id}/settings/invoices/")
+    assert own.status_code == 200
+    assert Invoice.objects.get(recipient=demo["orgs"]["partner"]).number not in own.content.decode()

@@ -52,7 +52,8 @@ def test_partners_find_the_customers_invoices_from_that_orgs_settings(client):
     settings_page = client.get(reverse("organization-profile", kwargs={"org": linked.public_id})).content.decode()
     assert reverse("invoice-list", kwargs={"org": linked.public_id}) in settings_page
     assert reverse("payment-method-list", kwargs={"org": linked.public_id}) in settings_page
-    # The customer's own Owner reaches the settings, but no billing link is shown there (ORG-6).
+    # The customer's own Owner reaches the settings: its own invoices (BIL-8: those addressed to the
+    # org itself), but no payment methods (ORG-6).
     client.force_login(factories.member(linked, OrgRole.OWNER))
     own_page = client.get(reverse("organization-profile", kwargs={"org": linked.public_id})).content.decode()
-    assert "/settings/invoices/" not in own_page and "/settings/payment-methods/" not in own_page
+    assert "/settings/invoices/" in own_page and "/settings/payment-methods/" not in own_page

@@ -218,6 +218,7 @@ def _activate(relation: CustomerRelation, *, actor, sources) -> CustomerRelation
             )
     except IntegrityError:  # the partial unique index: another reseller became active meanwhile
         raise _second_reseller_error() from None
+    run_hooks("customer_relation.activated", relation=relation, actor=actor)
     return relation
 
 
@@ -313,6 +314,7 @@ def relation_connect(*, partner: Organization, customer: Organization, actor) ->
                 )
         except IntegrityError:
             raise _second_reseller_error() from None
+        run_hooks("customer_relation.activated", relation=relation, actor=actor)
     _audit_relation(relation, "customer_relation.connected_by_support", actor=actor, before=before, acting=None)
     return relation
 
