@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("offers", "0003_offer_webhook_attempt"),
+        ("offers", "0004_offer_list_order_indexes"),
     ]
 
     operations = [
