@@ -8,26 +8,11 @@ from django.utils.translation import pgettext_lazy
 
 from portal.audit import AuditField, audit_action, audit_fields
 
-from .models import CustomerRelation, Invitation, Organization
+from .models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS, CustomerRelation, Invitation, Organization
 from .roles import OrgKind, OrgRole
 
-PROFILE = (
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "vat_id",
-    "billing_name",
-    "billing_street",
-    "billing_postcode",
-    "billing_city",
-    "billing_country",
-    "billing_email",
-    "billing_address_is_invoice_recipient",
-    "billing_buyer_reference",
-)
-SUPPORT_CONTACT = ("support_name", "support_email", "support_phone", "support_hours", "support_url")
+PROFILE = tuple(PROFILE_FIELDS)
+SUPPORT_CONTACT = tuple(SUPPORT_CONTACT_FIELDS)
 
 audit_fields(
     name=AuditField(_("name")),

@@ -10,6 +10,7 @@ from django_countries.fields import LazyTypedChoiceField
 
 from portal.emails import email_enqueue_rendered
 
+from .models import BILLING_FIELDS
 from .roles import OrgRole
 
 
@@ -73,16 +74,7 @@ class OrganizationProfileForm(forms.Form):
         help_text=_("Printed on invoices and sent in e-invoices; public authorities give you their Leitweg-ID."),
     )
 
-    BILLING = [
-        "billing_name",
-        "billing_street",
-        "billing_postcode",
-        "billing_city",
-        "billing_country",
-        "billing_email",
-        "billing_address_is_invoice_recipient",
-        "billing_buyer_reference",
-    ]
+    BILLING = BILLING_FIELDS
 
     def __init__(self, *args, with_billing: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

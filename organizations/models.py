@@ -111,6 +111,28 @@ def logo_upload_to(organization, filename: str) -> str:
     return random_name(PUBLIC_MEDIA_FOLDER, filename)
 
 
+# The org profile as the portal edits it (ORG-8): the page, the API, the services and the audit
+# trail all read these lists, so a new profile field is added here once.
+PROFILE_FIELDS = [
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "vat_id",
+    "billing_name",
+    "billing_street",
+    "billing_postcode",
+    "billing_city",
+    "billing_country",
+    "billing_email",
+    "billing_address_is_invoice_recipient",
+    "billing_buyer_reference",
+]
+BILLING_FIELDS = [name for name in PROFILE_FIELDS if name.startswith("billing_")]
+SUPPORT_CONTACT_FIELDS = ["support_name", "support_email", "support_phone", "support_hours", "support_url"]
+
+
 class Organization(models.Model):
     """A partner or customer organization (ORG-1)."""
 

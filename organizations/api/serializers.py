@@ -9,7 +9,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import AuditEvent, CustomerRelation, Organization
+from ..models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS, AuditEvent, CustomerRelation, Organization
 from ..roles import OrgRole
 
 # Named choice sets for the OpenAPI schema (ENUM_NAME_OVERRIDES in portal/settings/base.py).
@@ -59,25 +59,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "status",
-            "street",
-            "postcode",
-            "city",
-            "country",
-            "vat_id",
-            "billing_name",
-            "billing_street",
-            "billing_postcode",
-            "billing_city",
-            "billing_country",
-            "billing_email",
-            "billing_address_is_invoice_recipient",
-            "billing_buyer_reference",
+            *PROFILE_FIELDS[1:],  # after name, kind and status, as always
             "logo",
-            "support_name",
-            "support_email",
-            "support_phone",
-            "support_hours",
-            "support_url",
+            *SUPPORT_CONTACT_FIELDS,
             "created_at",
             "links",
         ]

@@ -22,12 +22,10 @@ from portal.errors import InvalidInput
 from portal.tenancy import active_reseller_relation
 
 from .. import selectors
-from ..models import AuditEvent, CustomerRelation, Organization, User
+from ..models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS, AuditEvent, CustomerRelation, Organization, User
 from ..roles import OrgKind
 from ..services.archive import organization_archive
 from ..services.profile import (
-    PROFILE_FIELDS,
-    SUPPORT_CONTACT_FIELDS,
     organization_logo_remove,
     organization_logo_set,
     organization_update,

@@ -16,7 +16,7 @@ from portal.audit import audit_record, snapshot
 from portal.errors import Conflict, InvalidInput, PermissionDenied
 from portal.hooks import run_hooks
 
-from ..models import CustomerRelation, Organization
+from ..models import BILLING_FIELDS, PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS, CustomerRelation, Organization
 from ..roles import OrgKind
 from ..validators import logo_process
 
@@ -32,30 +32,6 @@ def organization_create(*, name: str, kind: str = OrgKind.CUSTOMER, actor=None, 
     audit_record(action="organization.created", target=organization, actor=actor, after={"name": name, "kind": kind})
     run_hooks("organization.created", organization=organization, actor=actor)
     return organization
-
-
-PROFILE_FIELDS = [
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "vat_id",
-    "billing_name",
-    "billing_street",
-    "billing_postcode",
-    "billing_city",
-    "billing_country",
-    "billing_email",
-    "billing_address_is_invoice_recipient",
-    "billing_buyer_reference",
-]
-
-
-BILLING_FIELDS = [name for name in PROFILE_FIELDS if name.startswith("billing_")]
-
-
-SUPPORT_CONTACT_FIELDS = ["support_name", "support_email", "support_phone", "support_hours", "support_url"]
 
 
 def _validation_to_domain(error: ValidationError) -> InvalidInput:

@@ -20,11 +20,11 @@ from portal.hooks import run_hooks
 from portal.state_machine import transition
 from portal.tenancy import active_reseller_relation
 
-from ..models import CustomerRelation, Organization, StaffAssignment
+from ..models import PROFILE_FIELDS, CustomerRelation, Organization, StaffAssignment
 from ..notifications import notify_connection
 from ..roles import OrgKind, OrgRole
 from .invitations import invitation_create
-from .profile import PROFILE_FIELDS, organization_create, organization_full_clean
+from .profile import organization_create, organization_full_clean
 
 RELATION_FIELDS = ["status", "partner", "customer"]
 

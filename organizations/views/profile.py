@@ -12,9 +12,8 @@ from django.views.generic import FormView, TemplateView
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
 from ..forms import LogoForm, OrganizationProfileForm, SupportContactForm
+from ..models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS
 from ..services.profile import (
-    PROFILE_FIELDS,
-    SUPPORT_CONTACT_FIELDS,
     organization_logo_remove,
     organization_logo_set,
     organization_update,
