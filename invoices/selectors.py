@@ -77,7 +77,7 @@ def _restrict_payment_methods(queryset: QuerySet, *, scope: Scope, action: str) 
 
 def invoice_list(*, queryset: QuerySet) -> QuerySet[Invoice]:
     """A restricted invoice queryset, ready for a list (no per-row queries)."""
-    return queryset.select_related("recipient").order_by("-period_start", "-number")
+    return queryset.select_related("recipient", "corrects").order_by("-period_start", "-number")
 
 
 @dataclass

@@ -46,12 +46,21 @@ class InvoiceSectionSerializer(serializers.Serializer):
 class InvoiceSerializer(serializers.ModelSerializer):
     recipient = InvoiceOrganizationSerializer(read_only=True)
     pdf_url = serializers.SerializerMethodField(help_text=_("The PDF (application/pdf)."))
+    corrects = serializers.CharField(
+        source="corrects.number",
+        default=None,
+        read_only=True,
+        help_text=_("For a credit note: the number of the invoice it corrects."),
+    )
 
     class Meta:
         model = Invoice
         fields = [
             "id",
             "number",
+            "kind",
+            "corrects",
+            "reason",
             "recipient",
             "period_start",
             "period_end",
@@ -71,6 +80,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "vat_amount",
             "gross_total",
             "payment_method_text",
+            "overdue_since",
+            "paid_at",
             "pdf_url",
         ]
         read_only_fields = fields

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from invoices.services.issuing import invoice_pdf_ensure
 from organizations.roles import OrgRole
 from organizations.services.relations import relation_connect
 from tests import factories
@@ -25,6 +26,7 @@ def connected(settings, tmp_path):
     reseller = partner(name="Demo Partner GmbH")
     direct = customer(name="Direkt GmbH")
     [old_invoice] = issue(line(direct, quantity="1", unit_price="5.00"))
+    invoice_pdf_ensure(invoice=old_invoice)  # the worker's step: pages never render PDFs (issue 13)
     relation_connect(partner=reseller, customer=direct, actor=factories.UserFactory())
     # After connecting, the partner pays (a later period): that invoice is the partner's business.
     [partner_invoice] = issue(
@@ -103,7 +105,7 @@ def test_the_demos_direkt_gmbh_reads_its_invoice_after_connecting_to_demo_partne
     settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     demo = seed_all()
     direct, reseller = demo["orgs"]["direct"], demo["orgs"]["partner"]
-    invoice = Invoice.objects.get(recipient=direct)
+    invoice = invoice_pdf_ensure(invoice=Invoice.objects.get(recipient=direct))
     relation_connect(partner=reseller, customer=direct, actor=demo["users"]["partner"])
     client.force_login(demo["users"]["direct"])
     for url in _urls(direct, invoice):
