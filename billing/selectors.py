@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
@@ -124,6 +126,39 @@ class _State:
     payer_id: int
 
 
+def _with_period_terms(subscriptions, window_start, window_end, chunk_size: int = 2000):
+    """Attach `period_terms` (as the PostgreSQL array subquery gives them) one chunk at a time."""
+    chunk = []
+    for subscription in subscriptions:
+        chunk.append(subscription)
+        if len(chunk) == chunk_size:
+            yield from _attach_period_terms(chunk, window_start, window_end)
+            chunk = []
+    yield from _attach_period_terms(chunk, window_start, window_end)
+
+
+def _attach_period_terms(chunk, window_start, window_end):
+    terms = defaultdict(list)
+    rows = (
+        SubscriptionTerm.objects.filter(subscription_id__in=[s.pk for s in chunk], valid_from__lt=window_end)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=window_start))
+        .order_by("subscription_id", "valid_from")
+    )
+    for term in rows if chunk else []:
+        terms[term.subscription_id].append(
+            {
+                "valid_from": term.valid_from.isoformat(),
+                "valid_until": term.valid_until.isoformat() if term.valid_until else None,
+                "quantity": term.quantity,
+                "unit_price": str(term.unit_price),
+                "payer_id": term.payer_id,
+            }
+        )
+    for subscription in chunk:
+        subscription.period_terms = terms[subscription.pk]
+        yield subscription
+
+
 def _states(subscription: Subscription) -> list[_State]:
     """The subscription's history rows overlapping the period (annotated by `billable_lines`);
     a row created outside the services (bulk seeds) without any history is one state."""
@@ -204,6 +239,14 @@ def billable_lines(
         .filter(Q(unit_price__gt=0) | Exists(in_window.filter(unit_price__gt=0)))
         .annotate(
             has_terms=Exists(SubscriptionTerm.objects.filter(subscription=OuterRef("pk"))),
+        )
+        .select_related("project")
+        .order_by("payer__name", "payer_id", "organization__name", "organization_id", "product__sku", "id")
+    )
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        # The history rides along as an array subquery: one query for the whole run.
+        queryset = queryset.annotate(
             period_terms=ArraySubquery(
                 in_window.order_by("valid_from").values(
                     json=JSONObject(
@@ -217,13 +260,13 @@ def billable_lines(
                 )
             ),
         )
-        .select_related("project")
-        .order_by("payer__name", "payer_id", "organization__name", "organization_id", "product__sku", "id")
-    )
     if recipient is not None:
         queryset = queryset.filter(Q(payer=recipient) | Exists(in_window.filter(payer=recipient)))
 
-    for subscription in queryset.iterator(chunk_size=2000):
+    subscriptions = queryset.iterator(chunk_size=2000)
+    if not postgres:  # SQLite, the embedded default: the history by one query per chunk
+        subscriptions = _with_period_terms(subscriptions, window_start, window_end)
+    for subscription in subscriptions:
         for state, first, last in segments(subscription, _states(subscription), period_start, period_end):
             if state.unit_price <= 0 or (recipient is not None and state.payer_id != recipient.pk):
                 continue

@@ -117,11 +117,11 @@ class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
         )
 
 
-class InvoiceItemisationView(OrgScopedMixin, SingleObjectMixin, View):
+class InvoiceItemisationView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
     """The per-customer itemisation as CSV (streamed; see invoices/itemisation.py)."""
 
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     pk_url_kwarg = "invoice_id"
 
     def get(self, request, *args, **kwargs):
@@ -194,7 +194,7 @@ class InvoiceXRechnungView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, 
     Same access as the PDF: everyone who may not see the invoice gets 404."""
 
     model = Invoice
-    capability = "billing.view"
+    capability = "invoices.view"
     pk_url_kwarg = "invoice_id"
 
     def get(self, request, *args, **kwargs):

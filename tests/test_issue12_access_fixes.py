@@ -46,8 +46,8 @@ def test_partner_managers_read_a_customers_connection_requests_with_requests_vie
 def test_flat_invoice_detail_and_pdf_follow_the_org_url_rule(shared_world):
     """Fixed by the merge of the one reach rule (the cross-org restriction is `capability_q`); this
     pins it. `/api/v1/invoices/<id>/` and its PDF answer partner Owners/Admins as
-    `/api/v1/organizations/<customer>/invoices/<id>/` does; the customer's own accounts (ORG-6)
-    and assigned Members still get 404."""
+    `/api/v1/organizations/<customer>/invoices/<id>/` does; the customer's own Members (its
+    Owners/Admins read invoices addressed to it, BIL-8), assigned partner Members and strangers get 404."""
     invoice_id = invoice_of(shared_world.customer, shared_world.customer_owner)
     org = shared_world.customer.public_id
     for account in ("partner_owner", "partner_admin"):
@@ -62,7 +62,7 @@ def test_flat_invoice_detail_and_pdf_follow_the_org_url_rule(shared_world):
             reverse("organization-invoice-api-pdf", kwargs={"org": org, "invoice_id": invoice_id})
         )
         assert pdf.status_code == pdf_under_org.status_code != 404, (account, pdf.status_code)
-    for account in ("customer_owner", "partner_member_assigned", "foreign_owner"):
+    for account in ("customer_member", "partner_member_assigned", "foreign_owner"):
         client = _api(shared_world[account])
         assert client.get(reverse("invoice-api-detail", kwargs={"invoice_id": invoice_id})).status_code == 404
         assert client.get(reverse("invoice-api-pdf", kwargs={"invoice_id": invoice_id})).status_code == 404

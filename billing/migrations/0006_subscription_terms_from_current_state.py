@@ -6,7 +6,7 @@ from django.db import migrations
 
 FORWARD = """
 INSERT INTO billing_subscriptionterm (subscription_id, valid_from, valid_until, quantity, unit_price, payer_id, created_at)
-SELECT s.id, s.starts_at, s.ends_at, s.quantity, s.unit_price, s.payer_id, NOW()
+SELECT s.id, s.starts_at, s.ends_at, s.quantity, s.unit_price, s.payer_id, CURRENT_TIMESTAMP
 FROM billing_subscription s
 WHERE (s.ends_at IS NULL OR s.ends_at > s.starts_at)
   AND NOT EXISTS (SELECT 1 FROM billing_subscriptionterm t WHERE t.subscription_id = s.id)

@@ -79,7 +79,10 @@ def monthly(world):
 
 def change(world, subscription, quantity):
     return services.subscription_change_quantity(
-        subscription=subscription, quantity=quantity, actor=world.partner_owner, context=world.partner_in_customer()
+        subscription=subscription,
+        quantity=quantity,
+        actor=world.partner_owner,
+        context=context(world.partner_owner, world.customer),
     )
 
 
@@ -174,7 +177,7 @@ def test_cancellation_bills_until_the_end_of_the_term(world, monthly):
         subscription = book(world, product=monthly, quantity=3)
     with time_machine.travel(at(11, 3), tick=False):
         services.subscription_cancel(
-            subscription=subscription, actor=world.partner_owner, context=world.partner_in_customer()
+            subscription=subscription, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
         )
     assert states(subscription) == [(date(2026, 10, 10), date(2026, 11, 10), 3, D("8.00"), "Partner GmbH")]
     assert lines() == (
@@ -191,7 +194,7 @@ def test_add_on_added_and_removed_mid_month(world, monthly):
         add_on = book(world, product=world.addon, quantity=2, parent=main)
     with time_machine.travel(at(11, 15), tick=False):  # removed: cancelled, ends with the term on 21 Nov
         services.subscription_cancel(
-            subscription=add_on, actor=world.partner_owner, context=world.partner_in_customer()
+            subscription=add_on, actor=world.partner_owner, context=context(world.partner_owner, world.customer)
         )
     assert states(add_on) == [(date(2026, 11, 11), date(2026, 11, 21), 2, D("3.99"), "Partner GmbH")]
     assert lines() == (
