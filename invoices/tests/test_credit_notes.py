@@ -183,10 +183,10 @@ def test_the_credit_note_is_emailed_through_the_invoice_delivery_job_in_the_reci
 
     email_send(message.payload)
     [email] = mail.outbox
-    assert email.subject.startswith(f"Gutschrift {note.number}")
+    assert email.subject.startswith(f"Stornorechnung {note.number}")
     assert invoice.number in email.body and "-41,65" in email.body
     [(filename, content, mimetype)] = email.attachments
-    assert filename == f"credit-note-{note.number}.pdf" and "Gutschrift" in pdf_text(content)
+    assert filename == f"credit-note-{note.number}.pdf" and "Stornorechnung" in pdf_text(content)
 
 
 def _run_concurrently(*jobs):
@@ -269,9 +269,9 @@ def test_the_recipient_sees_the_credit_note_labelled_and_linked_both_ways(client
     base = f"/o/{recipient.public_id}/settings/invoices/"
 
     listing = client.get(base).content.decode()
-    assert note.number in listing and "Gutschrift" in listing
+    assert note.number in listing and "Stornorechnung" in listing
     detail = client.get(f"{base}{note.pk}/").content.decode()
-    assert f"Gutschrift {note.number}" in detail
+    assert f"Stornorechnung {note.number}" in detail
     assert f'href="{base}{invoice.pk}/"' in detail and "Doppelt berechnet" in detail
     original = client.get(f"{base}{invoice.pk}/").content.decode()
     assert f'href="{base}{note.pk}/"' in original
