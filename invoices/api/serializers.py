@@ -49,6 +49,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     corrects = serializers.CharField(
         source="corrects.number",
         default=None,
+        allow_null=True,
         read_only=True,
         help_text=_("For a credit note: the number of the invoice it corrects."),
     )

@@ -302,6 +302,7 @@ SPECTACULAR_SETTINGS = {
         "OfferStatusEnum": "offers.models.Offer.Status",
         "OfferBulkSendStatusEnum": "offers.models.OfferBulkSend.Status",
         "ProductKindEnum": "offers.models.Product.Kind",
+        "InvoiceKindEnum": "invoices.models.Invoice.Kind",
         "OrgKindEnum": "organizations.roles.OrgKind",
         "OfferLicenseModeEnum": "offers.models.LicenseMode",
         "SubscriptionLicenseModeEnum": "billing.models.Subscription.LicenseMode",
