@@ -29,6 +29,15 @@ from .profile import organization_create, organization_full_clean
 RELATION_FIELDS = ["status", "partner", "customer"]
 
 
+def _audit_both_sides(action: str, relation, *, actor, partner, customer) -> None:
+    """The same event in the partner's trail and in the customer's (acted by the partner)."""
+    after = snapshot(relation, RELATION_FIELDS)
+    audit_record(action=action, target=relation, actor=actor, organization=partner, after=after)
+    audit_record(
+        action=action, target=relation, actor=actor, organization=customer, acting_organization=partner, after=after
+    )
+
+
 def require_own_partner(context, capability: str = "customers.manage") -> Organization:
     context.require(capability)
     if context.acting_as_partner or not context.organization.is_partner:
@@ -79,21 +88,7 @@ def customer_create(
         decided_by=actor,
         activated_at=timezone.now(),
     )
-    audit_record(
-        action="customer_relation.created",
-        target=relation,
-        actor=actor,
-        organization=partner,
-        after=snapshot(relation, RELATION_FIELDS),
-    )
-    audit_record(
-        action="customer_relation.created",
-        target=relation,
-        actor=actor,
-        organization=customer,
-        acting_organization=partner,
-        after=snapshot(relation, RELATION_FIELDS),
-    )
+    _audit_both_sides("customer_relation.created", relation, actor=actor, partner=partner, customer=customer)
     invitation_create(  # ORG-5 (services.invitations)
         organization=customer,
         email=contact_email,
@@ -183,21 +178,7 @@ def connection_request(*, context, actor, identifier: str, message: str = "") ->
             code="duplicate_request",
             field="identifier",
         ) from None
-    audit_record(
-        action="customer_relation.requested",
-        target=relation,
-        actor=actor,
-        organization=partner,
-        after=snapshot(relation, RELATION_FIELDS),
-    )
-    audit_record(
-        action="customer_relation.requested",
-        target=relation,
-        actor=actor,
-        organization=customer,
-        acting_organization=partner,
-        after=snapshot(relation, RELATION_FIELDS),
-    )
+    _audit_both_sides("customer_relation.requested", relation, actor=actor, partner=partner, customer=customer)
     notify_connection(relation, event="requested")
     return relation
 
