@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from .checks import SCREENSHOTS, WIDTHS, axe_serious
 from .conftest import login
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-WIDTHS = (1366, 390)
 LABELS = {
     "en": {
         "logout": "Log out",
@@ -37,16 +34,6 @@ LABELS = {
         "support": "Support",
     },
 }
-AXE = Axe()
-
-
-def _serious(page) -> list[dict]:
-    result = AXE.run(page)
-    return [
-        {"rule": violation["id"], "impact": violation["impact"], "targets": [n["target"] for n in violation["nodes"]]}
-        for violation in result.response["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
 
 
 def _check_shell(page, name: str, labels: dict, report: dict) -> None:
@@ -60,7 +47,7 @@ def _check_shell(page, name: str, labels: dict, report: dict) -> None:
     assert box and 0 <= box["x"] and box["x"] + box["width"] <= inner_width, f"{name}: Log out is off-screen"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    report[name] = _serious(page)
+    report[name] = axe_serious(page)
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
