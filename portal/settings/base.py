@@ -197,7 +197,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must fail fast when Redis is down: the outbox row keeps the work (PLT-3).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# `ack_emulation` off: the broker is only the doorbell. The outbox row is what guarantees the work
+# (the sweeper re-publishes pending rows and releases those of dead workers), and every periodic
+# job catches up on a missed run. Kombu's emulated acks add nothing here, and they crash the
+# worker: when Redis goes away while tasks are unacknowledged, kombu 5.7 restores them on a
+# connection that is already released (AttributeError, "Unrecoverable error"), and the worker
+# exits. tests/faults/test_redis_outage.py reproduced this with the prefork pool.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "ack_emulation": False,
+}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 # Routing: every job is a named task, so a queue per job is one line here, e.g.
