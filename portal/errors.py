@@ -14,11 +14,14 @@ class DomainError(Exception):
     status = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None, details: dict | None = None):
         super().__init__(str(message))
         self.message = message
         self.code = code or self.default_code
         self.field = field
+        # What the caller needs to act on the refusal (e.g. the existing object a duplicate matches);
+        # the API puts it into the error body's `details` next to the field message.
+        self.details = details
 
 
 class InvalidInput(DomainError):

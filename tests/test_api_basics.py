@@ -111,3 +111,20 @@ def test_swagger_ui_uses_locally_served_assets(client):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
+
+
+def test_a_domain_errors_details_reach_the_api_error_body():
+    """A refusal can say what to act on (e.g. the existing duplicate) in `details`, in one place."""
+    from portal.api.exceptions import api_exception_handler
+    from portal.errors import Conflict
+
+    error = Conflict("Already sent.", code="duplicate_offer", field="customer", details={"existing": {"id": "o-1"}})
+    response = api_exception_handler(error, {})
+    assert response.status_code == 409
+    assert response.data == {
+        "error": {
+            "code": "duplicate_offer",
+            "message": "Already sent.",
+            "details": {"customer": ["Already sent."], "existing": {"id": "o-1"}},
+        }
+    }

@@ -91,6 +91,8 @@ def api_exception_handler(exc, context):
     exc = race_as_domain_error(exc) or exc
     if isinstance(exc, DomainError):
         details = {exc.field: [exc.message]} if exc.field else None
+        if exc.details:
+            details = {**(details or {}), **exc.details}
         retry_after = getattr(exc, "retry_after", None)  # TooManyRequests (429)
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return Response(error_body(exc.code, exc.message, details), status=exc.status, headers=headers)
