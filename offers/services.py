@@ -767,7 +767,8 @@ def offer_bulk_send_process(*, bulk_send_id: int) -> OfferBulkSend | None:
     """The bulk job: offers in chunks, each chunk one transaction, progress after each (idempotent).
 
     A customer that already got its offer from this bulk send (a re-run) is skipped by the unique
-    constraint; one no longer linked is counted as skipped.
+    constraint; one no longer linked, or with an open offer of the same template, is counted as
+    skipped.
     """
     bulk = OfferBulkSend.objects.select_related("partner", "template").filter(pk=bulk_send_id).first()
     if bulk is None or bulk.status == OfferBulkSend.Status.DONE:
@@ -791,6 +792,15 @@ def offer_bulk_send_process(*, bulk_send_id: int) -> OfferBulkSend | None:
             )
             todo = [pk for pk in chunk if pk not in done]
             linked = set(customers_of_partner(partner=partner).filter(pk__in=todo).values_list("pk", flat=True))
+            # Duplicate protection: a customer with an open offer of this template (sent alone or
+            # by another bulk send) is skipped, not sent the same offer twice.
+            linked -= set(
+                Offer.objects.filter(
+                    partner=partner, template=bulk.template, customer_id__in=linked, status__in=Offer.OPEN_STATUSES
+                )
+                .exclude(bulk_send=bulk)
+                .values_list("customer_id", flat=True)
+            )
             offers = Offer.objects.bulk_create(
                 [
                     Offer(

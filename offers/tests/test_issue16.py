@@ -320,3 +320,22 @@ def test_offer_email_formats_money_in_the_recipients_language(world):
     assert "148.140,00\u00a0€" in by_recipient[world.customer_owner.email]  # German
     assert "€148,140.00" in by_recipient[world.customer_admin.email]  # English
     assert "EUR" not in by_recipient[world.customer_owner.email]
+
+
+def test_bulk_send_skips_customers_with_an_open_offer_of_the_same_template(world):
+    from offers.tests.test_bulk import many_customers
+
+    customers = many_customers(world.partner, 3)
+    template = of.template(world.partner, products=world.products)
+    of.offer(world.partner, customers[0], tmpl=template)  # open: skipped
+    withdrawn = of.offer(world.partner, customers[1], tmpl=template)
+    services.offer_cancel(offer=withdrawn, context=partner_ctx(world), actor=world.partner_owner)  # not open
+    bulk = services.offer_bulk_send_start(
+        context=partner_ctx(world),
+        template=template,
+        customers=[c.public_id for c in customers],
+        actor=world.partner_owner,
+    )
+    bulk = services.offer_bulk_send_process(bulk_send_id=bulk.pk)
+    assert (bulk.sent_count, bulk.skipped_count) == (2, 1)
+    assert not Offer.objects.filter(bulk_send=bulk, customer=customers[0]).exists()
