@@ -253,7 +253,7 @@ def test_accept_is_the_primary_action_and_decline_has_its_own_section_with_the_r
     html = client.get(url(world, "offer-detail", org=world.customer, offer_id=offer.pk)).content.decode()
     accept_url = url(world, "offer-accept", org=world.customer, offer_id=offer.pk)
     accept_form = html.split(f'action="{accept_url}"')[1].split("</form>")[0]
-    assert 'class="primary"' in accept_form and "Accept offer" in accept_form and "textarea" not in accept_form
+    assert "btn-primary" in accept_form and "Accept offer" in accept_form and "textarea" not in accept_form
     decline = html.split('<details class="decline-section')[1].split("</details>")[0]
     assert "Decline offer…" in decline and 'name="reason"' in decline and "Decline offer</button>" in decline
     assert html.index(accept_url) < html.index('name="reason"')  # the reason no longer sits between them
