@@ -339,3 +339,13 @@ def test_bulk_send_skips_customers_with_an_open_offer_of_the_same_template(world
     bulk = services.offer_bulk_send_process(bulk_send_id=bulk.pk)
     assert (bulk.sent_count, bulk.skipped_count) == (2, 1)
     assert not Offer.objects.filter(bulk_send=bulk, customer=customers[0]).exists()
+
+
+def test_an_accepted_offer_reads_in_german_for_the_customer(world, client):
+    offer = of.offer(world.partner, world.customer)
+    services.offer_accept(
+        offer=offer, context=of.context(world.customer_owner, world.customer), actor=world.customer_owner
+    )
+    client.force_login(world.customer_owner)  # language "de"
+    html = client.get(url(world, "offer-detail", org=world.customer, offer_id=offer.pk)).content.decode()
+    assert "Angenommen" in html and "Accepted" not in html and "bis " in html
