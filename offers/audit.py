@@ -54,7 +54,7 @@ audit_action(
     **OFFER,
 )
 audit_action(
-    "offer.cancelled", label=_("Offer cancelled"), sentence=_("{actor_org} cancelled the offer “{title}”."), **OFFER
+    "offer.cancelled", label=_("Offer withdrawn"), sentence=_("{actor_org} withdrew the offer “{title}”."), **OFFER
 )
 audit_action(
     "offer.accepted", label=_("Offer accepted"), sentence=_("{actor_org} accepted the offer “{title}”."), **OFFER

@@ -90,6 +90,7 @@ def seed(demo: dict) -> None:
                 customer=customer,
                 message=message,
                 actor=partner_user,
+                allow_duplicate=True,  # the demo's second Starter-Paket offer is deliberate
             )
         offer_deliver(offer_id=offer.pk)  # idempotent: a no-op if the eager worker already delivered it
         offer.refresh_from_db()

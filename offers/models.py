@@ -199,6 +199,10 @@ class OfferTemplateItem(ItemTerms):
         verbose_name = _("template item")
         verbose_name_plural = _("template items")
         ordering = ["position", "id"]
+        constraints = [
+            # A product once per template (issue 16): more licences are a higher quantity.
+            models.UniqueConstraint(fields=["template", "product"], name="offer_template_item_product_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product.sku}"
@@ -221,12 +225,14 @@ class Offer(models.Model):
     """
 
     class Status(models.TextChoices):
-        WAITING = "waiting", pgettext_lazy("offer status", "Being delivered")
-        WAITING_FOR_CONFIRMATION = "waiting_for_confirmation", pgettext_lazy("offer status", "Waiting for confirmation")
+        # One word set everywhere (issue 16): Send/Sending, Accept/Accepted, Decline/Declined,
+        # Withdraw/Withdrawn. The stored values stay as they were (API, audit trail).
+        WAITING = "waiting", pgettext_lazy("offer status", "Sending")
+        WAITING_FOR_CONFIRMATION = "waiting_for_confirmation", pgettext_lazy("offer status", "Awaiting decision")
         DELIVERY_FAILED = "delivery_failed", pgettext_lazy("offer status", "Delivery failed")
         ACCEPTED = "accepted", pgettext_lazy("offer status", "Accepted")
         DECLINED = "declined", pgettext_lazy("offer status", "Declined")
-        CANCELLED = "cancelled", pgettext_lazy("offer status", "Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("offer status", "Withdrawn")
 
     TRANSITIONS = {
         Status.WAITING: {Status.WAITING_FOR_CONFIRMATION, Status.DELIVERY_FAILED, Status.CANCELLED},

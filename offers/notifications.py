@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +38,22 @@ def notify_customer_received(offer: Offer) -> None:
     recipients = members_with_capability(offer.customer, "offers.decide")
     url = offer_path(offer, offer.customer)
     params = _params(offer)
+    # What the customer pays, nothing of the partner's conditions; formatted in each
+    # recipient's language by the template (|money).
+    items = list(offer.items.order_by("position", "id"))
+    summary = {
+        "items": [
+            {
+                "sku": item.sku,
+                "name_en": item.name_en,
+                "name_de": item.name_de,
+                "quantity": item.quantity,
+                "total": str(item.total_price),
+            }
+            for item in items
+        ],
+        "total": str(sum((item.total_price for item in items), Decimal("0.00"))),
+    }
     notification_create_many(
         recipients=recipients, kind="offers.received", params=params, organization=offer.customer, url=url
     )
@@ -44,7 +62,7 @@ def notify_customer_received(offer: Offer) -> None:
             to=user.email,
             subject_template="offers/email/received_subject.txt",
             body_template="offers/email/received_body.txt",
-            context={**params, "message": offer.message, "url": url},
+            context={**params, **summary, "message": offer.message, "url": url},
             language=user.language,
             dedupe_key=f"offer:{offer.pk}:received:{offer.delivery_attempt}:{user.pk}",
         )

@@ -41,6 +41,7 @@ from .models import (
     PartnerCondition,
     Product,
     WebhookEndpoint,
+    partner_price,
 )
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -180,8 +181,48 @@ def offer_template_list(*, queryset: QuerySet) -> QuerySet:
     return queryset.annotate(item_count=Count("items")).order_by("name", "id")
 
 
-def offer_template_items(*, template: OfferTemplate) -> list[OfferTemplateItem]:
-    return list(template.items.select_related("product").order_by("position", "id"))
+@dataclass(frozen=True)
+class ItemConditions:
+    """The partner's side of one item (never shown to customers): what it pays and keeps."""
+
+    partner_price: Decimal  # per licence and month, after the partner's discount
+    margin: Decimal  # selling price − partner price, per licence and month
+    margin_percent: Decimal | None  # of the selling price; None when the selling price is 0
+    partner_total: Decimal  # over quantity and term
+    margin_total: Decimal
+
+
+def item_conditions(item, *, discount: Decimal) -> ItemConditions:
+    """For a template item (list price from the product) or an offer item (its recorded prices)."""
+    purchase = getattr(item, "purchase_price", None)
+    if purchase is None:
+        purchase = partner_price(list_price=item.product.list_price, discount_percent=discount)
+    margin = item.unit_price - purchase
+    units = item.quantity * item.term_months
+    return ItemConditions(
+        partner_price=purchase,
+        margin=margin,
+        margin_percent=(margin * 100 / item.unit_price).quantize(Decimal("0.1")) if item.unit_price else None,
+        partner_total=(purchase * units).quantize(Decimal("0.01")),
+        margin_total=(margin * units).quantize(Decimal("0.01")),
+    )
+
+
+def offer_template_items(*, template: OfferTemplate, with_conditions: bool = False) -> list[OfferTemplateItem]:
+    """The template's items in order; `with_conditions` adds `.conditions` (partner price, margin)."""
+    items = list(template.items.select_related("product").order_by("position", "id"))
+    if with_conditions and items:
+        discount = partner_discount_percent(partner=template.partner)
+        for item in items:
+            item.conditions = item_conditions(item, discount=discount)
+    return items
+
+
+def conditions_totals(items) -> dict:
+    """Sums over items that carry `.conditions`: selling, partner and margin totals."""
+    selling = sum((item.total_price for item in items), Decimal("0.00"))
+    partner_total = sum((item.conditions.partner_total for item in items), Decimal("0.00"))
+    return {"selling": selling, "partner": partner_total, "margin": selling - partner_total}
 
 
 def customers_of_partner(*, partner: Organization, query: str = "") -> QuerySet[Organization]:
@@ -194,12 +235,18 @@ def customers_of_partner(*, partner: Organization, query: str = "") -> QuerySet[
     return customers.order_by("name", "id")
 
 
-def product_search(*, query: str, limit: int = 20) -> list[Product]:
-    """Active catalog products matching SKU or either name (the template's search field, OFR-2)."""
+def product_search(*, query: str, limit: int = 20, template: OfferTemplate | None = None) -> list[Product]:
+    """Active catalog products matching SKU or either name (the template's search field, OFR-2).
+
+    With `template`, each product carries `in_template` (already an item: it cannot be added again)."""
     query = (query or "").strip()[:100]
     products = Product.objects.filter(is_active=True)
     if query:
         products = products.filter(Q(sku__icontains=query) | Q(name_en__icontains=query) | Q(name_de__icontains=query))
+    if template is not None:
+        products = products.annotate(
+            in_template=Exists(OfferTemplateItem.objects.filter(template=template, product=OuterRef("pk")))
+        )
     return list(products.order_by("sku")[:limit])
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
@@ -206,6 +207,12 @@ def offer_template_add_product(*, template: OfferTemplate, context: OrgContext, 
         raise InvalidInput(_("Choose a product from the catalog."), field="product")
     # Lock the template row: concurrent additions get distinct positions and respect the limit.
     OfferTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    if template.items.filter(product=product).exists():
+        raise Conflict(
+            _("%(product)s is already in this template. Change its quantity instead.") % {"product": product.name},
+            code="duplicate_item",
+            field="product",
+        )
     items = template.items.aggregate(count=Count("id"), last=Max("position"))
     if items["count"] >= MAX_ITEMS:
         raise InvalidInput(_("A template holds at most %(max)s items.") % {"max": MAX_ITEMS}, field="product")
@@ -339,8 +346,59 @@ def _template_of(context: OrgContext, template: OfferTemplate | int | str | None
     return template
 
 
+class DuplicateOffer(Conflict):
+    """An open offer of the same template or with the same items already waits at this customer.
+
+    `existing` is that offer; callers show it (page: a link and "Send anyway"; API: its id in
+    the error's details) and may repeat the call with `allow_duplicate=True`.
+    """
+
+    def __init__(self, existing: Offer):
+        super().__init__(
+            _(
+                "%(customer)s already has an open offer “%(title)s” with the same products, sent on %(date)s. "
+                "Withdraw it first, or send anyway."
+            )
+            % {
+                "customer": existing.customer.name,
+                "title": existing.title,
+                "date": date_format(timezone.localtime(existing.created_at), "DATE_FORMAT"),
+            },
+            code="duplicate_offer",
+            field="allow_duplicate",
+        )
+        self.existing = existing
+
+
+def _items_signature(rows) -> tuple:
+    """What makes two offers "the same": each product with quantity, term, mode and price."""
+    return tuple(
+        sorted(
+            (row.product_id, row.quantity, row.term_months, row.license_mode, row.unit_price.quantize(Decimal("0.01")))
+            for row in rows
+        )
+    )
+
+
+def open_duplicate_offer(*, partner: Organization, customer: Organization, template: OfferTemplate, items=None):
+    """The open offer (newest first) `partner` sent `customer` from `template` or with the same items."""
+    signature = _items_signature(items if items is not None else template.items.all())
+    candidates = (
+        Offer.objects.filter(partner=partner, customer=customer, status__in=Offer.OPEN_STATUSES)
+        .select_related("customer")
+        .prefetch_related("items")
+        .order_by("-created_at", "-id")
+    )
+    for candidate in candidates:
+        if candidate.template_id == template.pk or _items_signature(candidate.items.all()) == signature:
+            return candidate
+    return None
+
+
 @transaction.atomic
-def offer_send(*, context: OrgContext, template, customer, message: str = "", actor) -> Offer:
+def offer_send(
+    *, context: OrgContext, template, customer, message: str = "", actor, allow_duplicate: bool = False
+) -> Offer:
     """A partner Owner/Admin sends a template to one of its customers (OFR-3).
 
     Items and prices are copied (later template edits change nothing); the partner's purchase
@@ -353,6 +411,12 @@ def offer_send(*, context: OrgContext, template, customer, message: str = "", ac
     customer = _customer_for_partner(partner, customer)
     message = _clean_text(message, field="message")
     template_items = _snapshot_items(template, partner)
+    if not allow_duplicate:
+        # Serialise sends to one customer, so two clicks at once cannot both pass this check.
+        Organization.objects.select_for_update().filter(pk=customer.pk).first()
+        existing = open_duplicate_offer(partner=partner, customer=customer, template=template, items=template_items)
+        if existing is not None:
+            raise DuplicateOffer(existing)
     offer = Offer.objects.create(
         partner=partner, customer=customer, template=template, title=template.name, message=message, sent_by=actor
     )
@@ -576,8 +640,12 @@ def _license_items(offer: Offer, accepted_on: date) -> list[dict]:
     items = list(offer.items.order_by("position", "id"))
     rows = []
     for item in items:
+        # The last day covered (inclusive): a 12-month term from 3 March ends on 2 March, and
+        # billing's subscription ends at the midnight after it, i.e. exactly the term later.
         ends_on = (
-            accepted_on + relativedelta(months=item.term_months) if item.license_mode == LicenseMode.ABSOLUTE else None
+            accepted_on + relativedelta(months=item.term_months) - timedelta(days=1)
+            if item.license_mode == LicenseMode.ABSOLUTE
+            else None
         )
         if ends_on is not None:
             OfferItem.objects.filter(pk=item.pk).update(ends_on=ends_on)
@@ -699,7 +767,8 @@ def offer_bulk_send_process(*, bulk_send_id: int) -> OfferBulkSend | None:
     """The bulk job: offers in chunks, each chunk one transaction, progress after each (idempotent).
 
     A customer that already got its offer from this bulk send (a re-run) is skipped by the unique
-    constraint; one no longer linked is counted as skipped.
+    constraint; one no longer linked, or with an open offer of the same template, is counted as
+    skipped.
     """
     bulk = OfferBulkSend.objects.select_related("partner", "template").filter(pk=bulk_send_id).first()
     if bulk is None or bulk.status == OfferBulkSend.Status.DONE:
@@ -723,6 +792,15 @@ def offer_bulk_send_process(*, bulk_send_id: int) -> OfferBulkSend | None:
             )
             todo = [pk for pk in chunk if pk not in done]
             linked = set(customers_of_partner(partner=partner).filter(pk__in=todo).values_list("pk", flat=True))
+            # Duplicate protection: a customer with an open offer of this template (sent alone or
+            # by another bulk send) is skipped, not sent the same offer twice.
+            linked -= set(
+                Offer.objects.filter(
+                    partner=partner, template=bulk.template, customer_id__in=linked, status__in=Offer.OPEN_STATUSES
+                )
+                .exclude(bulk_send=bulk)
+                .values_list("customer_id", flat=True)
+            )
             offers = Offer.objects.bulk_create(
                 [
                     Offer(

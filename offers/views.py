@@ -7,10 +7,14 @@ templates are separate per side, so partner conditions never reach a customer's 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -33,7 +37,9 @@ from .forms import (
 from .models import Offer, OfferBulkSend, OfferTemplate, OfferTemplateItem, WebhookEndpoint
 from .selectors import (
     OfferFilters,
+    conditions_totals,
     customers_of_partner,
+    item_conditions,
     offer_items,
     offer_list,
     offer_template_items,
@@ -109,7 +115,10 @@ class OfferDetailView(OrgScopedMixin, DetailView):
             decline_form=OfferDeclineForm(),
         )
         if side_of(self.org) == "partner":
-            context["purchase_total"] = sum((item.purchase_total for item in items), 0)
+            for item in items:  # the recorded partner price; margin derived from it
+                item.conditions = item_conditions(item, discount=Decimal("0"))
+            totals = conditions_totals(items)
+            context.update(purchase_total=totals["partner"], margin_total=totals["margin"])
         return context
 
 
@@ -205,11 +214,47 @@ class OfferSendView(OrgScopedMixin, DomainErrorFormMixin, FormView):
             initial["template"] = self.request.GET["template"]
         return initial
 
+    duplicate = None
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # Choosing another template shows its prices, partner price and margin (htmx fragment).
+        form.fields["template"].widget.attrs.update(
+            {
+                "hx-get": self.request.path,
+                "hx-trigger": "change",
+                "hx-target": "#send-preview",
+                "hx-swap": "outerHTML",
+                "hx-vals": '{"fragment": "preview"}',
+                "aria-controls": "send-preview",
+            }
+        )
+        return form
+
+    def get(self, request, *args, **kwargs):
+        if request.htmx and request.GET.get("fragment") == "preview":
+            return render(request, "offers/partner/_send_preview.html", self._preview(request.GET.get("template")))
+        return super().get(request, *args, **kwargs)
+
+    def _preview(self, template_id) -> dict:
+        """The chosen template's items with the partner's conditions, before sending (issue 16)."""
+        templates = self._templates()
+        template = None
+        if template_id:
+            template = templates.filter(pk=template_id).first() if str(template_id).isdigit() else None
+        template = template or templates.first()
+        items = offer_template_items(template=template, with_conditions=True) if template else []
+        return {"preview_template": template, "preview_items": items, "preview_totals": conditions_totals(items)}
+
     def get_context_data(self, **kwargs):
         from django.core.paginator import Paginator
 
         context = super().get_context_data(**kwargs)
         form = context["form"]
+        context.update(self._preview(form.data.get("template") if form.is_bound else form.initial.get("template")))
+        if self.duplicate is not None:
+            form.errors.pop(NON_FIELD_ERRORS, None)
+            context.update(duplicate=self.duplicate, duplicate_message=self.duplicate_message)
         chosen_id = (form.data.get("customer") if form.is_bound else form.initial.get("customer")) or ""
         partner = self.org.organization
         chosen = (
@@ -232,13 +277,19 @@ class OfferSendView(OrgScopedMixin, DomainErrorFormMixin, FormView):
         return context
 
     def perform(self, form):
-        return services.offer_send(
-            context=self.org,
-            template=form.cleaned_data["template"],
-            customer=form.cleaned_data["customer"],
-            message=form.cleaned_data["message"],
-            actor=self.request.user,
-        )
+        try:
+            return services.offer_send(
+                context=self.org,
+                template=form.cleaned_data["template"],
+                customer=form.cleaned_data["customer"],
+                message=form.cleaned_data["message"],
+                actor=self.request.user,
+                allow_duplicate=self.request.POST.get("allow_duplicate") == "1",
+            )
+        except services.DuplicateOffer as duplicate:
+            # The page shows it as a warning with a link and "Send anyway", not as a form error.
+            self.duplicate, self.duplicate_message = duplicate.existing, duplicate.message
+            raise
 
     success_message = gettext_lazy("The offer is on its way to the customer.")
 
@@ -334,14 +385,25 @@ class TemplateMixin(OrgScopedMixin):
     def detail_url(self, template) -> str:
         return reverse("offer-template-detail", kwargs={"org": _org_id(self), "template_id": template.pk})
 
-    def render_items(self, template, status=200, error=None):
+    def render_items(self, template, status=200, error=None, query=None):
+        """The items table after a change, with the "Saved"/"Not saved" status (out of band, into
+        the page's live region) and, after adding, the search results again (out of band)."""
+        items = offer_template_items(template=template, with_conditions=True)
+        results = None
+        if query is not None:
+            results = product_search(query=query, template=template)
         return render(
             self.request,
             "offers/partner/_template_items.html",
             {
                 "template": template,
-                "items": offer_template_items(template=template),
+                "items": items,
+                "totals": conditions_totals(items),
                 "error": error,
+                "saved": error is None,
+                "saved_at": timezone.now(),
+                "results": results,
+                "query": query or "",
                 "org_context": self.org,
             },
             status=status,
@@ -356,9 +418,11 @@ class OfferTemplateDetailView(TemplateMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         template = self.get_template()
+        items = offer_template_items(template=template, with_conditions=True)
         context.update(
             template=template,
-            items=offer_template_items(template=template),
+            items=items,
+            totals=conditions_totals(items),
             rename_form=OfferTemplateNameForm(initial={"name": template.name}),
             sent_count=template.offers.count(),
         )
@@ -404,7 +468,7 @@ class ProductSearchView(TemplateMixin, View):
             "offers/partner/_product_results.html",
             {
                 "template": template,
-                "products": product_search(query=query),
+                "products": product_search(query=query, template=template),
                 "query": query,
                 "org_context": self.org,
             },
@@ -424,7 +488,7 @@ class OfferTemplateItemAddView(TemplateMixin, View):
         except DomainError as exc:
             error = exc.message
         if request.htmx:
-            return self.render_items(template, status=200, error=error)
+            return self.render_items(template, status=200, error=error, query=request.POST.get("q", ""))
         if error:
             messages.error(request, error)
         return HttpResponseRedirect(self.detail_url(template))

@@ -147,6 +147,14 @@ class OfferSendSerializer(serializers.Serializer):
     customer = serializers.CharField(max_length=16, help_text=_("Identifier of one of your customer organizations."))
     template = serializers.IntegerField(help_text=_("Id of one of your offer templates."))
     message = serializers.CharField(required=False, allow_blank=True, max_length=MAX_MESSAGE)
+    allow_duplicate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Send even though an open offer of the same template or with the same products waits at this "
+            "customer (otherwise 409 duplicate_offer, with the existing offer in the details)."
+        ),
+    )
 
 
 # --- offers: customer side ----------------------------------------------------------------------------

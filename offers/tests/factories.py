@@ -81,6 +81,7 @@ def offer(
         customer=customer,
         message=message,
         actor=actor,
+        allow_duplicate=True,  # tests send the same template on purpose; the warning has its own tests
     )
     sent.refresh_from_db()
     delivered = status not in (Offer.Status.WAITING, Offer.Status.DELIVERY_FAILED)

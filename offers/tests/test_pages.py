@@ -64,12 +64,12 @@ def test_partner_page_polls_while_delivering_and_refreshes_on_change(world, clie
     listing = client.get(page(world, "offer-list", org=world.partner)).content.decode()
     assert 'hx-trigger="every 3s"' in listing
     fragment = client.get(status_url + "?was=waiting", HTTP_HX_REQUEST="true")
-    assert "Being delivered" in fragment.content.decode() and "HX-Refresh" not in fragment
+    assert "Sending" in fragment.content.decode() and "HX-Refresh" not in fragment
     Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.WAITING_FOR_CONFIRMATION)
     fragment = client.get(status_url + "?was=waiting", HTTP_HX_REQUEST="true")
     assert fragment["HX-Refresh"] == "true" and "hx-trigger" not in fragment.content.decode()
     table = client.get(page(world, "offer-list", org=world.partner) + "?fragment=table", HTTP_HX_REQUEST="true")
-    assert "Waiting for confirmation" in table.content.decode() and "every 3s" not in table.content.decode()
+    assert "Awaiting decision" in table.content.decode() and "every 3s" not in table.content.decode()
 
 
 def test_send_from_the_customer_list(world, client):
@@ -125,7 +125,7 @@ def test_pages_in_german(world, client):
     offer = of.offer(world.partner, world.customer)
     client.force_login(world.customer_owner)  # language "de"
     html = client.get(page(world, "offer-detail", offer_id=offer.pk), HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Wartet auf Bestätigung" in html and "Annehmen" in html
+    assert "Wartet auf Entscheidung" in html and "Angebot annehmen" in html
 
 
 def test_customers_see_an_offer_only_once_it_was_delivered(world, client, api_client):

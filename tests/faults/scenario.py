@@ -49,7 +49,12 @@ def send_offers(*, partner: str, customer: str, template: int, count: int, start
     ids = []
     for number in range(start, start + count):
         offer = services.offer_send(
-            context=context, template=template, customer=customer, message=f"fault-offer-{number}", actor=actor
+            context=context,
+            template=template,
+            customer=customer,
+            message=f"fault-offer-{number}",
+            actor=actor,
+            allow_duplicate=True,  # many offers of one template on purpose
         )
         ids.append(offer.pk)
     return {"offers": ids}

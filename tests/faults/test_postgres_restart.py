@@ -82,7 +82,12 @@ def test_postgres_restart_under_requests_gives_clean_503s_and_recovers_without_r
             "POST",
             f"/api/v1/organizations/{partner}/offers/",
             token=token,
-            data={"customer": world["customer"], "template": world["template"], "message": "fault-offer-0"},
+            data={
+                "customer": world["customer"],
+                "template": world["template"],
+                "message": "fault-offer-0",
+                "allow_duplicate": True,
+            },
         ),
         "healthz": lambda: web.request("GET", "/healthz"),
     }

@@ -47,7 +47,12 @@ def test_redis_stopped_midway_through_sends_loses_nothing(stack, fault_report):
                 "POST",
                 f"/api/v1/organizations/{partner}/offers/",
                 token=token,
-                data={"customer": world["customer"], "template": world["template"], "message": f"fault-offer-{number}"},
+                data={
+                    "customer": world["customer"],
+                    "template": world["template"],
+                    "message": f"fault-offer-{number}",
+                    "allow_duplicate": True,
+                },
             )
         )
 
