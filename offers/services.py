@@ -366,6 +366,15 @@ class DuplicateOffer(Conflict):
             },
             code="duplicate_offer",
             field="allow_duplicate",
+            # the existing offer in the API error's details, so a client can link it
+            details={
+                "existing_offer": {
+                    "id": existing.pk,
+                    "title": existing.title,
+                    "status": existing.status,
+                    "created_at": existing.created_at.isoformat(),
+                }
+            },
         )
         self.existing = existing
 

@@ -15,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from portal.api.exceptions import error_body
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 
@@ -222,28 +221,14 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         serializer = OfferSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            offer = services.offer_send(
-                context=self.org_context,
-                template=data["template"],
-                customer=data["customer"],
-                message=data.get("message", ""),
-                actor=request.user,
-                allow_duplicate=data.get("allow_duplicate", False),
-            )
-        except services.DuplicateOffer as duplicate:
-            # The one error shape, with the existing offer in the details so a client can link it.
-            existing = duplicate.existing
-            details = {
-                "allow_duplicate": [duplicate.message],
-                "existing_offer": {
-                    "id": existing.pk,
-                    "title": existing.title,
-                    "status": existing.status,
-                    "created_at": existing.created_at.isoformat(),
-                },
-            }
-            return Response(error_body(duplicate.code, duplicate.message, details), status=duplicate.status)
+        offer = services.offer_send(
+            context=self.org_context,
+            template=data["template"],
+            customer=data["customer"],
+            message=data.get("message", ""),
+            actor=request.user,
+            allow_duplicate=data.get("allow_duplicate", False),
+        )
         return self._fresh(offer, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Withdraw an open offer (OFR-5)", request=None, responses={200: PartnerOfferSerializer})
