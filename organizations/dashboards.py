@@ -369,7 +369,7 @@ def _subscriptions_of(organization: Organization):
 
     # Whether the org holds any subscription at all (a yes/no for the checklist, no amounts):
     # read without the partner-only billing capability on purpose (ORG-6 hides prices, not this).
-    return Subscription.objects.filter(organization=organization)
+    return Subscription.objects.filter(organization=organization).exclude(source=Subscription.Source.TRIAL)
 
 
 def _caretakers(context: OrgContext, counts: dict) -> Panel:
