@@ -22,6 +22,7 @@ from django.db.models import Count, Exists, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal.tenancy import OrgContext, Scope, restrict
 
@@ -103,7 +104,7 @@ def _customers_by_state(context: OrgContext) -> Panel:
         key="customers",
         title=_("Customers"),
         count=counts["active"],
-        count_label=_("active customers"),
+        count_label=ngettext("active customer", "active customers", counts["active"]),
         items=rows,
         kind="counts",
         more_url=_url("customer-list", organization),
@@ -123,7 +124,7 @@ def _offer_panel(
     title: str,
     empty_title: str,
     empty_text: str,
-    count_label: str,
+    count_label,
     action: tuple[str, str] | None = None,
 ) -> Panel:
     from offers.models import Offer
@@ -148,7 +149,7 @@ def _offer_panel(
         key=key,
         title=title,
         count=count,
-        count_label=count_label,
+        count_label=count_label(count),
         items=items,
         more_url=_url("offer-list", organization, f"status={status}"),
         more_label=_("All offers"),
@@ -173,11 +174,12 @@ def _trials_ending(context: OrgContext) -> Panel:
             organization__in=customers, status=Subscription.Status.TRIAL, ends_at__gt=now, ends_at__lte=now + SOON
         )
     ).order_by("ends_at", "id")
+    trial_count = trials.count()
     return Panel(
         key="trials",
         title=_("Trials ending in the next 14 days"),
-        count=trials.count(),
-        count_label=_("trials ending"),
+        count=trial_count,
+        count_label=ngettext("trial ending", "trials ending", trial_count),
         items=[
             PanelItem(
                 label=trial.organization.name,
@@ -247,7 +249,7 @@ def _requests(context: OrgContext, *, title: str, empty_text: str) -> Panel:
         key="requests",
         title=title,
         count=waiting + outgoing,
-        count_label=_("open requests"),
+        count_label=ngettext("open request", "open requests", waiting + outgoing),
         items=items[:PANEL_ITEMS],
         more_url=_url("open-requests", organization),
         more_label=_("Open requests"),
@@ -282,7 +284,7 @@ def partner_panels(context: OrgContext) -> list[Panel]:
                 key="offers_awaiting",
                 status=Offer.Status.WAITING_FOR_CONFIRMATION,
                 title=_("Offers awaiting an answer"),
-                count_label=_("offers awaiting an answer"),
+                count_label=lambda n: ngettext("offer awaiting an answer", "offers awaiting an answer", n),
                 empty_title=_("No offer is waiting for an answer"),
                 empty_text=_("Offers you send wait here until the customer accepts or declines."),
                 action=send,
@@ -294,7 +296,7 @@ def partner_panels(context: OrgContext) -> list[Panel]:
                 key="failed_deliveries",
                 status=Offer.Status.DELIVERY_FAILED,
                 title=_("Failed deliveries"),
-                count_label=_("offers not delivered"),
+                count_label=lambda n: ngettext("offer not delivered", "offers not delivered", n),
                 empty_title=_("Every offer was delivered"),
                 empty_text=_("An offer that cannot be delivered shows here; open it to send it again or withdraw it."),
             )
@@ -383,7 +385,7 @@ def _caretakers(context: OrgContext, counts: dict) -> Panel:
         key="caretakers",
         title=_("Caretakers"),
         count=counts["released"],
-        count_label=_("projects with a caretaker"),
+        count_label=ngettext("project with a caretaker", "projects with a caretaker", counts["released"]),
         items=[
             PanelItem(
                 label=delegation.caretaker.name,
@@ -418,7 +420,7 @@ def customer_panels(context: OrgContext, delegation_counts: dict | None) -> list
                 key="offers_to_answer",
                 status=Offer.Status.WAITING_FOR_CONFIRMATION,
                 title=_("Offers to answer"),
-                count_label=_("offers to answer"),
+                count_label=lambda n: ngettext("offer to answer", "offers to answer", n),
                 empty_title=_("No offer waits for your answer"),
                 empty_text=_("When your partner sends an offer, you accept or decline it here."),
             )
@@ -449,6 +451,7 @@ def agency_panels(context: OrgContext, counts: dict) -> list[Panel]:
         queryset=restrict(Delegation.objects.all(), _scope(context)), organization=organization, tab="managed"
     )
     ending = managed.filter(ends_at__isnull=False, ends_at__lte=timezone.now() + SOON)
+    ending_count = ending.count()
 
     def rows(queryset):
         return [
@@ -466,7 +469,7 @@ def agency_panels(context: OrgContext, counts: dict) -> list[Panel]:
             key="cared_for",
             title=_("Projects you take care of"),
             count=counts["managed"],
-            count_label=_("projects"),
+            count_label=ngettext("project in your care", "projects in your care", counts["managed"]),
             items=rows(managed),
             more_url=_url("delegation-list", organization, "tab=managed"),
             more_label=_("All managed projects"),
@@ -476,8 +479,8 @@ def agency_panels(context: OrgContext, counts: dict) -> list[Panel]:
         Panel(
             key="releases_ending",
             title=_("Releases ending in the next 14 days"),
-            count=ending.count(),
-            count_label=_("releases ending"),
+            count=ending_count,
+            count_label=ngettext("release ending", "releases ending", ending_count),
             items=rows(ending),
             more_url=_url("delegation-list", organization, "tab=managed"),
             more_label=_("All managed projects"),
