@@ -98,9 +98,9 @@ def test_first_steps_of_a_new_customer_owner_and_the_partner_dashboard(live_serv
         expect(dialog).to_be_visible()
         dialog.get_by_role("button", name=labels["cancel"]).click()
         expect(dialog).to_be_hidden()
-        assert CustomerRelation.objects.filter(
-            customer=newcomer_org, status=CustomerRelation.Status.ACTIVE
-        ).exists(), "cancelling the dialog must not end the relation"
+        assert CustomerRelation.objects.filter(customer=newcomer_org, status=CustomerRelation.Status.ACTIVE).exists(), (
+            "cancelling the dialog must not end the relation"
+        )
         page.context.clear_cookies()
 
         # --- the partner's dashboard: counts per panel --------------------------------------------
