@@ -61,6 +61,14 @@ def member_list(*, queryset: QuerySet, search: str = "") -> QuerySet:
     )
 
 
+def owner_count(organization: Organization) -> int:
+    """How many Owners the org has: the last one is neither removed nor demoted (ORG-5), so the
+    members page does not offer it."""
+    from .roles import OrgRole
+
+    return Membership.objects.filter(organization=organization, role=OrgRole.OWNER).count()
+
+
 def members_with_capability(organization: Organization, capability: str) -> list[User]:
     """The active users whose role in `organization` (their own membership, not partner staff)
     holds `capability` in the role table: who is told about, and decides on, the org's requests."""

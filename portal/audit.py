@@ -21,9 +21,11 @@ event, `audit_event_build` + `audit_record_many` for a batch in one INSERT.
 from __future__ import annotations
 
 import logging
+import re
 import string
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -36,6 +38,8 @@ from django.utils.translation import gettext_lazy as _
 from organizations.models import AuditEvent, Organization
 
 logger = logging.getLogger(__name__)
+
+DECIMAL_VALUE = re.compile(r"^-?\d+\.\d+$")
 
 
 class Audience(models.TextChoices):
@@ -58,7 +62,7 @@ class AuditField:
     # Partner conditions (prices at partner conditions, discounts, margins) and the payer: never
     # shown to a reader org that is not a partner.
     partner_only: bool = False
-    kind: str = "text"  # "text", "datetime", "bool"
+    kind: str = "text"  # "text", "datetime", "bool", "country" (an ISO code shown as the country's name)
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,19 @@ def display_value(action: AuditAction | None, key: str, value):
     if isinstance(labels, dict) and value in labels:
         return str(labels[value])
     spec = FIELDS.get(key)
+    if spec and spec.kind == "country" and isinstance(value, str):
+        from django_countries import countries
+
+        return str(countries.name(value)) or value
+    if (
+        isinstance(value, (int, float, Decimal))
+        and not isinstance(value, bool)
+        or (isinstance(value, str) and DECIMAL_VALUE.match(value))
+    ):
+        # amounts and quantities in the reader's notation ("12.50" → "12,50" in German)
+        number = Decimal(str(value))
+        places = max(0, -int(number.as_tuple().exponent))
+        return formats.number_format(number, decimal_pos=places, use_l10n=True)
     if isinstance(value, bool) or (spec and spec.kind == "bool"):
         return gettext("yes") if value in (True, "True", "true") else gettext("no")
     if spec and spec.kind == "datetime" and isinstance(value, str):

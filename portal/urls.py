@@ -44,6 +44,12 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    # a newcomer given access chooses the password and is signed in (link valid like an invitation)
+    path(
+        "accounts/password/choose/<uidb64>/<token>/",
+        organization_auth.AccountSetupView.as_view(),
+        name="account-setup",
+    ),
     path(
         "accounts/password/reset/complete/",
         auth_views.PasswordResetCompleteView.as_view(),

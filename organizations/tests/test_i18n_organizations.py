@@ -28,7 +28,7 @@ def test_customer_list_and_errors_in_german(world, client):
     world.partner_owner.save()
     client.force_login(world.partner_owner)
     page = client.get(reverse("customer-list", kwargs={"org": world.partner.public_id})).content.decode()
-    assert "Kunden anlegen" in page and "Bestehende Organisation verbinden" in page and "Offene Anfragen" in page
+    assert "Kunde anlegen" in page and "Bestehende Organisation verbinden" in page and "Offene Anträge" in page
     response = client.post(
         reverse("customer-connect", kwargs={"org": world.partner.public_id}), {"identifier": "ORG-AAAA-BBBB"}
     )
@@ -48,5 +48,5 @@ def test_connection_request_email_in_the_recipients_language(world):
     )
     emails = {tuple(m.to): m for m in send_outbox()}
     assert emails[(german.email,)].subject == "Partner GmbH möchte Ihr Reseller werden"
-    assert "Offene Anfragen" in emails[(german.email,)].body
+    assert "Offene Anträge" in emails[(german.email,)].body
     assert emails[(world.direct_owner.email,)].subject == "Partner GmbH asks to become your reseller"

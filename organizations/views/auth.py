@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
+from ..account_setup import account_setup_token_generator
 from ..forms import LoginForm, PortalPasswordResetForm
 
 
@@ -46,3 +49,25 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = PortalPasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
+
+
+class AccountSetupView(auth_views.PasswordResetConfirmView):
+    """A newcomer given access chooses the password (organizations/account_setup.py), is signed in
+    and lands on their organization or projects (`home`) – no second trip through the login page."""
+
+    token_generator = account_setup_token_generator
+    reset_url_token = "choose-password"
+    post_reset_login = True
+    post_reset_login_backend = "organizations.backends.EmailBackend"
+    success_url = reverse_lazy("home")
+    template_name = "registration/password_reset_confirm.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password is set and you are signed in. Welcome!"))
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["account_setup"] = True
+        return context

@@ -39,8 +39,13 @@ class MemberListView(OrgScopedMixin, ListView):
         org = self.org
         can_manage = org.has("members.manage")
         grantable = roles_grantable_in(org) if can_manage else []
+        # The last Owner can be neither removed nor demoted (the service refuses): don't offer it.
+        sole_owner = can_manage and selectors.owner_count(org.organization) == 1
         for membership in context["object_list"]:
-            membership.manageable = can_manage and can_manage_member(org.role, membership.role)
+            membership.sole_owner = sole_owner and membership.role == OrgRole.OWNER
+            membership.manageable = (
+                can_manage and can_manage_member(org.role, membership.role) and not membership.sole_owner
+            )
         context.update(
             query=self.request.GET.get("q", "").strip()[:100],
             can_manage=can_manage,
@@ -91,7 +96,8 @@ class MemberRemoveView(MemberActionView):
 
     def get(self, request, *args, **kwargs):
         membership = self.get_object()
-        return render(request, self.template_name, {"membership": membership})
+        sole_owner = membership.role == OrgRole.OWNER and selectors.owner_count(self.org.organization) == 1
+        return render(request, self.template_name, {"membership": membership, "sole_owner": sole_owner})
 
     def perform(self, membership) -> str:
         member_remove(membership=membership, actor=self.request.user, context=self.org)

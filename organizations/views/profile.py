@@ -11,6 +11,7 @@ from django.views.generic import FormView, TemplateView
 
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
+from ..dashboards import dashboard_panels
 from ..forms import LogoForm, OrganizationProfileForm, SupportContactForm
 from ..models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS
 from ..services.profile import (
@@ -23,8 +24,16 @@ from .common import org_url
 
 
 class OrganizationDashboardView(OrgScopedMixin, TemplateView):
+    """Issue 16: the panels of this org's side (partner, customer, agency), each a count and a
+    few rows with a link to the full list; a fixed number of queries (organizations/dashboards.py)."""
+
     template_name = "organizations/dashboard.html"
     capability = "organization.view"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["panels"] = dashboard_panels(self.org)
+        return context
 
 
 class OrganizationProfileView(OrgScopedMixin, DomainErrorFormMixin, FormView):

@@ -373,6 +373,8 @@ TRIAL_LICENSES = int(os.environ.get("TRIAL_LICENSES", "2"))
 # BIL-8: an issued invoice stays readable by the org it is addressed to for this many years after
 # its issue, whatever its relations are now (German retention of invoices: 10 years, § 147 AO).
 INVOICE_RETENTION_YEARS = int(os.environ.get("INVOICE_RETENTION_YEARS", "10"))
+# An invitation link and a newcomer's "choose your password" link (organizations/account_setup.py)
+# both work this many days: one setting, so they never drift apart (issue 16).
 INVITATION_VALID_DAYS = 7
 OUTBOX_MAX_ATTEMPTS = 8
 # A worker refreshes the heartbeat of the row it runs every OUTBOX_HEARTBEAT_SECONDS; the sweeper

@@ -3,10 +3,6 @@
 from django import template
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from projects.roles import ProjectAction, ProjectRole
 
@@ -32,22 +28,20 @@ def project_action_label(action: str) -> str:
 
 @register.simple_tag
 def choose_password_url(user_id) -> str:
-    """A password-reset link for the account, made when the email is rendered (PRJ-3).
+    """The newcomer's "choose your password" link, made when the email is rendered (PRJ-3): never
+    stored in the outbox, valid as long as an invitation, once (organizations/account_setup.py)."""
+    from organizations.account_setup import account_setup_url
 
-    The token is created at send time, so it is never stored in the outbox, and it stops working
-    once a password has been chosen (Django's token covers the password hash).
-    """
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         return ""
-    path = reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
-    return f"{settings.PORTAL_BASE_URL}{path}"
+    return account_setup_url(user)
+
+
+@register.simple_tag
+def choose_password_valid_days() -> int:
+    """How many days the link of `choose_password_url` works: as long as an invitation."""
+    return int(settings.INVITATION_VALID_DAYS)
 
 
 @register.filter

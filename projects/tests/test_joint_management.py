@@ -73,7 +73,7 @@ def test_a_new_address_gets_an_account_without_password_and_an_email_to_choose_i
     assert message.to == ["emil@example.com"]
     assert "Passwort" in message.subject  # in the chosen language
     assert partner_world["shop"].number in message.body
-    link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+/)", message.body).group(1)
+    link = re.search(r"https?://[^/]+(/accounts/password/choose/\S+/)", message.body).group(1)
 
     # the link lets the person choose a password and sign in
     client.logout()
@@ -106,7 +106,7 @@ def test_an_existing_account_gets_the_same_answer_and_a_notice_in_its_own_langua
     [message] = mail.outbox
     assert message.to == ["karla@example.com"]
     assert "Zugriff" in message.subject  # the account's own language
-    assert "/accounts/password/reset/" not in message.body
+    assert "/accounts/password/choose/" not in message.body and "/accounts/password/reset/" not in message.body
     assert reverse("project-detail", kwargs={"number": partner_world["shop"].number}) in message.body
     notification = Notification.objects.get(recipient=existing)
     assert partner_world["shop"].number in notification.text
@@ -149,7 +149,7 @@ def test_adding_the_same_address_again_changes_the_role_and_resends_the_link(
         add_member(client, partner_world["shop"], email="emil@example.com", role="admin")
     grant = ProjectRoleGrant.objects.get(user__email="emil@example.com")
     assert grant.role == "admin"
-    assert len(mail.outbox) == 2 and all("/accounts/password/reset/" in m.body for m in mail.outbox)
+    assert len(mail.outbox) == 2 and all("/accounts/password/choose/" in m.body for m in mail.outbox)
     actions = list(
         AuditEvent.objects.filter(target_type="projects.projectrolegrant")
         .order_by("id")

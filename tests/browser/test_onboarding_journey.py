@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 LABELS = {
     "en": {"create": "Create the customer", "accept": "Create account and accept", "notice": "Demo Partner GmbH"},
-    "de": {"create": "Kunden anlegen", "accept": "Konto anlegen und annehmen", "notice": "Demo Partner GmbH"},
+    "de": {"create": "Kunde anlegen", "accept": "Konto anlegen und annehmen", "notice": "Demo Partner GmbH"},
 }
 
 

@@ -28,7 +28,7 @@ LABELS = {
         "connect": "Bestehende Organisation verbinden",
         "send": "Anfrage senden",
         "unknown": "Keine Organisation hat die Kennung",
-        "requests": "Offene Anfragen",
+        "requests": "Offene Anträge",
         "accept": "Annehmen",
         "notice": "Demo Partner GmbH",
         "logout": "Abmelden",
