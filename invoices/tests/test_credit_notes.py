@@ -165,7 +165,7 @@ def test_a_credit_note_renders_as_pdf_naming_the_corrected_invoice(media):  # no
     text = pdf_text(invoice_render_pdf(note))
     assert f"Credit note {note.number}" in text
     assert f"Corrects invoice {invoice.number}" in text and "Module not used" in text
-    assert "-17.85" in text.replace("−", "-")
+    assert "-€17.85" in text.replace("−", "-")  # the pages' money format (|money), issue 16
     assert note.pdf_filename == f"credit-note-{note.number}.pdf"
 
 
