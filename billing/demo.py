@@ -1,8 +1,10 @@
 """Demo subscriptions (see portal/management/commands/seed_demo.py); running twice adds nothing.
 
 - every demo customer org has its trial (BIL-2);
+- the catalog's add-ons: "Extra storage 10 GB" (counted in GB) to the Shop and the CRM module,
+  the "Payment connector" to the Shop module only;
 - Demo Partner GmbH booked for Demo Kunde AG the Shop module (3 licences) with the storage
-  add-on and an SSL certificate for the project "Website Demo Kunde" – the partner pays at its
+  add-on (20 GB) and an SSL certificate for the project "Website Demo Kunde" – the partner pays at its
   Gold conditions (BIL-3, BIL-4, PRJ-5);
 - Direkt GmbH (no reseller) booked the CRM module and an SSL certificate for its shop itself.
 The bookings started on the first day of the previous month, so the monthly invoice run has
@@ -20,7 +22,7 @@ from offers.models import PartnerCondition, PartnerTier, Product
 from organizations.roles import OrgKind
 from portal.tenancy import org_context_for_organization
 
-from .models import Subscription, SubscriptionTerm
+from .models import ProductBilling, Subscription, SubscriptionTerm
 from .services import add_months, service_order, subscription_book, trial_start
 
 PRODUCTS = [
@@ -29,7 +31,13 @@ PRODUCTS = [
     ("MOD-SHOP", Product.Kind.MODULE, "Shop module", "Shop-Modul", 12, "29.00"),
     ("ADD-STORAGE", Product.Kind.MODULE, "Extra storage 10 GB", "Zusatzspeicher 10 GB", 12, "4.90"),
     ("SRV-SSL", Product.Kind.SERVICE, "SSL certificate", "SSL-Zertifikat", 12, "6.50"),
+    ("ADD-PAYMENTS", Product.Kind.MODULE, "Payment connector", "Zahlungsanbindung", 12, "9.00"),
 ]
+# add-on SKU: (unit, units per quantity, the main products it is an add-on to)
+ADD_ONS = {
+    "ADD-STORAGE": (ProductBilling.Unit.GB_STORAGE, 10, ("MOD-SHOP", "MOD-CRM")),
+    "ADD-PAYMENTS": (ProductBilling.Unit.LICENCE, 1, ("MOD-SHOP",)),
+}
 
 
 def _products() -> dict[str, Product]:
@@ -39,6 +47,11 @@ def _products() -> dict[str, Product]:
             sku=sku,
             defaults=dict(kind=kind, name_en=name_en, name_de=name_de, term_months=term, list_price=Decimal(price)),
         )
+    for sku, (unit, size, main_skus) in ADD_ONS.items():
+        billing, _created = ProductBilling.objects.get_or_create(
+            product=products[sku], defaults={"unit": unit, "unit_size": size}
+        )
+        billing.add_on_to.add(*(products[main] for main in main_skus if main in products))
     return products
 
 

@@ -16,8 +16,22 @@ class ProductChoiceField(forms.ModelChoiceField):
 class BookingForm(forms.Form):
     """Step 1 of a booking: what and how many (BIL-3). Step 2 confirms the obligation to pay."""
 
-    product = ProductChoiceField(label=_("Product"), queryset=None, empty_label=None)
-    quantity = forms.IntegerField(label=_("Quantity (licences)"), min_value=1, max_value=MAX_QUANTITY, initial=1)
+    product = ProductChoiceField(
+        label=_("Product"),
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            # The choices are the bookable products – for an add-on, the parent product's add-ons.
+            "invalid_choice": _("This product cannot be booked here. Choose one of the products offered."),
+        },
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity"),
+        help_text=_("Licences, storage packs or services – as the price list counts the product."),
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        initial=1,
+    )
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,4 +48,4 @@ class ConfirmObligationForm(forms.Form):
 
 
 class QuantityForm(forms.Form):
-    quantity = forms.IntegerField(label=_("New quantity (licences)"), min_value=1, max_value=MAX_QUANTITY)
+    quantity = forms.IntegerField(label=_("New quantity"), min_value=1, max_value=MAX_QUANTITY)

@@ -268,3 +268,47 @@ class SubscriptionTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id}: {self.quantity} × {self.unit_price} from {self.valid_from}"
+
+
+class ProductBilling(models.Model):
+    """How billing counts and combines one catalog product (BIL-1): the unit its quantity is in
+    and the main products it is an add-on to.
+
+    The catalog (offers.Product, OFR-1) knows what a product is and costs; whether it is counted
+    as licences, as GB of storage or as services, and to which products it may be added, is the
+    subscriptions' concern. A product without a row is a main product counted in licences
+    (modules, courses) or services (services).
+    """
+
+    class Unit(models.TextChoices):
+        LICENCE = "licence", _("Licences")
+        GB_STORAGE = "gb_storage", _("GB of storage")
+        SERVICE = "service", _("Services")
+
+    product = models.OneToOneField(
+        "offers.Product", on_delete=models.CASCADE, related_name="billing", verbose_name=_("product")
+    )
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices, default=Unit.LICENCE)
+    unit_size = models.PositiveIntegerField(
+        _("units per quantity"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("How much of the unit one booked quantity holds, e.g. 10 for a 10 GB storage pack."),
+    )
+    add_on_to = models.ManyToManyField(
+        "offers.Product",
+        blank=True,
+        related_name="add_on_products",
+        verbose_name=_("add-on to"),
+        help_text=_("The main products this product can be booked to as an add-on. Empty: a main product."),
+    )
+
+    class Meta:
+        verbose_name = _("billing settings of a product")
+        verbose_name_plural = _("billing settings of products")
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_size__gte=1), name="product_billing_unit_size_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.unit} × {self.unit_size}"

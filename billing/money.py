@@ -2,7 +2,8 @@
 totals and VAT of an invoice; amounts formatted in the active language.
 
 Used by the subscriptions (monthly amounts, the billable lines of the monthly run), by the
-invoices app (line amounts, totals, the email) and by the `money`/`eur` template filters.
+invoices app (line amounts, totals, credit-note messages). Pages, emails and PDFs show amounts with
+`|money` of `{% load ui %}` (the one money format, issue 16).
 """
 
 from __future__ import annotations

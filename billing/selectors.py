@@ -18,15 +18,16 @@ from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, TextField
-from django.db.models.functions import Cast, JSONObject
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Sum, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.utils import timezone
 
-from offers.models import Product
+from offers.models import PartnerCondition, Product, partner_price
 from organizations.models import Organization
+from organizations.roles import OrgKind
 from portal.tenancy import Scope, capability_ids_q, restriction
 
-from .models import Subscription, SubscriptionTerm
+from .models import ProductBilling, Subscription, SubscriptionTerm
 from .money import line_amount, to_cents
 
 Source = Subscription.Source
@@ -51,24 +52,106 @@ def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:
     queryset = queryset if queryset is not None else Subscription.objects.all()
     return (
         queryset.with_current_status(at)
-        .select_related("product", "payer", "organization", "parent__product", "project")
-        .order_by("parent_id", "-created_at", "-id")
+        .select_related("product__billing", "payer", "organization", "parent__product", "project")
+        # Each add-on right under its own main subscription: families newest first, the main
+        # subscription first within its family (issue 16: an add-on showed under another one).
+        .annotate(
+            family_created=Coalesce("parent__created_at", "created_at"),
+            family=Coalesce("parent_id", "id"),
+        )
+        .order_by("-family_created", "-family", F("parent_id").asc(nulls_first=True), "-created_at", "-id")
     )
 
 
-def licences_in_force(*, organization: Organization, product: Product | None = None, at=None) -> int:
-    """Licences the org holds now (BIL-2: an expired trial never counts, job or not)."""
+def _unit_expression():
+    """The unit a subscription's quantity counts in, in SQL (see billing.units.unit_of)."""
+    by_kind = Case(
+        When(product__kind=Product.Kind.SERVICE, then=Value(ProductBilling.Unit.SERVICE)),
+        default=Value(ProductBilling.Unit.LICENCE),
+    )
+    return Coalesce("product__billing__unit", by_kind, output_field=CharField())
+
+
+def quantities_in_force(*, organization: Organization, product: Product | None = None, at=None) -> dict[str, int]:
+    """What the org holds now per unit (`{"licence": 5, "gb_storage": 20}`), in one query.
+
+    BIL-2: an expired trial never counts, job or not. Storage packs count in GB (quantity ×
+    units per quantity), so they never inflate the number of licences."""
     queryset = Subscription.objects.in_force(at).filter(organization=organization)
     if product is not None:
         queryset = queryset.filter(product=product)
-    return queryset.aggregate(total=Sum("quantity"))["total"] or 0
+    rows = (
+        queryset.annotate(unit=_unit_expression(), size=Coalesce("product__billing__unit_size", Value(1)))
+        .values("unit")
+        .annotate(total=Sum(F("quantity") * F("size")))
+        .order_by("unit")
+    )
+    return {row["unit"]: row["total"] or 0 for row in rows}
 
 
-def bookable_products() -> QuerySet[Product]:
-    """What the booking form offers: every available catalog product (trial licences aside)."""
+def licences_in_force(*, organization: Organization, product: Product | None = None, at=None) -> int:
+    """Licences the org holds now – licences only, not GB of storage or services."""
+    return quantities_in_force(organization=organization, product=product, at=at).get(ProductBilling.Unit.LICENCE, 0)
+
+
+def bookable_products(*, parent: Subscription | None = None) -> QuerySet[Product]:
+    """What the booking form offers: the available catalog products (trial licences aside).
+
+    For an add-on to `parent`: only the products the catalog names as add-ons to the parent's
+    product (`ProductBilling.add_on_to`). Otherwise only main products: an add-on is booked to
+    the subscription it belongs to."""
     from .services import TRIAL_PRODUCT_SKU
 
-    return Product.objects.filter(is_active=True).exclude(sku=TRIAL_PRODUCT_SKU).order_by("kind", "sku")
+    products = Product.objects.filter(is_active=True).exclude(sku=TRIAL_PRODUCT_SKU)
+    if parent is not None:
+        products = products.filter(billing__add_on_to=parent.product_id)
+    else:
+        products = products.exclude(billing__add_on_to__isnull=False)
+    return products.select_related("billing").distinct().order_by("kind", "sku")
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """What a booking costs the payer (BIL-3, BIL-4): the list price, the partner's discount and
+    the resulting net unit price per unit and month, and the month's net amount."""
+
+    list_price: Decimal
+    discount_percent: Decimal
+    unit_price: Decimal
+    quantity: int
+    monthly_amount: Decimal
+    list_monthly_amount: Decimal
+    partner_conditions: bool
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.list_monthly_amount - self.monthly_amount
+
+
+def partner_discount_for(payer: Organization) -> Decimal | None:
+    """The partner's discount in percent (tier or individual, OFR-1); None for a non-partner payer."""
+    if payer.kind != OrgKind.PARTNER:
+        return None
+    condition = PartnerCondition.objects.filter(partner=payer).select_related("tier").first()
+    return Decimal(str(condition.discount_percent)) if condition is not None else Decimal("0")
+
+
+def price_quote(*, product: Product, quantity: int, payer: Organization, discount_percent=None) -> PriceQuote:
+    """The price `payer` pays for `quantity` of `product` (pass `discount_percent` from
+    `partner_discount_for` to price many products with one query)."""
+    if discount_percent is None:
+        discount_percent = partner_discount_for(payer)
+    list_price = Decimal(str(product.list_price))
+    unit_price = partner_price(list_price=list_price, discount_percent=discount_percent or Decimal("0"))
+    return PriceQuote(
+        list_price=list_price,
+        discount_percent=discount_percent or Decimal("0"),
+        unit_price=unit_price,
+        quantity=quantity,
+        monthly_amount=line_amount(quantity=quantity, unit_price=unit_price),
+        list_monthly_amount=line_amount(quantity=quantity, unit_price=list_price),
+        partner_conditions=discount_percent is not None,
+    )
 
 
 def service_products() -> QuerySet[Product]:

@@ -28,7 +28,7 @@ from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from offers.models import PartnerCondition, Product, partner_price
+from offers.models import Product
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind
 from portal.audit import audit_record
@@ -40,7 +40,8 @@ from projects.models import Project
 from projects.roles import ProjectAction
 from projects.selectors import project_require
 
-from .models import Subscription, SubscriptionTerm
+from .models import ProductBilling, Subscription, SubscriptionTerm
+from .selectors import price_quote
 
 Status = Subscription.Status
 Source = Subscription.Source
@@ -69,14 +70,9 @@ def payer_for(organization: Organization) -> Organization:
 
 
 def unit_price_for(*, product: Product, payer: Organization) -> Decimal:
-    """The net monthly price per licence the payer is invoiced: partner conditions for partners
+    """The net monthly price per unit the payer is invoiced: partner conditions for partners
     (OFR-1: list price less the tier or individual discount), the list price for everybody else."""
-    list_price = Decimal(str(product.list_price))
-    if payer.kind == OrgKind.PARTNER:
-        condition = PartnerCondition.objects.filter(partner=payer).select_related("tier").first()
-        discount = condition.discount_percent if condition is not None else Decimal("0")
-        return partner_price(list_price=list_price, discount_percent=Decimal(str(discount)))
-    return partner_price(list_price=list_price, discount_percent=Decimal("0"))
+    return price_quote(product=product, quantity=1, payer=payer).unit_price
 
 
 def _state(subscription: Subscription) -> dict:
@@ -204,6 +200,32 @@ def _require_bookable(product: Product) -> None:
         raise InvalidInput(_("This product cannot be booked."), field="product")
 
 
+def _main_products_of(add_on: Product) -> list[Product]:
+    return list(Product.objects.filter(add_on_products__product=add_on).order_by("sku"))
+
+
+def _require_add_on_to(product: Product, parent: Subscription) -> None:
+    """The catalog says which products an add-on belongs to (`ProductBilling.add_on_to`)."""
+    if ProductBilling.objects.filter(product=product, add_on_to=parent.product_id).exists():
+        return
+    raise InvalidInput(
+        _("“%(add_on)s” is not an add-on to “%(product)s”. Choose one of the add-ons offered for it.")
+        % {"add_on": product.name, "product": parent.product.name},
+        field="product",
+    )
+
+
+def _require_main_product(product: Product) -> None:
+    """An add-on is booked to its main subscription, never on its own."""
+    main_products = _main_products_of(product)
+    if main_products:
+        raise InvalidInput(
+            _("“%(add_on)s” is an add-on. Book it from a subscription of: %(products)s.")
+            % {"add_on": product.name, "products": ", ".join(main.name for main in main_products)},
+            field="product",
+        )
+
+
 def _create(subscription: Subscription, *, duplicate_message: str) -> Subscription:
     """Insert; a unique constraint hit (a concurrent or earlier booking) becomes a Conflict."""
     try:
@@ -310,6 +332,7 @@ def subscription_book(
             raise Conflict(_("Add-ons can only be booked to an active subscription."), code="parent_not_active")
         if parent.product_id == product.pk:
             raise InvalidInput(_("An add-on must be a different product."), field="product")
+        _require_add_on_to(product, parent)
         term_ends_at, ends_at, renews, term_months = (
             parent.term_ends_at,
             parent.ends_at,
@@ -317,6 +340,7 @@ def subscription_book(
             parent.term_months,
         )
     else:
+        _require_main_product(product)
         term_months = product.term_months
         term_ends_at = add_months(now, term_months)
         ends_at, renews = None, True

@@ -29,15 +29,23 @@ from projects.views import ProjectScopedMixin
 from . import services
 from .forms import BookingForm, ConfirmObligationForm, QuantityForm
 from .models import Subscription
-from .money import line_amount
-from .selectors import bookable_products, licences_in_force, service_products, subscription_list
+from .selectors import (
+    bookable_products,
+    partner_discount_for,
+    price_quote,
+    quantities_in_force,
+    service_products,
+    subscription_list,
+)
+from .units import Unit, amount_text
 
 PAGE_SIZE = 25
 
 
 def _offer(product, quantity, payer) -> dict:
-    unit_price = services.unit_price_for(product=product, payer=payer)
-    return {"unit_price": unit_price, "monthly_amount": line_amount(quantity=quantity, unit_price=unit_price)}
+    """What the review step shows: the list price, the partner's conditions and the total (BIL-3)."""
+    quote = price_quote(product=product, quantity=quantity, payer=payer)
+    return {"quote": quote, "unit_price": quote.unit_price, "monthly_amount": quote.monthly_amount}
 
 
 class _BillingMixin(OrgScopedMixin):
@@ -69,7 +77,10 @@ class SubscriptionListView(_BillingMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["licences_in_force"] = licences_in_force(organization=self.org.organization)
+        quantities = quantities_in_force(organization=self.org.organization)
+        context["licences_in_force"] = quantities.pop(Unit.LICENCE, 0)
+        # Storage and services in their own units, never added to the licences (issue 16).
+        context["other_quantities"] = [amount_text(unit, amount) for unit, amount in sorted(quantities.items())]
         return context
 
 
@@ -165,13 +176,29 @@ class SubscriptionBookView(_BillingMixin, TemplateView):
         queryset = restrict(Subscription.objects.filter(parent__isnull=True), self.scope, "change")
         return get_object_or_404(queryset.select_related("product"), pk=int(value))
 
+    @cached_property
+    def product_choices(self):
+        # An add-on picker offers only the add-ons of the parent's product (issue 16).
+        return bookable_products(parent=self.parent)
+
     def products(self):
-        products = bookable_products()
-        return products.exclude(pk=self.parent.product_id) if self.parent else products
+        return self.product_choices
+
+    def price_list(self) -> list[dict]:
+        """Step 1's prices: list price and, for a partner, its price, per unit and month."""
+        discount = partner_discount_for(self.payer)
+        return [
+            {
+                "product": product,
+                "quote": price_quote(product=product, quantity=1, payer=self.payer, discount_percent=discount),
+            }
+            for product in self.product_choices
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["parent"] = self.parent
+        context["price_list"] = self.price_list()
         context.setdefault("form", BookingForm(products=self.products()))
         return context
 

@@ -5,14 +5,27 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
-from billing.money import format_amount
+from billing import units
 
 register = template.Library()
 
 
 @register.filter
-def money(value) -> str:
-    return format_amount(value)
+def in_units(subscription) -> str:
+    """A subscription's quantity in its product's unit: "3 licences", "20 GB storage"."""
+    return units.quantity_text(subscription.product, subscription.quantity)
+
+
+@register.filter
+def per_unit(product) -> str:
+    """What a product's unit price is for: "per licence and month", "per 10 GB and month"."""
+    return units.per_unit_text(product)
+
+
+@register.filter
+def amount_in(quantity, product) -> str:
+    """`{{ quantity|amount_in:product }}`: a quantity about to be booked, in the product's unit."""
+    return units.quantity_text(product, int(quantity))
 
 
 @register.filter
@@ -35,11 +48,3 @@ def percent(value) -> str:
     value = Decimal(value)
     places = 0 if value == value.to_integral_value() else 2
     return number_format(value, decimal_pos=places, use_l10n=True)
-
-
-@register.filter
-def eur(amount) -> str:
-    """A Decimal amount as localized money with two decimals: `1.234,50 €` / `€1,234.50`."""
-    if amount is None:
-        return "–"
-    return f"{format_amount(amount)} €"

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing.models import ProductBilling
 from offers.models import PartnerCondition, PartnerTier, Product
 from organizations.models import Organization, User
 from portal.tenancy import OrgContext, org_context_for_organization
@@ -62,5 +63,8 @@ def world(db) -> World:
         )
     world.module = product("MOD-CRM", price="19.99")
     world.addon = product("ADD-STORAGE", price="4.99")
+    # the catalog's add-on relation: storage in 10 GB packs, an add-on to the module (issue 16)
+    storage = ProductBilling.objects.create(product=world.addon, unit=ProductBilling.Unit.GB_STORAGE, unit_size=10)
+    storage.add_on_to.add(world.module)
     world.service = product("SRV-SSL", kind=Product.Kind.SERVICE, price="7.50")
     return world

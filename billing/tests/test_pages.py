@@ -3,6 +3,8 @@ and paid services on a project page (PRJ-5)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -167,7 +169,8 @@ def test_pages_in_german(world, client):
     client.force_login(world.partner_owner)
     html = client.get(url("subscription-list", world.customer)).content.decode()
     assert "Abonnements" in html and "Rechnungsempfänger" in html
-    assert "15,99 €" in html
+    assert "15,99\u00a0€" in html  # the portal's one money format (|money)
+    assert re.search(r"\d+ Lizenzen sind jetzt gültig", html)
 
 
 # --- PRJ-5 on the project page ---------------------------------------------------------------

@@ -74,7 +74,9 @@ def lines(period=NOVEMBER) -> tuple[list[tuple], Decimal]:
 
 @pytest.fixture
 def monthly(world):
-    return product("MOD-MONTHLY", price="10.00", term_months=1)
+    monthly = product("MOD-MONTHLY", price="10.00", term_months=1)
+    world.addon.billing.add_on_to.add(monthly)  # the storage add-on fits it too
+    return monthly
 
 
 def change(world, subscription, quantity):

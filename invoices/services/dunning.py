@@ -24,7 +24,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing import money
 from portal.audit import audit_event_build, audit_record, audit_record_many
 from portal.emails import email_enqueue
 from portal.errors import Conflict
@@ -142,6 +141,8 @@ def invoice_reminder_send(payload: dict) -> None:
     invoice = Invoice.objects.get(pk=payload["invoice_id"])
     if not _open_invoices().filter(pk=invoice.pk).exists() or not invoice.recipient_email:
         return
+    from portal.templatetags.ui import money as money_text
+
     from .credit_notes import open_amount
 
     with translation.override(invoice.language):
@@ -151,9 +152,10 @@ def invoice_reminder_send(payload: dict) -> None:
             "number": invoice.number,
             "recipient": invoice.recipient_name,
             "level": payload["level"],
-            "issued": date_format(timezone.localdate(invoice.issued_at), "SHORT_DATE_FORMAT"),
-            "due": date_format(due_on(invoice), "SHORT_DATE_FORMAT"),
-            "open": money.format_amount(open_amount(invoice)),
+            # the pages' formats (issue 16): "2 Dec 2026", "€1,469.06" / "2. Dez. 2026", "1.469,06 €"
+            "issued": date_format(timezone.localdate(invoice.issued_at), "DATE_FORMAT"),
+            "due": date_format(due_on(invoice), "DATE_FORMAT"),
+            "open": money_text(open_amount(invoice), invoice.currency),
             "currency": invoice.currency,
             "issuer": invoice.issuer.get("name", ""),
         }

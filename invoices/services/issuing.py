@@ -509,9 +509,14 @@ def _email_context(invoice: Invoice) -> dict:
     """Dates and amounts already formatted in the recipient's language (the context is JSON)."""
     from django.utils.formats import date_format
 
+    from portal.templatetags.ui import money as money_text
+
+    # The pages' formats (issue 16): "2 Dec 2026", "€1,469.06" / "2. Dez. 2026", "1.469,06 €".
     with translation.override(invoice.language):
-        period = f"{date_format(invoice.period_start, 'SHORT_DATE_FORMAT')} – {date_format(invoice.period_end, 'SHORT_DATE_FORMAT')}"
-        total = money.format_amount(invoice.gross_total)
+        period = (
+            f"{date_format(invoice.period_start, 'DATE_FORMAT')} – {date_format(invoice.period_end, 'DATE_FORMAT')}"
+        )
+        total = money_text(invoice.gross_total, invoice.currency)
     return {
         "number": invoice.number,
         "recipient": invoice.recipient_name,

@@ -165,7 +165,7 @@ def test_a_credit_note_renders_as_pdf_naming_the_corrected_invoice(media):  # no
     text = pdf_text(invoice_render_pdf(note))
     assert f"Credit note {note.number}" in text
     assert f"Corrects invoice {invoice.number}" in text and "Module not used" in text
-    assert "-17.85" in text.replace("−", "-")
+    assert "-€17.85" in text.replace("−", "-")  # the pages' money format (|money), issue 16
     assert note.pdf_filename == f"credit-note-{note.number}.pdf"
 
 
@@ -184,7 +184,7 @@ def test_the_credit_note_is_emailed_through_the_invoice_delivery_job_in_the_reci
     email_send(message.payload)
     [email] = mail.outbox
     assert email.subject.startswith(f"Stornorechnung {note.number}")
-    assert invoice.number in email.body and "-41,65" in email.body
+    assert invoice.number in email.body and "−41,65\u00a0€" in email.body  # the pages' money format (issue 16)
     [(filename, content, mimetype)] = email.attachments
     assert filename == f"credit-note-{note.number}.pdf" and "Stornorechnung" in pdf_text(content)
 

@@ -57,3 +57,23 @@ def test_partners_find_the_customers_invoices_from_that_orgs_settings(client):
     client.force_login(factories.member(linked, OrgRole.OWNER))
     own_page = client.get(reverse("organization-profile", kwargs={"org": linked.public_id})).content.decode()
     assert "/settings/invoices/" in own_page and "/settings/payment-methods/" not in own_page
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_issue16_invoice_detail_shows_the_full_address_and_one_money_format(client, language):
+    recipient = customer(name="Direkt GmbH")
+    owner = factories.member(recipient, OrgRole.OWNER, language=language)
+    [invoice] = issue(line(recipient, quantity="1", unit_price="1234.50"))
+    client.force_login(owner)
+    for name in ("invoice-detail", "invoice-list"):
+        kwargs = {"org": recipient.public_id}
+        if name == "invoice-detail":
+            kwargs["invoice_id"] = invoice.pk
+        html = client.get(reverse(name, kwargs=kwargs)).content.decode()
+        main = html.split("<main", 1)[1]
+        assert " EUR" not in main  # "€" only, in the reader's format (|money)
+        assert ("1.469,06\u00a0€" if language == "de" else "€1,469.06") in main
+    detail = client.get(
+        reverse("invoice-detail", kwargs={"org": recipient.public_id, "invoice_id": invoice.pk})
+    ).content.decode()
+    assert "Hauptstraße 1" in detail and invoice.recipient_postcode in detail

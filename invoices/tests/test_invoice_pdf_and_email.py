@@ -92,6 +92,7 @@ def test_delivery_queues_one_email_with_the_pdf_to_the_billing_address(media, dj
     outbox_process_message(message_id=message.pk)
     [email] = mail.outbox
     assert email.to == ["rechnung@direkt.example"] and invoice.number in email.subject
+    assert " EUR" not in email.body  # issue 16: the pages' money format ("€11.90" / "11,90 €")
     [(filename, content, mimetype)] = email.attachments
     assert (filename, mimetype) == (f"invoice-{invoice.number}.pdf", "application/pdf")
     assert invoice.number in pdf_text(content)
