@@ -3,9 +3,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Q
+from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdminMixin
@@ -13,6 +21,7 @@ from portal.audit import audit_record, snapshot
 from portal.errors import DomainError
 from portal.tenancy import active_reseller_relations
 
+from .admin_overview import organization_overview
 from .models import AuditEvent, CustomerRelation, Invitation, Membership, Organization, StaffAssignment, User
 from .roles import OrgKind, OrgRole
 from .services.archive import organization_restore
@@ -22,11 +31,34 @@ from .services.relations import relation_connect, relation_end
 from .validators import logo_process
 
 
+def staff_groups():
+    """Groups people assign by hand (e.g. "Support"); an org's members group is internal: the
+    membership services keep it equal to the org's members (guardian permissions, DLG-4)."""
+    return Group.objects.filter(organization__isnull=True)
+
+
+class UserChangeForm(BaseUserChangeForm):
+    """Offers only staff groups; the user's members groups stay as they are when saved."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "groups" in self.fields:
+            self.fields["groups"].queryset = staff_groups()
+
+    def clean_groups(self):
+        chosen = self.cleaned_data["groups"]
+        if self.instance.pk is None:
+            return chosen
+        kept = Group.objects.filter(organization__isnull=False, user=self.instance)
+        return Group.objects.filter(Q(pk__in=chosen.values("pk")) | Q(pk__in=kept.values("pk")))
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "language", "is_staff", "is_active"]
-    search_fields = ["email", "first_name", "last_name"]
+    search_fields = ["email", "first_name", "last_name", "=memberships__organization__public_id"]
     list_filter = ["is_staff", "is_active", "language"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
@@ -36,6 +68,49 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     filter_horizontal = ["groups"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only (support): a plain list of the groups would name the internal members groups.
+        return [
+            (name, {**options, "fields": ["staff_groups" if f == "groups" else f for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "staff_groups"]
+
+    @admin.display(description=_("groups"))
+    def staff_groups(self, obj):
+        return ", ".join(group.name for group in staff_groups().filter(user=obj)) or "-"
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Staff groups only: the org members groups are bookkeeping of the membership services."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(organization__isnull=True)
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who is in which org with which role (read-only: roles change on the org's members pages,
+    where the owner rules and the audit trail apply)."""
+
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__email", "organization__name", "=organization__public_id"]
+    fields = ["user", "organization", "role", "created_at"]
+    readonly_fields = fields
+    ordering = ["organization__name", "role", "user__email"]
+    show_full_result_count = False
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -100,10 +175,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     form = OrganizationAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # as _https_by_default
     add_form = OrganizationAddForm
-    list_display = ["name", "public_id", "kind", "status", "country", "vat_id", "created_at"]
+    list_display = ["name", "public_id", "kind", "status", "country", "vat_id", "created_at", "overview_link"]
     list_filter = ["kind", "status"]
     search_fields = ["name", "=public_id", "vat_id", "memberships__user__email"]
-    readonly_fields = ["public_id", "status", "archived_at", "created_at", "members_group"]
+    # The members group is internal bookkeeping (kept by the membership services): never shown.
+    readonly_fields = ["public_id", "status", "archived_at", "created_at"]
     # Identity the role model depends on (ORG-6): `kind` changes only through the "change kind"
     # action (organizations.services.profile.organization_change_kind), status through archive/restore,
     # reseller relations in their own admin through the services.
@@ -115,6 +191,48 @@ class OrganizationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         return fields if obj is None else [*self.change_readonly_fields, *fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A VAT ID is found however it is typed ("de 136 695 976"): stored normalized, without spaces.
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        compact = "".join(search_term.split()).upper()
+        if compact and compact != search_term.strip():
+            found |= queryset.filter(vat_id=compact)
+        return found, duplicates
+
+    @admin.display(description=_("360° view"))
+    def overview_link(self, obj):
+        url = reverse("admin:organizations_organization_overview", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("360° view"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/overview/",
+                self.admin_site.admin_view(self.overview_view),
+                name="organizations_organization_overview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def overview_view(self, request, object_id):
+        """The 360° page (issue 16): staff who may view organizations; 403 for other staff."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        organization = self.get_object(request, object_id)
+        if organization is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            **organization_overview(organization, request.user),
+            "opts": self.model._meta,
+            "title": _("360° view of %(name)s") % {"name": organization.name},
+            "subtitle": organization.public_id,
+            "original": organization,
+            "has_view_permission": True,
+            "change_url": reverse("admin:organizations_organization_change", args=[organization.pk]),
+        }
+        return TemplateResponse(request, "admin/organizations/organization/overview.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -300,9 +418,14 @@ class CustomerRelationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffAssignment)
-class StaffAssignmentAdmin(admin.ModelAdmin):
+class StaffAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: assignments change on the partner's pages (services, audit trail)."""
+
     list_display = ["membership", "customer", "created_at"]
-    raw_id_fields = ["membership", "customer"]
+    list_select_related = ["membership__user", "membership__organization", "customer"]
+    search_fields = ["membership__user__email", "customer__name", "=customer__public_id"]
+    fields = readonly_fields = ["membership", "customer", "created_at"]
+    show_full_result_count = False
 
 
 @admin.register(AuditEvent)
@@ -312,7 +435,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     list_display = ["created_at", "action", "summary", "actor_email", "organization", "acting_organization"]
     list_filter = ["action"]
-    search_fields = ["target_repr", "actor_email", "organization__name"]
+    # An org's identifier finds its trail and what it did in others' (acting organization).
+    search_fields = [
+        "target_repr",
+        "actor_email",
+        "organization__name",
+        "=organization__public_id",
+        "=acting_organization__public_id",
+    ]
     list_select_related = ["organization", "acting_organization", "actor"]
     readonly_fields = ["summary"]
     show_full_result_count = False
