@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Subscription, SubscriptionTerm
+from .models import ProductBilling, Subscription, SubscriptionTerm
 
 
 class CurrentStatusFilter(admin.SimpleListFilter):
@@ -120,3 +120,16 @@ class SubscriptionAdmin(admin.ModelAdmin):
     @admin.display(description=_("current status"))
     def current_status_display(self, obj):
         return obj.get_current_status_display()
+
+
+@admin.register(ProductBilling)
+class ProductBillingAdmin(admin.ModelAdmin):
+    """Issue 16: support maintains how a product is counted (unit) and which products it is an
+    add-on to; the add-on picker and "licences in force" read these rows."""
+
+    list_display = ["product", "unit", "unit_size"]
+    list_filter = ["unit"]
+    search_fields = ["product__sku", "product__name_en", "product__name_de"]
+    autocomplete_fields = ["product"]
+    filter_horizontal = ["add_on_to"]
+    list_select_related = ["product"]

@@ -49,3 +49,25 @@ def test_support_cannot_change_add_or_delete(world, client, support):
     assert client.get("/admin/billing/subscription/add/").status_code == 403
     assert client.post(f"/admin/billing/subscription/{subscription.pk}/delete/", {"post": "yes"}).status_code == 403
     subscription.refresh_from_db()
+
+
+def test_issue16_a_superuser_maintains_units_and_add_ons_in_the_admin(world, client):
+    """The add-on picker and "licences in force" read ProductBilling; the catalog's keeper edits it."""
+    from billing.models import ProductBilling
+    from offers.models import Product
+
+    admin_user = factories.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    storage, shop = (
+        Product.objects.create(sku="ADM-STORE", name_en="Storage", name_de="Speicher", list_price="5.00"),
+        (Product.objects.create(sku="ADM-SHOP", name_en="Shop", name_de="Shop", list_price="20.00")),
+    )
+    response = client.post(
+        "/admin/billing/productbilling/add/",
+        {"product": storage.pk, "unit": "gb_storage", "unit_size": 10, "add_on_to": [shop.pk]},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = ProductBilling.objects.get(product=storage)
+    assert (row.unit, row.unit_size, list(row.add_on_to.all())) == ("gb_storage", 10, [shop])
+    listing = client.get("/admin/billing/productbilling/", {"q": "ADM-STORE"}).content.decode()
+    assert f"/admin/billing/productbilling/{row.pk}/change/" in listing
