@@ -14,11 +14,14 @@ class DomainError(Exception):
     status = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None, details=None):
         super().__init__(str(message))
         self.message = message
         self.code = code or self.default_code
         self.field = field
+        # Structured details for the API's `details` (e.g. the matches of a duplicate warning);
+        # without them, `field` gives `{field: [message]}`.
+        self.details = details
 
 
 class InvalidInput(DomainError):

@@ -90,7 +90,8 @@ def api_exception_handler(exc, context):
         return response
     exc = race_as_domain_error(exc) or exc
     if isinstance(exc, DomainError):
-        details = {exc.field: [exc.message]} if exc.field else None
+        details = getattr(exc, "details", None)
+        details = details if details is not None else ({exc.field: [exc.message]} if exc.field else None)
         retry_after = getattr(exc, "retry_after", None)  # TooManyRequests (429)
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return Response(error_body(exc.code, exc.message, details), status=exc.status, headers=headers)
