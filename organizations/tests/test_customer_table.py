@@ -396,3 +396,12 @@ def test_issue16_bulk_refuses_members_foreign_tenants_and_foreign_rows(table_wor
     client.logout()
     assert client.post(bulk_url(world), data).status_code == 302  # to the login page
     assert Organization.objects.get(pk=world.customer.pk).status == "active"
+
+
+def test_issue16_bulk_post_without_action_or_selection_is_a_400_not_a_500(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    response = client.post(bulk_url(world), {})
+    assert response.status_code == 400 and "Choose an action for the selected customers." in response.content.decode()
+    response = client.post(bulk_url(world), {"action": "archive", "confirm_count": "1"})
+    assert response.status_code == 400 and "Select at least one customer." in response.content.decode()

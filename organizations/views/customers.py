@@ -171,10 +171,10 @@ class CustomerBulkView(OrgScopedMixin, TemplateView):
         return self.render_to_response(self.get_context_data(customers=customers, form=self._form()))
 
     def post(self, request, *args, **kwargs):
-        if self.action not in bulk_actions_for(self.org):
-            return self._invalid([], self._form(), _("Choose an action for the selected customers."))
-        customers = self._selection(request.POST)
         form = self._form(request.POST)
+        if self.action not in bulk_actions_for(self.org):
+            return self._invalid([], form, _("Choose an action for the selected customers."))
+        customers = self._selection(request.POST)
         if not customers:
             return self._invalid(customers, form, _("Select at least one customer."))
         if not form.is_valid():
@@ -188,6 +188,7 @@ class CustomerBulkView(OrgScopedMixin, TemplateView):
 
     def _invalid(self, customers, form, message=None):
         if message:
+            form.is_valid()  # add_error needs the cleaned form
             form.add_error(None, message)
         response = self.render_to_response(self.get_context_data(customers=customers, form=form))
         response.status_code = 400
