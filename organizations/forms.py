@@ -100,9 +100,18 @@ class CustomerCreateForm(OrganizationProfileForm):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    create_anyway = forms.BooleanField(
+        label=_("Create anyway: this is a different customer"),
+        required=False,
+        help_text=_("Only shown when a customer with the same name, VAT ID or contact email exists."),
+    )
+
+    def __init__(self, *args, show_create_anyway: bool = False, **kwargs):
         super().__init__(*args, with_billing=False, **kwargs)
         self.fields["name"].label = _("Company name")
+        if not show_create_anyway:
+            # offered once the duplicate warning is on the page (issue 16)
+            self.fields["create_anyway"].widget = forms.HiddenInput()
 
 
 class SupportContactForm(forms.Form):
@@ -143,6 +152,59 @@ class ArchiveForm(forms.Form):
 
 class StaffAssignForm(forms.Form):
     user = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CustomerBulkForm(forms.Form):
+    """Issue 16: what a bulk action on selected customers needs, by action."""
+
+    membership = forms.ModelChoiceField(queryset=None, label=_("Member to assign"), required=False)
+    template = forms.ModelChoiceField(queryset=None, label=_("Offer template"), required=False)
+    message = forms.CharField(
+        label=_("Message to the customers (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm_count = forms.CharField(
+        label=_("Type the number of selected customers to confirm"),
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    FIELDS_BY_ACTION = {
+        "assign_staff": ("membership",),
+        "send_offer": ("template", "message"),
+        "archive": ("confirm_count",),
+    }
+
+    def __init__(self, *args, action: str, context, **kwargs):
+        from portal.tenancy import Scope, restrict
+
+        from .selectors import assignable_staff
+
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in self.FIELDS_BY_ACTION.get(action, ()):
+                del self.fields[name]
+        if "membership" in self.fields:
+            self.fields["membership"].queryset = assignable_staff(context.organization)
+            self.fields["membership"].required = True
+            self.fields["membership"].label_from_instance = lambda m: (
+                f"{m.user.get_full_name()} ({m.user.email})" if m.user.get_full_name() else m.user.email
+            )
+        if "template" in self.fields:
+            from offers.models import OfferTemplate  # offers builds on organizations: looked up here
+
+            self.fields["template"].queryset = restrict(
+                OfferTemplate.objects.all(), Scope(user=context.user, context=context)
+            ).order_by("name", "id")
+            self.fields["template"].required = True
+        if "confirm_count" in self.fields:
+            self.fields["confirm_count"].required = True
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
 
 
 # --- ORG-5: members and invitations ---------------------------------------------------------------

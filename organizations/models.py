@@ -196,7 +196,11 @@ class Organization(models.Model):
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
         ordering = ["name", "id"]
-        indexes = [models.Index(Lower("name"), name="organization_name_lower")]
+        indexes = [
+            models.Index(Lower("name"), name="organization_name_lower"),
+            # the duplicate warning looks up a VAT ID among all organizations (issue 16)
+            models.Index(fields=["vat_id"], name="organization_vat_id", condition=~models.Q(vat_id="")),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 from django.utils.translation import gettext
 
 from portal.errors import NotFound
@@ -310,3 +311,175 @@ def document_logo_for(organization: Organization):
     if relation is not None and relation.partner.logo:
         return relation.partner.logo
     return None
+
+
+# --- the customer table (issue 16): columns of the page's rows, filters, duplicates -----------
+
+
+def _subscription_model():
+    # billing builds on organizations; the model is looked up when a query is built, not imported
+    from django.apps import apps
+
+    return apps.get_model("billing", "Subscription")
+
+
+def _contact_invitations(organization_ref) -> QuerySet:
+    """The Owner invitations of an org, the first one being the contact person's (ORG-2)."""
+    from .roles import OrgRole
+
+    return Invitation.objects.filter(organization=organization_ref, role=OrgRole.OWNER).order_by("created_at", "id")
+
+
+def _owner_memberships(organization_ref) -> QuerySet:
+    from .roles import OrgRole
+
+    return Membership.objects.filter(organization=organization_ref, role=OrgRole.OWNER).order_by("created_at", "id")
+
+
+def _trials_in_force(organization_ref, at) -> QuerySet:
+    Subscription = _subscription_model()
+    return Subscription.objects.filter(organization=organization_ref, source=Subscription.Source.TRIAL).in_force(at)
+
+
+def _paid_subscriptions_in_force(organization_ref, at) -> QuerySet:
+    Subscription = _subscription_model()
+    return (
+        Subscription.objects.filter(organization=organization_ref)
+        .exclude(source=Subscription.Source.TRIAL)
+        .in_force(at)
+    )
+
+
+def customer_table_columns(queryset: QuerySet, *, at=None) -> QuerySet[Organization]:
+    """The customer table's computed columns as correlated subqueries: contact email, invitation
+    status, trial end, number of subscriptions in force.
+
+    Scale: nothing here is joined or grouped, so PostgreSQL evaluates the subqueries only for the
+    rows ORDER BY … LIMIT keeps (the page), and the paginator's COUNT(*) drops them (Django
+    leaves out unused annotations). None of these columns is sortable for that reason."""
+    from django.db.models import CharField, Count, DateTimeField, F, Subquery
+    from django.db.models.functions import Coalesce
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    invitations = _contact_invitations(OuterRef("pk"))
+    invitation_status = Case(
+        When(status=Invitation.Status.PENDING, expires_at__lte=at, then=Value(Invitation.Status.EXPIRED)),
+        default=F("status"),
+        output_field=CharField(),
+    )
+    trials = _trials_in_force(OuterRef("pk"), at).order_by("-ends_at")
+    paid = _paid_subscriptions_in_force(OuterRef("pk"), at).order_by().values("organization")
+    return queryset.annotate(
+        contact_email=Coalesce(
+            Subquery(invitations.values("email")[:1]),
+            Subquery(_owner_memberships(OuterRef("pk")).values("user__email")[:1]),
+            output_field=CharField(),
+        ),
+        invitation_status=Subquery(invitations.annotate(current=invitation_status).values("current")[:1]),
+        trial_ends_at=Subquery(trials.values("ends_at")[:1], output_field=DateTimeField()),
+        subscription_count=Coalesce(
+            Subquery(paid.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0)
+        ),
+    )
+
+
+def customer_contact_email_q(term: str) -> Q:
+    """Q on organizations: an Owner invitation or an Owner's account has an email containing `term`."""
+    return Q(Exists(_contact_invitations(OuterRef("pk")).filter(email__icontains=term))) | Q(
+        Exists(_owner_memberships(OuterRef("pk")).filter(user__email__icontains=term))
+    )
+
+
+def customer_table_search(queryset: QuerySet, term: str) -> QuerySet:
+    """The table's search: name or identifier (as everywhere), VAT ID, or the contact's email."""
+    term = search_term(term)
+    if not term:
+        return queryset
+    identifier = term.upper() if term.upper().startswith("ORG-") else f"ORG-{term.upper()}"
+    return queryset.filter(
+        Q(name__icontains=term)
+        | Q(public_id=identifier)
+        | Q(public_id__startswith=term.upper())
+        | Q(vat_id=term.replace(" ", "").upper())
+        | customer_contact_email_q(term.lower())
+    )
+
+
+def customer_has_trial_q(at=None) -> Q:
+    from django.utils import timezone
+
+    return Q(Exists(_trials_in_force(OuterRef("pk"), at or timezone.now())))
+
+
+def customer_has_subscription_q(at=None) -> Q:
+    from django.utils import timezone
+
+    return Q(Exists(_paid_subscriptions_in_force(OuterRef("pk"), at or timezone.now())))
+
+
+def customer_assigned_to_q(membership: Membership) -> Q:
+    return Q(Exists(StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=membership)))
+
+
+def assignable_staff(partner: Organization) -> QuerySet[Membership]:
+    """The partner's Members/Guests, who reach a customer only when assigned (ORG-11)."""
+    return (
+        Membership.objects.filter(organization=partner, role__in=list(PARTNER_ROLES_NEEDING_ASSIGNMENT))
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__email", "id")
+    )
+
+
+def customers_by_identifier(*, context, identifiers, status: str = Organization.Status.ACTIVE) -> list[Organization]:
+    """The customers among `identifiers` the user reaches in the partner org (bulk actions);
+    unknown or foreign identifiers are left out, never an error that would tell they exist."""
+    wanted = {str(value).strip().upper() for value in identifiers if str(value).strip()}
+    if not wanted:
+        return []
+    return list(customer_list(context=context, status=status).filter(public_id__in=wanted))
+
+
+DUPLICATE_LIMIT = 10
+
+
+def customer_duplicates(*, partner: Organization, name: str, vat_id: str, contact_email: str) -> list[dict]:
+    """Possible duplicates of a customer about to be created (issue 16): the partner's customers
+    (any status) with the same name (any case), the same VAT ID or the same contact email; and
+    whether an organization that is not this partner's customer has the VAT ID (never named: it is
+    not the partner's to see). At most `DUPLICATE_LIMIT` matches per reason; 4 queries."""
+    own = Organization.objects.filter(Exists(active_reseller_relations(OuterRef("pk")).filter(partner=partner)))
+    matches: dict[int, dict] = {}
+
+    def collect(queryset, reason):
+        for organization in queryset.order_by("name", "id")[:DUPLICATE_LIMIT]:
+            entry = matches.setdefault(
+                organization.pk,
+                {
+                    "identifier": organization.public_id,
+                    "name": organization.name,
+                    "status": organization.status,
+                    "reasons": [],
+                },
+            )
+            entry["reasons"].append(reason)
+
+    name = (name or "").strip()
+    vat_id = (vat_id or "").strip()
+    email = (contact_email or "").strip().lower()
+    if name:
+        collect(own.alias(name_lower=Lower("name")).filter(name_lower=name.lower()), "name")
+    if vat_id:
+        collect(own.filter(vat_id=vat_id), "vat_id")
+    if email:
+        collect(own.filter(customer_contact_email_q_exact(email)), "contact_email")
+    result = list(matches.values())
+    if vat_id and Organization.objects.filter(vat_id=vat_id).exclude(pk__in=own.values("pk")).exists():
+        result.append({"identifier": None, "name": None, "status": None, "reasons": ["vat_id_elsewhere"]})
+    return result
+
+
+def customer_contact_email_q_exact(email: str) -> Q:
+    return Q(Exists(_contact_invitations(OuterRef("pk")).filter(email=email))) | Q(
+        Exists(_owner_memberships(OuterRef("pk")).filter(user__email__iexact=email))
+    )

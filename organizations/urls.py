@@ -21,6 +21,8 @@ urlpatterns = [
     # ORG-2, ORG-3, ORG-4, ORG-7, ORG-11: the partner's customers
     path("o/<str:org>/customers/", customers.CustomerListView.as_view(), name="customer-list"),
     path("o/<str:org>/customers/new/", customers.CustomerCreateView.as_view(), name="customer-create"),
+    path("o/<str:org>/customers/export/", customers.CustomerExportView.as_view(), name="customer-export"),
+    path("o/<str:org>/customers/bulk/", customers.CustomerBulkView.as_view(), name="customer-bulk"),
     path("o/<str:org>/customers/connect/", relations.ConnectionRequestView.as_view(), name="customer-connect"),
     path("o/<str:org>/customers/<str:customer>/", customers.CustomerDetailView.as_view(), name="customer-detail"),
     path("o/<str:org>/customers/<str:customer>/staff/", customers.CustomerStaffView.as_view(), name="customer-staff"),

@@ -133,6 +133,13 @@ class CustomerCreateSerializer(serializers.Serializer):
     country = CountryField(required=False, allow_blank=True)
     vat_id = serializers.CharField(max_length=20, required=False, allow_blank=True)
     contact = ContactSerializer()
+    create_anyway = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Create even though a customer with the same name, VAT ID or contact email exists (the 409 `possible_duplicate` lists them)."
+        ),
+    )
 
 
 class ConnectionRequestSerializer(serializers.ModelSerializer):

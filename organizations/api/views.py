@@ -232,6 +232,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         contact = data.pop("contact")
+        create_anyway = data.pop("create_anyway", False)
         relation = customer_create(
             context=self.org_context,
             actor=request.user,
@@ -240,6 +241,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
             contact_last_name=contact["last_name"],
             contact_language=contact.get("language"),
             contact_initial_password=contact.get("initial_password"),
+            create_anyway=create_anyway,
             **data,
         )
         return Response(CustomerSerializer(relation.customer).data, status=status.HTTP_201_CREATED)

@@ -65,3 +65,30 @@ def organization_restore(*, organization: Organization, actor) -> Organization:
         after={"status": "active"},
     )
     return organization
+
+
+# Bulk actions act on the rows of one page at most (the table offers 100 per page).
+BULK_MAX_CUSTOMERS = 100
+
+
+@transaction.atomic
+def organization_archive_many(*, context, customers: list[Organization], confirm_count, actor) -> int:
+    """Issue 16: a partner Owner/Admin archives several linked customers at once, confirmed by
+    typing how many. Each one goes through `organization_archive` (same checks, trail, hooks);
+    all or none. Returns the number archived."""
+    require_own_partner(context)
+    if not customers:
+        raise InvalidInput(_("Select at least one customer."), field="customers")
+    if len(customers) > BULK_MAX_CUSTOMERS:
+        raise InvalidInput(
+            _("Select at most %(max)s customers at once.") % {"max": BULK_MAX_CUSTOMERS}, field="customers"
+        )
+    if str(confirm_count or "").strip() != str(len(customers)):
+        raise InvalidInput(
+            _("Type the number of customers (%(count)s) to confirm.") % {"count": len(customers)},
+            field="confirm_count",
+            code="confirmation_mismatch",
+        )
+    for customer in customers:
+        organization_archive(context=context, customer=customer, confirm_name=customer.name, actor=actor)
+    return len(customers)

@@ -23,6 +23,7 @@ from portal.tenancy import active_reseller_relation
 from ..models import PROFILE_FIELDS, CustomerRelation, Organization, StaffAssignment
 from ..notifications import notify_connection
 from ..roles import OrgKind, OrgRole
+from ..selectors import customer_duplicates
 from .invitations import invitation_create
 from .profile import organization_create, organization_full_clean
 
@@ -56,6 +57,7 @@ def customer_create(
     contact_last_name: str,
     contact_language: str | None = None,
     contact_initial_password: str | None = None,
+    create_anyway: bool = False,
     **fields,
 ) -> CustomerRelation:
     """ORG-2 (onboarding method 1): a partner creates a customer org with a contact person.
@@ -74,6 +76,8 @@ def customer_create(
         raise InvalidInput(_("Enter the contact person's email address."), field="contact_email")
     candidate = Organization(name=name.strip(), kind=OrgKind.CUSTOMER, **fields)
     organization_full_clean(candidate)  # a clear message before anything is written
+    if not create_anyway:
+        _refuse_possible_duplicates(partner, candidate, contact_email)
     customer = organization_create(
         name=name,
         kind=OrgKind.CUSTOMER,
@@ -100,6 +104,27 @@ def customer_create(
         initial_password=contact_initial_password or None,
     )
     return relation
+
+
+class PossibleDuplicate(Conflict):
+    """Issue 16: the partner already has a customer with this name, VAT ID or contact email (or
+    another organization has the VAT ID). `details["duplicates"]` lists them; the caller repeats
+    the request with `create_anyway` when the new customer is a different one after all."""
+
+    default_code = "possible_duplicate"
+
+
+def _refuse_possible_duplicates(partner: Organization, candidate: Organization, contact_email: str) -> None:
+    duplicates = customer_duplicates(
+        partner=partner, name=candidate.name, vat_id=candidate.vat_id, contact_email=contact_email
+    )
+    if duplicates:
+        raise PossibleDuplicate(
+            _(
+                "This customer may exist already (same name, VAT ID or contact email). Check the matches, then confirm “Create anyway” if it is a different customer."
+            ),
+            details={"duplicates": duplicates},
+        )
 
 
 def _find_by_identifier(identifier: str) -> Organization:

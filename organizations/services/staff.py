@@ -75,3 +75,28 @@ def staff_unassign(*, context, customer: Organization, user_id, actor) -> None:
         before={"user": membership.user.email, "customer": customer.public_id},
     )
     assignment.delete()
+
+
+@transaction.atomic
+def staff_assign_many(*, context, customers: list[Organization], user_id, actor) -> int:
+    """Issue 16: assign one partner Member (or Guest) to several linked customers at once, each
+    through `staff_assign` (same checks and trail); all or none. Returns how many were newly
+    assigned (already assigned customers are left as they are)."""
+    from .archive import BULK_MAX_CUSTOMERS
+
+    require_own_partner(context, "staff.assign")
+    if not customers:
+        raise InvalidInput(_("Select at least one customer."), field="customers")
+    if len(customers) > BULK_MAX_CUSTOMERS:
+        raise InvalidInput(
+            _("Select at most %(max)s customers at once.") % {"max": BULK_MAX_CUSTOMERS}, field="customers"
+        )
+    membership = _partner_staff_membership(context.organization, user_id)
+    already = set(
+        StaffAssignment.objects.filter(membership=membership, customer__in=customers).values_list(
+            "customer_id", flat=True
+        )
+    )
+    for customer in customers:
+        staff_assign(context=context, customer=customer, user_id=user_id, actor=actor)
+    return len([customer for customer in customers if customer.pk not in already])

@@ -1,0 +1,407 @@
+"""Issue 16: the partner's customer list as a table that works at 10,000 rows – columns (contact,
+invitation, trial, subscriptions), sorting, filters, column choice, CSV/XLSX export and bulk
+actions (assign staff, send an offer, archive) with a confirmation that says how many."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import Subscription
+from offers.models import OfferBulkSend
+from offers.tests import factories as of
+from organizations.models import AuditEvent, Invitation, Organization, StaffAssignment
+from tests import factories
+
+from .test_switching_and_customer_list import bulk_customers
+
+pytestmark = pytest.mark.django_db
+
+
+def list_url(world):
+    return reverse("customer-list", kwargs={"org": world.partner.public_id})
+
+
+def export_url(world):
+    return reverse("customer-export", kwargs={"org": world.partner.public_id})
+
+
+def bulk_url(world):
+    return reverse("customer-bulk", kwargs={"org": world.partner.public_id})
+
+
+def names(response) -> list[str]:
+    return [customer.name for customer in response.context["customers"]]
+
+
+def paid_subscription(customer, payer, product, **fields) -> Subscription:
+    now = timezone.now()
+    values = dict(
+        organization=customer,
+        payer=payer,
+        product=product,
+        source=Subscription.Source.PARTNER_ORDER,
+        status=Subscription.Status.ACTIVE,
+        quantity=1,
+        unit_price=Decimal("10.00"),
+        term_months=12,
+        starts_at=now - timedelta(days=1),
+        term_ends_at=now + timedelta(days=365),
+    )
+    values.update(fields)
+    return Subscription.objects.create(**values)
+
+
+def trial(customer, payer, product, ends_at) -> Subscription:
+    Subscription.objects.filter(organization=customer, source=Subscription.Source.TRIAL).delete()
+    return paid_subscription(
+        customer,
+        payer,
+        product,
+        source=Subscription.Source.TRIAL,
+        status=Subscription.Status.TRIAL,
+        term_ends_at=ends_at,
+        ends_at=ends_at,
+    )
+
+
+def invite_contact(customer, email, status=Invitation.Status.PENDING, expires_in=timedelta(days=7)):
+    return Invitation.objects.create(
+        organization=customer,
+        email=email,
+        role="owner",
+        token_hash=f"{customer.pk:064d}"[-64:],
+        status=status,
+        expires_at=timezone.now() + expires_in,
+    )
+
+
+@pytest.fixture
+def table_world(world):
+    """Three customers of the partner with what the table shows: Kunde AG (the world's, contact
+    invited and pending, a trial until 30 June, two subscriptions), Alpha (contact accepted, no
+    trial), Zulu (archived)."""
+    product = of.product()
+    Subscription.objects.filter(organization__in=[world.customer]).delete()
+    alpha = factories.OrganizationFactory(name="Alpha GmbH", city="Zwickau", vat_id="DE136695976")
+    zulu = factories.OrganizationFactory(name="Zulu KG", city="Aachen")
+    for customer in (alpha, zulu):
+        factories.link(world.partner, customer)
+        Subscription.objects.filter(organization=customer).delete()
+    Organization.objects.filter(pk=zulu.pk).update(status="archived")
+    world.customer.city = "Berlin"
+    world.customer.save(update_fields=["city"])
+    invite_contact(world.customer, "chefin@kunde.example")
+    invite_contact(alpha, "anna@alpha.example", status=Invitation.Status.ACCEPTED)
+    trial(world.customer, world.partner, product, ends_at=timezone.make_aware(timezone.datetime(2099, 7, 1)))
+    paid_subscription(world.customer, world.partner, product)
+    paid_subscription(world.customer, world.partner, of.product())
+    paid_subscription(alpha, world.partner, product, status=Subscription.Status.CANCELLED, ends_at=timezone.now())
+    world.alpha, world.zulu, world.product = alpha, zulu, product
+    return world
+
+
+# --- columns, sorting, filters ---------------------------------------------------------------------
+
+
+def test_issue16_table_shows_contact_invitation_trial_and_subscriptions(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    response = client.get(list_url(world))
+    assert response.status_code == 200
+    assert names(response) == ["Alpha GmbH", "Kunde AG"]  # active ones, by name
+    rows = {row.record.name: row.record for row in response.context["table"].page.object_list}
+    kunde, alpha = rows["Kunde AG"], rows["Alpha GmbH"]
+    assert (kunde.contact_email, kunde.invitation_status, kunde.subscription_count) == (
+        "chefin@kunde.example",
+        "pending",
+        2,
+    )
+    assert (alpha.contact_email, alpha.invitation_status, alpha.subscription_count, alpha.trial_ends_at) == (
+        "anna@alpha.example",
+        "accepted",
+        0,
+        None,
+    )
+    page = response.content.decode()
+    assert "30 Jun 2099" in page  # the trial's inclusive last day, not "1 Jul … midnight"
+    assert "Contact person" in page and "Subscriptions" in page and "2 customers" in page
+
+
+def test_issue16_table_sorts_on_the_server(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    assert names(client.get(list_url(world), {"sort": "-name"})) == ["Kunde AG", "Alpha GmbH"]
+    assert names(client.get(list_url(world), {"sort": "city"})) == ["Kunde AG", "Alpha GmbH"]  # Berlin < Zwickau
+    assert names(client.get(list_url(world), {"sort": "-city"})) == ["Alpha GmbH", "Kunde AG"]
+    # a computed column is not sortable: the parameter is ignored, the default order stays
+    assert names(client.get(list_url(world), {"sort": "subscription_count"})) == ["Alpha GmbH", "Kunde AG"]
+    page = client.get(list_url(world), {"sort": "-name"}).content.decode()
+    assert 'aria-sort="descending"' in page
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"q": "DE136695976"}, ["Alpha GmbH"]),  # VAT ID
+        ({"q": "anna@alpha"}, ["Alpha GmbH"]),  # contact email
+        ({"q": "kunde"}, ["Kunde AG"]),  # name
+        ({"status": "archived"}, ["Zulu KG"]),
+        ({"has_trial": "yes"}, ["Kunde AG"]),
+        ({"has_trial": "no"}, ["Alpha GmbH"]),
+        ({"has_subscription": "yes"}, ["Kunde AG"]),  # Alpha's only subscription has ended
+        ({"has_subscription": "no"}, ["Alpha GmbH"]),
+    ],
+)
+def test_issue16_table_filters(table_world, client, params, expected):
+    client.force_login(table_world.partner_owner)
+    assert names(client.get(list_url(table_world), params)) == expected
+
+
+def test_issue16_table_filters_by_assigned_staff(table_world, client):
+    world = table_world
+    factories.assign(world.partner_member, world.partner, world.alpha)
+    membership = world.partner.memberships.get(user=world.partner_member)
+    client.force_login(world.partner_owner)
+    assert names(client.get(list_url(world), {"staff": membership.pk})) == ["Alpha GmbH"]
+    # a membership of another org is not a choice: the filter is refused, not applied to a foreign row
+    foreign = world.foreign_partner.memberships.create(user=world.partner_member, role="member")
+    response = client.get(list_url(world), {"staff": foreign.pk})
+    assert response.status_code == 200 and response.context["filterset"].errors
+
+
+def test_issue16_column_choice_is_remembered_in_the_session(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    response = client.get(list_url(world), {"columns": "1", "col": ["city", "trial_ends_at"]})
+    shown = [column.name for column in response.context["table"].columns]
+    assert shown == ["name", "city", "trial_ends_at"]
+    # the next visit, without parameters, keeps the choice
+    shown = [column.name for column in client.get(list_url(world)).context["table"].columns]
+    assert shown == ["name", "city", "trial_ends_at"]
+
+
+def test_issue16_every_control_is_labelled(table_world, client):
+    client.force_login(table_world.partner_owner)
+    page = client.get(list_url(table_world)).content.decode()
+    assert 'aria-label="Select Kunde AG"' in page and 'aria-label="Select all customers on this page"' in page
+    assert '<label for="id_q">Search</label>' in page and '<label for="bulk-action">' in page
+
+
+def test_issue16_table_in_german(table_world, client):
+    world = table_world
+    world.partner_owner.language = "de"
+    world.partner_owner.save(update_fields=["language"])
+    client.force_login(world.partner_owner)
+    page = client.get(list_url(world), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Ansprechperson" in page and "Testphase endet" in page and "Mit den ausgewählten Kunden" in page
+
+
+# --- queries stay flat ---------------------------------------------------------------------------
+
+
+def _queries(client, url, params) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_issue16_table_query_count_is_flat_with_10x_data(table_world, client):
+    """No per-row queries: 10x the customers, each with a contact invitation, a trial and a
+    subscription, run the same number of queries – for the page and for the export."""
+    world = table_world
+    client.force_login(world.partner_owner)
+
+    def grow(count):
+        customers = bulk_customers(world.partner, count)
+        Invitation.objects.bulk_create(
+            Invitation(
+                organization=c,
+                email=f"contact-{c.pk}@example.com",
+                role="owner",
+                token_hash=f"{c.pk:064d}",
+                expires_at=timezone.now() + timedelta(days=7),
+            )
+            for c in customers
+        )
+        for customer in customers:
+            trial(customer, world.partner, world.product, timezone.now() + timedelta(days=30))
+            paid_subscription(customer, world.partner, world.product)
+
+    cases = [
+        (list_url(world), {}),
+        (list_url(world), {"q": "kunde", "has_trial": "yes", "has_subscription": "yes", "sort": "-city"}),
+        (list_url(world), {"per_page": "100", "page": "2"}),
+        (export_url(world), {"export": "csv"}),
+    ]
+    grow(30)
+    small = [_queries(client, url, params) for url, params in cases]
+    grow(300)
+    large = [_queries(client, url, params) for url, params in cases]
+    assert large == small
+    assert small[0] <= 12, small  # the page's budget
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+def test_issue16_export_csv_has_the_filtered_rows_and_visible_columns(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    response = client.get(export_url(world), {"export": "csv", "q": "kunde"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Name",
+        "Identifier",
+        "City",
+        "Status",
+        "Contact person",
+        "Invitation",
+        "Trial ends",
+        "Subscriptions",
+    ]
+    assert rows[1:] == [
+        ["Kunde AG", world.customer.public_id, "Berlin", "Active", "chefin@kunde.example", "Pending", "2099-06-30", "2"]
+    ]
+    client.get(list_url(world), {"columns": "1", "col": ["city"]})  # the user's column choice
+    rows = list(csv.reader(io.StringIO(client.get(export_url(world), {"export": "csv"}).content.decode("utf-8-sig"))))
+    assert rows == [["Name", "City"], ["Alpha GmbH", "Zwickau"], ["Kunde AG", "Berlin"]]
+
+
+def test_issue16_export_xlsx(table_world, client):
+    from openpyxl import load_workbook
+
+    client.force_login(table_world.partner_owner)
+    response = client.get(export_url(table_world), {"export": "xlsx", "status": "archived"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][0] == "Name" and [row[0] for row in values[1:]] == ["Zulu KG"]
+
+
+def test_issue16_export_is_safe_in_spreadsheets_and_refuses_unknown_formats(table_world, client):
+    world = table_world
+    Organization.objects.filter(pk=world.alpha.pk).update(name="=HYPERLINK(1)")
+    client.force_login(world.partner_owner)
+    content = client.get(export_url(world), {"export": "csv"}).content.decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in content
+    assert client.get(export_url(world), {"export": "html"}).status_code == 400
+
+
+def test_issue16_export_respects_the_tenancy_scope(table_world, client):
+    """A partner Member exports only the customers assigned to them; other tenants get a 404."""
+    world = table_world
+    factories.assign(world.partner_member, world.partner, world.alpha)
+    client.force_login(world.partner_member)
+    content = client.get(export_url(world), {"export": "csv"}).content.decode("utf-8-sig")
+    assert "Alpha GmbH" in content and "Kunde AG" not in content
+    client.force_login(world.foreign_owner)
+    assert client.get(export_url(world), {"export": "csv"}).status_code == 404
+    client.logout()
+    assert client.get(export_url(world), {"export": "csv"}).status_code == 302
+
+
+# --- bulk actions --------------------------------------------------------------------------------
+
+
+def test_issue16_bulk_confirmation_says_how_many(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    response = client.get(
+        bulk_url(world),
+        {"action": "archive", "customers": [world.customer.public_id, world.alpha.public_id, "ORG-NOPE-NOPE"]},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This affects 2 customers." in page and "Archive: 2 customers" in page
+    assert "Kunde AG" in page and "Alpha GmbH" in page
+    # nothing selected: back to the list with a message
+    response = client.get(bulk_url(world), {"action": "archive"})
+    assert response.status_code == 302 and response["Location"] == list_url(world)
+
+
+def test_issue16_bulk_archive_needs_the_count_and_uses_the_service(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    data = {"action": "archive", "customers": [world.customer.public_id, world.alpha.public_id]}
+    response = client.post(bulk_url(world), {**data, "confirm_count": "1"})
+    assert response.status_code == 400 and "Type the number of customers (2) to confirm." in response.content.decode()
+    assert Organization.objects.filter(status="archived").count() == 1  # Zulu only
+    response = client.post(bulk_url(world), {**data, "confirm_count": "2"}, follow=True)
+    assert "2 customers were archived." in response.content.decode()
+    assert set(Organization.objects.filter(status="archived").values_list("name", flat=True)) == {
+        "Kunde AG",
+        "Alpha GmbH",
+        "Zulu KG",
+    }
+    assert AuditEvent.objects.filter(action="organization.archived", organization=world.partner).count() == 2
+
+
+def test_issue16_bulk_assign_staff(table_world, client):
+    world = table_world
+    membership = world.partner.memberships.get(user=world.partner_member)
+    client.force_login(world.partner_admin)
+    data = {"action": "assign_staff", "customers": [world.customer.public_id, world.alpha.public_id]}
+    response = client.post(bulk_url(world), data)
+    assert response.status_code == 400  # no member chosen
+    response = client.post(bulk_url(world), {**data, "membership": membership.pk}, follow=True)
+    assert "now reaches 2 more customers." in response.content.decode()
+    assert set(StaffAssignment.objects.filter(membership=membership).values_list("customer__name", flat=True)) == {
+        "Kunde AG",
+        "Alpha GmbH",
+    }
+    # the partner's Owner is no choice (Owners reach every customer already)
+    owner = world.partner.memberships.get(user=world.partner_owner)
+    assert client.post(bulk_url(world), {**data, "membership": owner.pk}).status_code == 400
+
+
+def test_issue16_bulk_send_offer_goes_through_the_offers_bulk_send(table_world, client):
+    world = table_world
+    template = of.template(world.partner, actor=world.partner_owner)
+    client.force_login(world.partner_owner)
+    data = {"action": "send_offer", "customers": [world.customer.public_id, world.alpha.public_id]}
+    page = client.get(bulk_url(world), data).content.decode()
+    assert template.name in page and "This affects 2 customers." in page
+    response = client.post(bulk_url(world), {**data, "template": template.pk, "message": "Für Sie"})
+    bulk = OfferBulkSend.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "offer-bulk-send-detail", kwargs={"org": world.partner.public_id, "bulk_send_id": bulk.pk}
+    )
+    assert bulk.total == 2 and sorted(bulk.customer_ids) == sorted([world.customer.pk, world.alpha.pk])
+
+
+def test_issue16_bulk_refuses_members_foreign_tenants_and_foreign_rows(table_world, client):
+    world = table_world
+    data = {"action": "archive", "customers": [world.customer.public_id], "confirm_count": "1"}
+    client.force_login(world.partner_member)
+    assert client.post(bulk_url(world), data).status_code == 403
+    client.force_login(world.foreign_owner)
+    assert client.post(bulk_url(world), data).status_code == 404
+    # a foreign customer's identifier in the partner's own bulk form is simply not among its customers
+    client.force_login(world.partner_owner)
+    foreign = {"action": "archive", "customers": [world.foreign_customer.public_id], "confirm_count": "1"}
+    assert client.post(bulk_url(world), foreign).status_code == 400
+    assert Organization.objects.get(pk=world.foreign_customer.pk).status == "active"
+    client.logout()
+    assert client.post(bulk_url(world), data).status_code == 302  # to the login page
+    assert Organization.objects.get(pk=world.customer.pk).status == "active"
+
+
+def test_issue16_bulk_post_without_action_or_selection_is_a_400_not_a_500(table_world, client):
+    world = table_world
+    client.force_login(world.partner_owner)
+    response = client.post(bulk_url(world), {})
+    assert response.status_code == 400 and "Choose an action for the selected customers." in response.content.decode()
+    response = client.post(bulk_url(world), {"action": "archive", "confirm_count": "1"})
+    assert response.status_code == 400 and "Select at least one customer." in response.content.decode()

@@ -1,0 +1,106 @@
+"""Issue 16: the plans of the partner's customer table and of the duplicate check, pinned on
+PostgreSQL like tests/test_scale_plans.py (same fixture: a partner with many customers).
+
+The computed columns (contact, invitation, trial, subscriptions) are correlated subqueries: each
+must reach its table by index for the page's rows, never scan it; the duplicate check finds a VAT
+ID through its partial index."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection  # noqa: F401 - read by the skipif condition
+from django.utils import timezone
+
+from billing.models import Subscription
+from offers.models import Product
+from organizations import selectors
+from organizations.models import Invitation, Membership, Organization, User
+from organizations.roles import OrgRole
+from portal.tenancy import org_context_for_organization
+from tests import factories
+from tests.test_scale_plans import _analyze, _plan, scale  # noqa: F401 - the shared fixture
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL plans"),
+]
+
+
+@pytest.fixture
+def customer_table_data(scale):  # noqa: F811 - the imported fixture
+    partner, customers, _projects = scale
+    product = Product.objects.create(
+        sku="SCALE-CT", kind=Product.Kind.MODULE, name_en="x", name_de="x", list_price=Decimal("10"), term_months=12
+    )
+    now = timezone.now()
+    Invitation.objects.bulk_create(
+        Invitation(
+            organization=customer,
+            email=f"contact-{customer.pk}@example.com",
+            role=OrgRole.OWNER,
+            token_hash=f"{customer.pk:064d}",
+            expires_at=now + timedelta(days=7),
+        )
+        for customer in customers
+    )
+    Subscription.objects.bulk_create(
+        Subscription(
+            organization=customer,
+            payer=partner,
+            product=product,
+            source=source,
+            status=status,
+            quantity=1,
+            unit_price=Decimal("10.00"),
+            term_months=12,
+            starts_at=now,
+            term_ends_at=now + timedelta(days=30),
+            ends_at=now + timedelta(days=30) if source == Subscription.Source.TRIAL else None,
+        )
+        for customer in customers
+        for source, status in (
+            (Subscription.Source.TRIAL, Subscription.Status.TRIAL),
+            (Subscription.Source.PARTNER_ORDER, Subscription.Status.ACTIVE),
+        )
+    )
+    # every customer has its Owner (the accepted contact) and a few members: realistic table sizes
+    roles = (OrgRole.OWNER, OrgRole.ADMIN, OrgRole.MEMBER, OrgRole.MEMBER, OrgRole.GUEST, OrgRole.GUEST)
+    people = [(customer, role, n) for customer in customers for n, role in enumerate(roles)]
+    users = User.objects.bulk_create(User(email=f"p{n}-{customer.pk}@example.com") for customer, _role, n in people)
+    Membership.objects.bulk_create(
+        Membership(user=user, organization=customer, role=role)
+        for user, (customer, role, _n) in zip(users, people, strict=True)
+    )
+    Organization.objects.filter(pk=customers[42].pk).update(vat_id="DE136695976")
+    owner = factories.member(partner, OrgRole.OWNER)
+    _analyze(
+        "organizations_organization",
+        "organizations_invitation",
+        "organizations_membership",
+        "billing_subscription",
+        "organizations_user",
+    )
+    return partner, customers, owner
+
+
+def test_issue16_customer_table_page_reads_its_columns_by_index(customer_table_data):
+    partner, customers, owner = customer_table_data
+    context = org_context_for_organization(owner, partner)
+    queryset = selectors.customer_table_columns(selectors.customer_list(context=context, status=""))
+    page = queryset.order_by("name", "id")[:25]
+    rows = list(page)
+    assert len(rows) == 25 and rows[0].subscription_count == 1 and rows[0].contact_email.startswith("contact-")
+    plan = _plan(page)
+    for table in ("organizations_invitation", "billing_subscription", "organizations_membership"):
+        assert f"Seq Scan on {table}" not in plan, plan
+
+
+def test_issue16_duplicate_check_finds_a_vat_id_by_its_index(customer_table_data):
+    partner, customers, _owner = customer_table_data
+    plan = _plan(Organization.objects.filter(vat_id="DE136695976"))
+    assert "organization_vat_id" in plan, plan
+    duplicates = selectors.customer_duplicates(partner=partner, name="", vat_id="DE136695976", contact_email="")
+    assert [match["identifier"] for match in duplicates] == [customers[42].public_id]
