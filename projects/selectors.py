@@ -161,7 +161,14 @@ def accessible_projects_q(user, action: str = ProjectAction.VIEW, *, at=None, fe
     granted = [part.values("content_object_id") for part in _granted_parts(user, action, at, memberships)]
     direct_ids = [pk for reach in reaches for pk in reach.direct_ids]
     sources = [source for reach in reaches for source in reach.partner_sources]
-    if few_rows or any(reach.wide for reach in reaches):
+    if few_rows:  # correlated EXISTS: tested for the row(s) only, no hash of the whole reach
+        q = Q(organization_id__in=direct_ids) if direct_ids else Q()
+        for source in sources:
+            q |= Q(Exists(source.filter(customer_id=OuterRef("organization_id"))))
+        for part in granted:
+            q |= Q(Exists(part.filter(content_object_id=OuterRef("pk"))))
+        return q
+    if any(reach.wide for reach in reaches):
         q = Q(organization_id__in=direct_ids) if direct_ids else Q()
         for source in sources:
             q |= Q(organization_id__in=source)

@@ -24,7 +24,7 @@ from offers.models import Product
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind, OrgRole
 from organizations.selectors import switcher_organizations
-from portal.tenancy import Scope, org_context_for_organization, organizations_for_user, restrict
+from portal.tenancy import Scope, org_context_for_organization, organizations_for_user_by_ids, restrict
 from projects.models import Project, trigram_installed
 from projects.roles import ProjectAction
 from projects.selectors import (
@@ -166,7 +166,7 @@ def test_issue13_switcher_of_a_partner_member_starts_from_the_assignments(scale)
 
     organizations, more = switcher_organizations(user=staff)
     assert {o.pk for o in organizations} == {partner.pk, *(c.pk for c in customers[:3])} and not more
-    assert_access_not_decided_per_row(_plan(organizations_for_user(staff)), "organizations_organization")
+    assert_access_not_decided_per_row(_plan(organizations_for_user_by_ids(staff)), "organizations_organization")
 
 
 def test_issue13_project_list_of_a_customer_owner_reads_only_its_orgs_projects(scale):
