@@ -13,7 +13,7 @@ from portal.tenancy import (
     Scope,
     active_reseller_relation,
     active_reseller_relations,
-    organizations_for_user,
+    organizations_for_user_by_ids,
     restrict,
     restriction,
 )
@@ -240,7 +240,7 @@ def switcher_organizations(*, user, search: str = "", limit: int = SWITCHER_LIMI
     """At most `limit` orgs `user` may act in, matching `search`; own orgs first. Two queries at
     most, whether the user reaches 3 or 10,000 orgs. Returns (orgs, more_exist)."""
     own = Membership.objects.filter(user=user, organization=OuterRef("pk"))
-    queryset = organization_search(organizations_for_user(user), search).annotate(is_own=Exists(own))
+    queryset = organization_search(organizations_for_user_by_ids(user), search).annotate(is_own=Exists(own))
     rows = list(queryset.order_by("-is_own", "name", "id")[: limit + 1])
     return rows[:limit], len(rows) > limit
 

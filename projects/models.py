@@ -89,6 +89,8 @@ class Project(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "status"]),
+            # the lists' order: a page of a large reach walks this index and stops after its rows (issue 13)
+            models.Index(fields=["name", "id"], name="project_name_order"),
             # `search`: icontains is UPPER(col) LIKE '%…%', served by trigrams (pg_trgm, issue 13)
             TrigramGinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="project_name_trgm"),
             TrigramGinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="project_number_trgm"),

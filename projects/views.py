@@ -65,9 +65,11 @@ class _ProjectListMixin:
         return context
 
 
-class ProjectListView(UserScopedMixin, _ProjectListMixin, ListView):
+class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
     """`/projects/`: every project the user may see, across orgs (caretaker projects marked);
-    `?organization=` an org the user neither reaches nor sees projects of is a 404."""
+    `?organization=` an org the user neither reaches nor sees projects of is a 404. The list is
+    restricted once, by `project_list` (before UserScopedMixin, whose `get_queryset` would restrict
+    it a second time: the access filter twice in one query)."""
 
     ORGANIZATION_CHOICES_LIMIT = 100
 

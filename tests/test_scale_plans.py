@@ -8,6 +8,7 @@ production gets. PostgreSQL only (the plans are PostgreSQL's).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,9 +23,17 @@ from delegations.selectors import delegation_list, delegation_status_filter
 from offers.models import Product
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind, OrgRole
-from portal.tenancy import Scope, org_context_for_organization, restrict
+from organizations.selectors import switcher_organizations
+from portal.tenancy import Scope, org_context_for_organization, organizations_for_user_by_ids, restrict
 from projects.models import Project, trigram_installed
-from projects.selectors import ProjectFilters, organizations_with_projects_for_user, project_list
+from projects.roles import ProjectAction
+from projects.selectors import (
+    ProjectFilters,
+    _accessible_filter,
+    organizations_with_projects_for_user,
+    project_for_user,
+    project_list,
+)
 from tests import factories
 
 pytestmark = [
@@ -55,6 +64,10 @@ def _scan_filters(plan: str, table: str) -> list[str]:
             following = lines[index + 1].strip() if index + 1 < len(lines) else ""
             filters.append(following if following.startswith("Filter:") else "")
     return filters
+
+
+def _seq_scans(plan: str, table: str) -> list[str]:
+    return re.findall(rf"Seq Scan on {table}\b.*", plan)
 
 
 def assert_access_not_decided_per_row(plan: str, table: str) -> None:
@@ -94,6 +107,66 @@ def test_issue13_project_list_of_a_user_with_one_grant_does_not_scan_all_project
     queryset = project_list(scope=Scope(user=user))
     assert [p.number for p in queryset] == [projects[1234].number]
     assert_access_not_decided_per_row(_plan(queryset), "projects_project")
+
+
+def test_issue13_project_list_of_a_user_with_one_grant_plans_only_the_grant_path(scale):
+    """The one-grant user's list spent ~20 ms planning every access path (memberships, customer
+    relations, staff assignments, group grants joined through memberships) though it has none:
+    the memberships are read first, and only the paths the user has are in the query."""
+    _partner, _customers, projects = scale
+    user = factories.UserFactory()
+    factories.grant(projects[42], user, "viewer")
+    _analyze("projects_projectrolegrant", "projects_projectuserobjectpermission")
+
+    queryset = project_list(scope=Scope(user=user))
+    assert [p.number for p in queryset] == [projects[42].number]
+    where = str(queryset.query).split(' FROM "projects_project" ', 1)[1]  # the access filter, not the columns
+    for path_table in ("organizations_membership", "organizations_customerrelation", "organizations_staffassignment"):
+        assert path_table not in where, where
+    assert "projects_projectgroupobjectpermission" not in where, where
+    assert not _seq_scans(_plan(queryset), "projects_project"), _plan(queryset)
+
+
+def test_issue13_a_page_of_a_partner_owners_projects_walks_the_name_index(scale):
+    """A partner Owner reaches every project of thousands of customers: the page walks the
+    (name, id) index and stops after its rows instead of collecting and sorting the whole reach."""
+    partner, _customers, projects = scale
+    owner = factories.member(partner, OrgRole.OWNER)
+    _analyze("organizations_membership")
+
+    queryset = project_list(scope=Scope(user=owner))[:25]
+    assert [p.name for p in queryset] == sorted(p.name for p in projects)[:25]
+    plan = _plan(queryset)
+    assert "project_name_order" in plan, plan
+    assert "Sort" not in plan.split("project_name_order")[0], plan
+
+
+def test_issue13_one_project_by_number_is_not_checked_against_the_whole_reach(scale):
+    """Project pages (detail, members, services, …) of a partner Owner: the project by its number,
+    then the access rule for that row – no scan of all projects."""
+    partner, _customers, projects = scale
+    owner = factories.member(partner, OrgRole.OWNER)
+    _analyze("organizations_membership")
+
+    assert project_for_user(user=owner, number=projects[2500].number) == projects[2500]
+    queryset = _accessible_filter(
+        Project.objects.filter(number=projects[2500].number), owner, ProjectAction.VIEW, few_rows=True
+    )
+    assert not _seq_scans(_plan(queryset), "projects_project"), _plan(queryset)
+
+
+def test_issue13_switcher_of_a_partner_member_starts_from_the_assignments(scale):
+    """The switcher of a partner Member assigned to a few of thousands of customers: the orgs by
+    the ids of the reach, not every org tested with OR'ed subplans (30x a bare page at scale)."""
+    partner, customers, _projects = scale
+    staff = factories.member(partner, OrgRole.MEMBER)
+    for customer in customers[:3]:
+        factories.assign(staff, partner, customer)
+    _analyze("organizations_membership", "organizations_staffassignment")
+
+    organizations, more = switcher_organizations(user=staff)
+    assert {o.pk for o in organizations} == {partner.pk, *(c.pk for c in customers[:3])} and not more
+    assert_access_not_decided_per_row(_plan(organizations_for_user_by_ids(staff)), "organizations_organization")
 
 
 def test_issue13_project_list_of_a_customer_owner_reads_only_its_orgs_projects(scale):
