@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from portal.tenancy import org_context_for_organization
 
+from .forms import end_of_day
 from .models import Delegation
 from .services import delegation_release, delegation_release_accept, delegation_request
 
@@ -28,7 +29,7 @@ def seed(demo: dict) -> None:
             context=org_context_for_organization(users["direct"], orgs["direct"]),
             project_numbers=[projects["direct_shop"].number],
             email=caretaker.email,
-            ends_at=timezone.now() + timedelta(days=60),
+            ends_at=end_of_day(timezone.localdate() + timedelta(days=60)),  # an inclusive last day
             message="Bitte kümmert euch um Updates und Backups.",
             actor=users["direct"],
         )

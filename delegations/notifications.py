@@ -7,13 +7,14 @@ through the outbox in each recipient's own language, once per event and recipien
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization, User
 from organizations.selectors import members_with_capability
 from portal.emails import email_enqueue
 from portal.notifications import notification_create_many, notification_kind
+from portal.templatetags.ui import inclusive_end, moment, until
 
 from .models import Delegation
 
@@ -29,7 +30,7 @@ KINDS = {
 EMAIL_EVENTS = {"requested", "accepted", "declined", "revoked", "expiring"}
 
 for _event, _message in KINDS.items():
-    notification_kind(f"delegations.{_event}", _message)
+    notification_kind(f"delegations.{_event}", _message, dates=("ends_on",))
 
 
 def format_moment(value, language: str) -> str:
@@ -37,13 +38,11 @@ def format_moment(value, language: str) -> str:
     if value is None:
         return ""
     with translation.override(language):
-        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        return moment(value)
 
 
 def format_end(value, language: str) -> str:
     """An inclusive end ("access until 30 June", stored as 1 July 00:00) as its last day (issue 16)."""
-    from portal.templatetags.ui import until
-
     if value is None:
         return ""
     with translation.override(language):
@@ -72,7 +71,8 @@ def notify_side(delegation: Delegation, *, organization: Organization | None, ev
         "project": f"{delegation.project.number} {delegation.project.name}" if revealed else delegation.number,
         "organization": delegation.organization.name if revealed else "",
         "caretaker": _caretaker_name(delegation),
-        "ends_on": f"{timezone.localtime(delegation.ends_at):%Y-%m-%d %H:%M}" if delegation.ends_at else "",
+        # the inclusive last day as an ISO day, shown in each reader's format (issue 16)
+        "ends_on": inclusive_end(delegation.ends_at).isoformat() if delegation.ends_at else "",
     }
     notification_create_many(
         recipients=recipients, kind=f"delegations.{event}", params=params, organization=organization, url=url

@@ -16,6 +16,7 @@ from organizations.models import Membership, Organization
 from organizations.roles import roles_with_capability
 from portal.errors import NotFound
 from portal.tenancy import Scope, restrict, restriction
+from projects.models import Project
 
 from .models import Delegation, DelegationRequesterBlock
 
@@ -165,3 +166,37 @@ def delegation_open_requests_section(org_context) -> dict:
         "outgoing": list(delegation_list(queryset=queryset, organization=organization, tab="outgoing")[:50]),
         "blocks": list(delegation_requester_blocks(org_context)[:100]),
     }
+
+
+def delegation_actions_offered(org_context) -> dict:
+    """Which way(s) into a delegation the overview offers this org, and which one is primary
+    (issue 16). Both need "delegations.manage" (organizations/roles.py); an org's part decides:
+
+    - an org that takes (or took, or asked to take) care of others' projects acts as an agency:
+      "Request care for a project" is its primary action;
+    - an org with active projects of its own may release them to a caretaker – a customer's
+      primary action; it is not offered requests unless it already acts as an agency;
+    - an org with neither (a new agency) starts with a request.
+    """
+    if not org_context.has("delegations.manage"):
+        return {"request": False, "release": False, "primary": None}
+    organization = org_context.organization
+    acts_as_agency = Delegation.objects.filter(caretaker=organization).exists()
+    has_projects = organization.projects.filter(status=Project.Status.ACTIVE).exists()
+    request = acts_as_agency or not has_projects
+    return {"request": request, "release": has_projects, "primary": "request" if request else "release"}
+
+
+def delegation_caring_for(*, user, project) -> Delegation | None:
+    """The active delegation through which `user`'s org takes care of `project` (DLG-4), for the
+    caretaker's view of the project: who the customer is, until when, and where to end it."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Delegation.objects.with_current_status()
+        .filter(Delegation.objects.current_status_q([Status.ACTIVE], timezone.now()))
+        .filter(project=project, caretaker__memberships__user=user)
+        .select_related("organization", "caretaker")
+        .order_by("ends_at", "id")
+        .first()
+    )

@@ -105,7 +105,10 @@ def _side(delegation: Delegation, context: OrgContext) -> str:
 
 def _duplicate_error() -> Conflict:
     return Conflict(
-        _("There already is an open request or an active delegation for this project and caretaker."),
+        _(
+            "There already is an open request or an active delegation for this project and caretaker. "
+            "Open it under Caretakers instead of starting another."
+        ),
         code="duplicate",
     )
 
@@ -140,7 +143,9 @@ def _refuse_if_expired(delegation: Delegation) -> None:
     """
     if delegation.status in Delegation.OPEN_STATUSES and delegation.status_at(timezone.now()) == Status.EXPIRED:
         delegation_expire(delegation=delegation)
-        raise Conflict(_("This delegation has expired."), code="expired")
+        raise Conflict(
+            _("This delegation has expired. To work together again, start a new request or release."), code="expired"
+        )
 
 
 def _insert(delegation: Delegation) -> Delegation:
@@ -246,7 +251,10 @@ def delegation_request(
     project = project_by_number(number)
     if project is not None and project.organization_id == caretaker.pk:
         # The caretaker's own projects are no secret to it.
-        raise InvalidInput(_("This project belongs to your own organization."), field="project_number")
+        raise InvalidInput(
+            _("This project belongs to your own organization: you administer it already, no delegation needed."),
+            field="project_number",
+        )
     _expire_stale_requests_for_number(caretaker=caretaker, number=number)
     if project is not None:
         _expire_stale_for(project=project, caretaker=caretaker)
@@ -334,7 +342,8 @@ def delegation_release(
     archived = [number for number in numbers if projects[number].status != Project.Status.ACTIVE]
     if archived:
         raise InvalidInput(
-            _("Archived projects cannot be released: %(numbers)s.") % {"numbers": ", ".join(archived)},
+            _("Archived projects cannot be released: %(numbers)s. Restore them first.")
+            % {"numbers": ", ".join(archived)},
             field="projects",
         )
 
@@ -348,7 +357,10 @@ def delegation_release(
             project=project, invited_email=email, caretaker__isnull=True, status=Status.PENDING
         ).exists():
             raise Conflict(
-                _("Project %(number)s was already released to this address and waits for acceptance.")
+                _(
+                    "Project %(number)s was already released to this address and waits for acceptance. "
+                    "Withdraw that release first to send a new one."
+                )
                 % {"number": project.number},
                 code="duplicate",
             )
@@ -466,7 +478,10 @@ def delegation_release_decline(*, token: str, user) -> list[Delegation]:
             notify_side(delegation, organization=delegation.organization, event="declined")
             declined.append(delegation)
     if not declined:
-        raise Conflict(_("This release is no longer open."), code="invalid_transition")
+        raise Conflict(
+            _("This release is no longer open. Ask the project's organization to release the project again."),
+            code="invalid_transition",
+        )
     return declined
 
 
@@ -488,7 +503,10 @@ def delegation_accept(
             _("A released project is accepted by the caretaker through the link in its email."), code="wrong_side"
         )
     if side != "project":
-        raise Conflict(_("Only the project's organization can accept this request."), code="wrong_side")
+        raise Conflict(
+            _("Only the project's organization can accept this request. Wait for its decision, or withdraw it."),
+            code="wrong_side",
+        )
     _validate_ends_at(ends_at)
     _refuse_if_expired(delegation)
     with transaction.atomic():
@@ -529,7 +547,10 @@ def delegation_block_requester(*, delegation: Delegation, context: OrgContext, a
     context.require("requests.decide")
     side = _side(delegation, context)
     if delegation.direction != Direction.REQUEST or side != "project":
-        raise Conflict(_("Only the organization that was asked can block the requester."), code="wrong_side")
+        raise Conflict(
+            _("Only the organization that was asked can block the requester. You can withdraw your request."),
+            code="wrong_side",
+        )
     organization = context.organization
     requester = delegation.caretaker
     block, created = DelegationRequesterBlock.objects.get_or_create(

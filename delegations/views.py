@@ -21,7 +21,13 @@ from projects.selectors import project_list_for_user
 from . import services
 from .forms import DelegationAcceptForm, DelegationReleaseForm, DelegationRequestForm, ReleaseAcceptForm, end_of_day
 from .models import Delegation, DelegationRequesterBlock
-from .selectors import TABS, delegation_caretaker_choices, delegation_list, delegation_tab_counts
+from .selectors import (
+    TABS,
+    delegation_actions_offered,
+    delegation_caretaker_choices,
+    delegation_list,
+    delegation_tab_counts,
+)
 
 
 def _overview_url(org, tab: str | None = None) -> str:
@@ -58,6 +64,8 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         ]
         context["tab"] = self.tab
         context["tab_label"] = TABS[self.tab]
+        context["offered"] = delegation_actions_offered(self.org)
+        context["is_empty"] = not self.counts[self.tab]
         return context
 
 

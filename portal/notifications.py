@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
@@ -10,11 +11,30 @@ from .models import Notification
 
 # kind -> lazily translated format string with {named} params. Apps register their kinds.
 REGISTRY: dict[str, str] = {}
+# kind -> the params that hold a day ("2027-06-30"), shown in the reader's format when rendered
+DATE_PARAMS: dict[str, frozenset[str]] = {}
 
 
-def notification_kind(kind: str, message) -> None:
-    """Register a message (a gettext_lazy string with {placeholders}) for a notification kind."""
+def notification_kind(kind: str, message, *, dates: tuple[str, ...] = ()) -> None:
+    """Register a message (a gettext_lazy string with {placeholders}) for a notification kind.
+    `dates` names params stored as ISO days: the reader sees them as "30 Jun 2027" / "30. Juni 2027"."""
     REGISTRY[kind] = message
+    DATE_PARAMS[kind] = frozenset(dates)
+
+
+def _localized(kind: str, params: dict) -> dict:
+    from .templatetags.ui import day
+
+    names = DATE_PARAMS.get(kind)
+    if not names:
+        return params
+    params = dict(params)
+    for name in names & params.keys():
+        try:
+            params[name] = day(datetime.date.fromisoformat(str(params[name])))
+        except ValueError:
+            pass  # stored before dates were ISO days: shown as stored
+    return params
 
 
 def render_notification(kind: str, params: dict) -> str:
@@ -22,7 +42,7 @@ def render_notification(kind: str, params: dict) -> str:
     if template is None:
         return _("Notification")
     try:
-        return str(template).format(**params)
+        return str(template).format(**_localized(kind, params))
     except (KeyError, IndexError):
         return str(template)
 

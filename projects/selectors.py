@@ -445,7 +445,30 @@ def project_require(*, user, project: Project, action: str) -> None:
         )
         if may_when_active:
             raise Conflict(_("This project is archived. Restore it first."), code="project_archived")
+    if _reached_as_caretaker(user, project):
+        _refuse_caretaker(project, action)
     raise PermissionDenied(_("Your role on this project does not allow this."))
+
+
+def _reached_as_caretaker(user, project: Project) -> bool:
+    if hasattr(project, "caretaker_role"):  # loaded with actions=True
+        return project.caretaker_role is not None
+    return Project.objects.filter(pk=project.pk).filter(project_caretaker_q(user)).exists()
+
+
+def _refuse_caretaker(project: Project, action: str) -> None:
+    """A caretaker (External, DLG-4) is told who decides instead of a bare 403 (issue 16): orders,
+    members and deletion stay with the project's organization."""
+    customer = project.organization.name
+    if action == ProjectAction.ORDER_SERVICES:
+        raise PermissionDenied(
+            _("Only %(customer)s can order this: ask them to order it.") % {"customer": customer},
+            code="caretaker_cannot_order",
+        )
+    raise PermissionDenied(
+        _("Only %(customer)s can do this on its project: ask them to do it.") % {"customer": customer},
+        code="caretaker_not_allowed",
+    )
 
 
 def project_grants(*, project: Project) -> QuerySet[ProjectRoleGrant]:

@@ -95,7 +95,7 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         return Response(self.get_serializer(self.get_queryset().get(pk=delegation.pk)).data)
 
     @extend_schema(
-        summary="Request a project as caretaker (DLG-1) or release projects to a caretaker (DLG-2)",
+        summary="Request care for a project (DLG-1) or release projects to a caretaker (DLG-2)",
         request=DelegationCreateSerializer,
         responses={201: DelegationSerializer(many=True)},
     )

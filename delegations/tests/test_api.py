@@ -82,7 +82,11 @@ def test_request_errors_are_clear_4xx(world, api_client):
     error = error_of(
         api_client.post(url(world.agency), {"direction": "request", "project_number": own.number}, format="json"), 400
     )
-    assert error["details"] == {"project_number": ["This project belongs to your own organization."]}
+    assert error["details"] == {
+        "project_number": [
+            "This project belongs to your own organization: you administer it already, no delegation needed."
+        ]
+    }
     api_client.post(url(world.agency), {"direction": "request", "project_number": world.project.number}, format="json")
     error_of(
         api_client.post(
