@@ -28,6 +28,8 @@ OPTIONAL_COLUMNS = (
     "trial_ends_at",
     "subscription_count",
 )
+PAGE_SIZE = 25
+PER_PAGE_CHOICES = (25, 50, 100)
 # Characters that make a spreadsheet read a cell as a formula (CSV/formula injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -164,3 +166,37 @@ class CustomerTable(tables.Table):
         yield [str(column.header) for column in columns]
         for record in queryset.iterator(chunk_size=2000):
             yield [spreadsheet_safe(values[column.name](record)) for column in columns]
+
+
+def chosen_columns(query, remembered=None) -> list[str]:
+    """The optional columns to show: those chosen in `query` (the "columns" form sends `columns=1`
+    and a `col` per ticked box), else `remembered` (the session's list), else all."""
+    if query.get("columns"):
+        return [name for name in OPTIONAL_COLUMNS if name in query.getlist("col")]
+    if isinstance(remembered, list):
+        return [name for name in OPTIONAL_COLUMNS if name in remembered]
+    return list(OPTIONAL_COLUMNS)
+
+
+def customer_table(context, query, *, columns, request=None):
+    """The filtered customer rows (tenancy: `selectors.customer_list`) as a table with `columns`,
+    sorted by the query's `sort`. With a request it is paginated for the page (`per_page`);
+    without (the export job) it holds every row."""
+    from .filters import CustomerFilter
+    from .selectors import customer_list, customer_table_columns
+
+    filterset = CustomerFilter(query, queryset=customer_list(context=context, status=""), partner=context.organization)
+    table = CustomerTable(
+        customer_table_columns(filterset.qs),
+        partner_public_id=context.organization.public_id,
+        exclude=[name for name in OPTIONAL_COLUMNS if name not in columns],
+    )
+    if request is None:
+        sort = query.get("sort")
+        if sort:
+            table.order_by = sort
+        return filterset, table
+    per_page = query.get("per_page", "")
+    per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else PAGE_SIZE
+    tables.RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    return filterset, table
