@@ -70,6 +70,7 @@ class CustomerListView(OrgScopedMixin, TemplateView):
         filterset, table = customer_table(
             self.org, self.request.GET, columns=visible_columns(self.request), request=self.request
         )
+        rows = list(table.page_rows())  # the page's records with their computed columns
         query = self.request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)
@@ -78,7 +79,8 @@ class CustomerListView(OrgScopedMixin, TemplateView):
             table=table,
             page_obj=table.page,
             paginator=table.paginator,
-            customers=[row.record for row in table.page.object_list],
+            page_rows=rows,
+            customers=[record for record, _cells in rows],
             visible_columns=visible_columns(self.request),
             column_choices=[(name, table.base_columns[name].verbose_name) for name in OPTIONAL_COLUMNS],
             per_page_choices=PER_PAGE_CHOICES,
