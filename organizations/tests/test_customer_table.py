@@ -545,3 +545,24 @@ def test_issue16_bulk_post_without_action_or_selection_is_a_400_not_a_500(table_
     assert response.status_code == 400 and "Choose an action for the selected customers." in response.content.decode()
     response = client.post(bulk_url(world), {"action": "archive", "confirm_count": "1"})
     assert response.status_code == 400 and "Select at least one customer." in response.content.decode()
+
+
+def test_issue16_staff_filter_lists_a_bounded_number_of_people(table_world, client, monkeypatch):
+    """Thousands of partner Members must not become thousands of <option>s on every page; the
+    chosen person is always offered, and filtering by anyone still works."""
+    from organizations import filters
+    from organizations.models import Membership
+
+    world = table_world
+    monkeypatch.setattr(filters, "STAFF_CHOICES_MAX", 1)
+    people = [factories.member(world.partner, "member") for _ in range(3)]
+    client.force_login(world.partner_owner)
+    form = client.get(list_url(world)).context["filterset"].form
+    assert len(form.fields["staff"].widget.choices) == 2  # "Anyone" and one person
+    last = Membership.objects.get(user=people[-1], organization=world.partner)
+    factories.assign(people[-1], world.partner, world.alpha)
+    response = client.get(list_url(world), {"staff": str(last.pk)})
+    assert names(response) == ["Alpha GmbH"]
+    assert str(last.pk) in [
+        str(value) for value, _label in response.context["filterset"].form.fields["staff"].widget.choices
+    ]
