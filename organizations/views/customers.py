@@ -84,7 +84,6 @@ class CustomerListView(OrgScopedMixin, TemplateView):
             visible_columns=visible_columns(self.request),
             column_choices=[(name, table.base_columns[name].verbose_name) for name in OPTIONAL_COLUMNS],
             per_page_choices=PER_PAGE_CHOICES,
-            recent_export=selectors.customer_exports(context=self.org).first(),
             per_page=table.paginator.per_page,
             export_query=query.urlencode(),
             bulk_actions=bulk_actions_for(self.org),
