@@ -130,6 +130,7 @@ class CustomerExportView(OrgScopedMixin, TemplateView):
 
 class _CustomerExportMixin(OrgScopedMixin):
     capability = "customers.view"
+    requester_only = True  # an export holds what its requester may see (tests/isolation.py)
 
     def get_export(self) -> CustomerExport:
         export = selectors.customer_exports(context=self.org).filter(pk=self.kwargs["export_id"]).first()
