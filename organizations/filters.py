@@ -14,6 +14,9 @@ from . import selectors
 from .models import Organization
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
+# The staff filter lists at most this many people (and always the chosen one): a partner with
+# thousands of Members would otherwise render thousands of <option>s on every page.
+STAFF_CHOICES_MAX = 200
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -47,10 +50,16 @@ class CustomerFilter(django_filters.FilterSet):
         if data is not None and not data.get("status"):
             data["status"] = Organization.Status.ACTIVE  # the default view: active customers
         super().__init__(data, *args, **kwargs)
-        self.filters["staff"].queryset = selectors.assignable_staff(partner)
-        self.filters["staff"].field.label_from_instance = lambda membership: (
-            membership.user.get_full_name() or membership.user.email
-        )
+        staff = selectors.assignable_staff(partner)
+        self.filters["staff"].queryset = staff  # validation: any of them
+        field = self.form.fields["staff"]
+        shown = list(staff[:STAFF_CHOICES_MAX])
+        chosen = str((data or {}).get("staff") or "")
+        if chosen.isdigit() and all(str(m.pk) != chosen for m in shown):
+            shown += list(staff.filter(pk=int(chosen)))
+        field.widget.choices = [("", field.empty_label)] + [
+            (m.pk, m.user.get_full_name() or m.user.email) for m in shown
+        ]
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from portal.expiry import ExpiringStatus
-from portal.files import PUBLIC_MEDIA_FOLDER, random_name
+from portal.files import PUBLIC_MEDIA_FOLDER, private_storage, random_name
 
 from .roles import OrgKind, OrgRole
 
@@ -505,3 +505,54 @@ class Invitation(ExpiringStatus):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organization} ({self.get_role_display()})"
+
+
+def customer_export_upload_to(export: CustomerExport, filename: str) -> str:
+    """`exports/<uuid4 hex>.<format>`: a random name in private storage (never served directly)."""
+    return random_name("exports", filename)
+
+
+class CustomerExport(models.Model):
+    """Issue 16: one export of the partner's customer table, prepared by the worker (never in a
+    request) and downloadable only by the user who asked for it, inside the same partner org.
+    Deleted with its file after `CUSTOMER_EXPORT_RETENTION_DAYS` (beat)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="customer_exports", verbose_name=_("organization")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("requested by")
+    )
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    # The table's query string (filters, sort) and the visible columns at the time of the request.
+    query = models.TextField(_("filters"), blank=True, default="")
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    file = models.FileField(
+        _("file"), upload_to=customer_export_upload_to, storage=private_storage, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer export")
+        verbose_name_plural = _("customer exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "requested_by", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.format} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def filename(self) -> str:
+        return f"customers-{self.created_at:%Y-%m-%d-%H%M}.{self.format}"

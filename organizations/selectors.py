@@ -483,3 +483,11 @@ def customer_contact_email_q_exact(email: str) -> Q:
     return Q(Exists(_contact_invitations(OuterRef("pk")).filter(email=email))) | Q(
         Exists(_owner_memberships(OuterRef("pk")).filter(user__email__iexact=email))
     )
+
+
+def customer_exports(*, context):
+    """The customer-table exports the user asked for in this partner org (issue 16): an export
+    holds what its requester may see, so nobody else gets it, not even the org's Owner."""
+    from .models import CustomerExport
+
+    return CustomerExport.objects.filter(organization=context.organization, requested_by=context.user)

@@ -28,6 +28,9 @@ OPTIONAL_COLUMNS = (
     "trial_ends_at",
     "subscription_count",
 )
+PAGE_SIZE = 25
+PAGE_FIELDS = ("id", "name", "public_id", "city", "country", "status")
+PER_PAGE_CHOICES = (25, 50, 100)
 # Characters that make a spreadsheet read a cell as a formula (CSV/formula injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -141,15 +144,25 @@ class CustomerTable(tables.Table):
         }
 
     def page_rows(self):
-        """(record, [(column name, cell HTML)]) for the rows of the current page."""
+        """(record, [(column name, cell HTML)]) for the rows of the current page. The page is
+        chosen on the plain organization rows (ORDER BY … OFFSET … LIMIT reads no subquery, so a
+        deep page costs what the first does); the computed columns are then read for these rows
+        only, in one more query."""
+        from .selectors import customer_table_columns
+
+        ids = [row.record.pk for row in self.page.object_list]
+        records = {record.pk: record for record in customer_table_columns(Organization.objects.filter(pk__in=ids))}
         renderers = self._renderers()
         names = [column.name for column in self.columns]
-        for row in self.page.object_list:
-            record = row.record
+        for pk in ids:
+            record = records[pk]
             yield record, [(name, renderers[name](record)) for name in names]
 
     def export_rows(self, queryset, exclude_columns=()):
         """The header and the plain values of every row of `queryset`, read in chunks."""
+        from .selectors import customer_table_columns
+
+        queryset = customer_table_columns(queryset)
         values = {
             "name": self.value_name,
             "public_id": lambda record: record.public_id,
@@ -164,3 +177,39 @@ class CustomerTable(tables.Table):
         yield [str(column.header) for column in columns]
         for record in queryset.iterator(chunk_size=2000):
             yield [spreadsheet_safe(values[column.name](record)) for column in columns]
+
+
+def chosen_columns(query, remembered=None) -> list[str]:
+    """The optional columns to show: those chosen in `query` (the "columns" form sends `columns=1`
+    and a `col` per ticked box), else `remembered` (the session's list), else all."""
+    if query.get("columns"):
+        return [name for name in OPTIONAL_COLUMNS if name in query.getlist("col")]
+    if isinstance(remembered, list):
+        return [name for name in OPTIONAL_COLUMNS if name in remembered]
+    return list(OPTIONAL_COLUMNS)
+
+
+def customer_table(context, query, *, columns, request=None):
+    """The filtered customer rows (tenancy: `selectors.customer_list`) as a table with `columns`,
+    sorted by the query's `sort`. With a request it is paginated for the page (`per_page`);
+    without (the export job) it holds every row."""
+    from .filters import CustomerFilter
+    from .selectors import customer_list
+
+    filterset = CustomerFilter(query, queryset=customer_list(context=context, status=""), partner=context.organization)
+    # Only the columns the ordering and the row link need; the computed ones come per page
+    # (`page_rows`) or per export chunk (`export_rows`).
+    table = CustomerTable(
+        filterset.qs.only(*PAGE_FIELDS),
+        partner_public_id=context.organization.public_id,
+        exclude=[name for name in OPTIONAL_COLUMNS if name not in columns],
+    )
+    if request is None:
+        sort = query.get("sort")
+        if sort:
+            table.order_by = sort
+        return filterset, table
+    per_page = query.get("per_page", "")
+    per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else PAGE_SIZE
+    tables.RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    return filterset, table

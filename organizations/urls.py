@@ -22,6 +22,16 @@ urlpatterns = [
     path("o/<str:org>/customers/", customers.CustomerListView.as_view(), name="customer-list"),
     path("o/<str:org>/customers/new/", customers.CustomerCreateView.as_view(), name="customer-create"),
     path("o/<str:org>/customers/export/", customers.CustomerExportView.as_view(), name="customer-export"),
+    path(
+        "o/<str:org>/customers/export/<int:export_id>/",
+        customers.CustomerExportDetailView.as_view(),
+        name="customer-export-detail",
+    ),
+    path(
+        "o/<str:org>/customers/export/<int:export_id>/download/",
+        customers.CustomerExportDownloadView.as_view(),
+        name="customer-export-download",
+    ),
     path("o/<str:org>/customers/bulk/", customers.CustomerBulkView.as_view(), name="customer-bulk"),
     path("o/<str:org>/customers/connect/", relations.ConnectionRequestView.as_view(), name="customer-connect"),
     path("o/<str:org>/customers/<str:customer>/", customers.CustomerDetailView.as_view(), name="customer-detail"),

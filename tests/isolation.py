@@ -51,6 +51,9 @@ class Route:
     view: object
     # Hands out a private file (portal/files.py): every refusal is 404, anonymous included.
     private_file: bool = False
+    # The URL's object belongs to one user (e.g. a customer export): the role grants the page, but
+    # only the object's user gets it; everyone else 404 (the view's `requester_only`).
+    requester_only: bool = False
 
     @property
     def id(self) -> str:
@@ -96,6 +99,7 @@ def org_routes() -> list[Route]:
                         kwargs,
                         view_class,
                         private_file=getattr(view_class, "private_file", False),
+                        requester_only=getattr(view_class, "requester_only", False),
                     )
                 )
         elif viewset_class is not None and issubclass(viewset_class, ScopedMixin):

@@ -77,6 +77,7 @@ def test_12_1_every_outbox_kind_is_a_task_declared_in_its_apps_tasks_module():
         "billing.invoice_deliver",
         "invoices.invoice_pdf",
         "invoices.invoice_reminder",
+        "organizations.customer_export",
     }
     for job in jobs.values():
         package, module = job.handler.__module__.rsplit(".", 1)
@@ -109,6 +110,7 @@ def test_12_3_the_one_beat_schedule_is_the_settings_and_lists_every_periodic_job
             "billing.tasks.subscriptions_process_due",
             "invoices.tasks.invoice_monthly_run",
             "invoices.tasks.dunning_run",
+            "organizations.tasks.customer_export_purge",
         )
     }
     assert all(entry["task"] in app.tasks for entry in schedule.values())

@@ -54,3 +54,18 @@ def invitation_in(organization, owner):
         role=OrgRole.GUEST,
         actor=None,
     ).pk
+
+
+@object_factory("export_id")
+def customer_export_of(organization, owner):
+    """A prepared customer export of `owner` (issue 16): only its requester may read it."""
+    from django.core.files.base import ContentFile
+
+    from organizations.models import CustomerExport
+
+    export = CustomerExport(
+        organization=organization, requested_by=owner, format="csv", status=CustomerExport.Status.DONE, row_count=0
+    )
+    export.file.save("customers.csv", ContentFile(b"Name\n"), save=False)
+    export.save()
+    return export.pk

@@ -3,72 +3,47 @@ archiving (ORG-2, ORG-4, ORG-7, ORG-11)."""
 
 from __future__ import annotations
 
-import tablib
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import QueryDict
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
-from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
-from portal.errors import DomainError, InvalidInput
+from portal.errors import DomainError, InvalidInput, NotFound
+from portal.files import PrivateFileMixin, private_file_response
 from portal.tenancy import active_reseller_relation
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .. import selectors
-from ..filters import CustomerFilter
 from ..forms import ArchiveForm, CustomerBulkForm, CustomerCreateForm, StaffAssignForm
-from ..models import Organization
+from ..models import CustomerExport, Organization
 from ..services.archive import BULK_MAX_CUSTOMERS, organization_archive, organization_archive_many
+from ..services.customer_export import customer_export_start
 from ..services.relations import PossibleDuplicate, customer_create, relation_end
 from ..services.staff import staff_assign, staff_assign_many, staff_unassign
-from ..tables import OPTIONAL_COLUMNS, CustomerTable
+from ..tables import OPTIONAL_COLUMNS, PER_PAGE_CHOICES, chosen_columns, customer_table
 from .common import org_url
 
-PAGE_SIZE = 25
-PER_PAGE_CHOICES = (25, 50, 100)
-EXPORT_FORMATS = ("csv", "xlsx")
-EXPORT_MAX_ROWS = 50_000
+EXPORT_RETRY_AFTER = 3  # seconds: how soon the "being prepared" page reloads itself
+EXPORTS_SHOWN = 20
 BULK_LIST_SHOWN = 50
 # The user's column choice, remembered in the session (issue 16).
 COLUMNS_SESSION_KEY = "customer_table_columns"
 
 
-def visible_columns(request) -> list[str]:
-    """The optional columns to show: those chosen in this request (the "columns" form sends
-    `columns=1` and a `col` per ticked box), else the ones remembered in the session, else all."""
-    if request.GET.get("columns"):
-        chosen = [name for name in OPTIONAL_COLUMNS if name in request.GET.getlist("col")]
+def visible_columns(request, query=None) -> list[str]:
+    """The optional columns to show (`tables.chosen_columns`); a choice made in this request is
+    remembered in the session."""
+    query = request.GET if query is None else query
+    chosen = chosen_columns(query, request.session.get(COLUMNS_SESSION_KEY))
+    if query.get("columns"):
         request.session[COLUMNS_SESSION_KEY] = chosen
-        return chosen
-    remembered = request.session.get(COLUMNS_SESSION_KEY)
-    if isinstance(remembered, list):
-        return [name for name in OPTIONAL_COLUMNS if name in remembered]
-    return list(OPTIONAL_COLUMNS)
-
-
-def customer_table(request, org, *, paginate: bool):
-    """The filtered customer rows (tenancy: `selectors.customer_list`) as a table, sorted by the
-    `sort` parameter; paginated for the page, whole for the export."""
-    filterset = CustomerFilter(
-        request.GET, queryset=selectors.customer_list(context=org, status=""), partner=org.organization
-    )
-    rows = selectors.customer_table_columns(filterset.qs)
-    shown = visible_columns(request)
-    table = CustomerTable(
-        rows,
-        partner_public_id=org.organization.public_id,
-        exclude=[name for name in OPTIONAL_COLUMNS if name not in shown],
-    )
-    per_page = request.GET.get("per_page", "")
-    per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else PAGE_SIZE
-    RequestConfig(request, paginate={"per_page": per_page} if paginate else False).configure(table)
-    return filterset, table
+    return chosen
 
 
 def bulk_actions_for(org) -> dict:
@@ -92,7 +67,10 @@ class CustomerListView(OrgScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset, table = customer_table(self.request, self.org, paginate=True)
+        filterset, table = customer_table(
+            self.org, self.request.GET, columns=visible_columns(self.request), request=self.request
+        )
+        rows = list(table.page_rows())  # the page's records with their computed columns
         query = self.request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)
@@ -101,7 +79,8 @@ class CustomerListView(OrgScopedMixin, TemplateView):
             table=table,
             page_obj=table.page,
             paginator=table.paginator,
-            customers=[row.record for row in table.page.object_list],
+            page_rows=rows,
+            customers=[record for record, _cells in rows],
             visible_columns=visible_columns(self.request),
             column_choices=[(name, table.base_columns[name].verbose_name) for name in OPTIONAL_COLUMNS],
             per_page_choices=PER_PAGE_CHOICES,
@@ -113,34 +92,88 @@ class CustomerListView(OrgScopedMixin, TemplateView):
         return context
 
 
-class CustomerExportView(OrgScopedMixin, View):
-    """Issue 16: the filtered, sorted rows of the customer table as CSV or XLSX (tablib), with the
-    visible columns. Same tenancy scope as the page; bounded to `EXPORT_MAX_ROWS` rows."""
+class CustomerExportView(OrgScopedMixin, TemplateView):
+    """Issue 16: the user's exports of the customer table (GET) and a new one (POST: the format and
+    the table's query string). The rows are written by the worker, never in the request."""
 
     capability = "customers.view"
+    template_name = "organizations/customer_export_list.html"
+    http_method_names = ["get", "post"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        exports = list(selectors.customer_exports(context=self.org)[:EXPORTS_SHOWN])
+        context.update(exports=exports, retention_days=settings.CUSTOMER_EXPORT_RETENTION_DAYS)
+        return context
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if any(export.status == CustomerExport.Status.PENDING for export in response.context_data["exports"]):
+            response["Refresh"] = str(EXPORT_RETRY_AFTER)
+        return response
+
+    def post(self, request, *args, **kwargs):
+        query = QueryDict(request.POST.get("query", "")[:4000])
+        try:
+            export = customer_export_start(
+                context=self.org,
+                export_format=request.POST.get("export", ""),
+                query=query,
+                columns=visible_columns(request, query),
+            )
+        except InvalidInput as error:
+            response = self.render_to_response(self.get_context_data(error=error.message))
+            response.status_code = 400
+            return response
+        return redirect(org_url("customer-export-detail", self.org.organization, export_id=export.pk))
+
+
+class _CustomerExportMixin(OrgScopedMixin):
+    capability = "customers.view"
+    requester_only = True  # an export holds what its requester may see (tests/isolation.py)
+
+    def get_export(self) -> CustomerExport:
+        export = selectors.customer_exports(context=self.org).filter(pk=self.kwargs["export_id"]).first()
+        if export is None:
+            raise NotFound(_("Not found."))
+        return export
+
+
+class CustomerExportDetailView(_CustomerExportMixin, TemplateView):
+    """One export: "being prepared" (202, reloads itself) until the worker is done, then the
+    download link; only its requester sees it (404 for everyone else)."""
+
+    template_name = "organizations/customer_export_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        export = self.get_export()
+        context = self.get_context_data(export=export, retention_days=settings.CUSTOMER_EXPORT_RETENTION_DAYS)
+        response = self.render_to_response(context)
+        if export.status == CustomerExport.Status.PENDING:
+            response.status_code = 202
+            response["Retry-After"] = str(EXPORT_RETRY_AFTER)
+            response["Refresh"] = str(EXPORT_RETRY_AFTER)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class CustomerExportDownloadView(PrivateFileMixin, _CustomerExportMixin, View):
+    """The prepared file, through django-sendfile2 (portal.files); 404 to anyone but its requester
+    in this partner org, and while it is not ready."""
+
     http_method_names = ["get"]
 
     def get(self, request, *args, **kwargs):
-        export_format = request.GET.get("export", "csv")
-        if export_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest(_("Choose CSV or XLSX."))
-        filterset, table = customer_table(request, self.org, paginate=False)
-        if filterset.qs.count() > EXPORT_MAX_ROWS:
-            messages.error(
-                request,
-                _("At most %(max)s customers can be exported at once. Narrow the filter.") % {"max": EXPORT_MAX_ROWS},
-            )
-            return redirect(org_url("customer-list", self.org.organization))
-        rows = table.export_rows(table.data.data, exclude_columns=[])
-        dataset = tablib.Dataset(title=str(_("Customers")))
-        dataset.headers = next(rows)
-        for row in rows:
-            dataset.append(row)
-        stamp = timezone.localdate().isoformat()
-        response = HttpResponse(dataset.export(export_format), content_type=TableExport.FORMATS[export_format])
-        filename = f"customers-{self.org.organization.public_id}-{stamp}.{export_format}"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        export = self.get_export()
+        if export.status != CustomerExport.Status.DONE:
+            raise NotFound(_("Not found."))
+        return private_file_response(
+            request,
+            export.file,
+            filename=export.filename,
+            content_type=TableExport.FORMATS[export.format],
+            attachment=True,
+        )
 
 
 class CustomerBulkView(OrgScopedMixin, TemplateView):

@@ -248,7 +248,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Issue 15 dunning: mark overdue invoices, queue payment reminders (idempotent: once per level).
     "invoices.tasks.dunning_run": {"task": "invoices.tasks.dunning_run", "schedule": crontab(minute=45, hour=6)},
+    # Issue 16: customer-table exports (and their files) are kept CUSTOMER_EXPORT_RETENTION_DAYS.
+    "organizations.tasks.customer_export_purge": {
+        "task": "organizations.tasks.customer_export_purge",
+        "schedule": crontab(minute=25, hour=3),
+    },
 }
+# Issue 16: days a prepared customer export stays downloadable.
+CUSTOMER_EXPORT_RETENTION_DAYS = int(os.environ.get("CUSTOMER_EXPORT_RETENTION_DAYS", "7"))
 
 # Issue 15 dunning: an invoice is due this many days after its date; reminder level n is emailed
 # DUNNING_REMINDER_DAYS[n-1] days after the due date (comma-separated, e.g. "7,21").
