@@ -305,14 +305,15 @@ def einvoice_pdf(pdf: bytes, invoice: Invoice, *, xml: bytes, attachments: dict[
     )
 
 
-def xrechnung_filename(invoice: Invoice) -> str:
-    return f"xrechnung-{invoice.number}.xml"
+def xrechnung_response(request, invoice: Invoice):
+    """The stored XRechnung XML (issue 13: built once by the worker, never in a request), sent
+    like the PDF: a private file through django-sendfile2, after the caller's access check."""
+    from portal.files import private_file_response
 
-
-def xrechnung_response(invoice: Invoice):
-    """The XRechnung XML as a download (built on request: lxml, well under a second for 10,000 lines)."""
-    from django.http import HttpResponse
-
-    response = HttpResponse(einvoice_xml(invoice, profile=XRECHNUNG), content_type="application/xml")
-    response["Content-Disposition"] = f'attachment; filename="{xrechnung_filename(invoice)}"'
-    return response
+    return private_file_response(
+        request,
+        invoice.xrechnung,
+        filename=invoice.xrechnung_filename,
+        content_type="application/xml",
+        attachment=True,
+    )

@@ -27,12 +27,17 @@ from portal.files import private_storage, random_name
 
 # Fields an issued invoice may still receive, each exactly once (from empty to a value): the PDF,
 # the email, and its payment status (overdue, paid), which is bookkeeping, not document content.
-INVOICE_LATE_FIELDS = frozenset({"pdf", "emailed_at", "overdue_since", "paid_at", "paid_by"})
+INVOICE_LATE_FIELDS = frozenset({"pdf", "xrechnung", "emailed_at", "overdue_since", "paid_at", "paid_by"})
 
 
 def invoice_pdf_upload_to(invoice: Invoice, filename: str) -> str:
     """`invoices/<year>/<uuid4 hex>.pdf`: a random name, never the (gapless, guessable) number."""
     return random_name(f"invoices/{invoice.year}", "invoice.pdf")
+
+
+def invoice_xrechnung_upload_to(invoice: Invoice, filename: str) -> str:
+    """`invoices/<year>/<uuid4 hex>.xml`: next to the PDF, a random name as well."""
+    return random_name(f"invoices/{invoice.year}", "xrechnung.xml")
 
 
 class ImmutableInvoiceError(Conflict):
@@ -132,6 +137,14 @@ class Invoice(models.Model):
     pdf = models.FileField(
         _("PDF"), upload_to=invoice_pdf_upload_to, storage=private_storage, blank=True, editable=False
     )
+    # Issue 13: the XRechnung XML, built once by the worker with the PDF; private like the PDF.
+    xrechnung = models.FileField(
+        _("XRechnung XML"),
+        upload_to=invoice_xrechnung_upload_to,
+        storage=private_storage,
+        blank=True,
+        editable=False,
+    )
     emailed_at = models.DateTimeField(_("email queued at"), null=True, blank=True, editable=False)
     # Dunning (invoices.services.dunning): set once by conditional UPDATEs, never cleared.
     overdue_since = models.DateField(_("overdue since"), null=True, blank=True, editable=False)
@@ -193,6 +206,10 @@ class Invoice(models.Model):
     @property
     def pdf_filename(self) -> str:
         return f"{'credit-note' if self.is_credit_note else 'invoice'}-{self.number}.pdf"
+
+    @property
+    def xrechnung_filename(self) -> str:
+        return f"xrechnung-{self.number}.xml"
 
 
 class InvoiceReminder(models.Model):

@@ -120,27 +120,43 @@ class InvoiceSectionTotal:
     subtotal: Decimal
 
 
-def invoice_section_totals(*, invoice: Invoice, customer=None) -> list[InvoiceSectionTotal]:
-    """One row per customer org of the invoice (or only `customer`'s): its line count and
-    subtotal, in print order. One aggregate query; no line leaves the database."""
+SECTIONS_PER_PAGE = 50
+
+
+def _section_lines(invoice: Invoice, customer=None) -> QuerySet[InvoiceLine]:
     lines = InvoiceLine.objects.filter(invoice=invoice)
-    if customer is not None:
-        lines = lines.filter(customer=customer)
-    rows = (
-        lines.values("customer_id", "customer_name", "customer__public_id")
-        .annotate(line_count=Count("pk"), subtotal=Sum("net_amount"), first=Min("position"))
-        .order_by("first")
+    return lines.filter(customer=customer) if customer is not None else lines
+
+
+def invoice_section_counts(*, invoice: Invoice, customer=None) -> tuple[int, int]:
+    """(lines, sections) of the invoice (or of `customer`'s section): one aggregate, no rows out."""
+    counts = _section_lines(invoice, customer).aggregate(
+        lines=Count("pk"), sections=Count("customer_id", distinct=True)
     )
-    return [
-        InvoiceSectionTotal(
-            row["customer_id"],
-            row["customer_name"],
-            row["customer__public_id"],
-            row["line_count"],
-            row["subtotal"] or Decimal("0.00"),
-        )
-        for row in rows
-    ]
+    return counts["lines"], counts["sections"]
+
+
+def invoice_section_totals(*, invoice: Invoice, customer=None) -> QuerySet:
+    """One row per customer org of the invoice (or only `customer`'s): its line count and
+    subtotal, in print order. A lazy aggregate for a paginator (issue 13: a partner invoice may
+    have 10,000 customers): a page of it is one query and only that page leaves the database;
+    `section_total()` turns a row into an `InvoiceSectionTotal`."""
+    return (
+        _section_lines(invoice, customer)
+        .values("customer_id", "customer_name", "customer__public_id")
+        .annotate(line_count=Count("pk"), subtotal=Sum("net_amount"), first=Min("position"))
+        .order_by("first", "customer_id")
+    )
+
+
+def section_total(row: dict) -> InvoiceSectionTotal:
+    return InvoiceSectionTotal(
+        row["customer_id"],
+        row["customer_name"],
+        row["customer__public_id"],
+        row["line_count"],
+        row["subtotal"] or Decimal("0.00"),
+    )
 
 
 def invoice_lines(*, invoice: Invoice, customer=None) -> QuerySet[InvoiceLine]:

@@ -20,15 +20,26 @@ from django.views.generic.detail import SingleObjectMixin
 from portal.files import PrivateFileMixin, private_file_response
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
+from .einvoice import xrechnung_response
 from .forms import PaymentMethodForm
 from .itemisation import itemisation_response
 from .models import Invoice, InvoiceLine, PaymentMethod
-from .selectors import LINES_PER_PAGE, invoice_lines, invoice_list, invoice_section_totals, payment_method_list
+from .selectors import (
+    LINES_PER_PAGE,
+    SECTIONS_PER_PAGE,
+    invoice_lines,
+    invoice_list,
+    invoice_section_counts,
+    invoice_section_totals,
+    payment_method_list,
+    section_total,
+)
 from .services import payment_methods as services
-from .services.issuing import invoice_pdf_request
+from .services.issuing import invoice_pdf_request, invoice_xrechnung_request
 from .vat import vat_note_text
 
 PDF_RETRY_AFTER = 5  # seconds: how soon the "being prepared" page reloads itself
+SECTIONS_PAGE_PARAM = "sections_page"  # the sums per customer page apart from the lines (`page`)
 
 
 def customer_subtotal(organization):
@@ -72,21 +83,45 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         invoice = self.object
         only = section_customer(self.org, invoice)
-        sections = invoice_section_totals(invoice=invoice, customer=only)
+        line_count, section_count = invoice_section_counts(invoice=invoice, customer=only)
         paginator = Paginator(invoice_lines(invoice=invoice, customer=only), LINES_PER_PAGE)
-        paginator.count = sum(section.line_count for section in sections)  # known: saves the COUNT
+        paginator.count = line_count  # known: saves the COUNT
         page = paginator.get_page(self.request.GET.get("page"))
+        grouped = invoice.recipient.is_partner
         context.update(
-            sections=sections,
             page_obj=page,
             lines=page.object_list,
             is_paginated=page.has_other_pages(),
-            grouped=invoice.recipient.is_partner,
+            grouped=grouped,
             vat_note=vat_note_text(invoice.vat_note),
             partial=only is not None,
             pdf_ready=invoice_pdf_request(invoice=invoice),
         )
+        if grouped:
+            context.update(self._sections_page(invoice, only, section_count))
         return context
+
+    def _sections_page(self, invoice: Invoice, only, section_count: int) -> dict:
+        """Issue 13: the sums per customer a page at a time (`?sections_page=`), beside the lines'
+        `?page=`: a partner invoice may have 10,000 customers."""
+        paginator = Paginator(invoice_section_totals(invoice=invoice, customer=only), SECTIONS_PER_PAGE)
+        paginator.count = section_count
+        page = paginator.get_page(self.request.GET.get(SECTIONS_PAGE_PARAM))
+
+        def query(number: int) -> str:
+            params = self.request.GET.copy()
+            params[SECTIONS_PAGE_PARAM] = number
+            return params.urlencode()
+
+        pager = {"page_obj": page if paginator.num_pages > 1 else None}
+        if paginator.num_pages > 1:
+            pager.update(
+                first_query=query(1),
+                last_query=query(paginator.num_pages),
+                previous_query=query(page.previous_page_number()) if page.has_previous() else "",
+                next_query=query(page.next_page_number()) if page.has_next() else "",
+            )
+        return {"sections": [section_total(row) for row in page.object_list], "sections_pager": pager}
 
 
 def section_customer(org, invoice: Invoice):
@@ -108,13 +143,19 @@ class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
     def get(self, request, *args, **kwargs):
         invoice = self.get_object()
         if not invoice_pdf_request(invoice=invoice):
-            response = render(request, "invoices/pdf_pending.html", {"invoice": invoice}, status=202)
-            response["Retry-After"] = str(PDF_RETRY_AFTER)
-            response["Cache-Control"] = "private, no-store"
-            return response
+            return _being_prepared(request, invoice)
         return private_file_response(
             request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf"
         )
+
+
+def _being_prepared(request, invoice: Invoice, *, xrechnung: bool = False):
+    """202 with a page that reloads itself until the worker has stored the document."""
+    context = {"invoice": invoice, "xrechnung": xrechnung}
+    response = render(request, "invoices/pdf_pending.html", context, status=202)
+    response["Retry-After"] = str(PDF_RETRY_AFTER)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 class InvoiceItemisationView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
@@ -190,14 +231,17 @@ class PaymentMethodRemoveView(_PaymentMethodActionView):
 
 
 class InvoiceXRechnungView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
-    """The invoice as XRechnung 3.0 CII XML (invoices/einvoice.py), built from the issued snapshot.
-    Same access as the PDF: everyone who may not see the invoice gets 404."""
+    """The invoice as XRechnung 3.0 CII XML (invoices/einvoice.py), built once from the issued
+    snapshot by the worker with the PDF and stored next to it (issue 13: never in a request).
+    Same access and the same 202 "being prepared" as the PDF: everyone who may not see the
+    invoice gets 404."""
 
     model = Invoice
     capability = "invoices.view"
     pk_url_kwarg = "invoice_id"
 
     def get(self, request, *args, **kwargs):
-        from .einvoice import xrechnung_response
-
-        return xrechnung_response(self.get_object())
+        invoice = self.get_object()
+        if not invoice_xrechnung_request(invoice=invoice):
+            return _being_prepared(request, invoice, xrechnung=True)
+        return xrechnung_response(request, invoice)

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Invoice, InvoiceLine, PaymentMethod
-from ..selectors import invoice_section_totals
+from ..selectors import invoice_section_counts, invoice_section_totals, section_total
 
 
 class InvoiceOrganizationSerializer(serializers.Serializer):
@@ -97,10 +97,17 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 
 class InvoiceDetailSerializer(InvoiceSerializer):
-    """Issue 13: totals and one sum per section; the lines themselves are paginated at `lines_url`
-    (an invoice may hold 10,000), the whole itemisation is the CSV at `itemisation_url`."""
+    """Issue 13: totals and the first sums per section; all sums are paginated at `sections_url`
+    and the lines at `lines_url` (an invoice may hold 10,000 of each), the whole itemisation is the
+    CSV at `itemisation_url`."""
 
-    sections = serializers.SerializerMethodField(help_text=_("One sum per customer org (the lines: lines_url)."))
+    sections = serializers.SerializerMethodField(
+        help_text=_("The first sums per customer org, in print order (all of them: sections_url).")
+    )
+    section_count = serializers.SerializerMethodField(help_text=_("How many customer orgs the invoice has sums for."))
+    sections_url = serializers.SerializerMethodField(
+        help_text=_("All sums per customer org, paginated (?page=, ?page_size= up to 100).")
+    )
     lines_url = serializers.SerializerMethodField(help_text=_("The lines, paginated (?page=, ?page_size= up to 100)."))
     itemisation_url = serializers.SerializerMethodField(help_text=_("All lines with their customer org as CSV."))
     pdf_ready = serializers.SerializerMethodField(
@@ -108,7 +115,14 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     )
 
     class Meta(InvoiceSerializer.Meta):
-        fields = InvoiceSerializer.Meta.fields + ["pdf_ready", "lines_url", "itemisation_url", "sections"]
+        fields = InvoiceSerializer.Meta.fields + [
+            "pdf_ready",
+            "lines_url",
+            "itemisation_url",
+            "section_count",
+            "sections_url",
+            "sections",
+        ]
         read_only_fields = fields
 
     def get_pdf_ready(self, invoice: Invoice) -> bool:
@@ -120,21 +134,36 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     def get_itemisation_url(self, invoice: Invoice) -> str:
         return self._url(invoice, "itemisation")
 
+    def get_sections_url(self, invoice: Invoice) -> str:
+        return self._url(invoice, "sections")
+
+    def get_section_count(self, invoice: Invoice) -> int:
+        return invoice_section_counts(invoice=invoice, customer=self.context.get("section_customer"))[1]
+
     @extend_schema_field(InvoiceSectionSerializer(many=True))
     def get_sections(self, invoice: Invoice) -> list[dict]:
         # Inside a customer org, partner staff get that customer's section of the partner invoice.
-        sections = invoice_section_totals(invoice=invoice, customer=self.context.get("section_customer"))
-        return InvoiceSectionSerializer(
-            [
-                {
-                    "customer": {"public_id": s.customer_public_id, "name": s.customer_name},
-                    "line_count": s.line_count,
-                    "subtotal": s.subtotal,
-                }
-                for s in sections
-            ],
-            many=True,
-        ).data
+        rows = invoice_section_totals(invoice=invoice, customer=self.context.get("section_customer"))
+        return section_rows_data(rows[:SECTIONS_IN_DETAIL])
+
+
+# Issue 13: the detail carries at most this many sums per customer; the rest are at `sections_url`.
+SECTIONS_IN_DETAIL = 50
+
+
+def section_rows_data(rows) -> list[dict]:
+    """Rows of `invoice_section_totals` as the API shows them."""
+    return InvoiceSectionSerializer(
+        [
+            {
+                "customer": {"public_id": s.customer_public_id, "name": s.customer_name},
+                "line_count": s.line_count,
+                "subtotal": s.subtotal,
+            }
+            for s in map(section_total, rows)
+        ],
+        many=True,
+    ).data
 
 
 class PaymentMethodSerializer(serializers.ModelSerializer):

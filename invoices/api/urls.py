@@ -18,16 +18,19 @@ router.register(
 router.register(r"organizations/(?P<org>[^/.]+)/payment-methods", PaymentMethodViewSet, basename="payment-method-api")
 urlpatterns = router.urls
 
-# E-invoice download (issue 15): `…/invoices/{id}/xrechnung/`, same access as `…/pdf/`.
+# E-invoice download (issue 15): `…/invoices/{id}/xrechnung/`, same access as `…/pdf/`. The action's
+# own options (its renderers: `Accept: application/xml`) as the router would pass them.
 urlpatterns += [
     path(
         "invoices/<int:invoice_id>/xrechnung/",
-        InvoiceXRechnungViewSet.as_view({"get": "xrechnung"}),
+        InvoiceXRechnungViewSet.as_view({"get": "xrechnung"}, **InvoiceXRechnungViewSet.xrechnung.kwargs),
         name="invoice-api-xrechnung",
     ),
     path(
         "organizations/<str:org>/invoices/<int:invoice_id>/xrechnung/",
-        OrganizationInvoiceXRechnungViewSet.as_view({"get": "xrechnung"}),
+        OrganizationInvoiceXRechnungViewSet.as_view(
+            {"get": "xrechnung"}, **OrganizationInvoiceXRechnungViewSet.xrechnung.kwargs
+        ),
         name="organization-invoice-api-xrechnung",
     ),
 ]

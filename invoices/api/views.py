@@ -28,17 +28,20 @@ from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from portal.files import PrivateFileViewSetMixin, private_file_response
 
+from ..einvoice import xrechnung_response
 from ..itemisation import itemisation_response
 from ..models import Invoice, PaymentMethod
-from ..selectors import invoice_lines, invoice_list, payment_method_list
+from ..selectors import invoice_lines, invoice_list, invoice_section_totals, payment_method_list
 from ..services import payment_methods as services
-from ..services.issuing import invoice_pdf_request
+from ..services.issuing import invoice_pdf_request, invoice_xrechnung_request
 from .serializers import (
     InvoiceDetailSerializer,
     InvoiceLineSerializer,
+    InvoiceSectionSerializer,
     InvoiceSerializer,
     PaymentMethodCreateSerializer,
     PaymentMethodSerializer,
+    section_rows_data,
 )
 
 
@@ -85,6 +88,15 @@ PDF_PENDING_RESPONSE = OpenApiResponse(
 CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The itemisation as CSV.")}
 
 
+def being_prepared(detail: str) -> JsonResponse:
+    """202 while the worker prepares a document. JSON whatever was asked for: a PDF or XML client
+    must not take this body for the file."""
+    response = JsonResponse({"status": "being_prepared", "detail": detail}, status=status.HTTP_202_ACCEPTED)
+    response["Retry-After"] = "5"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     queryset = Invoice.objects.all()
     private_file_actions = frozenset({"pdf"})  # every refusal of the PDF is 404
@@ -102,6 +114,8 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     def get_serializer_class(self):
         if self.action == "lines":
             return InvoiceLineSerializer
+        if self.action == "sections":
+            return InvoiceSectionSerializer
         return InvoiceDetailSerializer if self.action == "retrieve" else InvoiceSerializer
 
     def get_serializer_context(self):
@@ -131,14 +145,7 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     def pdf(self, request, *args, **kwargs):
         invoice = self.get_object()
         if not invoice_pdf_request(invoice=invoice):
-            # JSON whatever was asked for: a PDF client must not take this body for the file
-            response = JsonResponse(
-                {"status": "being_prepared", "detail": _("The PDF is being prepared. Try again in a moment.")},
-                status=status.HTTP_202_ACCEPTED,
-            )
-            response["Retry-After"] = "5"
-            response["Cache-Control"] = "private, no-store"
-            return response
+            return being_prepared(_("The PDF is being prepared. Try again in a moment."))
         return private_file_response(
             request, invoice.pdf, filename=invoice.pdf_filename, content_type="application/pdf"
         )
@@ -154,6 +161,18 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
         lines = invoice_lines(invoice=invoice, customer=self._section_customer(invoice))
         page = self.paginate_queryset(lines)
         return self.get_paginated_response(InvoiceLineSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The sums per customer org in print order, paginated (issue 13)",
+        responses={200: InvoiceSectionSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def sections(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        sections = invoice_section_totals(invoice=invoice, customer=self._section_customer(invoice))
+        page = self.paginate_queryset(sections)
+        return self.get_paginated_response(section_rows_data(page))
 
     @extend_schema(summary="The per-customer itemisation as CSV (streamed)", responses=CSV_RESPONSE, filters=False)
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer], filter_backends=[])
@@ -247,16 +266,21 @@ class XMLRenderer(PDFRenderer):
 
 
 class _XRechnungActionMixin:
-    """`…/invoices/{id}/xrechnung/`: the invoice as XRechnung XML, same access as `pdf` (404 on refusal)."""
+    """`…/invoices/{id}/xrechnung/`: the invoice as XRechnung XML, same access as `pdf` (404 on
+    refusal) and, like it, the stored file or 202 while the worker builds it (issue 13)."""
 
     private_file_actions = frozenset({"pdf", "xrechnung"})
 
-    @extend_schema(summary="The invoice as XRechnung 3.0 (CII XML)", responses=XML_RESPONSE)
+    @extend_schema(
+        summary="The invoice as XRechnung 3.0 (CII XML; 202 while the worker prepares it)",
+        responses={**XML_RESPONSE, (202, "application/json"): PDF_PENDING_RESPONSE},
+    )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XMLRenderer])
     def xrechnung(self, request, *args, **kwargs):
-        from ..einvoice import xrechnung_response
-
-        return xrechnung_response(self.get_object())
+        invoice = self.get_object()
+        if not invoice_xrechnung_request(invoice=invoice):
+            return being_prepared(_("The XRechnung XML is being prepared. Try again in a moment."))
+        return xrechnung_response(request, invoice)
 
 
 @extend_schema(tags=["invoices"])

@@ -438,29 +438,41 @@ def _logo_url(organization: Organization) -> str:
     return "file://" + str(settings.BASE_DIR / "static" / "portal" / "favicon.svg")
 
 
-def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
-    """Render and store the PDF if the invoice has none yet. Stored once: a second call (or a
-    concurrent worker) never replaces it – the file is attached by a conditional UPDATE."""
-    if invoice.pdf:
-        return invoice
-    content = invoice_render_pdf(invoice)
-    field = Invoice._meta.get_field("pdf")
-    # Private storage under a random name (`invoice_pdf_upload_to`), never the invoice number.
-    name = field.storage.save(field.generate_filename(invoice, invoice.pdf_filename), ContentFile(content))
-    attached = Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=name)
+def _store_once(invoice: Invoice, field_name: str, filename: str, content: bytes) -> None:
+    """Store `content` as the invoice's private file `field_name` unless it has one: attached by a
+    conditional UPDATE, so a second call (or a concurrent worker) never replaces it."""
+    field = Invoice._meta.get_field(field_name)
+    # Private storage under a random name (`upload_to`), never the invoice number.
+    name = field.storage.save(field.generate_filename(invoice, filename), ContentFile(content))
+    attached = Invoice.objects.filter(pk=invoice.pk, **{field_name: ""}).update(**{field_name: name})
     if not attached:
         field.storage.delete(name)  # another worker was first; keep its file
+
+
+def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
+    """Render and store the PDF and build and store the XRechnung XML (issue 13), each if the
+    invoice has none yet. Each is stored once: never replaced (`_store_once`)."""
+    if invoice.pdf and invoice.xrechnung:
+        return invoice
+    if not invoice.pdf:
+        _store_once(invoice, "pdf", invoice.pdf_filename, invoice_render_pdf(invoice))
+    if not invoice.xrechnung:
+        from ..einvoice import XRECHNUNG, einvoice_xml
+
+        _store_once(invoice, "xrechnung", invoice.xrechnung_filename, einvoice_xml(invoice, profile=XRECHNUNG))
     return Invoice.objects.get(pk=invoice.pk)
 
 
-def invoice_pdf_request(*, invoice: Invoice) -> bool:
-    """Make sure the worker renders the PDF; never renders here (issue 13: a 10,000-line invoice
-    takes far longer than a request may). Returns True when the PDF is stored already.
+def _documents_request(invoice: Invoice, *, ready: bool) -> bool:
+    """Make sure the worker renders the invoice's documents; never renders here (issue 13: a
+    10,000-line invoice takes far longer than a request may). Returns `ready` (the document
+    asked for is stored already).
 
     Idempotent and cheap (one indexed look-up by dedupe key, at most one write): nothing happens
     while the delivery job or an earlier PDF job is still pending or running; a PDF job that has
-    finished (or failed) without leaving a PDF is re-armed and published again."""
-    if invoice.pdf:
+    finished (or failed) without leaving the document is re-armed and published again. Both
+    jobs store the PDF and the XRechnung XML (`invoice_pdf_ensure`)."""
+    if ready:
         return True
     keys = {f"invoice-deliver-{invoice.pk}": DELIVER_KIND, f"invoice-pdf-{invoice.pk}": PDF_KIND}
     rows = dict(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", "status"))
@@ -479,8 +491,19 @@ def invoice_pdf_request(*, invoice: Invoice) -> bool:
     return False
 
 
+def invoice_pdf_request(*, invoice: Invoice) -> bool:
+    """True when the PDF is stored; else makes sure the worker renders it (`_documents_request`)."""
+    return _documents_request(invoice, ready=bool(invoice.pdf))
+
+
+def invoice_xrechnung_request(*, invoice: Invoice) -> bool:
+    """True when the XRechnung XML is stored; else makes sure the worker builds it (with the PDF;
+    invoices whose PDF predates the stored XML get the PDF job re-armed for the XML alone)."""
+    return _documents_request(invoice, ready=bool(invoice.xrechnung))
+
+
 def invoice_pdf_job(payload: dict) -> None:
-    """The PDF job (outbox `invoices.invoice_pdf`): render and store the PDF once; no email."""
+    """The PDF job (outbox `invoices.invoice_pdf`): store the PDF and the XRechnung XML once; no email."""
     invoice = Invoice.objects.select_related("recipient").filter(pk=payload["invoice_id"]).first()
     if invoice is not None:
         invoice_pdf_ensure(invoice=invoice)

@@ -224,3 +224,168 @@ def test_issue13_pdf_job_waits_for_delivery_and_is_rearmed_when_it_left_no_pdf(b
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == 200 and body.startswith(b"%PDF")
     assert "The PDF is being prepared" not in client.get(page_url(big["partner"], invoice)).content.decode()
+
+
+# --- issue 13 (second round): XRechnung built by the worker, sums per customer paginated -------
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _xrechnung_urls(big, invoice):
+    org = big["partner"]
+    return (
+        page_url(org, invoice, "invoice-xrechnung"),
+        api_url(org, invoice, "xrechnung/"),
+        f"/api/v1/invoices/{invoice.pk}/xrechnung/",
+    )
+
+
+def test_issue13_xrechnung_is_being_prepared_never_built_in_the_request(big, client, monkeypatch):
+    from invoices import einvoice
+
+    def builder_must_not_run(*args, **kwargs):
+        raise AssertionError("the XRechnung XML was built inside the request")
+
+    monkeypatch.setattr(einvoice, "einvoice_xml", builder_must_not_run)
+    client.force_login(big["owner"])
+    invoice = big["large"]
+    OutboxMessage.objects.filter(dedupe_key=f"invoice-deliver-{invoice.pk}").update(status=OutboxMessage.Status.DONE)
+    page, api, across = _xrechnung_urls(big, invoice)
+    browser = client.get(page)
+    assert browser.status_code == 202 and browser["Content-Type"].startswith("text/html")
+    assert "The XRechnung XML is being prepared" in browser.content.decode() and browser["Retry-After"] == "5"
+    assert browser["Cache-Control"] == "private, no-store"
+    for url in (api, across):
+        response = client.get(url, HTTP_ACCEPT="application/xml")
+        assert response.status_code == 202 and response.json()["status"] == "being_prepared", url
+        assert response["Retry-After"] == "5"
+    type(big["owner"]).objects.filter(pk=big["owner"].pk).update(language="de")
+    assert "wird gerade erstellt" in client.get(page).content.decode()
+    # nothing built or stored; the worker's job is queued exactly once however often one asks
+    assert not Invoice.objects.get(pk=invoice.pk).xrechnung
+    [job] = _pdf_rows(invoice)
+    assert job.kind == issuing.PDF_KIND and job.status == OutboxMessage.Status.PENDING
+
+
+def test_issue13_xrechnung_is_built_once_by_the_worker_stored_privately_and_served(big, client, monkeypatch, settings):
+    from pathlib import Path
+
+    from invoices.einvoice import XRECHNUNG, einvoice_xml_check
+
+    monkeypatch.setattr(issuing, "invoice_render_pdf", lambda invoice: b"%PDF-1.7 test")
+    client.force_login(big["owner"])
+    invoice = big["small"]
+    OutboxMessage.objects.filter(dedupe_key=f"invoice-deliver-{invoice.pk}").update(status=OutboxMessage.Status.DONE)
+    assert all(client.get(url).status_code == 202 for url in _xrechnung_urls(big, invoice))
+    [job] = _pdf_rows(invoice)
+    issuing.invoice_pdf_job(job.payload)  # what the worker runs
+    stored = Invoice.objects.get(pk=invoice.pk)
+    # private, under a random name next to the PDF, never the invoice number
+    path = Path(stored.xrechnung.path)
+    assert path.is_relative_to(Path(settings.PRIVATE_MEDIA_ROOT)) and path.parent == Path(stored.pdf.path).parent
+    assert invoice.number not in stored.xrechnung.name and stored.xrechnung.name.endswith(".xml")
+    for url in _xrechnung_urls(big, invoice):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "application/xml" and response["Cache-Control"] == "private, no-store"
+        assert f'attachment; filename="xrechnung-{invoice.number}.xml"' == response["Content-Disposition"]
+        body = _body(response)
+        assert body == path.read_bytes()
+        einvoice_xml_check(body)
+        assert XRECHNUNG.encode() in body
+    # stored once: a stale copy (a second worker) never replaces it
+    stale = Invoice.objects.get(pk=invoice.pk)
+    stale.xrechnung = ""
+    assert issuing.invoice_pdf_ensure(invoice=stale).xrechnung.name == stored.xrechnung.name
+    assert sorted(p.suffix for p in path.parent.iterdir()) == [".pdf", ".xml"]
+    # same refusals as the PDF: 404 to everyone who may not see the invoice
+    client.logout()
+    assert all(client.get(url).status_code == 404 for url in _xrechnung_urls(big, invoice))
+    client.force_login(factories.member(big["two"], OrgRole.OWNER))
+    assert all(client.get(url).status_code == 404 for url in _xrechnung_urls(big, invoice))
+
+
+def test_issue13_an_invoice_with_a_pdf_but_no_xrechnung_gets_the_xml_alone(big, client, monkeypatch):
+    """Invoices whose PDF was stored before the XML was: asking for the XML re-arms the job, which
+    builds the XML and leaves the PDF as it is."""
+    monkeypatch.setattr(issuing, "invoice_render_pdf", lambda invoice: b"%PDF-1.7 first")
+    invoice = issuing.invoice_pdf_ensure(invoice=big["small"])
+    pdf_name = invoice.pdf.name
+    invoice.xrechnung.delete(save=False)
+    with connection.cursor() as cursor:  # as before this change: a PDF and no XML
+        cursor.execute("UPDATE billing_invoice SET xrechnung = '' WHERE id = %s", [invoice.pk])
+    OutboxMessage.objects.filter(dedupe_key=f"invoice-deliver-{invoice.pk}").update(status=OutboxMessage.Status.DONE)
+
+    def renderer_must_not_run(invoice):
+        raise AssertionError("the PDF was rendered again")
+
+    monkeypatch.setattr(issuing, "invoice_render_pdf", renderer_must_not_run)
+    client.force_login(big["owner"])
+    assert client.get(page_url(big["partner"], invoice, "invoice-pdf")).status_code == 200
+    assert client.get(page_url(big["partner"], invoice, "invoice-xrechnung")).status_code == 202
+    [job] = _pdf_rows(invoice)
+    issuing.invoice_pdf_job(job.payload)
+    stored = Invoice.objects.get(pk=invoice.pk)
+    assert stored.pdf.name == pdf_name and stored.xrechnung
+    assert client.get(page_url(big["partner"], invoice, "invoice-xrechnung")).status_code == 200
+
+
+@pytest.fixture
+def many_customers(settings, tmp_path):
+    """Two partner invoices: one with 6 customers, one with ten times as many (more than a page)."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+    reseller = partner(name="Vielkunden GmbH")
+    customers = [customer(name=f"Kunde {n:03d} AG") for n in range(60)]
+    [few] = issue(*[line(reseller, c) for c in customers[:6]])
+    [many] = issue(*[line(reseller, c, unit_price=f"{n + 1}.00") for n, c in enumerate(customers)], period=NOVEMBER)
+    return {"partner": reseller, "few": few, "many": many, "owner": factories.member(reseller, OrgRole.OWNER)}
+
+
+def test_issue13_detail_page_paginates_the_sums_per_customer(many_customers, client):
+    from invoices.selectors import SECTIONS_PER_PAGE
+
+    data = many_customers
+    client.force_login(data["owner"])
+    few_queries, _, _ = _count(client, page_url(data["partner"], data["few"]))
+    many_queries, response, body = _count(client, page_url(data["partner"], data["many"]))
+    assert many_queries == few_queries
+    # old code: all 60 sums on the page
+    assert len(response.context["sections"]) == SECTIONS_PER_PAGE < 60
+    assert [s.customer_name for s in response.context["sections"]][:2] == ["Kunde 000 AG", "Kunde 001 AG"]
+    assert b"sections_page=2" in body
+    second = client.get(page_url(data["partner"], data["many"]) + "?sections_page=2&page=1")
+    names = [s.customer_name for s in second.context["sections"]]
+    assert names == [f"Kunde {n:03d} AG" for n in range(SECTIONS_PER_PAGE, 60)]
+    assert second.context["page_obj"].number == 1  # the lines keep their own page
+    assert client.get(page_url(data["partner"], data["many"]) + "?sections_page=x").status_code == 200
+    assert client.get(page_url(data["partner"], data["many"]) + "?sections_page=999").context["sections"]
+
+
+def test_issue13_api_detail_bounds_the_sums_and_links_their_paginated_endpoint(many_customers, client):
+    data = many_customers
+    client.force_login(data["owner"])
+    few_queries, _, _ = _count(client, api_url(data["partner"], data["few"]))
+    many_queries, response, _ = _count(client, api_url(data["partner"], data["many"]))
+    assert many_queries == few_queries
+    detail = response.json()
+    assert detail["section_count"] == 60 and len(detail["sections"]) == 50  # old code: all 60
+    assert detail["sections_url"].endswith(api_url(data["partner"], data["many"], "sections/"))
+    few_pages, _, _ = _count(client, api_url(data["partner"], data["few"], "sections/"))
+    many_pages, response, _ = _count(client, api_url(data["partner"], data["many"], "sections/?page=2&page_size=25"))
+    assert many_pages == few_pages
+    page = response.json()
+    assert page["count"] == 60 and len(page["results"]) == 25
+    assert page["results"][0]["customer"]["name"] == "Kunde 025 AG" and page["results"][0]["subtotal"] == "26.00"
+    everything = []
+    for number in (1, 2):
+        everything += client.get(
+            api_url(data["partner"], data["many"], f"sections/?page={number}&page_size=50")
+        ).json()["results"]
+    assert sum(Decimal(s["subtotal"]) for s in everything) == data["many"].net_total
+    across = client.get(f"/api/v1/invoices/{data['many'].pk}/sections/").json()
+    assert across["count"] == 60
+    bad = client.get(api_url(data["partner"], data["many"], "sections/?page=999"))
+    assert bad.status_code == 404 and "error" in bad.json()
