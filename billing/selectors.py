@@ -52,14 +52,15 @@ def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:
     queryset = queryset if queryset is not None else Subscription.objects.all()
     return (
         queryset.with_current_status(at)
-        .select_related("product__billing", "payer", "organization", "parent__product", "project")
-        # Each add-on right under its own main subscription: families newest first, the main
-        # subscription first within its family (issue 16: an add-on showed under another one).
-        .annotate(
-            family_created=Coalesce("parent__created_at", "created_at"),
-            family=Coalesce("parent_id", "id"),
-        )
-        .order_by("-family_created", "-family", F("parent_id").asc(nulls_first=True), "-created_at", "-id")
+        # ProductBilling is prefetched, not joined: one more join passes PostgreSQL's
+        # join_collapse_limit (8) and the plan no longer starts from the user's orgs (issue 13).
+        .select_related("product", "payer", "organization", "parent__product", "project")
+        .prefetch_related("product__billing")
+        # Each add-on right under its own main subscription: families newest first (by the main
+        # subscription's id, so no sort over the parent join: issue 13), the main subscription
+        # first within its family (issue 16: an add-on showed under another one).
+        .annotate(family=Coalesce("parent_id", "id"))
+        .order_by("-family", F("parent_id").asc(nulls_first=True), "-created_at", "-id")
     )
 
 

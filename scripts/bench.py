@@ -62,6 +62,7 @@ SKIP = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "account-setup",
     "set_language",
     "healthz",
     "invitation-accept",
