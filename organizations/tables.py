@@ -56,16 +56,7 @@ class CustomerTable(tables.Table):
     class Meta:
         model = Organization
         fields = ()
-        sequence = (
-            "name",
-            "public_id",
-            "city",
-            "status",
-            "contact_email",
-            "invitation_status",
-            "trial_ends_at",
-            "subscription_count",
-        )
+        sequence = ("name", *OPTIONAL_COLUMNS)
         order_by = ("name",)
         orderable = True
 
