@@ -78,14 +78,6 @@ def _cell(page, row, header: str):
     return row.locator("td").nth(headers.index(header))
 
 
-def _visit_after_flash(checks, page, name: str) -> None:
-    """Check a page that was shown with a flash message once the message is gone: the shell's
-    message list (templates/base.html, `<ul role="status">` around `<li>`) is an axe "listitem"
-    finding of its own, reported to the shell's owner and not ours to edit."""
-    page.reload()
-    checks.visit(page, name)
-
-
 @pytest.mark.parametrize("language", ["en", "de"])
 def test_issue16_agency_requests_care_and_the_customer_approves_and_later_revokes(live_server, demo, browser, language):
     labels = LABELS[language]
@@ -124,7 +116,7 @@ def test_issue16_agency_requests_care_and_the_customer_approves_and_later_revoke
         expect(_cell(page, row, labels["customer"])).to_have_text(labels["hidden"])  # nothing revealed yet
         expect(row).to_contain_text(labels["pending"])
         expect(row).not_to_contain_text(project.name)
-        _visit_after_flash(checks, page, "agency-outgoing")
+        checks.visit(page, "agency-outgoing")
 
         # --- the customer: releases are its primary action; it is not offered requests ---------
         page = customer_page
@@ -143,7 +135,7 @@ def test_issue16_agency_requests_care_and_the_customer_approves_and_later_revoke
         facts = page.get_by_test_id("delegation-facts")
         expect(facts).to_contain_text(labels["active"])
         expect(page.get_by_test_id("delegation-until")).to_have_text(shown_until)  # the last day, not 1 July
-        _visit_after_flash(checks, page, "customer-active")
+        checks.visit(page, "customer-active")
 
         # --- the agency: the managed project, its last day, administering, paid services --------
         page = agency_page
