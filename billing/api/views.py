@@ -123,19 +123,22 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         pagination = self.paginator
         size = pagination.get_page_size(self.request)
         number = self.request.query_params.get(pagination.page_query_param, "1")
-        rows = []
-        if size and number.isdigit() and int(number) >= 1:
-            offset = (int(number) - 1) * size
-            counted = queryset.annotate(total=Window(Count("pk"))).values_list("pk", "total")
-            rows = list(counted[offset : offset + size])
-        if not rows:
-            page = super().paginate_queryset(keys)
-            return None if page is None else subscription_rows(list(page))
+        if not (size and number.isdigit() and int(number) >= 1):
+            return self._paginate_ids(keys)
+        offset = (int(number) - 1) * size
+        counted = queryset.annotate(total=Window(Count("pk"))).values_list("pk", "total")
+        rows = list(counted[offset : offset + size])
+        if not rows and offset:
+            return self._paginate_ids(keys)  # past the end: the paginator's 404
         paginator = pagination.django_paginator_class(keys, size)
-        paginator.count = rows[0][1]  # known: saves the COUNT
+        paginator.count = rows[0][1] if rows else 0  # known: saves the COUNT
         pagination.request = self.request
         pagination.page = paginator.page(int(number))  # lazy: its slice is never evaluated
         return subscription_rows([pk for pk, _total in rows])
+
+    def _paginate_ids(self, keys):
+        page = super().paginate_queryset(keys)
+        return None if page is None else subscription_rows(list(page))
 
     def _context_for(self, organization) -> OrgContext:
         """The org context of a write: the URL's org, or the subscription's org across orgs."""

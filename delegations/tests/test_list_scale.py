@@ -87,3 +87,20 @@ def test_issue13_agency_delegation_api_page_walks_the_newest_first_index(busy_ag
     api_client.force_authenticate(factories.member(small, OrgRole.OWNER))
     data, _sql = _list(api_client, small)
     assert data["count"] == 10 and all(row["id"] for row in data["results"])
+
+
+def test_issue13_overview_pages_a_tab_with_the_count_it_already_has(busy_agency, client):
+    """The overview counts every tab in one aggregate; the paginator reuses the shown tab's count
+    instead of counting the agency's 1,500 managed delegations a second time."""
+    from django.urls import reverse
+
+    agency, _small = busy_agency
+    client.force_login(factories.member(agency, OrgRole.OWNER))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("delegation-list", kwargs={"org": agency.public_id}) + "?tab=managed")
+    assert response.status_code == 200
+    page = response.context["page_obj"]
+    assert page.paginator.count == ROWS // 2 and len(page.object_list) == 25
+    counts = [q["sql"] for q in queries.captured_queries if 'AS "__count" FROM "delegations_delegation"' in q["sql"]]
+    # only the shell's "open requests" badge counts here (incoming requests), not the managed tab
+    assert all(""""direction" = 'request'""" in q for q in counts), counts
