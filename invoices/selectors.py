@@ -108,7 +108,7 @@ def invoice_sections(*, invoice: Invoice, customer=None) -> list[InvoiceSection]
 
 # --- large invoices (issue 13): the stored sums per customer and the lines, a page at a time ----
 
-LINES_PER_PAGE = 50
+LINES_PER_PAGE = 25
 
 
 @dataclass
@@ -120,7 +120,7 @@ class InvoiceSectionTotal:
     subtotal: Decimal
 
 
-SECTIONS_PER_PAGE = 30
+SECTIONS_PER_PAGE = 25
 
 
 def _customer_totals(invoice: Invoice, customer=None) -> QuerySet[InvoiceCustomerTotal]:
