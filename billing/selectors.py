@@ -64,6 +64,17 @@ def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:
     )
 
 
+def subscription_rows(pks: list[int], *, at=None) -> list[Subscription]:
+    """The subscriptions `pks` (a page of ids from a restricted, filtered and ordered list) as
+    `subscription_list` shows them, in the order of `pks`: one query for the page.
+
+    Issue 13: a partner's Owner reaches 20,000 subscriptions across 10,000 orgs; paging the bare
+    ids first and joining product, orgs, parent and project for the page only keeps the joins off
+    every row the sort has to look at."""
+    rows = subscription_list(queryset=Subscription.objects.filter(pk__in=pks), at=at).in_bulk()
+    return [rows[pk] for pk in pks if pk in rows]
+
+
 def _unit_expression():
     """The unit a subscription's quantity counts in, in SQL (see billing.units.unit_of)."""
     by_kind = Case(

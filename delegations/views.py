@@ -56,6 +56,12 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
             )
         return delegation_list(queryset=restricted, organization=organization, tab=self.tab)
 
+    def get_paginator(self, *args, **kwargs):
+        paginator = super().get_paginator(*args, **kwargs)
+        # The tab's count is known (issue 13): an agency's tab may hold 10,000 rows; no second COUNT.
+        paginator.count = self.counts[self.tab]
+        return paginator
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tabs"] = [

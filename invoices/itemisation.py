@@ -1,9 +1,15 @@
 """The per-customer itemisation of an invoice as CSV (issue 13): every line with the customer org
-it was billed for, streamed in chunks so a 10,000-line invoice never sits in memory as a whole.
+it was billed for.
 
-Headers follow the active language (English or German); amounts are plain decimals with a point
-(`1234.50`, no thousands separator, no currency sign) and dates ISO 8601, so spreadsheets and
-scripts read them the same in every locale. The page route and the API route share this.
+The whole invoice's CSV is built once by the worker with the PDF (`itemisation_csv_build`, from
+`invoices.services.issuing.invoice_pdf_ensure`) and stored privately: a request only hands out the
+stored file, or answers 202 "being prepared" until it exists (as the PDF and the XRechnung XML).
+Its headers are in the invoice's language. Partner staff inside a customer org get only that
+customer's few lines, streamed on request with headers in their own language.
+
+Amounts are plain decimals with a point (`1234.50`, no thousands separator, no currency sign) and
+dates ISO 8601, so spreadsheets and scripts read them the same in every locale. The page route and
+the API route share this.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import csv
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .models import Invoice
@@ -77,8 +84,19 @@ def itemisation_filename(invoice: Invoice) -> str:
     return f"{invoice.number}-{_('itemisation')}.csv"
 
 
-def itemisation_response(*, invoice: Invoice, customer=None) -> StreamingHttpResponse:
-    """A streamed CSV download (UTF-8 with BOM, so spreadsheet programs detect the encoding)."""
+def itemisation_csv_build(invoice: Invoice) -> bytes:
+    """The whole invoice's itemisation (UTF-8 with BOM), headers in the invoice's language: what
+    the worker stores. Read in chunks of `CHUNK` lines."""
+    writer = csv.writer(_Echo())
+    with translation.override(invoice.language):
+        parts = ["\ufeff" + writer.writerow(itemisation_header())]
+    parts += [writer.writerow(row) for row in itemisation_rows(invoice=invoice)]
+    return "".join(parts).encode("utf-8")
+
+
+def itemisation_response(*, invoice: Invoice, customer) -> StreamingHttpResponse:
+    """One customer's lines of the invoice (partner staff inside that customer org): streamed, a
+    few lines (UTF-8 with BOM, so spreadsheet programs detect the encoding)."""
     writer = csv.writer(_Echo())
     header = writer.writerow(itemisation_header())  # translated now, in the request's language
 
@@ -91,3 +109,17 @@ def itemisation_response(*, invoice: Invoice, customer=None) -> StreamingHttpRes
     response["Content-Disposition"] = f'attachment; filename="{itemisation_filename(invoice)}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def itemisation_file_response(request, invoice: Invoice):
+    """The stored CSV of the whole invoice (the caller checked access and that it exists), sent
+    like the PDF: a private file through django-sendfile2."""
+    from portal.files import private_file_response
+
+    return private_file_response(
+        request,
+        invoice.itemisation,
+        filename=itemisation_filename(invoice),
+        content_type="text/csv; charset=utf-8",
+        attachment=True,
+    )

@@ -16,6 +16,8 @@ move to this app changed only Django's state (invoices/migrations/0001), no data
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +29,9 @@ from portal.files import private_storage, random_name
 
 # Fields an issued invoice may still receive, each exactly once (from empty to a value): the PDF,
 # the email, and its payment status (overdue, paid), which is bookkeeping, not document content.
-INVOICE_LATE_FIELDS = frozenset({"pdf", "xrechnung", "emailed_at", "overdue_since", "paid_at", "paid_by"})
+INVOICE_LATE_FIELDS = frozenset(
+    {"pdf", "xrechnung", "itemisation", "emailed_at", "overdue_since", "paid_at", "paid_by"}
+)
 
 
 def invoice_pdf_upload_to(invoice: Invoice, filename: str) -> str:
@@ -38,6 +42,11 @@ def invoice_pdf_upload_to(invoice: Invoice, filename: str) -> str:
 def invoice_xrechnung_upload_to(invoice: Invoice, filename: str) -> str:
     """`invoices/<year>/<uuid4 hex>.xml`: next to the PDF, a random name as well."""
     return random_name(f"invoices/{invoice.year}", "xrechnung.xml")
+
+
+def invoice_itemisation_upload_to(invoice: Invoice, filename: str) -> str:
+    """`invoices/<year>/<uuid4 hex>.csv`: next to the PDF, a random name as well."""
+    return random_name(f"invoices/{invoice.year}", "itemisation.csv")
 
 
 class ImmutableInvoiceError(Conflict):
@@ -141,6 +150,15 @@ class Invoice(models.Model):
     xrechnung = models.FileField(
         _("XRechnung XML"),
         upload_to=invoice_xrechnung_upload_to,
+        storage=private_storage,
+        blank=True,
+        editable=False,
+    )
+    # Issue 13: the per-customer itemisation as CSV, built once by the worker with the PDF (a
+    # 10,000-line invoice is never itemised inside a request); private like the PDF.
+    itemisation = models.FileField(
+        _("itemisation CSV"),
+        upload_to=invoice_itemisation_upload_to,
         storage=private_storage,
         blank=True,
         editable=False,
@@ -279,6 +297,71 @@ class InvoiceLine(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableInvoiceError(_("Issued invoices are kept and never deleted."))
+
+
+class InvoiceCustomerTotalQuerySet(InvoiceLineQuerySet):
+    pass
+
+
+class InvoiceCustomerTotal(models.Model):
+    """The sum of an invoice's lines per customer org (one section of a partner invoice), stored
+    when the invoice is issued (issue 13): an issued invoice never changes, so the sums never do,
+    and the detail page and API read a page of them instead of grouping 10,000 lines per request.
+    Written only by the issuing services (`invoices_issue`, `credit_note_issue`)."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="customer_totals", verbose_name=_("invoice")
+    )
+    customer = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    customer_name = models.CharField(_("customer"), max_length=200)
+    # The position of the customer's first line: sections print in this order.
+    position = models.PositiveIntegerField(_("position"))
+    line_count = models.PositiveIntegerField(_("lines"))
+    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2)
+
+    objects = InvoiceCustomerTotalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invoice sum per customer")
+        verbose_name_plural = _("invoice sums per customer")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_customer_total_unique_position"),
+            models.UniqueConstraint(fields=["invoice", "customer"], name="invoice_customer_total_unique_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}/{self.customer_name}: {self.subtotal}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableInvoiceError(_("Issued invoices never change."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError(_("Issued invoices are kept and never deleted."))
+
+
+def customer_totals_build(lines) -> list[InvoiceCustomerTotal]:
+    """The per-customer sums of `lines` (InvoiceLine objects of one invoice, positions set), in
+    print order (unsaved; `invoice` set from the first line)."""
+    totals: dict[int, InvoiceCustomerTotal] = {}
+    for line in sorted(lines, key=lambda line: line.position):
+        total = totals.get(line.customer_id)
+        if total is None:
+            total = totals[line.customer_id] = InvoiceCustomerTotal(
+                invoice=line.invoice,
+                customer_id=line.customer_id,
+                customer_name=line.customer_name,
+                position=line.position,
+                line_count=0,
+                subtotal=Decimal("0.00"),
+            )
+        total.line_count += 1
+        total.subtotal += line.net_amount
+    return list(totals.values())
 
 
 class PaymentMethod(models.Model):

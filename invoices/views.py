@@ -9,7 +9,7 @@ choke point, writes are one service call each.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.db.models import DecimalField, OuterRef, Subquery
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -22,8 +22,8 @@ from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScoped
 
 from .einvoice import xrechnung_response
 from .forms import PaymentMethodForm
-from .itemisation import itemisation_response
-from .models import Invoice, InvoiceLine, PaymentMethod
+from .itemisation import itemisation_file_response, itemisation_response
+from .models import Invoice, InvoiceCustomerTotal, PaymentMethod
 from .selectors import (
     LINES_PER_PAGE,
     SECTIONS_PER_PAGE,
@@ -35,7 +35,7 @@ from .selectors import (
     section_total,
 )
 from .services import payment_methods as services
-from .services.issuing import invoice_pdf_request, invoice_xrechnung_request
+from .services.issuing import invoice_itemisation_request, invoice_pdf_request, invoice_xrechnung_request
 from .vat import vat_note_text
 
 PDF_RETRY_AFTER = 5  # seconds: how soon the "being prepared" page reloads itself
@@ -43,14 +43,9 @@ SECTIONS_PAGE_PARAM = "sections_page"  # the sums per customer page apart from t
 
 
 def customer_subtotal(organization):
-    """Annotation: the part of each invoice billed for `organization` (one subquery)."""
-    lines = (
-        InvoiceLine.objects.filter(invoice=OuterRef("pk"), customer=organization)
-        .values("invoice")
-        .annotate(total=Sum("net_amount"))
-        .values("total")
-    )
-    return Subquery(lines, output_field=DecimalField(max_digits=14, decimal_places=2))
+    """Annotation: the part of each invoice billed for `organization` (its stored sum, issue 13)."""
+    totals = InvoiceCustomerTotal.objects.filter(invoice=OuterRef("pk"), customer=organization).values("subtotal")
+    return Subquery(totals[:1], output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
 class InvoiceListView(OrgScopedMixin, ListView):
@@ -149,9 +144,10 @@ class InvoicePdfView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
         )
 
 
-def _being_prepared(request, invoice: Invoice, *, xrechnung: bool = False):
-    """202 with a page that reloads itself until the worker has stored the document."""
-    context = {"invoice": invoice, "xrechnung": xrechnung}
+def _being_prepared(request, invoice: Invoice, *, document: str = "pdf"):
+    """202 with a page that reloads itself until the worker has stored the document ("pdf",
+    "xrechnung" or "itemisation")."""
+    context = {"invoice": invoice, "document": document}
     response = render(request, "invoices/pdf_pending.html", context, status=202)
     response["Retry-After"] = str(PDF_RETRY_AFTER)
     response["Cache-Control"] = "private, no-store"
@@ -159,7 +155,9 @@ def _being_prepared(request, invoice: Invoice, *, xrechnung: bool = False):
 
 
 class InvoiceItemisationView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, View):
-    """The per-customer itemisation as CSV (streamed; see invoices/itemisation.py)."""
+    """The per-customer itemisation as CSV (invoices/itemisation.py): the whole invoice's is the
+    file the worker stored (issue 13: never built in a request; 202 "being prepared" until it
+    exists); inside a customer org, that customer's few lines, streamed."""
 
     model = Invoice
     capability = "invoices.view"
@@ -167,7 +165,12 @@ class InvoiceItemisationView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin
 
     def get(self, request, *args, **kwargs):
         invoice = self.get_object()
-        return itemisation_response(invoice=invoice, customer=section_customer(self.org, invoice))
+        customer = section_customer(self.org, invoice)
+        if customer is not None:
+            return itemisation_response(invoice=invoice, customer=customer)
+        if not invoice_itemisation_request(invoice=invoice):
+            return _being_prepared(request, invoice, document="itemisation")
+        return itemisation_file_response(request, invoice)
 
 
 def _payment_methods_url(org) -> str:
@@ -243,5 +246,5 @@ class InvoiceXRechnungView(PrivateFileMixin, OrgScopedMixin, SingleObjectMixin, 
     def get(self, request, *args, **kwargs):
         invoice = self.get_object()
         if not invoice_xrechnung_request(invoice=invoice):
-            return _being_prepared(request, invoice, xrechnung=True)
+            return _being_prepared(request, invoice, document="xrechnung")
         return xrechnung_response(request, invoice)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import transaction
+from django.db.models import Count, Window
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +35,7 @@ from projects.selectors import project_for_user, project_require
 
 from .. import services
 from ..models import Subscription
-from ..selectors import subscription_list
+from ..selectors import subscription_list, subscription_rows
 from .serializers import (
     QuantitySerializer,
     ServiceOrderCreateSerializer,
@@ -108,6 +109,36 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self):
         return subscription_list(queryset=super().get_queryset())
+
+    def paginate_queryset(self, queryset):
+        """The list pages the bare ids, then loads the page's rows (`subscription_rows`).
+
+        Issue 13: across a partner's 10,000 customer orgs, each query of the list works out the
+        orgs the user reaches again; the page of ids and the total come from one query (a window
+        count) instead of a COUNT and a page. Anything but a plain page number (`last`, a page past
+        the end, bad input) takes the paginator's usual way, with its usual answers."""
+        if self.action != "list":
+            return super().paginate_queryset(queryset)
+        keys = queryset.values_list("pk", flat=True)
+        pagination = self.paginator
+        size = pagination.get_page_size(self.request)
+        number = self.request.query_params.get(pagination.page_query_param, "1")
+        if not (size and number.isdigit() and int(number) >= 1):
+            return self._paginate_ids(keys)
+        offset = (int(number) - 1) * size
+        counted = queryset.annotate(total=Window(Count("pk"))).values_list("pk", "total")
+        rows = list(counted[offset : offset + size])
+        if not rows and offset:
+            return self._paginate_ids(keys)  # past the end: the paginator's 404
+        paginator = pagination.django_paginator_class(keys, size)
+        paginator.count = rows[0][1] if rows else 0  # known: saves the COUNT
+        pagination.request = self.request
+        pagination.page = paginator.page(int(number))  # lazy: its slice is never evaluated
+        return subscription_rows([pk for pk, _total in rows])
+
+    def _paginate_ids(self, keys):
+        page = super().paginate_queryset(keys)
+        return None if page is None else subscription_rows(list(page))
 
     def _context_for(self, organization) -> OrgContext:
         """The org context of a write: the URL's org, or the subscription's org across orgs."""

@@ -29,11 +29,11 @@ from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from portal.files import PrivateFileViewSetMixin, private_file_response
 
 from ..einvoice import xrechnung_response
-from ..itemisation import itemisation_response
+from ..itemisation import itemisation_file_response, itemisation_response
 from ..models import Invoice, PaymentMethod
 from ..selectors import invoice_lines, invoice_list, invoice_section_totals, payment_method_list
 from ..services import payment_methods as services
-from ..services.issuing import invoice_pdf_request, invoice_xrechnung_request
+from ..services.issuing import invoice_itemisation_request, invoice_pdf_request, invoice_xrechnung_request
 from .serializers import (
     InvoiceDetailSerializer,
     InvoiceLineSerializer,
@@ -174,11 +174,25 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
         page = self.paginate_queryset(sections)
         return self.get_paginated_response(section_rows_data(page))
 
-    @extend_schema(summary="The per-customer itemisation as CSV (streamed)", responses=CSV_RESPONSE, filters=False)
+    @extend_schema(
+        summary="The per-customer itemisation as CSV (202 while the worker prepares it)",
+        description=(
+            "The whole invoice's itemisation is built once by the worker (headers in the invoice's "
+            "language) and answered 202 until it exists; inside a customer org, partner staff get "
+            "that customer's lines at once."
+        ),
+        responses={**CSV_RESPONSE, (202, "application/json"): PDF_PENDING_RESPONSE},
+        filters=False,
+    )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer], filter_backends=[])
     def itemisation(self, request, *args, **kwargs):
         invoice = self.get_object()
-        return itemisation_response(invoice=invoice, customer=self._section_customer(invoice))
+        customer = self._section_customer(invoice)
+        if customer is not None:
+            return itemisation_response(invoice=invoice, customer=customer)
+        if not invoice_itemisation_request(invoice=invoice):
+            return being_prepared(_("The itemisation is being prepared. Try again in a moment."))
+        return itemisation_file_response(request, invoice)
 
 
 @extend_schema(tags=["invoices"])

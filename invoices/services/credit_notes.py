@@ -29,7 +29,7 @@ from portal.audit import audit_record
 from portal.errors import Conflict, InvalidInput
 from portal.outbox import outbox_enqueue
 
-from ..models import Invoice, InvoiceLine
+from ..models import Invoice, InvoiceCustomerTotal, InvoiceLine, customer_totals_build
 from .issuing import DELIVER_KIND, _lock_counter, invoice_number
 
 
@@ -128,6 +128,7 @@ def credit_note_issue(*, invoice: Invoice, lines: list[CreditLine] | None = None
             line.invoice = note
             line.position = position
         InvoiceLine.objects.bulk_create(built)
+        InvoiceCustomerTotal.objects.bulk_create(customer_totals_build(built))  # issue 13
         type(counter).objects.filter(pk=counter.pk).update(last_number=sequence)
 
         audit_record(

@@ -47,7 +47,14 @@ from portal.errors import InvalidInput
 from portal.models import OutboxMessage
 from portal.outbox import outbox_enqueue, outbox_publish
 
-from ..models import Invoice, InvoiceLine, InvoiceNumberCounter, PaymentMethod
+from ..models import (
+    Invoice,
+    InvoiceCustomerTotal,
+    InvoiceLine,
+    InvoiceNumberCounter,
+    PaymentMethod,
+    customer_totals_build,
+)
 from ..vat import issuer_details, vat_decision, vat_note_text
 
 logger = logging.getLogger(__name__)
@@ -257,12 +264,16 @@ def invoices_issue(
             invoice_lines[sequence] = built_lines
 
         Invoice.objects.bulk_create(invoices)
-        all_lines = []
+        all_lines, all_totals = [], []
         for invoice in invoices:
             for line in invoice_lines[invoice.sequence]:
                 line.invoice = invoice
                 all_lines.append(line)
+            all_totals += customer_totals_build(invoice_lines[invoice.sequence])
         InvoiceLine.objects.bulk_create(all_lines)
+        # Issue 13: the sums per customer, stored once (the invoice never changes): pages and the
+        # API read a page of them instead of grouping every line per request.
+        InvoiceCustomerTotal.objects.bulk_create(all_totals)
         InvoiceNumberCounter.objects.filter(pk=counter.pk).update(last_number=counter.last_number + len(invoices))
 
         audit_record_many(
@@ -450,9 +461,9 @@ def _store_once(invoice: Invoice, field_name: str, filename: str, content: bytes
 
 
 def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
-    """Render and store the PDF and build and store the XRechnung XML (issue 13), each if the
-    invoice has none yet. Each is stored once: never replaced (`_store_once`)."""
-    if invoice.pdf and invoice.xrechnung:
+    """Render and store the PDF, build and store the XRechnung XML and the itemisation CSV (issue
+    13), each if the invoice has none yet. Each is stored once: never replaced (`_store_once`)."""
+    if invoice.pdf and invoice.xrechnung and invoice.itemisation:
         return invoice
     if not invoice.pdf:
         _store_once(invoice, "pdf", invoice.pdf_filename, invoice_render_pdf(invoice))
@@ -460,6 +471,10 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
         from ..einvoice import XRECHNUNG, einvoice_xml
 
         _store_once(invoice, "xrechnung", invoice.xrechnung_filename, einvoice_xml(invoice, profile=XRECHNUNG))
+    if not invoice.itemisation:
+        from ..itemisation import itemisation_csv_build
+
+        _store_once(invoice, "itemisation", "itemisation.csv", itemisation_csv_build(invoice))
     return Invoice.objects.get(pk=invoice.pk)
 
 
@@ -471,7 +486,7 @@ def _documents_request(invoice: Invoice, *, ready: bool) -> bool:
     Idempotent and cheap (one indexed look-up by dedupe key, at most one write): nothing happens
     while the delivery job or an earlier PDF job is still pending or running; a PDF job that has
     finished (or failed) without leaving the document is re-armed and published again. Both
-    jobs store the PDF and the XRechnung XML (`invoice_pdf_ensure`)."""
+    jobs store the PDF, the XRechnung XML and the itemisation CSV (`invoice_pdf_ensure`)."""
     if ready:
         return True
     keys = {f"invoice-deliver-{invoice.pk}": DELIVER_KIND, f"invoice-pdf-{invoice.pk}": PDF_KIND}
@@ -502,8 +517,15 @@ def invoice_xrechnung_request(*, invoice: Invoice) -> bool:
     return _documents_request(invoice, ready=bool(invoice.xrechnung))
 
 
+def invoice_itemisation_request(*, invoice: Invoice) -> bool:
+    """True when the itemisation CSV is stored; else makes sure the worker builds it (with the PDF;
+    invoices issued before it was stored get the PDF job re-armed for the CSV alone)."""
+    return _documents_request(invoice, ready=bool(invoice.itemisation))
+
+
 def invoice_pdf_job(payload: dict) -> None:
-    """The PDF job (outbox `invoices.invoice_pdf`): store the PDF and the XRechnung XML once; no email."""
+    """The PDF job (outbox `invoices.invoice_pdf`): store the PDF, the XRechnung XML and the
+    itemisation CSV once; no email."""
     invoice = Invoice.objects.select_related("recipient").filter(pk=payload["invoice_id"]).first()
     if invoice is not None:
         invoice_pdf_ensure(invoice=invoice)

@@ -139,14 +139,19 @@ def test_issue13_partner_staff_in_a_customer_org_get_only_that_customers_lines(b
     assert {row[1] for row in rows[1:]} == {two.public_id} and len(rows) == 1 + 5 * LINES_PER_PAGE
 
 
+def _csv_rows(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
 def test_issue13_itemisation_csv_lists_every_line_with_its_customer(big, client):
     client.force_login(big["owner"])
     invoice = big["large"]
+    issuing.invoice_pdf_job({"invoice_id": invoice.pk})  # the worker's part: the stored CSV
     queries, response, body = _count(client, page_url(big["partner"], invoice, "invoice-itemisation"))
-    assert response.streaming and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     assert f'filename="{invoice.number}-itemisation.csv"' in response["Content-Disposition"]
-    assert queries < 12  # chunks of 2,000 rows, not one query per line
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert response["Cache-Control"] == "private, no-store"
+    rows = _csv_rows(body)
     assert rows[0][:3] == ["Invoice number", "Customer ID", "Customer"]
     assert len(rows) == 1 + 15 * LINES_PER_PAGE
     first = rows[1]
@@ -165,11 +170,80 @@ def test_issue13_itemisation_csv_lists_every_line_with_its_customer(big, client)
         "EUR",
     ]
     assert sum(Decimal(row[9]) for row in rows[1:]) == invoice.net_total  # plain decimals, no "1.234,50"
-    # German headers for a German user, same plain numbers
+    # the same stored file from the API, whoever asks (headers in the invoice's language)
     type(big["owner"]).objects.filter(pk=big["owner"].pk).update(language="de")
     german = client.get(api_url(big["partner"], invoice, "itemisation/"))
-    rows_de = list(csv.reader(io.StringIO(b"".join(german.streaming_content).decode("utf-8-sig"))))
-    assert rows_de[0][:3] == ["Rechnungsnummer", "Kundennummer", "Kunde"] and rows_de[1] == first
+    assert german.status_code == 200 and _csv_rows(_body(german)) == rows
+    assert "Einzelaufstellung" in german["Content-Disposition"]
+
+
+def test_issue13_itemisation_csv_is_being_prepared_never_built_in_the_request(big, client, monkeypatch):
+    """Item "the itemisation CSV download": the whole invoice's CSV is built by the worker and
+    stored; a request answers 202 "being prepared" until then (old code: every line streamed from
+    the database inside the request, 12x a bare page at 10,000 lines)."""
+    from invoices import itemisation
+
+    def builder_must_not_run(*args, **kwargs):
+        raise AssertionError("the itemisation was built inside the request")
+
+    monkeypatch.setattr(itemisation, "itemisation_rows", builder_must_not_run)
+    client.force_login(big["owner"])
+    invoice = big["large"]
+    OutboxMessage.objects.filter(dedupe_key=f"invoice-deliver-{invoice.pk}").update(status=OutboxMessage.Status.DONE)
+    page = client.get(page_url(big["partner"], invoice, "invoice-itemisation"))
+    assert page.status_code == 202 and page["Content-Type"].startswith("text/html")
+    assert "The itemisation (CSV) is being prepared" in page.content.decode() and page["Retry-After"] == "5"
+    for url in (api_url(big["partner"], invoice, "itemisation/"), f"/api/v1/invoices/{invoice.pk}/itemisation/"):
+        response = client.get(url, HTTP_ACCEPT="text/csv")
+        assert response.status_code == 202 and response.json()["status"] == "being_prepared", url
+    type(big["owner"]).objects.filter(pk=big["owner"].pk).update(language="de")
+    assert "Einzelaufstellung (CSV) wird gerade erstellt" in client.get(
+        page_url(big["partner"], invoice, "invoice-itemisation")
+    ).content.decode("utf-8")
+    assert not Invoice.objects.get(pk=invoice.pk).itemisation
+    [job] = _pdf_rows(invoice)  # queued exactly once however often one asks
+    assert job.kind == issuing.PDF_KIND and job.status == OutboxMessage.Status.PENDING
+
+
+def test_issue13_itemisation_csv_is_stored_privately_once_in_the_invoices_language(big, settings, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setattr(issuing, "invoice_render_pdf", lambda invoice: b"%PDF-1.7 test")
+    invoice = big["small"]
+    stored = issuing.invoice_pdf_ensure(invoice=invoice)
+    path = Path(stored.itemisation.path)
+    assert path.is_relative_to(Path(settings.PRIVATE_MEDIA_ROOT)) and path.parent == Path(stored.pdf.path).parent
+    assert invoice.number not in stored.itemisation.name and stored.itemisation.name.endswith(".csv")
+    rows = _csv_rows(path.read_bytes())
+    assert rows[0][0] == "Invoice number" and len(rows) == 1 + invoice.lines.count()
+    stale = Invoice.objects.get(pk=invoice.pk)
+    stale.itemisation = ""
+    assert issuing.invoice_pdf_ensure(invoice=stale).itemisation.name == stored.itemisation.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue13_itemisation_csv_lifecycle_through_the_real_worker(settings, tmp_path, client, celery_live_worker):
+    """202 until the worker has stored it, then the file; a German invoice has German headers."""
+    import time
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+    reseller = partner(name="Echtzeit Partner GmbH")
+    owner = factories.member(reseller, OrgRole.OWNER, language="de")
+    one = customer(name="Kunde Eins AG")
+    factories.link(reseller, one)
+    [invoice] = issue(*[line(reseller, one) for _ in range(3)])
+    client.force_login(owner)
+    url = api_url(reseller, invoice, "itemisation/")
+    deadline = time.monotonic() + 60
+    response = client.get(url)
+    while response.status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    rows = _csv_rows(_body(response))
+    assert rows[0][:3] == ["Rechnungsnummer", "Kundennummer", "Kunde"] and len(rows) == 4
+    assert {row[1] for row in rows[1:]} == {one.public_id}
 
 
 def _pdf_rows(invoice):
@@ -299,7 +373,7 @@ def test_issue13_xrechnung_is_built_once_by_the_worker_stored_privately_and_serv
     stale = Invoice.objects.get(pk=invoice.pk)
     stale.xrechnung = ""
     assert issuing.invoice_pdf_ensure(invoice=stale).xrechnung.name == stored.xrechnung.name
-    assert sorted(p.suffix for p in path.parent.iterdir()) == [".pdf", ".xml"]
+    assert sorted(p.suffix for p in path.parent.iterdir()) == [".csv", ".pdf", ".xml"]
     # same refusals as the PDF: 404 to everyone who may not see the invoice
     client.logout()
     assert all(client.get(url).status_code == 404 for url in _xrechnung_urls(big, invoice))
@@ -358,7 +432,7 @@ def test_issue13_detail_page_paginates_the_sums_per_customer(many_customers, cli
     assert b"sections_page=2" in body
     second = client.get(page_url(data["partner"], data["many"]) + "?sections_page=2&page=1")
     names = [s.customer_name for s in second.context["sections"]]
-    assert names == [f"Kunde {n:03d} AG" for n in range(SECTIONS_PER_PAGE, 60)]
+    assert names == [f"Kunde {n:03d} AG" for n in range(SECTIONS_PER_PAGE, min(2 * SECTIONS_PER_PAGE, 60))]
     assert second.context["page_obj"].number == 1  # the lines keep their own page
     assert client.get(page_url(data["partner"], data["many"]) + "?sections_page=x").status_code == 200
     assert client.get(page_url(data["partner"], data["many"]) + "?sections_page=999").context["sections"]

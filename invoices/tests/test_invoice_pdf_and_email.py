@@ -78,8 +78,12 @@ def test_the_pdf_is_stored_once_and_never_replaced(media):
     stale = Invoice.objects.get(pk=invoice.pk)
     stale.pdf = ""
     assert invoice_pdf_ensure(invoice=stale).pdf.name == name
-    # one PDF and one XRechnung XML (issue 13: stored once with the PDF), nothing left over
-    assert sorted(p.suffix for p in (media / "private" / "invoices" / str(invoice.year)).iterdir()) == [".pdf", ".xml"]
+    # one PDF, one XRechnung XML and one itemisation CSV (issue 13: stored once), nothing left over
+    assert sorted(p.suffix for p in (media / "private" / "invoices" / str(invoice.year)).iterdir()) == [
+        ".csv",
+        ".pdf",
+        ".xml",
+    ]
 
 
 @pytest.mark.django_db

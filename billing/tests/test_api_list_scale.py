@@ -1,0 +1,83 @@
+"""Issue 13, `/api/v1/subscriptions/` for a partner's Owner (9x a bare page at 10,000 customers):
+each query of the list worked out the orgs the user reaches again (a COUNT and a page), and the
+page joined product, orgs, parent and project onto every one of the 20,000 rows before sorting.
+Now one query gives the page of ids and the total (a window count), and one more loads that
+page's rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import Subscription
+from portal.tenancy import Scope, restrict
+from tests import factories
+
+from .test_query_counts import add_subscriptions
+
+pytestmark = pytest.mark.django_db
+
+
+def _spread_created(world):
+    """Distinct creation times, so the order is the newest first and nothing else."""
+    base = Subscription.objects.order_by("id").first().created_at
+    for index, pk in enumerate(Subscription.objects.order_by("id").values_list("pk", flat=True)):
+        Subscription.objects.filter(pk=pk).update(created_at=base - timedelta(minutes=(index * 37) % 101))
+
+
+def _get(api_client, params):
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get("/api/v1/subscriptions/", params)
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def _subscription_queries(sql: list[str]) -> list[str]:
+    return [q for q in sql if 'FROM "billing_subscription"' in q and "billing_subscriptionterm" not in q]
+
+
+def test_issue13_subscription_api_list_counts_and_pages_in_one_query(world, api_client):
+    api_client.force_authenticate(world.partner_owner)
+    for _index in range(6):
+        customer = factories.OrganizationFactory()
+        factories.link(world.partner, customer)
+        add_subscriptions(world, customer, 4)
+    _spread_created(world)
+    restricted = restrict(Subscription.objects.all(), Scope(user=world.partner_owner))
+    expected = list(restricted.order_by("-created_at", "-id").values_list("pk", flat=True))
+    response, sql = _get(api_client, {"page": 2, "page_size": 10})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == len(expected) >= 24
+    assert [row["id"] for row in data["results"]] == expected[10:20]
+    assert data["next"] and data["previous"]
+    # no COUNT of its own (old code: a COUNT and a page, each deciding the access again) …
+    subscriptions = _subscription_queries(sql)
+    assert not [q for q in subscriptions if "__count" in q], subscriptions
+    # … and the joins only for the page's rows
+    assert len(subscriptions) == 2, subscriptions
+    assert "OVER ()" in subscriptions[0] and "offers_product" not in subscriptions[0]
+
+
+def test_issue13_subscription_api_list_edges_keep_the_paginators_answers(world, api_client):
+    api_client.force_authenticate(world.partner_owner)
+    add_subscriptions(world, world.customer, 5)
+    total = api_client.get("/api/v1/subscriptions/").json()["count"]
+    last = api_client.get("/api/v1/subscriptions/", {"page": "last", "page_size": 2}).json()
+    assert last["count"] == total and last["next"] is None and len(last["results"]) == (total % 2 or 2)
+    for bad in ("999", "0", "x", "-1"):
+        response = api_client.get("/api/v1/subscriptions/", {"page": bad})
+        assert response.status_code == 404 and "error" in response.json(), bad
+    filtered = api_client.get("/api/v1/subscriptions/", {"status": "active", "ordering": "quantity"}).json()
+    quantities = [row["quantity"] for row in filtered["results"]]
+    assert quantities == sorted(quantities) and filtered["count"] == len(filtered["results"])
+    # a user who reaches no billing: an empty page, as before
+    api_client.force_authenticate(world.customer_owner)
+    assert api_client.get("/api/v1/subscriptions/").json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }

@@ -1,0 +1,106 @@
+"""Issue 13, the delegations API for an agency (6x a bare page at 30,000 delegations): the list's
+default order (newest first) sorted every one of the agency's rows, with the project and both
+orgs joined on, to return 25. Now the page comes from the `delegation_newest_first` index."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from delegations.models import Delegation
+from organizations.models import Organization
+from organizations.roles import OrgKind, OrgRole
+from projects.models import Project
+from tests import factories
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL plans"),
+]
+
+ROWS = 3000
+
+
+@pytest.fixture
+def busy_agency():
+    """An agency with thousands of delegations (nearly all of the table), and a small one."""
+    customer = factories.OrganizationFactory(name="Viele Projekte GmbH")
+    agency, small = Organization.objects.bulk_create(
+        [
+            Organization(name="Große Agentur", kind=OrgKind.CUSTOMER, country="DE"),
+            Organization(name="Kleine Agentur", kind=OrgKind.CUSTOMER, country="DE"),
+        ]
+    )
+    projects = Project.objects.bulk_create(
+        Project(organization=customer, name=f"Projekt {index:05d}", number=f"p-{index + 300000}")
+        for index in range(ROWS + 10)
+    )
+    now = timezone.now()
+    Delegation.objects.bulk_create(
+        Delegation(
+            project=project,
+            organization=customer,
+            requested_number=project.number,
+            caretaker=agency if index < ROWS else small,
+            direction=Delegation.Direction.REQUEST,
+            status=Delegation.Status.REVOKED if index % 2 else Delegation.Status.ACTIVE,
+            respond_by=now + timedelta(days=1),
+            ends_at=now + timedelta(days=30 + index % 300),
+            created_at=now - timedelta(minutes=(index * 7919) % ROWS),
+        )
+        for index, project in enumerate(projects)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE delegations_delegation")
+    return agency, small
+
+
+def _list(api_client, organization):
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(f"/api/v1/organizations/{organization.public_id}/delegations/")
+    assert response.status_code == 200, response.content[:300]
+    [page] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "delegations_delegation"."id"')]
+    return response.json(), page
+
+
+def test_issue13_agency_delegation_api_page_walks_the_newest_first_index(busy_agency, api_client):
+    agency, small = busy_agency
+    api_client.force_authenticate(factories.member(agency, OrgRole.OWNER))
+    data, sql = _list(api_client, agency)
+    assert data["count"] == ROWS
+    newest = list(
+        Delegation.objects.filter(caretaker=agency).order_by("-created_at", "-id").values_list("pk", flat=True)[:25]
+    )
+    assert [row["id"] for row in data["results"]] == newest
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # old plan: Seq Scan of every delegation, the project and both orgs hashed on, then a Sort
+    assert "delegation_newest_first" in plan, plan
+    assert "Sort" not in plan and "Seq Scan on delegations_delegation" not in plan, plan
+
+    # a small agency still gets exactly its own rows
+    api_client.force_authenticate(factories.member(small, OrgRole.OWNER))
+    data, _sql = _list(api_client, small)
+    assert data["count"] == 10 and all(row["id"] for row in data["results"])
+
+
+def test_issue13_overview_pages_a_tab_with_the_count_it_already_has(busy_agency, client):
+    """The overview counts every tab in one aggregate; the paginator reuses the shown tab's count
+    instead of counting the agency's 1,500 managed delegations a second time."""
+    from django.urls import reverse
+
+    agency, _small = busy_agency
+    client.force_login(factories.member(agency, OrgRole.OWNER))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("delegation-list", kwargs={"org": agency.public_id}) + "?tab=managed")
+    assert response.status_code == 200
+    page = response.context["page_obj"]
+    assert page.paginator.count == ROWS // 2 and len(page.object_list) == 25
+    counts = [q["sql"] for q in queries.captured_queries if 'AS "__count" FROM "delegations_delegation"' in q["sql"]]
+    # only the shell's "open requests" badge counts here (incoming requests), not the managed tab
+    assert all(""""direction" = 'request'""" in q for q in counts), counts
