@@ -198,7 +198,8 @@ def delegation_requests_awaiting(org_context) -> int:
     if not org_context.has("requests.decide"):
         return 0
     queryset = restrict(Delegation.objects.all(), Scope(user=org_context.user, context=org_context))
-    return delegation_list(queryset=queryset, organization=org_context.organization, tab="incoming").count()
+    # The tab's filter on the stored columns, without the list's status annotation and joins.
+    return queryset.filter(_tab_filters(org_context.organization)["incoming"]).count()
 
 
 def delegation_open_requests_section(org_context) -> dict:

@@ -7,10 +7,12 @@
 - Agency (an org that takes care of other orgs' projects): cared-for projects, releases ending in
   the next 14 days.
 
-Every panel is a count and at most `PANEL_ITEMS` rows: one COUNT (or one aggregate for several)
-and one LIMITed query, through the owning app's selectors and the tenancy restrictions – so the
-dashboard issues the same number of queries for 3 customers as for 10,000 (budget test in
-organizations/tests/test_dashboard.py). Read-only: nothing here writes.
+Every panel is a count and at most `PANEL_ITEMS` rows: one LIMITed query, and a COUNT only when
+the rows fill the panel (`_rows_and_count`), through the owning app's selectors and the tenancy
+restrictions – so the dashboard issues no more queries for 10,000 customers than for 3 (budget
+test in organizations/tests/test_dashboard.py). Counts of things to act on stop at `COUNT_CAP`
+("1,000+"): counting 50,000 waiting offers exactly would cost more than the rest of the page
+(issue 13). Read-only: nothing here writes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,18 @@ from .roles import OrgKind
 
 PANEL_ITEMS = 5
 SOON = timedelta(days=14)
+COUNT_CAP = 1000
+
+
+def _rows_and_count(queryset) -> tuple[list, int, bool]:
+    """The first `PANEL_ITEMS` rows of `queryset`, their total and whether it was capped: no COUNT
+    when the rows don't fill the panel, else a COUNT over at most `COUNT_CAP` + 1 rows."""
+    cap = COUNT_CAP
+    rows = list(queryset[:PANEL_ITEMS])
+    if len(rows) < PANEL_ITEMS:
+        return rows, len(rows), False
+    count = queryset.order_by()[: cap + 1].count()
+    return rows, min(count, cap), count > cap
 
 
 @dataclass
@@ -59,6 +73,7 @@ class Panel:
     empty_action_label: str = ""
     count_label: str = ""  # spoken with the count ("3 waiting")
     kind: str = "list"  # "list", "counts" (state rows with numbers) or "checklist"
+    capped: bool = False  # the count stopped at COUNT_CAP: shown as "1,000+"
 
 
 def _url(name: str, org: Organization, query: str = "", **kwargs) -> str:
@@ -68,6 +83,19 @@ def _url(name: str, org: Organization, query: str = "", **kwargs) -> str:
 
 def _scope(context: OrgContext) -> Scope:
     return Scope(user=context.user, context=context)
+
+
+def _outgoing_requests(context: OrgContext) -> tuple[list, int]:
+    """This partner's connection requests waiting for the customer: the first rows and the count,
+    read once per request (the customers panel and the requests panel both show them)."""
+    from . import selectors
+
+    cache = context._cache
+    if "dashboard_outgoing" not in cache:
+        queryset = selectors.connection_requests(context=context, direction="outgoing")
+        rows, count, _capped = _rows_and_count(queryset)
+        cache["dashboard_outgoing"] = (rows, count)
+    return cache["dashboard_outgoing"]
 
 
 # --- partner ----------------------------------------------------------------------------------
@@ -81,7 +109,7 @@ def _customers_by_state(context: OrgContext) -> Panel:
         active=Count("pk", filter=Q(status=Organization.Status.ACTIVE)),
         archived=Count("pk", filter=Q(status=Organization.Status.ARCHIVED)),
     )
-    requested = selectors.connection_requests(context=context, direction="outgoing").count()
+    _rows, requested = _outgoing_requests(context)
     rows = [
         PanelItem(
             _("Active"),
@@ -132,7 +160,7 @@ def _offer_panel(
 
     organization = context.organization
     offers = offer_list(scope=_scope(context), filters=OfferFilters(status=status))
-    count = offers.count()
+    rows, count, capped = _rows_and_count(offers)
     partner_side = organization.kind == OrgKind.PARTNER
     items = [
         PanelItem(
@@ -143,12 +171,13 @@ def _offer_panel(
             status_label=Offer.Status(offer.status).label,
             moment=offer.created_at,
         )
-        for offer in offers[:PANEL_ITEMS]
+        for offer in rows
     ]
     return Panel(
         key=key,
         title=title,
         count=count,
+        capped=capped,
         count_label=count_label(count),
         items=items,
         more_url=_url("offer-list", organization, f"status={status}"),
@@ -174,11 +203,12 @@ def _trials_ending(context: OrgContext) -> Panel:
             organization__in=customers, status=Subscription.Status.TRIAL, ends_at__gt=now, ends_at__lte=now + SOON
         )
     ).order_by("ends_at", "id")
-    trial_count = trials.count()
+    rows, trial_count, capped = _rows_and_count(trials)
     return Panel(
         key="trials",
         title=_("Trials ending in the next 14 days"),
         count=trial_count,
+        capped=capped,
         count_label=ngettext("trial ending", "trials ending", trial_count),
         items=[
             PanelItem(
@@ -187,7 +217,7 @@ def _trials_ending(context: OrgContext) -> Panel:
                 detail=trial.product.name,
                 until=trial.ends_at,
             )
-            for trial in trials[:PANEL_ITEMS]
+            for trial in rows
         ],
         more_url=_url("customer-list", organization),
         more_label=_("All customers"),
@@ -233,9 +263,8 @@ def _requests(context: OrgContext, *, title: str, empty_text: str) -> Panel:
         )
     outgoing = 0
     if organization.is_partner and not context.acting_as_partner:
-        outgoing_requests = selectors.connection_requests(context=context, direction="outgoing")
-        outgoing = outgoing_requests.count()
-        for relation in outgoing_requests[:PANEL_ITEMS]:
+        outgoing_rows, outgoing = _outgoing_requests(context)
+        for relation in outgoing_rows:
             items.append(
                 PanelItem(
                     label=_("Waiting for %(customer)s to accept your connection request")
@@ -258,52 +287,66 @@ def _requests(context: OrgContext, *, title: str, empty_text: str) -> Panel:
     )
 
 
-def partner_panels(context: OrgContext) -> list[Panel]:
-    panels = []
-    if context.has("customers.view"):
-        panels.append(_customers_by_state(context))
-    if context.has("requests.view"):
-        panels.append(
-            _requests(
-                context,
-                title=_("Open requests"),
-                empty_text=_("Connection requests you send and requests by caretakers appear here."),
-            )
-        )
-    if context.has("offers.view"):
-        from offers.models import Offer
+def _offers_awaiting(context: OrgContext) -> Panel:
+    from offers.models import Offer
 
-        send = (
-            (_url("offer-template-list", context.organization), _("Send an offer from a template"))
-            if context.has("offers.send")
-            else None
+    send = (
+        (_url("offer-template-list", context.organization), _("Send an offer from a template"))
+        if context.has("offers.send")
+        else None
+    )
+    return _offer_panel(
+        context,
+        key="offers_awaiting",
+        status=Offer.Status.WAITING_FOR_CONFIRMATION,
+        title=_("Offers awaiting an answer"),
+        count_label=lambda n: ngettext("offer awaiting an answer", "offers awaiting an answer", n),
+        empty_title=_("No offer is waiting for an answer"),
+        empty_text=_("Offers you send wait here until the customer accepts or declines."),
+        action=send,
+    )
+
+
+def _failed_deliveries(context: OrgContext) -> Panel:
+    from offers.models import Offer
+
+    return _offer_panel(
+        context,
+        key="failed_deliveries",
+        status=Offer.Status.DELIVERY_FAILED,
+        title=_("Failed deliveries"),
+        count_label=lambda n: ngettext("offer not delivered", "offers not delivered", n),
+        empty_title=_("Every offer was delivered"),
+        empty_text=_("An offer that cannot be delivered shows here; open it to send it again or withdraw it."),
+    )
+
+
+def _offers_to_answer(context: OrgContext) -> Panel:
+    from offers.models import Offer
+
+    return _offer_panel(
+        context,
+        key="offers_to_answer",
+        status=Offer.Status.WAITING_FOR_CONFIRMATION,
+        title=_("Offers to answer"),
+        count_label=lambda n: ngettext("offer to answer", "offers to answer", n),
+        empty_title=_("No offer waits for your answer"),
+        empty_text=_("When your partner sends an offer, you accept or decline it here."),
+    )
+
+
+def _open_requests_panel(context: OrgContext) -> Panel:
+    if context.organization.kind == OrgKind.PARTNER:
+        return _requests(
+            context,
+            title=_("Open requests"),
+            empty_text=_("Connection requests you send and requests by caretakers appear here."),
         )
-        panels.append(
-            _offer_panel(
-                context,
-                key="offers_awaiting",
-                status=Offer.Status.WAITING_FOR_CONFIRMATION,
-                title=_("Offers awaiting an answer"),
-                count_label=lambda n: ngettext("offer awaiting an answer", "offers awaiting an answer", n),
-                empty_title=_("No offer is waiting for an answer"),
-                empty_text=_("Offers you send wait here until the customer accepts or declines."),
-                action=send,
-            )
-        )
-        panels.append(
-            _offer_panel(
-                context,
-                key="failed_deliveries",
-                status=Offer.Status.DELIVERY_FAILED,
-                title=_("Failed deliveries"),
-                count_label=lambda n: ngettext("offer not delivered", "offers not delivered", n),
-                empty_title=_("Every offer was delivered"),
-                empty_text=_("An offer that cannot be delivered shows here; open it to send it again or withdraw it."),
-            )
-        )
-    if context.has("billing.view") and context.has("customers.view"):
-        panels.append(_trials_ending(context))
-    return panels
+    return _requests(
+        context,
+        title=_("Requests to answer"),
+        empty_text=_("Requests by a partner to connect or by an agency to take care of a project appear here."),
+    )
 
 
 # --- customer ---------------------------------------------------------------------------------
@@ -374,18 +417,21 @@ def _subscriptions_of(organization: Organization):
     return Subscription.objects.filter(organization=organization).exclude(source=Subscription.Source.TRIAL)
 
 
-def _caretakers(context: OrgContext, counts: dict) -> Panel:
+def _caretakers(context: OrgContext) -> Panel:
     from delegations.models import Delegation
     from delegations.selectors import delegation_list
 
     organization = context.organization
     delegations = restrict(Delegation.objects.all(), _scope(context))
-    rows = delegation_list(queryset=delegations, organization=organization, tab="released")[:PANEL_ITEMS]
+    rows, count, capped = _rows_and_count(
+        delegation_list(queryset=delegations, organization=organization, tab="released")
+    )
     return Panel(
         key="caretakers",
         title=_("Caretakers"),
-        count=counts["released"],
-        count_label=ngettext("project with a caretaker", "projects with a caretaker", counts["released"]),
+        count=count,
+        capped=capped,
+        count_label=ngettext("project with a caretaker", "projects with a caretaker", count),
         items=[
             PanelItem(
                 label=delegation.caretaker.name,
@@ -406,107 +452,123 @@ def _caretakers(context: OrgContext, counts: dict) -> Panel:
     )
 
 
-def customer_panels(context: OrgContext, delegation_counts: dict | None) -> list[Panel]:
-    from offers.models import Offer
-
-    panels = []
-    getting_started = _getting_started(context)
-    if getting_started is not None:
-        panels.append(getting_started)
-    if context.has("offers.view"):
-        panels.append(
-            _offer_panel(
-                context,
-                key="offers_to_answer",
-                status=Offer.Status.WAITING_FOR_CONFIRMATION,
-                title=_("Offers to answer"),
-                count_label=lambda n: ngettext("offer to answer", "offers to answer", n),
-                empty_title=_("No offer waits for your answer"),
-                empty_text=_("When your partner sends an offer, you accept or decline it here."),
-            )
-        )
-    if context.has("requests.view"):
-        panels.append(
-            _requests(
-                context,
-                title=_("Requests to answer"),
-                empty_text=_("Requests by a partner to connect or by an agency to take care of a project appear here."),
-            )
-        )
-    if delegation_counts is not None:
-        panels.append(_caretakers(context, delegation_counts))
-    return panels
-
-
 # --- agency -----------------------------------------------------------------------------------
 
 
-def agency_panels(context: OrgContext, counts: dict) -> list[Panel]:
-    """Shown to an org that takes care of other orgs' projects (it has a managed project)."""
+def _managed(context: OrgContext):
     from delegations.models import Delegation
     from delegations.selectors import delegation_list
 
-    organization = context.organization
-    managed = delegation_list(
-        queryset=restrict(Delegation.objects.all(), _scope(context)), organization=organization, tab="managed"
+    return delegation_list(
+        queryset=restrict(Delegation.objects.all(), _scope(context)), organization=context.organization, tab="managed"
     )
-    ending = managed.filter(ends_at__isnull=False, ends_at__lte=timezone.now() + SOON)
-    ending_count = ending.count()
 
-    def rows(queryset):
-        return [
-            PanelItem(
-                label=f"{delegation.project.number} {delegation.project.name}",
-                url=_url("delegation-detail", organization, delegation_id=delegation.pk),
-                detail=delegation.organization.name,
-                until=delegation.ends_at,
-            )
-            for delegation in queryset[:PANEL_ITEMS]
-        ]
 
+def _care_rows(context: OrgContext, delegations) -> list[PanelItem]:
     return [
-        Panel(
-            key="cared_for",
-            title=_("Projects you take care of"),
-            count=counts["managed"],
-            count_label=ngettext("project in your care", "projects in your care", counts["managed"]),
-            items=rows(managed),
-            more_url=_url("delegation-list", organization, "tab=managed"),
-            more_label=_("All managed projects"),
-            empty_title=_("No project in your care"),
-            empty_text=_("A customer releases a project to you, or you request one by its number."),
-        ),
-        Panel(
-            key="releases_ending",
-            title=_("Releases ending in the next 14 days"),
-            count=ending_count,
-            count_label=ngettext("release ending", "releases ending", ending_count),
-            items=rows(ending),
-            more_url=_url("delegation-list", organization, "tab=managed"),
-            more_label=_("All managed projects"),
-            empty_title=_("No release ends in the next 14 days"),
-            empty_text=_("Ask the customer in time to extend a release you still need."),
-        ),
+        PanelItem(
+            label=f"{delegation.project.number} {delegation.project.name}",
+            url=_url("delegation-detail", context.organization, delegation_id=delegation.pk),
+            detail=delegation.organization.name,
+            until=delegation.ends_at,
+        )
+        for delegation in delegations
     ]
+
+
+def _cared_for(context: OrgContext) -> Panel | None:
+    """Shown to an org that takes care of other orgs' projects (it has a managed project)."""
+    rows, count, capped = _rows_and_count(_managed(context))
+    if not count:
+        return None
+    return Panel(
+        key="cared_for",
+        title=_("Projects you take care of"),
+        count=count,
+        capped=capped,
+        count_label=ngettext("project in your care", "projects in your care", count),
+        items=_care_rows(context, rows),
+        more_url=_url("delegation-list", context.organization, "tab=managed"),
+        more_label=_("All managed projects"),
+        empty_title=_("No project in your care"),
+        empty_text=_("A customer releases a project to you, or you request one by its number."),
+    )
+
+
+def _releases_ending(context: OrgContext) -> Panel | None:
+    managed = _managed(context)
+    if not managed.exists():
+        return None
+    ending = managed.filter(ends_at__isnull=False, ends_at__lte=timezone.now() + SOON)
+    rows, count, capped = _rows_and_count(ending)
+    return Panel(
+        key="releases_ending",
+        title=_("Releases ending in the next 14 days"),
+        count=count,
+        capped=capped,
+        count_label=ngettext("release ending", "releases ending", count),
+        items=_care_rows(context, rows),
+        more_url=_url("delegation-list", context.organization, "tab=managed"),
+        more_label=_("All managed projects"),
+        empty_title=_("No release ends in the next 14 days"),
+        empty_text=_("Ask the customer in time to extend a release you still need."),
+    )
 
 
 # --- the dashboard ------------------------------------------------------------------------------
 
 
-def dashboard_panels(context: OrgContext) -> list[Panel]:
-    """The panels of the org in `context` for this user, in the order they are shown."""
-    from delegations.models import Delegation
-    from delegations.selectors import delegation_tab_counts
+# Each panel's reader; it answers None where the panel has nothing to say to this org (first
+# steps all done, no project in its care).
+PANELS = {
+    "customers": _customers_by_state,
+    "getting_started": _getting_started,
+    "requests": _open_requests_panel,
+    "offers_awaiting": _offers_awaiting,
+    "offers_to_answer": _offers_to_answer,
+    "failed_deliveries": _failed_deliveries,
+    "trials": _trials_ending,
+    "caretakers": _caretakers,
+    "cared_for": _cared_for,
+    "releases_ending": _releases_ending,
+}
 
-    delegation_counts = None
-    if context.has("delegations.manage"):
-        delegation_counts = delegation_tab_counts(
-            queryset=restrict(Delegation.objects.all(), _scope(context)), organization=context.organization
-        )
+
+def dashboard_panel_keys(context: OrgContext) -> list[str]:
+    """The panels this user may see on this org's dashboard, in order – decided by role and org
+    kind alone (no query), so the page can lay them out and load each on its own (issue 13)."""
+    keys = []
     if context.organization.kind == OrgKind.PARTNER:
-        panels = partner_panels(context)
+        if context.has("customers.view"):
+            keys.append("customers")
+        if context.has("requests.view"):
+            keys.append("requests")
+        if context.has("offers.view"):
+            keys += ["offers_awaiting", "failed_deliveries"]
+        if context.has("billing.view") and context.has("customers.view"):
+            keys.append("trials")
     else:
-        panels = customer_panels(context, delegation_counts)
-    if delegation_counts is not None and delegation_counts["managed"]:
-        panels.extend(agency_panels(context, delegation_counts))
-    return panels
+        if context.has("organization.change") or context.has("members.invite"):
+            keys.append("getting_started")
+        if context.has("offers.view"):
+            keys.append("offers_to_answer")
+        if context.has("requests.view"):
+            keys.append("requests")
+        if context.has("delegations.manage"):
+            keys.append("caretakers")
+    if context.has("delegations.manage"):
+        keys += ["cared_for", "releases_ending"]
+    return keys
+
+
+def dashboard_panel(context: OrgContext, key: str) -> Panel | None:
+    """One panel of the dashboard; `KeyError` for a key this user may not see."""
+    if key not in dashboard_panel_keys(context):
+        raise KeyError(key)
+    return PANELS[key](context)
+
+
+def dashboard_panels(context: OrgContext) -> list[Panel]:
+    """Every panel of the org in `context` for this user, in the order they are shown."""
+    panels = (PANELS[key](context) for key in dashboard_panel_keys(context))
+    return [panel for panel in panels if panel is not None]

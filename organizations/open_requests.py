@@ -39,5 +39,9 @@ def open_request_sections() -> list[OpenRequestSection]:
 
 
 def open_requests_awaiting(org_context) -> int:
-    """Requests waiting for a decision by the org in `org_context`, over every section."""
-    return sum(section.count(org_context) for section in open_request_sections())
+    """Requests waiting for a decision by the org in `org_context`, over every section; counted once
+    per request (the menu badge and the dashboard both show it)."""
+    cache = org_context._cache
+    if "open_requests" not in cache:
+        cache["open_requests"] = sum(section.count(org_context) for section in open_request_sections())
+    return cache["open_requests"]

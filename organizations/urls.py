@@ -4,6 +4,11 @@ from .views import audit_trail, customers, invitations, members, profile, relati
 
 urlpatterns = [
     path("o/<str:org>/", profile.OrganizationDashboardView.as_view(), name="organization-dashboard"),
+    path(
+        "o/<str:org>/overview/<str:panel>/",
+        profile.OrganizationDashboardPanelView.as_view(),
+        name="organization-dashboard-panel",
+    ),
     # ORG-1, ORG-8: profile, logo, support contact; ORG-3: the customer ends its reseller relation
     path("o/<str:org>/settings/", profile.OrganizationProfileView.as_view(), name="organization-profile"),
     path("o/<str:org>/settings/logo/", profile.OrganizationLogoView.as_view(), name="organization-logo"),

@@ -86,7 +86,8 @@ VARIANTS = {
     "home": [*_GRANTEES, ("customer-owner", None)],
     "project-list": _GRANTEES,
     "api-project-list": _GRANTEES,
-    "organization-dashboard": [("customer-owner", "customer")],
+    "organization-dashboard": [("customer-owner", "customer"), ("agency-owner", "agency")],
+    "organization-dashboard-panel": [("customer-owner", "customer"), ("agency-owner", "agency")],
     "organization-projects": [("customer-owner", "customer")],
     "offer-list": [("customer-owner", "customer")],
     "offer-api-list": [("customer-owner", "customer")],
@@ -95,6 +96,21 @@ VARIANTS = {
     "organization-switcher": [("partner-member", None)],
     "subscription-api-list": [("customer-owner", None)],
     "invoice-api-list": [("customer-owner", None)],
+}
+
+# Routes measured once more per query string (as the route's first account): the customer table's
+# sorting, filtering and deep pages (issue 16: "sorts, filters and exports within the budget").
+QUERY_VARIANTS = {
+    "customer-list": [
+        "?sort=-name",
+        "?sort=city",
+        "?sort=status&page=300",
+        "?q=Customer+00042",
+        "?has_trial=yes",
+        "?has_subscription=no",
+        "?per_page=100",
+    ],
+    "customer-api-list": ["?search=Customer+00042"],
 }
 
 
@@ -267,6 +283,12 @@ class World:
         self.offer = Offer.objects.filter(partner=self.orgs["partner"]).order_by("-created_at").first()
         self.template = OfferTemplate.objects.filter(partner=self.orgs["partner"], name="Scale-Paket").first()
 
+    def panel_keys(self, account: str, org) -> list[str]:
+        from organizations.dashboards import dashboard_panel_keys
+        from portal.tenancy import org_context_for_organization
+
+        return dashboard_panel_keys(org_context_for_organization(self.users[account], org))
+
     @staticmethod
     def accounts() -> dict:
         from organizations.models import User
@@ -335,7 +357,15 @@ def build_cases() -> tuple[list[Case], list[str]]:
             if missing:
                 skipped.append(f"{name} ({account}): no object for {', '.join(missing)}")
                 continue
+            if "panel" in kwargs:  # every dashboard panel this account sees, each on its own
+                for key in world.panel_keys(account, org):
+                    url = reverse(name, kwargs={**values, "panel": key})
+                    cases.append(Case(f"{name}:{key}", kind, account, url))
+                continue
             cases.append(Case(name, kind, account, reverse(name, kwargs=values)))
+            if account == contexts[0][0]:
+                for query in QUERY_VARIANTS.get(name, []):
+                    cases.append(Case(f"{name}{query}", kind, account, reverse(name, kwargs=values) + query))
     return cases, skipped
 
 

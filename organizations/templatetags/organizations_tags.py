@@ -12,7 +12,4 @@ def open_requests_count(org_context) -> int:
 
     if not org_context:
         return 0
-    cache = org_context._cache
-    if "open_requests" not in cache:
-        cache["open_requests"] = open_requests_awaiting(org_context)
-    return cache["open_requests"]
+    return open_requests_awaiting(org_context)

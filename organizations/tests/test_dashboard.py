@@ -16,6 +16,7 @@ from billing.models import Subscription
 from delegations.tests import factories as delegation_factories
 from offers.models import Offer
 from offers.tests import factories as offer_factories
+from organizations.dashboards import PANEL_ITEMS
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgRole
 from tests import factories
@@ -24,11 +25,28 @@ pytestmark = pytest.mark.django_db
 
 
 def dashboard(client, organization):
-    return client.get(reverse("organization-dashboard", kwargs={"org": organization.public_id}))
+    """The dashboard page, then each panel it lays out, fetched as the page's htmx does: the page
+    response gets `.panels` (key → Panel, hidden ones left out) and `.html` (page and panels)."""
+    page = client.get(reverse("organization-dashboard", kwargs={"org": organization.public_id}))
+    if page.status_code != 200:
+        return page
+    page.panels, html = {}, [page.content.decode()]
+    for key in page.context["panel_keys"]:
+        url = reverse("organization-dashboard-panel", kwargs={"org": organization.public_id, "panel": key})
+        assert f'hx-get="{url}"' in html[0]
+        response = client.get(url)
+        assert response.status_code == 200, (key, response.status_code)
+        if response.context["panel"] is not None:
+            page.panels[key] = response.context["panel"]
+            html.append(response.content.decode())
+        else:
+            assert not response.content.strip()  # the page drops the slot
+    page.html = "".join(html)
+    return page
 
 
 def panels_of(response) -> dict:
-    return {panel.key: panel for panel in response.context["panels"]}
+    return response.panels
 
 
 def add_customers(partner, count: int, *, offers: bool = True) -> list[Organization]:
@@ -85,7 +103,7 @@ def test_partner_dashboard_shows_customers_by_state_offers_trials_and_failed_del
     assert panels["trials"].count == 3
     assert {item.label for item in panels["trials"].items} == {c.name for c in active}
 
-    html = response.content.decode()
+    html = response.html
     assert "Offers awaiting an answer" in html and "Trials ending in the next 14 days" in html
     assert "Failed deliveries" in html and "Connection requested" in html
 
@@ -107,7 +125,7 @@ def test_new_partner_dashboard_has_empty_states_that_say_what_to_do(client):
     partner = factories.PartnerFactory()
     owner = factories.member(partner, OrgRole.OWNER)
     client.force_login(owner)
-    html = dashboard(client, partner).content.decode()
+    html = dashboard(client, partner).html
     assert "No offer is waiting for an answer" in html
     assert "Send an offer from a template" in html
     assert "Every offer was delivered" in html
@@ -135,7 +153,7 @@ def test_new_customer_owner_sees_getting_started_and_no_end_relation_button(clie
     owner = factories.member(customer, OrgRole.OWNER)
     client.force_login(owner)
     response = dashboard(client, customer)
-    html = response.content.decode()
+    html = response.html
     panels = panels_of(response)
     assert list(panels) == ["getting_started", "offers_to_answer", "requests", "caretakers"]
     steps = panels["getting_started"].items
@@ -231,15 +249,35 @@ def count_queries(client, organization) -> int:
 def test_partner_dashboard_queries_do_not_grow_with_ten_times_the_data(client):
     partner = factories.PartnerFactory()
     owner = factories.member(partner, OrgRole.OWNER)
-    add_customers(partner, 2)
+    add_customers(partner, PANEL_ITEMS)  # every panel full: its COUNT runs
     client.force_login(owner)
     dashboard(client, partner)  # warm caches (content types, sessions)
     small = count_queries(client, partner)
-    add_customers(partner, 18)
+    add_customers(partner, 9 * PANEL_ITEMS)
     assert count_queries(client, partner) == small
 
 
-def test_customer_and_agency_dashboard_queries_do_not_grow_with_ten_times_the_data(client):
+def test_partner_dashboard_counts_stop_at_the_cap_and_say_so(client, monkeypatch):
+    """Counting 50,000 waiting offers exactly would cost more than the page (issue 13): the count
+    stops at COUNT_CAP and shows "N+"; below the cap it is exact."""
+    from organizations import dashboards
+
+    partner = factories.PartnerFactory()
+    owner = factories.member(partner, OrgRole.OWNER)
+    add_customers(partner, PANEL_ITEMS + 2)
+    client.force_login(owner)
+    monkeypatch.setattr(dashboards, "COUNT_CAP", PANEL_ITEMS + 1)
+    response = dashboard(client, partner)
+    panels = panels_of(response)
+    assert (panels["offers_awaiting"].count, panels["offers_awaiting"].capped) == (PANEL_ITEMS + 1, True)
+    assert f"{PANEL_ITEMS + 1}+</span>" in response.html
+    monkeypatch.setattr(dashboards, "COUNT_CAP", 1000)
+    panels = panels_of(dashboard(client, partner))
+    assert (panels["offers_awaiting"].count, panels["offers_awaiting"].capped) == (PANEL_ITEMS + 2, False)
+
+
+def test_customer_and_agency_dashboard_queries_do_not_grow_with_ten_times_the_data(client, settings):
+    settings.DELEGATION_REQUESTS_PER_HOUR = 1000  # the factories create every delegation by request
     partner = factories.PartnerFactory()
     customer = factories.OrganizationFactory()
     factories.link(partner, customer)
@@ -251,18 +289,33 @@ def test_customer_and_agency_dashboard_queries_do_not_grow_with_ten_times_the_da
     def grow(count):
         for index in range(count):
             offer_factories.offer(partner, customer, tmpl=template)
-            project = factories.project(customer, f"P{index}")
+            project = factories.project(customer, f"P{count}-{index}")
             delegation_factories.active(project, agency, ends_at=timezone.now() + timedelta(days=3))
-            delegation_factories.request(factories.project(customer, f"R{index}"), agency)
+            delegation_factories.request(factories.project(customer, f"R{count}-{index}"), agency)
 
-    grow(1)
+    grow(PANEL_ITEMS)  # every panel full: its COUNT runs
     client.force_login(owner)
     dashboard(client, customer)
     customer_small = count_queries(client, customer)
     client.force_login(agency_owner)
     dashboard(client, agency)
     agency_small = count_queries(client, agency)
-    grow(9)
+    grow(9 * PANEL_ITEMS)
     assert count_queries(client, agency) == agency_small
     client.force_login(owner)
     assert count_queries(client, customer) == customer_small
+
+
+def test_dashboard_panel_route_refuses_unknown_and_unseen_panels(client):
+    """A panel key outside this user's panels answers 404, like a page that does not exist."""
+    partner = factories.PartnerFactory()
+    member = factories.member(partner, OrgRole.MEMBER)
+    client.force_login(member)
+
+    def panel(key):
+        return client.get(reverse("organization-dashboard-panel", kwargs={"org": partner.public_id, "panel": key}))
+
+    assert panel("no-such-panel").status_code == 404
+    assert panel("requests").status_code == 404  # Owners/Admins only (requests.view)
+    assert panel("getting_started").status_code == 404  # a customer's panel
+    assert panel("offers_awaiting").status_code == 200

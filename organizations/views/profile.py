@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from portal.errors import NotFound
 from portal.views import DomainErrorFormMixin, OrgScopedMixin
 
-from ..dashboards import dashboard_panels
+from ..dashboards import dashboard_panel, dashboard_panel_keys
 from ..forms import LogoForm, OrganizationProfileForm, SupportContactForm
 from ..models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS
 from ..services.profile import (
@@ -25,14 +26,31 @@ from .common import org_url
 
 class OrganizationDashboardView(OrgScopedMixin, TemplateView):
     """Issue 16: the panels of this org's side (partner, customer, agency), each a count and a
-    few rows with a link to the full list; a fixed number of queries (organizations/dashboards.py)."""
+    few rows with a link to the full list (organizations/dashboards.py). The page lays out the
+    panels this user may see; each loads from `OrganizationDashboardPanelView` (issue 13)."""
 
     template_name = "organizations/dashboard.html"
     capability = "organization.view"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["panels"] = dashboard_panels(self.org)
+        context["panel_keys"] = dashboard_panel_keys(self.org)
+        return context
+
+
+class OrganizationDashboardPanelView(OrgScopedMixin, TemplateView):
+    """One dashboard panel as an HTML fragment; empty where the panel has nothing to say (the page
+    then drops its slot). 404 for a panel this user may not see."""
+
+    template_name = "organizations/_dashboard_panel.html"
+    capability = "organization.view"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            context["panel"] = dashboard_panel(self.org, self.kwargs["panel"])
+        except KeyError:
+            raise NotFound(_("Not found.")) from None
         return context
 
 

@@ -112,4 +112,17 @@
       pending = null;
     }
   }, true);
+
+  // --- Dashboard panels load one by one (htmx); a failed one says so instead of loading forever. ---
+  function panelFailed(event) {
+    var slot = event.detail && event.detail.elt;
+    if (!slot || !slot.matches || !slot.matches("[data-panel-slot]")) { return; }
+    var loading = slot.querySelector("[data-panel-loading]");
+    var error = slot.querySelector("[data-panel-error]");
+    if (loading) { loading.classList.add("d-none"); }
+    if (error) { error.classList.remove("d-none"); }
+    slot.querySelector("[aria-busy]").setAttribute("aria-busy", "false");
+  }
+  document.addEventListener("htmx:responseError", panelFailed);
+  document.addEventListener("htmx:sendError", panelFailed);
 })();
