@@ -4,23 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('organizations', '0006_customer_export'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("organizations", "0006_customer_export"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['name', 'id'], name='organization_name_order'),
+            model_name="organization",
+            index=models.Index(fields=["name", "id"], name="organization_name_order"),
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['city', 'name', 'id'], name='organization_city_order'),
+            model_name="organization",
+            index=models.Index(fields=["city", "name", "id"], name="organization_city_order"),
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['status', 'name', 'id'], name='organization_status_order'),
+            model_name="organization",
+            index=models.Index(fields=["status", "name", "id"], name="organization_status_order"),
         ),
     ]
