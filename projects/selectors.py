@@ -355,25 +355,50 @@ def project_list_for_user(
     return queryset
 
 
-def organizations_with_projects_for_user(*, user) -> QuerySet[Organization]:
-    """The orgs holding at least one project `user` may see (the org filter of the project list)."""
-    # The orgs the user's role inherits through that hold a project (archived ones are visible), and the orgs of the
-    # projects granted to the user: by org, not by reading every visible project (issue 13); keys from the loaded
-    # memberships as in `accessible_projects_q`.
+# The org filter reads at most this many of the user's grant rows; beyond, it is an identifier field.
+FILTER_GRANT_ROWS = 1000
+
+
+def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
+    """The single column of the first `limit` rows of `queryset`, or None when there are more."""
+    values = [next(iter(row.values())) if isinstance(row, dict) else row for row in queryset[: limit + 1]]
+    return None if len(values) > limit else values
+
+
+def organizations_with_projects_for_user(*, user, limit: int) -> list[Organization] | None:
+    """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
+    when there are more than `limit` (the page asks for the identifier instead).
+
+    Read from the user's memberships, the customers reached through them (at most `limit` + 1
+    read) and at most FILTER_GRANT_ROWS of the user's grant rows – a handful of small queries by
+    index whatever the user reaches (issue 13: the DISTINCT over the orgs of 100,000 granted
+    projects took 400 ms). Archived projects count (they are listed); archived orgs do not."""
     memberships = memberships_of(user)
-    has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
-    parts = []
+    ids: set[int] = set()
     for reach in _reach_for_action(memberships, ProjectAction.VIEW):
-        sources = [reach.direct_ids] if reach.direct_ids else []
-        sources.extend(reach.partner_sources)
-        parts.extend(
-            Organization.objects.filter(pk__in=source).filter(has_project).order_by().values("pk") for source in sources
-        )
+        ids.update(reach.direct_ids)
+        for source in reach.partner_sources:
+            customers = _first_values(source, limit)
+            if customers is None:
+                return None
+            ids.update(customers)
+        if len(ids) > limit:
+            return None
     for granted in _granted_parts(user, ProjectAction.VIEW, timezone.now(), memberships):
-        parts.append(granted.values("content_object__organization_id"))
-    return (
-        Organization.objects.filter(status=Organization.Status.ACTIVE)
-        .filter(pk__in=parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0])
+        organizations = _first_values(
+            granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
+        )
+        if organizations is None:
+            return None
+        ids.update(organizations)
+    if len(ids) > limit:
+        return None
+    if not ids:
+        return []
+    has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
+    return list(
+        Organization.objects.filter(pk__in=ids, status=Organization.Status.ACTIVE)
+        .filter(has_project)
         .order_by("name", "id")
     )
 

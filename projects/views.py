@@ -24,6 +24,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from portal.errors import DomainError, NotFound
+from portal.pagination import CappedPaginator
 from portal.tenancy import org_context_for_organization
 from portal.views import DomainErrorFormMixin, OrgScopedMixin, UserScopedMixin
 
@@ -53,6 +54,8 @@ class _ProjectListMixin:
 
     model = Project
     paginate_by = PAGE_SIZE
+    # the total up to 1,000, then "more than 1,000" and only those pages (issue 13)
+    paginator_class = CappedPaginator
     template_name = "projects/project_list.html"
 
     def get_queryset(self) -> QuerySet:
@@ -76,11 +79,8 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # A select for the usual case; a partner with thousands of customers types the identifier.
-        organizations = list(
-            organizations_with_projects_for_user(user=self.request.user)[: self.ORGANIZATION_CHOICES_LIMIT + 1]
-        )
-        context["organization_choices"] = (
-            organizations if len(organizations) <= self.ORGANIZATION_CHOICES_LIMIT else None
+        context["organization_choices"] = organizations_with_projects_for_user(
+            user=self.request.user, limit=self.ORGANIZATION_CHOICES_LIMIT
         )
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 
@@ -51,6 +52,8 @@ class ProjectListMixin:
     ordering is left to DRF."""
 
     filter_backends = [OrderingFilter]
+    # `count` exact up to 1,000, then null (issue 13: counting 100,000 reachable projects cost more than the page)
+    pagination_class = CappedCountPagination
     ordering_fields = ["name", "number", "created_at"]
     ordering = ["name", "id"]
 
