@@ -27,12 +27,17 @@ class CappedPaginator(Paginator):
     """`Paginator` with the total counted up to `cap` (`count`, `num_pages` cover at most `cap`
     rows); `capped` is True when there are more. Templates show "more than {{ cap }}" then."""
 
-    def __init__(self, *args, cap: int = COUNT_CAP, **kwargs):
+    def __init__(self, *args, cap: int = COUNT_CAP, counted: int | None = None, **kwargs):
+        """`counted`: the rows already counted up to `cap` + 1 by the caller (a selector that
+        counts from the user's side, e.g. `projects.selectors.project_count`)."""
         super().__init__(*args, **kwargs)
         self.cap = cap
+        self._given_count = counted
 
     @cached_property
     def _counted(self) -> int:
+        if self._given_count is not None:
+            return self._given_count
         return capped_count(self.object_list, self.cap)
 
     @cached_property

@@ -26,7 +26,7 @@ class CappedCountPagination(PortalPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page_size_in_use = page_size = self.get_page_size(request)
-        self.number = self._page_number(request, queryset, page_size)
+        self.number = self._page_number(request, queryset, page_size, view)
         offset = (self.number - 1) * page_size
         rows = list(queryset[offset : offset + page_size + 1])
         self.has_next = len(rows) > page_size
@@ -34,19 +34,22 @@ class CappedCountPagination(PortalPagination):
         if self.number > 1 and not rows:
             raise NotFound(self.invalid_page_message)
         seen = offset + len(rows) + (1 if self.has_next else 0)
+        # a view whose selector counts from the user's side sets `capped_count` (rows up to cap + 1)
+        counted = getattr(view, "capped_count", None)
         if not self.has_next:
             self.count = offset + len(rows)
         elif seen > self.cap:
             self.count = None
         else:
-            counted = capped_count(queryset, self.cap)
+            counted = capped_count(queryset, self.cap) if counted is None else counted
             self.count = counted if counted <= self.cap else None
         return rows
 
-    def _page_number(self, request, queryset, page_size: int) -> int:
+    def _page_number(self, request, queryset, page_size: int, view) -> int:
         raw = request.query_params.get(self.page_query_param) or "1"
         if raw in self.last_page_strings:
-            counted = capped_count(queryset, self.cap)
+            counted = getattr(view, "capped_count", None)
+            counted = capped_count(queryset, self.cap) if counted is None else counted
             if counted > self.cap:  # the last page of a capped list is not known
                 raise NotFound(self.invalid_page_message)
             return max(1, -(-counted // page_size))

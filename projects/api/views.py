@@ -18,12 +18,19 @@ from rest_framework.response import Response
 from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
+from portal.pagination import COUNT_CAP
 
 from .. import services
 from ..models import Project, ProjectRoleGrant
 from ..numbers import PROJECT_NUMBER_REGEX
 from ..roles import ProjectAction
-from ..selectors import ProjectFilters, project_annotate_for_user, project_for_user, project_list, project_require
+from ..selectors import (
+    ProjectFilters,
+    project_annotate_for_user,
+    project_for_user,
+    project_page,
+    project_require,
+)
 from .serializers import (
     ProjectCreateSerializer,
     ProjectDetailSerializer,
@@ -48,7 +55,7 @@ ORGANIZATION_PARAMETER = OpenApiParameter(
 
 
 class ProjectListMixin:
-    """Both project lists are `projects.selectors.project_list` (the pages' too); only the
+    """Both project lists are `projects.selectors.project_page` (the pages' too); only the
     ordering is left to DRF."""
 
     filter_backends = [OrderingFilter]
@@ -59,7 +66,10 @@ class ProjectListMixin:
 
     def list_queryset(self):
         filters = ProjectFilters.from_params(self.request.query_params)
-        return project_list(scope=self.scope, filters=filters)
+        # the total up to 1,000, counted from the user's side (read by CappedCountPagination)
+        page = project_page(scope=self.scope, filters=filters, cap=COUNT_CAP)
+        self.capped_count = page.count
+        return page.queryset
 
 
 @extend_schema_view(
