@@ -254,7 +254,9 @@ class ProjectRoleGrantViewSet(ScopedModelViewSet):
         super().initial(request, *args, **kwargs)  # 401 for anonymous callers first
         if getattr(self, "swagger_fake_view", False):
             return
-        self.project = project_for_user(user=request.user, number=self.kwargs["project_number"], annotate=False)
+        # with the user's roles loaded: `project_require` reads the role table instead of planning
+        # the whole access rule once more (issue 13: ~18 ms of planning per request)
+        self.project = project_for_user(user=request.user, number=self.kwargs["project_number"])
         action = self.project_actions.get(self.action, ProjectAction.VIEW)  # OPTIONS: see above
         project_require(user=request.user, project=self.project, action=action)
 
