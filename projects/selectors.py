@@ -265,15 +265,23 @@ def accessible_projects_count(
     are merged in Python: a project reached twice counts once."""
     if not getattr(user, "is_authenticated", False):
         return 0
+    return _count_by_paths(queryset, user, action, cap=cap, paths=paths)[0]
+
+
+def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _AccessPaths | None) -> tuple[int, bool]:
+    """`accessible_projects_count`, and whether one grant path alone held more than `cap` rows."""
     at = timezone.now()
     paths = paths or _access_paths(user, action, at)
     visible = queryset.filter(organization__status=Organization.Status.ACTIVE).filter(_status_q(action)).order_by()
     if paths.wide:  # every project of the partner's customers: the list's own count stops early
-        return visible.filter(accessible_projects_q(user, action, at=at, paths=paths)).values("pk")[: cap + 1].count()
-    streams = []
+        count = visible.filter(accessible_projects_q(user, action, at=at, paths=paths)).values("pk")[: cap + 1].count()
+        return count, False
+    streams = []  # (a grant path?, rows)
     if paths.direct_ids:
-        streams.append(visible.filter(organization_id__in=paths.direct_ids).values_list("pk", flat=True))
-    streams.extend(visible.filter(organization_id__in=source).values_list("pk", flat=True) for source in paths.sources)
+        streams.append((False, visible.filter(organization_id__in=paths.direct_ids).values_list("pk", flat=True)))
+    streams.extend(
+        (False, visible.filter(organization_id__in=source).values_list("pk", flat=True)) for source in paths.sources
+    )
     for index, part in enumerate(paths.granted):
         # from the permission rows to their project by primary key: a join that streams in index order
         rows = (
@@ -282,14 +290,14 @@ def accessible_projects_count(
             .values_list("content_object_id", flat=True)
         )
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
-        streams.append(rows if index == 0 or paths.granted_unique else rows.distinct())
+        streams.append((True, rows if index == 0 or paths.granted_unique else rows.distinct()))
     ids: set[int] = set()
-    for rows in streams:
+    for granted, rows in streams:
         found = list(rows[: cap + 1])
         if len(found) > cap:
-            return cap + 1
+            return cap + 1, granted
         ids.update(found)
-    return min(len(ids), cap + 1)
+    return min(len(ids), cap + 1), False
 
 
 def project_caretaker_q(user, *, at=None) -> Exists:
@@ -454,6 +462,8 @@ class ProjectPage:
     count: int
     # the user's memberships as read for the list (None inside an org), for the org filter
     memberships: list[MembershipRow] | None
+    # one grant path alone held more than the cap: the org filter need not read the grants again
+    grants_over_cap: bool = False
 
 
 def project_page(
@@ -470,12 +480,12 @@ def project_page(
         count = restrict(queryset, scope, ProjectAction.VIEW).order_by().values("pk")[: cap + 1].count()
         return ProjectPage(_listed(queryset, scope=scope, actions=actions), count, None)
     paths = _access_paths(user, ProjectAction.VIEW, timezone.now())
-    count = accessible_projects_count(queryset, user, ProjectAction.VIEW, cap=cap, paths=paths)
+    count, grants_over_cap = _count_by_paths(queryset, user, ProjectAction.VIEW, cap=cap, paths=paths)
     listed = _accessible_filter(
         queryset.select_related("organization"), user, ProjectAction.VIEW, large=count > cap, paths=paths
     )
     listed = project_annotate_for_user(listed, user=user, actions=actions).order_by("name", "id")
-    return ProjectPage(listed, count, paths.memberships)
+    return ProjectPage(listed, count, paths.memberships, grants_over_cap and cap >= FILTER_GRANT_ROWS)
 
 
 def project_list_for_user(
@@ -508,7 +518,7 @@ def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
 
 
 def organizations_with_projects_for_user(
-    *, user, limit: int, memberships: list[MembershipRow] | None = None
+    *, user, limit: int, memberships: list[MembershipRow] | None = None, grants_over_limit: bool = False
 ) -> list[Organization] | None:
     """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
     when there are more than `limit` (the page asks for the identifier instead).
@@ -517,7 +527,11 @@ def organizations_with_projects_for_user(
     read) and at most FILTER_GRANT_ROWS of the user's grant rows – a handful of small queries by
     index whatever the user reaches (issue 13: the DISTINCT over the orgs of 100,000 granted
     projects took 400 ms). Archived projects count (they are listed); archived orgs do not.
-    `memberships`: `memberships_of(user)` if the caller has read them already."""
+    `memberships`: `memberships_of(user)` if the caller has read them already; `grants_over_limit`:
+    the caller found more than FILTER_GRANT_ROWS visible projects on one grant path (the answer is
+    then None without reading them again)."""
+    if grants_over_limit:
+        return None
     memberships = memberships_of(user) if memberships is None else memberships
     ids: set[int] = set()
     for reach in _reach_for_action(memberships, ProjectAction.VIEW):

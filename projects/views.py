@@ -90,7 +90,10 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
         context = super().get_context_data(**kwargs)
         # A select for the usual case; a partner with thousands of customers types the identifier.
         context["organization_choices"] = organizations_with_projects_for_user(
-            user=self.request.user, limit=self.ORGANIZATION_CHOICES_LIMIT, memberships=self.project_page.memberships
+            user=self.request.user,
+            limit=self.ORGANIZATION_CHOICES_LIMIT,
+            memberships=self.project_page.memberships,
+            grants_over_limit=self.project_page.grants_over_cap,
         )
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True

@@ -176,6 +176,24 @@ def test_issue13_org_filter_reads_a_bounded_number_of_grants(grantee, monkeypatc
     assert organizations_with_projects_for_user(user=user, limit=10) is None
 
 
+def test_issue13_org_filter_is_not_read_again_when_the_count_found_too_many_grants(
+    client, grantee, small_cap, monkeypatch
+):
+    user, _projects = grantee
+    monkeypatch.setattr("projects.selectors.FILTER_GRANT_ROWS", CAP)
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("project-list"))
+    assert response.context["organization_choices"] is None
+    assert not [q["sql"] for q in queries.captured_queries if "content_object__organization_id" in q["sql"]]
+    # below the cap the filter is read as usual
+    response = client.get(reverse("project-list"), {"q": "Shop 0"})
+    assert response.context["paginator"].capped  # 8 of them: still over
+    monkeypatch.setattr("projects.selectors.FILTER_GRANT_ROWS", 100)
+    response = client.get(reverse("project-list"))
+    assert len(response.context["organization_choices"]) == 4
+
+
 def test_issue13_paginator_takes_a_count_made_elsewhere():
     paginator = CappedPaginator(list(range(30)), 10, cap=20, counted=21)
     assert paginator.capped and paginator.count == 20 and paginator.num_pages == 2
