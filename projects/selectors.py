@@ -142,7 +142,45 @@ def _reach_for_action(memberships: list[MembershipRow], action: str) -> list[Loa
     return reaches
 
 
-def accessible_projects_q(user, action: str = ProjectAction.VIEW, *, at=None, few_rows: bool = False) -> Q:
+@dataclass(frozen=True)
+class _AccessPaths:
+    """How `user` reaches projects for an action, from the loaded memberships: the orgs reached
+    directly (literal ids), the customers reached as partner staff (one-table subqueries of
+    customer ids), the permission rows granting it (`_granted_parts`), and whether a partner
+    Owner/Admin path makes the reach every project of thousands of customers (`wide`)."""
+
+    direct_ids: list[int]
+    sources: list[QuerySet]
+    granted: list[QuerySet]
+    wide: bool
+    # the group grants may name a project twice when the user is in several orgs holding one
+    granted_unique: bool
+    memberships: list[MembershipRow]
+
+
+def _access_paths(user, action: str, at, memberships: list[MembershipRow] | None = None) -> _AccessPaths:
+    memberships = memberships_of(user) if memberships is None else memberships
+    reaches = _reach_for_action(memberships, action)
+    member_orgs = [m for m in memberships if m.organization_active]
+    return _AccessPaths(
+        direct_ids=[pk for reach in reaches for pk in reach.direct_ids],
+        sources=[source for reach in reaches for source in reach.partner_sources],
+        granted=_granted_parts(user, action, at, memberships),
+        wide=any(reach.wide for reach in reaches),
+        granted_unique=len(member_orgs) <= 1,
+        memberships=memberships,
+    )
+
+
+def accessible_projects_q(
+    user,
+    action: str = ProjectAction.VIEW,
+    *,
+    at=None,
+    few_rows: bool = False,
+    large: bool = False,
+    paths: _AccessPaths | None = None,
+) -> Q:
     """The indexed form of `_access_q` over Project: the projects `user` reaches for `action` by
     the projects' org (orgs the user's role inherits through) or by the user's own and their
     orgs' grants (the permission tables' user and group indexes). Org and project status are left
@@ -150,25 +188,38 @@ def accessible_projects_q(user, action: str = ProjectAction.VIEW, *, at=None, fe
 
     The user's memberships are read first (one small query), so the access paths become literal
     keys and one-table subqueries: cheap to plan, and estimated from the real keys (issue 13). The
-    shape follows the reach: for partner Owners/Admins (every project of up to thousands of
-    customers) an OR of hashed key sets, which lets a sorted page stop after its rows; for everyone
-    else one UNION of project ids (a few rows by index, never a scan of all projects). `few_rows`:
-    the caller filters to a row or two by an index (one project by number) – the OR form, whose
-    tests then run once per row."""
+    shape follows the reach:
+    - partner Owners/Admins (every project of up to thousands of customers): an OR of hashed key
+      sets, which lets a sorted page stop after its rows;
+    - `large` (the caller counted more than `portal.pagination.COUNT_CAP` projects: a user with
+      100,000 grants, an agency caring for 10,000 projects): the orgs as key sets and the grants
+      as EXISTS per row by the permission indexes – a sorted page walks the name index and tests
+      the rows it meets, instead of collecting and sorting the whole reach;
+    - `few_rows` (the caller filters to a row or two by an index, one project by number):
+      correlated EXISTS throughout, tested for those rows only;
+    - everyone else: one UNION of project ids (a few rows by index, never a scan of all projects).
+    """
     at = at or timezone.now()
-    memberships = memberships_of(user)
-    reaches = _reach_for_action(memberships, action)
-    granted = [part.values("content_object_id") for part in _granted_parts(user, action, at, memberships)]
-    direct_ids = [pk for reach in reaches for pk in reach.direct_ids]
-    sources = [source for reach in reaches for source in reach.partner_sources]
-    if few_rows:  # correlated EXISTS: tested for the row(s) only, no hash of the whole reach
+    paths = paths or _access_paths(user, action, at)
+    granted = [part.values("content_object_id") for part in paths.granted]
+    direct_ids, sources = paths.direct_ids, paths.sources
+    if few_rows or large:
         q = Q(organization_id__in=direct_ids) if direct_ids else Q()
         for source in sources:
-            q |= Q(Exists(source.filter(customer_id=OuterRef("organization_id"))))
+            if few_rows:
+                q |= Q(Exists(source.filter(customer_id=OuterRef("organization_id"))))
+            else:
+                q |= Q(organization_id__in=source)
         for part in granted:
-            q |= Q(Exists(part.filter(content_object_id=OuterRef("pk"))))
+            row = part.filter(content_object_id=OuterRef("pk"))
+            if large:
+                # A second, non-equality reference to the row keeps the test per row: PostgreSQL
+                # cannot turn it into a hash of the whole reach, which it would (it estimates one
+                # row for a caretaker org's grants and then hashes 10,000 to show 25).
+                row = row.filter(content_object_id__gte=OuterRef("pk"))
+            q |= Q(Exists(row))
         return q
-    if any(reach.wide for reach in reaches):
+    if paths.wide:
         q = Q(organization_id__in=direct_ids) if direct_ids else Q()
         for source in sources:
             q |= Q(organization_id__in=source)
@@ -184,15 +235,69 @@ def accessible_projects_q(user, action: str = ProjectAction.VIEW, *, at=None, fe
     return Q(pk__in=ids)
 
 
-def _accessible_filter(queryset: QuerySet, user, action: str, *, few_rows: bool = False) -> QuerySet:
+def _accessible_filter(
+    queryset: QuerySet,
+    user,
+    action: str,
+    *,
+    few_rows: bool = False,
+    large: bool = False,
+    paths: _AccessPaths | None = None,
+) -> QuerySet:
     """`project_access_q` as a filter by `accessible_projects_q` (lists: no scan of all projects)."""
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
     return (
         queryset.filter(organization__status=Organization.Status.ACTIVE)
-        .filter(accessible_projects_q(user, action, few_rows=few_rows))
+        .filter(accessible_projects_q(user, action, few_rows=few_rows, large=large, paths=paths))
         .filter(_status_q(action))
     )
+
+
+def accessible_projects_count(
+    queryset: QuerySet, user, action: str = ProjectAction.VIEW, *, cap: int, paths: _AccessPaths | None = None
+) -> int:
+    """The number of projects of `queryset` (a filtered `Project` queryset, not yet restricted)
+    that `user` may `action` across orgs – exact up to `cap`, else `cap` + 1 – read from the
+    user's side: each access path streams at most `cap` + 1 rows from its index (the permission
+    rows of 100,000 grants, the projects of the reached orgs), so the cost is that of `cap` rows
+    whatever the reach (issue 13: the COUNT over 100,000 granted projects took 300 ms). The ids
+    are merged in Python: a project reached twice counts once."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return _count_by_paths(queryset, user, action, cap=cap, paths=paths)[0]
+
+
+def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _AccessPaths | None) -> tuple[int, bool]:
+    """`accessible_projects_count`, and whether one grant path alone held more than `cap` rows."""
+    at = timezone.now()
+    paths = paths or _access_paths(user, action, at)
+    visible = queryset.filter(organization__status=Organization.Status.ACTIVE).filter(_status_q(action)).order_by()
+    if paths.wide:  # every project of the partner's customers: the list's own count stops early
+        count = visible.filter(accessible_projects_q(user, action, at=at, paths=paths)).values("pk")[: cap + 1].count()
+        return count, False
+    streams = []  # (a grant path?, rows)
+    if paths.direct_ids:
+        streams.append((False, visible.filter(organization_id__in=paths.direct_ids).values_list("pk", flat=True)))
+    streams.extend(
+        (False, visible.filter(organization_id__in=source).values_list("pk", flat=True)) for source in paths.sources
+    )
+    for index, part in enumerate(paths.granted):
+        # from the permission rows to their project by primary key: a join that streams in index order
+        rows = (
+            part.filter(content_object_id__in=visible.values("pk"))
+            .order_by()
+            .values_list("content_object_id", flat=True)
+        )
+        # the user's own rows are unique per project; the orgs' grants are when the user is in one org
+        streams.append((True, rows if index == 0 or paths.granted_unique else rows.distinct()))
+    ids: set[int] = set()
+    for granted, rows in streams:
+        found = list(rows[: cap + 1])
+        if len(found) > cap:
+            return cap + 1, granted
+        ids.update(found)
+    return min(len(ids), cap + 1), False
 
 
 def project_caretaker_q(user, *, at=None) -> Exists:
@@ -202,6 +307,9 @@ def project_caretaker_q(user, *, at=None) -> Exists:
         ProjectRoleGrant.objects.filter(
             _in_force("", at),
             project=OuterRef("pk"),
+            # tested per listed row, never as a hash of all of an agency's 10,000 caretaker grants
+            # (see accessible_projects_q: a non-equality reference cannot be hashed)
+            project_id__gte=OuterRef("pk"),
             source=ProjectRoleGrant.Source.DELEGATION,
             organization__status=Organization.Status.ACTIVE,
             organization__memberships__user=user,
@@ -324,16 +432,60 @@ def _filter_organization(*, scope: Scope, public_id: str) -> Organization:
     return organization
 
 
-def project_list(*, scope: Scope, filters: ProjectFilters = ProjectFilters(), actions: bool = False) -> QuerySet:
-    """The one project list (pages and API): what `scope` may see, in its org or across orgs,
-    narrowed by `filters`, with the caretaker mark and own role (and `may_<action>` with `actions`)."""
-    queryset = Project.objects.select_related("organization").search(filters.search)
+def _filtered_projects(*, scope: Scope, filters: ProjectFilters) -> QuerySet:
+    queryset = Project.objects.search(filters.search)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.organization and scope.context is None:
         queryset = queryset.filter(organization=_filter_organization(scope=scope, public_id=filters.organization))
-    queryset = restrict(queryset, scope, ProjectAction.VIEW)
+    return queryset
+
+
+def project_list(*, scope: Scope, filters: ProjectFilters = ProjectFilters(), actions: bool = False) -> QuerySet:
+    """The one project list (pages and API): what `scope` may see, in its org or across orgs,
+    narrowed by `filters`, with the caretaker mark and own role (and `may_<action>` with `actions`).
+    The pages and the API take it with its total from `project_page`."""
+    return _listed(_filtered_projects(scope=scope, filters=filters), scope=scope, actions=actions)
+
+
+def _listed(queryset: QuerySet, *, scope: Scope, actions: bool) -> QuerySet:
+    queryset = restrict(queryset.select_related("organization"), scope, ProjectAction.VIEW)
     return project_annotate_for_user(queryset, user=scope.user, actions=actions).order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """A project list with its total (`project_page`)."""
+
+    queryset: QuerySet
+    # exact up to the cap, else cap + 1 ("more than …")
+    count: int
+    # the user's memberships as read for the list (None inside an org), for the org filter
+    memberships: list[MembershipRow] | None
+    # one grant path alone held more than the cap: the org filter need not read the grants again
+    grants_over_cap: bool = False
+
+
+def project_page(
+    *, scope: Scope, filters: ProjectFilters = ProjectFilters(), cap: int, actions: bool = False
+) -> ProjectPage:
+    """`project_list` and how many projects it holds, exact up to `cap` (else `cap` + 1), for
+    the pages and the API (issue 13). Across orgs the count streams from the user's access paths
+    (`accessible_projects_count`: the cost of `cap` rows whatever the reach), and a reach above
+    `cap` gets the list's shape for large reaches (`accessible_projects_q(large=True)`); the
+    memberships and the filter's org are read once for both."""
+    queryset = _filtered_projects(scope=scope, filters=filters)
+    user = scope.user
+    if scope.context is not None or not getattr(user, "is_authenticated", False):
+        count = restrict(queryset, scope, ProjectAction.VIEW).order_by().values("pk")[: cap + 1].count()
+        return ProjectPage(_listed(queryset, scope=scope, actions=actions), count, None)
+    paths = _access_paths(user, ProjectAction.VIEW, timezone.now())
+    count, grants_over_cap = _count_by_paths(queryset, user, ProjectAction.VIEW, cap=cap, paths=paths)
+    listed = _accessible_filter(
+        queryset.select_related("organization"), user, ProjectAction.VIEW, large=count > cap, paths=paths
+    )
+    listed = project_annotate_for_user(listed, user=user, actions=actions).order_by("name", "id")
+    return ProjectPage(listed, count, paths.memberships, grants_over_cap and cap >= FILTER_GRANT_ROWS)
 
 
 def project_list_for_user(
@@ -355,25 +507,57 @@ def project_list_for_user(
     return queryset
 
 
-def organizations_with_projects_for_user(*, user) -> QuerySet[Organization]:
-    """The orgs holding at least one project `user` may see (the org filter of the project list)."""
-    # The orgs the user's role inherits through that hold a project (archived ones are visible), and the orgs of the
-    # projects granted to the user: by org, not by reading every visible project (issue 13); keys from the loaded
-    # memberships as in `accessible_projects_q`.
-    memberships = memberships_of(user)
-    has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
-    parts = []
+# The org filter reads at most this many of the user's grant rows; beyond, it is an identifier field.
+FILTER_GRANT_ROWS = 1000
+
+
+def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
+    """The single column of the first `limit` rows of `queryset`, or None when there are more."""
+    values = [next(iter(row.values())) if isinstance(row, dict) else row for row in queryset[: limit + 1]]
+    return None if len(values) > limit else values
+
+
+def organizations_with_projects_for_user(
+    *, user, limit: int, memberships: list[MembershipRow] | None = None, grants_over_limit: bool = False
+) -> list[Organization] | None:
+    """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
+    when there are more than `limit` (the page asks for the identifier instead).
+
+    Read from the user's memberships, the customers reached through them (at most `limit` + 1
+    read) and at most FILTER_GRANT_ROWS of the user's grant rows – a handful of small queries by
+    index whatever the user reaches (issue 13: the DISTINCT over the orgs of 100,000 granted
+    projects took 400 ms). Archived projects count (they are listed); archived orgs do not.
+    `memberships`: `memberships_of(user)` if the caller has read them already; `grants_over_limit`:
+    the caller found more than FILTER_GRANT_ROWS visible projects on one grant path (the answer is
+    then None without reading them again)."""
+    if grants_over_limit:
+        return None
+    memberships = memberships_of(user) if memberships is None else memberships
+    ids: set[int] = set()
     for reach in _reach_for_action(memberships, ProjectAction.VIEW):
-        sources = [reach.direct_ids] if reach.direct_ids else []
-        sources.extend(reach.partner_sources)
-        parts.extend(
-            Organization.objects.filter(pk__in=source).filter(has_project).order_by().values("pk") for source in sources
-        )
+        ids.update(reach.direct_ids)
+        for source in reach.partner_sources:
+            customers = _first_values(source, limit)
+            if customers is None:
+                return None
+            ids.update(customers)
+        if len(ids) > limit:
+            return None
     for granted in _granted_parts(user, ProjectAction.VIEW, timezone.now(), memberships):
-        parts.append(granted.values("content_object__organization_id"))
-    return (
-        Organization.objects.filter(status=Organization.Status.ACTIVE)
-        .filter(pk__in=parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0])
+        organizations = _first_values(
+            granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
+        )
+        if organizations is None:
+            return None
+        ids.update(organizations)
+    if len(ids) > limit:
+        return None
+    if not ids:
+        return []
+    has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
+    return list(
+        Organization.objects.filter(pk__in=ids, status=Organization.Status.ACTIVE)
+        .filter(has_project)
         .order_by("name", "id")
     )
 

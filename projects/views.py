@@ -24,6 +24,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from portal.errors import DomainError, NotFound
+from portal.pagination import COUNT_CAP, CappedPaginator
 from portal.tenancy import org_context_for_organization
 from portal.views import DomainErrorFormMixin, OrgScopedMixin, UserScopedMixin
 
@@ -37,7 +38,7 @@ from .selectors import (
     organizations_with_projects_for_user,
     project_for_user,
     project_grants,
-    project_list,
+    project_page,
     project_require,
 )
 
@@ -48,7 +49,7 @@ PAGE_SIZE = 25
 
 
 class _ProjectListMixin:
-    """Both project lists are `selectors.project_list` (the API's too): the view only reads the
+    """Both project lists are `selectors.project_page` (the API's too): the view only reads the
     filters and renders."""
 
     model = Project
@@ -57,7 +58,19 @@ class _ProjectListMixin:
 
     def get_queryset(self) -> QuerySet:
         self.filters = ProjectFilters.from_params(self.request.GET, search_param="q")
-        return project_list(scope=self.scope, filters=self.filters)
+        # the total up to 1,000, counted from the user's side (issue 13)
+        self.project_page = project_page(scope=self.scope, filters=self.filters, cap=COUNT_CAP)
+        return self.project_page.queryset
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        return CappedPaginator(
+            queryset,
+            per_page,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+            cap=COUNT_CAP,
+            counted=self.project_page.count,
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -68,7 +81,7 @@ class _ProjectListMixin:
 class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
     """`/projects/`: every project the user may see, across orgs (caretaker projects marked);
     `?organization=` an org the user neither reaches nor sees projects of is a 404. The list is
-    restricted once, by `project_list` (before UserScopedMixin, whose `get_queryset` would restrict
+    restricted once, by `project_page` (before UserScopedMixin, whose `get_queryset` would restrict
     it a second time: the access filter twice in one query)."""
 
     ORGANIZATION_CHOICES_LIMIT = 100
@@ -76,11 +89,11 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # A select for the usual case; a partner with thousands of customers types the identifier.
-        organizations = list(
-            organizations_with_projects_for_user(user=self.request.user)[: self.ORGANIZATION_CHOICES_LIMIT + 1]
-        )
-        context["organization_choices"] = (
-            organizations if len(organizations) <= self.ORGANIZATION_CHOICES_LIMIT else None
+        context["organization_choices"] = organizations_with_projects_for_user(
+            user=self.request.user,
+            limit=self.ORGANIZATION_CHOICES_LIMIT,
+            memberships=self.project_page.memberships,
+            grants_over_limit=self.project_page.grants_over_cap,
         )
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True

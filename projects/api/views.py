@@ -15,14 +15,22 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
+from portal.pagination import COUNT_CAP
 
 from .. import services
 from ..models import Project, ProjectRoleGrant
 from ..numbers import PROJECT_NUMBER_REGEX
 from ..roles import ProjectAction
-from ..selectors import ProjectFilters, project_annotate_for_user, project_for_user, project_list, project_require
+from ..selectors import (
+    ProjectFilters,
+    project_annotate_for_user,
+    project_for_user,
+    project_page,
+    project_require,
+)
 from .serializers import (
     ProjectCreateSerializer,
     ProjectDetailSerializer,
@@ -47,16 +55,21 @@ ORGANIZATION_PARAMETER = OpenApiParameter(
 
 
 class ProjectListMixin:
-    """Both project lists are `projects.selectors.project_list` (the pages' too); only the
+    """Both project lists are `projects.selectors.project_page` (the pages' too); only the
     ordering is left to DRF."""
 
     filter_backends = [OrderingFilter]
+    # `count` exact up to 1,000, then null (issue 13: counting 100,000 reachable projects cost more than the page)
+    pagination_class = CappedCountPagination
     ordering_fields = ["name", "number", "created_at"]
     ordering = ["name", "id"]
 
     def list_queryset(self):
         filters = ProjectFilters.from_params(self.request.query_params)
-        return project_list(scope=self.scope, filters=filters)
+        # the total up to 1,000, counted from the user's side (read by CappedCountPagination)
+        page = project_page(scope=self.scope, filters=filters, cap=COUNT_CAP)
+        self.capped_count = page.count
+        return page.queryset
 
 
 @extend_schema_view(
@@ -241,7 +254,9 @@ class ProjectRoleGrantViewSet(ScopedModelViewSet):
         super().initial(request, *args, **kwargs)  # 401 for anonymous callers first
         if getattr(self, "swagger_fake_view", False):
             return
-        self.project = project_for_user(user=request.user, number=self.kwargs["project_number"], annotate=False)
+        # with the user's roles loaded: `project_require` reads the role table instead of planning
+        # the whole access rule once more (issue 13: ~18 ms of planning per request)
+        self.project = project_for_user(user=request.user, number=self.kwargs["project_number"])
         action = self.project_actions.get(self.action, ProjectAction.VIEW)  # OPTIONS: see above
         project_require(user=request.user, project=self.project, action=action)
 
