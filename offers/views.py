@@ -22,6 +22,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound
+from portal.pagination import CappedPaginator
 from portal.tenancy import restrict
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
@@ -59,11 +60,14 @@ def _org_id(view) -> str:
 
 
 class OfferListView(OrgScopedMixin, ListView):
-    """Partner: sent offers, status updating live. Customer: received offers (OFR-6)."""
+    """Partner: sent offers, status updating live. Customer: received offers (OFR-6). The total
+    is counted up to 1,000 ("more than 1,000 entries"): a partner's 200,000 offers cost more to
+    count than to list (issue 13); status and search narrow them."""
 
     model = Offer
     capability = "offers.view"
     paginate_by = 25
+    paginator_class = CappedPaginator
 
     def get_template_names(self):
         side = side_of(self.org)

@@ -6,9 +6,10 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
+from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -16,6 +17,7 @@ from django_countries.fields import CountryField
 
 from portal.expiry import ExpiringStatus
 from portal.files import PUBLIC_MEDIA_FOLDER, private_storage, random_name
+from portal.indexes import TrigramGinIndex
 
 from .roles import OrgKind, OrgRole
 
@@ -82,6 +84,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        # the customer table's search by contact email (`email__icontains`, issue 13)
+        indexes = [TrigramGinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="user_email_trgm")]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
@@ -200,6 +204,13 @@ class Organization(models.Model):
             models.Index(Lower("name"), name="organization_name_lower"),
             # the duplicate warning looks up a VAT ID among all organizations (issue 16)
             models.Index(fields=["vat_id"], name="organization_vat_id", condition=~models.Q(vat_id="")),
+            # The customer table's sort orders (organizations/tables.py): a page walks the index and
+            # stops after its rows instead of sorting 10,000 customers (issue 13/16).
+            models.Index(fields=["name", "id"], name="organization_name_order"),
+            models.Index(fields=["city", "name", "id"], name="organization_city_order"),
+            models.Index(fields=["status", "name", "id"], name="organization_status_order"),
+            # search by any part of the name (`name__icontains`, issue 13)
+            TrigramGinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="organization_name_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -498,6 +509,8 @@ class Invitation(ExpiringStatus):
             models.CheckConstraint(condition=models.Q(email=Lower("email")), name="invitation_email_lower"),
         ]
         indexes = [
+            # the customer table's search by contact email (`email__icontains`, issue 13)
+            TrigramGinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="invitation_email_trgm"),
             models.Index(fields=["organization", "status", "-created_at"]),
             models.Index(fields=["status", "expires_at"]),
             models.Index(Lower("email"), "status", name="invitation_email_status"),

@@ -9,11 +9,13 @@ them would compute them for every customer.
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
 from portal.templatetags.ui import inclusive_end, status_badge, until
 
 from .models import Invitation, Organization
@@ -200,7 +202,27 @@ def customer_table(context, query, *, columns, request=None):
         if sort:
             table.order_by = sort
         return filterset, table
+    sort = query.get("sort")
+    if sort:
+        table.order_by = sort
+    table.request = request
     per_page = query.get("per_page", "")
     per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else PAGE_SIZE
-    tables.RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    # Paginated here rather than by `RequestConfig`, which would take `per_page` from the query
+    # unchecked (`?per_page=100000`). The total is counted up to COUNT_CAP ("more than 1,000
+    # entries"): an exact count of 10,000 customers cost more than the page (issue 13); search,
+    # filters and sorting reach the rest, the export has every row.
+    page = query.get("page", "1")
+    try:
+        table.paginate(
+            paginator_class=CappedPaginator,
+            per_page=per_page,
+            page=page,
+            cap=COUNT_CAP,
+            counted=capped_count(filterset.qs, COUNT_CAP),
+        )
+    except PageNotAnInteger:
+        table.page = table.paginator.page(1)
+    except EmptyPage:
+        table.page = table.paginator.page(table.paginator.num_pages)
     return filterset, table

@@ -133,8 +133,17 @@ def org_context_for(user, public_id: str) -> OrgContext:
     """Resolve the org named in the URL for `user`; `NotFound` if the user may not act there."""
     if not getattr(user, "is_authenticated", False):
         raise NotFound(_("Not found."))
+    # Most requests come from a member of the org: one query finds the org and the membership
+    # (every org page runs this, issue 13); anyone else goes the full way.
+    membership = (
+        Membership.objects.select_related("organization")
+        .filter(user=user, organization__public_id=str(public_id).upper(), organization__status="active")
+        .first()
+    )
+    if membership is not None:
+        return org_context_for_organization(user, membership.organization, membership=membership)
     organization = _active_org_or_404(public_id)
-    return org_context_for_organization(user, organization)
+    return org_context_for_organization(user, organization, membership=None)
 
 
 def active_reseller_relations(customer) -> QuerySet[CustomerRelation]:
@@ -156,10 +165,16 @@ def active_reseller_of(customer) -> Organization | None:
     return relation.partner if relation is not None else None
 
 
-def org_context_for_organization(user, organization: Organization) -> OrgContext:
+_UNKNOWN = object()
+
+
+def org_context_for_organization(user, organization: Organization, *, membership=_UNKNOWN) -> OrgContext:
+    """`membership`: the user's membership of `organization` when the caller has read it already
+    (None: it has none)."""
     reseller = active_reseller_of(organization) if organization.kind == OrgKind.CUSTOMER else None
 
-    membership = Membership.objects.filter(user=user, organization=organization).first()
+    if membership is _UNKNOWN:
+        membership = Membership.objects.filter(user=user, organization=organization).first()
     if membership is not None:
         return OrgContext(organization, user, membership.role, reseller=reseller, membership=membership)
 

@@ -3,45 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from portal.indexes import TrigramGinIndex
+
 from .roles import ProjectRole
 
 PROJECT_NUMBER_OFFSET = 10000
-
-
-def trigram_installed(connection) -> bool:
-    """pg_trgm is installed in this database (PostgreSQL with the contrib extensions)."""
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        return cursor.fetchone() is not None
-
-
-# what the schema editor runs instead where the index cannot exist (it executes any statement given)
-NO_INDEX = "SELECT 1"
-
-
-class TrigramGinIndex(GinIndex):
-    """A pg_trgm GIN index where the database has pg_trgm; elsewhere (SQLite, the embedded
-    default of `make run`; a PostgreSQL without the contrib extensions) a no-op statement: the
-    search it serves works without it, only slower (see migration projects 0003)."""
-
-    def create_sql(self, model, schema_editor, using="", **kwargs):
-        if not trigram_installed(schema_editor.connection):
-            return NO_INDEX
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
-
-    def remove_sql(self, model, schema_editor, **kwargs):
-        if not trigram_installed(schema_editor.connection):
-            return NO_INDEX
-        return super().remove_sql(model, schema_editor, **kwargs)
 
 
 class ProjectQuerySet(models.QuerySet):

@@ -225,6 +225,11 @@ class Case:
     queries: int | None = None
     statuses: Counter = field(default_factory=Counter)
     error: str = ""
+    variant: str = ""  # a query string or ":<panel>" measured on top of the route
+
+    @property
+    def label(self) -> str:
+        return f"{self.route}{self.variant}"
 
     def p(self, values: list[float], q: float) -> float | None:
         if not values:
@@ -360,12 +365,13 @@ def build_cases() -> tuple[list[Case], list[str]]:
             if "panel" in kwargs:  # every dashboard panel this account sees, each on its own
                 for key in world.panel_keys(account, org):
                     url = reverse(name, kwargs={**values, "panel": key})
-                    cases.append(Case(f"{name}:{key}", kind, account, url))
+                    cases.append(Case(name, kind, account, url, variant=f":{key}"))
                 continue
             cases.append(Case(name, kind, account, reverse(name, kwargs=values)))
             if account == contexts[0][0]:
                 for query in QUERY_VARIANTS.get(name, []):
-                    cases.append(Case(f"{name}{query}", kind, account, reverse(name, kwargs=values) + query))
+                    url = reverse(name, kwargs=values) + query
+                    cases.append(Case(name, kind, account, url, variant=query))
     return cases, skipped
 
 
@@ -527,7 +533,7 @@ def table(cases: list[Case]) -> tuple[str, list[Case]]:
             flag = " ❌"
         ratio_text = case.error or ("–" if ratio is None else f"{ratio:.1f}×")
         rows.append(
-            f"| {case.route} | {case.kind} | {case.account} | {case.queries if case.queries is not None else '–'} "
+            f"| {case.label} | {case.kind} | {case.account} | {case.queries if case.queries is not None else '–'} "
             f"| {len(case.samples)} | {statuses} | {ms(case.p(case.samples, 0.5))} | {ms(p95)} | {ms(base95)} "
             f"| {ratio_text}{flag} |"
         )
@@ -613,7 +619,7 @@ def main() -> int:
             measure(case, baseline, base_url, sessions)
             p95, base95 = case.p(case.samples, 0.95), case.p(case.base, 0.95)
             ratio = f"{p95 / base95:.1f}×" if p95 and base95 else case.error or "–"
-            log(f"{number}/{len(cases)} {case.route} ({case.account}): p95 {ms(p95)} ms, {ratio}")
+            log(f"{number}/{len(cases)} {case.label} ({case.account}): p95 {ms(p95)} ms, {ratio}")
         text, over = table(cases)
         pdf_line, pdf_ok = ("invoice PDF: skipped (BENCH_PDF=0)", True)
         if os.environ.get("BENCH_PDF", "1") != "0":
@@ -628,7 +634,7 @@ def main() -> int:
             pdf_line,
             "",
             f"{len(over)} of {len(cases)} routes over budget or failed"
-            + (": " + ", ".join(f"{c.route} ({c.account})" for c in over) if over else "."),
+            + (": " + ", ".join(f"{c.label} ({c.account})" for c in over) if over else "."),
         ]
         if skipped:
             summary += ["", "Not measured (no object to request):", *[f"- {s}" for s in skipped]]

@@ -32,6 +32,11 @@ def test_issue13_bench_measures_every_get_route_as_a_seeded_account(scale_data):
     # The access paths of the issue are measured separately.
     assert {c.account for c in cases if c.route == "api-project-list"} >= {"partner-owner", "heavy", "single"}
     assert all(case.account in bench.World.accounts() for case in cases)
+    # Every dashboard panel on its own; the customer table sorted, filtered and deep.
+    panels = {c.variant for c in cases if c.route == "organization-dashboard-panel" and c.account == "partner-owner"}
+    assert {":customers", ":offers_awaiting", ":trials"} <= panels
+    variants = {c.variant for c in cases if c.route == "customer-list"}
+    assert {"", "?sort=city", "?q=Customer+00042"} <= variants
 
 
 def test_issue13_bench_wsgi_entry_reports_the_query_count(monkeypatch, scale_data):

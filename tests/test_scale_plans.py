@@ -24,8 +24,9 @@ from offers.models import Product
 from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind, OrgRole
 from organizations.selectors import switcher_organizations
+from portal.indexes import trigram_installed
 from portal.tenancy import Scope, org_context_for_organization, organizations_for_user_by_ids, restrict
-from projects.models import Project, trigram_installed
+from projects.models import Project
 from projects.roles import ProjectAction
 from projects.selectors import (
     ProjectFilters,

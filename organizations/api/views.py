@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
@@ -82,6 +83,8 @@ class OrganizationViewSet(
 ):
     queryset = Organization.objects.all()
     serializer_class = OrganizationSerializer
+    # A partner Owner reaches 10,000 orgs: counted up to 1,000, then `count` is null (issue 13).
+    pagination_class = CappedCountPagination
     lookup_url_kwarg = "org"
     lookup_field = "public_id"
     lookup_value_regex = ORG_REGEX
@@ -195,6 +198,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
 
     queryset = Organization.objects.all()
     serializer_class = CustomerSerializer
+    pagination_class = CappedCountPagination  # 10,000 customers: counted up to 1,000 (issue 13)
     lookup_url_kwarg = "customer"
     lookup_field = "public_id"
     lookup_value_regex = ORG_REGEX

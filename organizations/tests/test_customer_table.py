@@ -314,6 +314,38 @@ def test_issue16_deep_pages_compute_the_columns_for_the_page_rows_only(table_wor
     assert " IN (" in columns
 
 
+def test_issue13_total_is_counted_up_to_the_cap_and_pages_stop_there(table_world, client, monkeypatch):
+    """An exact count of 10,000 customers cost more than the page: the total is counted up to
+    COUNT_CAP ("More than … customers"), pages cover the first COUNT_CAP rows (a page past them
+    shows the last one), and search narrows the list to an exact count again."""
+    monkeypatch.setattr("organizations.tables.COUNT_CAP", 30)
+    world = table_world
+    bulk_customers(world.partner, 60)
+    client.force_login(world.partner_owner)
+    response = client.get(list_url(world))
+    paginator = response.context["table"].page.paginator
+    assert paginator.capped and paginator.count == 30 and paginator.num_pages == 2
+    html = response.content.decode()
+    assert "More than 30 customers: search, filter or sort to narrow them, or export them all" in html
+    assert "more than 30 entries" in html
+    assert response.context["table"].page.number == 1
+    assert client.get(list_url(world), {"page": "9"}).context["table"].page.number == 2
+    narrowed = client.get(list_url(world), {"q": "Alpha"})
+    assert not narrowed.context["table"].page.paginator.capped and names(narrowed) == ["Alpha GmbH"]
+    assert "1 customer<" in narrowed.content.decode()
+
+
+def test_issue13_per_page_outside_the_choices_is_ignored(table_world, client):
+    """`?per_page=100000` does not render every customer on one page (django-tables2's
+    RequestConfig took `per_page` from the query unchecked)."""
+    world = table_world
+    bulk_customers(world.partner, 60)
+    client.force_login(world.partner_owner)
+    assert len(client.get(list_url(world), {"per_page": "100000"}).context["customers"]) == 25
+    assert len(client.get(list_url(world), {"per_page": "50"}).context["customers"]) == 50
+    assert len(client.get(list_url(world), {"per_page": "-5"}).context["customers"]) == 25
+
+
 # --- export (a background job, issue 16) ----------------------------------------------------------
 
 
