@@ -248,7 +248,24 @@ class InvoiceReminder(models.Model):
         return f"{self.invoice_id}/{self.level}"
 
 
-class InvoiceLineQuerySet(models.QuerySet):
+class WriteOnce(models.Model):
+    """A row of an issued invoice (its lines, its sums per customer): written once when the
+    invoice is issued, never changed or deleted afterwards, neither one by one nor in bulk
+    (`WriteOnceQuerySet`)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableInvoiceError(_("Issued invoices never change."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError(_("Issued invoices are kept and never deleted."))
+
+
+class WriteOnceQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ImmutableInvoiceError(_("Issued invoices never change."))
 
@@ -256,7 +273,7 @@ class InvoiceLineQuerySet(models.QuerySet):
         raise ImmutableInvoiceError(_("Issued invoices are kept and never deleted."))
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(WriteOnce):
     """One line: a product for one customer org over a period. Partner invoices group their lines
     by `customer` (one section per customer org)."""
 
@@ -277,7 +294,7 @@ class InvoiceLine(models.Model):
     period_end = models.DateField(_("until"))
     net_amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
 
-    objects = InvoiceLineQuerySet.as_manager()
+    objects = WriteOnceQuerySet.as_manager()
 
     class Meta:
         db_table = "billing_invoiceline"
@@ -290,20 +307,8 @@ class InvoiceLine(models.Model):
     def __str__(self) -> str:
         return f"{self.invoice_id}/{self.position}: {self.description}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableInvoiceError(_("Issued invoices never change."))
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ImmutableInvoiceError(_("Issued invoices are kept and never deleted."))
-
-
-class InvoiceCustomerTotalQuerySet(InvoiceLineQuerySet):
-    pass
-
-
-class InvoiceCustomerTotal(models.Model):
+class InvoiceCustomerTotal(WriteOnce):
     """The sum of an invoice's lines per customer org (one section of a partner invoice), stored
     when the invoice is issued (issue 13): an issued invoice never changes, so the sums never do,
     and the detail page and API read a page of them instead of grouping 10,000 lines per request.
@@ -321,7 +326,7 @@ class InvoiceCustomerTotal(models.Model):
     line_count = models.PositiveIntegerField(_("lines"))
     subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2)
 
-    objects = InvoiceCustomerTotalQuerySet.as_manager()
+    objects = WriteOnceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invoice sum per customer")
@@ -334,14 +339,6 @@ class InvoiceCustomerTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}/{self.customer_name}: {self.subtotal}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableInvoiceError(_("Issued invoices never change."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableInvoiceError(_("Issued invoices are kept and never deleted."))
 
 
 def customer_totals_build(lines) -> list[InvoiceCustomerTotal]:
