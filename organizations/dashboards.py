@@ -562,10 +562,13 @@ def dashboard_panel_keys(context: OrgContext) -> list[str]:
 
 
 def dashboard_panel(context: OrgContext, key: str) -> Panel | None:
-    """One panel of the dashboard; `KeyError` for a key this user may not see."""
+    """One panel of the dashboard; None where it has nothing to say to this user – also where the
+    role does not show it (the page never asks for it; an empty answer tells nothing more).
+    `KeyError` for a key that is no panel at all."""
+    reader = PANELS[key]
     if key not in dashboard_panel_keys(context):
-        raise KeyError(key)
-    return PANELS[key](context)
+        return None
+    return reader(context)
 
 
 def dashboard_panels(context: OrgContext) -> list[Panel]:

@@ -39,8 +39,9 @@ class OrganizationDashboardView(OrgScopedMixin, TemplateView):
 
 
 class OrganizationDashboardPanelView(OrgScopedMixin, TemplateView):
-    """One dashboard panel as an HTML fragment; empty where the panel has nothing to say (the page
-    then drops its slot). 404 for a panel this user may not see."""
+    """One dashboard panel as an HTML fragment; empty where the panel has nothing to say to this
+    user, or is not one of the panels their role sees (the page drops the slot). 404 for a key
+    that is no panel."""
 
     template_name = "organizations/_dashboard_panel.html"
     capability = "organization.view"
