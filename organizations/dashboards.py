@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portal import pagination
 from portal.tenancy import OrgContext, Scope, restrict
 
 from .models import Invitation, Membership, Organization
@@ -33,18 +34,17 @@ from .roles import OrgKind
 
 PANEL_ITEMS = 5
 SOON = timedelta(days=14)
-COUNT_CAP = 1000
+COUNT_CAP = pagination.COUNT_CAP  # a module attribute, so a test may lower it
 
 
 def _rows_and_count(queryset) -> tuple[list, int, bool]:
     """The first `PANEL_ITEMS` rows of `queryset`, their total and whether it was capped: no COUNT
     when the rows don't fill the panel, else a COUNT over at most `COUNT_CAP` + 1 rows."""
-    cap = COUNT_CAP
     rows = list(queryset[:PANEL_ITEMS])
     if len(rows) < PANEL_ITEMS:
         return rows, len(rows), False
-    count = queryset.order_by()[: cap + 1].count()
-    return rows, min(count, cap), count > cap
+    count = pagination.capped_count(queryset, COUNT_CAP)
+    return rows, min(count, COUNT_CAP), count > COUNT_CAP
 
 
 @dataclass

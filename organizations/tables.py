@@ -197,14 +197,10 @@ def customer_table(context, query, *, columns, request=None):
         partner_public_id=context.organization.public_id,
         exclude=[name for name in OPTIONAL_COLUMNS if name not in columns],
     )
+    if query.get("sort"):
+        table.order_by = query.get("sort")
     if request is None:
-        sort = query.get("sort")
-        if sort:
-            table.order_by = sort
         return filterset, table
-    sort = query.get("sort")
-    if sort:
-        table.order_by = sort
     table.request = request
     per_page = query.get("per_page", "")
     per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else PAGE_SIZE
