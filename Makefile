@@ -47,7 +47,7 @@ beat: install
 # Two test processes (pytest-xdist) by default; `make test TEST_PROCESSES=0` runs in one process.
 TEST_PROCESSES ?= 2
 test: install translations
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python scripts/with_services.py $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python scripts/with_services.py $(BIN)/python -m pytest -n $(TEST_PROCESSES) --durations=25 $(PYTEST_ARGS)
 
 ## make bench: every page and API list/detail at scale (seed_scale, cached in var/bench/) served by
 ## gunicorn with production settings; p95 against a bare authenticated page (README "Benchmark").

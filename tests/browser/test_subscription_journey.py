@@ -157,6 +157,8 @@ def test_partner_books_a_subscription_with_an_add_on(live_server, demo, browser,
 
     # The add-on: only the CRM module's add-ons (storage; not the Shop's payment connector).
     page.get_by_role("link", name=labels["book_add_on"]).click()
+    # Wait for the booking form: reading the options at once may still read the detail page.
+    expect(page.locator("select[name=product] option")).to_have_count(1)
     assert _options(page) == [f"{labels['storage']} (ADD-STORAGE)"]
     storage_prices = page.locator("tr[data-sku=ADD-STORAGE]")
     expect(storage_prices).to_contain_text(money("4.90"))
