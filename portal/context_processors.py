@@ -124,9 +124,14 @@ def _is_current(item: MenuItem, url_name: str) -> bool:
     return url_name.startswith(item.current) if item.current else False
 
 
-def organization_menu(org_context, url_name: str = "") -> list[dict]:
+def organization_menu(org_context, url_name: str = "", *, with_badges: bool = False) -> list[dict]:
     """The menu of the org in the URL: groups of links the acting role may open, each link with
-    `current` and an optional red badge (count and its spoken label); the groups sum their badges."""
+    `current` and the key of its red badge (`badge_key`), each group with the keys of its links'.
+
+    The page renders the menu with empty badge slots and htmx fills them from
+    `organization-menu-badges` after load (`menu_badges`): the counts read other apps' tables,
+    and every org page would wait for them (issue 13). `with_badges` adds `badge` (the count)
+    and `badge_label` (its spoken form) to the links and `badge` (their sum) to the groups."""
     org = org_context.organization.public_id
     groups = []
     for group in MENU:
@@ -134,28 +139,41 @@ def organization_menu(org_context, url_name: str = "") -> list[dict]:
         for item in group.items:
             if item.capability and not org_context.has(item.capability):
                 continue
-            count, badge_label = BADGES[item.badge](org_context) if item.badge else (0, "")
-            links.append(
-                {
-                    "label": item.label,
-                    "url": reverse(item.url_name, kwargs={"org": org}),
-                    "current": _is_current(item, url_name),
-                    "badge": count,
-                    "badge_label": badge_label,
-                }
-            )
+            link = {
+                "label": item.label,
+                "url": reverse(item.url_name, kwargs={"org": org}),
+                "current": _is_current(item, url_name),
+                "badge_key": item.badge or "",
+            }
+            if with_badges:
+                link["badge"], link["badge_label"] = BADGES[item.badge](org_context) if item.badge else (0, "")
+            links.append(link)
         if links:
-            groups.append(
-                {
-                    "key": group.key,
-                    "label": links[0]["label"] if len(links) == 1 else group.label,
-                    "icon": group.icon,
-                    "links": links,
-                    "current": any(link["current"] for link in links),
-                    "badge": sum(link["badge"] for link in links),
-                }
-            )
+            entry = {
+                "key": group.key,
+                "label": links[0]["label"] if len(links) == 1 else group.label,
+                "icon": group.icon,
+                "links": links,
+                "current": any(link["current"] for link in links),
+                "badge_keys": [link["badge_key"] for link in links if link["badge_key"]],
+            }
+            if with_badges:
+                entry["badge"] = sum(link["badge"] for link in links)
+            groups.append(entry)
     return groups
+
+
+def menu_badges(org_context) -> dict:
+    """The red badges of the menu: `links` maps a badge key to (count, spoken label), `groups` a
+    dropdown group's key to the sum of its links' counts. Only what the acting role sees."""
+    links, groups = {}, {}
+    for group in organization_menu(org_context, with_badges=True):
+        for link in group["links"]:
+            if link["badge_key"]:
+                links[link["badge_key"]] = (link["badge"], link["badge_label"])
+        if group["badge_keys"] and len(group["links"]) > 1:
+            groups[group["key"]] = group["badge"]
+    return {"links": links, "groups": groups}
 
 
 def portal(request) -> dict:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("switch/", views.organization_switcher, name="organization-switcher"),
+    path("o/<str:org>/menu/badges/", views.MenuBadgesView.as_view(), name="organization-menu-badges"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications-mark-read"),
     # accounts (PLT-1): login, logout, password change and reset

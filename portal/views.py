@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
@@ -178,6 +179,21 @@ def organization_switcher(request):
     return render(
         request, "portal/_switcher_results.html", {"organizations": organizations, "query": query, "more": more}
     )
+
+
+class MenuBadgesView(OrgScopedMixin, View):
+    """htmx, after every org page: the red badges of its menu as out-of-band swaps into the empty
+    slots the menu left (`context_processors.organization_menu`). Any member may ask; each count
+    is of what the acting role sees."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        from .context_processors import menu_badges
+
+        response = render(request, "portal/_menu_badges.html", {"badges": menu_badges(self.org)})
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class NotificationListView(UserScopedMixin, ListView):

@@ -155,6 +155,45 @@ def test_item3_switcher_results_are_a_listbox_of_options_with_ids(client, partne
 
 
 @pytest.mark.django_db
+def test_issue13_the_menu_badges_are_counted_after_the_page(client, partner_setup):
+    """Issue 13: the red badges read other apps' tables; every org page waited for them. The page
+    leaves empty slots and one htmx request fills them (out-of-band swaps) after load."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from offers.tests import factories as offer_factories
+
+    customer, partner = partner_setup["customer"], partner_setup["partner"]
+    for status in ("waiting_for_confirmation", "waiting_for_confirmation", "accepted"):
+        offer_factories.offer(partner, customer, status=status)
+    client.force_login(partner_setup["customer_owner"])
+    badges_url = reverse("organization-menu-badges", kwargs={"org": customer.public_id})
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("member-list", kwargs={"org": customer.public_id})).content.decode()
+    assert not [q["sql"] for q in queries.captured_queries if '"offers_offer"' in q["sql"]]
+    nav = _nav(page)
+    assert '<span id="menu-badge-offers"></span>' in nav and "badge-red" not in nav
+    assert f'hx-get="{badges_url}" hx-trigger="load" hx-swap="none"' in nav
+
+    response = client.get(badges_url)
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    html = response.content.decode()
+    assert (
+        '<span id="menu-badge-offers" hx-swap-oob="true"> <span class="badge badge-red" aria-hidden="true">2</span>'
+        in html
+    )
+    assert '<span id="menu-badge-requests" hx-swap-oob="true"></span>' in html  # nothing waiting: an empty slot
+
+    # The partner's "Offers" is a dropdown (offers and templates): the group slot gets the sum.
+    client.force_login(partner_setup["partner_owner"])
+    html = client.get(reverse("organization-menu-badges", kwargs={"org": partner.public_id})).content.decode()
+    assert '<span id="menu-group-badge-offers" hx-swap-oob="true"></span>' in html
+    # Another org's badges: 404 like its pages.
+    client.force_login(partner_setup["customer_owner"])
+    assert client.get(reverse("organization-menu-badges", kwargs={"org": partner.public_id})).status_code == 404
+
+
+@pytest.mark.django_db
 def test_item3_a_customer_owner_sees_offers_as_a_plain_link(partner_setup):
     from portal.context_processors import organization_menu
     from portal.tenancy import org_context_for_organization

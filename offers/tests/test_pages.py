@@ -21,13 +21,18 @@ def test_red_badge_counts_offers_awaiting_confirmation(world, client):
     for status in ("waiting_for_confirmation", "waiting_for_confirmation", "accepted", "waiting"):
         of.offer(world.partner, world.customer, status=status)
     client.force_login(world.customer_guest)
-    html = client.get(page(world, "offer-list")).content.decode()
+    # The page leaves the slot; htmx fills it from the menu's badge route after load.
+    assert '<span id="menu-badge-offers"></span>' in client.get(page(world, "offer-list")).content.decode()
+    html = client.get(page(world, "organization-menu-badges")).content.decode()
     assert (
-        '<span class="badge badge-red" aria-hidden="true">2</span>'
-        '<span class="visually-hidden">2 offers await your confirmation</span>'
+        '<span id="menu-badge-offers" hx-swap-oob="true"> <span class="badge badge-red" aria-hidden="true">2</span>'
+        '<span class="visually-hidden">2 offers await your confirmation</span></span>'
     ) in html
     client.force_login(world.partner_owner)  # partners have no badge in their own org
-    assert "await your confirmation" not in client.get(page(world, "offer-list", org=world.partner)).content.decode()
+    assert (
+        "await your confirmation"
+        not in client.get(page(world, "organization-menu-badges", org=world.partner)).content.decode()
+    )
 
 
 def test_customer_reads_the_offer_and_accepts(world, client):

@@ -327,8 +327,8 @@ def test_open_requests_page_accept_in_the_browser(world, client):
 def test_open_requests_badge_counts_connections_and_delegations(world, client):
     _request(world)
     client.force_login(world.direct_owner)
-    page = client.get(reverse("organization-dashboard", kwargs={"org": world.direct.public_id})).content.decode()
-    assert '<span class="visually-hidden">1 waiting</span>' in page
+    badges = client.get(reverse("organization-menu-badges", kwargs={"org": world.direct.public_id})).content.decode()
+    assert '<span class="visually-hidden">1 waiting</span>' in badges
 
 
 def test_partner_sees_and_withdraws_its_outgoing_request(world, client):

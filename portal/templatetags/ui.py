@@ -111,6 +111,13 @@ def until(value, with_time: str = "") -> str:
 
 
 @register.filter
+def has_badges(menu) -> bool:
+    """Whether any link of the org menu (`portal.context_processors.organization_menu`) can carry
+    a red badge: only then does the page ask for the counts."""
+    return any(group["badge_keys"] for group in menu)
+
+
+@register.filter
 def money(amount, currency: str = "EUR") -> str:
     """A localized amount with two decimals and the currency sign where the language puts it:
     "€1,234.50" (en), "1.234,50 €" (de). `None` shows as "–"."""
