@@ -64,6 +64,14 @@ def demo(transactional_db, settings):
     return seed_all()
 
 
+def switch_to(page, query, name):
+    """Type `query` into the org switcher and open `name` from its results. Waits for the answer
+    to this query: the list shown on focus may still be swapped out under the click."""
+    page.fill("#org-switcher-input", query)
+    page.locator(f'#org-switcher-listbox[data-query="{query.strip()}"]').wait_for()  # the server strips it
+    page.locator("#org-switcher-results a", has_text=name).click()
+
+
 def login(page, live_server, email, password="demo-portal-2026"):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", email)
