@@ -46,7 +46,12 @@ def delegation_requester_block_restrict(queryset: QuerySet, *, scope: Scope, act
 
 def delegation_requester_blocks(org_context) -> QuerySet:
     queryset = restrict(DelegationRequesterBlock.objects.all(), Scope(user=org_context.user, context=org_context))
-    return queryset.select_related("blocked_organization", "created_by").order_by("-created_at", "-id")
+    # what the Open requests page shows of a block: the blocked org by name and identifier
+    return (
+        queryset.select_related("blocked_organization")
+        .only("organization_id", "created_at", "blocked_organization__name", "blocked_organization__public_id")
+        .order_by("-created_at", "-id")
+    )
 
 
 def _tab_filters(organization: Organization, at=None) -> dict[str, Q]:
