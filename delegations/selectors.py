@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from organizations.models import Membership, Organization
 from organizations.roles import roles_with_capability
 from portal.errors import NotFound
-from portal.pagination import COUNT_CAP
 from portal.tenancy import Scope, restrict, restriction
 from projects.models import Project
 
@@ -141,14 +140,19 @@ def delegation_search(queryset: QuerySet, *, organization: Organization, term: s
     )
 
 
+# A tab's badge counts up to this many rows ("99+" beyond): five badges on every visit of the
+# overview; the shown tab's pager counts on up to COUNT_CAP where it has more (the view).
+TAB_COUNT_CAP = 99
+
+
 def delegation_tab_counts(*, queryset: QuerySet, organization: Organization, cap: int | None = None) -> dict[str, int]:
-    """The number of rows in every tab, each counted up to `cap` + 1 (`COUNT_CAP`), in one query.
+    """The number of rows in every tab, each counted up to `cap` + 1 (`TAB_COUNT_CAP`), in one query.
 
     Issue 13: an agency may hold 30,000 delegations. Grouping all of them to count the tabs read
     every row on each visit; now each tab's filter (plain stored columns, served by the
     (organization|caretaker, status) indexes) reads at most `cap` + 1 rows, and a tab beyond the
-    cap shows "1,000+" (`tab_count_label`). The counts are exact up to the cap."""
-    cap = COUNT_CAP if cap is None else cap
+    cap shows "99+" (`tab_count_label`). The counts are exact up to the cap."""
+    cap = TAB_COUNT_CAP if cap is None else cap
     filters = _tab_filters(organization)
     parts, params = [], []
     for tab in TABS:
@@ -163,8 +167,8 @@ def delegation_tab_counts(*, queryset: QuerySet, organization: Organization, cap
 
 
 def tab_count_label(count: int, cap: int | None = None) -> str:
-    """A tab's badge: the count, or "1,000+" when it went beyond the cap (not an exact number)."""
-    cap = COUNT_CAP if cap is None else cap
+    """A tab's badge: the count, or "99+" when it went beyond the cap (not an exact number)."""
+    cap = TAB_COUNT_CAP if cap is None else cap
     return f"{intcomma(cap)}+" if count > cap else intcomma(count)
 
 

@@ -50,7 +50,7 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
     def get_queryset(self):
         restricted = super().get_queryset()
         organization = self.org.organization
-        # each tab counted up to COUNT_CAP + 1 (issue 13: an agency's 30,000 rows are not read)
+        # each tab counted up to TAB_COUNT_CAP + 1 (issue 13: an agency's 30,000 rows are not read)
         self.counts = delegation_tab_counts(queryset=restricted, organization=organization)
         requested = self.request.GET.get("tab", "")
         if requested in TABS:
@@ -62,8 +62,10 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         return delegation_list(queryset=restricted, organization=organization, tab=self.tab)
 
     def get_paginator(self, *args, **kwargs):
-        # The tab's count is known (capped): no second COUNT; pages reach as far as the cap.
-        return super().get_paginator(*args, counted=self.counts[self.tab], cap=selectors.COUNT_CAP, **kwargs)
+        # The tab's count is known when it is below the badge's cap (no second COUNT); a longer tab
+        # is counted on up to COUNT_CAP (pages reach as far as that).
+        counted = self.counts[self.tab]
+        return super().get_paginator(*args, counted=counted if counted <= selectors.TAB_COUNT_CAP else None, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

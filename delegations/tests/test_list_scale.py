@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from delegations.models import Delegation
+from delegations.selectors import TAB_COUNT_CAP
 from organizations.models import Organization
 from organizations.roles import OrgKind, OrgRole
 from portal.pagination import COUNT_CAP
@@ -91,9 +92,9 @@ def test_issue13_agency_delegation_api_page_walks_the_newest_first_index(busy_ag
     assert data["count"] == 10 and all(row["id"] for row in data["results"])
 
 
-def test_issue13_overview_pages_a_tab_with_the_count_it_already_has(busy_agency, client):
-    """The overview counts every tab (up to the cap) in one query; the paginator reuses the shown
-    tab's count instead of counting the agency's managed delegations a second time."""
+def test_issue13_overview_counts_the_tabs_and_the_shown_tab_up_to_their_caps(busy_agency, client):
+    """The badges count every tab up to TAB_COUNT_CAP in one query ("99+"); the shown tab's pager
+    counts on up to COUNT_CAP ("more than 1,000 entries") – no exact count of the agency's rows."""
     from django.urls import reverse
 
     agency, _small = busy_agency
@@ -102,9 +103,15 @@ def test_issue13_overview_pages_a_tab_with_the_count_it_already_has(busy_agency,
         response = client.get(reverse("delegation-list", kwargs={"org": agency.public_id}) + "?tab=managed")
     assert response.status_code == 200
     page = response.context["page_obj"]
-    # 1,500 managed rows: the tab says "1,000+" and pages through the first 1,000
+    # 1,500 managed rows: the badge says "99+", the pager pages through the first 1,000
     assert page.paginator.capped and page.paginator.count == COUNT_CAP and len(page.object_list) == 25
-    assert {tab["key"]: tab["count"] for tab in response.context["tabs"]}["managed"] == "1,000+"
-    counts = [q["sql"] for q in queries.captured_queries if 'AS "__count" FROM "delegations_delegation"' in q["sql"]]
-    # only the shell's "open requests" badge counts here (incoming requests), not the managed tab
-    assert all(""""direction" = 'request'""" in q for q in counts), counts
+    assert {tab["key"]: tab["count"] for tab in response.context["tabs"]}["managed"] == "99+"
+    counts = [
+        q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"] and "delegations_delegation" in q["sql"]
+    ]
+    exact = [sql for sql in counts if 'AS "__count"' in sql]
+    # only the shell's "open requests" badge counts exactly (incoming requests, none here)
+    assert all(""""direction" = 'request'""" in q for q in exact), exact
+    capped = [sql for sql in counts if sql not in exact]
+    assert len(capped) == 2 and f"LIMIT {COUNT_CAP + 1}" in capped[1], capped
+    assert capped[0].count(f"LIMIT {TAB_COUNT_CAP + 1}") == 5, capped[0]
