@@ -85,6 +85,11 @@ class OfferListView(OrgScopedMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # each status translated once per page: `get_status_display` translates (and hashes) every
+        # choice again for every row (issue 13: a quarter of the table's rendering)
+        labels = {value: str(label) for value, label in Offer.Status.choices}
+        for offer in context["object_list"]:
+            offer.status_label = labels.get(offer.status, offer.status)
         poll = self.request.GET.copy()
         poll["fragment"] = "table"
         context.update(
@@ -279,7 +284,8 @@ class OfferSendView(OrgScopedMixin, DomainErrorFormMixin, FormView):
             page_obj=page,
             customers=page.object_list,
             is_paginated=page.has_other_pages(),
-            has_templates=self._templates().exists(),
+            # the preview shows the first template when none is chosen: there is none without templates
+            has_templates=context["preview_template"] is not None,
         )
         return context
 
