@@ -115,3 +115,20 @@ def test_issue13_overview_counts_the_tabs_and_the_shown_tab_up_to_their_caps(bus
     capped = [sql for sql in counts if sql not in exact]
     assert len(capped) == 2 and f"LIMIT {COUNT_CAP + 1}" in capped[1], capped
     assert capped[0].count(f"LIMIT {TAB_COUNT_CAP + 1}") == 5, capped[0]
+
+
+def test_issue13_managed_tab_page_comes_from_the_end_date_index(busy_agency):
+    """The managed tab (the agency's landing tab, and the dashboard's panels) lists by end date:
+    old plan read the agency's active rows by status, joined each to project and orgs, then sorted."""
+    from delegations.selectors import delegation_list
+    from portal.tenancy import Scope, org_context_for_organization, restrict
+
+    agency, _small = busy_agency
+    owner = factories.member(agency, OrgRole.OWNER)
+    scope = Scope(user=owner, context=org_context_for_organization(owner, agency))
+    page = delegation_list(queryset=restrict(Delegation.objects.all(), scope), organization=agency, tab="managed")[:25]
+    rows = list(page)
+    assert len(rows) == 25 and all(row.caretaker_id == agency.pk for row in rows)
+    assert [row.ends_at for row in rows] == sorted(row.ends_at for row in rows)
+    plan = page.explain()
+    assert "delegation_caretaker_ends" in plan and "Sort" not in plan, plan
