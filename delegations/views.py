@@ -14,11 +14,12 @@ from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
+from portal.pagination import CappedPaginator
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
 from projects.selectors import project_list_for_user
 
-from . import services
+from . import selectors, services
 from .forms import DelegationAcceptForm, DelegationReleaseForm, DelegationRequestForm, ReleaseAcceptForm, end_of_day
 from .models import Delegation, DelegationRequesterBlock
 from .selectors import (
@@ -27,6 +28,7 @@ from .selectors import (
     delegation_caretaker_choices,
     delegation_list,
     delegation_tab_counts,
+    tab_count_label,
 )
 
 
@@ -43,9 +45,12 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
     template_name = "delegations/overview.html"
     paginate_by = 25
 
+    paginator_class = CappedPaginator
+
     def get_queryset(self):
         restricted = super().get_queryset()
         organization = self.org.organization
+        # each tab counted up to TAB_COUNT_CAP + 1 (issue 13: an agency's 30,000 rows are not read)
         self.counts = delegation_tab_counts(queryset=restricted, organization=organization)
         requested = self.request.GET.get("tab", "")
         if requested in TABS:
@@ -57,15 +62,20 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         return delegation_list(queryset=restricted, organization=organization, tab=self.tab)
 
     def get_paginator(self, *args, **kwargs):
-        paginator = super().get_paginator(*args, **kwargs)
-        # The tab's count is known (issue 13): an agency's tab may hold 10,000 rows; no second COUNT.
-        paginator.count = self.counts[self.tab]
-        return paginator
+        # The tab's count is known when it is below the badge's cap (no second COUNT); a longer tab
+        # is counted on up to COUNT_CAP (pages reach as far as that).
+        counted = self.counts[self.tab]
+        return super().get_paginator(*args, counted=counted if counted <= selectors.TAB_COUNT_CAP else None, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tabs"] = [
-            {"key": key, "label": label, "count": self.counts[key], "url": _overview_url(self.org.organization, key)}
+            {
+                "key": key,
+                "label": label,
+                "count": tab_count_label(self.counts[key]),
+                "url": _overview_url(self.org.organization, key),
+            }
             for key, label in TABS.items()
         ]
         context["tab"] = self.tab

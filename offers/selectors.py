@@ -131,13 +131,14 @@ class OfferFilters:
         )
 
 
-def offer_list(*, scope: Scope, filters: OfferFilters = OfferFilters()) -> QuerySet:
+def offer_list(*, scope: Scope, filters: OfferFilters = OfferFilters(), with_totals: bool = True) -> QuerySet:
     """The one offer list (page and API): what `scope`'s org sent or received, narrowed by
     `filters`, with item count and total in the same query (constant queries per page).
 
     Scale (issue 13): count and total are correlated subqueries, not a JOIN + GROUP BY, so
     PostgreSQL computes them after ORDER BY … LIMIT for the page's rows only, and the paginator's
-    COUNT(*) (Django drops unused annotations) has no GROUP BY and no items at all."""
+    COUNT(*) (Django drops unused annotations) has no GROUP BY and no items at all. `with_totals=False`:
+    without them (the API sums its prefetched items)."""
     queryset = restrict(Offer.objects.all(), scope)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
@@ -145,20 +146,17 @@ def offer_list(*, scope: Scope, filters: OfferFilters = OfferFilters()) -> Query
         queryset = queryset.filter(Q(title__icontains=filters.search) | Q(customer__name__icontains=filters.search))
     if filters.customer:
         queryset = queryset.filter(customer__public_id=filters.customer)
+    queryset = queryset.select_related("partner", "customer").order_by("-created_at", "-id")
+    if not with_totals:
+        return queryset
     items = OfferItem.objects.filter(offer=OuterRef("pk")).order_by().values("offer")
-    return (
-        queryset.select_related("partner", "customer")
-        .annotate(
-            item_count=Coalesce(
-                Subquery(items.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0)
-            ),
-            total=Coalesce(
-                Subquery(items.annotate(sum=Sum(_line_total(""))).values("sum"), output_field=MONEY),
-                Value(Decimal("0")),
-                output_field=MONEY,
-            ),
-        )
-        .order_by("-created_at", "-id")
+    return queryset.annotate(
+        item_count=Coalesce(Subquery(items.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0)),
+        total=Coalesce(
+            Subquery(items.annotate(sum=Sum(_line_total(""))).values("sum"), output_field=MONEY),
+            Value(Decimal("0")),
+            output_field=MONEY,
+        ),
     )
 
 

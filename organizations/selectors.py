@@ -149,15 +149,31 @@ def customer_relation_restrict(queryset: QuerySet, *, scope: Scope, action: str 
     return queryset.filter(Q(partner=organization) | Q(customer=organization))
 
 
+CONNECTION_REQUEST_FIELDS = (
+    "partner_id",
+    "customer_id",
+    "status",
+    "message",
+    "created_at",
+    "partner__name",
+    "partner__public_id",
+    "customer__name",
+    "customer__public_id",
+)
+
+
 def connection_requests(*, context, direction: str) -> QuerySet:
     """Open connection requests: "incoming" (this org is asked) or "outgoing" (this partner asks)."""
     queryset = restrict(CustomerRelation.objects.all(), Scope(user=context.user, context=context)).filter(
         status=CustomerRelation.Status.REQUESTED
     )
     side = {"incoming": "customer", "outgoing": "partner"}[direction]
+    # what the lists show (the Open requests page, the dashboard): both orgs by name and identifier
+    # only, not their 30 columns each (issue 13)
     return (
         queryset.filter(**{side: context.organization})
-        .select_related("partner", "customer", "requested_by")
+        .select_related("partner", "customer")
+        .only(*CONNECTION_REQUEST_FIELDS)
         .order_by("-created_at", "-id")
     )
 

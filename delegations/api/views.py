@@ -15,13 +15,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from organizations.models import Organization
+from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
 
 from .. import services
 from ..models import Delegation, DelegationRequesterBlock
-from ..selectors import delegation_search, delegation_status_filter, release_delegations_for_token
+from ..selectors import LIST_FIELDS, delegation_search, delegation_status_filter, release_delegations_for_token
 from .serializers import (
     SIDES,
     DelegationAcceptSerializer,
@@ -71,6 +72,7 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     queryset = Delegation.objects.select_related("project", "organization", "caretaker")
     serializer_class = DelegationSerializer
+    pagination_class = CappedCountPagination  # an agency's 30,000 rows: counted up to 1,000 (issue 13)
     lookup_url_kwarg = "delegation_id"
     lookup_value_regex = r"\d+"
     filterset_class = DelegationFilter
@@ -89,7 +91,12 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     }
 
     def get_queryset(self):
-        return super().get_queryset().with_current_status()
+        queryset = super().get_queryset().with_current_status()
+        if self.action in ("list", "retrieve"):
+            # the columns the serializer shows, the related orgs by identifier and name (issue 13);
+            # the actions hand the whole row to the services
+            queryset = queryset.only(*LIST_FIELDS, "organization__public_id", "caretaker__public_id")
+        return queryset
 
     def _fresh(self, delegation: Delegation) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=delegation.pk)).data)

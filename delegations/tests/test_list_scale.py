@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from delegations.models import Delegation
+from delegations.selectors import TAB_COUNT_CAP
 from organizations.models import Organization
 from organizations.roles import OrgKind, OrgRole
+from portal.pagination import COUNT_CAP
 from projects.models import Project
 from tests import factories
 
@@ -71,7 +73,8 @@ def test_issue13_agency_delegation_api_page_walks_the_newest_first_index(busy_ag
     agency, small = busy_agency
     api_client.force_authenticate(factories.member(agency, OrgRole.OWNER))
     data, sql = _list(api_client, agency)
-    assert data["count"] == ROWS
+    # counted up to COUNT_CAP only: the agency's rows are not all read for a total
+    assert ROWS > COUNT_CAP and data["count"] is None and data["count_capped"] is True
     newest = list(
         Delegation.objects.filter(caretaker=agency).order_by("-created_at", "-id").values_list("pk", flat=True)[:25]
     )
@@ -89,9 +92,9 @@ def test_issue13_agency_delegation_api_page_walks_the_newest_first_index(busy_ag
     assert data["count"] == 10 and all(row["id"] for row in data["results"])
 
 
-def test_issue13_overview_pages_a_tab_with_the_count_it_already_has(busy_agency, client):
-    """The overview counts every tab in one aggregate; the paginator reuses the shown tab's count
-    instead of counting the agency's 1,500 managed delegations a second time."""
+def test_issue13_overview_counts_the_tabs_and_the_shown_tab_up_to_their_caps(busy_agency, client):
+    """The badges count every tab up to TAB_COUNT_CAP in one query ("99+"); the shown tab's pager
+    counts on up to COUNT_CAP ("more than 1,000 entries") – no exact count of the agency's rows."""
     from django.urls import reverse
 
     agency, _small = busy_agency
@@ -100,7 +103,32 @@ def test_issue13_overview_pages_a_tab_with_the_count_it_already_has(busy_agency,
         response = client.get(reverse("delegation-list", kwargs={"org": agency.public_id}) + "?tab=managed")
     assert response.status_code == 200
     page = response.context["page_obj"]
-    assert page.paginator.count == ROWS // 2 and len(page.object_list) == 25
-    counts = [q["sql"] for q in queries.captured_queries if 'AS "__count" FROM "delegations_delegation"' in q["sql"]]
-    # only the shell's "open requests" badge counts here (incoming requests), not the managed tab
-    assert all(""""direction" = 'request'""" in q for q in counts), counts
+    # 1,500 managed rows: the badge says "99+", the pager pages through the first 1,000
+    assert page.paginator.capped and page.paginator.count == COUNT_CAP and len(page.object_list) == 25
+    assert {tab["key"]: tab["count"] for tab in response.context["tabs"]}["managed"] == "99+"
+    counts = [
+        q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"] and "delegations_delegation" in q["sql"]
+    ]
+    exact = [sql for sql in counts if 'AS "__count"' in sql]
+    # only the shell's "open requests" badge counts exactly (incoming requests, none here)
+    assert all(""""direction" = 'request'""" in q for q in exact), exact
+    capped = [sql for sql in counts if sql not in exact]
+    assert len(capped) == 2 and f"LIMIT {COUNT_CAP + 1}" in capped[1], capped
+    assert capped[0].count(f"LIMIT {TAB_COUNT_CAP + 1}") == 5, capped[0]
+
+
+def test_issue13_managed_tab_page_comes_from_the_end_date_index(busy_agency):
+    """The managed tab (the agency's landing tab, and the dashboard's panels) lists by end date:
+    old plan read the agency's active rows by status, joined each to project and orgs, then sorted."""
+    from delegations.selectors import delegation_list
+    from portal.tenancy import Scope, org_context_for_organization, restrict
+
+    agency, _small = busy_agency
+    owner = factories.member(agency, OrgRole.OWNER)
+    scope = Scope(user=owner, context=org_context_for_organization(owner, agency))
+    page = delegation_list(queryset=restrict(Delegation.objects.all(), scope), organization=agency, tab="managed")[:25]
+    rows = list(page)
+    assert len(rows) == 25 and all(row.caretaker_id == agency.pk for row in rows)
+    assert [row.ends_at for row in rows] == sorted(row.ends_at for row in rows)
+    plan = page.explain()
+    assert "delegation_caretaker_ends" in plan and "Sort" not in plan, plan

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 
@@ -180,6 +181,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         Prefetch("items", queryset=OfferItem.objects.order_by("position", "id"))
     )
     serializer_class = PartnerOfferSerializer
+    pagination_class = CappedCountPagination  # a partner's 200,000 offers: counted up to 1,000 (issue 13)
     lookup_url_kwarg = "offer_id"
     lookup_value_regex = r"\d+"
     # the list is `offers.selectors.offer_list` (the page's too); only the ordering is left to DRF
@@ -199,7 +201,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def get_queryset(self):
         if self.action == "list" and not getattr(self, "swagger_fake_view", False):
             filters = OfferFilters.from_params(self.request.query_params)
-            return offer_list(scope=self.scope, filters=filters).prefetch_related(
+            # totals come from the prefetched items (the serializers), not the list's subqueries
+            return offer_list(scope=self.scope, filters=filters, with_totals=False).prefetch_related(
                 Prefetch("items", queryset=OfferItem.objects.order_by("position", "id"))
             )
         return super().get_queryset()

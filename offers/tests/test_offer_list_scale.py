@@ -4,6 +4,7 @@ offers only, and the paginator's COUNT has no GROUP BY – checked in PostgreSQL
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -65,3 +66,51 @@ def test_issue13_offer_list_aggregates_only_the_page(world, client):
     read = sum(node["Actual Rows"] * node["Actual Loops"] for node in item_scans)
     assert read <= 2 * PAGE * per_offer, json.dumps(plan, indent=1)[:4000]
     assert all(node["Actual Loops"] <= PAGE for node in item_scans)
+
+
+def test_issue13_offer_api_list_counts_up_to_the_cap_and_sums_items_once(world, api_client, monkeypatch):
+    """Old code: `count` was an exact COUNT over all of a partner's offers (200,000 at scale), and
+    the page query also summed every row's items although the serializer sums the prefetched ones."""
+    from portal.api.pagination import CappedCountPagination
+
+    first = of.offer(world.partner, world.customer)
+    _clone_offers(first, 30)
+    monkeypatch.setattr(CappedCountPagination, "cap", 10)
+    api_client.force_authenticate(world.partner_owner)
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.get(f"/api/v1/organizations/{world.partner.public_id}/offers/?page_size=5")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] is None and body["count_capped"] is True and body["next"]
+    expected = sum((item.total_price for item in first.items.all()), Decimal("0.00"))
+    assert all(Decimal(row["total"]) == expected for row in body["results"])
+    sqls = [q["sql"] for q in captured.captured_queries if 'FROM "offers_offer"' in q["sql"]]
+    counts = [sql for sql in sqls if "COUNT(" in sql and "offers_offeritem" not in sql]
+    assert counts and all("LIMIT 11" in sql for sql in counts), counts
+    (page_sql,) = [sql for sql in sqls if sql.startswith('SELECT "offers_offer"."id"')]
+    assert "offers_offeritem" not in page_sql, page_sql
+
+
+def test_issue13_template_editor_does_not_count_the_offers_sent_from_it(world, client):
+    """Old code: `template.offers.count()` on every visit (200,000 offers from the scale template),
+    shown nowhere."""
+    first = of.offer(world.partner, world.customer)
+    client.force_login(world.partner_owner)
+    url = reverse("offer-template-detail", kwargs={"org": world.partner.public_id, "template_id": first.template_id})
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    assert not [q["sql"] for q in captured.captured_queries if 'COUNT(*) AS "__count" FROM "offers_offer"' in q["sql"]]
+
+
+def test_issue13_send_page_counts_the_customers_up_to_the_cap(world, client):
+    """Old code: an exact COUNT of the partner's customers (10,000 at scale) for the picker's pages."""
+    from portal.pagination import COUNT_CAP
+
+    client.force_login(world.partner_owner)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("offer-send", kwargs={"org": world.partner.public_id}))
+    assert response.status_code == 200
+    counts = [q["sql"] for q in captured.captured_queries if 'FROM "organizations_organization"' in q["sql"]]
+    counts = [sql for sql in counts if "COUNT(" in sql]
+    assert counts and all(f"LIMIT {COUNT_CAP + 1}" in sql for sql in counts), counts
+    assert response.context["page_obj"].paginator.capped is False
