@@ -25,7 +25,7 @@ from django.utils import timezone
 from offers.models import PartnerCondition, Product, partner_price
 from organizations.models import Organization
 from organizations.roles import OrgKind
-from portal.tenancy import Scope, capability_ids_q, restriction
+from portal.tenancy import Scope, capability_ids_q, capability_q, restriction
 
 from .models import ProductBilling, Subscription, SubscriptionTerm
 from .money import line_amount, to_cents
@@ -45,6 +45,14 @@ def subscription_restrict(queryset: QuerySet, *, scope: Scope, action: str = "vi
         return queryset.filter(organization=scope.context.organization)
     # indexed form: the orgs first, then `organization_id IN (...)` (issue 13)
     return queryset.filter(capability_ids_q(scope.user, capability, prefix="organization__"))
+
+
+def subscription_restrict_few(queryset: QuerySet, *, user, action: str = "view") -> QuerySet:
+    """`subscription_restrict` across orgs for a look-up of one row (a detail by id): the same rule
+    in its per-row form (`capability_q`: one EXISTS per row on indexed keys). The indexed form
+    first lists every org the user reaches – 10,000 for a partner's Owner (issue 13)."""
+    capability = "billing.manage" if action == "change" else "billing.view"
+    return queryset.filter(capability_q(user, capability, prefix="organization__"))
 
 
 def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:

@@ -35,7 +35,7 @@ from projects.selectors import project_for_user, project_require
 
 from .. import services
 from ..models import Subscription
-from ..selectors import subscription_list, subscription_rows
+from ..selectors import subscription_list, subscription_restrict_few, subscription_rows
 from .serializers import (
     QuantitySerializer,
     ServiceOrderCreateSerializer,
@@ -188,6 +188,13 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
     No create here: a booking names its org in the URL (`/api/v1/organizations/{org}/subscriptions/`)."""
 
     org_scoped = False
+
+    def get_queryset(self):
+        if self.action == "list" or getattr(self, "swagger_fake_view", False):
+            return super().get_queryset()
+        super().get_queryset()  # the base checks (authenticated, tenancy registered)
+        # one subscription by id: the restriction's rule per row, not the list of every org (issue 13)
+        return subscription_list(queryset=subscription_restrict_few(Subscription.objects.all(), user=self.request.user))
 
 
 @extend_schema(parameters=[ORG], tags=["subscriptions"])
