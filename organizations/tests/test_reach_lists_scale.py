@@ -1,0 +1,133 @@
+"""Issue 13 (scale): the org list API and the switcher of a partner Owner reaching thousands of
+customers read a page of orgs, not the whole reach sorted by name (6.4x / 4.1x a bare page at
+10,000 customers). The orgs listed stay exactly those of the Organization restriction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from billing.models import Subscription
+from billing.selectors import subscription_restrict_few
+from offers.models import Product
+from organizations.models import CustomerRelation, Organization
+from organizations.roles import OrgKind, OrgRole
+from organizations.selectors import reachable_organizations, switcher_organizations
+from organizations.services.members import membership_set
+from portal.tenancy import Scope, restrict
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS = 400
+
+
+def _analyze() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in ("organizations_organization", "organizations_customerrelation", "organizations_membership"):
+                cursor.execute(f"ANALYZE {table}")
+
+
+@pytest.fixture
+def reach():
+    """A partner with CUSTOMERS linked customers (one archived, one unlinked org besides)."""
+    partner = factories.PartnerFactory(name="Aaa Partner")
+    customers = Organization.objects.bulk_create(
+        Organization(name=f"Kunde {index:04d} GmbH", kind=OrgKind.CUSTOMER, country="DE") for index in range(CUSTOMERS)
+    )
+    now = timezone.now()
+    CustomerRelation.objects.bulk_create(
+        CustomerRelation(partner=partner, customer=customer, status=CustomerRelation.Status.ACTIVE, activated_at=now)
+        for customer in customers
+    )
+    Organization.objects.filter(pk=customers[5].pk).update(status=Organization.Status.ARCHIVED)
+    factories.OrganizationFactory(name="Fremd GmbH")  # reached by nobody here
+    _analyze()
+    return partner, customers
+
+
+def _restricted(user) -> set[int]:
+    return set(restrict(Organization.objects.all(), Scope(user=user)).values_list("pk", flat=True))
+
+
+def test_issue13_reachable_organizations_are_exactly_the_restrictions_orgs(reach):
+    partner, customers = reach
+    owner = factories.member(partner, OrgRole.OWNER)
+    factories.member(customers[3], OrgRole.MEMBER)  # another user
+    member = factories.member(partner, OrgRole.MEMBER)
+    for customer in customers[:3]:
+        factories.assign(member, partner, customer)
+    both = factories.member(partner, OrgRole.ADMIN)
+    membership_set(organization=customers[7], user=both, role=OrgRole.GUEST)  # a direct membership too
+    customer_owner = factories.member(customers[9], OrgRole.OWNER)
+    nobody = factories.UserFactory()
+    for user in (owner, member, both, customer_owner, nobody):
+        assert set(reachable_organizations(user).values_list("pk", flat=True)) == _restricted(user)
+    assert len(_restricted(owner)) == CUSTOMERS  # the partner and every active customer (one archived)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL plans")
+def test_issue13_org_list_page_of_a_partner_owner_walks_the_name_index(reach, client):
+    partner, _customers = reach
+    owner = factories.member(partner, OrgRole.OWNER)
+    _analyze()
+    queryset = reachable_organizations(owner).order_by("name", "id")[:26]
+    plan = queryset.explain()
+    # the old plan: every reached org collected (UNION), joined and sorted before the page was cut
+    assert "Index Scan using organization_name_order" in plan or "organization_status_order" in plan, plan
+    assert "Sort" not in plan.split("SubPlan")[0], plan
+
+    client.force_login(owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/organizations/", HTTP_ACCEPT="application/json")
+    body = response.json()
+    assert response.status_code == 200 and body["count"] == CUSTOMERS and body["next"]
+    assert [row["name"] for row in body["results"]][:2] == ["Aaa Partner", "Kunde 0000 GmbH"]
+    assert len(queries) <= 6, [q["sql"][:120] for q in queries]
+
+
+def test_issue13_switcher_lists_own_orgs_first_then_the_reach_by_name(reach):
+    partner, customers = reach
+    owner = factories.member(partner, OrgRole.OWNER)
+    membership_set(organization=customers[300], user=owner, role=OrgRole.OWNER)
+    with CaptureQueriesContext(connection) as queries:
+        orgs, more = switcher_organizations(user=owner)
+    assert len(queries) <= 3
+    assert [o.pk for o in orgs[:2]] == [partner.pk, customers[300].pk] and more
+    assert [o.name for o in orgs[2:4]] == ["Kunde 0000 GmbH", "Kunde 0001 GmbH"] and len(orgs) == 20
+    orgs, more = switcher_organizations(user=owner, search="Kunde 03")
+    assert orgs[0] == customers[300] and [o.name for o in orgs[1:3]] == ["Kunde 0301 GmbH", "Kunde 0302 GmbH"]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL plans")
+def test_issue13_one_subscription_across_orgs_is_checked_on_its_row(reach):
+    """`/api/v1/subscriptions/{id}/` of a partner Owner listed the ids of all reached orgs first;
+    the detail now checks the one row (EXISTS on indexed keys), no scan of the relations."""
+    partner, customers = reach
+    owner = factories.member(partner, OrgRole.OWNER)
+    now = timezone.now()
+    subscription = Subscription.objects.create(
+        organization=customers[10],
+        payer=partner,
+        product=Product.objects.create(
+            kind=Product.Kind.SERVICE, sku="SCALE-1", name_en="Scale", name_de="Scale", term_months=1, list_price=1
+        ),
+        source=Subscription.Source.PARTNER_ORDER,
+        quantity=1,
+        unit_price=1,
+        term_months=1,
+        starts_at=now,
+        term_ends_at=now + timedelta(days=30),
+    )
+    _analyze()
+    queryset = subscription_restrict_few(Subscription.objects.filter(pk=subscription.pk), user=owner)
+    assert list(queryset) == [subscription]
+    plan = queryset.explain()
+    assert "Seq Scan on organizations_customerrelation" not in plan, plan
+    foreign = factories.member(factories.OrganizationFactory(), OrgRole.OWNER)
+    assert not subscription_restrict_few(Subscription.objects.filter(pk=subscription.pk), user=foreign).exists()
