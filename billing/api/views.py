@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from offers.models import Product
 from organizations.models import Organization
+from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput, NotFound
@@ -188,6 +189,7 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
     No create here: a booking names its org in the URL (`/api/v1/organizations/{org}/subscriptions/`)."""
 
     org_scoped = False
+    pagination_class = CappedCountPagination
 
     def get_queryset(self):
         if self.action == "list" or getattr(self, "swagger_fake_view", False):
@@ -195,6 +197,13 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
         super().get_queryset()  # the base checks (authenticated, tenancy registered)
         # one subscription by id: the restriction's rule per row, not the list of every org (issue 13)
         return subscription_list(queryset=subscription_restrict_few(Subscription.objects.all(), user=self.request.user))
+
+    def paginate_queryset(self, queryset):
+        """A page of bare ids, then the page's rows (`subscription_rows`). Issue 13: a partner's
+        Owner reaches 20,000 subscriptions; the total is counted up to 1,000 (`count` null and
+        `count_capped` true beyond), so neither the page nor the count reads the whole reach."""
+        keys = self.paginator.paginate_queryset(queryset.values_list("pk", flat=True), self.request, view=self)
+        return subscription_rows(list(keys))
 
 
 @extend_schema(parameters=[ORG], tags=["subscriptions"])
