@@ -18,7 +18,7 @@ from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind, OrgRole
 from organizations.selectors import reachable_organizations, switcher_organizations
 from organizations.services.members import membership_set
-from portal.tenancy import Scope, restrict
+from portal.tenancy import Scope, capability_ids_q, restrict
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +131,70 @@ def test_issue13_one_subscription_across_orgs_is_checked_on_its_row(reach):
     assert "Seq Scan on organizations_customerrelation" not in plan, plan
     foreign = factories.member(factories.OrganizationFactory(), OrgRole.OWNER)
     assert not subscription_restrict_few(Subscription.objects.filter(pk=subscription.pk), user=foreign).exists()
+
+
+def _subscriptions(customers, product, partner) -> None:
+    now = timezone.now()
+    Subscription.objects.bulk_create(
+        Subscription(
+            organization=customer,
+            payer=partner,
+            product=product,
+            source=Subscription.Source.PARTNER_ORDER,
+            quantity=1,
+            unit_price=1,
+            term_months=1,
+            starts_at=now,
+            term_ends_at=now + timedelta(days=30),
+        )
+        for customer in customers
+    )
+    # spread creation times (auto_now_add on insert), newest first in a shuffled order of ids
+    for index, pk in enumerate(Subscription.objects.order_by("id").values_list("pk", flat=True)):
+        Subscription.objects.filter(pk=pk).update(created_at=now - timedelta(minutes=(index * 37) % 101))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE billing_subscription")
+
+
+def _product() -> Product:
+    return Product.objects.create(
+        kind=Product.Kind.SERVICE, sku="SCALE-2", name_en="Scale", name_de="Scale", term_months=1, list_price=1
+    )
+
+
+def test_issue13_subscriptions_across_orgs_are_exactly_the_restrictions_for_every_reach(reach):
+    """The partner Owner's shape (`_billing_reach_q`) lists what `capability_ids_q` lists: ORG-6
+    (a linked customer's own Owner sees nothing), a direct membership winning over partner staff."""
+    from billing.selectors import _billing_reach_q
+
+    partner, customers = reach
+    _subscriptions(customers[:50], _product(), partner)
+    owner = factories.member(partner, OrgRole.OWNER)
+    membership_set(organization=customers[3], user=owner, role=OrgRole.MEMBER)  # own role wins: no billing
+    customer_owner = factories.member(customers[4], OrgRole.OWNER)
+    direct = factories.OrganizationFactory()
+    _subscriptions([direct], Product.objects.get(sku="SCALE-2"), direct)
+    membership_set(organization=direct, user=owner, role=OrgRole.ADMIN)  # an unlinked org of its own
+    for user in (owner, customer_owner, factories.member(partner, OrgRole.MEMBER)):
+        wanted = Subscription.objects.filter(capability_ids_q(user, "billing.view", prefix="organization__"))
+        got = Subscription.objects.filter(_billing_reach_q(user, "billing.view"))
+        assert set(got.values_list("pk", flat=True)) == set(wanted.values_list("pk", flat=True))
+    seen = set(
+        Subscription.objects.filter(_billing_reach_q(owner, "billing.view")).values_list("organization", flat=True)
+    )
+    assert direct.pk in seen and customers[3].pk not in seen and customers[5].pk not in seen and len(seen) == 49
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL plans")
+def test_issue13_a_page_of_a_partner_owners_subscriptions_walks_the_newest_first_index(reach):
+    partner, customers = reach
+    _subscriptions(customers, _product(), partner)
+    owner = factories.member(partner, OrgRole.OWNER)
+    _analyze()
+    queryset = restrict(Subscription.objects.all(), Scope(user=owner)).order_by("-created_at", "-id")
+    page = queryset.values_list("pk", flat=True)[:26]
+    plan = page.explain()
+    assert "subscription_newest_first" in plan and "Sort" not in plan.split("SubPlan")[0], plan
+    wanted = Subscription.objects.filter(capability_ids_q(owner, "billing.view", prefix="organization__"))
+    assert list(page) == list(wanted.order_by("-created_at", "-id").values_list("pk", flat=True)[:26])
