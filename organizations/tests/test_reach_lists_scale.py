@@ -198,3 +198,29 @@ def test_issue13_a_page_of_a_partner_owners_subscriptions_walks_the_newest_first
     assert "subscription_newest_first" in plan and "Sort" not in plan.split("SubPlan")[0], plan
     wanted = Subscription.objects.filter(capability_ids_q(owner, "billing.view", prefix="organization__"))
     assert list(page) == list(wanted.order_by("-created_at", "-id").values_list("pk", flat=True)[:26])
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL plans")
+def test_issue13_connection_requests_page_of_a_partner_walks_the_newest_first_index(reach, client):
+    """`/api/v1/organizations/{org}/connection-requests/` of a partner with a relation per
+    customer sorted all of them (and joined both orgs onto each) for a page of 25."""
+    from organizations.selectors import customer_relation_restrict
+    from portal.tenancy import org_context_for_organization
+
+    partner, customers = reach
+    owner = factories.member(partner, OrgRole.OWNER)
+    _analyze()
+    context = org_context_for_organization(owner, partner)
+    queryset = customer_relation_restrict(
+        CustomerRelation.objects.select_related("partner", "customer"), scope=Scope(user=owner, context=context)
+    ).order_by("-created_at", "-id")[:26]
+    plan = queryset.explain()
+    assert "relation_newest_first" in plan and "Sort" not in plan, plan
+
+    client.force_login(owner)
+    body = client.get(
+        f"/api/v1/organizations/{partner.public_id}/connection-requests/", HTTP_ACCEPT="application/json"
+    ).json()
+    newest = CustomerRelation.objects.filter(partner=partner).order_by("-created_at", "-id")[:25]
+    assert body["count"] == CUSTOMERS and body["count_capped"] is False
+    assert [row["id"] for row in body["results"]] == [r.pk for r in newest]
