@@ -345,8 +345,6 @@ class ConnectionRequestFilter(django_filters.FilterSet):
 class ConnectionRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     queryset = CustomerRelation.objects.select_related("partner", "customer")
     serializer_class = ConnectionRequestSerializer
-    # A partner has a relation per customer (10,000): counted up to 1,000 (issue 13)
-    pagination_class = CappedCountPagination
     lookup_url_kwarg = "relation_id"
     lookup_value_regex = r"\d+"
     filterset_class = ConnectionRequestFilter
