@@ -30,6 +30,7 @@ from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput, NotFound
+from portal.pagination import capped_count
 from portal.tenancy import OrgContext, capability_q, org_context_for_organization
 from projects.roles import ProjectAction
 from projects.selectors import project_for_user, project_require
@@ -202,8 +203,11 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
         """A page of bare ids, then the page's rows (`subscription_rows`). Issue 13: a partner's
         Owner reaches 20,000 subscriptions; the total is counted up to 1,000 (`count` null and
         `count_capped` true beyond), so neither the page nor the count reads the whole reach."""
-        keys = self.paginator.paginate_queryset(queryset.values_list("pk", flat=True), self.request, view=self)
-        return subscription_rows(list(keys))
+        keys = queryset.values_list("pk", flat=True)
+        # counted on every page (the paginator would skip it where the page tells), so the number
+        # of queries never depends on the data
+        self.capped_count = capped_count(keys, self.paginator.cap)
+        return subscription_rows(list(self.paginator.paginate_queryset(keys, self.request, view=self)))
 
 
 @extend_schema(parameters=[ORG], tags=["subscriptions"])

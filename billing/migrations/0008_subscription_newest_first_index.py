@@ -5,18 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0007_product_billing_units_and_add_ons'),
-        ('offers', '0006_template_product_once_status_names'),
-        ('organizations', '0008_search_trigram_indexes'),
-        ('projects', '0004_project_name_order_index'),
+        ("billing", "0007_product_billing_units_and_add_ons"),
+        ("offers", "0006_template_product_once_status_names"),
+        ("organizations", "0008_search_trigram_indexes"),
+        ("projects", "0004_project_name_order_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['-created_at', '-id'], name='subscription_newest_first'),
+            model_name="subscription",
+            index=models.Index(fields=["-created_at", "-id"], name="subscription_newest_first"),
         ),
     ]

@@ -56,9 +56,9 @@ def test_issue13_subscription_api_list_pages_bare_ids_and_caps_the_count(world, 
     # the page of bare ids, a count that stops at the cap (no window count over the whole reach) …
     subscriptions = _subscription_queries(sql)
     assert len(subscriptions) == 3, subscriptions
-    page, count, rows = subscriptions
-    assert "OVER ()" not in page and "offers_product" not in page
+    count, page, rows = subscriptions
     assert "COUNT(" in count and "LIMIT 1001" in count
+    assert "OVER ()" not in page and "offers_product" not in page
     # … and the joins only for the page's rows
     assert "offers_product" in rows
 
