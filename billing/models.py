@@ -184,6 +184,8 @@ class Subscription(ExpiringStatus):
             models.Index(fields=["payer", "status"]),
             models.Index(fields=["status", "ends_at"]),
             models.Index(fields=["status", "term_ends_at"]),
+            # the API's default order across orgs: a page walks it (issue 13)
+            models.Index(fields=["-created_at", "-id"], name="subscription_newest_first"),
         ]
 
     def __str__(self) -> str:

@@ -24,8 +24,16 @@ from django.utils import timezone
 
 from offers.models import PartnerCondition, Product, partner_price
 from organizations.models import Organization
-from organizations.roles import OrgKind
-from portal.tenancy import Scope, capability_ids_q, restriction
+from organizations.roles import CAPABILITIES, OrgKind
+from portal.tenancy import (
+    Scope,
+    active_reseller_relations,
+    capability_ids_q,
+    capability_q,
+    memberships_of,
+    reach_loaded,
+    restriction,
+)
 
 from .models import ProductBilling, Subscription, SubscriptionTerm
 from .money import line_amount, to_cents
@@ -43,8 +51,37 @@ def subscription_restrict(queryset: QuerySet, *, scope: Scope, action: str = "vi
         if not scope.context.has(capability):
             return queryset.none()
         return queryset.filter(organization=scope.context.organization)
-    # indexed form: the orgs first, then `organization_id IN (...)` (issue 13)
-    return queryset.filter(capability_ids_q(scope.user, capability, prefix="organization__"))
+    return queryset.filter(_billing_reach_q(scope.user, capability))
+
+
+def _billing_reach_q(user, capability: str) -> Q:
+    """`capability_ids_q(user, capability)` over the subscription's org, in the shape that suits
+    the reach (issue 13):
+
+    - a partner Owner/Admin (`reach_loaded(...).wide`: every customer of the partner, 10,000 at
+      scale): the orgs as hashed key sets – the user's own orgs as literal ids (ORG-6: only those
+      without an active reseller), the partners' customers as one subquery by partner – so a page
+      in newest-first order walks `subscription_newest_first` and stops after its rows, instead
+      of joining all 20,000 subscriptions of the reach and sorting them;
+    - anyone else (a few orgs): the orgs' ids first, then `organization_id IN (…)`."""
+    spec = CAPABILITIES[capability]
+    reach = reach_loaded(memberships_of(user), roles=spec.roles, via_partner=not spec.consent)
+    if not reach.wide:
+        return capability_ids_q(user, capability, prefix="organization__")
+    reached = Q(organization_id__in=reach.direct_ids)
+    if spec.partner_only:
+        reached &= ~Q(Exists(active_reseller_relations(OuterRef("organization_id"))))
+    for source in reach.partner_sources:
+        reached |= Q(organization_id__in=source)
+    return Q(organization__status=Organization.Status.ACTIVE, organization__kind__in=list(spec.kinds)) & reached
+
+
+def subscription_restrict_few(queryset: QuerySet, *, user, action: str = "view") -> QuerySet:
+    """`subscription_restrict` across orgs for a look-up of one row (a detail by id): the same rule
+    in its per-row form (`capability_q`: one EXISTS per row on indexed keys). The indexed form
+    first lists every org the user reaches – 10,000 for a partner's Owner (issue 13)."""
+    capability = "billing.manage" if action == "change" else "billing.view"
+    return queryset.filter(capability_q(user, capability, prefix="organization__"))
 
 
 def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:

@@ -18,6 +18,7 @@ from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.files import PrivateFileMixin, private_file_response
+from portal.templatetags.ui import day
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .einvoice import xrechnung_response
@@ -85,7 +86,7 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         grouped = invoice.recipient.is_partner
         context.update(
             page_obj=page,
-            lines=page.object_list,
+            lines=with_period_text(page.object_list),
             is_paginated=page.has_other_pages(),
             grouped=grouped,
             vat_note=vat_note_text(invoice.vat_note),
@@ -117,6 +118,20 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
                 next_query=query(page.next_page_number()) if page.has_next() else "",
             )
         return {"sections": [section_total(row) for row in page.object_list], "sections_pager": pager}
+
+
+def with_period_text(lines) -> list:
+    """The page's lines, each with `period_text` ("1 Nov 2026 – 30 Nov 2026"): formatted once per
+    distinct period – the lines of a monthly invoice share one or two, and formatting two dates
+    per row was a good part of the page's own time (issue 13)."""
+    lines = list(lines)
+    periods: dict = {}
+    for line in lines:
+        key = (line.period_start, line.period_end)
+        if key not in periods:
+            periods[key] = f"{day(line.period_start)} – {day(line.period_end)}"
+        line.period_text = periods[key]
+    return lines
 
 
 def section_customer(org, invoice: Invoice):

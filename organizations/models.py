@@ -348,7 +348,12 @@ class CustomerRelation(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(partner=models.F("customer")), name="relation_not_self"),
         ]
-        indexes = [models.Index(fields=["partner", "status"]), models.Index(fields=["customer", "status"])]
+        indexes = [
+            models.Index(fields=["partner", "status"]),
+            models.Index(fields=["customer", "status"]),
+            # the connection requests API's order: a partner's page of its 10,000 relations walks it (issue 13)
+            models.Index(fields=["-created_at", "-id"], name="relation_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.partner} → {self.customer} ({self.get_status_display()})"

@@ -13,7 +13,9 @@ from portal.tenancy import (
     Scope,
     active_reseller_relation,
     active_reseller_relations,
+    memberships_of,
     organizations_for_user_by_ids,
+    reach_loaded,
     restrict,
     restriction,
 )
@@ -249,15 +251,45 @@ def staff_for_customer(*, partner: Organization, customer: Organization) -> dict
     }
 
 
+# --- the orgs a user may act in (ORG-4) ---------------------------------------------------------
+
+
+def reachable_organizations(user) -> QuerySet[Organization]:
+    """Every active org `user` may act in – the orgs of the Organization restriction across orgs
+    (`portal.tenancy.reach_ids`) – shaped so that a page in name order costs about the page size.
+
+    Issue 13: a partner's Owner reaches 10,000 customers; collecting their ids first and sorting
+    them all by name cost 6x a bare page. With a partner Owner/Admin path in the reach
+    (`reach_loaded(...).wide`), the orgs are instead walked in (status, name, id) index order and
+    each is tested against the reach as hashed sets (the user's orgs as literal ids, the partners'
+    customers, the assigned customers): a page reads about a page of rows. A narrow reach (a few
+    own orgs, assigned customers) is still listed from its ids, which is cheaper there."""
+    if not getattr(user, "is_authenticated", False):
+        return Organization.objects.none()
+    reach = reach_loaded(memberships_of(user))
+    if not reach.wide:
+        return organizations_for_user_by_ids(user)
+    reached = Q(pk__in=reach.direct_ids)
+    for source in reach.partner_sources:
+        reached |= Q(pk__in=source)
+    return Organization.objects.active().filter(reached)
+
+
 # --- the switcher (ORG-4) ----------------------------------------------------------------------
 
 
 def switcher_organizations(*, user, search: str = "", limit: int = SWITCHER_LIMIT) -> tuple[list[Organization], bool]:
-    """At most `limit` orgs `user` may act in, matching `search`; own orgs first. Two queries at
-    most, whether the user reaches 3 or 10,000 orgs. Returns (orgs, more_exist)."""
+    """At most `limit` orgs `user` may act in, matching `search`; own orgs first. Three queries at
+    most, whether the user reaches 3 or 10,000 orgs. Returns (orgs, more_exist).
+
+    The own orgs (a handful) and the others are read apart, each in (name, id) order: one sort by
+    "own first" over the whole reach could not walk the name index (issue 13, see
+    `reachable_organizations`)."""
+    queryset = organization_search(reachable_organizations(user), search).order_by("name", "id")
     own = Membership.objects.filter(user=user, organization=OuterRef("pk"))
-    queryset = organization_search(organizations_for_user_by_ids(user), search).annotate(is_own=Exists(own))
-    rows = list(queryset.order_by("-is_own", "name", "id")[: limit + 1])
+    rows = list(queryset.filter(Exists(own))[: limit + 1])
+    if len(rows) <= limit:
+        rows += list(queryset.exclude(Exists(own))[: limit + 1 - len(rows)])
     return rows[:limit], len(rows) > limit
 
 

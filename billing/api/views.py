@@ -26,16 +26,18 @@ from rest_framework.response import Response
 
 from offers.models import Product
 from organizations.models import Organization
+from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput, NotFound
+from portal.pagination import capped_count
 from portal.tenancy import OrgContext, capability_q, org_context_for_organization
 from projects.roles import ProjectAction
 from projects.selectors import project_for_user, project_require
 
 from .. import services
 from ..models import Subscription
-from ..selectors import subscription_list, subscription_rows
+from ..selectors import subscription_list, subscription_restrict_few, subscription_rows
 from .serializers import (
     QuantitySerializer,
     ServiceOrderCreateSerializer,
@@ -188,6 +190,24 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
     No create here: a booking names its org in the URL (`/api/v1/organizations/{org}/subscriptions/`)."""
 
     org_scoped = False
+    pagination_class = CappedCountPagination
+
+    def get_queryset(self):
+        if self.action == "list" or getattr(self, "swagger_fake_view", False):
+            return super().get_queryset()
+        super().get_queryset()  # the base checks (authenticated, tenancy registered)
+        # one subscription by id: the restriction's rule per row, not the list of every org (issue 13)
+        return subscription_list(queryset=subscription_restrict_few(Subscription.objects.all(), user=self.request.user))
+
+    def paginate_queryset(self, queryset):
+        """A page of bare ids, then the page's rows (`subscription_rows`). Issue 13: a partner's
+        Owner reaches 20,000 subscriptions; the total is counted up to 1,000 (`count` null and
+        `count_capped` true beyond), so neither the page nor the count reads the whole reach."""
+        keys = queryset.values_list("pk", flat=True)
+        # counted on every page (the paginator would skip it where the page tells), so the number
+        # of queries never depends on the data
+        self.capped_count = capped_count(keys, self.paginator.cap)
+        return subscription_rows(list(self.paginator.paginate_queryset(keys, self.request, view=self)))
 
 
 @extend_schema(parameters=[ORG], tags=["subscriptions"])

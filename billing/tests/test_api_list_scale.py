@@ -1,8 +1,8 @@
 """Issue 13, `/api/v1/subscriptions/` for a partner's Owner (9x a bare page at 10,000 customers):
 each query of the list worked out the orgs the user reaches again (a COUNT and a page), and the
 page joined product, orgs, parent and project onto every one of the 20,000 rows before sorting.
-Now one query gives the page of ids and the total (a window count), and one more loads that
-page's rows."""
+Now the page of bare ids walks the newest-first index against the reach as hashed key sets, the
+total is counted up to 1,000 only (`count` null beyond), and one more query loads the page's rows."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _subscription_queries(sql: list[str]) -> list[str]:
     return [q for q in sql if 'FROM "billing_subscription"' in q and "billing_subscriptionterm" not in q]
 
 
-def test_issue13_subscription_api_list_counts_and_pages_in_one_query(world, api_client):
+def test_issue13_subscription_api_list_pages_bare_ids_and_caps_the_count(world, api_client):
     api_client.force_authenticate(world.partner_owner)
     for _index in range(6):
         customer = factories.OrganizationFactory()
@@ -50,15 +50,27 @@ def test_issue13_subscription_api_list_counts_and_pages_in_one_query(world, api_
     response, sql = _get(api_client, {"page": 2, "page_size": 10})
     assert response.status_code == 200
     data = response.json()
-    assert data["count"] == len(expected) >= 24
+    assert data["count"] == len(expected) >= 24 and data["count_capped"] is False
     assert [row["id"] for row in data["results"]] == expected[10:20]
     assert data["next"] and data["previous"]
-    # no COUNT of its own (old code: a COUNT and a page, each deciding the access again) …
+    # the page of bare ids, a count that stops at the cap (no window count over the whole reach) …
     subscriptions = _subscription_queries(sql)
-    assert not [q for q in subscriptions if "__count" in q], subscriptions
+    assert len(subscriptions) == 3, subscriptions
+    count, page, rows = subscriptions
+    assert "COUNT(" in count and "LIMIT 1001" in count
+    assert "OVER ()" not in page and "offers_product" not in page
     # … and the joins only for the page's rows
-    assert len(subscriptions) == 2, subscriptions
-    assert "OVER ()" in subscriptions[0] and "offers_product" not in subscriptions[0]
+    assert "offers_product" in rows
+
+
+def test_issue13_subscription_api_list_count_is_capped_at_1000(world, api_client, monkeypatch):
+    from portal.api.pagination import CappedCountPagination
+
+    monkeypatch.setattr(CappedCountPagination, "cap", 5)
+    api_client.force_authenticate(world.partner_owner)
+    add_subscriptions(world, world.customer, 8)
+    data = api_client.get("/api/v1/subscriptions/", {"page_size": 2}).json()
+    assert data["count"] is None and data["count_capped"] is True and data["next"]
 
 
 def test_issue13_subscription_api_list_edges_keep_the_paginators_answers(world, api_client):
@@ -77,6 +89,7 @@ def test_issue13_subscription_api_list_edges_keep_the_paginators_answers(world, 
     api_client.force_authenticate(world.customer_owner)
     assert api_client.get("/api/v1/subscriptions/").json() == {
         "count": 0,
+        "count_capped": False,
         "next": None,
         "previous": None,
         "results": [],

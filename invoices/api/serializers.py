@@ -53,6 +53,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_("For a credit note: the number of the invoice it corrects."),
     )
+    # The ISO code as stored. Read-only, so not a ChoiceField: that one translated all 250 country
+    # names on every response (issue 13: a good part of a short list's time).
+    recipient_country = serializers.CharField(read_only=True, help_text=_("ISO 3166-1 alpha-2 country code."))
 
     class Meta:
         model = Invoice

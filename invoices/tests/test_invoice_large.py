@@ -373,12 +373,49 @@ def test_issue13_xrechnung_is_built_once_by_the_worker_stored_privately_and_serv
     stale = Invoice.objects.get(pk=invoice.pk)
     stale.xrechnung = ""
     assert issuing.invoice_pdf_ensure(invoice=stale).xrechnung.name == stored.xrechnung.name
-    assert sorted(p.suffix for p in path.parent.iterdir()) == [".csv", ".pdf", ".xml"]
+    assert sorted(p.name.split(".", 1)[1] for p in path.parent.iterdir()) == ["csv", "pdf", "xml", "xml.gz"]
     # same refusals as the PDF: 404 to everyone who may not see the invoice
     client.logout()
     assert all(client.get(url).status_code == 404 for url in _xrechnung_urls(big, invoice))
     client.force_login(factories.member(big["two"], OrgRole.OWNER))
     assert all(client.get(url).status_code == 404 for url in _xrechnung_urls(big, invoice))
+
+
+def test_issue13_xrechnung_is_sent_gzip_compressed_to_clients_that_accept_gzip(big, client, monkeypatch, settings):
+    """The XML of 10,000 lines is 12.5 MB: the worker stores a gzip copy beside it, and a client
+    that accepts gzip gets that copy (the same document, `Content-Encoding: gzip`) instead of the
+    megabytes (issue 13: the download was 9-11x a bare page at scale)."""
+    import gzip
+    from pathlib import Path
+
+    from django_sendfile.utils import _get_sendfile
+
+    monkeypatch.setattr(issuing, "invoice_render_pdf", lambda invoice: b"%PDF-1.7 test")
+    invoice = issuing.invoice_pdf_ensure(invoice=big["large"])
+    path = Path(invoice.xrechnung.path)
+    compressed = Path(f"{path}.gz")
+    assert gzip.decompress(compressed.read_bytes()) == path.read_bytes()
+    assert compressed.stat().st_size * 10 < path.stat().st_size
+    client.force_login(big["owner"])
+    for url in _xrechnung_urls(big, invoice):
+        response = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert response.status_code == 200 and response["Content-Encoding"] == "gzip", url
+        assert response["Content-Type"] == "application/xml" and "Accept-Encoding" in response["Vary"]
+        assert f'attachment; filename="xrechnung-{invoice.number}.xml"' == response["Content-Disposition"]
+        assert gzip.decompress(_body(response)) == path.read_bytes()
+        plain = client.get(url)  # no Accept-Encoding: the XML as stored
+        assert not plain.has_header("Content-Encoding") and _body(plain) == path.read_bytes()
+        assert "Accept-Encoding" in plain["Vary"]
+    # behind nginx the proxy sends the file (and picks the .gz itself: gzip_static)
+    settings.SENDFILE_BACKEND = "django_sendfile.backends.nginx"
+    settings.SENDFILE_URL = "/protected"
+    _get_sendfile.cache_clear()
+    try:
+        response = client.get(_xrechnung_urls(big, invoice)[0], HTTP_ACCEPT_ENCODING="gzip")
+    finally:
+        _get_sendfile.cache_clear()
+    assert response["X-Accel-Redirect"] == f"/protected/{invoice.xrechnung.name}"
+    assert not response.has_header("Content-Encoding") and not response.content
 
 
 def test_issue13_an_invoice_with_a_pdf_but_no_xrechnung_gets_the_xml_alone(big, client, monkeypatch):

@@ -105,6 +105,10 @@ class OrganizationViewSet(
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self):
+        if self.action == "list" and not getattr(self, "swagger_fake_view", False):
+            super().get_queryset()  # the base checks (authenticated, tenancy registered)
+            # the restriction's orgs in a shape whose page costs the page size (issue 13)
+            return selectors.reachable_organizations(self.request.user).order_by("name", "id")
         return super().get_queryset().order_by("name", "id")
 
     def get_object(self):
