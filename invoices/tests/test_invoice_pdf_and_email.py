@@ -78,9 +78,11 @@ def test_the_pdf_is_stored_once_and_never_replaced(media):
     stale = Invoice.objects.get(pk=invoice.pk)
     stale.pdf = ""
     assert invoice_pdf_ensure(invoice=stale).pdf.name == name
-    # one PDF, one XRechnung XML and one itemisation CSV (issue 13: stored once), nothing left over
+    # one PDF, one XRechnung XML with its gzip copy and one itemisation CSV (issue 13: stored once),
+    # nothing left over
     assert sorted(p.suffix for p in (media / "private" / "invoices" / str(invoice.year)).iterdir()) == [
         ".csv",
+        ".gz",
         ".pdf",
         ".xml",
     ]
