@@ -265,23 +265,28 @@ def accessible_projects_count(
     are merged in Python: a project reached twice counts once."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return _count_by_paths(queryset, user, action, cap=cap, paths=paths)[0]
+    return _count_by_paths(queryset, user, action, cap=cap, paths=paths).count
 
 
-def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _AccessPaths | None) -> tuple[int, bool]:
-    """`accessible_projects_count`, and whether one grant path alone held more than `cap` rows."""
+@dataclass(frozen=True)
+class _PathCount:
+    count: int
+    # one grant path alone held more than the cap
+    grants_over_cap: bool = False
+    # the active orgs the user's role reaches, when they were read as keys (see _projects_of_reached_orgs)
+    reached_org_ids: list[int] | None = None
+
+
+def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _AccessPaths | None) -> _PathCount:
+    """`accessible_projects_count`, and what was learnt on the way (`_PathCount`)."""
     at = timezone.now()
     paths = paths or _access_paths(user, action, at)
-    visible = queryset.filter(organization__status=Organization.Status.ACTIVE).filter(_status_q(action)).order_by()
-    if paths.wide:  # every project of the partner's customers: the list's own count stops early
-        count = visible.filter(accessible_projects_q(user, action, at=at, paths=paths)).values("pk")[: cap + 1].count()
-        return count, False
+    listed = queryset.filter(_status_q(action)).order_by()
     streams = []  # (a grant path?, rows)
-    if paths.direct_ids:
-        streams.append((False, visible.filter(organization_id__in=paths.direct_ids).values_list("pk", flat=True)))
-    streams.extend(
-        (False, visible.filter(organization_id__in=source).values_list("pk", flat=True)) for source in paths.sources
-    )
+    by_orgs, reached = _projects_of_reached_orgs(listed, paths, cap)
+    if by_orgs is not None:
+        streams.append((False, by_orgs))
+    visible = listed.filter(organization__status=Organization.Status.ACTIVE)
     for index, part in enumerate(paths.granted):
         # from the permission rows to their project by primary key: a join that streams in index order
         rows = (
@@ -291,13 +296,46 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
         )
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
         streams.append((True, rows if index == 0 or paths.granted_unique else rows.distinct()))
+    # every stream is read (at most `cap` + 1 rows each) even once one is over the cap: the number
+    # of queries then depends on the user's access paths only, never on how much they reach
     ids: set[int] = set()
+    over = {False: False, True: False}
     for granted, rows in streams:
         found = list(rows[: cap + 1])
-        if len(found) > cap:
-            return cap + 1, granted
+        over[granted] = over[granted] or len(found) > cap
         ids.update(found)
-    return min(len(ids), cap + 1), False
+    return _PathCount(min(len(ids), cap + 1), over[True], reached)
+
+
+def _projects_of_reached_orgs(
+    listed: QuerySet, paths: _AccessPaths, cap: int
+) -> tuple[QuerySet | None, list[int] | None]:
+    """The ids of the `listed` projects in the active orgs the user's role reaches (members and
+    partner staff; None when there are none), and those orgs' ids when they were read as keys.
+
+    One stream, the orgs first and their projects by the org index – never the org of each
+    project tested (issue 13: 1,000 org lookups per count). A partner's customers stay a subquery
+    (a merge over both indexes); a staff member's assigned customers are read first (at most
+    `cap` + 1), so the planner sees the real keys instead of hashing every project."""
+    active = {m.organization_id for m in paths.memberships if m.organization_active}
+    org_ids = [pk for pk in paths.direct_ids if pk in active]
+    subqueries = []
+    active_orgs = Organization.objects.filter(status=Organization.Status.ACTIVE).order_by()
+    for source in paths.sources:
+        read = [] if paths.wide else list(active_orgs.filter(pk__in=source).values_list("pk", flat=True)[: cap + 1])
+        if paths.wide or len(read) > cap:
+            subqueries.append(source)
+        else:
+            org_ids.extend(read)
+    if subqueries:
+        reached = Q(pk__in=org_ids) if org_ids else Q(pk__in=[])
+        for source in subqueries:
+            reached |= Q(pk__in=source)
+        organizations = active_orgs.filter(reached).values("pk")
+        return listed.filter(organization_id__in=organizations).values_list("pk", flat=True), None
+    if org_ids:
+        return listed.filter(organization_id__in=org_ids).values_list("pk", flat=True), org_ids
+    return None, []
 
 
 def project_caretaker_q(user, *, at=None) -> Exists:
@@ -464,6 +502,8 @@ class ProjectPage:
     memberships: list[MembershipRow] | None
     # one grant path alone held more than the cap: the org filter need not read the grants again
     grants_over_cap: bool = False
+    # the active orgs the user's role reaches, if the count read them (the org filter's start)
+    reached_org_ids: list[int] | None = None
 
 
 def project_page(
@@ -480,12 +520,18 @@ def project_page(
         count = restrict(queryset, scope, ProjectAction.VIEW).order_by().values("pk")[: cap + 1].count()
         return ProjectPage(_listed(queryset, scope=scope, actions=actions), count, None)
     paths = _access_paths(user, ProjectAction.VIEW, timezone.now())
-    count, grants_over_cap = _count_by_paths(queryset, user, ProjectAction.VIEW, cap=cap, paths=paths)
+    counted = _count_by_paths(queryset, user, ProjectAction.VIEW, cap=cap, paths=paths)
     listed = _accessible_filter(
-        queryset.select_related("organization"), user, ProjectAction.VIEW, large=count > cap, paths=paths
+        queryset.select_related("organization"), user, ProjectAction.VIEW, large=counted.count > cap, paths=paths
     )
     listed = project_annotate_for_user(listed, user=user, actions=actions).order_by("name", "id")
-    return ProjectPage(listed, count, paths.memberships, grants_over_cap and cap >= FILTER_GRANT_ROWS)
+    return ProjectPage(
+        listed,
+        counted.count,
+        paths.memberships,
+        counted.grants_over_cap and cap >= FILTER_GRANT_ROWS,
+        counted.reached_org_ids,
+    )
 
 
 def project_list_for_user(
@@ -517,22 +563,8 @@ def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
     return None if len(values) > limit else values
 
 
-def organizations_with_projects_for_user(
-    *, user, limit: int, memberships: list[MembershipRow] | None = None, grants_over_limit: bool = False
-) -> list[Organization] | None:
-    """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
-    when there are more than `limit` (the page asks for the identifier instead).
-
-    Read from the user's memberships, the customers reached through them (at most `limit` + 1
-    read) and at most FILTER_GRANT_ROWS of the user's grant rows – a handful of small queries by
-    index whatever the user reaches (issue 13: the DISTINCT over the orgs of 100,000 granted
-    projects took 400 ms). Archived projects count (they are listed); archived orgs do not.
-    `memberships`: `memberships_of(user)` if the caller has read them already; `grants_over_limit`:
-    the caller found more than FILTER_GRANT_ROWS visible projects on one grant path (the answer is
-    then None without reading them again)."""
-    if grants_over_limit:
-        return None
-    memberships = memberships_of(user) if memberships is None else memberships
+def _reached_for_filter(memberships: list[MembershipRow], limit: int) -> set[int] | None:
+    """The orgs the user's role reaches (members and partner staff), None beyond `limit`."""
     ids: set[int] = set()
     for reach in _reach_for_action(memberships, ProjectAction.VIEW):
         ids.update(reach.direct_ids)
@@ -543,6 +575,34 @@ def organizations_with_projects_for_user(
             ids.update(customers)
         if len(ids) > limit:
             return None
+    return ids
+
+
+def organizations_with_projects_for_user(
+    *,
+    user,
+    limit: int,
+    memberships: list[MembershipRow] | None = None,
+    grants_over_limit: bool = False,
+    reached_org_ids: list[int] | None = None,
+) -> list[Organization] | None:
+    """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
+    when there are more than `limit` (the page asks for the identifier instead).
+
+    Read from the user's memberships, the customers reached through them (at most `limit` + 1
+    read) and at most FILTER_GRANT_ROWS of the user's grant rows – a handful of small queries by
+    index whatever the user reaches (issue 13: the DISTINCT over the orgs of 100,000 granted
+    projects took 400 ms). Archived projects count (they are listed); archived orgs do not.
+    `memberships`: `memberships_of(user)` if the caller has read them already; `grants_over_limit`:
+    the caller found more than FILTER_GRANT_ROWS visible projects on one grant path (the answer is
+    then None without reading them again); `reached_org_ids`: the active orgs the user's role
+    reaches, if the caller has read them (`ProjectPage.reached_org_ids`)."""
+    if grants_over_limit:
+        return None
+    memberships = memberships_of(user) if memberships is None else memberships
+    ids = _reached_for_filter(memberships, limit) if reached_org_ids is None else set(reached_org_ids)
+    if ids is None or len(ids) > limit:
+        return None
     for granted in _granted_parts(user, ProjectAction.VIEW, timezone.now(), memberships):
         organizations = _first_values(
             granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
@@ -592,18 +652,24 @@ def project_user_may(*, user, project: Project, action: str) -> bool:
 
 def project_for_user(*, user, number: str, annotate: bool = True) -> Project:
     """The project numbered `number` if `user` may see it, else NotFound (never 403: a project one
-    may not see is indistinguishable from a missing one)."""
+    may not see is indistinguishable from a missing one).
+
+    With `annotate` (every project page and endpoint): the row by its unique number with the roles
+    that decide every action on it (`project_annotate_for_user(actions=True)`), and whether the
+    user sees it read from those roles (`allowed_actions_of`, the same rule as `project_access_q`):
+    one query by index and no access filter to plan on top (issue 13: building and planning the
+    OR of EXISTS cost more than the page's own queries)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound(_("Not found."))
+    queryset = Project.objects.select_related("organization").filter(number=str(number).lower()).order_by()
+    if annotate:
+        project = next(iter(project_annotate_for_user(queryset, user=user, actions=True)[:1]), None)
+        if project is None or ProjectAction.VIEW not in allowed_actions_of(project):
+            raise NotFound(_("Not found."))
+        return project
     # by the unique number first, then the access rule for that one row (tenancy's rule, as
     # `project_restrict` applies it across orgs, in the form for few rows)
-    queryset = _accessible_filter(
-        Project.objects.select_related("organization").filter(number=str(number).lower()),
-        user,
-        ProjectAction.VIEW,
-        few_rows=True,
-    )
-    if annotate:
-        queryset = project_annotate_for_user(queryset, user=user, actions=True)
-    project = queryset.first()
+    project = _accessible_filter(queryset, user, ProjectAction.VIEW, few_rows=True).first()
     if project is None:
         raise NotFound(_("Not found."))
     return project

@@ -94,6 +94,7 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
             limit=self.ORGANIZATION_CHOICES_LIMIT,
             memberships=self.project_page.memberships,
             grants_over_limit=self.project_page.grants_over_cap,
+            reached_org_ids=self.project_page.reached_org_ids,
         )
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True

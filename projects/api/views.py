@@ -110,19 +110,24 @@ class ProjectViewSet(
     }
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        # The list is restricted by `project_page` (the tenancy rule, read from the user's access
+        # paths) and one project by `project_for_user` (see get_object): restricting the base
+        # queryset first would build the access filter once more for nothing (issue 13).
         if getattr(self, "swagger_fake_view", False):
-            return queryset
+            return super().get_queryset()
         if self.action == "list":
             return self.list_queryset()
-        return project_annotate_for_user(queryset, user=self.request.user, actions=True)
+        return project_annotate_for_user(super().get_queryset(), user=self.request.user, actions=True)
 
     def get_serializer_class(self):
         return ProjectSerializer if self.action == "list" else ProjectDetailSerializer
 
     def get_object(self):
-        self.kwargs[self.lookup_url_kwarg] = str(self.kwargs[self.lookup_url_kwarg]).lower()
-        project = super().get_object()
+        # The project by its number with the roles deciding every action on it: the same rule as
+        # the restricted queryset, read for this one row (issue 13: planning the access filter of
+        # the whole reach cost more than the answer)
+        project = project_for_user(user=self.request.user, number=self.kwargs[self.lookup_url_kwarg])
+        self.check_object_permissions(self.request, project)
         # OPTIONS (DRF's metadata) only describes the endpoint: it needs no more than seeing the project
         action = self.project_actions.get(self.action, ProjectAction.VIEW)
         project_require(user=self.request.user, project=project, action=action)
@@ -182,9 +187,9 @@ class OrganizationProjectViewSet(ProjectListMixin, mixins.ListModelMixin, Scoped
     default_capability = "organization.view"
 
     def get_queryset(self):
-        queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
-            return queryset
+            return super().get_queryset()
+        # restricted by `project_page` (see ProjectViewSet.get_queryset)
         return self.list_queryset()
 
     def create(self, request, *args, **kwargs):
@@ -261,10 +266,12 @@ class ProjectRoleGrantViewSet(ScopedModelViewSet):
         project_require(user=request.user, project=self.project, action=action)
 
     def get_queryset(self):
-        queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
-            return queryset
-        return queryset.filter(project=self.project)
+            return super().get_queryset()
+        # The tenancy rule of grants (`project_grant_restrict`: those who may manage the project's
+        # members) was decided in `initial` for this one project from its loaded roles; restricting
+        # again would plan the access filter a second time (issue 13).
+        return self.queryset.filter(project=self.project)
 
     def create(self, request, *args, **kwargs):
         serializer = ProjectRoleGrantCreateSerializer(data=request.data)
