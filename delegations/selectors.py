@@ -7,7 +7,6 @@ addressed to the user's own email are visible.
 
 from __future__ import annotations
 
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -151,7 +150,7 @@ def delegation_tab_counts(*, queryset: QuerySet, organization: Organization, cap
     Issue 13: an agency may hold 30,000 delegations. Grouping all of them to count the tabs read
     every row on each visit; now each tab's filter (plain stored columns, served by the
     (organization|caretaker, status) indexes) reads at most `cap` + 1 rows, and a tab beyond the
-    cap shows "99+" (`tab_count_label`). The counts are exact up to the cap."""
+    cap shows "99+" (`portal.pagination.capped_label`). The counts are exact up to the cap."""
     cap = TAB_COUNT_CAP if cap is None else cap
     filters = _tab_filters(organization)
     parts, params = [], []
@@ -164,12 +163,6 @@ def delegation_tab_counts(*, queryset: QuerySet, organization: Organization, cap
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         row = cursor.fetchone()
     return dict(zip(TABS, (int(value) for value in row), strict=True))
-
-
-def tab_count_label(count: int, cap: int | None = None) -> str:
-    """A tab's badge: the count, or "99+" when it went beyond the cap (not an exact number)."""
-    cap = TAB_COUNT_CAP if cap is None else cap
-    return f"{intcomma(cap)}+" if count > cap else intcomma(count)
 
 
 def delegation_caretaker_choices(*, user) -> QuerySet[Organization]:

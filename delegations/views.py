@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
-from portal.pagination import CappedPaginator
+from portal.pagination import CappedPaginator, capped_label
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
 from projects.selectors import project_list_for_user
@@ -28,7 +28,6 @@ from .selectors import (
     delegation_caretaker_choices,
     delegation_list,
     delegation_tab_counts,
-    tab_count_label,
 )
 
 
@@ -73,7 +72,7 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
             {
                 "key": key,
                 "label": label,
-                "count": tab_count_label(self.counts[key]),
+                "count": capped_label(self.counts[key], selectors.TAB_COUNT_CAP),
                 "url": _overview_url(self.org.organization, key),
             }
             for key, label in TABS.items()

@@ -23,6 +23,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound
 from portal.pagination import CappedPaginator
+from portal.templatetags.ui import choice_label
 from portal.tenancy import restrict
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
@@ -85,11 +86,9 @@ class OfferListView(OrgScopedMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # each status translated once per page: `get_status_display` translates (and hashes) every
-        # choice again for every row (issue 13: a quarter of the table's rendering)
-        labels = {value: str(label) for value, label in Offer.Status.choices}
+        # not `get_status_display`, which translates every choice again for each row (issue 13)
         for offer in context["object_list"]:
-            offer.status_label = labels.get(offer.status, offer.status)
+            offer.status_label = choice_label(Offer.Status, offer.status)
         poll = self.request.GET.copy()
         poll["fragment"] = "table"
         context.update(

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal import pagination
+from portal.templatetags.ui import choice_label
 from portal.tenancy import OrgContext, Scope, restrict
 
 from .models import Invitation, Membership, Organization
@@ -74,6 +75,11 @@ class Panel:
     count_label: str = ""  # spoken with the count ("3 waiting")
     kind: str = "list"  # "list", "counts" (state rows with numbers) or "checklist"
     capped: bool = False  # the count stopped at COUNT_CAP: shown as "1,000+"
+
+    @property
+    def count_text(self) -> str:
+        counted = self.count + 1 if self.capped else self.count  # capped: `count` stopped at the cap
+        return pagination.capped_label(counted, COUNT_CAP)
 
 
 def _url(name: str, org: Organization, query: str = "", **kwargs) -> str:
@@ -168,7 +174,7 @@ def _offer_panel(
             url=_url("offer-detail", organization, offer_id=offer.pk),
             detail=offer.customer.name if partner_side else offer.partner.name,
             status=offer.status,
-            status_label=Offer.Status(offer.status).label,
+            status_label=choice_label(Offer.Status, offer.status),
             moment=offer.created_at,
         )
         for offer in rows
@@ -438,7 +444,7 @@ def _caretakers(context: OrgContext) -> Panel:
                 url=_url("delegation-detail", organization, delegation_id=delegation.pk),
                 detail=f"{delegation.project.number} {delegation.project.name}" if delegation.project_id else "",
                 status=delegation.current_status,
-                status_label=Delegation.Status(delegation.current_status).label,
+                status_label=choice_label(Delegation.Status, delegation.current_status),
                 until=delegation.ends_at,
             )
             for delegation in rows

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
-from portal.templatetags.ui import inclusive_end, status_badge, until
+from portal.templatetags.ui import choice_label, inclusive_end, status_badge, until
 
 from .models import Invitation, Organization
 
@@ -84,11 +84,11 @@ class CustomerTable(tables.Table):
         return format_html(
             '<span class="status status-{}">{}</span>',
             status_badge(record.status)["tone"],
-            record.get_status_display(),
+            choice_label(Organization.Status, record.status),
         )
 
     def render_invitation_status(self, value):
-        label = Invitation.Status(value).label if value in Invitation.Status.values else value
+        label = choice_label(Invitation.Status, value)
         return format_html('<span class="status status-{}">{}</span>', status_badge(value)["tone"], label)
 
     def render_trial_ends_at(self, value):
@@ -106,10 +106,10 @@ class CustomerTable(tables.Table):
         return record.city
 
     def value_status(self, record):
-        return str(record.get_status_display())
+        return choice_label(Organization.Status, record.status)
 
     def value_invitation_status(self, value):
-        return str(Invitation.Status(value).label) if value in Invitation.Status.values else (value or "")
+        return choice_label(Invitation.Status, value)
 
     def value_trial_ends_at(self, value):
         last_day = inclusive_end(value)

@@ -9,10 +9,17 @@ before it. Search and filters narrow a long list instead.
 
 from __future__ import annotations
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 COUNT_CAP = 1000
+
+
+def capped_label(counted: int, cap: int = COUNT_CAP) -> str:
+    """A count read up to `cap` + 1 rows (`capped_count`) as text: the number in the reader's
+    format, or "1,000+" beyond the cap – never a number that looks exact when it is not."""
+    return f"{intcomma(cap)}+" if counted > cap else intcomma(counted)
 
 
 def capped_count(queryset, cap: int = COUNT_CAP) -> int:

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from delegations import selectors
 from delegations.models import Delegation
-from delegations.selectors import TABS, _tab_filters, delegation_list, delegation_tab_counts, tab_count_label
+from delegations.selectors import TABS, _tab_filters, delegation_list, delegation_tab_counts
 from organizations.roles import OrgRole
+from portal.pagination import capped_label
 from portal.tenancy import Scope, org_context_for_organization, restrict
 from tests import factories
 
@@ -95,8 +96,8 @@ def test_issue13_tab_counts_read_at_most_the_cap_per_tab(every_kind, monkeypatch
     assert counts == {tab: min(number, cap + 1) for tab, number in expected.items()}
     [sql] = [q["sql"] for q in queries.captured_queries]
     assert "GROUP BY" not in sql and sql.count(f"LIMIT {cap + 1}") == len(TABS), sql
-    assert {tab_count_label(number) for number in counts.values() if number > cap} == {"3+"}
-    assert tab_count_label(cap) == "3"
+    assert {capped_label(number, cap) for number in counts.values() if number > cap} == {"3+"}
+    assert capped_label(cap, cap) == "3"
 
 
 def test_issue13_overview_badges_say_more_than_the_cap(every_kind, client, monkeypatch):

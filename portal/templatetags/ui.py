@@ -146,6 +146,17 @@ STATUS_TONES = {
 }
 
 
+def choice_label(choices, value) -> str:
+    """The label of `value` among `choices` (a `TextChoices`) in the active language. One lookup
+    and one translation, where a model's `get_FOO_display()` translates every choice of the field
+    again on each call – a good part of a 25-row list's rendering (issue 13). An unknown value
+    shows as itself."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return "" if value is None else str(value)
+
+
 def status_tone(value) -> str:
     value = str(value or "").lower()
     for tone, values in STATUS_TONES.items():

@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from portal.templatetags.ui import choice_label
 from projects.models import Project
 from projects.roles import ProjectAction, ProjectRole
 
@@ -21,12 +22,9 @@ def project_role_label(role: str) -> str:
 
 @register.filter
 def project_status_label(status: str) -> str:
-    """The status's name in the active language: one lookup, where `get_status_display` builds the
-    choices dict and translates every label on each call (issue 13: a third of a list's rows)."""
-    try:
-        return str(Project.Status(status).label)
-    except ValueError:
-        return status or ""
+    """The status's name in the active language (`ui.choice_label`: not `get_status_display`,
+    which translates every choice for each row)."""
+    return choice_label(Project.Status, status)
 
 
 @register.filter
