@@ -24,14 +24,11 @@ from django.utils import timezone
 
 from offers.models import PartnerCondition, Product, partner_price
 from organizations.models import Organization
-from organizations.roles import CAPABILITIES, OrgKind
+from organizations.roles import OrgKind
 from portal.tenancy import (
     Scope,
-    active_reseller_relations,
-    capability_ids_q,
+    capability_keys_q,
     capability_q,
-    memberships_of,
-    reach_loaded,
     restriction,
 )
 
@@ -51,29 +48,9 @@ def subscription_restrict(queryset: QuerySet, *, scope: Scope, action: str = "vi
         if not scope.context.has(capability):
             return queryset.none()
         return queryset.filter(organization=scope.context.organization)
-    return queryset.filter(_billing_reach_q(scope.user, capability))
-
-
-def _billing_reach_q(user, capability: str) -> Q:
-    """`capability_ids_q(user, capability)` over the subscription's org, in the shape that suits
-    the reach (issue 13):
-
-    - a partner Owner/Admin (`reach_loaded(...).wide`: every customer of the partner, 10,000 at
-      scale): the orgs as hashed key sets – the user's own orgs as literal ids (ORG-6: only those
-      without an active reseller), the partners' customers as one subquery by partner – so a page
-      in newest-first order walks `subscription_newest_first` and stops after its rows, instead
-      of joining all 20,000 subscriptions of the reach and sorting them;
-    - anyone else (a few orgs): the orgs' ids first, then `organization_id IN (…)`."""
-    spec = CAPABILITIES[capability]
-    reach = reach_loaded(memberships_of(user), roles=spec.roles, via_partner=not spec.consent)
-    if not reach.wide:
-        return capability_ids_q(user, capability, prefix="organization__")
-    reached = Q(organization_id__in=reach.direct_ids)
-    if spec.partner_only:
-        reached &= ~Q(Exists(active_reseller_relations(OuterRef("organization_id"))))
-    for source in reach.partner_sources:
-        reached |= Q(organization_id__in=source)
-    return Q(organization__status=Organization.Status.ACTIVE, organization__kind__in=list(spec.kinds)) & reached
+    # the hashed-key-set shape for a partner's Owner: a page in newest-first order walks
+    # `subscription_newest_first` instead of joining all 20,000 subscriptions of the reach (issue 13)
+    return queryset.filter(capability_keys_q(scope.user, capability, prefix="organization__"))
 
 
 def subscription_restrict_few(queryset: QuerySet, *, user, action: str = "view") -> QuerySet:

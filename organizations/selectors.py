@@ -15,6 +15,7 @@ from portal.tenancy import (
     active_reseller_relations,
     memberships_of,
     organizations_for_user_by_ids,
+    reach_keys_q,
     reach_loaded,
     restrict,
     restriction,
@@ -269,10 +270,7 @@ def reachable_organizations(user) -> QuerySet[Organization]:
     reach = reach_loaded(memberships_of(user))
     if not reach.wide:
         return organizations_for_user_by_ids(user)
-    reached = Q(pk__in=reach.direct_ids)
-    for source in reach.partner_sources:
-        reached |= Q(pk__in=source)
-    return Organization.objects.active().filter(reached)
+    return Organization.objects.active().filter(reach_keys_q(reach))
 
 
 # --- the switcher (ORG-4) ----------------------------------------------------------------------

@@ -432,6 +432,33 @@ def capability_ids_q(user, capability: str, *, prefix: str = "") -> Q:
     )
 
 
+def reach_keys_q(reach: LoadedReach, *, prefix: str = "", direct_only_unlinked: bool = False) -> Q:
+    """`reach` as hashed key sets on `<prefix>pk`: the orgs reached directly as literal ids, OR the
+    partners' customers as one subquery each. For a wide reach (a partner Owner/Admin: every one of
+    10,000 customers) a list in index order tests each row against these sets and stops after its
+    page, where `reach_ids` first lists every org of the reach (issue 13).
+    `direct_only_unlinked`: the direct orgs only without an active reseller (ORG-6)."""
+    key = f"{prefix}pk"
+    reached = Q(**{f"{key}__in": reach.direct_ids})
+    if direct_only_unlinked:
+        reached &= ~Q(Exists(active_reseller_relations(OuterRef(key))))
+    for source in reach.partner_sources:
+        reached |= Q(**{f"{key}__in": source})
+    return reached
+
+
+def capability_keys_q(user, capability: str, *, prefix: str = "") -> Q:
+    """`capability_ids_q` for lists across orgs in the shape that suits the reach: hashed key sets
+    (`reach_keys_q`) where it is wide, the orgs' ids first where it is a few orgs."""
+    spec = CAPABILITIES[capability]
+    reach = reach_loaded(memberships_of(user), roles=spec.roles, via_partner=not spec.consent)
+    if not reach.wide:
+        return capability_ids_q(user, capability, prefix=prefix)
+    return Q(**{f"{prefix}status": Organization.Status.ACTIVE, f"{prefix}kind__in": list(spec.kinds)}) & reach_keys_q(
+        reach, prefix=prefix, direct_only_unlinked=spec.partner_only
+    )
+
+
 def reachable_organizations_q(user, *, prefix: str = "") -> Q:
     """A Q matching every org `user` may act in (see `reach_q`; one query however many customers)."""
     return reach_q(user, prefix=prefix)

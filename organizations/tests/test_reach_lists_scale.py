@@ -18,7 +18,7 @@ from organizations.models import CustomerRelation, Organization
 from organizations.roles import OrgKind, OrgRole
 from organizations.selectors import reachable_organizations, switcher_organizations
 from organizations.services.members import membership_set
-from portal.tenancy import Scope, capability_ids_q, restrict
+from portal.tenancy import Scope, capability_ids_q, capability_keys_q, restrict
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -164,10 +164,8 @@ def _product() -> Product:
 
 
 def test_issue13_subscriptions_across_orgs_are_exactly_the_restrictions_for_every_reach(reach):
-    """The partner Owner's shape (`_billing_reach_q`) lists what `capability_ids_q` lists: ORG-6
+    """The partner Owner's shape (`capability_keys_q`) lists what `capability_ids_q` lists: ORG-6
     (a linked customer's own Owner sees nothing), a direct membership winning over partner staff."""
-    from billing.selectors import _billing_reach_q
-
     partner, customers = reach
     _subscriptions(customers[:50], _product(), partner)
     owner = factories.member(partner, OrgRole.OWNER)
@@ -178,10 +176,12 @@ def test_issue13_subscriptions_across_orgs_are_exactly_the_restrictions_for_ever
     membership_set(organization=direct, user=owner, role=OrgRole.ADMIN)  # an unlinked org of its own
     for user in (owner, customer_owner, factories.member(partner, OrgRole.MEMBER)):
         wanted = Subscription.objects.filter(capability_ids_q(user, "billing.view", prefix="organization__"))
-        got = Subscription.objects.filter(_billing_reach_q(user, "billing.view"))
+        got = Subscription.objects.filter(capability_keys_q(user, "billing.view", prefix="organization__"))
         assert set(got.values_list("pk", flat=True)) == set(wanted.values_list("pk", flat=True))
     seen = set(
-        Subscription.objects.filter(_billing_reach_q(owner, "billing.view")).values_list("organization", flat=True)
+        Subscription.objects.filter(capability_keys_q(owner, "billing.view", prefix="organization__")).values_list(
+            "organization", flat=True
+        )
     )
     assert direct.pk in seen and customers[3].pk not in seen and customers[5].pk not in seen and len(seen) == 49
 
