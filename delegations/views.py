@@ -15,6 +15,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
 from portal.pagination import CappedPaginator, capped_label
+from portal.templatetags.ui import choice_label, day, until
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
 from projects.selectors import project_list_for_user
@@ -29,6 +30,7 @@ from .selectors import (
     delegation_list,
     delegation_tab_counts,
 )
+from .templatetags.delegations_tags import ended_on, project_label, project_organization_label
 
 
 def _overview_url(org, tab: str | None = None) -> str:
@@ -50,7 +52,7 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         restricted = super().get_queryset()
         organization = self.org.organization
         # each tab counted up to TAB_COUNT_CAP + 1 (issue 13: an agency's 30,000 rows are not read)
-        self.counts = delegation_tab_counts(queryset=restricted, organization=organization)
+        self.counts = delegation_tab_counts(organization=organization)
         requested = self.request.GET.get("tab", "")
         if requested in TABS:
             self.tab = requested
@@ -81,7 +83,30 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         context["tab_label"] = TABS[self.tab]
         context["offered"] = delegation_actions_offered(self.org)
         context["is_empty"] = not self.counts[self.tab]
+        context["rows"] = overview_rows(context["object_list"], self.org, self.tab)
         return context
+
+
+def overview_rows(delegations, org_context, tab: str) -> list[dict]:
+    """The overview's cells as text, built in one pass: a row costs a few lookups in the template
+    instead of a URL tag, five filters and a status display per row (issue 13)."""
+    public_id = org_context.organization.public_id
+    rows = []
+    for delegation in delegations:
+        status = delegation.current_status
+        rows.append(
+            {
+                "url": reverse("delegation-detail", kwargs={"org": public_id, "delegation_id": delegation.pk}),
+                "project": project_label(delegation, org_context),
+                "customer": project_organization_label(delegation, org_context),
+                "caretaker": delegation.caretaker.name if delegation.caretaker_id else delegation.invited_email,
+                "status": status,
+                "status_label": choice_label(Delegation.Status, status),
+                "until": until(delegation.ends_at) if delegation.ends_at else "",
+                "date": ended_on(delegation) if tab == "ended" else day(delegation.created_at),
+            }
+        )
+    return rows
 
 
 class DelegationRequestView(OrgScopedMixin, DomainErrorFormMixin, FormView):

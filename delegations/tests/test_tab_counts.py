@@ -75,11 +75,29 @@ def test_issue13_tab_counts_equal_the_tab_filters(every_kind):
         restricted = _restricted(organization)
         expected = {tab: restricted.filter(q).count() for tab, q in _tab_filters(organization).items()}
         assert sum(expected.values()) > 10, expected
-        assert delegation_tab_counts(queryset=restricted, organization=organization, cap=1000) == expected
-        capped = delegation_tab_counts(queryset=restricted, organization=organization)  # up to TAB_COUNT_CAP + 1
+        assert delegation_tab_counts(organization=organization, cap=1000) == expected
+        capped = delegation_tab_counts(organization=organization)  # up to TAB_COUNT_CAP + 1
         assert capped == {tab: min(number, selectors.TAB_COUNT_CAP + 1) for tab, number in expected.items()}
         for tab in TABS:  # and what each tab lists
             assert delegation_list(queryset=restricted, organization=organization, tab=tab).count() == expected[tab]
+
+
+def test_issue13_tab_count_statement_is_compiled_once_per_process(every_kind):
+    """The five subqueries are built and compiled once (sentinels for the org and the time); each
+    visit substitutes its org and the current time, so the counts follow both."""
+    agency, customer = every_kind
+    selectors._tab_counts_statement.cache_clear()
+    first = delegation_tab_counts(organization=agency)
+    second = delegation_tab_counts(organization=customer)
+    info = selectors._tab_counts_statement.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    assert first != second  # the org is substituted, not the one compiled first
+    for organization, counts in ((agency, first), (customer, second)):
+        restricted = _restricted(organization)
+        assert counts == {
+            tab: min(restricted.filter(q).count(), selectors.TAB_COUNT_CAP + 1)
+            for tab, q in _tab_filters(organization).items()
+        }
 
 
 def test_issue13_tab_counts_read_at_most_the_cap_per_tab(every_kind, monkeypatch):
@@ -92,7 +110,7 @@ def test_issue13_tab_counts_read_at_most_the_cap_per_tab(every_kind, monkeypatch
     assert max(expected.values()) > cap + 1 and min(expected.values()) <= cap, expected
     monkeypatch.setattr(selectors, "TAB_COUNT_CAP", cap)
     with CaptureQueriesContext(connection) as queries:
-        counts = delegation_tab_counts(queryset=restricted, organization=agency)
+        counts = delegation_tab_counts(organization=agency)
     assert counts == {tab: min(number, cap + 1) for tab, number in expected.items()}
     [sql] = [q["sql"] for q in queries.captured_queries]
     assert "GROUP BY" not in sql and sql.count(f"LIMIT {cap + 1}") == len(TABS), sql
