@@ -255,7 +255,7 @@ def staff_for_customer(*, partner: Organization, customer: Organization) -> dict
 # --- the orgs a user may act in (ORG-4) ---------------------------------------------------------
 
 
-def reachable_organizations(user) -> QuerySet[Organization]:
+def reachable_organizations(user, *, memberships: list | None = None) -> QuerySet[Organization]:
     """Every active org `user` may act in – the orgs of the Organization restriction across orgs
     (`portal.tenancy.reach_ids`) – shaped so that a page in name order costs about the page size.
 
@@ -264,10 +264,12 @@ def reachable_organizations(user) -> QuerySet[Organization]:
     (`reach_loaded(...).wide`), the orgs are instead walked in (status, name, id) index order and
     each is tested against the reach as hashed sets (the user's orgs as literal ids, the partners'
     customers, the assigned customers): a page reads about a page of rows. A narrow reach (a few
-    own orgs, assigned customers) is still listed from its ids, which is cheaper there."""
+    own orgs, assigned customers) is still listed from its ids, which is cheaper there.
+
+    `memberships`: `memberships_of(user)` where the caller has it."""
     if not getattr(user, "is_authenticated", False):
         return Organization.objects.none()
-    reach = reach_loaded(memberships_of(user))
+    reach = reach_loaded(memberships if memberships is not None else memberships_of(user))
     if not reach.wide:
         return organizations_for_user_by_ids(user)
     return Organization.objects.active().filter(reach_keys_q(reach))
@@ -283,11 +285,17 @@ def switcher_organizations(*, user, search: str = "", limit: int = SWITCHER_LIMI
     The own orgs (a handful) and the others are read apart, each in (name, id) order: one sort by
     "own first" over the whole reach could not walk the name index (issue 13, see
     `reachable_organizations`)."""
-    queryset = organization_search(reachable_organizations(user), search).order_by("name", "id")
-    own = Membership.objects.filter(user=user, organization=OuterRef("pk"))
-    rows = list(queryset.filter(Exists(own))[: limit + 1])
+    if not getattr(user, "is_authenticated", False):
+        return [], False
+    # The own orgs are reached by membership (always part of the reach): read by their literal ids,
+    # not through the reach's union, whose planning alone cost more than its run (issue 13).
+    memberships = memberships_of(user)
+    own_ids = [m.organization_id for m in memberships]
+    own = organization_search(Organization.objects.active().filter(pk__in=own_ids), search).order_by("name", "id")
+    rows = list(own[: limit + 1])
     if len(rows) <= limit:
-        rows += list(queryset.exclude(Exists(own))[: limit + 1 - len(rows)])
+        others = reachable_organizations(user, memberships=memberships).exclude(pk__in=own_ids)
+        rows += list(organization_search(others, search).order_by("name", "id")[: limit + 1 - len(rows)])
     return rows[:limit], len(rows) > limit
 
 

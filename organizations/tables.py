@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
-from portal.templatetags.ui import choice_label, inclusive_end, status_badge, until
+from portal.templatetags.ui import choice_label, inclusive_end, status_tone, until
 
 from .models import Invitation, Organization
 
@@ -83,13 +83,13 @@ class CustomerTable(tables.Table):
     def render_status(self, record):
         return format_html(
             '<span class="status status-{}">{}</span>',
-            status_badge(record.status)["tone"],
+            status_tone(record.status),
             choice_label(Organization.Status, record.status),
         )
 
     def render_invitation_status(self, value):
         label = choice_label(Invitation.Status, value)
-        return format_html('<span class="status status-{}">{}</span>', status_badge(value)["tone"], label)
+        return format_html('<span class="status status-{}">{}</span>', status_tone(value), label)
 
     def render_trial_ends_at(self, value):
         return until(value)
