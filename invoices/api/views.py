@@ -31,7 +31,7 @@ from portal.files import PrivateFileViewSetMixin, private_file_response
 from ..einvoice import xrechnung_response
 from ..itemisation import itemisation_file_response, itemisation_response
 from ..models import Invoice, PaymentMethod
-from ..selectors import invoice_lines, invoice_list, invoice_section_totals, payment_method_list
+from ..selectors import invoice_api_list, invoice_lines, invoice_section_totals, payment_method_list
 from ..services import payment_methods as services
 from ..services.issuing import invoice_itemisation_request, invoice_pdf_request, invoice_xrechnung_request
 from .serializers import (
@@ -97,6 +97,10 @@ def being_prepared(detail: str) -> JsonResponse:
     return response
 
 
+# Actions answering a stored file (or 202): they read the invoice's own columns only.
+FILE_ACTIONS = frozenset({"pdf", "xrechnung", "itemisation"})
+
+
 class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     queryset = Invoice.objects.all()
     private_file_actions = frozenset({"pdf"})  # every refusal of the PDF is 404
@@ -109,7 +113,10 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     route_basename = ""
 
     def get_queryset(self):
-        return invoice_list(queryset=super().get_queryset())
+        if self.action in FILE_ACTIONS:
+            # a stored file of one invoice: nothing joined, nothing ordered (issue 13)
+            return super().get_queryset()
+        return invoice_api_list(queryset=super().get_queryset())
 
     def get_serializer_class(self):
         if self.action == "lines":
