@@ -78,6 +78,22 @@ def subscription_list(*, queryset: QuerySet | None = None, at=None) -> QuerySet:
     )
 
 
+def subscription_add_ons(subscription: Subscription, *, at=None) -> list[Subscription]:
+    """The add-ons of `subscription` as `subscription_list` shows them (same order: newest first),
+    without joining what they share with it – their org and their parent are `subscription`
+    itself (issue 13: half the joins of the detail page's second query)."""
+    rows = list(
+        subscription.add_ons.with_current_status(at)
+        .select_related("product", "payer", "project")
+        .prefetch_related("product__billing")
+        .order_by("-created_at", "-id")
+    )
+    for row in rows:
+        row.parent = subscription
+        row.organization = subscription.organization
+    return rows
+
+
 # What the API shows of a subscription (billing.api.serializers.SubscriptionSerializer): the
 # subscription's own columns and the few of its orgs, product and project.
 API_ROW_FIELDS = (
