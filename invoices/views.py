@@ -89,7 +89,7 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         grouped = invoice.recipient.is_partner
         context.update(
             page_obj=page,
-            lines=with_texts(page.object_list, currency=invoice.currency, grouped=invoice.recipient.is_partner),
+            lines=with_texts(page.object_list, currency=invoice.currency, grouped=grouped),
             is_paginated=page.has_other_pages(),
             grouped=grouped,
             vat_note=vat_note_text(invoice.vat_note),
