@@ -196,8 +196,10 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
     def get_queryset(self):
         if self.action == "list" or getattr(self, "swagger_fake_view", False):
             return super().get_queryset()
-        super().get_queryset()  # the base checks (authenticated, tenancy registered)
-        # one subscription by id: the restriction's rule per row, not the list of every org (issue 13)
+        if not getattr(self.request.user, "is_authenticated", False):
+            return Subscription.objects.none()  # as `portal.tenancy.restrict` answers the anonymous
+        # one subscription by id: the restriction's rule per row, not the list of every org (issue 13);
+        # not the list's restriction as well (built and thrown away: the reach's key sets, a query)
         queryset = subscription_restrict_few(Subscription.objects.all(), user=self.request.user)
         if self.action == "retrieve":
             return subscription_api_rows(queryset=queryset)

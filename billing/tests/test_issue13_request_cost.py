@@ -58,6 +58,9 @@ def test_issue13_subscription_api_reads_only_what_it_shows(world, api_client):
         rows = [q for q in sql if 'FROM "billing_subscription"' in q and '"billing_subscription"."quantity"' in q]
         assert rows and all(WHOLE_ORG not in q for q in rows), url
         assert not [q for q in sql if "billing_productbilling" in q], url
+    # one subscription across orgs: the per-row rule only, not the list's reach built as well
+    sql, _ = _queries(api_client, f"/api/v1/subscriptions/{main.pk}/")
+    assert not [q for q in sql if q.startswith('SELECT "organizations_membership"')]
     data = api_client.get(f"/api/v1/subscriptions/{main.pk}/").json()
     assert data["organization"] == {"public_id": world.customer.public_id, "name": world.customer.name}
     assert data["payer"] == {"public_id": world.partner.public_id, "name": world.partner.name}
