@@ -35,6 +35,7 @@ from .selectors import (
     price_quote,
     quantities_in_force,
     service_products,
+    subscription_add_ons,
     subscription_list,
 )
 from .units import Unit, amount_text
@@ -101,7 +102,7 @@ class SubscriptionDetailView(_SubscriptionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["add_ons"] = subscription_list(queryset=self.subscription.add_ons.all())
+        context["add_ons"] = subscription_add_ons(self.subscription)
         context["quantity_form"] = QuantityForm(initial={"quantity": self.subscription.quantity})
         return context
 

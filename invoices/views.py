@@ -12,13 +12,16 @@ from django.core.paginator import Paginator
 from django.db.models import DecimalField, OuterRef, Subquery
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
+from billing.templatetags.billing_tags import quantity as quantity_text
+from billing.templatetags.billing_tags import unit_price as unit_price_text
 from portal.files import PrivateFileMixin, private_file_response
-from portal.templatetags.ui import day
+from portal.templatetags.ui import day, money
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 
 from .einvoice import xrechnung_response
@@ -86,7 +89,7 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         grouped = invoice.recipient.is_partner
         context.update(
             page_obj=page,
-            lines=with_period_text(page.object_list),
+            lines=with_texts(page.object_list, currency=invoice.currency, grouped=grouped),
             is_paginated=page.has_other_pages(),
             grouped=grouped,
             vat_note=vat_note_text(invoice.vat_note),
@@ -117,20 +120,39 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
                 previous_query=query(page.previous_page_number()) if page.has_previous() else "",
                 next_query=query(page.next_page_number()) if page.has_next() else "",
             )
-        return {"sections": [section_total(row) for row in page.object_list], "sections_pager": pager}
+        sections = [section_total(row) for row in page.object_list]
+        for section in sections:
+            section.subtotal_text = money(section.subtotal, invoice.currency)
+        return {"sections": sections, "sections_pager": pager}
 
 
-def with_period_text(lines) -> list:
-    """The page's lines, each with `period_text` ("1 Nov 2026 – 30 Nov 2026"): formatted once per
-    distinct period – the lines of a monthly invoice share one or two, and formatting two dates
-    per row was a good part of the page's own time (issue 13)."""
+def with_texts(lines, *, currency: str, grouped: bool) -> list:
+    """The page's lines, each with its cells as text: `period_text` ("1 Nov 2026 – 30 Nov 2026"),
+    `quantity_text`, `unit_price_text`, `amount_text` and, where a customer's lines begin on a
+    grouped invoice, `customer_heading`. Periods, quantities and unit prices are formatted once per
+    distinct value – the lines of a monthly invoice share a few – and formatting in the template,
+    filter by filter, was a good part of the page's own time (issue 13)."""
     lines = list(lines)
-    periods: dict = {}
+    texts: dict = {}
+
+    def once(kind, value, format_value):
+        key = (kind, value)
+        if key not in texts:
+            texts[key] = format_value(value)
+        return texts[key]
+
+    previous_customer = None
     for line in lines:
-        key = (line.period_start, line.period_end)
-        if key not in periods:
-            periods[key] = f"{day(line.period_start)} – {day(line.period_end)}"
-        line.period_text = periods[key]
+        line.period_text = once(
+            "period", (line.period_start, line.period_end), lambda period: f"{day(period[0])} – {day(period[1])}"
+        )
+        line.quantity_text = once("quantity", line.quantity, quantity_text)
+        line.unit_price_text = once("unit_price", line.unit_price, unit_price_text)
+        line.amount_text = money(line.net_amount, currency)
+        line.customer_heading = ""
+        if grouped and line.customer_id != previous_customer:
+            line.customer_heading = _("Customer: %(customer)s") % {"customer": line.customer_name}
+        previous_customer = line.customer_id
     return lines
 
 

@@ -261,7 +261,6 @@ class OfferSendView(OrgScopedMixin, DomainErrorFormMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = context["form"]
-        context.update(self._preview(form.data.get("template") if form.is_bound else form.initial.get("template")))
         if self.duplicate is not None:
             form.errors.pop(NON_FIELD_ERRORS, None)
             context.update(duplicate=self.duplicate, duplicate_message=self.duplicate_message)
@@ -272,19 +271,24 @@ class OfferSendView(OrgScopedMixin, DomainErrorFormMixin, FormView):
             if chosen_id
             else None
         )
+        context["chosen"] = chosen
+        # The page shows either the offer form for the chosen customer (with the template's preview)
+        # or the list of customers to choose from: only what it shows is read (issue 13).
+        if chosen is not None:
+            context.update(self._preview(form.data.get("template") if form.is_bound else form.initial.get("template")))
+            # the preview shows the first template when none is chosen: there is none without templates
+            context["has_templates"] = context["preview_template"] is not None
+            return context
         query = self.request.GET.get("q", "").strip()[:100]
         # a partner's 10,000 customers: counted up to 1,000, searching narrows them (issue 13)
-        page = CappedPaginator(customers_of_partner(partner=partner, query=query), self.paginate_by).get_page(
-            self.request.GET.get("page")
-        )
+        customers = customers_of_partner(partner=partner, query=query).only("name", "public_id")
+        page = CappedPaginator(customers, self.paginate_by).get_page(self.request.GET.get("page"))
         context.update(
-            chosen=chosen,
             query=query,
             page_obj=page,
             customers=page.object_list,
             is_paginated=page.has_other_pages(),
-            # the preview shows the first template when none is chosen: there is none without templates
-            has_templates=context["preview_template"] is not None,
+            has_templates=self._templates().exists(),
         )
         return context
 

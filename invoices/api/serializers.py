@@ -34,7 +34,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(InvoiceOrganizationSerializer)
     def get_customer(self, line: InvoiceLine) -> dict:
-        return {"public_id": line.customer.public_id, "name": line.customer_name}
+        return {"public_id": line.customer_public_id, "name": line.customer_name}
 
 
 class InvoiceSectionSerializer(serializers.Serializer):

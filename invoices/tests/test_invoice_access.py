@@ -176,7 +176,7 @@ def test_the_pdf_endpoints_answer_application_pdf(billing_world, client):
         response = client.get(url, HTTP_ACCEPT="application/pdf")
         assert response.status_code == 200, url
         assert response["Content-Type"] == "application/pdf"
-        assert response.content.startswith(b"%PDF")
+        assert response.getvalue().startswith(b"%PDF")
     # The file was rendered once and is served again as stored.
     stored = Invoice.objects.get(pk=invoice.pk).pdf.name
     client.get(f"/api/v1/invoices/{invoice.pk}/pdf/")
