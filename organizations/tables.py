@@ -8,17 +8,23 @@ them would compute them for every customer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import django_tables2 as tables
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
-from portal.templatetags.ui import choice_label, inclusive_end, status_badge, until
+from portal.templatetags.ui import choice_label, inclusive_end, status_tone
 
 from .models import Invitation, Organization
+
+if TYPE_CHECKING:
+    from .filters import CustomerFilter
 
 # The columns a user may hide (name is always shown: it is the row's link).
 OPTIONAL_COLUMNS = (
@@ -66,34 +72,6 @@ class CustomerTable(tables.Table):
         self.partner_public_id = partner_public_id
         super().__init__(*args, **kwargs)
 
-    # --- the page (HTML) -------------------------------------------------------------------------
-
-    def render_name(self, record):
-        url = reverse("customer-detail", kwargs={"org": self.partner_public_id, "customer": record.public_id})
-        return format_html('<a href="{}">{}</a>', url, record.name)
-
-    def render_public_id(self, value):
-        return format_html("<code>{}</code>", value)
-
-    def render_city(self, record):
-        if record.country:
-            return format_html("{} ({})", record.city, record.country.code)
-        return record.city
-
-    def render_status(self, record):
-        return format_html(
-            '<span class="status status-{}">{}</span>',
-            status_badge(record.status)["tone"],
-            choice_label(Organization.Status, record.status),
-        )
-
-    def render_invitation_status(self, value):
-        label = choice_label(Invitation.Status, value)
-        return format_html('<span class="status status-{}">{}</span>', status_badge(value)["tone"], label)
-
-    def render_trial_ends_at(self, value):
-        return until(value)
-
     # --- the export (CSV/XLSX): plain values, no markup -------------------------------------------
 
     def value_name(self, record):
@@ -118,38 +96,6 @@ class CustomerTable(tables.Table):
     def as_values(self, exclude_columns=None):
         for row in super().as_values(exclude_columns=exclude_columns):
             yield [spreadsheet_safe(value) for value in row]
-
-    # --- fast paths: django-tables2 inspects every render_/value_ method's signature per cell,
-    # which costs more than the page's queries; the page and the export call them directly.
-
-    def _renderers(self):
-        return {
-            "name": self.render_name,
-            "public_id": lambda record: self.render_public_id(record.public_id),
-            "city": self.render_city,
-            "status": self.render_status,
-            "contact_email": lambda record: record.contact_email or "",
-            "invitation_status": lambda record: (
-                self.render_invitation_status(record.invitation_status) if record.invitation_status else ""
-            ),
-            "trial_ends_at": lambda record: self.render_trial_ends_at(record.trial_ends_at),
-            "subscription_count": lambda record: record.subscription_count,
-        }
-
-    def page_rows(self):
-        """(record, [(column name, cell HTML)]) for the rows of the current page. The page is
-        chosen on the plain organization rows (ORDER BY … OFFSET … LIMIT reads no subquery, so a
-        deep page costs what the first does); the computed columns are then read for these rows
-        only, in one more query."""
-        from .selectors import customer_table_columns
-
-        ids = [row.record.pk for row in self.page.object_list]
-        records = {record.pk: record for record in customer_table_columns(Organization.objects.filter(pk__in=ids))}
-        renderers = self._renderers()
-        names = [column.name for column in self.columns]
-        for pk in ids:
-            record = records[pk]
-            yield record, [(name, renderers[name](record)) for name in names]
 
     def export_rows(self, queryset, exclude_columns=()):
         """The header and the plain values of every row of `queryset`, read in chunks."""
@@ -182,16 +128,15 @@ def chosen_columns(query, remembered=None) -> list[str]:
     return list(OPTIONAL_COLUMNS)
 
 
-def customer_table(context, query, *, columns, request=None):
+def customer_table(context, query, *, columns):
     """The filtered customer rows (tenancy: `selectors.customer_list`) as a table with `columns`,
-    sorted by the query's `sort`. With a request it is paginated for the page (`per_page`);
-    without (the export job) it holds every row."""
+    sorted by the query's `sort`, every row (the export job; the page: `customer_page`)."""
     from .filters import CustomerFilter
     from .selectors import customer_list
 
     filterset = CustomerFilter(query, queryset=customer_list(context=context, status=""), partner=context.organization)
-    # Only the columns the ordering and the row link need; the computed ones come per page
-    # (`page_rows`) or per export chunk (`export_rows`).
+    # Only the columns the ordering needs; the computed ones come per page (`customer_page`) or
+    # per export chunk (`export_rows`).
     table = CustomerTable(
         filterset.qs.only(*PAGE_FIELDS),
         partner_public_id=context.organization.public_id,
@@ -199,26 +144,73 @@ def customer_table(context, query, *, columns, request=None):
     )
     if query.get("sort"):
         table.order_by = query.get("sort")
-    if request is None:
-        return filterset, table
-    table.request = request
+    return filterset, table
+
+
+@dataclass
+class CustomerPage:
+    filterset: CustomerFilter
+    table: CustomerTable  # the columns shown and their sort links (headers)
+    page: Page  # its object_list: `rows`
+    rows: list[dict]
+
+
+def customer_page(context, query, *, columns) -> CustomerPage:
+    """One page of the customer table: django-tables2 decides the columns and the order,
+    django-filter the rows; the page's rows are dicts the template renders directly.
+
+    Two queries for the rows: the page's ids (ORDER BY … OFFSET … LIMIT on plain organization
+    rows, so a deep page costs what the first does), then the computed columns of those ids only
+    (`selectors.customer_table_rows`). Building a model instance and a django-tables2 cell per
+    value cost more than the page's SQL (issue 13)."""
+    from .selectors import customer_table_rows
+
+    filterset, table = customer_table(context, query, columns=columns)
     per_page = query.get("per_page", "")
     per_page = int(per_page) if per_page.isdigit() and int(per_page) in PER_PAGE_CHOICES else PAGE_SIZE
     # Paginated here rather than by `RequestConfig`, which would take `per_page` from the query
     # unchecked (`?per_page=100000`). The total is counted up to COUNT_CAP ("more than 1,000
     # entries"): an exact count of 10,000 customers cost more than the page (issue 13); search,
     # filters and sorting reach the rest, the export has every row.
-    page = query.get("page", "1")
+    paginator = CappedPaginator(
+        table.data.data.values_list("pk", flat=True),
+        per_page,
+        cap=COUNT_CAP,
+        counted=capped_count(filterset.qs, COUNT_CAP),
+    )
     try:
-        table.paginate(
-            paginator_class=CappedPaginator,
-            per_page=per_page,
-            page=page,
-            cap=COUNT_CAP,
-            counted=capped_count(filterset.qs, COUNT_CAP),
-        )
+        page = paginator.page(query.get("page", "1"))
     except PageNotAnInteger:
-        table.page = table.paginator.page(1)
+        page = paginator.page(1)
     except EmptyPage:
-        table.page = table.paginator.page(table.paginator.num_pages)
-    return filterset, table
+        page = paginator.page(paginator.num_pages)
+    rows = customer_table_rows(list(page.object_list))
+    _decorate(rows, context.organization.public_id)
+    page.object_list = rows
+    return CustomerPage(filterset=filterset, table=table, page=page, rows=rows)
+
+
+def _decorate(rows: list[dict], partner_public_id: str) -> None:
+    """What the template shows beyond the values: the detail link, labels and badge tones (looked
+    up once per value, not per row), the trial's last day."""
+    placeholder = "ORG-CUSTOMER-PLACEHOLDER"
+    url = reverse("customer-detail", kwargs={"org": partner_public_id, "customer": placeholder})
+    badges, days = {}, {}
+
+    def badge(choices, value):
+        if (choices, value) not in badges:
+            badges[choices, value] = (status_tone(value), choice_label(choices, value))
+        return badges[choices, value]
+
+    def last_day(value):  # `ui.until` without formatting the same day twice
+        day = inclusive_end(value)
+        if day not in days:
+            days[day] = date_format(day, "DATE_FORMAT") if day else ""
+        return days[day]
+
+    for row in rows:
+        row["url"] = url.replace(placeholder, row["public_id"])
+        row["status_tone"], row["status_label"] = badge(Organization.Status, row["status"])
+        if row["invitation_status"]:
+            row["invitation_tone"], row["invitation_label"] = badge(Invitation.Status, row["invitation_status"])
+        row["trial_until"] = last_day(row["trial_ends_at"])

@@ -78,7 +78,7 @@ def bulk_url(world):
 
 
 def names(response) -> list[str]:
-    return [customer.name for customer in response.context["customers"]]
+    return [customer["name"] for customer in response.context["customers"]]
 
 
 def paid_subscription(customer, payer, product, **fields) -> Subscription:
@@ -157,14 +157,14 @@ def test_issue16_table_shows_contact_invitation_trial_and_subscriptions(table_wo
     response = client.get(list_url(world))
     assert response.status_code == 200
     assert names(response) == ["Alpha GmbH", "Kunde AG"]  # active ones, by name
-    rows = {record.name: record for record in response.context["customers"]}
+    rows = {record["name"]: record for record in response.context["customers"]}
     kunde, alpha = rows["Kunde AG"], rows["Alpha GmbH"]
-    assert (kunde.contact_email, kunde.invitation_status, kunde.subscription_count) == (
+    assert (kunde["contact_email"], kunde["invitation_status"], kunde["subscription_count"]) == (
         "chefin@kunde.example",
         "pending",
         2,
     )
-    assert (alpha.contact_email, alpha.invitation_status, alpha.subscription_count, alpha.trial_ends_at) == (
+    assert (alpha["contact_email"], alpha["invitation_status"], alpha["subscription_count"], alpha["trial_ends_at"]) == (
         "anna@alpha.example",
         "accepted",
         0,
@@ -341,15 +341,15 @@ def test_issue13_total_is_counted_up_to_the_cap_and_pages_stop_there(table_world
     bulk_customers(world.partner, 60)
     client.force_login(world.partner_owner)
     response = client.get(list_url(world))
-    paginator = response.context["table"].page.paginator
+    paginator = response.context["page_obj"].paginator
     assert paginator.capped and paginator.count == 30 and paginator.num_pages == 2
     html = response.content.decode()
     assert "More than 30 customers: search, filter or sort to narrow them, or export them all" in html
     assert "more than 30 entries" in html
-    assert response.context["table"].page.number == 1
-    assert client.get(list_url(world), {"page": "9"}).context["table"].page.number == 2
+    assert response.context["page_obj"].number == 1
+    assert client.get(list_url(world), {"page": "9"}).context["page_obj"].number == 2
     narrowed = client.get(list_url(world), {"q": "Alpha"})
-    assert not narrowed.context["table"].page.paginator.capped and names(narrowed) == ["Alpha GmbH"]
+    assert not narrowed.context["page_obj"].paginator.capped and names(narrowed) == ["Alpha GmbH"]
     assert "1 customer<" in narrowed.content.decode()
 
 
