@@ -53,12 +53,14 @@ class CustomerFilter(django_filters.FilterSet):
         staff = selectors.assignable_staff(partner)
         self.filters["staff"].queryset = staff  # validation: any of them
         field = self.form.fields["staff"]
-        shown = list(staff[:STAFF_CHOICES_MAX])
+        # Plain values, not Membership and User instances: this runs on every page of the table.
+        people = staff.values_list("pk", "user__first_name", "user__last_name", "user__email")
+        shown = list(people[:STAFF_CHOICES_MAX])
         chosen = str((data or {}).get("staff") or "")
-        if chosen.isdigit() and all(str(m.pk) != chosen for m in shown):
-            shown += list(staff.filter(pk=int(chosen)))
+        if chosen.isdigit() and all(str(pk) != chosen for pk, *_name in shown):
+            shown += list(people.filter(pk=int(chosen)))
         field.widget.choices = [("", field.empty_label)] + [
-            (m.pk, m.user.get_full_name() or m.user.email) for m in shown
+            (pk, f"{first} {last}".strip() or email) for pk, first, last, email in shown
         ]
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"

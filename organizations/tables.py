@@ -15,8 +15,10 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
 from portal.templatetags.ui import choice_label, inclusive_end, status_tone
@@ -152,17 +154,18 @@ class CustomerPage:
     filterset: CustomerFilter
     table: CustomerTable  # the columns shown and their sort links (headers)
     page: Page  # its object_list: `rows`
-    rows: list[dict]
+    rows: list[dict]  # `selectors.CUSTOMER_ROW_FIELDS` of the page's customers
+    body: str  # the rows as HTML (`render_rows`)
 
 
-def customer_page(context, query, *, columns) -> CustomerPage:
+def customer_page(context, query, *, columns, selectable: bool = False) -> CustomerPage:
     """One page of the customer table: django-tables2 decides the columns and the order,
-    django-filter the rows; the page's rows are dicts the template renders directly.
+    django-filter the rows. `selectable`: a checkbox per row (bulk actions).
 
     Two queries for the rows: the page's ids (ORDER BY … OFFSET … LIMIT on plain organization
     rows, so a deep page costs what the first does), then the computed columns of those ids only
-    (`selectors.customer_table_rows`). Building a model instance and a django-tables2 cell per
-    value cost more than the page's SQL (issue 13)."""
+    (`selectors.customer_table_rows`). A model instance and a django-tables2 cell per value cost
+    more than the page's SQL (issue 13)."""
     from .selectors import customer_table_rows
 
     filterset, table = customer_table(context, query, columns=columns)
@@ -185,16 +188,39 @@ def customer_page(context, query, *, columns) -> CustomerPage:
     except EmptyPage:
         page = paginator.page(paginator.num_pages)
     rows = customer_table_rows(list(page.object_list))
-    _decorate(rows, context.organization.public_id)
     page.object_list = rows
-    return CustomerPage(filterset=filterset, table=table, page=page, rows=rows)
+    body = render_rows(rows, columns, partner_public_id=context.organization.public_id, selectable=selectable)
+    return CustomerPage(filterset=filterset, table=table, page=page, rows=rows, body=body)
 
 
-def _decorate(rows: list[dict], partner_public_id: str) -> None:
-    """What the template shows beyond the values: the detail link, labels and badge tones (looked
-    up once per value, not per row), the trial's last day."""
+# The cells of a row, by column, as `format_html` formats over the values `render_rows` prepares.
+CELLS = {
+    "name": '<td data-column="name"><a href="{url}">{name}</a></td>',
+    "public_id": '<td data-column="public_id"><code>{public_id}</code></td>',
+    "city": '<td data-column="city">{place}</td>',
+    "status": '<td data-column="status"><span class="status status-{status_tone}">{status_label}</span></td>',
+    "contact_email": '<td data-column="contact_email">{contact_email}</td>',
+    "invitation_status": '<td data-column="invitation_status">{invitation}</td>',
+    "trial_ends_at": '<td data-column="trial_ends_at">{trial_until}</td>',
+    "subscription_count": '<td data-column="subscription_count">{subscription_count}</td>',
+}
+SELECT_CELL = (
+    '<td><input type="checkbox" class="form-check-input" name="customers" value="{public_id}"'
+    ' id="select-{public_id}" aria-label="{select_label}"></td>'
+)
+
+
+def render_rows(rows: list[dict], columns, *, partner_public_id: str, selectable: bool) -> str:
+    """The <tr>s of the page: one `format_html` per row over a format chosen once for the visible
+    columns (every value escaped). A template loop cost about 50 µs a row – 5 ms for 100 rows,
+    more than the page's SQL (issue 13); labels, badge tones and dates are looked up once per
+    distinct value."""
+    row_format = "<tr>" + (SELECT_CELL if selectable else "")
+    row_format += "".join(CELLS[name] for name in ("name", *OPTIONAL_COLUMNS) if name == "name" or name in columns)
+    row_format += "</tr>\n"
     placeholder = "ORG-CUSTOMER-PLACEHOLDER"
     url = reverse("customer-detail", kwargs={"org": partner_public_id, "customer": placeholder})
+    select_label = gettext("Select %(name)s")
     badges, days = {}, {}
 
     def badge(choices, value):
@@ -202,15 +228,35 @@ def _decorate(rows: list[dict], partner_public_id: str) -> None:
             badges[choices, value] = (status_tone(value), choice_label(choices, value))
         return badges[choices, value]
 
-    def last_day(value):  # `ui.until` without formatting the same day twice
+    def last_day(value):  # `ui.until`, without formatting the same day twice
         day = inclusive_end(value)
         if day not in days:
             days[day] = date_format(day, "DATE_FORMAT") if day else ""
         return days[day]
 
+    html = []
     for row in rows:
-        row["url"] = url.replace(placeholder, row["public_id"])
-        row["status_tone"], row["status_label"] = badge(Organization.Status, row["status"])
+        status_tone_, status_label = badge(Organization.Status, row["status"])
+        invitation = ""
         if row["invitation_status"]:
-            row["invitation_tone"], row["invitation_label"] = badge(Invitation.Status, row["invitation_status"])
-        row["trial_until"] = last_day(row["trial_ends_at"])
+            tone, label = badge(Invitation.Status, row["invitation_status"])
+            invitation = format_html('<span class="status status-{}">{}</span>', tone, label)
+        html.append(
+            format_html(
+                row_format,
+                url=url.replace(placeholder, row["public_id"]),
+                name=row["name"],
+                public_id=row["public_id"],
+                select_label=select_label % {"name": row["name"]},
+                place=f"{row['city']} ({row['country']})"
+                if row["city"] and row["country"]
+                else row["city"] or row["country"],
+                status_tone=status_tone_,
+                status_label=status_label,
+                contact_email=row["contact_email"] or "",
+                invitation=invitation,
+                trial_until=last_day(row["trial_ends_at"]),
+                subscription_count=row["subscription_count"],
+            )
+        )
+    return mark_safe("".join(html))  # noqa: S308 - every part was escaped by format_html

@@ -164,7 +164,12 @@ def test_issue16_table_shows_contact_invitation_trial_and_subscriptions(table_wo
         "pending",
         2,
     )
-    assert (alpha["contact_email"], alpha["invitation_status"], alpha["subscription_count"], alpha["trial_ends_at"]) == (
+    assert (
+        alpha["contact_email"],
+        alpha["invitation_status"],
+        alpha["subscription_count"],
+        alpha["trial_ends_at"],
+    ) == (
         "anna@alpha.example",
         "accepted",
         0,

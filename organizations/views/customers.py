@@ -68,7 +68,8 @@ class CustomerListView(OrgScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         columns = visible_columns(self.request)
-        page = customer_page(self.org, self.request.GET, columns=columns)
+        bulk_actions = bulk_actions_for(self.org)
+        page = customer_page(self.org, self.request.GET, columns=columns, selectable=bool(bulk_actions))
         query = self.request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)
@@ -78,13 +79,13 @@ class CustomerListView(OrgScopedMixin, TemplateView):
             page_obj=page.page,
             paginator=page.page.paginator,
             customers=page.rows,
+            table_body=page.body,
             visible_columns=columns,
-            shown={name: True for name in columns},
             column_choices=[(name, page.table.base_columns[name].verbose_name) for name in OPTIONAL_COLUMNS],
             per_page_choices=PER_PAGE_CHOICES,
             per_page=page.page.paginator.per_page,
             export_query=query.urlencode(),
-            bulk_actions=bulk_actions_for(self.org),
+            bulk_actions=bulk_actions,
             filtered=any(self.request.GET.get(key) for key in ("q", "staff", "has_trial", "has_subscription")),
         )
         return context
