@@ -164,8 +164,9 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
 
     Two queries for the rows: the page's ids (ORDER BY … OFFSET … LIMIT on plain organization
     rows, so a deep page costs what the first does), then the computed columns of those ids only
-    (`selectors.customer_table_rows`). A model instance and a django-tables2 cell per value cost
-    more than the page's SQL (issue 13)."""
+    (`selectors.customer_table_rows`), plus the capped COUNT unless the first page is all there
+    is. A model instance and a django-tables2 cell per value cost more than the page's SQL
+    (issue 13); the rows are dicts and their HTML is built once (`render_rows`)."""
     from .selectors import customer_table_rows
 
     filterset, table = customer_table(context, query, columns=columns)
@@ -175,18 +176,27 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
     # unchecked (`?per_page=100000`). The total is counted up to COUNT_CAP ("more than 1,000
     # entries"): an exact count of 10,000 customers cost more than the page (issue 13); search,
     # filters and sorting reach the rest, the export has every row.
-    paginator = CappedPaginator(
-        table.data.data.values_list("pk", flat=True),
-        per_page,
-        cap=COUNT_CAP,
-        counted=capped_count(filterset.qs, COUNT_CAP),
-    )
-    try:
-        page = paginator.page(query.get("page", "1"))
-    except PageNotAnInteger:
-        page = paginator.page(1)
-    except EmptyPage:
-        page = paginator.page(paginator.num_pages)
+    ids = table.data.data.values_list("pk", flat=True)
+    first_ids, counted = None, None
+    if query.get("page", "1") == "1":
+        # The first page with one row more: when that is all (a search, a narrow filter, a short
+        # list) the rows tell the total, and the COUNT – a second pass over every match – is left
+        # out. Further pages count first (a page past the end shows the last one).
+        first_ids = list(ids[: per_page + 1])
+        if len(first_ids) <= per_page:
+            counted = len(first_ids)
+    if counted is None:
+        counted = capped_count(filterset.qs, COUNT_CAP)
+    paginator = CappedPaginator(ids, per_page, cap=COUNT_CAP, counted=counted)
+    if first_ids is not None:
+        page = paginator._get_page(first_ids[: min(per_page, paginator.count)], 1, paginator)
+    else:
+        try:
+            page = paginator.page(query.get("page", "1"))
+        except PageNotAnInteger:
+            page = paginator.page(1)
+        except EmptyPage:
+            page = paginator.page(paginator.num_pages)
     rows = customer_table_rows(list(page.object_list))
     page.object_list = rows
     body = render_rows(rows, columns, partner_public_id=context.organization.public_id, selectable=selectable)
