@@ -337,6 +337,85 @@ def test_issue16_deep_pages_compute_the_columns_for_the_page_rows_only(table_wor
     assert " IN (" in columns
 
 
+def test_issue13_the_columns_statement_is_compiled_once_not_per_page(table_world, client, monkeypatch):
+    """Building and compiling the five column subqueries cost twice as much as running them: the
+    statement is compiled once per page size and process, later pages only run it."""
+    from organizations import selectors
+
+    world = table_world
+    client.force_login(world.partner_owner)
+    selectors._customer_rows_statement.cache_clear()
+    first = names(client.get(list_url(world)))
+
+    def must_not_build(*args, **kwargs):
+        raise AssertionError("the columns query was built again")
+
+    monkeypatch.setattr(selectors, "customer_table_columns", must_not_build)
+    assert names(client.get(list_url(world))) == first == ["Alpha GmbH", "Kunde AG"]
+    assert names(client.get(list_url(world), {"sort": "-name"})) == ["Kunde AG", "Alpha GmbH"]
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled-statement", "orm-fallback"])
+def test_issue13_page_rows_hold_what_the_orm_computes_as_of_now(table_world, compiled, monkeypatch):
+    """The compiled statement gets the request's moment and ids in place of the stand-ins it was
+    compiled with: an invitation that expired a minute ago is "expired", a subscription that ended
+    a minute ago no longer counts – the same values as `customer_table_columns`, in page order."""
+    from organizations import selectors
+
+    world = table_world
+    selectors._customer_rows_statement.cache_clear()
+    if not compiled:
+        monkeypatch.setattr(selectors, "_customer_rows_statement", lambda alias, size: None)
+    zulu = world.zulu
+    invite_contact(zulu, "zora@zulu.example", expires_in=timedelta(minutes=-1))
+    paid_subscription(zulu, world.partner, world.product, ends_at=timezone.now() - timedelta(minutes=1))
+    paid_subscription(zulu, world.partner, of.product())
+    ids = [zulu.pk, world.customer.pk, world.alpha.pk]
+    rows = selectors.customer_table_rows(ids)
+    expected = {
+        record.pk: record for record in selectors.customer_table_columns(Organization.objects.filter(pk__in=ids))
+    }
+    assert [row["id"] for row in rows] == ids
+    for row in rows:
+        record = expected[row["id"]]
+        assert row["country"] == (record.country.code or "")
+        for field in ("name", "public_id", "city", "status", "contact_email", "invitation_status"):
+            assert row[field] == getattr(record, field), field
+        assert row["trial_ends_at"] == record.trial_ends_at and row["subscription_count"] == record.subscription_count
+    by_name = {row["name"]: row for row in rows}
+    assert (by_name["Zulu KG"]["invitation_status"], by_name["Zulu KG"]["subscription_count"]) == ("expired", 1)
+    assert by_name["Kunde AG"]["trial_ends_at"] == timezone.make_aware(timezone.datetime(2099, 7, 1))
+    assert selectors.customer_table_rows([]) == []
+
+
+def test_issue13_a_first_page_that_holds_every_match_needs_no_count(table_world, client):
+    """A search or a narrow filter: the first page is read with one row more, and when that is
+    all, the COUNT (a second pass over every match, a scan without pg_trgm) is left out."""
+    world = table_world
+    bulk_customers(world.partner, 60)
+    client.force_login(world.partner_owner)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(list_url(world), {"q": "alpha"})
+    assert names(response) == ["Alpha GmbH"] and "1 customer<" in response.content.decode()
+    counting = 'COUNT(*) FROM (SELECT "organizations_organization"'
+    assert not [q for q in captured.captured_queries if counting in q["sql"]]
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(list_url(world))
+    assert response.context["page_obj"].paginator.count == 62 and len(response.context["customers"]) == 25
+    assert [q for q in captured.captured_queries if counting in q["sql"]]
+
+
+def test_issue16_rows_escape_what_users_typed(table_world, client):
+    """The rows' HTML is built in Python (`tables.render_rows`): every value is escaped."""
+    world = table_world
+    Organization.objects.filter(pk=world.alpha.pk).update(name='<b>Alpha</b> & "Co"', city="<i>Zwickau</i>")
+    client.force_login(world.partner_owner)
+    page = client.get(list_url(world)).content.decode()
+    assert "<b>Alpha</b>" not in page and "<i>Zwickau</i>" not in page
+    assert "&lt;b&gt;Alpha&lt;/b&gt; &amp; &quot;Co&quot;" in page and "&lt;i&gt;Zwickau&lt;/i&gt; (DE)" in page
+    assert 'aria-label="Select &lt;b&gt;Alpha&lt;/b&gt; &amp; &quot;Co&quot;"' in page
+
+
 def test_issue13_total_is_counted_up_to_the_cap_and_pages_stop_there(table_world, client, monkeypatch):
     """An exact count of 10,000 customers cost more than the page: the total is counted up to
     COUNT_CAP ("More than … customers"), pages cover the first COUNT_CAP rows (a page past them
