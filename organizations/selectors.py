@@ -448,11 +448,13 @@ CUSTOMER_ROW_FIELDS = (
     "trial_ends_at",
     "subscription_count",
 )
+# The numbers of ids a statement is compiled for (the table's page sizes).
+CUSTOMER_ROW_BATCHES = (25, 50, 100)
 # Stand-ins the statement is compiled with once; each request puts its own moment and ids there.
 _STATEMENT_AT = datetime.datetime(2000, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=8)
 def _customer_rows_statement(alias: str, size: int):
     """`customer_table_columns` for `size` ids as (SQL, parameter slots), compiled once per
     process, database and page size: building and compiling its five subqueries cost twice as much
@@ -496,7 +498,9 @@ def customer_table_rows(ids, *, using: str = "default", at=None) -> list[dict]:
     if not ids:
         return []
     at = at or timezone.now()
-    statement = _customer_rows_statement(using, len(ids))
+    # One statement per page size: a shorter list repeats its last id (an IN list ignores that).
+    size = next((batch for batch in CUSTOMER_ROW_BATCHES if batch >= len(ids)), len(ids))
+    statement = _customer_rows_statement(using, size)
     if statement is None:
         queryset = customer_table_columns(Organization.objects.using(using).filter(pk__in=ids), at=at)
         rows = [row[:4] + (str(row[4] or ""),) + row[5:] for row in queryset.values_list(*CUSTOMER_ROW_FIELDS)]
@@ -504,7 +508,8 @@ def customer_table_rows(ids, *, using: str = "default", at=None) -> list[dict]:
         sql, slots = statement
         connection = connections[using]
         at_param = connection.ops.adapt_datetimefield_value(at)
-        params = [at_param if kind == "at" else ids[value] if kind == "id" else value for kind, value in slots]
+        padded = ids + ids[-1:] * (size - len(ids))
+        params = [at_param if kind == "at" else padded[value] if kind == "id" else value for kind, value in slots]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -1,4 +1,5 @@
-"""The partner's customer table (issue 16): columns, sorting and export with django-tables2.
+"""The partner's customer table (issue 16): columns, sorting and export with django-tables2; the
+page's rows as dicts rendered by `render_rows` (issue 13: per-cell objects cost more than the SQL).
 
 Sortable are the plain columns of the organization row (name, identifier, city, status); the
 computed ones (contact, invitation, trial, subscriptions) come from correlated subqueries that
