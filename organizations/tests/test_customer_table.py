@@ -265,6 +265,8 @@ def test_issue16_table_in_german(table_world, client):
     client.force_login(world.partner_owner)
     page = client.get(list_url(world), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Ansprechperson" in page and "Testphase endet" in page and "Mit den ausgewählten Kunden" in page
+    # the rows' HTML is built in Python (`tables.render_rows`): its words are German too
+    assert 'aria-label="Kunde AG auswählen"' in page and "Aktiv<" in page
 
 
 # --- queries stay flat ---------------------------------------------------------------------------
