@@ -258,6 +258,20 @@ def test_issue16_every_control_is_labelled(table_world, client):
     assert '<label for="id_q">Search</label>' in page and '<label for="bulk-action">' in page
 
 
+def test_issue16_filter_bar_search_is_one_search_field(table_world, client):
+    """The filter bar's widgets are rendered in Python (`filters.SearchInput`, `filters.Select`):
+    the search box is `type="search"` (it was `type="text"` with a second, ignored `type`), the
+    selects keep their labels' ids and the chosen values."""
+    client.force_login(table_world.partner_owner)
+    page = client.get(list_url(table_world), {"q": "<b>", "has_trial": "yes"}).content.decode()
+    assert (
+        '<input type="search" name="q" value="&lt;b&gt;" placeholder=' in page
+        and ' type="search" placeholder' not in page
+    )
+    assert '<select name="has_trial" class="form-select" id="id_has_trial">' in page
+    assert '<option value="yes" selected>' in page
+
+
 def test_issue16_table_in_german(table_world, client):
     world = table_world
     world.partner_owner.language = "de"
