@@ -72,10 +72,6 @@ class CustomerTable(tables.Table):
         order_by = ("name",)
         orderable = True
 
-    def __init__(self, *args, partner_public_id: str = "", **kwargs):
-        self.partner_public_id = partner_public_id
-        super().__init__(*args, **kwargs)
-
     # --- the export (CSV/XLSX): plain values, no markup -------------------------------------------
 
     def value_name(self, record):
@@ -143,7 +139,6 @@ def customer_table(context, query, *, columns):
     # per export chunk (`export_rows`).
     table = CustomerTable(
         filterset.qs.only(*PAGE_FIELDS),
-        partner_public_id=context.organization.public_id,
         exclude=[name for name in OPTIONAL_COLUMNS if name not in columns],
     )
     if query.get("sort"):
