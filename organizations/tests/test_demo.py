@@ -22,7 +22,7 @@ def test_who_lists_which_orgs(api_client, client):
     partner = Organization.objects.get(name="Demo Partner GmbH")
     client.force_login(User.objects.get(email="partner@demo.example"))
     customers = client.get(reverse("customer-list", kwargs={"org": partner.public_id})).context["customers"]
-    assert [c.name for c in customers] == ["Demo Kunde AG", "Muster Handel GmbH"]
+    assert [c["name"] for c in customers] == ["Demo Kunde AG", "Muster Handel GmbH"]
     requests = client.get(reverse("open-requests", kwargs={"org": partner.public_id})).content.decode()
     assert "Neukunde KG" in requests
 

@@ -26,7 +26,7 @@ from ..services.archive import BULK_MAX_CUSTOMERS, organization_archive, organiz
 from ..services.customer_export import customer_export_start
 from ..services.relations import PossibleDuplicate, customer_create, relation_end
 from ..services.staff import staff_assign, staff_assign_many, staff_unassign
-from ..tables import OPTIONAL_COLUMNS, PER_PAGE_CHOICES, chosen_columns, customer_table
+from ..tables import OPTIONAL_COLUMNS, PER_PAGE_CHOICES, chosen_columns, customer_page
 from .common import org_url
 
 EXPORT_RETRY_AFTER = 3  # seconds: how soon the "being prepared" page reloads itself
@@ -67,26 +67,25 @@ class CustomerListView(OrgScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset, table = customer_table(
-            self.org, self.request.GET, columns=visible_columns(self.request), request=self.request
-        )
-        rows = list(table.page_rows())  # the page's records with their computed columns
+        columns = visible_columns(self.request)
+        bulk_actions = bulk_actions_for(self.org)
+        page = customer_page(self.org, self.request.GET, columns=columns, selectable=bool(bulk_actions))
         query = self.request.GET.copy()
         query.pop("page", None)
         query.pop("export", None)
         context.update(
-            filterset=filterset,
-            table=table,
-            page_obj=table.page,
-            paginator=table.paginator,
-            page_rows=rows,
-            customers=[record for record, _cells in rows],
-            visible_columns=visible_columns(self.request),
-            column_choices=[(name, table.base_columns[name].verbose_name) for name in OPTIONAL_COLUMNS],
+            filterset=page.filterset,
+            table=page.table,
+            page_obj=page.page,
+            paginator=page.page.paginator,
+            customers=page.rows,
+            table_body=page.body,
+            visible_columns=columns,
+            column_choices=[(name, page.table.base_columns[name].verbose_name) for name in OPTIONAL_COLUMNS],
             per_page_choices=PER_PAGE_CHOICES,
-            per_page=table.paginator.per_page,
+            per_page=page.page.paginator.per_page,
             export_query=query.urlencode(),
-            bulk_actions=bulk_actions_for(self.org),
+            bulk_actions=bulk_actions,
             filtered=any(self.request.GET.get(key) for key in ("q", "staff", "has_trial", "has_subscription")),
         )
         return context
