@@ -6,7 +6,6 @@ import datetime
 import functools
 import hashlib
 
-from django.db import connections
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
 from portal.errors import NotFound
+from portal.statements import STAND_IN_MOMENT, CompiledStatement, stand_in_ids
 from portal.tenancy import (
     Scope,
     active_reseller_relation,
@@ -458,35 +458,19 @@ CUSTOMER_ROW_FIELDS = (
 )
 # The numbers of ids a statement is compiled for (the table's page sizes).
 CUSTOMER_ROW_BATCHES = (25, 50, 100)
-# Stand-ins the statement is compiled with once; each request puts its own moment and ids there.
-_STATEMENT_AT = datetime.datetime(2000, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
 
 
 @functools.lru_cache(maxsize=8)
-def _customer_rows_statement(alias: str, size: int):
-    """`customer_table_columns` for `size` ids as (SQL, parameter slots), compiled once per
-    process, database and page size: building and compiling its five subqueries cost twice as much
-    as running them (issue 13). A slot is "at", the index of an id, or a constant parameter. None
-    when the stand-ins cannot be told apart in the parameters (then the ORM runs every time)."""
-    connection = connections[alias]
-    stand_in_ids = [-(n + 1) for n in range(size)]
-    queryset = customer_table_columns(
-        Organization.objects.using(alias).filter(pk__in=stand_in_ids), at=_STATEMENT_AT
-    ).values_list(*CUSTOMER_ROW_FIELDS)
-    sql, params = queryset.query.sql_with_params()
-    at = connection.ops.adapt_datetimefield_value(_STATEMENT_AT)
-    slots, ids_seen = [], []
-    for param in params:
-        if param == at:
-            slots.append(("at", None))
-        elif type(param) is int and -size <= param < 0:
-            slots.append(("id", -param - 1))
-            ids_seen.append(-param - 1)
-        else:
-            slots.append(("constant", param))
-    if sorted(ids_seen) != list(range(size)) or not any(kind == "at" for kind, _value in slots):
-        return None
-    return sql, tuple(slots)
+def _customer_rows_statement(alias: str, size: int) -> CompiledStatement:
+    """`customer_table_columns` for `size` ids, compiled once per process, database and page size
+    (`portal.statements`): building and compiling its five subqueries cost twice as much as
+    running them (issue 13). Each request puts its moment and ids in place of the stand-ins."""
+
+    def build(ids, at):
+        queryset = customer_table_columns(Organization.objects.using(alias).filter(pk__in=ids), at=at)
+        return queryset.values_list(*CUSTOMER_ROW_FIELDS).query.sql_with_params()
+
+    return CompiledStatement.compile(build, using=alias, ids=stand_in_ids(size), at=STAND_IN_MOMENT)
 
 
 def _aware(value):
@@ -508,19 +492,8 @@ def customer_table_rows(ids, *, using: str = "default", at=None) -> list[dict]:
     at = at or timezone.now()
     # One statement per page size: a shorter list repeats its last id (an IN list ignores that).
     size = next((batch for batch in CUSTOMER_ROW_BATCHES if batch >= len(ids)), len(ids))
-    statement = _customer_rows_statement(using, size)
-    if statement is None:
-        queryset = customer_table_columns(Organization.objects.using(using).filter(pk__in=ids), at=at)
-        rows = [row[:4] + (str(row[4] or ""),) + row[5:] for row in queryset.values_list(*CUSTOMER_ROW_FIELDS)]
-    else:
-        sql, slots = statement
-        connection = connections[using]
-        at_param = connection.ops.adapt_datetimefield_value(at)
-        padded = ids + ids[-1:] * (size - len(ids))
-        params = [at_param if kind == "at" else padded[value] if kind == "id" else value for kind, value in slots]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+    padded = ids + ids[-1:] * (size - len(ids))
+    rows = _customer_rows_statement(using, size).fetchall(ids=padded, at=at)
     by_id = {}
     for row in rows:
         record = dict(zip(CUSTOMER_ROW_FIELDS, row, strict=True))

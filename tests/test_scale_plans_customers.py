@@ -107,15 +107,8 @@ def test_issue13_the_compiled_rows_statement_reads_its_columns_by_index(customer
     rows = selectors.customer_table_rows(ids)
     assert [row["id"] for row in rows] == ids
     assert rows[0]["subscription_count"] == 1 and rows[0]["contact_email"].startswith("contact-")
-    sql, slots = selectors._customer_rows_statement("default", 25)
-    params = [
-        connection.ops.adapt_datetimefield_value(timezone.now())
-        if kind == "at"
-        else ids[value]
-        if kind == "id"
-        else value
-        for kind, value in slots
-    ]
+    statement = selectors._customer_rows_statement("default", 25)
+    sql, params = statement.sql, statement.params(ids=ids, at=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
