@@ -504,6 +504,8 @@ class ProjectPage:
     grants_over_cap: bool = False
     # the active orgs the user's role reaches, if the count read them (the org filter's start)
     reached_org_ids: list[int] | None = None
+    # the user's access paths as built for the list (None inside an org): the org filter reuses them
+    paths: _AccessPaths | None = None
 
 
 def project_page(
@@ -531,6 +533,7 @@ def project_page(
         paths.memberships,
         counted.grants_over_cap and cap >= FILTER_GRANT_ROWS,
         counted.reached_org_ids,
+        paths,
     )
 
 
@@ -563,16 +566,16 @@ def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
     return None if len(values) > limit else values
 
 
-def _reached_for_filter(memberships: list[MembershipRow], limit: int) -> set[int] | None:
+def _reached_for_filter(paths: _AccessPaths, limit: int) -> set[int] | None:
     """The orgs the user's role reaches (members and partner staff), None beyond `limit`."""
-    ids: set[int] = set()
-    for reach in _reach_for_action(memberships, ProjectAction.VIEW):
-        ids.update(reach.direct_ids)
-        for source in reach.partner_sources:
-            customers = _first_values(source, limit)
-            if customers is None:
-                return None
-            ids.update(customers)
+    ids: set[int] = set(paths.direct_ids)
+    if len(ids) > limit:
+        return None
+    for source in paths.sources:
+        customers = _first_values(source, limit)
+        if customers is None:
+            return None
+        ids.update(customers)
         if len(ids) > limit:
             return None
     return ids
@@ -585,6 +588,7 @@ def organizations_with_projects_for_user(
     memberships: list[MembershipRow] | None = None,
     grants_over_limit: bool = False,
     reached_org_ids: list[int] | None = None,
+    paths: _AccessPaths | None = None,
 ) -> list[Organization] | None:
     """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
     when there are more than `limit` (the page asks for the identifier instead).
@@ -596,14 +600,16 @@ def organizations_with_projects_for_user(
     `memberships`: `memberships_of(user)` if the caller has read them already; `grants_over_limit`:
     the caller found more than FILTER_GRANT_ROWS visible projects on one grant path (the answer is
     then None without reading them again); `reached_org_ids`: the active orgs the user's role
-    reaches, if the caller has read them (`ProjectPage.reached_org_ids`)."""
+    reaches, if the caller has read them (`ProjectPage.reached_org_ids`); `paths`: the user's
+    access paths for viewing, if the caller has built them (`ProjectPage.paths`: not built twice)."""
     if grants_over_limit:
         return None
-    memberships = memberships_of(user) if memberships is None else memberships
-    ids = _reached_for_filter(memberships, limit) if reached_org_ids is None else set(reached_org_ids)
+    if paths is None:
+        paths = _access_paths(user, ProjectAction.VIEW, timezone.now(), memberships)
+    ids = _reached_for_filter(paths, limit) if reached_org_ids is None else set(reached_org_ids)
     if ids is None or len(ids) > limit:
         return None
-    for granted in _granted_parts(user, ProjectAction.VIEW, timezone.now(), memberships):
+    for granted in paths.granted:
         organizations = _first_values(
             granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
         )
