@@ -282,29 +282,25 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     at = timezone.now()
     paths = paths or _access_paths(user, action, at)
     listed = queryset.filter(_status_q(action)).order_by()
-    streams = []  # (a grant path?, rows)
     by_orgs, reached = _projects_of_reached_orgs(listed, paths, cap)
-    if by_orgs is not None:
-        streams.append((False, by_orgs))
-    visible = listed.filter(organization__status=Organization.Status.ACTIVE)
+    # each stream is read for at most `cap` + 1 rows, the orgs' first; once more than `cap` are
+    # found the rest are neither built nor read (issue 13: a partner Owner's 1,001 projects answer
+    # the count, their grants need not be read too). The number of queries never grows with the reach.
+    ids: set[int] = set(by_orgs[: cap + 1]) if by_orgs is not None else set()
+    grants_over_cap = False
+    visible = None
     for index, part in enumerate(paths.granted):
+        if len(ids) > cap:
+            break
+        if visible is None:
+            visible = listed.filter(organization__status=Organization.Status.ACTIVE).values("pk")
         # from the permission rows to their project by primary key: a join that streams in index order
-        rows = (
-            part.filter(content_object_id__in=visible.values("pk"))
-            .order_by()
-            .values_list("content_object_id", flat=True)
-        )
+        rows = part.filter(content_object_id__in=visible).order_by().values_list("content_object_id", flat=True)
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
-        streams.append((True, rows if index == 0 or paths.granted_unique else rows.distinct()))
-    # every stream is read (at most `cap` + 1 rows each) even once one is over the cap: the number
-    # of queries then depends on the user's access paths only, never on how much they reach
-    ids: set[int] = set()
-    over = {False: False, True: False}
-    for granted, rows in streams:
-        found = list(rows[: cap + 1])
-        over[granted] = over[granted] or len(found) > cap
+        found = list((rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1])
+        grants_over_cap = grants_over_cap or len(found) > cap
         ids.update(found)
-    return _PathCount(min(len(ids), cap + 1), over[True], reached)
+    return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached)
 
 
 def _projects_of_reached_orgs(
@@ -322,7 +318,12 @@ def _projects_of_reached_orgs(
     subqueries = []
     active_orgs = Organization.objects.filter(status=Organization.Status.ACTIVE).order_by()
     for source in paths.sources:
-        read = [] if paths.wide else list(active_orgs.filter(pk__in=source).values_list("pk", flat=True)[: cap + 1])
+        # from the source's rows (a staff member's assignments) to their org by primary key: the
+        # orgs' IN (…) form hashed every org of the partner to find 100 (issue 13: 7 ms)
+        active_customers = source.filter(customer__status=Organization.Status.ACTIVE).values_list(
+            "customer_id", flat=True
+        )
+        read = [] if paths.wide else list(active_customers[: cap + 1])
         if paths.wide or len(read) > cap:
             subqueries.append(source)
         else:
