@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,8 +29,10 @@ from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from portal.tenancy import (
     LoadedReach,
     MembershipRow,
+    OrgContext,
     Scope,
     memberships_of,
+    org_context_for_organization,
     reach_loaded,
     reach_q,
     reachable_organizations_q,
@@ -297,7 +299,12 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
         # from the permission rows to their project by primary key: a join that streams in index order
         rows = part.filter(content_object_id__in=visible).order_by().values_list("content_object_id", flat=True)
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
-        found = list((rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1])
+        rows = (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
+        if by_orgs is None and len(paths.granted) == 1:
+            # the only path (a user with grants only): counted in SQL, no ids to merge
+            count = rows.count()
+            return _PathCount(count, count > cap, reached)
+        found = list(rows)
         grants_over_cap = grants_over_cap or len(found) > cap
         ids.update(found)
     return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached)
@@ -339,19 +346,29 @@ def _projects_of_reached_orgs(
     return None, []
 
 
-def project_caretaker_q(user, *, at=None) -> Exists:
-    """EXISTS: `user` reaches the project through a caretaker delegation of one of their orgs."""
+def project_caretaker_q(user, *, at=None, memberships: list[MembershipRow] | None = None):
+    """EXISTS: `user` reaches the project through a caretaker delegation of one of their orgs.
+
+    `memberships`: the user's loaded memberships (`memberships_of`), if the caller has them: the
+    active orgs are then literal keys (no joins to build and plan), and a user in no active org
+    gets a constant False instead of a subquery per row."""
     at = at or timezone.now()
+    if memberships is not None:
+        active_orgs = sorted({m.organization_id for m in memberships if m.organization_active})
+        if not active_orgs:
+            return Value(False, output_field=BooleanField())
+        of_orgs = Q(organization_id__in=active_orgs)
+    else:
+        of_orgs = Q(organization__status=Organization.Status.ACTIVE, organization__memberships__user=user)
     return Exists(
         ProjectRoleGrant.objects.filter(
             _in_force("", at),
+            of_orgs,
             project=OuterRef("pk"),
             # tested per listed row, never as a hash of all of an agency's 10,000 caretaker grants
             # (see accessible_projects_q: a non-equality reference cannot be hashed)
             project_id__gte=OuterRef("pk"),
             source=ProjectRoleGrant.Source.DELEGATION,
-            organization__status=Organization.Status.ACTIVE,
-            organization__memberships__user=user,
         )
     )
 
@@ -385,7 +402,7 @@ def project_grant_restrict(queryset: QuerySet, *, scope: Scope, action: str = Pr
     return queryset.filter(project__in=projects)
 
 
-def _role_annotations(user, at) -> dict:
+def _role_annotations(user, at, *, org_roles: bool = True) -> dict:
     """What decides every action on one project, as three roles in the same query (project
     detail): the effective org role – a direct membership, else the partner staff's role through
     the org's active reseller (ORG-11, as `org_context_for_organization`) – and the roles granted
@@ -409,26 +426,38 @@ def _role_annotations(user, at) -> dict:
         # as `_granted_q`: the mirrored members group too
         group_permissions__group__user=user,
     )
+    caretaker_role = {"caretaker_role": Subquery(caretaker_grant.order_by("role").values("role")[:1])}
+    if not org_roles:  # the caller takes them from the org context (project_for_user_with_context)
+        return caretaker_role
     return {
         "direct_org_role": Subquery(Membership.objects.filter(user=user, organization=org).values("role")[:1]),
         "partner_org_role": Subquery(partner_membership.values("role")[:1]),
-        "caretaker_role": Subquery(caretaker_grant.order_by("role").values("role")[:1]),
+        **caretaker_role,
     }
 
 
-def project_annotate_for_user(queryset: QuerySet, *, user, actions: bool = False, at=None) -> QuerySet:
+def project_annotate_for_user(
+    queryset: QuerySet,
+    *,
+    user,
+    actions: bool = False,
+    at=None,
+    org_roles: bool = True,
+    memberships: list[MembershipRow] | None = None,
+) -> QuerySet:
     """Add, in the same query: `caretaker` (reached through a delegation) and `own_role` /
     `own_role_expires_at` (the user's own role grant in force); with `actions=True` also the roles
-    `allowed_actions_of` decides every action from (one page of a project; lists leave them out)."""
+    `allowed_actions_of` decides every action from (one page of a project; lists leave them out).
+    `memberships`: the user's loaded memberships, if the caller has them (see `project_caretaker_q`)."""
     at = at or timezone.now()
     own_grant = ProjectRoleGrant.objects.filter(_in_force("", at), project=OuterRef("pk"), user=user)
     annotations = {
-        "caretaker": project_caretaker_q(user, at=at),
+        "caretaker": project_caretaker_q(user, at=at, memberships=memberships),
         "own_role": Subquery(own_grant.values("role")[:1]),
         "own_role_expires_at": Subquery(own_grant.values("expires_at")[:1]),
     }
     if actions:
-        annotations.update(_role_annotations(user, at))
+        annotations.update(_role_annotations(user, at, org_roles=org_roles))
     return queryset.annotate(**annotations)
 
 
@@ -527,7 +556,8 @@ def project_page(
     listed = _accessible_filter(
         queryset.select_related("organization"), user, ProjectAction.VIEW, large=counted.count > cap, paths=paths
     )
-    listed = project_annotate_for_user(listed, user=user, actions=actions).order_by("name", "id")
+    listed = project_annotate_for_user(listed, user=user, actions=actions, memberships=paths.memberships)
+    listed = listed.order_by("name", "id")
     return ProjectPage(
         listed,
         counted.count,
@@ -680,6 +710,31 @@ def project_for_user(*, user, number: str, annotate: bool = True) -> Project:
     if project is None:
         raise NotFound(_("Not found."))
     return project
+
+
+def project_for_user_with_context(*, user, number: str) -> tuple[Project, OrgContext | None]:
+    """`project_for_user` for the pages of one project, with the user's org context in the
+    project's org (None where the user acts there only through project roles): the pages show
+    that org's navigation anyway. The effective org role that `allowed_actions_of` reads is taken
+    from that context (`portal.tenancy.org_context_for_organization`, the rule `_role_annotations`
+    repeats in SQL) instead of two more subqueries in the project's query: those were most of its
+    building and planning (issue 13)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound(_("Not found."))
+    queryset = Project.objects.select_related("organization").filter(number=str(number).lower()).order_by()
+    project = next(iter(project_annotate_for_user(queryset, user=user, actions=True, org_roles=False)[:1]), None)
+    if project is None:
+        raise NotFound(_("Not found."))
+    try:
+        context = org_context_for_organization(user, project.organization)
+    except NotFound:
+        context = None
+    as_partner = context is not None and context.acting_as_partner
+    project.direct_org_role = context.role if context is not None and not as_partner else None
+    project.partner_org_role = context.membership.role if as_partner else None
+    if ProjectAction.VIEW not in allowed_actions_of(project):
+        raise NotFound(_("Not found."))
+    return project, context
 
 
 def project_require(*, user, project: Project, action: str) -> None:

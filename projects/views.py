@@ -23,9 +23,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError
 from portal.pagination import COUNT_CAP, CappedPaginator
-from portal.tenancy import org_context_for_organization
 from portal.views import DomainErrorFormMixin, OrgScopedMixin, UserScopedMixin
 
 from . import services
@@ -36,7 +35,7 @@ from .selectors import (
     ProjectFilters,
     allowed_actions_of,
     organizations_with_projects_for_user,
-    project_for_user,
+    project_for_user_with_context,
     project_grants,
     project_page,
     project_require,
@@ -149,16 +148,15 @@ class ProjectScopedMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        self.project = project_for_user(user=request.user, number=kwargs["number"])
+        # with the org context of the project's org (None: the user acts there only through
+        # project roles): it shows the org's navigation to those who may act in the org itself
+        self.project, org_context = project_for_user_with_context(user=request.user, number=kwargs["number"])
         method = "GET" if request.method.upper() == "HEAD" else request.method.upper()
         action = self.project_actions.get(method)
         if action is None:
             return self.http_method_not_allowed(request, *args, **kwargs)
         project_require(user=request.user, project=self.project, action=action)
-        try:  # show the org's navigation to those who may act in the org itself
-            request.org_context = org_context_for_organization(request.user, self.project.organization)
-        except NotFound:
-            request.org_context = None
+        request.org_context = org_context
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
