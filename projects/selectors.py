@@ -17,6 +17,7 @@ Archived orgs (ORG-7) end all of it at once; an archived project allows only wha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.models import Permission
 from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
@@ -285,27 +286,33 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     paths = paths or _access_paths(user, action, at)
     listed = queryset.filter(_status_q(action)).order_by()
     by_orgs, reached = _projects_of_reached_orgs(listed, paths, cap)
-    # each stream is read for at most `cap` + 1 rows, the orgs' first; once more than `cap` are
-    # found the rest are neither built nor read (issue 13: a partner Owner's 1,001 projects answer
-    # the count, their grants need not be read too). The number of queries never grows with the reach.
-    ids: set[int] = set(by_orgs[: cap + 1]) if by_orgs is not None else set()
-    grants_over_cap = False
-    visible = None
-    for index, part in enumerate(paths.granted):
-        if len(ids) > cap:
-            break
-        if visible is None:
-            visible = listed.filter(organization__status=Organization.Status.ACTIVE).values("pk")
+
+    def granted_rows(index: int, part: QuerySet) -> QuerySet:
+        visible = listed.filter(organization__status=Organization.Status.ACTIVE).values("pk")
         # from the permission rows to their project by primary key: a join that streams in index order
         rows = part.filter(content_object_id__in=visible).order_by().values_list("content_object_id", flat=True)
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
-        rows = (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
-        if by_orgs is None and len(paths.granted) == 1:
-            # the only path (a user with grants only): counted in SQL, no ids to merge
-            count = rows.count()
-            return _PathCount(count, count > cap, reached)
-        found = list(rows)
-        grants_over_cap = grants_over_cap or len(found) > cap
+        return (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
+
+    # (a grant path?, its rows, built when read), the orgs' projects first for partner staff; the
+    # grants first for the others, their orgs' (a caretaker agency's) before their own
+    granted = [(True, partial(granted_rows, index, part)) for index, part in enumerate(paths.granted)]
+    by_orgs_stream = [] if by_orgs is None else [(False, lambda: by_orgs[: cap + 1])]
+    streams = by_orgs_stream + granted if paths.sources else [*reversed(granted), *by_orgs_stream]
+    if len(streams) == 1 and streams[0][0]:
+        # the only path (a user with grants only): counted in SQL, no ids to merge
+        count = streams[0][1]().count()
+        return _PathCount(count, count > cap, reached)
+    # each stream is read for at most `cap` + 1 rows; once more than `cap` are found the rest are
+    # neither built nor read (issue 13: a partner Owner's 1,001 projects answer the count, their
+    # grants need not be read too). The number of queries never grows with the reach.
+    ids: set[int] = set()
+    grants_over_cap = False
+    for is_grant, rows in streams:
+        if len(ids) > cap:
+            break
+        found = list(rows())
+        grants_over_cap = grants_over_cap or (is_grant and len(found) > cap)
         ids.update(found)
     return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached)
 
@@ -409,15 +416,6 @@ def _role_annotations(user, at, *, org_roles: bool = True) -> dict:
     to the user's orgs (caretakers); the user's own grant is `own_role`. `allowed_actions_of`
     reads the role table in Python: a handful of subqueries to plan instead of an OR of EXISTS
     per action (issue 13: 30 ms of planning)."""
-    org = OuterRef("organization_id")
-    wide = [r for r in PARTNER_ROLE_IN_CUSTOMER if r not in PARTNER_ROLES_NEEDING_ASSIGNMENT]
-    partner_membership = Membership.objects.filter(
-        Q(role__in=wide) | Q(role__in=list(PARTNER_ROLES_NEEDING_ASSIGNMENT), assignments__customer=org),
-        user=user,
-        organization__status=Organization.Status.ACTIVE,
-        organization__customer_relations__customer=org,
-        organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
-    )
     caretaker_grant = ProjectRoleGrant.objects.filter(
         _in_force("", at),
         project=OuterRef("pk"),
@@ -429,6 +427,15 @@ def _role_annotations(user, at, *, org_roles: bool = True) -> dict:
     caretaker_role = {"caretaker_role": Subquery(caretaker_grant.order_by("role").values("role")[:1])}
     if not org_roles:  # the caller takes them from the org context (project_for_user_with_context)
         return caretaker_role
+    org = OuterRef("organization_id")
+    wide = [r for r in PARTNER_ROLE_IN_CUSTOMER if r not in PARTNER_ROLES_NEEDING_ASSIGNMENT]
+    partner_membership = Membership.objects.filter(
+        Q(role__in=wide) | Q(role__in=list(PARTNER_ROLES_NEEDING_ASSIGNMENT), assignments__customer=org),
+        user=user,
+        organization__status=Organization.Status.ACTIVE,
+        organization__customer_relations__customer=org,
+        organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
+    )
     return {
         "direct_org_role": Subquery(Membership.objects.filter(user=user, organization=org).values("role")[:1]),
         "partner_org_role": Subquery(partner_membership.values("role")[:1]),
