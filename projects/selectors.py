@@ -280,6 +280,10 @@ class _PathCount:
     reached_org_ids: list[int] | None = None
 
 
+# Up to this many reached orgs, the count reads the user's grants before the orgs' projects.
+FEW_ORGS = 10
+
+
 def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _AccessPaths | None) -> _PathCount:
     """`accessible_projects_count`, and what was learnt on the way (`_PathCount`)."""
     at = timezone.now()
@@ -294,11 +298,13 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
         return (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
 
-    # (a grant path?, its rows, built when read), the orgs' projects first for partner staff; the
-    # grants first for the others, their orgs' (a caretaker agency's) before their own
+    # (a grant path?, its rows, built when read): the orgs' projects first where they are many orgs
+    # (a partner's customers); else the grants first, their orgs' (a caretaker agency's) before
+    # their own – the path likely to be over the cap answers the count alone
     granted = [(True, partial(granted_rows, index, part)) for index, part in enumerate(paths.granted)]
     by_orgs_stream = [] if by_orgs is None else [(False, lambda: by_orgs[: cap + 1])]
-    streams = by_orgs_stream + granted if paths.sources else [*reversed(granted), *by_orgs_stream]
+    many_orgs = reached is None or len(reached) > FEW_ORGS
+    streams = by_orgs_stream + granted if many_orgs else [*reversed(granted), *by_orgs_stream]
     if len(streams) == 1 and streams[0][0]:
         # the only path (a user with grants only): counted in SQL, no ids to merge
         count = streams[0][1]().count()
