@@ -256,3 +256,15 @@ def test_issue13_assigned_customers_are_read_from_the_assignments(world):
     assert count == 1
     reads = [q["sql"] for q in queries.captured_queries if "organizations_staffassignment" in q["sql"]]
     assert reads and all(sql.startswith('SELECT "organizations_staffassignment"') for sql in reads), reads
+
+
+def test_issue13_org_filter_options_built_in_python_keep_the_selection(client, world):
+    """The org filter's options are built in Python like the rows (up to 100 orgs): escaped, and the
+    chosen org stays selected."""
+    Organization.objects.filter(pk=world["customer"].pk).update(name="Kunde <&> GmbH")
+    client.force_login(world["people"]["partner owner"])
+    public_id = world["customer"].public_id
+    html = client.get(reverse("project-list"), {"organization": public_id}).content.decode()
+    assert f'<option value="{public_id}" selected>Kunde &lt;&amp;&gt; GmbH</option>' in html
+    html = client.get(reverse("project-list")).content.decode()
+    assert f'<option value="{public_id}">Kunde &lt;&amp;&gt; GmbH</option>' in html
