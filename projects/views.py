@@ -88,7 +88,9 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # A select for the usual case; a partner with thousands of customers types the identifier.
-        context["organization_choices"] = organizations_with_projects_for_user(
+        context["organization_choices"] = self._listed_organization(
+            context["object_list"]
+        ) or organizations_with_projects_for_user(
             user=self.request.user,
             limit=self.ORGANIZATION_CHOICES_LIMIT,
             memberships=self.project_page.memberships,
@@ -99,6 +101,19 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True
         return context
+
+    def _listed_organization(self, rows) -> list | None:
+        """The org filter read from the page itself where that is the same answer: the unfiltered
+        list fits on this page, all of it in one org, and the user's role reaches no partner's
+        customers (whose number alone may turn the select into the identifier field). Most grantees
+        see a project or two: two queries fewer (issue 13). Else None."""
+        paths = self.project_page.paths
+        if paths is None or paths.sources or len(paths.direct_ids) > self.ORGANIZATION_CHOICES_LIMIT:
+            return None
+        if self.filters != ProjectFilters() or self.project_page.count > PAGE_SIZE:
+            return None
+        organizations = {project.organization_id: project.organization for project in rows}
+        return list(organizations.values()) if len(organizations) == 1 else None
 
 
 class OrganizationProjectListView(OrgScopedMixin, _ProjectListMixin, ListView):

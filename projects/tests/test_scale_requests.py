@@ -268,3 +268,20 @@ def test_issue13_org_filter_options_built_in_python_keep_the_selection(client, w
     assert f'<option value="{public_id}" selected>Kunde &lt;&amp;&gt; GmbH</option>' in html
     html = client.get(reverse("project-list")).content.decode()
     assert f'<option value="{public_id}">Kunde &lt;&amp;&gt; GmbH</option>' in html
+
+
+def test_issue13_org_filter_of_a_short_list_in_one_org_is_read_from_the_page(client, world):
+    """A grantee's few projects in one org: the org filter is that org, read from the listed rows
+    instead of two more queries (the grants' orgs, then the orgs). Several orgs, a filtered list
+    or a partner's reach still ask the database (the same answer as before)."""
+    client.force_login(world["people"]["viewer"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("project-list"))
+    assert response.context["organization_choices"] == [world["customer"]]
+    assert not [q["sql"] for q in queries.captured_queries if "content_object__organization_id" in q["sql"]]
+    # a second org: read from the database, by name
+    factories.grant(world["other"], world["people"]["viewer"], ProjectRole.VIEWER)
+    response = client.get(reverse("project-list"))
+    assert response.context["organization_choices"] == sorted(
+        [world["customer"], world["other"].organization], key=lambda o: (o.name, o.pk)
+    )
