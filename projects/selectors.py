@@ -278,6 +278,8 @@ class _PathCount:
     grants_over_cap: bool = False
     # the active orgs the user's role reaches, when they were read as keys (see _projects_of_reached_orgs)
     reached_org_ids: list[int] | None = None
+    # the orgs of the projects on every grant path, when all of them were read (none over the cap)
+    grant_org_ids: set[int] | None = None
 
 
 # Up to this many reached orgs, the count reads the user's grants before the orgs' projects.
@@ -291,10 +293,12 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     listed = queryset.filter(_status_q(action)).order_by()
     by_orgs, reached = _projects_of_reached_orgs(listed, paths, cap)
 
-    def granted_rows(index: int, part: QuerySet) -> QuerySet:
+    def granted_rows(index: int, part: QuerySet, with_org: bool = True) -> QuerySet:
         visible = listed.filter(organization__status=Organization.Status.ACTIVE).values("pk")
         # from the permission rows to their project by primary key: a join that streams in index order
-        rows = part.filter(content_object_id__in=visible).order_by().values_list("content_object_id", flat=True)
+        rows = part.filter(content_object_id__in=visible).order_by()
+        # with the project's org: the org filter needs the grants' orgs (not read a second time)
+        rows = rows.values_list("content_object_id", *(["content_object__organization_id"] if with_org else []))
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
         return (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
 
@@ -302,25 +306,31 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     # (a partner's customers); else the grants first, their orgs' (a caretaker agency's) before
     # their own – the path likely to be over the cap answers the count alone
     granted = [(True, partial(granted_rows, index, part)) for index, part in enumerate(paths.granted)]
-    by_orgs_stream = [] if by_orgs is None else [(False, lambda: by_orgs[: cap + 1])]
+    by_orgs_stream = [] if by_orgs is None else [(False, lambda: [(pk, None) for pk in by_orgs[: cap + 1]])]
     many_orgs = reached is None or len(reached) > FEW_ORGS
     streams = by_orgs_stream + granted if many_orgs else [*reversed(granted), *by_orgs_stream]
     if len(streams) == 1 and streams[0][0]:
         # the only path (a user with grants only): counted in SQL, no ids to merge
-        count = streams[0][1]().count()
+        count = granted_rows(0, paths.granted[0], with_org=False).count()
         return _PathCount(count, count > cap, reached)
     # each stream is read for at most `cap` + 1 rows; once more than `cap` are found the rest are
     # neither built nor read (issue 13: a partner Owner's 1,001 projects answer the count, their
     # grants need not be read too). The number of queries never grows with the reach.
     ids: set[int] = set()
     grants_over_cap = False
-    for is_grant, rows in streams:
+    grant_orgs: set[int] | None = set()
+    for position, (is_grant, rows) in enumerate(streams):
         if len(ids) > cap:
+            if any(later for later, _rows in streams[position:]):
+                grant_orgs = None  # a grant path left unread
             break
         found = list(rows())
         grants_over_cap = grants_over_cap or (is_grant and len(found) > cap)
-        ids.update(found)
-    return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached)
+        ids.update(pk for pk, _org in found)
+        if is_grant and grant_orgs is not None:
+            complete = len(found) <= min(cap, FILTER_GRANT_ROWS)  # as the org filter would read them
+            grant_orgs = grant_orgs | {org for _pk, org in found} if complete else None
+    return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached, grant_orgs)
 
 
 def _projects_of_reached_orgs(
@@ -549,6 +559,9 @@ class ProjectPage:
     reached_org_ids: list[int] | None = None
     # the user's access paths as built for the list (None inside an org): the org filter reuses them
     paths: _AccessPaths | None = None
+    # the orgs of the projects on every grant path if the count read them all and the list is not
+    # narrowed (the org filter's other half)
+    grant_org_ids: set[int] | None = None
 
 
 def project_page(
@@ -578,6 +591,7 @@ def project_page(
         counted.grants_over_cap and cap >= FILTER_GRANT_ROWS,
         counted.reached_org_ids,
         paths,
+        counted.grant_org_ids if filters == ProjectFilters() else None,
     )
 
 
@@ -633,6 +647,7 @@ def organizations_with_projects_for_user(
     grants_over_limit: bool = False,
     reached_org_ids: list[int] | None = None,
     paths: _AccessPaths | None = None,
+    grant_org_ids: set[int] | None = None,
 ) -> list[Organization] | None:
     """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
     when there are more than `limit` (the page asks for the identifier instead).
@@ -645,7 +660,9 @@ def organizations_with_projects_for_user(
     the caller found more than FILTER_GRANT_ROWS visible projects on one grant path (the answer is
     then None without reading them again); `reached_org_ids`: the active orgs the user's role
     reaches, if the caller has read them (`ProjectPage.reached_org_ids`); `paths`: the user's
-    access paths for viewing, if the caller has built them (`ProjectPage.paths`: not built twice)."""
+    access paths for viewing, if the caller has built them (`ProjectPage.paths`: not built twice);
+    `grant_org_ids`: the orgs of all the user's granted projects if the caller has read them
+    (`ProjectPage.grant_org_ids`: the grants are then not read again)."""
     if grants_over_limit:
         return None
     if paths is None:
@@ -653,13 +670,14 @@ def organizations_with_projects_for_user(
     ids = _reached_for_filter(paths, limit) if reached_org_ids is None else set(reached_org_ids)
     if ids is None or len(ids) > limit:
         return None
-    for granted in paths.granted:
+    for granted in [] if grant_org_ids is not None else paths.granted:
         organizations = _first_values(
             granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
         )
         if organizations is None:
             return None
         ids.update(organizations)
+    ids.update(grant_org_ids or ())
     if len(ids) > limit:
         return None
     if not ids:

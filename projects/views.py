@@ -97,6 +97,7 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
             grants_over_limit=self.project_page.grants_over_cap,
             reached_org_ids=self.project_page.reached_org_ids,
             paths=self.project_page.paths,
+            grant_org_ids=self.project_page.grant_org_ids,
         )
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True

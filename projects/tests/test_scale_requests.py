@@ -285,3 +285,25 @@ def test_issue13_org_filter_of_a_short_list_in_one_org_is_read_from_the_page(cli
     assert response.context["organization_choices"] == sorted(
         [world["customer"], world["other"].organization], key=lambda o: (o.name, o.pk)
     )
+
+
+def test_issue13_org_filter_takes_the_grants_orgs_read_by_the_count(client, world):
+    """The count reads the user's grant rows anyway (with their project's org now); the org filter
+    read them a second time for their orgs. A staff member with a grant outside the customers
+    assigned: the filter is both orgs, without another read of the grants."""
+    staff = world["people"]["partner member (assigned)"]
+    factories.grant(world["other"], staff, ProjectRole.VIEWER)
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("project-list"))
+    expected = sorted([world["customer"], world["other"].organization], key=lambda o: (o.name, o.pk))
+    assert response.context["organization_choices"] == expected
+    again = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "content_object__organization_id" in q["sql"] and '"content_object_id" AS' not in q["sql"]
+    ]
+    assert again == []
+    # a narrowed list counts the narrowed rows: the filter reads the user's grants itself
+    response = client.get(reverse("project-list"), {"q": "Shop"})
+    assert response.context["organization_choices"] == expected
