@@ -278,8 +278,8 @@ class _PathCount:
     grants_over_cap: bool = False
     # the active orgs the user's role reaches, when they were read as keys (see _projects_of_reached_orgs)
     reached_org_ids: list[int] | None = None
-    # the orgs of the projects on every grant path, when all of them were read (none over the cap)
-    grant_org_ids: set[int] | None = None
+    # per grant path read whole (not over the cap), by its index in the paths: its projects' orgs
+    grant_org_ids: dict[int, set[int]] | None = None
 
 
 # Up to this many reached orgs, the count reads the user's grants before the orgs' projects.
@@ -302,14 +302,14 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
         return (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
 
-    # (a grant path?, its rows, built when read): the orgs' projects first where they are many orgs
-    # (a partner's customers); else the grants first, their orgs' (a caretaker agency's) before
-    # their own – the path likely to be over the cap answers the count alone
-    granted = [(True, partial(granted_rows, index, part)) for index, part in enumerate(paths.granted)]
-    by_orgs_stream = [] if by_orgs is None else [(False, lambda: [(pk, None) for pk in by_orgs[: cap + 1]])]
+    # (the grant path's index, None for the orgs' projects; its rows, built when read): the orgs'
+    # projects first where they are many orgs (a partner's customers); else the grants first, their
+    # orgs' (a caretaker agency's) before their own – the path likely over the cap answers alone
+    granted = [(index, partial(granted_rows, index, part)) for index, part in enumerate(paths.granted)]
+    by_orgs_stream = [] if by_orgs is None else [(None, lambda: [(pk, None) for pk in by_orgs[: cap + 1]])]
     many_orgs = reached is None or len(reached) > FEW_ORGS
     streams = by_orgs_stream + granted if many_orgs else [*reversed(granted), *by_orgs_stream]
-    if len(streams) == 1 and streams[0][0]:
+    if len(streams) == 1 and streams[0][0] is not None:
         # the only path (a user with grants only): counted in SQL, no ids to merge
         count = granted_rows(0, paths.granted[0], with_org=False).count()
         return _PathCount(count, count > cap, reached)
@@ -318,18 +318,16 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     # grants need not be read too). The number of queries never grows with the reach.
     ids: set[int] = set()
     grants_over_cap = False
-    grant_orgs: set[int] | None = set()
-    for position, (is_grant, rows) in enumerate(streams):
+    grant_orgs: dict[int, set[int]] = {}
+    for grant_path, rows in streams:
         if len(ids) > cap:
-            if any(later for later, _rows in streams[position:]):
-                grant_orgs = None  # a grant path left unread
             break
         found = list(rows())
-        grants_over_cap = grants_over_cap or (is_grant and len(found) > cap)
         ids.update(pk for pk, _org in found)
-        if is_grant and grant_orgs is not None:
-            complete = len(found) <= min(cap, FILTER_GRANT_ROWS)  # as the org filter would read them
-            grant_orgs = grant_orgs | {org for _pk, org in found} if complete else None
+        if grant_path is not None:
+            grants_over_cap = grants_over_cap or len(found) > cap
+            if len(found) <= min(cap, FILTER_GRANT_ROWS):  # whole, as the org filter would read it
+                grant_orgs[grant_path] = {org for _pk, org in found}
     return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached, grant_orgs)
 
 
@@ -559,9 +557,9 @@ class ProjectPage:
     reached_org_ids: list[int] | None = None
     # the user's access paths as built for the list (None inside an org): the org filter reuses them
     paths: _AccessPaths | None = None
-    # the orgs of the projects on every grant path if the count read them all and the list is not
-    # narrowed (the org filter's other half)
-    grant_org_ids: set[int] | None = None
+    # the orgs of the projects on the grant paths the count read whole, by path, where the list is
+    # not narrowed (the org filter's other half)
+    grant_org_ids: dict[int, set[int]] | None = None
 
 
 def project_page(
@@ -647,7 +645,7 @@ def organizations_with_projects_for_user(
     grants_over_limit: bool = False,
     reached_org_ids: list[int] | None = None,
     paths: _AccessPaths | None = None,
-    grant_org_ids: set[int] | None = None,
+    grant_org_ids: dict[int, set[int]] | None = None,
 ) -> list[Organization] | None:
     """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
     when there are more than `limit` (the page asks for the identifier instead).
@@ -661,8 +659,8 @@ def organizations_with_projects_for_user(
     then None without reading them again); `reached_org_ids`: the active orgs the user's role
     reaches, if the caller has read them (`ProjectPage.reached_org_ids`); `paths`: the user's
     access paths for viewing, if the caller has built them (`ProjectPage.paths`: not built twice);
-    `grant_org_ids`: the orgs of all the user's granted projects if the caller has read them
-    (`ProjectPage.grant_org_ids`: the grants are then not read again)."""
+    `grant_org_ids`: per grant path (its index in `paths.granted`), the orgs of its projects if the
+    caller has read them (`ProjectPage.grant_org_ids`: that path is then not read again)."""
     if grants_over_limit:
         return None
     if paths is None:
@@ -670,14 +668,16 @@ def organizations_with_projects_for_user(
     ids = _reached_for_filter(paths, limit) if reached_org_ids is None else set(reached_org_ids)
     if ids is None or len(ids) > limit:
         return None
-    for granted in [] if grant_org_ids is not None else paths.granted:
+    for index, granted in enumerate(paths.granted):
+        if grant_org_ids and index in grant_org_ids:
+            ids.update(grant_org_ids[index])
+            continue
         organizations = _first_values(
             granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
         )
         if organizations is None:
             return None
         ids.update(organizations)
-    ids.update(grant_org_ids or ())
     if len(ids) > limit:
         return None
     if not ids:
