@@ -17,9 +17,10 @@ Archived orgs (ORG-7) end all of it at once; an archived project allows only wha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,8 +30,10 @@ from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from portal.tenancy import (
     LoadedReach,
     MembershipRow,
+    OrgContext,
     Scope,
     memberships_of,
+    org_context_for_organization,
     reach_loaded,
     reach_q,
     reachable_organizations_q,
@@ -275,6 +278,12 @@ class _PathCount:
     grants_over_cap: bool = False
     # the active orgs the user's role reaches, when they were read as keys (see _projects_of_reached_orgs)
     reached_org_ids: list[int] | None = None
+    # per grant path read whole (not over the cap), by its index in the paths: its projects' orgs
+    grant_org_ids: dict[int, set[int]] | None = None
+
+
+# Up to this many reached orgs, the count reads the user's grants before the orgs' projects.
+FEW_ORGS = 10
 
 
 def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _AccessPaths | None) -> _PathCount:
@@ -282,29 +291,44 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     at = timezone.now()
     paths = paths or _access_paths(user, action, at)
     listed = queryset.filter(_status_q(action)).order_by()
-    streams = []  # (a grant path?, rows)
     by_orgs, reached = _projects_of_reached_orgs(listed, paths, cap)
-    if by_orgs is not None:
-        streams.append((False, by_orgs))
-    visible = listed.filter(organization__status=Organization.Status.ACTIVE)
-    for index, part in enumerate(paths.granted):
+
+    def granted_rows(index: int, part: QuerySet, with_org: bool = True) -> QuerySet:
+        visible = listed.filter(organization__status=Organization.Status.ACTIVE).values("pk")
         # from the permission rows to their project by primary key: a join that streams in index order
-        rows = (
-            part.filter(content_object_id__in=visible.values("pk"))
-            .order_by()
-            .values_list("content_object_id", flat=True)
-        )
+        rows = part.filter(content_object_id__in=visible).order_by()
+        # with the project's org: the org filter needs the grants' orgs (not read a second time)
+        rows = rows.values_list("content_object_id", *(["content_object__organization_id"] if with_org else []))
         # the user's own rows are unique per project; the orgs' grants are when the user is in one org
-        streams.append((True, rows if index == 0 or paths.granted_unique else rows.distinct()))
-    # every stream is read (at most `cap` + 1 rows each) even once one is over the cap: the number
-    # of queries then depends on the user's access paths only, never on how much they reach
+        return (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
+
+    # (the grant path's index, None for the orgs' projects; its rows, built when read): the orgs'
+    # projects first where they are many orgs (a partner's customers); else the grants first, their
+    # orgs' (a caretaker agency's) before their own – the path likely over the cap answers alone
+    granted = [(index, partial(granted_rows, index, part)) for index, part in enumerate(paths.granted)]
+    by_orgs_stream = [] if by_orgs is None else [(None, lambda: [(pk, None) for pk in by_orgs[: cap + 1]])]
+    many_orgs = reached is None or len(reached) > FEW_ORGS
+    streams = by_orgs_stream + granted if many_orgs else [*reversed(granted), *by_orgs_stream]
+    if len(streams) == 1 and streams[0][0] is not None:
+        # the only path (a user with grants only): counted in SQL, no ids to merge
+        count = granted_rows(0, paths.granted[0], with_org=False).count()
+        return _PathCount(count, count > cap, reached)
+    # each stream is read for at most `cap` + 1 rows; once more than `cap` are found the rest are
+    # neither built nor read (issue 13: a partner Owner's 1,001 projects answer the count, their
+    # grants need not be read too). The number of queries never grows with the reach.
     ids: set[int] = set()
-    over = {False: False, True: False}
-    for granted, rows in streams:
-        found = list(rows[: cap + 1])
-        over[granted] = over[granted] or len(found) > cap
-        ids.update(found)
-    return _PathCount(min(len(ids), cap + 1), over[True], reached)
+    grants_over_cap = False
+    grant_orgs: dict[int, set[int]] = {}
+    for grant_path, rows in streams:
+        if len(ids) > cap:
+            break
+        found = list(rows())
+        ids.update(pk for pk, _org in found)
+        if grant_path is not None:
+            grants_over_cap = grants_over_cap or len(found) > cap
+            if len(found) <= min(cap, FILTER_GRANT_ROWS):  # whole, as the org filter would read it
+                grant_orgs[grant_path] = {org for _pk, org in found}
+    return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached, grant_orgs)
 
 
 def _projects_of_reached_orgs(
@@ -322,7 +346,12 @@ def _projects_of_reached_orgs(
     subqueries = []
     active_orgs = Organization.objects.filter(status=Organization.Status.ACTIVE).order_by()
     for source in paths.sources:
-        read = [] if paths.wide else list(active_orgs.filter(pk__in=source).values_list("pk", flat=True)[: cap + 1])
+        # from the source's rows (a staff member's assignments) to their org by primary key: the
+        # orgs' IN (…) form hashed every org of the partner to find 100 (issue 13: 7 ms)
+        active_customers = source.filter(customer__status=Organization.Status.ACTIVE).values_list(
+            "customer_id", flat=True
+        )
+        read = [] if paths.wide else list(active_customers[: cap + 1])
         if paths.wide or len(read) > cap:
             subqueries.append(source)
         else:
@@ -338,19 +367,29 @@ def _projects_of_reached_orgs(
     return None, []
 
 
-def project_caretaker_q(user, *, at=None) -> Exists:
-    """EXISTS: `user` reaches the project through a caretaker delegation of one of their orgs."""
+def project_caretaker_q(user, *, at=None, memberships: list[MembershipRow] | None = None):
+    """EXISTS: `user` reaches the project through a caretaker delegation of one of their orgs.
+
+    `memberships`: the user's loaded memberships (`memberships_of`), if the caller has them: the
+    active orgs are then literal keys (no joins to build and plan), and a user in no active org
+    gets a constant False instead of a subquery per row."""
     at = at or timezone.now()
+    if memberships is not None:
+        active_orgs = sorted({m.organization_id for m in memberships if m.organization_active})
+        if not active_orgs:
+            return Value(False, output_field=BooleanField())
+        of_orgs = Q(organization_id__in=active_orgs)
+    else:
+        of_orgs = Q(organization__status=Organization.Status.ACTIVE, organization__memberships__user=user)
     return Exists(
         ProjectRoleGrant.objects.filter(
             _in_force("", at),
+            of_orgs,
             project=OuterRef("pk"),
             # tested per listed row, never as a hash of all of an agency's 10,000 caretaker grants
             # (see accessible_projects_q: a non-equality reference cannot be hashed)
             project_id__gte=OuterRef("pk"),
             source=ProjectRoleGrant.Source.DELEGATION,
-            organization__status=Organization.Status.ACTIVE,
-            organization__memberships__user=user,
         )
     )
 
@@ -384,13 +423,24 @@ def project_grant_restrict(queryset: QuerySet, *, scope: Scope, action: str = Pr
     return queryset.filter(project__in=projects)
 
 
-def _role_annotations(user, at) -> dict:
+def _role_annotations(user, at, *, org_roles: bool = True) -> dict:
     """What decides every action on one project, as three roles in the same query (project
     detail): the effective org role – a direct membership, else the partner staff's role through
     the org's active reseller (ORG-11, as `org_context_for_organization`) – and the roles granted
     to the user's orgs (caretakers); the user's own grant is `own_role`. `allowed_actions_of`
     reads the role table in Python: a handful of subqueries to plan instead of an OR of EXISTS
     per action (issue 13: 30 ms of planning)."""
+    caretaker_grant = ProjectRoleGrant.objects.filter(
+        _in_force("", at),
+        project=OuterRef("pk"),
+        organization__status=Organization.Status.ACTIVE,
+        organization__memberships__user=user,
+        # as `_granted_q`: the mirrored members group too
+        group_permissions__group__user=user,
+    )
+    caretaker_role = {"caretaker_role": Subquery(caretaker_grant.order_by("role").values("role")[:1])}
+    if not org_roles:  # the caller takes them from the org context (project_for_user_with_context)
+        return caretaker_role
     org = OuterRef("organization_id")
     wide = [r for r in PARTNER_ROLE_IN_CUSTOMER if r not in PARTNER_ROLES_NEEDING_ASSIGNMENT]
     partner_membership = Membership.objects.filter(
@@ -400,34 +450,35 @@ def _role_annotations(user, at) -> dict:
         organization__customer_relations__customer=org,
         organization__customer_relations__status=CustomerRelation.Status.ACTIVE,
     )
-    caretaker_grant = ProjectRoleGrant.objects.filter(
-        _in_force("", at),
-        project=OuterRef("pk"),
-        organization__status=Organization.Status.ACTIVE,
-        organization__memberships__user=user,
-        # as `_granted_q`: the mirrored members group too
-        group_permissions__group__user=user,
-    )
     return {
         "direct_org_role": Subquery(Membership.objects.filter(user=user, organization=org).values("role")[:1]),
         "partner_org_role": Subquery(partner_membership.values("role")[:1]),
-        "caretaker_role": Subquery(caretaker_grant.order_by("role").values("role")[:1]),
+        **caretaker_role,
     }
 
 
-def project_annotate_for_user(queryset: QuerySet, *, user, actions: bool = False, at=None) -> QuerySet:
+def project_annotate_for_user(
+    queryset: QuerySet,
+    *,
+    user,
+    actions: bool = False,
+    at=None,
+    org_roles: bool = True,
+    memberships: list[MembershipRow] | None = None,
+) -> QuerySet:
     """Add, in the same query: `caretaker` (reached through a delegation) and `own_role` /
     `own_role_expires_at` (the user's own role grant in force); with `actions=True` also the roles
-    `allowed_actions_of` decides every action from (one page of a project; lists leave them out)."""
+    `allowed_actions_of` decides every action from (one page of a project; lists leave them out).
+    `memberships`: the user's loaded memberships, if the caller has them (see `project_caretaker_q`)."""
     at = at or timezone.now()
     own_grant = ProjectRoleGrant.objects.filter(_in_force("", at), project=OuterRef("pk"), user=user)
     annotations = {
-        "caretaker": project_caretaker_q(user, at=at),
+        "caretaker": project_caretaker_q(user, at=at, memberships=memberships),
         "own_role": Subquery(own_grant.values("role")[:1]),
         "own_role_expires_at": Subquery(own_grant.values("expires_at")[:1]),
     }
     if actions:
-        annotations.update(_role_annotations(user, at))
+        annotations.update(_role_annotations(user, at, org_roles=org_roles))
     return queryset.annotate(**annotations)
 
 
@@ -504,6 +555,11 @@ class ProjectPage:
     grants_over_cap: bool = False
     # the active orgs the user's role reaches, if the count read them (the org filter's start)
     reached_org_ids: list[int] | None = None
+    # the user's access paths as built for the list (None inside an org): the org filter reuses them
+    paths: _AccessPaths | None = None
+    # the orgs of the projects on the grant paths the count read whole, by path, where the list is
+    # not narrowed (the org filter's other half)
+    grant_org_ids: dict[int, set[int]] | None = None
 
 
 def project_page(
@@ -524,13 +580,16 @@ def project_page(
     listed = _accessible_filter(
         queryset.select_related("organization"), user, ProjectAction.VIEW, large=counted.count > cap, paths=paths
     )
-    listed = project_annotate_for_user(listed, user=user, actions=actions).order_by("name", "id")
+    listed = project_annotate_for_user(listed, user=user, actions=actions, memberships=paths.memberships)
+    listed = listed.order_by("name", "id")
     return ProjectPage(
         listed,
         counted.count,
         paths.memberships,
         counted.grants_over_cap and cap >= FILTER_GRANT_ROWS,
         counted.reached_org_ids,
+        paths,
+        counted.grant_org_ids if filters == ProjectFilters() else None,
     )
 
 
@@ -563,16 +622,16 @@ def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
     return None if len(values) > limit else values
 
 
-def _reached_for_filter(memberships: list[MembershipRow], limit: int) -> set[int] | None:
+def _reached_for_filter(paths: _AccessPaths, limit: int) -> set[int] | None:
     """The orgs the user's role reaches (members and partner staff), None beyond `limit`."""
-    ids: set[int] = set()
-    for reach in _reach_for_action(memberships, ProjectAction.VIEW):
-        ids.update(reach.direct_ids)
-        for source in reach.partner_sources:
-            customers = _first_values(source, limit)
-            if customers is None:
-                return None
-            ids.update(customers)
+    ids: set[int] = set(paths.direct_ids)
+    if len(ids) > limit:
+        return None
+    for source in paths.sources:
+        customers = _first_values(source, limit)
+        if customers is None:
+            return None
+        ids.update(customers)
         if len(ids) > limit:
             return None
     return ids
@@ -585,6 +644,8 @@ def organizations_with_projects_for_user(
     memberships: list[MembershipRow] | None = None,
     grants_over_limit: bool = False,
     reached_org_ids: list[int] | None = None,
+    paths: _AccessPaths | None = None,
+    grant_org_ids: dict[int, set[int]] | None = None,
 ) -> list[Organization] | None:
     """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
     when there are more than `limit` (the page asks for the identifier instead).
@@ -596,14 +657,21 @@ def organizations_with_projects_for_user(
     `memberships`: `memberships_of(user)` if the caller has read them already; `grants_over_limit`:
     the caller found more than FILTER_GRANT_ROWS visible projects on one grant path (the answer is
     then None without reading them again); `reached_org_ids`: the active orgs the user's role
-    reaches, if the caller has read them (`ProjectPage.reached_org_ids`)."""
+    reaches, if the caller has read them (`ProjectPage.reached_org_ids`); `paths`: the user's
+    access paths for viewing, if the caller has built them (`ProjectPage.paths`: not built twice);
+    `grant_org_ids`: per grant path (its index in `paths.granted`), the orgs of its projects if the
+    caller has read them (`ProjectPage.grant_org_ids`: that path is then not read again)."""
     if grants_over_limit:
         return None
-    memberships = memberships_of(user) if memberships is None else memberships
-    ids = _reached_for_filter(memberships, limit) if reached_org_ids is None else set(reached_org_ids)
+    if paths is None:
+        paths = _access_paths(user, ProjectAction.VIEW, timezone.now(), memberships)
+    ids = _reached_for_filter(paths, limit) if reached_org_ids is None else set(reached_org_ids)
     if ids is None or len(ids) > limit:
         return None
-    for granted in _granted_parts(user, ProjectAction.VIEW, timezone.now(), memberships):
+    for index, granted in enumerate(paths.granted):
+        if grant_org_ids and index in grant_org_ids:
+            ids.update(grant_org_ids[index])
+            continue
         organizations = _first_values(
             granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
         )
@@ -673,6 +741,31 @@ def project_for_user(*, user, number: str, annotate: bool = True) -> Project:
     if project is None:
         raise NotFound(_("Not found."))
     return project
+
+
+def project_for_user_with_context(*, user, number: str) -> tuple[Project, OrgContext | None]:
+    """`project_for_user` for the pages of one project, with the user's org context in the
+    project's org (None where the user acts there only through project roles): the pages show
+    that org's navigation anyway. The effective org role that `allowed_actions_of` reads is taken
+    from that context (`portal.tenancy.org_context_for_organization`, the rule `_role_annotations`
+    repeats in SQL) instead of two more subqueries in the project's query: those were most of its
+    building and planning (issue 13)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound(_("Not found."))
+    queryset = Project.objects.select_related("organization").filter(number=str(number).lower()).order_by()
+    project = next(iter(project_annotate_for_user(queryset, user=user, actions=True, org_roles=False)[:1]), None)
+    if project is None:
+        raise NotFound(_("Not found."))
+    try:
+        context = org_context_for_organization(user, project.organization)
+    except NotFound:
+        context = None
+    as_partner = context is not None and context.acting_as_partner
+    project.direct_org_role = context.role if context is not None and not as_partner else None
+    project.partner_org_role = context.membership.role if as_partner else None
+    if ProjectAction.VIEW not in allowed_actions_of(project):
+        raise NotFound(_("Not found."))
+    return project, context
 
 
 def project_require(*, user, project: Project, action: str) -> None:

@@ -3,8 +3,11 @@
 from django import template
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
-from portal.templatetags.ui import choice_label
+from portal.templatetags.ui import choice_label, until
 from projects.models import Project
 from projects.roles import ProjectAction, ProjectRole
 
@@ -61,3 +64,50 @@ def parse_iso_datetime(value):
 
     parsed = parse_datetime(value) if value else None
     return timezone.localtime(parsed) if parsed else None
+
+
+@register.simple_tag
+def project_list_rows(projects, show_organization: bool = False):
+    """The rows of a project list (`projects/project_list.html`): number and name linked, the org
+    (across orgs), status, and how the reader reaches it. Built in Python: the same markup through
+    the template language cost ~0.13 ms a row, more than the page's own queries (issue 13)."""
+    caretaker = format_html('<span class="status status-caretaker">{}</span>', _("Caretaker"))
+    return format_html_join(
+        "\n", "{}", ((_project_row(project, show_organization, caretaker),) for project in projects)
+    )
+
+
+def _project_row(project, show_organization: bool, caretaker: str) -> str:
+    url = reverse("project-detail", kwargs={"number": project.number})
+    organization = format_html("<td>{}</td>", project.organization.name) if show_organization else ""
+    role = ""
+    if project.own_role:
+        label = project_role_label(project.own_role)
+        if project.own_role_expires_at:
+            label = "{} · {}".format(label, _("until %(until)s") % {"until": until(project.own_role_expires_at)})
+        role = format_html('<span class="status">{}</span>', label)
+    return format_html(
+        '<tr><td><a href="{}">{}</a></td><td><a href="{}">{}</a></td>{}'
+        '<td><span class="status">{}</span></td><td>{}{}</td></tr>',
+        url,
+        project.number,
+        url,
+        project.name,
+        organization,
+        project_status_label(project.status),
+        caretaker if project.caretaker else "",
+        role,
+    )
+
+
+@register.simple_tag
+def organization_options(organizations, selected: str = ""):
+    """The `<option>`s of the project list's org filter (up to 100 orgs), built in Python as the rows."""
+    return format_html_join(
+        "\n",
+        '<option value="{}"{}>{}</option>',
+        (
+            (organization.public_id, " selected" if organization.public_id == selected else "", organization.name)
+            for organization in organizations
+        ),
+    )

@@ -153,6 +153,8 @@ def test_query_counts_do_not_grow_with_projects_and_grants(client, api_client, s
     assert ProjectRoleGrant.objects.count() > 15000
     large = measure(client, api_client, scale_world)
 
-    assert large == small
+    # never more; a list whose reach is over the count's cap may read less (the count stops there)
+    assert {name: count for name, count in large.items() if count > small[name]} == {}
+    assert large.keys() == small.keys()
     # and the numbers are small in absolute terms
     assert max(small.values()) <= 15, small

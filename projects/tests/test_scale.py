@@ -164,6 +164,24 @@ def test_issue13_count_and_list_agree_for_every_kind_of_reach(grantee):
             assert list(page.queryset) == list(listed), (person, cap)
 
 
+def test_issue13_count_stops_reading_once_the_orgs_projects_are_over_the_cap(grantee):
+    """A partner Owner's customers' projects alone are more than the cap: the count is known
+    without reading the Owner's grants too (two queries and their building, for nothing, on
+    every page of the list)."""
+    _user, projects = grantee
+    partner = factories.PartnerFactory()
+    for customer in {p.organization for p in projects}:
+        factories.link(partner, customer)
+    owner = factories.member(partner, OrgRole.OWNER)
+    factories.grant(projects[0], owner, ProjectRole.VIEWER)
+    with CaptureQueriesContext(connection) as queries:
+        count = accessible_projects_count(Project.objects.all(), owner, ProjectAction.VIEW, cap=3)
+    assert count == 4
+    assert not [q["sql"] for q in queries.captured_queries if "objectpermission" in q["sql"]]
+    # within the cap every path is read and merged
+    assert accessible_projects_count(Project.objects.all(), owner, ProjectAction.VIEW, cap=100) == 8
+
+
 # --- the org filter -----------------------------------------------------------------------------
 
 
@@ -292,7 +310,8 @@ def _assert_every_read_of_the_grants_stops_at(nodes, limit: int) -> None:
     reads = {sql for _rows, _node, sql in nodes if "objectpermission" in sql}
     assert reads
     for sql in reads:
-        assert sql.rstrip().endswith(f"LIMIT {limit}"), sql
+        # a single path is counted in SQL: COUNT(*) over the same limited rows
+        assert sql.rstrip().endswith((f"LIMIT {limit}", f"LIMIT {limit}) subquery")), sql
 
 
 def _assert_bounded(nodes, bound: int) -> None:

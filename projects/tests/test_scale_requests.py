@@ -192,3 +192,118 @@ def test_issue13_list_rows_show_status_and_own_role_in_both_languages(client, wo
     html = client.get(reverse("project-list")).content.decode()
     assert "Archiviert" in html and "Betrachter" in html
     assert project_status_label("unknown") == "unknown"
+
+
+# the project query of a page: the row by its number with the user's roles on it
+PROJECT_ROW = 'SELECT "projects_project"."id", "projects_project"."organization_id"'
+
+
+def test_issue13_project_pages_take_the_org_role_from_the_org_context(client, world):
+    """The project query of every project page held the user's effective org role as two more
+    subqueries (the membership; the partner staff's through the customer relation and the
+    assignments) although the page builds the org context of the project's org anyway: they were
+    most of the query's building and planning. Access is decided as before."""
+    expected = {
+        "customer owner": 200,
+        "partner owner": 200,
+        "partner member (assigned)": 200,
+        "viewer": 200,
+        "partner member (unassigned)": 404,
+        "expired viewer": 404,
+        "stranger": 404,
+    }
+    url = reverse("project-detail", kwargs={"number": world["project"].number})
+    seen = {}
+    for person, status in expected.items():
+        client.force_login(world["people"][person])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        seen[person] = response.status_code
+        rows = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(PROJECT_ROW)]
+        assert len(rows) == 1, (person, rows)
+        assert "organizations_customerrelation" not in rows[0], person
+        assert "organizations_staffassignment" not in rows[0], person
+        if status == 200:  # the org's navigation for those who act in the org itself
+            context = response.wsgi_request.org_context
+            assert (context is not None) == (person != "viewer"), person
+    assert seen == expected
+    # the members page needs "manage members": an Admin's (inherited), not a Developer's
+    members = reverse("project-members", kwargs={"number": world["project"].number})
+    for person, status in (("customer owner", 200), ("partner owner", 200), ("partner member (assigned)", 403)):
+        client.force_login(world["people"][person])
+        assert client.get(members).status_code == status, person
+
+
+def test_issue13_list_of_a_user_in_no_org_marks_caretaker_rows_without_a_subquery(client, world):
+    """The caretaker mark joined the grant's org and the user's memberships for every listed row,
+    even for a user who is a member of no org (most grantees): from the loaded memberships it is
+    a constant then, and literal org keys otherwise."""
+    client.force_login(world["people"]["viewer"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("project-list"))
+    assert [p.caretaker for p in response.context["object_list"]] == [False]
+    rows = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(PROJECT_ROW)]
+    assert len(rows) == 1 and "organizations_membership" not in rows[0], rows
+
+
+def test_issue13_assigned_customers_are_read_from_the_assignments(world):
+    """A staff member's assigned customers were read as `org IN (assignments)`: PostgreSQL hashed
+    every org of the partner to find the assigned few (7 ms at scale). Now the assignments are
+    read and joined to their org by primary key."""
+    user = world["people"]["partner member (assigned)"]
+    with CaptureQueriesContext(connection) as queries:
+        count = accessible_projects_count(Project.objects.all(), user, ProjectAction.VIEW, cap=10)
+    assert count == 1
+    reads = [q["sql"] for q in queries.captured_queries if "organizations_staffassignment" in q["sql"]]
+    assert reads and all(sql.startswith('SELECT "organizations_staffassignment"') for sql in reads), reads
+
+
+def test_issue13_org_filter_options_built_in_python_keep_the_selection(client, world):
+    """The org filter's options are built in Python like the rows (up to 100 orgs): escaped, and the
+    chosen org stays selected."""
+    Organization.objects.filter(pk=world["customer"].pk).update(name="Kunde <&> GmbH")
+    client.force_login(world["people"]["partner owner"])
+    public_id = world["customer"].public_id
+    html = client.get(reverse("project-list"), {"organization": public_id}).content.decode()
+    assert f'<option value="{public_id}" selected>Kunde &lt;&amp;&gt; GmbH</option>' in html
+    html = client.get(reverse("project-list")).content.decode()
+    assert f'<option value="{public_id}">Kunde &lt;&amp;&gt; GmbH</option>' in html
+
+
+def test_issue13_org_filter_of_a_short_list_in_one_org_is_read_from_the_page(client, world):
+    """A grantee's few projects in one org: the org filter is that org, read from the listed rows
+    instead of two more queries (the grants' orgs, then the orgs). Several orgs, a filtered list
+    or a partner's reach still ask the database (the same answer as before)."""
+    client.force_login(world["people"]["viewer"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("project-list"))
+    assert response.context["organization_choices"] == [world["customer"]]
+    assert not [q["sql"] for q in queries.captured_queries if "content_object__organization_id" in q["sql"]]
+    # a second org: read from the database, by name
+    factories.grant(world["other"], world["people"]["viewer"], ProjectRole.VIEWER)
+    response = client.get(reverse("project-list"))
+    assert response.context["organization_choices"] == sorted(
+        [world["customer"], world["other"].organization], key=lambda o: (o.name, o.pk)
+    )
+
+
+def test_issue13_org_filter_takes_the_grants_orgs_read_by_the_count(client, world):
+    """The count reads the user's grant rows anyway (with their project's org now); the org filter
+    read them a second time for their orgs. A staff member with a grant outside the customers
+    assigned: the filter is both orgs, without another read of the grants."""
+    staff = world["people"]["partner member (assigned)"]
+    factories.grant(world["other"], staff, ProjectRole.VIEWER)
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("project-list"))
+    expected = sorted([world["customer"], world["other"].organization], key=lambda o: (o.name, o.pk))
+    assert response.context["organization_choices"] == expected
+    again = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "content_object__organization_id" in q["sql"] and '"content_object_id" AS' not in q["sql"]
+    ]
+    assert again == []
+    # a narrowed list counts the narrowed rows: the filter reads the user's grants itself
+    response = client.get(reverse("project-list"), {"q": "Shop"})
+    assert response.context["organization_choices"] == expected
