@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portal.templatetags.form_widgets import select_options
+from portal.templatetags.form_widgets import select_options, widget_attrs
 
 from . import selectors
 from .models import Organization
@@ -34,7 +34,7 @@ class SearchInput(forms.TextInput):
         widget = self.get_context(name, value, attrs)["widget"]
         shown = format_html(' value="{}"', str(widget["value"])) if widget["value"] is not None else ""
         return format_html(
-            '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, html_attrs(widget["attrs"])
+            '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, widget_attrs(widget["attrs"])
         )
 
 
@@ -42,21 +42,8 @@ class Select(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
         return format_html(
-            '<select name="{}"{}>{}\n</select>', widget["name"], html_attrs(widget["attrs"]), select_options(widget)
+            '<select name="{}"{}>{}\n</select>', widget["name"], widget_attrs(widget["attrs"]), select_options(widget)
         )
-
-
-def html_attrs(attrs: dict) -> str:
-    """As django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name."""
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html(" {}", n) if v is True else format_html(' {}="{}"', n, str(v)),)
-            for n, v in attrs.items()
-            if v is not False
-        ),
-    )
 
 
 class CustomerFilter(django_filters.FilterSet):

@@ -7,12 +7,15 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
-def _attrs(attrs: dict) -> str:
-    # As django/forms/widgets/attrs.html: False leaves the attribute out, True writes its bare name.
-    return "".join(
-        f" {name}" if value is True else f' {name}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
+def widget_attrs(attrs: dict) -> str:
+    """A widget's attributes as django/forms/widgets/attrs.html writes them: False leaves the
+    attribute out, True writes its bare name; every value escaped."""
+    return mark_safe(  # noqa: S308 - every value is escaped here
+        "".join(
+            f" {name}" if value is True else f' {name}="{conditional_escape(str(value))}"'
+            for name, value in attrs.items()
+            if value is not False
+        )
     )
 
 
@@ -29,7 +32,7 @@ def select_options(widget: dict) -> str:
                 format_html(
                     '\n  <option value="{}"{}>{}</option>',
                     str(option["value"]),
-                    mark_safe(_attrs(option["attrs"])),  # noqa: S308 - built from escaped values above
+                    widget_attrs(option["attrs"]),
                     option["label"],
                 )
             )
