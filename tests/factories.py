@@ -64,6 +64,26 @@ def link(partner: Organization, customer: Organization) -> CustomerRelation:
     )
 
 
+def linked_customers(partner: Organization, count: int, name: str = "Bulk Kunde {:05d}") -> list[Organization]:
+    """`count` customer orgs linked to `partner`, in two bulk inserts (scale and paging tests).
+    `name` is formatted with a running number that continues over earlier calls with the same prefix."""
+    prefix = name.split("{", 1)[0]
+    start = Organization.objects.filter(name__startswith=prefix).count() if prefix else 0
+    customers = Organization.objects.bulk_create(
+        [Organization(name=name.format(start + n), kind=OrgKind.CUSTOMER, country="DE") for n in range(count)],
+        batch_size=2000,
+    )
+    now = timezone.now()
+    CustomerRelation.objects.bulk_create(
+        [
+            CustomerRelation(partner=partner, customer=c, status=CustomerRelation.Status.ACTIVE, activated_at=now)
+            for c in customers
+        ],
+        batch_size=2000,
+    )
+    return customers
+
+
 def assign(user: User, partner: Organization, customer: Organization) -> StaffAssignment:
     membership = Membership.objects.get(user=user, organization=partner)
     return StaffAssignment.objects.create(membership=membership, customer=customer)

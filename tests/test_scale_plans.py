@@ -21,7 +21,7 @@ from billing.selectors import subscription_list
 from delegations.models import Delegation
 from delegations.selectors import delegation_list, delegation_status_filter
 from offers.models import Product
-from organizations.models import CustomerRelation, Organization
+from organizations.models import Organization
 from organizations.roles import OrgKind, OrgRole
 from organizations.selectors import switcher_organizations
 from portal.indexes import trigram_installed
@@ -83,14 +83,7 @@ def assert_access_not_decided_per_row(plan: str, table: str) -> None:
 def scale():
     """A partner with ORGS linked customers of PROJECTS_PER_ORG projects each."""
     partner = factories.PartnerFactory()
-    customers = Organization.objects.bulk_create(
-        Organization(name=f"Scale {index:04d} GmbH", kind=OrgKind.CUSTOMER, country="DE") for index in range(ORGS)
-    )
-    now = timezone.now()
-    CustomerRelation.objects.bulk_create(
-        CustomerRelation(partner=partner, customer=customer, status=CustomerRelation.Status.ACTIVE, activated_at=now)
-        for customer in customers
-    )
+    customers = factories.linked_customers(partner, ORGS, "Scale {:04d} GmbH")
     projects = Project.objects.bulk_create(
         Project(organization=customer, name=f"Project {index:05d}", number=f"p-{index + 100000}")
         for index, customer in enumerate(c for c in customers for _ in range(PROJECTS_PER_ORG))

@@ -25,8 +25,6 @@ from portal.models import OutboxMessage
 from portal.outbox import outbox_process_message
 from tests import factories
 
-from .test_switching_and_customer_list import bulk_customers
-
 pytestmark = pytest.mark.django_db
 
 
@@ -308,7 +306,7 @@ def test_issue16_table_query_count_is_flat_with_10x_data(table_world, client):
     client.force_login(world.partner_owner)
 
     def grow(count):
-        customers = bulk_customers(world.partner, count)
+        customers = factories.linked_customers(world.partner, count)
         Invitation.objects.bulk_create(
             Invitation(
                 organization=c,
@@ -342,7 +340,7 @@ def test_issue16_deep_pages_compute_the_columns_for_the_page_rows_only(table_wor
     invitations and subscriptions) are read for the page's ids only, so page 400 of 10,000
     customers costs what page 1 does."""
     world = table_world
-    bulk_customers(world.partner, 60)
+    factories.linked_customers(world.partner, 60)
     client.force_login(world.partner_owner)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(list_url(world), {"page": "2"})
@@ -405,7 +403,7 @@ def test_issue13_a_first_page_that_holds_every_match_needs_no_count(table_world,
     """A search or a narrow filter: the first page is read with one row more, and when that is
     all, the COUNT (a second pass over every match, a scan without pg_trgm) is left out."""
     world = table_world
-    bulk_customers(world.partner, 60)
+    factories.linked_customers(world.partner, 60)
     client.force_login(world.partner_owner)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(list_url(world), {"q": "alpha"})
@@ -435,7 +433,7 @@ def test_issue13_total_is_counted_up_to_the_cap_and_pages_stop_there(table_world
     shows the last one), and search narrows the list to an exact count again."""
     monkeypatch.setattr("organizations.tables.COUNT_CAP", 30)
     world = table_world
-    bulk_customers(world.partner, 60)
+    factories.linked_customers(world.partner, 60)
     client.force_login(world.partner_owner)
     response = client.get(list_url(world))
     paginator = response.context["page_obj"].paginator
@@ -454,7 +452,7 @@ def test_issue13_per_page_outside_the_choices_is_ignored(table_world, client):
     """`?per_page=100000` does not render every customer on one page (django-tables2's
     RequestConfig took `per_page` from the query unchecked)."""
     world = table_world
-    bulk_customers(world.partner, 60)
+    factories.linked_customers(world.partner, 60)
     client.force_login(world.partner_owner)
     assert len(client.get(list_url(world), {"per_page": "100000"}).context["customers"]) == 25
     assert len(client.get(list_url(world), {"per_page": "50"}).context["customers"]) == 50

@@ -15,7 +15,7 @@ from billing.models import Subscription
 from billing.selectors import subscription_restrict_few
 from offers.models import Product
 from organizations.models import CustomerRelation, Organization
-from organizations.roles import OrgKind, OrgRole
+from organizations.roles import OrgRole
 from organizations.selectors import reachable_organizations, switcher_organizations
 from organizations.services.members import membership_set
 from portal.tenancy import Scope, capability_ids_q, capability_keys_q, restrict
@@ -37,14 +37,7 @@ def _analyze() -> None:
 def reach():
     """A partner with CUSTOMERS linked customers (one archived, one unlinked org besides)."""
     partner = factories.PartnerFactory(name="Aaa Partner")
-    customers = Organization.objects.bulk_create(
-        Organization(name=f"Kunde {index:04d} GmbH", kind=OrgKind.CUSTOMER, country="DE") for index in range(CUSTOMERS)
-    )
-    now = timezone.now()
-    CustomerRelation.objects.bulk_create(
-        CustomerRelation(partner=partner, customer=customer, status=CustomerRelation.Status.ACTIVE, activated_at=now)
-        for customer in customers
-    )
+    customers = factories.linked_customers(partner, CUSTOMERS, "Kunde {:04d} GmbH")
     Organization.objects.filter(pk=customers[5].pk).update(status=Organization.Status.ARCHIVED)
     factories.OrganizationFactory(name="Fremd GmbH")  # reached by nobody here
     _analyze()
@@ -116,20 +109,11 @@ def test_issue13_one_subscription_across_orgs_is_checked_on_its_row(reach):
     the detail now checks the one row (EXISTS on indexed keys), no scan of the relations."""
     partner, customers = reach
     owner = factories.member(partner, OrgRole.OWNER)
-    now = timezone.now()
-    subscription = Subscription.objects.create(
-        organization=customers[10],
-        payer=partner,
-        product=Product.objects.create(
-            kind=Product.Kind.SERVICE, sku="SCALE-1", name_en="Scale", name_de="Scale", term_months=1, list_price=1
-        ),
-        source=Subscription.Source.PARTNER_ORDER,
-        quantity=1,
-        unit_price=1,
-        term_months=1,
-        starts_at=now,
-        term_ends_at=now + timedelta(days=30),
+    product = Product.objects.create(
+        kind=Product.Kind.SERVICE, sku="SCALE-1", name_en="Scale", name_de="Scale", term_months=1, list_price=1
     )
+    _subscriptions([customers[10]], product, partner)
+    subscription = Subscription.objects.get(organization=customers[10])
     _analyze()
     queryset = subscription_restrict_few(Subscription.objects.filter(pk=subscription.pk), user=owner)
     assert list(queryset) == [subscription]

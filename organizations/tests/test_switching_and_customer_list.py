@@ -9,35 +9,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from organizations.models import CustomerRelation, Organization, generate_public_id
-from organizations.roles import OrgKind, OrgRole
+from organizations.models import CustomerRelation, Organization
+from organizations.roles import OrgRole
 from organizations.selectors import switcher_organizations
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-def bulk_customers(partner, count: int, prefix: str = "Bulk Kunde") -> list[Organization]:
-    start = Organization.objects.filter(name__startswith=prefix).count()
-    customers = Organization.objects.bulk_create(
-        [
-            Organization(
-                name=f"{prefix} {start + n:05d}", kind=OrgKind.CUSTOMER, country="DE", public_id=generate_public_id()
-            )
-            for n in range(count)
-        ],
-        batch_size=2000,
-    )
-    CustomerRelation.objects.bulk_create(
-        [
-            CustomerRelation(partner=partner, customer=c, status="active", activated_at=timezone.now())
-            for c in customers
-        ],
-        batch_size=2000,
-    )
-    return customers
 
 
 def test_switcher_lists_own_orgs_first_then_customers(world, client):
@@ -103,7 +81,7 @@ def test_two_tabs_two_orgs_the_url_decides(world, client):
 
 
 def test_customer_list_is_paginated_and_searchable(world, client):
-    bulk_customers(world.partner, 60)
+    factories.linked_customers(world.partner, 60)
     client.force_login(world.partner_owner)
     url = reverse("customer-list", kwargs={"org": world.partner.public_id})
     response = client.get(url)
@@ -116,7 +94,7 @@ def test_customer_list_is_paginated_and_searchable(world, client):
 
 
 def test_customer_list_of_a_partner_member_has_only_assigned_customers(world, client):
-    bulk_customers(world.partner, 5)
+    factories.linked_customers(world.partner, 5)
     client.force_login(world.partner_member)
     url = reverse("customer-list", kwargs={"org": world.partner.public_id})
     assert list(client.get(url).context["customers"]) == []
@@ -157,9 +135,9 @@ def test_customer_list_switcher_and_api_run_the_same_queries_with_10_and_10000_c
         (api_client, reverse("organization-api-list"), {"search": "kunde"}),
         (api_client, reverse("customer-api-list", kwargs={"org": world.partner.public_id}), {"search": "Bulk"}),
     ]
-    bulk_customers(world.partner, 60)
+    factories.linked_customers(world.partner, 60)
     small = [_queries(c, url, params) for c, url, params in pages]
-    bulk_customers(world.partner, 9_940)
+    factories.linked_customers(world.partner, 9_940)
     assert CustomerRelation.objects.filter(partner=world.partner, status="active").count() == 10_001
     large = [_queries(c, url, params) for c, url, params in pages]
     assert large == small
