@@ -9,7 +9,6 @@ from a partner-linked customer's own accounts) and restrict the queryset; `pdf` 
 
 from __future__ import annotations
 
-from django.db.models import Count, Window
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from portal.api.pagination import PortalPagination
+from portal.api.pagination import WindowCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from portal.files import PrivateFileViewSetMixin, private_file_response
@@ -99,37 +98,13 @@ def being_prepared(detail: str) -> JsonResponse:
     return response
 
 
-class InvoicePagination(PortalPagination):
-    """`PortalPagination` (an exact `count`); the invoice list reads its page and the total in one
-    query (a window count). Issue 13: the restriction across orgs is a handful of EXISTS per row,
-    and compiling and running it a second time for a COUNT was a third of a short list's time.
-    An org's (or a user's) invoices are a few per month, so counting them all stays cheap; the
-    lines and sums of one invoice (10,000 of each) keep the usual COUNT and an index-walked page."""
-
-    def paginate_queryset(self, queryset, request, view=None):
-        size = self.get_page_size(request)
-        number = request.query_params.get(self.page_query_param) or "1"
-        if getattr(view, "action", None) != "list" or not (size and number.isdigit() and int(number) >= 1):
-            return super().paginate_queryset(queryset, request, view)
-        offset = (int(number) - 1) * size
-        rows = list(queryset.annotate(list_total=Window(Count("pk")))[offset : offset + size])
-        if not rows and offset:
-            return super().paginate_queryset(queryset, request, view)  # past the end: the usual 404
-        paginator = self.django_paginator_class(queryset, size)
-        paginator.count = rows[0].list_total if rows else 0  # known: saves the COUNT
-        self.request = request
-        self.page = paginator.page(int(number))
-        self.page.object_list = rows  # read already
-        return rows
-
-
 # Actions answering a stored file (or 202): they read the invoice's own columns only.
 FILE_ACTIONS = frozenset({"pdf", "xrechnung", "itemisation"})
 
 
 class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     queryset = Invoice.objects.all()
-    pagination_class = InvoicePagination
+    pagination_class = WindowCountPagination  # an org's invoices: a few per month
     private_file_actions = frozenset({"pdf"})  # every refusal of the PDF is 404
     lookup_url_kwarg = "invoice_id"
     lookup_value_regex = r"\d+"
