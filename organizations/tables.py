@@ -184,7 +184,7 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
         counted = capped_count(filterset.qs, COUNT_CAP)
     paginator = CappedPaginator(ids, per_page, cap=COUNT_CAP, counted=counted)
     if first_ids is not None:
-        page = paginator._get_page(first_ids[: min(per_page, paginator.count)], 1, paginator)
+        page = Page(first_ids[: min(per_page, paginator.count)], 1, paginator)
     else:
         try:
             page = paginator.page(query.get("page", "1"))
