@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import re
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
@@ -138,10 +139,25 @@ def organization_search(queryset: QuerySet, term: str) -> QuerySet:
     term = search_term(term)
     if not term:
         return queryset
+    return queryset.filter(_organization_search_q(term))
+
+
+# What an identifier ("ORG-8PRQ-9XRC", or a part of it from its start) can look like.
+IDENTIFIER_SHAPE = re.compile(r"[A-Z0-9-]+")
+# A VAT ID as stored (compact: country prefix, then letters and digits), typed with or without groups.
+VAT_ID_SHAPE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,18}")
+
+
+def _organization_search_q(term: str) -> Q:
+    """The name contains `term`; the identifier conditions only where `term` can be one (a term
+    with a space or an umlaut cannot): each condition is tested on every row where no index
+    answers it (issue 13)."""
+    condition = Q(name__icontains=term)
     identifier = term.upper()
-    if not identifier.startswith("ORG-"):
-        identifier = f"ORG-{identifier}"
-    return queryset.filter(Q(name__icontains=term) | Q(public_id=identifier) | Q(public_id__startswith=term.upper()))
+    if IDENTIFIER_SHAPE.fullmatch(identifier):
+        full = identifier if identifier.startswith("ORG-") else f"ORG-{identifier}"
+        condition |= Q(public_id=full) | Q(public_id__startswith=identifier)
+    return condition
 
 
 # --- customer relations ----------------------------------------------------------------------
@@ -220,11 +236,17 @@ def customer_list(*, context, search: str = "", status: str = Organization.Statu
     queryset = Organization.objects.filter(Exists(active_reseller_relations(OuterRef("pk")).filter(partner=partner)))
     if status in Organization.Status.values:
         queryset = queryset.filter(status=status)
-    membership = context.membership
-    if membership is None or membership.role in PARTNER_ROLES_NEEDING_ASSIGNMENT:
-        assigned = StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=membership)
+    if customer_reach_is_assigned_only(context):
+        assigned = StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=context.membership)
         queryset = queryset.filter(Exists(assigned))
     return organization_search(queryset, search).order_by("name", "id")
+
+
+def customer_reach_is_assigned_only(context) -> bool:
+    """The user reaches only the customers assigned to them (Members/Guests, ORG-11): a short list
+    next to the partner's 10,000, which `customer_list` finds through the assignments."""
+    membership = context.membership
+    return membership is None or membership.role in PARTNER_ROLES_NEEDING_ASSIGNMENT
 
 
 def customer_for_partner(*, context, public_id: str) -> Organization:
@@ -396,17 +418,16 @@ def _owner_memberships(organization_ref) -> QuerySet:
 
 
 def _trials_in_force(organization_ref, at) -> QuerySet:
+    """The trials in force at `at` of an org (`organization_ref`), or of every org (None)."""
     Subscription = _subscription_model()
-    return Subscription.objects.filter(organization=organization_ref, source=Subscription.Source.TRIAL).in_force(at)
+    trials = Subscription.objects.filter(source=Subscription.Source.TRIAL).in_force(at)
+    return trials if organization_ref is None else trials.filter(organization=organization_ref)
 
 
 def _paid_subscriptions_in_force(organization_ref, at) -> QuerySet:
     Subscription = _subscription_model()
-    return (
-        Subscription.objects.filter(organization=organization_ref)
-        .exclude(source=Subscription.Source.TRIAL)
-        .in_force(at)
-    )
+    paid = Subscription.objects.exclude(source=Subscription.Source.TRIAL).in_force(at)
+    return paid if organization_ref is None else paid.filter(organization=organization_ref)
 
 
 def customer_table_columns(queryset: QuerySet, *, at=None) -> QuerySet[Organization]:
@@ -507,28 +528,29 @@ def customer_table_rows(ids, *, using: str = "default", at=None) -> list[dict]:
 def customer_table_search(queryset: QuerySet, term: str) -> QuerySet:
     """The table's search: name or identifier (as everywhere), VAT ID, or the contact's email.
 
-    Each way of matching is its own id set, read by its index (trigram indexes on the name and
-    the emails, issue 13): an OR of the conditions on the organization row would test every
-    customer, and the contact-email EXISTS would scan every account per search."""
+    Issue 13: the conditions on the organization row are tested on the rows of `queryset` – the
+    partner's customers – in the same pass that filters and sorts them, not on every
+    organization of the database first; and only those `term` can match (`_organization_search_q`;
+    a VAT ID when it has a VAT ID's shape; emails when it has no space). The emails are id sets of
+    their own tables, read by their trigram indexes where PostgreSQL has pg_trgm."""
     from .roles import OrgRole
 
     term = search_term(term)
     if not term:
         return queryset
-    identifier = term.upper() if term.upper().startswith("ORG-") else f"ORG-{term.upper()}"
-    by_org = Organization.objects.filter(
-        Q(name__icontains=term)
-        | Q(public_id=identifier)
-        | Q(public_id__startswith=term.upper())
-        | Q(vat_id=term.replace(" ", "").upper())
-    ).values("pk")
-    if any(character.isspace() for character in term):
+    condition = _organization_search_q(term)
+    vat_id = term.replace(" ", "").upper()
+    if VAT_ID_SHAPE.fullmatch(vat_id) and any(character.isdigit() for character in vat_id):
+        condition |= Q(vat_id=vat_id)
+    if not any(character.isspace() for character in term):
         # No email address holds a space: "Müller GmbH" needs no scan of every account's email.
-        return queryset.filter(pk__in=by_org)
-    email = term.lower()
-    by_invitation = Invitation.objects.filter(role=OrgRole.OWNER, email__icontains=email).values("organization_id")
-    by_owner = Membership.objects.filter(role=OrgRole.OWNER, user__email__icontains=email).values("organization_id")
-    return queryset.filter(Q(pk__in=by_org) | Q(pk__in=by_invitation) | Q(pk__in=by_owner))
+        email = term.lower()
+        condition |= Q(
+            pk__in=Invitation.objects.filter(role=OrgRole.OWNER, email__icontains=email).values("organization_id")
+        ) | Q(
+            pk__in=Membership.objects.filter(role=OrgRole.OWNER, user__email__icontains=email).values("organization_id")
+        )
+    return queryset.filter(condition)
 
 
 def customer_has_trial_q(at=None) -> Q:
@@ -541,6 +563,25 @@ def customer_has_subscription_q(at=None) -> Q:
     from django.utils import timezone
 
     return Q(Exists(_paid_subscriptions_in_force(OuterRef("pk"), at or timezone.now())))
+
+
+# "Has none" is NOT IN (the organizations that have one), not NOT EXISTS: where (nearly) every
+# customer has one, an anti-join under the page's LIMIT probes the subscriptions of every
+# customer one by one, hoping for an early match that never comes (10,000 index probes, 3.6x a
+# bare page, issue 13); NOT IN reads the subscriptions once into a hash and tests each customer
+# against it. organization_id is never NULL, so NOT IN means "none".
+
+
+def customer_without_trial_q(at=None) -> Q:
+    from django.utils import timezone
+
+    return ~Q(pk__in=_trials_in_force(None, at or timezone.now()).values("organization_id"))
+
+
+def customer_without_subscription_q(at=None) -> Q:
+    from django.utils import timezone
+
+    return ~Q(pk__in=_paid_subscriptions_in_force(None, at or timezone.now()).values("organization_id"))
 
 
 def customer_assigned_to_q(membership: Membership) -> Q:
