@@ -711,3 +711,70 @@ def test_issue16_staff_filter_lists_a_bounded_number_of_people(table_world, clie
     assert str(last.pk) in [
         str(value) for value, _label in response.context["filterset"].form.fields["staff"].widget.choices
     ]
+
+
+# --- issue 13: the last slow variants at 10,000 customers ------------------------------------------
+
+
+def test_issue13_a_search_tests_the_partners_customer_rows_once_and_only_what_the_term_can_match(table_world, client):
+    """The search was an id set of every organization of the database matching name, identifier
+    or VAT ID, joined to the partner's customers: without pg_trgm a scan of all organizations, each
+    tested four ways. Now the conditions are on the partner's customer rows (one pass), and a
+    term that cannot be an identifier or a VAT ID ("Alpha GmbH") tests the name only."""
+    world = table_world
+    client.force_login(world.partner_owner)
+    with CaptureQueriesContext(connection) as captured:
+        assert names(client.get(list_url(world), {"q": "Alpha GmbH"})) == ["Alpha GmbH"]
+    [searching] = [q["sql"] for q in captured.captured_queries if "LIKE" in q["sql"]]
+    assert searching.count('FROM "organizations_organization"') == 1, searching
+    assert '"public_id"' not in searching and '"vat_id"' not in searching, searching
+    # identifiers (whole, without "ORG-", or their start) and VAT IDs are still found
+    assert names(client.get(list_url(world), {"q": world.alpha.public_id.lower()})) == ["Alpha GmbH"]
+    assert names(client.get(list_url(world), {"q": world.alpha.public_id[4:]})) == ["Alpha GmbH"]
+    assert names(client.get(list_url(world), {"q": world.alpha.public_id[:8]})) == ["Alpha GmbH"]
+    assert names(client.get(list_url(world), {"q": "de136695976"})) == ["Alpha GmbH"]
+
+
+def test_issue13_has_no_subscription_or_trial_reads_the_subscriptions_once(table_world, client):
+    """ "Has subscriptions: no" where every customer has one: the NOT EXISTS anti-join probed the
+    subscriptions of every customer under the page's LIMIT (3.6x a bare page at 10,000); now the
+    organizations with one are read once (NOT IN, a hashed set on PostgreSQL). Same rows as before:
+    a cancelled-and-ended subscription or a trial does not count, an archived customer is not
+    listed unless asked for."""
+    world = table_world
+    client.force_login(world.partner_owner)
+    for params, expected in (
+        ({"has_subscription": "no"}, ["Alpha GmbH"]),
+        ({"has_trial": "no"}, ["Alpha GmbH"]),
+        ({"has_subscription": "no", "status": "archived"}, ["Zulu KG"]),
+        ({"has_trial": "no", "has_subscription": "no"}, ["Alpha GmbH"]),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            assert names(client.get(list_url(world), params)) == expected, params
+        [paged] = [q["sql"] for q in captured.captured_queries if "billing_subscription" in q["sql"]][:1]
+        assert "NOT EXISTS" not in paged and 'NOT ("organizations_organization"."id" IN (SELECT' in paged, paged
+
+
+def test_issue13_a_members_first_page_reads_page_and_total_in_one_pass(table_world, client):
+    """A Member reaches the assigned customers only: their first page and its total come from one
+    query (ids up to the cap), not a page query and a COUNT that each joined the partner's
+    customers to the assignments; the count and the pages stay right."""
+    world = table_world
+    customers = factories.linked_customers(world.partner, 30, "Assigned {:03d}")
+    factories.linked_customers(world.partner, 20, "Not assigned {:03d}")
+    membership = world.partner.memberships.get(user=world.partner_member)
+    StaffAssignment.objects.bulk_create(StaffAssignment(membership=membership, customer=c) for c in customers)
+    client.force_login(world.partner_member)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(list_url(world))
+    assert names(response) == [f"Assigned {n:03d}" for n in range(25)]
+    assert response.context["page_obj"].paginator.count == 30 and response.context["page_obj"].has_next()
+    assert "30 customers<" in response.content.decode()
+    counting = 'COUNT(*) FROM (SELECT "organizations_organization"'
+    assert not [q for q in captured.captured_queries if counting in q["sql"]]
+    assert names(client.get(list_url(world), {"page": "2"})) == [f"Assigned {n:03d}" for n in range(25, 30)]
+    # the Owner's long list still reads a page and counts up to the cap
+    client.force_login(world.partner_owner)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(list_url(world)).context["page_obj"].paginator.count == 52
+    assert [q for q in captured.captured_queries if counting in q["sql"]]
