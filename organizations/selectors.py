@@ -526,13 +526,17 @@ def customer_table_rows(ids, *, using: str = "default", at=None) -> list[dict]:
 
 
 def customer_table_search(queryset: QuerySet, term: str) -> QuerySet:
-    """The table's search: name or identifier (as everywhere), VAT ID, or the contact's email.
+    """The table's search: name or identifier (as everywhere), VAT ID, or the contact's email –
+    each only where `term` can be one (`_organization_search_q`; a VAT ID's shape; emails when
+    `term` has no space, as no email address has).
 
-    Issue 13: the conditions on the organization row are tested on the rows of `queryset` – the
-    partner's customers – in the same pass that filters and sorts them, not on every
-    organization of the database first; and only those `term` can match (`_organization_search_q`;
-    a VAT ID when it has a VAT ID's shape; emails when it has no space). The emails are id sets of
-    their own tables, read by their trigram indexes where PostgreSQL has pg_trgm."""
+    A term with a space ("Customer 00042", "Müller GmbH") can only be a name or a VAT ID in
+    groups: its conditions go on the rows of `queryset`, the partner's customers, tested in the
+    same pass that filters and sorts them (issue 13: it was an id set of every organization of
+    the database, each tested four ways, without pg_trgm a scan of them all). Otherwise each way
+    of matching is its own id set, read by its index (trigram indexes on the name and the emails
+    where PostgreSQL has pg_trgm): an OR of a name condition on the row with the email sets would
+    test the name of every customer, the index unused."""
     from .roles import OrgRole
 
     term = search_term(term)
@@ -542,15 +546,13 @@ def customer_table_search(queryset: QuerySet, term: str) -> QuerySet:
     vat_id = term.replace(" ", "").upper()
     if VAT_ID_SHAPE.fullmatch(vat_id) and any(character.isdigit() for character in vat_id):
         condition |= Q(vat_id=vat_id)
-    if not any(character.isspace() for character in term):
-        # No email address holds a space: "Müller GmbH" needs no scan of every account's email.
-        email = term.lower()
-        condition |= Q(
-            pk__in=Invitation.objects.filter(role=OrgRole.OWNER, email__icontains=email).values("organization_id")
-        ) | Q(
-            pk__in=Membership.objects.filter(role=OrgRole.OWNER, user__email__icontains=email).values("organization_id")
-        )
-    return queryset.filter(condition)
+    if any(character.isspace() for character in term):
+        return queryset.filter(condition)
+    email = term.lower()
+    by_org = Organization.objects.filter(condition).values("pk")
+    by_invitation = Invitation.objects.filter(role=OrgRole.OWNER, email__icontains=email).values("organization_id")
+    by_owner = Membership.objects.filter(role=OrgRole.OWNER, user__email__icontains=email).values("organization_id")
+    return queryset.filter(Q(pk__in=by_org) | Q(pk__in=by_invitation) | Q(pk__in=by_owner))
 
 
 def customer_has_trial_q(at=None) -> Q:

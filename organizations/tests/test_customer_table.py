@@ -717,10 +717,10 @@ def test_issue16_staff_filter_lists_a_bounded_number_of_people(table_world, clie
 
 
 def test_issue13_a_search_tests_the_partners_customer_rows_once_and_only_what_the_term_can_match(table_world, client):
-    """The search was an id set of every organization of the database matching name, identifier
-    or VAT ID, joined to the partner's customers: without pg_trgm a scan of all organizations, each
-    tested four ways. Now the conditions are on the partner's customer rows (one pass), and a
-    term that cannot be an identifier or a VAT ID ("Alpha GmbH") tests the name only."""
+    """A name with a space ("Customer 00042") was an id set of every organization of the database
+    matching name, identifier or VAT ID, joined to the partner's customers: without pg_trgm a scan
+    of all organizations, each tested four ways. Now its conditions are on the partner's customer
+    rows (one pass), and a term that cannot be an identifier or a VAT ID tests the name only."""
     world = table_world
     client.force_login(world.partner_owner)
     with CaptureQueriesContext(connection) as captured:
