@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from rest_framework.test import APIClient
@@ -14,6 +16,20 @@ pytest_plugins = ["tests.faults.report"]
 @pytest.fixture(autouse=True)
 def _english_by_default(settings):
     settings.LANGUAGE_CODE = "en"
+
+
+class MediaRoots(NamedTuple):
+    media: Path
+    private: Path
+
+
+@pytest.fixture
+def media_roots(settings, tmp_path) -> MediaRoots:
+    """This test's public files (MEDIA_ROOT) and private files (PRIVATE_MEDIA_ROOT, which
+    SENDFILE_ROOT serves) in folders of their own, apart as the system check portal.E101 wants."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+    return MediaRoots(Path(settings.MEDIA_ROOT), Path(settings.PRIVATE_MEDIA_ROOT))
 
 
 @pytest.fixture

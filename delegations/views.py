@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
-from portal.pagination import CappedPaginator, capped_label
+from portal.pagination import COUNT_CAP, CappedPaginator, capped_label
 from portal.templatetags.ui import choice_label, day, until
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
@@ -63,10 +63,14 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         return delegation_list(queryset=restricted, organization=organization, tab=self.tab)
 
     def get_paginator(self, *args, **kwargs):
-        # The tab's count is known when it is below the badge's cap (no second COUNT); a longer tab
-        # is counted on up to COUNT_CAP (pages reach as far as that).
+        # The tab's count is known when it is below the badge's cap; a longer tab is counted on up
+        # to COUNT_CAP (pages reach as far as that), by the same compiled statement as the badges.
         counted = self.counts[self.tab]
-        return super().get_paginator(*args, counted=counted if counted <= selectors.TAB_COUNT_CAP else None, **kwargs)
+        if counted > selectors.TAB_COUNT_CAP:
+            counted = delegation_tab_counts(organization=self.org.organization, cap=COUNT_CAP, tabs=(self.tab,))[
+                self.tab
+            ]
+        return super().get_paginator(*args, counted=counted, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -69,15 +69,7 @@ def png(size: int = 200) -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def files(settings, tmp_path):
-    """Public and private files of this test in their own folders."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
-    return tmp_path
-
-
-@pytest.fixture
-def demo(files):
+def demo(media_roots):
     """The demo data, with the invoice PDFs rendered (as the worker does) and logos uploaded."""
     demo = seed_all()
     for invoice in demo["invoices"].values():

@@ -24,9 +24,7 @@ def at(day: date, hour: int = 12) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
 
 
-def test_the_monthly_run_invoices_partner_and_direct_customers_from_their_subscriptions(world, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+def test_the_monthly_run_invoices_partner_and_direct_customers_from_their_subscriptions(world, media_roots):
     with time_machine.travel(at(date(2026, 9, 20)), tick=False):
         module = book(world, quantity=3)  # partner books for its linked customer: the partner pays
         book(world, product=world.addon, quantity=2, parent=module)

@@ -23,7 +23,7 @@ from portal.models import OutboxMessage
 from tests import factories
 
 from .factories import customer, issue, line
-from .test_invoice_pdf_and_email import media, pdf_text  # noqa: F401 - the media fixture
+from .test_invoice_pdf_and_email import pdf_text
 
 YEAR = timezone.localdate().year
 
@@ -159,7 +159,7 @@ def _fields(document: Invoice) -> dict:
 
 
 @pytest.mark.django_db
-def test_a_credit_note_renders_as_pdf_naming_the_corrected_invoice(media):  # noqa: F811 - fixture
+def test_a_credit_note_renders_as_pdf_naming_the_corrected_invoice(media_roots):
     invoice = _invoice()
     note = credit_note_issue(invoice=invoice, lines=[CreditLine(position=2)], reason="Module not used")
     text = pdf_text(invoice_render_pdf(note))
@@ -170,7 +170,7 @@ def test_a_credit_note_renders_as_pdf_naming_the_corrected_invoice(media):  # no
 
 
 @pytest.mark.django_db
-def test_the_credit_note_is_emailed_through_the_invoice_delivery_job_in_the_recipients_language(media):  # noqa: F811
+def test_the_credit_note_is_emailed_through_the_invoice_delivery_job_in_the_recipients_language(media_roots):
     recipient = customer(name="Direkt GmbH")
     factories.member(recipient, OrgRole.OWNER, email="owner@direkt.example", language="de")
     invoice = _invoice(recipient)
@@ -260,7 +260,7 @@ def test_two_concurrent_full_credit_notes_of_one_invoice_credit_it_once(slow_cre
 
 
 @pytest.mark.django_db
-def test_the_recipient_sees_the_credit_note_labelled_and_linked_both_ways(client, media):  # noqa: F811
+def test_the_recipient_sees_the_credit_note_labelled_and_linked_both_ways(client, media_roots):
     recipient = customer(name="Direkt GmbH")
     owner = factories.member(recipient, OrgRole.OWNER, language="de")
     invoice = _invoice(recipient)

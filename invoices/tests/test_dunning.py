@@ -20,7 +20,6 @@ from portal.models import OutboxMessage
 from tests import factories
 
 from .factories import customer, issue, line
-from .test_invoice_pdf_and_email import media  # noqa: F401 - the media fixture
 
 ISSUED = timezone.make_aware(datetime(2026, 11, 1, 2, 30))  # due 2026-11-15 with 14 days' terms
 
@@ -122,7 +121,7 @@ def _wait_for(condition, seconds=30):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_reminder_is_emailed_exactly_once_through_the_real_worker(media, celery_live_worker):  # noqa: F811
+def test_the_reminder_is_emailed_exactly_once_through_the_real_worker(media_roots, celery_live_worker):
     invoice = _invoice(language="de")
     paid = _invoice("Bezahlt GmbH")
     invoice_mark_paid(invoice=paid, actor=None)

@@ -157,8 +157,7 @@ def test_issue15_the_demo_issuer_vat_id_is_not_the_demo_partners(db):
     assert issuer_details()["vat_id"] not in {details.get("vat_id") for details in ORGS.values()}
 
 
-def test_issue15_xrechnung_download_page_and_api(client, settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+def test_issue15_xrechnung_download_page_and_api(client, media_roots):
     recipient = customer(billing_buyer_reference="991-01234-44")
     owner = base_factories.member(recipient)
     [invoice] = issue(line(recipient))

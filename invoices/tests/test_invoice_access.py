@@ -20,12 +20,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def billing_world(settings, tmp_path):
+def billing_world(media_roots):
     """The shared world (tests/world.py) with postal addresses (invoices need them), a second
     linked customer, the partner's invoice for both customers and the direct customer's invoice;
     the agency cares for the linked customer's project (`caretaker` is its Owner)."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     world = build_world(
         accounts=(
             "partner_owner",

@@ -13,9 +13,7 @@ from .factories import customer, issue, line
 
 
 @pytest.mark.django_db(transaction=True)
-def test_invoices_issued_while_redis_is_down_are_delivered_by_the_sweeper(settings, tmp_path, monkeypatch):
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+def test_invoices_issued_while_redis_is_down_are_delivered_by_the_sweeper(settings, media_roots, monkeypatch):
     from invoices import tasks as invoice_tasks
 
     def broker_down(*args, **kwargs):

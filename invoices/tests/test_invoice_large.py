@@ -29,11 +29,9 @@ NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
 
 @pytest.fixture
-def big(settings, tmp_path):
+def big(media_roots):
     """A partner with two linked customers; a small invoice (October) and one ten times larger
     (November), both with the lines of both customers."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     reseller = partner(name="Großpartner GmbH")
     one, two = customer(name="Kunde Eins AG"), customer(name="Kunde Zwei AG")
     factories.link(reseller, one)
@@ -222,12 +220,10 @@ def test_issue13_itemisation_csv_is_stored_privately_once_in_the_invoices_langua
 
 
 @pytest.mark.django_db(transaction=True)
-def test_issue13_itemisation_csv_lifecycle_through_the_real_worker(settings, tmp_path, client, celery_live_worker):
+def test_issue13_itemisation_csv_lifecycle_through_the_real_worker(media_roots, client, celery_live_worker):
     """202 until the worker has stored it, then the file; a German invoice has German headers."""
     import time
 
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     reseller = partner(name="Echtzeit Partner GmbH")
     owner = factories.member(reseller, OrgRole.OWNER, language="de")
     one = customer(name="Kunde Eins AG")
@@ -444,10 +440,8 @@ def test_issue13_an_invoice_with_a_pdf_but_no_xrechnung_gets_the_xml_alone(big, 
 
 
 @pytest.fixture
-def many_customers(settings, tmp_path):
+def many_customers(media_roots):
     """Two partner invoices: one with 6 customers, one with ten times as many (more than a page)."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     reseller = partner(name="Vielkunden GmbH")
     customers = [customer(name=f"Kunde {n:03d} AG") for n in range(60)]
     [few] = issue(*[line(reseller, c) for c in customers[:6]])

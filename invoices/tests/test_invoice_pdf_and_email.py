@@ -23,15 +23,8 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
-    return tmp_path
-
-
 @pytest.mark.django_db
-def test_the_pdf_names_recipient_number_and_totals(media):
+def test_the_pdf_names_recipient_number_and_totals(media_roots):
     recipient = customer(name="Direkt GmbH")
     [invoice] = issue(line(recipient, item=product("33.33", "Backup"), quantity="3", unit_price="33.33"))
     text = pdf_text(invoice_render_pdf(invoice))
@@ -43,7 +36,7 @@ def test_the_pdf_names_recipient_number_and_totals(media):
 
 
 @pytest.mark.django_db
-def test_a_partner_invoice_has_a_section_per_customer_and_the_reverse_charge_note(media):
+def test_a_partner_invoice_has_a_section_per_customer_and_the_reverse_charge_note(media_roots):
     reseller = partner(name="Wiener Partner GmbH", country="AT", vat_id="ATU13585627")
     first, second = customer(name="Kunde Eins AG"), customer(name="Kunde Zwei AG")
     [invoice] = issue(
@@ -57,7 +50,7 @@ def test_a_partner_invoice_has_a_section_per_customer_and_the_reverse_charge_not
 
 
 @pytest.mark.django_db
-def test_the_pdf_is_in_the_recipients_language(media):
+def test_the_pdf_is_in_the_recipients_language(media_roots):
     recipient = customer(name="Direkt GmbH", country="CH")
     factories.member(recipient, OrgRole.OWNER, language="de")
     [invoice] = issue(line(recipient, quantity="1", unit_price="1234.5"))
@@ -67,7 +60,7 @@ def test_the_pdf_is_in_the_recipients_language(media):
 
 
 @pytest.mark.django_db
-def test_the_pdf_is_stored_once_and_never_replaced(media):
+def test_the_pdf_is_stored_once_and_never_replaced(media_roots):
     recipient = customer()
     [invoice] = issue(line(recipient))
     stored = invoice_pdf_ensure(invoice=invoice)
@@ -80,7 +73,7 @@ def test_the_pdf_is_stored_once_and_never_replaced(media):
     assert invoice_pdf_ensure(invoice=stale).pdf.name == name
     # one PDF, one XRechnung XML with its gzip copy and one itemisation CSV (issue 13: stored once),
     # nothing left over
-    assert sorted(p.suffix for p in (media / "private" / "invoices" / str(invoice.year)).iterdir()) == [
+    assert sorted(p.suffix for p in (media_roots.private / "invoices" / str(invoice.year)).iterdir()) == [
         ".csv",
         ".gz",
         ".pdf",
@@ -89,7 +82,7 @@ def test_the_pdf_is_stored_once_and_never_replaced(media):
 
 
 @pytest.mark.django_db
-def test_delivery_queues_one_email_with_the_pdf_to_the_billing_address(media, django_capture_on_commit_callbacks):
+def test_delivery_queues_one_email_with_the_pdf_to_the_billing_address(media_roots, django_capture_on_commit_callbacks):
     recipient = customer(billing_email="rechnung@direkt.example")
     [invoice] = issue(line(recipient))
     invoice_deliver({"invoice_id": invoice.pk})
@@ -107,7 +100,7 @@ def test_delivery_queues_one_email_with_the_pdf_to_the_billing_address(media, dj
 
 
 @pytest.mark.django_db(transaction=True)
-def test_issuing_sends_the_email_with_the_pdf_through_the_real_worker(media, celery_live_worker):
+def test_issuing_sends_the_email_with_the_pdf_through_the_real_worker(media_roots, celery_live_worker):
     import time
 
     recipient = customer(name="Direkt GmbH")
@@ -126,7 +119,7 @@ def test_issuing_sends_the_email_with_the_pdf_through_the_real_worker(media, cel
 
 
 @pytest.mark.django_db
-def test_the_recipients_own_logo_heads_its_pdf(media):
+def test_the_recipients_own_logo_heads_its_pdf(media_roots):
     from django.core.files.base import ContentFile
     from PIL import Image
 

@@ -23,15 +23,8 @@ def _apps_at_the_migration():
     return state.apps
 
 
-@pytest.fixture
-def roots(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
-    return Path(settings.MEDIA_ROOT), Path(settings.PRIVATE_MEDIA_ROOT)
-
-
-def test_issue_11_item_1_a_new_pdf_is_private_and_randomly_named(roots):
-    media, private = roots
+def test_issue_11_item_1_a_new_pdf_is_private_and_randomly_named(media_roots):
+    media, private = media_roots
     [invoice] = issue(line(customer(name="Direkt GmbH")))
     invoice = invoice_pdf_ensure(invoice=invoice)
     assert invoice.pdf.name.startswith(f"invoices/{invoice.year}/") and invoice.number not in invoice.pdf.name
@@ -42,9 +35,9 @@ def test_issue_11_item_1_a_new_pdf_is_private_and_randomly_named(roots):
 
 
 def test_issue_11_item_1_the_migration_moves_old_pdfs_and_detaches_missing_ones(
-    roots, django_capture_on_commit_callbacks
+    media_roots, django_capture_on_commit_callbacks
 ):
-    media, private = roots
+    media, private = media_roots
     apps = _apps_at_the_migration()
     [moved, missing] = issue(line(customer(name="Eins GmbH")), line(customer(name="Zwei GmbH")))
     old_name = f"invoices/{moved.year}/{moved.number}.pdf"

@@ -20,9 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def connected(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
+def connected(media_roots):
     reseller = partner(name="Demo Partner GmbH")
     direct = customer(name="Direkt GmbH")
     [old_invoice] = issue(line(direct, quantity="1", unit_price="5.00"))
@@ -96,13 +94,11 @@ def test_the_addressee_reads_it_for_the_retention_period_only(connected, client,
     assert client.get(f"/api/v1/invoices/{old.pk}/").status_code == 200
 
 
-def test_the_demos_direkt_gmbh_reads_its_invoice_after_connecting_to_demo_partner(client, settings, tmp_path):
+def test_the_demos_direkt_gmbh_reads_its_invoice_after_connecting_to_demo_partner(client, media_roots):
     """The issue's walk-through: Direkt GmbH connects to Demo Partner, then opens its earlier invoice."""
     from invoices.models import Invoice
     from portal.management.commands.seed_demo import seed_all
 
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     demo = seed_all()
     direct, reseller = demo["orgs"]["direct"], demo["orgs"]["partner"]
     invoice = invoice_pdf_ensure(invoice=Invoice.objects.get(recipient=direct))

@@ -22,10 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def invoices(settings, tmp_path):
+def invoices(media_roots):
     """A partner with three linked customers and three invoices addressed to it."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.PRIVATE_MEDIA_ROOT = settings.SENDFILE_ROOT = tmp_path / "private"
     reseller = partner(name="Zählpartner GmbH")
     customers = [customer(name=f"Kunde {n} AG") for n in range(3)]
     for each in customers:
