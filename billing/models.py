@@ -186,6 +186,16 @@ class Subscription(ExpiringStatus):
             models.Index(fields=["status", "term_ends_at"]),
             # the API's default order across orgs: a page walks it (issue 13)
             models.Index(fields=["-created_at", "-id"], name="subscription_newest_first"),
+            # "Does this org have a paid subscription in force?" (the customer table's columns and
+            # its "has none" filter, issue 13): one index-only probe per customer, the time test
+            # on the included columns. A partner's 10,000 customers cost 10,000 such probes, not a
+            # read of every subscription of the platform. (A trial: `one_trial_per_organization`.)
+            models.Index(
+                fields=["organization"],
+                include=["starts_at", "ends_at"],
+                condition=~Q(source="trial") & Q(status__in=["trial", "active", "cancelled"]),
+                name="subscription_paid_in_force",
+            ),
         ]
 
     def __str__(self) -> str:

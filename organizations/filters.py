@@ -111,12 +111,12 @@ class CustomerFilter(django_filters.FilterSet):
         if value == "yes":
             return queryset.filter(selectors.customer_has_trial_q())
         if value == "no":
-            return queryset.filter(selectors.customer_without_trial_q())
+            return queryset.exclude(selectors.customer_has_trial_q())
         return queryset
 
     def filter_has_subscription(self, queryset, name, value):
         if value == "yes":
             return queryset.filter(selectors.customer_has_subscription_q())
         if value == "no":
-            return queryset.filter(selectors.customer_without_subscription_q())
+            return queryset.exclude(selectors.customer_has_subscription_q())
         return queryset
