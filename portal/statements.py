@@ -77,8 +77,7 @@ class CompiledStatement:
         slots = tuple(where.get(param, param) if _hashable(param) else param for param in params)
         missing = set(where.values()) - {slot for slot in slots if isinstance(slot, _Slot)}
         if partial:
-            inlined = {slot for value, slot in where.items() if slot in missing and _written_into(value, sql)}
-            missing = inlined
+            missing = {slot for value, slot in where.items() if _written_into(value, sql)}
         if missing:
             names = sorted({slot.name for slot in missing})
             raise RuntimeError(f"stand-ins {names} are not parameters of the compiled statement")

@@ -318,6 +318,12 @@ class _OrmReads:
         self.env = env
 
     def rows(self, key: tuple, build: Callable[..., QuerySet], **lists: list[int]) -> list[tuple]:
+        """The rows of `build(env, **lists)` (sliced `values()` or `values_list()`) as tuples;
+        `key`: what the statement is (`_CompiledReads` compiles one per key)."""
+        return [tuple(row.values()) if isinstance(row, dict) else row for row in build(self.env, **lists)]
+
+    def objects(self, key: tuple, build: Callable[..., QuerySet], **lists: list[int]) -> list:
+        """The model instances of `build(env, **lists)` (an ordered, unsliced QuerySet)."""
         return list(build(self.env, **lists))
 
     def real(self, ids: list[int]) -> list[int]:
@@ -620,6 +626,8 @@ class ProjectPage:
     # the user's role reaches customers as partner staff; the number of orgs it reaches directly
     reaches_customers: bool = False
     direct_orgs: int = 0
+    # how the list read its statements (across orgs): the org filter reads its own alike
+    reads: _OrmReads | None = None
 
 
 def project_page(
@@ -667,6 +675,7 @@ def project_page(
         counted.grant_org_ids if filters == ProjectFilters() else None,
         reaches_customers=bool(reads.env.paths.sources),
         direct_orgs=len(reads.env.paths.direct_ids),
+        reads=reads,
     )
 
 
@@ -762,6 +771,18 @@ class _CompiledReads:
         lengths = tuple(len(ids) for ids in values.values())
         statement = _compiled_once((*self.shape, *key, lengths), compile_)
         return statement.fetchall(**self.values, **values)
+
+    def objects(self, key: tuple, build: Callable[..., QuerySet], **lists: list[int]) -> list:
+        stand_ins, values = self._lists(lists)
+
+        def compile_() -> CompiledQuery:
+            def queryset(**given):
+                return build(self.env, **{name: given[name] for name in lists})
+
+            return CompiledQuery.compile(queryset, using=self.shape[0], partial=True, **self.stand_ins, **stand_ins)
+
+        lengths = tuple(len(ids) for ids in values.values())
+        return _compiled_once((*self.shape, *key, lengths), compile_).fetch(**self.values, **values)
 
     def projects(self, *, large: bool, actions: bool) -> CompiledQuery:
         def compile_() -> CompiledQuery:
@@ -865,19 +886,22 @@ def project_list_for_user(
 FILTER_GRANT_ROWS = 1000
 
 
-def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
-    """The single column of the first `limit` rows of `queryset`, or None when there are more."""
-    values = [next(iter(row.values())) if isinstance(row, dict) else row for row in queryset[: limit + 1]]
+def _first_values(reads: _OrmReads, key: tuple, build: Callable[[_Env], QuerySet], limit: int) -> list[int] | None:
+    """The single column of the first `limit` rows of `build(env)`, or None when there are more."""
+    values = [value for (value,) in reads.rows((*key, limit), lambda env: build(env)[: limit + 1])]
     return None if len(values) > limit else values
 
 
-def _reached_for_filter(paths: _AccessPaths, limit: int) -> set[int] | None:
+def _reached_for_filter(reads: _OrmReads, limit: int) -> set[int] | None:
     """The orgs the user's role reaches (members and partner staff), None beyond `limit`."""
-    ids: set[int] = set(paths.direct_ids)
+    paths = reads.env.paths
+    ids: set[int] = set(reads.real(paths.direct_ids))
     if len(ids) > limit:
         return None
-    for source in paths.sources:
-        customers = _first_values(source, limit)
+    for index in range(len(paths.sources)):
+        customers = _first_values(
+            reads, ("filter: customers", index), lambda env, index=index: env.paths.sources[index], limit
+        )
         if customers is None:
             return None
         ids.update(customers)
@@ -895,6 +919,7 @@ def organizations_with_projects_for_user(
     reached_org_ids: list[int] | None = None,
     paths: _AccessPaths | None = None,
     grant_org_ids: dict[int, set[int]] | None = None,
+    reads: _OrmReads | None = None,
 ) -> list[Organization] | None:
     """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
     when there are more than `limit` (the page asks for the identifier instead).
@@ -909,20 +934,27 @@ def organizations_with_projects_for_user(
     reaches, if the caller has read them (`ProjectPage.reached_org_ids`); `paths`: the user's
     access paths for viewing, if the caller has built them (`ProjectPage.paths`: not built twice);
     `grant_org_ids`: per grant path (its index in `paths.granted`), the orgs of its projects if the
-    caller has read them (`ProjectPage.grant_org_ids`: that path is then not read again)."""
+    caller has read them (`ProjectPage.grant_org_ids`: that path is then not read again);
+    `reads`: how the list read its statements (`ProjectPage.reads`: the filter's are then compiled
+    once per shape as the list's, and `paths` and `memberships` are not needed)."""
     if grants_over_limit:
         return None
-    if paths is None:
-        paths = _access_paths(user, ProjectAction.VIEW, timezone.now(), memberships)
-    ids = _reached_for_filter(paths, limit) if reached_org_ids is None else set(reached_org_ids)
+    if reads is None:
+        at = timezone.now()
+        paths = paths or _access_paths(user, ProjectAction.VIEW, at, memberships)
+        reads = _OrmReads(_Env(paths, Project.objects.all(), user, at))
+    ids = _reached_for_filter(reads, limit) if reached_org_ids is None else set(reached_org_ids)
     if ids is None or len(ids) > limit:
         return None
-    for index, granted in enumerate(paths.granted):
+    for index in range(len(reads.env.paths.granted)):
         if grant_org_ids and index in grant_org_ids:
             ids.update(grant_org_ids[index])
             continue
         organizations = _first_values(
-            granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
+            reads,
+            ("filter: grants", index),
+            lambda env, index=index: env.paths.granted[index].values_list("content_object__organization_id"),
+            FILTER_GRANT_ROWS,
         )
         if organizations is None:
             return None
@@ -931,12 +963,16 @@ def organizations_with_projects_for_user(
         return None
     if not ids:
         return []
-    has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
-    return list(
-        Organization.objects.filter(pk__in=ids, status=Organization.Status.ACTIVE)
-        .filter(has_project)
-        .order_by("name", "id")
-    )
+
+    def with_projects(env: _Env, organizations: list[int]) -> QuerySet:
+        has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
+        return (
+            Organization.objects.filter(pk__in=organizations, status=Organization.Status.ACTIVE)
+            .filter(has_project)
+            .order_by("name", "id")
+        )
+
+    return reads.objects(("filter: orgs",), with_projects, organizations=sorted(ids))
 
 
 def _held_roles(project: Project) -> list[str]:

@@ -96,8 +96,8 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
             memberships=self.project_page.memberships,
             grants_over_limit=self.project_page.grants_over_cap,
             reached_org_ids=self.project_page.reached_org_ids,
-            paths=self.project_page.paths,
             grant_org_ids=self.project_page.grant_org_ids,
+            reads=self.project_page.reads,
         )
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True

@@ -23,9 +23,11 @@ from organizations.roles import OrgKind, OrgRole
 from portal.api.pagination import CappedCountPagination
 from portal.pagination import CappedPaginator
 from portal.tenancy import Scope
+from projects import selectors
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import ProjectAction, ProjectRole
 from projects.selectors import (
+    ProjectFilters,
     accessible_projects_count,
     organizations_with_projects_for_user,
     project_list,
@@ -359,3 +361,75 @@ def test_issue13_org_filter_of_a_user_with_many_grants_reads_a_bounded_number_of
     nodes = _rows_per_node(lambda: choices.append(organizations_with_projects_for_user(user=reach["heavy"], limit=100)))
     assert choices == [None]
     _assert_every_read_of_the_grants_stops_at(nodes, PLAN_CAP + 1)
+
+
+# --- the statements compiled once per shape of memberships ------------------------------------
+
+
+def _same_shape_people(grantee):
+    """Pairs of users whose memberships have one shape but reach different projects: two partner
+    Members with one assigned customer each (of different partners), two grantees of more than CAP
+    projects, two caretakers."""
+    user, projects = grantee
+    other_grantee = factories.UserFactory()  # also more than CAP: the same form of the list
+    for project in projects[2:]:
+        factories.grant(project, other_grantee, ProjectRole.VIEWER)
+    staff = []
+    for project in projects[:2]:
+        partner = factories.PartnerFactory()
+        factories.link(partner, project.organization)
+        member = factories.member(partner, OrgRole.MEMBER)
+        factories.assign(member, partner, project.organization)
+        staff.append(member)
+    caretakers = []
+    for project in projects[2:4]:
+        agency = factories.OrganizationFactory()
+        caretakers.append(factories.member(agency, OrgRole.ADMIN))
+        project_grant_role(
+            project=project, organization=agency, role=ProjectRole.EXTERNAL, source=ProjectRoleGrant.Source.DELEGATION
+        )
+    return [(user, other_grantee), tuple(staff), tuple(caretakers)]
+
+
+def test_issue13_project_list_builds_no_access_filter_once_its_shape_is_compiled(grantee, monkeypatch):
+    """Building the access filter with the ORM on every request was most of the list's cost: the
+    second user of a shape of memberships is read by the statements compiled for the first, and
+    gets their own projects."""
+    pairs = _same_shape_people(grantee)
+    for first, _second in pairs:
+        list(project_page(scope=Scope(user=first), cap=CAP).queryset[0:CAP])
+    built = []
+
+    def spy(name, function):
+        def wrapper(*args, **kwargs):
+            built.append(name)
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(f"projects.selectors.{name}", wrapper)
+
+    for name in ("_access_paths", "accessible_projects_q", "project_annotate_for_user"):
+        spy(name, getattr(selectors, name))
+    for first, second in pairs:
+        pages = [project_page(scope=Scope(user=person), cap=CAP) for person in (first, second)]
+        listed = [[p.number for p in page.queryset[0:CAP]] for page in pages]
+        assert built == []
+        expected = [[p.number for p in project_list(scope=Scope(user=person))] for person in (first, second)]
+        assert listed == [numbers[:CAP] for numbers in expected] and listed[0] != listed[1]
+        assert [page.count for page in pages] == [min(len(numbers), CAP + 1) for numbers in expected]
+        built.clear()  # the expected lists were built by the ORM
+
+
+@pytest.mark.parametrize("filters", ["status", "organization", "both"])
+def test_issue13_compiled_project_list_keeps_the_filters(grantee, filters):
+    user, projects = grantee
+    Project.objects.filter(pk=projects[0].pk).update(status=Project.Status.ARCHIVED)
+    organization = projects[0].organization.public_id
+    given = {
+        "status": ProjectFilters(status=Project.Status.ACTIVE),
+        "organization": ProjectFilters(organization=organization),
+        "both": ProjectFilters(organization=organization, status=Project.Status.ARCHIVED),
+    }[filters]
+    for _round in range(2):  # compiled, then read by the compiled statements
+        page = project_page(scope=Scope(user=user), filters=given, cap=CAP)
+        expected = list(project_list(scope=Scope(user=user), filters=given))
+        assert list(page.queryset) == expected and page.count == min(len(expected), CAP + 1)
