@@ -618,7 +618,8 @@ class ProjectPage:
     grants_over_cap: bool = False
     # the active orgs the user's role reaches, if the count read them (the org filter's start)
     reached_org_ids: list[int] | None = None
-    # the user's access paths as built for the list (None inside an org): the org filter reuses them
+    # the user's access paths as built for the list (None inside an org, and where the list's
+    # statements are compiled: then `reads` serves the org filter)
     paths: _AccessPaths | None = None
     # the orgs of the projects on the grant paths the count read whole, by path, where the list is
     # not narrowed (the org filter's other half)
