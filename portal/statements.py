@@ -17,6 +17,9 @@ values, and each call puts its own values where the stand-ins ended up in the pa
 The ORM still writes the SQL (quoting, vendor differences, the same rules the lists use); only
 its parameters are substituted. A stand-in that does not show up in the parameters (the shape
 changed, or the value was inlined) raises at compile time, so tests catch it.
+
+`CompiledQuery` does the same for a QuerySet of model instances (select_related and annotations
+included) read a slice at a time: the list pages' rows.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
 
 # Values no row, key or clock of the portal has.
 STAND_IN_ID = -7_000_001
@@ -50,9 +56,16 @@ class CompiledStatement:
     using: str
 
     @classmethod
-    def compile(cls, build: Callable[..., tuple[str, Sequence]], *, using: str, **stand_ins) -> CompiledStatement:
+    def compile(
+        cls, build: Callable[..., tuple[str, Sequence]], *, using: str, partial: bool = False, **stand_ins
+    ) -> CompiledStatement:
         """`build(**stand_ins)` returns the ORM's (sql, params); a stand-in is an int, an aware
-        datetime or a list of ints (`stand_in_ids`)."""
+        datetime, a list of ints (`stand_in_ids`) or a string no row has (a parameter verbatim).
+
+        `partial`: the stand-ins are those of a family of statements, and one statement may
+        need only some of them (a user's memberships, of which a statement reads the orgs only);
+        a stand-in absent from the parameters is then allowed, but one written into the SQL (an
+        inlined value the call could not replace) still raises."""
         sql, params = build(**stand_ins)
         adapt = connections[using].ops.adapt_datetimefield_value
         where: dict = {}
@@ -63,6 +76,8 @@ class CompiledStatement:
                 where[adapt(value) if isinstance(value, datetime.datetime) else value] = _Slot(name)
         slots = tuple(where.get(param, param) if _hashable(param) else param for param in params)
         missing = set(where.values()) - {slot for slot in slots if isinstance(slot, _Slot)}
+        if partial:
+            missing = {slot for value, slot in where.items() if _written_into(value, sql)}
         if missing:
             names = sorted({slot.name for slot in missing})
             raise RuntimeError(f"stand-ins {names} are not parameters of the compiled statement")
@@ -84,6 +99,65 @@ class CompiledStatement:
         with connections[self.using].cursor() as cursor:
             cursor.execute(self.sql, self.params(**values))
             return cursor.fetchall()
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A QuerySet compiled once with stand-ins (`CompiledStatement`), read a slice at a time as
+    the QuerySet's model instances – what iterating `build(**values)[low:high]` returns, without
+    building the QuerySet again. `build` returns the QuerySet unsliced and ordered; the slice is
+    the ORM's own LIMIT/OFFSET clause (`limit_offset_sql`), which ends a SELECT."""
+
+    statement: CompiledStatement
+    # the stand-in QuerySet's compiler: which columns make the instance, its related objects
+    # (select_related) and its annotations, and the converters of the backend
+    compiler: Any
+
+    @classmethod
+    def compile(
+        cls, build: Callable[..., QuerySet], *, using: str, partial: bool = False, **stand_ins
+    ) -> CompiledQuery:
+        compilers = []
+
+        def sql_of(**values):
+            queryset = build(**values)
+            if queryset.query.is_sliced or queryset.query.select_for_update:
+                raise ValueError("compile the QuerySet unsliced and without select_for_update")
+            compiler = queryset.query.get_compiler(using=using)
+            compilers.append(compiler)
+            return compiler.as_sql()  # also fills compiler.select, klass_info, annotation_col_map
+
+        statement = CompiledStatement.compile(sql_of, using=using, partial=partial, **stand_ins)
+        return cls(statement, compilers[0])
+
+    def fetch(self, low: int = 0, high: int | None = None, **values) -> list:
+        """The instances of rows `low` to `high` (exclusive; None: to the end)."""
+        using = self.statement.using
+        limit = connections[using].ops.limit_offset_sql(low, high)
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"{self.statement.sql} {limit}".rstrip(), self.statement.params(**values))
+            rows = cursor.fetchall()
+        compiler = self.compiler
+        klass_info, select = compiler.klass_info, compiler.select
+        model, fields = klass_info["model"], klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, using)
+        objects = []
+        for row in compiler.results_iter([rows]):  # the backend's converters, as the ORM applies them
+            obj = model.from_db(using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in compiler.annotation_col_map.items():
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+
+def _written_into(value, sql: str) -> bool:
+    if isinstance(value, int):
+        return str(abs(value)) in sql
+    return isinstance(value, str) and value in sql
 
 
 def _hashable(value) -> bool:

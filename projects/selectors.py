@@ -16,10 +16,14 @@ Archived orgs (ORG-7) end all of it at once; an archived project allows only wha
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from django.contrib.auth.models import Permission
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +31,7 @@ from django.utils.translation import gettext as _
 from organizations.models import CustomerRelation, Membership, Organization, User
 from organizations.roles import PARTNER_ROLE_IN_CUSTOMER, PARTNER_ROLES_NEEDING_ASSIGNMENT
 from portal.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.statements import STAND_IN_ID, STAND_IN_MOMENT, CompiledQuery, CompiledStatement, stand_in_ids
 from portal.tenancy import (
     LoadedReach,
     MembershipRow,
@@ -290,28 +295,68 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     """`accessible_projects_count`, and what was learnt on the way (`_PathCount`)."""
     at = timezone.now()
     paths = paths or _access_paths(user, action, at)
-    listed = queryset.filter(_status_q(action)).order_by()
-    by_orgs, reached = _projects_of_reached_orgs(listed, paths, cap)
+    return _count_reads(_OrmReads(_Env(paths, queryset, user, at)), action, cap)
 
-    def granted_rows(index: int, part: QuerySet, with_org: bool = True) -> QuerySet:
-        visible = listed.filter(organization__status=Organization.Status.ACTIVE).values("pk")
-        # from the permission rows to their project by primary key: a join that streams in index order
-        rows = part.filter(content_object_id__in=visible).order_by()
-        # with the project's org: the org filter needs the grants' orgs (not read a second time)
-        rows = rows.values_list("content_object_id", *(["content_object__organization_id"] if with_org else []))
-        # the user's own rows are unique per project; the orgs' grants are when the user is in one org
-        return (rows if index == 0 or paths.granted_unique else rows.distinct())[: cap + 1]
 
-    # (the grant path's index, None for the orgs' projects; its rows, built when read): the orgs'
+@dataclass(frozen=True)
+class _Env:
+    """What the count's and the list's statements are built from: the user's access paths, the
+    filtered projects (not restricted), the user and the moment. The user's real ones
+    (`_OrmReads`), or stand-ins of the same shape (`_CompiledReads`)."""
+
+    paths: _AccessPaths
+    base: QuerySet
+    user: Any
+    at: datetime.datetime
+
+
+class _OrmReads:
+    """Each statement built by the ORM for the user's own values and run (the form every other
+    reader of the access paths uses, e.g. `accessible_projects_count`)."""
+
+    def __init__(self, env: _Env):
+        self.env = env
+
+    def rows(self, key: tuple, build: Callable[..., QuerySet], **lists: list[int]) -> list[tuple]:
+        """The rows of `build(env, **lists)` (sliced `values()` or `values_list()`) as tuples;
+        `key`: what the statement is (`_CompiledReads` compiles one per key)."""
+        return [tuple(row.values()) if isinstance(row, dict) else row for row in build(self.env, **lists)]
+
+    def objects(self, key: tuple, build: Callable[..., QuerySet], **lists: list[int]) -> list:
+        """The model instances of `build(env, **lists)` (an ordered, unsliced QuerySet)."""
+        return list(build(self.env, **lists))
+
+    def real(self, ids: list[int]) -> list[int]:
+        return ids
+
+
+def _count_reads(reads: _OrmReads, action: str, cap: int) -> _PathCount:
+    """`_count_by_paths` by `reads` (the ORM's statements for the user, or the same compiled once)."""
+    paths = reads.env.paths
+    by_orgs, reached = _projects_of_reached_orgs(reads, action, cap)
+
+    def granted_rows(index: int, with_org: bool = True) -> list[tuple]:
+        def build(env: _Env) -> QuerySet:
+            visible = _counted(env, action).filter(organization__status=Organization.Status.ACTIVE).values("pk")
+            # from the permission rows to their project by primary key: a join that streams in index order
+            rows = env.paths.granted[index].filter(content_object_id__in=visible).order_by()
+            # with the project's org: the org filter needs the grants' orgs (not read a second time)
+            rows = rows.values_list("content_object_id", *(["content_object__organization_id"] if with_org else []))
+            # the user's own rows are unique per project; the orgs' grants are when the user is in one org
+            return (rows if index == 0 or env.paths.granted_unique else rows.distinct())[: cap + 1]
+
+        return reads.rows(("granted", action, cap, index, with_org), build)
+
+    # (the grant path's index, None for the orgs' projects; its rows, read when asked): the orgs'
     # projects first where they are many orgs (a partner's customers); else the grants first, their
     # orgs' (a caretaker agency's) before their own – the path likely over the cap answers alone
-    granted = [(index, partial(granted_rows, index, part)) for index, part in enumerate(paths.granted)]
-    by_orgs_stream = [] if by_orgs is None else [(None, lambda: [(pk, None) for pk in by_orgs[: cap + 1]])]
+    granted = [(index, partial(granted_rows, index)) for index in range(len(paths.granted))]
+    by_orgs_stream = [] if by_orgs is None else [(None, lambda: [(pk, None) for (pk,) in by_orgs()])]
     many_orgs = reached is None or len(reached) > FEW_ORGS
     streams = by_orgs_stream + granted if many_orgs else [*reversed(granted), *by_orgs_stream]
     if len(streams) == 1 and streams[0][0] is not None:
-        # the only path (a user with grants only): counted in SQL, no ids to merge
-        count = granted_rows(0, paths.granted[0], with_org=False).count()
+        # the only path (a user with grants only): the ids alone, none to merge
+        count = len(granted_rows(0, with_org=False))
         return _PathCount(count, count > cap, reached)
     # each stream is read for at most `cap` + 1 rows; once more than `cap` are found the rest are
     # neither built nor read (issue 13: a partner Owner's 1,001 projects answer the count, their
@@ -322,7 +367,7 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     for grant_path, rows in streams:
         if len(ids) > cap:
             break
-        found = list(rows())
+        found = rows()
         ids.update(pk for pk, _org in found)
         if grant_path is not None:
             grants_over_cap = grants_over_cap or len(found) > cap
@@ -331,39 +376,57 @@ def _count_by_paths(queryset: QuerySet, user, action: str, *, cap: int, paths: _
     return _PathCount(min(len(ids), cap + 1), grants_over_cap, reached, grant_orgs)
 
 
+def _counted(env: _Env, action: str) -> QuerySet:
+    return env.base.filter(_status_q(action)).order_by()
+
+
 def _projects_of_reached_orgs(
-    listed: QuerySet, paths: _AccessPaths, cap: int
-) -> tuple[QuerySet | None, list[int] | None]:
-    """The ids of the `listed` projects in the active orgs the user's role reaches (members and
-    partner staff; None when there are none), and those orgs' ids when they were read as keys.
+    reads: _OrmReads, action: str, cap: int
+) -> tuple[Callable[[], list[tuple]] | None, list[int] | None]:
+    """The ids of the listed projects in the active orgs the user's role reaches (members and
+    partner staff; None when there are none), read when called, and those orgs' ids when they
+    were read as keys.
 
     One stream, the orgs first and their projects by the org index – never the org of each
     project tested (issue 13: 1,000 org lookups per count). A partner's customers stay a subquery
     (a merge over both indexes); a staff member's assigned customers are read first (at most
     `cap` + 1), so the planner sees the real keys instead of hashing every project."""
+    paths = reads.env.paths
     active = {m.organization_id for m in paths.memberships if m.organization_active}
     org_ids = [pk for pk in paths.direct_ids if pk in active]
     subqueries = []
-    active_orgs = Organization.objects.filter(status=Organization.Status.ACTIVE).order_by()
-    for source in paths.sources:
+
+    def active_customers(env: _Env, index: int) -> QuerySet:
         # from the source's rows (a staff member's assignments) to their org by primary key: the
         # orgs' IN (…) form hashed every org of the partner to find 100 (issue 13: 7 ms)
-        active_customers = source.filter(customer__status=Organization.Status.ACTIVE).values_list(
-            "customer_id", flat=True
-        )
-        read = [] if paths.wide else list(active_customers[: cap + 1])
+        source = env.paths.sources[index]
+        return source.filter(customer__status=Organization.Status.ACTIVE).values_list("customer_id")[: cap + 1]
+
+    for index in range(len(paths.sources)):
+        customers = partial(active_customers, index=index)
+        read = [] if paths.wide else [pk for (pk,) in reads.rows(("customers", cap, index), customers)]
         if paths.wide or len(read) > cap:
-            subqueries.append(source)
+            subqueries.append(index)
         else:
             org_ids.extend(read)
     if subqueries:
-        reached = Q(pk__in=org_ids) if org_ids else Q(pk__in=[])
-        for source in subqueries:
-            reached |= Q(pk__in=source)
-        organizations = active_orgs.filter(reached).values("pk")
-        return listed.filter(organization_id__in=organizations).values_list("pk", flat=True), None
+
+        def of_orgs_and_sources(env: _Env, orgs: list[int]) -> QuerySet:
+            reached = Q(pk__in=orgs) if orgs else Q(pk__in=[])
+            for index in subqueries:
+                reached |= Q(pk__in=env.paths.sources[index])
+            organizations = Organization.objects.filter(status=Organization.Status.ACTIVE).order_by().filter(reached)
+            listed = _counted(env, action).filter(organization_id__in=organizations.values("pk"))
+            return listed.values_list("pk")[: cap + 1]
+
+        key = ("projects of orgs and sources", action, cap, tuple(subqueries))
+        return partial(reads.rows, key, of_orgs_and_sources, orgs=org_ids), None
     if org_ids:
-        return listed.filter(organization_id__in=org_ids).values_list("pk", flat=True), org_ids
+
+        def of_orgs(env: _Env, orgs: list[int]) -> QuerySet:
+            return _counted(env, action).filter(organization_id__in=orgs).values_list("pk")[: cap + 1]
+
+        return partial(reads.rows, ("projects of orgs", action, cap), of_orgs, orgs=org_ids), reads.real(org_ids)
     return None, []
 
 
@@ -555,11 +618,17 @@ class ProjectPage:
     grants_over_cap: bool = False
     # the active orgs the user's role reaches, if the count read them (the org filter's start)
     reached_org_ids: list[int] | None = None
-    # the user's access paths as built for the list (None inside an org): the org filter reuses them
+    # the user's access paths as built for the list (None inside an org, and where the list's
+    # statements are compiled: then `reads` serves the org filter)
     paths: _AccessPaths | None = None
     # the orgs of the projects on the grant paths the count read whole, by path, where the list is
     # not narrowed (the org filter's other half)
     grant_org_ids: dict[int, set[int]] | None = None
+    # the user's role reaches customers as partner staff; the number of orgs it reaches directly
+    reaches_customers: bool = False
+    direct_orgs: int = 0
+    # how the list read its statements (across orgs): the org filter reads its own alike
+    reads: _OrmReads | None = None
 
 
 def project_page(
@@ -567,30 +636,232 @@ def project_page(
 ) -> ProjectPage:
     """`project_list` and how many projects it holds, exact up to `cap` (else `cap` + 1), for
     the pages and the API (issue 13). Across orgs the count streams from the user's access paths
-    (`accessible_projects_count`: the cost of `cap` rows whatever the reach), and a reach above
-    `cap` gets the list's shape for large reaches (`accessible_projects_q(large=True)`); the
-    memberships and the filter's org are read once for both."""
-    queryset = _filtered_projects(scope=scope, filters=filters)
+    (`_count_reads`: the cost of `cap` rows whatever the reach), and a reach above `cap` gets the
+    list's shape for large reaches (`accessible_projects_q(large=True)`); the memberships and the
+    filter's org are read once for both.
+
+    Across orgs and without a search, the count's statements and the list's are the ORM's
+    compiled once per shape of the user's memberships (`_CompiledReads`): building the access
+    filter was most of the cost of the list (issue 13). `queryset` is then a `CompiledProjects`
+    (sliced like a QuerySet; `as_queryset()` is the same list built by the ORM)."""
     user = scope.user
     if scope.context is not None or not getattr(user, "is_authenticated", False):
+        queryset = _filtered_projects(scope=scope, filters=filters)
         count = restrict(queryset, scope, ProjectAction.VIEW).order_by().values("pk")[: cap + 1].count()
         return ProjectPage(_listed(queryset, scope=scope, actions=actions), count, None)
-    paths = _access_paths(user, ProjectAction.VIEW, timezone.now())
-    counted = _count_by_paths(queryset, user, ProjectAction.VIEW, cap=cap, paths=paths)
-    listed = _accessible_filter(
-        queryset.select_related("organization"), user, ProjectAction.VIEW, large=counted.count > cap, paths=paths
-    )
-    listed = project_annotate_for_user(listed, user=user, actions=actions, memberships=paths.memberships)
-    listed = listed.order_by("name", "id")
+    memberships = memberships_of(user)
+    at = timezone.now()
+    if filters.search:  # a search term is no parameter of its own (`%term%`): built by the ORM
+        paths = _access_paths(user, ProjectAction.VIEW, at, memberships)
+        reads = _OrmReads(_Env(paths, _filtered_projects(scope=scope, filters=filters), user, at))
+    else:
+        organization = (
+            _filter_organization(scope=scope, public_id=filters.organization) if filters.organization else None
+        )
+        reads = _CompiledReads.of(user, at, memberships, status=filters.status, organization=organization)
+        paths = None
+    counted = _count_reads(reads, ProjectAction.VIEW, cap)
+    large = counted.count > cap
+    if paths is None:
+        listed = CompiledProjects(reads, large=large, actions=actions)
+    else:
+        listed = _list_statement(reads.env, large=large, actions=actions)
     return ProjectPage(
         listed,
         counted.count,
-        paths.memberships,
+        memberships,
         counted.grants_over_cap and cap >= FILTER_GRANT_ROWS,
         counted.reached_org_ids,
         paths,
         counted.grant_org_ids if filters == ProjectFilters() else None,
+        reaches_customers=bool(reads.env.paths.sources),
+        direct_orgs=len(reads.env.paths.direct_ids),
+        reads=reads,
     )
+
+
+def _list_statement(env: _Env, *, large: bool, actions: bool) -> QuerySet:
+    listed = _accessible_filter(
+        env.base.select_related("organization"), env.user, ProjectAction.VIEW, large=large, paths=env.paths
+    )
+    listed = project_annotate_for_user(
+        listed, user=env.user, actions=actions, at=env.at, memberships=env.paths.memberships
+    )
+    return listed.order_by("name", "id")
+
+
+# Compiled statements of the project lists, by shape; a process keeps at most this many.
+_COMPILED_LIMIT = 500
+_compiled: dict[tuple, CompiledStatement | CompiledQuery] = {}
+_STAND_IN_STATUS = "stand-in-status-7000001"
+
+
+def _compiled_once(key: tuple, compile_: Callable[[], CompiledStatement | CompiledQuery]):
+    statement = _compiled.get(key)
+    if statement is None:
+        if len(_compiled) >= _COMPILED_LIMIT:
+            _compiled.clear()  # shapes are few; this only bounds a process that met many
+        statement = _compiled[key] = compile_()
+    return statement
+
+
+def _padded(ids: list[int]) -> list[int]:
+    """`ids` repeated at the end up to the next power of two: the same IN (…), and one statement
+    serves every length up to it (a staff member's 1 to 1,000 assigned customers: 11 shapes)."""
+    if not ids:
+        return ids
+    return ids + [ids[-1]] * ((1 << (len(ids) - 1).bit_length()) - len(ids))
+
+
+class _CompiledReads:
+    """The count's and the list's statements for users whose memberships have one shape (their
+    roles, their orgs' status and kind, in a fixed order): built by the ORM once per process from
+    stand-in memberships (`_Env` of stand-ins: the same access paths, other ids) and compiled
+    (`portal.statements`); each call substitutes the user's ids, memberships, moment and filters.
+    The SQL is the ORM's, as `_OrmReads` runs it: only the parameters differ."""
+
+    def __init__(self, env: _Env, shape: tuple, values: dict, stand_ins: dict, real_of: dict[int, int], user, rows):
+        self.env, self.shape, self.values, self.stand_ins, self.real_of = env, shape, values, stand_ins, real_of
+        self.user, self.memberships = user, rows  # the user's own (`CompiledProjects.as_queryset`)
+
+    @classmethod
+    def of(cls, user, at, memberships: list[MembershipRow], *, status: str, organization: Organization | None):
+        rows = sorted(memberships, key=lambda m: (m.role, m.organization_active, m.organization_is_partner, m.pk))
+        signature = tuple((m.role, m.organization_active, m.organization_is_partner) for m in rows)
+        using = DEFAULT_DB_ALIAS
+        shape = (using, connections[using].vendor, signature, bool(status), organization is not None)
+        ids = stand_in_ids(2 * len(rows) + 1)
+        members, organization_stand_in = ids[:-1], ids[-1]
+        stand_ins = {
+            "user": STAND_IN_ID,
+            "at": STAND_IN_MOMENT,
+            "members": members,
+            "organization": organization_stand_in,
+            "status": _STAND_IN_STATUS,
+        }
+        values = {
+            "user": user.pk,
+            "at": at,
+            "members": [value for m in rows for value in (m.pk, m.organization_id)],
+            "organization": organization.pk if organization is not None else None,
+            "status": status,
+        }
+        real_of = dict(zip(members, values["members"], strict=True))
+        return cls(_stand_in_env(shape), shape, values, stand_ins, real_of, user, rows)
+
+    def _lists(self, lists: dict[str, list[int]]) -> tuple[dict, dict]:
+        """Per list parameter: its stand-ins (after every other stand-in) and its values, padded."""
+        stand_ins, values = {}, {}
+        below = len(self.stand_ins["members"]) + 1
+        for name, ids in lists.items():
+            padded = _padded(self.real(ids))
+            stand_ins[name] = stand_in_ids(below + len(padded))[below:]
+            values[name] = padded
+            below += len(padded)
+        return stand_ins, values
+
+    def rows(self, key: tuple, build: Callable[..., QuerySet], **lists: list[int]) -> list[tuple]:
+        stand_ins, values = self._lists(lists)
+
+        def compile_() -> CompiledStatement:
+            def sql(**given):
+                return build(self.env, **{name: given[name] for name in lists}).query.sql_with_params()
+
+            return CompiledStatement.compile(sql, using=self.shape[0], partial=True, **self.stand_ins, **stand_ins)
+
+        lengths = tuple(len(ids) for ids in values.values())
+        statement = _compiled_once((*self.shape, *key, lengths), compile_)
+        return statement.fetchall(**self.values, **values)
+
+    def objects(self, key: tuple, build: Callable[..., QuerySet], **lists: list[int]) -> list:
+        stand_ins, values = self._lists(lists)
+
+        def compile_() -> CompiledQuery:
+            def queryset(**given):
+                return build(self.env, **{name: given[name] for name in lists})
+
+            return CompiledQuery.compile(queryset, using=self.shape[0], partial=True, **self.stand_ins, **stand_ins)
+
+        lengths = tuple(len(ids) for ids in values.values())
+        return _compiled_once((*self.shape, *key, lengths), compile_).fetch(**self.values, **values)
+
+    def projects(self, *, large: bool, actions: bool) -> CompiledQuery:
+        def compile_() -> CompiledQuery:
+            def build(**_given):
+                return _list_statement(self.env, large=large, actions=actions)
+
+            return CompiledQuery.compile(build, using=self.shape[0], partial=True, **self.stand_ins)
+
+        return _compiled_once((*self.shape, "list", large, actions), compile_)
+
+    def real(self, ids: list[int]) -> list[int]:
+        """`ids` with the stand-ins of the memberships' ids replaced by the user's."""
+        return [self.real_of.get(pk, pk) for pk in ids]
+
+
+_stand_in_envs: dict[tuple, _Env] = {}
+
+
+def _stand_in_env(shape: tuple) -> _Env:
+    """The access paths of stand-in memberships of `shape`, with stand-in filters (built once)."""
+    env = _stand_in_envs.get(shape)
+    if env is None:
+        _using, _vendor, signature, status, organization = shape
+        ids = stand_in_ids(2 * len(signature) + 1)
+        memberships = [
+            MembershipRow(ids[2 * index], ids[2 * index + 1], role, active, partner)
+            for index, (role, active, partner) in enumerate(signature)
+        ]
+        user = User(pk=STAND_IN_ID)
+        user._state.adding = False  # a saved row as far as filters by it go
+        base = Project.objects.all()
+        if status:
+            base = base.filter(status=_STAND_IN_STATUS)
+        if organization:
+            base = base.filter(organization_id=ids[-1])
+        paths = _access_paths(user, ProjectAction.VIEW, STAND_IN_MOMENT, memberships)
+        env = _stand_in_envs[shape] = _Env(paths, base, user, STAND_IN_MOMENT)
+        if len(_stand_in_envs) > _COMPILED_LIMIT:
+            _stand_in_envs.clear()
+    return env
+
+
+class CompiledProjects:
+    """A project list read by its compiled statement (`project_page`): sliced like a QuerySet
+    (what the paginators do); any other ordering is the same list built by the ORM."""
+
+    model = Project
+    ordered = True
+
+    def __init__(self, reads: _CompiledReads, *, large: bool, actions: bool):
+        self._reads, self._large, self._actions = reads, large, actions
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("a project list is read by slices")
+        low, high = index.start or 0, index.stop
+        if high is not None and high <= low:
+            return []
+        statement = self._reads.projects(large=self._large, actions=self._actions)
+        return statement.fetch(low, high, **self._reads.values)
+
+    def __iter__(self):
+        return iter(self[0:])
+
+    def order_by(self, *fields):
+        return self if fields == ("name", "id") else self.as_queryset().order_by(*fields)
+
+    def as_queryset(self) -> QuerySet:
+        """The same list built by the ORM for the user's own values (EXPLAIN, other orderings)."""
+        reads = self._reads
+        values, user, memberships = reads.values, reads.user, reads.memberships
+        base = Project.objects.all()
+        if values["status"]:
+            base = base.filter(status=values["status"])
+        if values["organization"] is not None:
+            base = base.filter(organization_id=values["organization"])
+        paths = _access_paths(user, ProjectAction.VIEW, values["at"], memberships)
+        return _list_statement(_Env(paths, base, user, values["at"]), large=self._large, actions=self._actions)
 
 
 def project_list_for_user(
@@ -616,19 +887,22 @@ def project_list_for_user(
 FILTER_GRANT_ROWS = 1000
 
 
-def _first_values(queryset: QuerySet, limit: int) -> list[int] | None:
-    """The single column of the first `limit` rows of `queryset`, or None when there are more."""
-    values = [next(iter(row.values())) if isinstance(row, dict) else row for row in queryset[: limit + 1]]
+def _first_values(reads: _OrmReads, key: tuple, build: Callable[[_Env], QuerySet], limit: int) -> list[int] | None:
+    """The single column of the first `limit` rows of `build(env)`, or None when there are more."""
+    values = [value for (value,) in reads.rows((*key, limit), lambda env: build(env)[: limit + 1])]
     return None if len(values) > limit else values
 
 
-def _reached_for_filter(paths: _AccessPaths, limit: int) -> set[int] | None:
+def _reached_for_filter(reads: _OrmReads, limit: int) -> set[int] | None:
     """The orgs the user's role reaches (members and partner staff), None beyond `limit`."""
-    ids: set[int] = set(paths.direct_ids)
+    paths = reads.env.paths
+    ids: set[int] = set(reads.real(paths.direct_ids))
     if len(ids) > limit:
         return None
-    for source in paths.sources:
-        customers = _first_values(source, limit)
+    for index in range(len(paths.sources)):
+        customers = _first_values(
+            reads, ("filter: customers", index), lambda env, index=index: env.paths.sources[index], limit
+        )
         if customers is None:
             return None
         ids.update(customers)
@@ -646,6 +920,7 @@ def organizations_with_projects_for_user(
     reached_org_ids: list[int] | None = None,
     paths: _AccessPaths | None = None,
     grant_org_ids: dict[int, set[int]] | None = None,
+    reads: _OrmReads | None = None,
 ) -> list[Organization] | None:
     """The orgs holding a project `user` may see (the org filter of `/projects/`), by name; None
     when there are more than `limit` (the page asks for the identifier instead).
@@ -660,20 +935,27 @@ def organizations_with_projects_for_user(
     reaches, if the caller has read them (`ProjectPage.reached_org_ids`); `paths`: the user's
     access paths for viewing, if the caller has built them (`ProjectPage.paths`: not built twice);
     `grant_org_ids`: per grant path (its index in `paths.granted`), the orgs of its projects if the
-    caller has read them (`ProjectPage.grant_org_ids`: that path is then not read again)."""
+    caller has read them (`ProjectPage.grant_org_ids`: that path is then not read again);
+    `reads`: how the list read its statements (`ProjectPage.reads`: the filter's are then compiled
+    once per shape as the list's, and `paths` and `memberships` are not needed)."""
     if grants_over_limit:
         return None
-    if paths is None:
-        paths = _access_paths(user, ProjectAction.VIEW, timezone.now(), memberships)
-    ids = _reached_for_filter(paths, limit) if reached_org_ids is None else set(reached_org_ids)
+    if reads is None:
+        at = timezone.now()
+        paths = paths or _access_paths(user, ProjectAction.VIEW, at, memberships)
+        reads = _OrmReads(_Env(paths, Project.objects.all(), user, at))
+    ids = _reached_for_filter(reads, limit) if reached_org_ids is None else set(reached_org_ids)
     if ids is None or len(ids) > limit:
         return None
-    for index, granted in enumerate(paths.granted):
+    for index in range(len(reads.env.paths.granted)):
         if grant_org_ids and index in grant_org_ids:
             ids.update(grant_org_ids[index])
             continue
         organizations = _first_values(
-            granted.values_list("content_object__organization_id", flat=True), FILTER_GRANT_ROWS
+            reads,
+            ("filter: grants", index),
+            lambda env, index=index: env.paths.granted[index].values_list("content_object__organization_id"),
+            FILTER_GRANT_ROWS,
         )
         if organizations is None:
             return None
@@ -682,12 +964,16 @@ def organizations_with_projects_for_user(
         return None
     if not ids:
         return []
-    has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
-    return list(
-        Organization.objects.filter(pk__in=ids, status=Organization.Status.ACTIVE)
-        .filter(has_project)
-        .order_by("name", "id")
-    )
+
+    def with_projects(env: _Env, organizations: list[int]) -> QuerySet:
+        has_project = Exists(Project.objects.filter(organization=OuterRef("pk")))
+        return (
+            Organization.objects.filter(pk__in=organizations, status=Organization.Status.ACTIVE)
+            .filter(has_project)
+            .order_by("name", "id")
+        )
+
+    return reads.objects(("filter: orgs",), with_projects, organizations=sorted(ids))
 
 
 def _held_roles(project: Project) -> list[str]:

@@ -96,8 +96,8 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
             memberships=self.project_page.memberships,
             grants_over_limit=self.project_page.grants_over_cap,
             reached_org_ids=self.project_page.reached_org_ids,
-            paths=self.project_page.paths,
             grant_org_ids=self.project_page.grant_org_ids,
+            reads=self.project_page.reads,
         )
         context["selected_organization"] = self.filters.organization
         context["show_organization"] = True
@@ -108,8 +108,8 @@ class ProjectListView(_ProjectListMixin, UserScopedMixin, ListView):
         list fits on this page, all of it in one org, and the user's role reaches no partner's
         customers (whose number alone may turn the select into the identifier field). Most grantees
         see a project or two: two queries fewer (issue 13). Else None."""
-        paths = self.project_page.paths
-        if paths is None or paths.sources or len(paths.direct_ids) > self.ORGANIZATION_CHOICES_LIMIT:
+        page = self.project_page
+        if page.reaches_customers or page.direct_orgs > self.ORGANIZATION_CHOICES_LIMIT:
             return None
         if self.filters != ProjectFilters() or self.project_page.count > PAGE_SIZE:
             return None

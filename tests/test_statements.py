@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from organizations.models import Organization
-from portal.statements import STAND_IN_ID, STAND_IN_MOMENT, CompiledStatement, stand_in_ids
+from organizations.models import CustomerRelation, Organization
+from portal.statements import STAND_IN_ID, STAND_IN_MOMENT, CompiledQuery, CompiledStatement, stand_in_ids
+from projects.models import Project
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +61,59 @@ def test_a_stand_in_that_is_not_a_parameter_fails_loudly():
 
     with pytest.raises(RuntimeError, match=r"\['at'\]"):
         CompiledStatement.compile(build, using="default", partner=STAND_IN_ID, at=STAND_IN_MOMENT)
+
+
+def _projects_query():
+    """Projects of some orgs or named like a stand-in, with their org (select_related) and an
+    annotation of the org's customer relations to one partner."""
+
+    def build(orgs, partner, name):
+        return (
+            Project.objects.select_related("organization")
+            .filter(Q(organization_id__in=orgs) | Q(name=name))
+            .annotate(
+                linked=Exists(CustomerRelation.objects.filter(customer=OuterRef("organization"), partner=partner))
+            )
+            .order_by("name", "id")
+        )
+
+    compiled = CompiledQuery.compile(
+        build, using="default", orgs=stand_in_ids(2), partner=STAND_IN_ID, name="stand-in-name-7000001"
+    )
+    return build, compiled
+
+
+def test_a_compiled_query_returns_what_the_orm_returns_a_slice_at_a_time():
+    partner = factories.PartnerFactory()
+    first, second, third = (factories.OrganizationFactory(name=name) for name in ("A", "B", "C"))
+    factories.link(partner, second)
+    for organization in (first, second, third):
+        for index in range(3):
+            factories.project(organization, f"{organization.name} {index}")
+    build, compiled = _projects_query()
+    values = {"orgs": [first.pk, second.pk], "partner": partner.pk, "name": "C 1"}
+    expected = list(build(**values))
+    for low, high in ((0, None), (0, 4), (2, 5), (6, None), (9, 12)):
+        rows = compiled.fetch(low, high, **values)
+        assert rows == expected[low:high]
+        assert [(p.organization.name, p.linked, p.created_at) for p in rows] == [
+            (p.organization.name, p.linked, p.created_at) for p in expected[low:high]
+        ]
+    with CaptureQueriesContext(connection) as queries:
+        compiled.fetch(0, 2, **values)
+    assert len(queries.captured_queries) == 1  # the org came with the row (select_related)
+
+
+def test_partial_stand_ins_may_be_absent_but_never_written_into_the_sql():
+    def build(partner, other):  # `other` is not needed by this statement of the family
+        return Organization.objects.filter(pk=partner).values_list("name").query.sql_with_params()
+
+    statement = CompiledStatement.compile(build, using="default", partial=True, partner=STAND_IN_ID, other=-7_000_099)
+    organization = factories.OrganizationFactory(name="Da")
+    assert statement.fetchall(partner=organization.pk, other=1) == [("Da",)]
+
+    def inlined(partner):  # a value written into the SQL cannot be replaced by a call's
+        return Organization.objects.filter(pk=partner).extra(where=[f"id <> {partner}"]).query.sql_with_params()
+
+    with pytest.raises(RuntimeError, match=r"\['partner'\]"):
+        CompiledStatement.compile(inlined, using="default", partial=True, partner=STAND_IN_ID)

@@ -23,9 +23,11 @@ from organizations.roles import OrgKind, OrgRole
 from portal.api.pagination import CappedCountPagination
 from portal.pagination import CappedPaginator
 from portal.tenancy import Scope
+from projects import selectors
 from projects.models import Project, ProjectRoleGrant
 from projects.roles import ProjectAction, ProjectRole
 from projects.selectors import (
+    ProjectFilters,
     accessible_projects_count,
     organizations_with_projects_for_user,
     project_list,
@@ -344,7 +346,11 @@ def test_issue13_a_page_of_a_large_reach_walks_the_name_index(reach, person):
     nodes = _rows_per_node(lambda: rows.extend(page.queryset[:25]))
     assert len(rows) == 25
     _assert_bounded(nodes, 200)
-    assert any("project_name_order" in str(explained) for explained in [page.queryset[:25].explain()])
+    # the statement the page ran (the compiled list, `project_page`)
+    (executed,) = {sql for _rows, _node, sql in nodes}
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + executed)
+        assert "project_name_order" in "\n".join(row[0] for row in cursor.fetchall())
 
 
 @postgres_only
@@ -355,3 +361,97 @@ def test_issue13_org_filter_of_a_user_with_many_grants_reads_a_bounded_number_of
     nodes = _rows_per_node(lambda: choices.append(organizations_with_projects_for_user(user=reach["heavy"], limit=100)))
     assert choices == [None]
     _assert_every_read_of_the_grants_stops_at(nodes, PLAN_CAP + 1)
+
+
+# --- the statements compiled once per shape of memberships ------------------------------------
+
+
+def _same_shape_people(grantee):
+    """Pairs of users whose memberships have one shape but reach different projects: two partner
+    Members with one assigned customer each (of different partners), two grantees of more than CAP
+    projects, two caretakers."""
+    user, projects = grantee
+    other_grantee = factories.UserFactory()  # also more than CAP: the same form of the list
+    for project in projects[2:]:
+        factories.grant(project, other_grantee, ProjectRole.VIEWER)
+    staff = []
+    for project in projects[:2]:
+        partner = factories.PartnerFactory()
+        factories.link(partner, project.organization)
+        member = factories.member(partner, OrgRole.MEMBER)
+        factories.assign(member, partner, project.organization)
+        staff.append(member)
+    caretakers = []
+    for project in projects[2:4]:
+        agency = factories.OrganizationFactory()
+        caretakers.append(factories.member(agency, OrgRole.ADMIN))
+        project_grant_role(
+            project=project, organization=agency, role=ProjectRole.EXTERNAL, source=ProjectRoleGrant.Source.DELEGATION
+        )
+    return [(user, other_grantee), tuple(staff), tuple(caretakers)]
+
+
+def test_issue13_project_list_builds_no_access_filter_once_its_shape_is_compiled(grantee, monkeypatch):
+    """Building the access filter with the ORM on every request was most of the list's cost: the
+    second user of a shape of memberships is read by the statements compiled for the first, and
+    gets their own projects."""
+    pairs = _same_shape_people(grantee)
+    for first, _second in pairs:
+        list(project_page(scope=Scope(user=first), cap=CAP).queryset[0:CAP])
+    built = []
+
+    def spy(name, function):
+        def wrapper(*args, **kwargs):
+            built.append(name)
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(f"projects.selectors.{name}", wrapper)
+
+    for name in ("_access_paths", "accessible_projects_q", "project_annotate_for_user"):
+        spy(name, getattr(selectors, name))
+    for first, second in pairs:
+        pages = [project_page(scope=Scope(user=person), cap=CAP) for person in (first, second)]
+        listed = [[p.number for p in page.queryset[0:CAP]] for page in pages]
+        assert built == []
+        expected = [[p.number for p in project_list(scope=Scope(user=person))] for person in (first, second)]
+        assert listed == [numbers[:CAP] for numbers in expected] and listed[0] != listed[1]
+        assert [page.count for page in pages] == [min(len(numbers), CAP + 1) for numbers in expected]
+        built.clear()  # the expected lists were built by the ORM
+
+
+@pytest.mark.parametrize("filters", ["status", "organization", "both"])
+def test_issue13_compiled_project_list_keeps_the_filters(grantee, filters):
+    user, projects = grantee
+    Project.objects.filter(pk=projects[0].pk).update(status=Project.Status.ARCHIVED)
+    organization = projects[0].organization.public_id
+    given = {
+        "status": ProjectFilters(status=Project.Status.ACTIVE),
+        "organization": ProjectFilters(organization=organization),
+        "both": ProjectFilters(organization=organization, status=Project.Status.ARCHIVED),
+    }[filters]
+    for _round in range(2):  # compiled, then read by the compiled statements
+        page = project_page(scope=Scope(user=user), filters=given, cap=CAP)
+        expected = list(project_list(scope=Scope(user=user), filters=given))
+        assert list(page.queryset) == expected and page.count == min(len(expected), CAP + 1)
+
+
+def test_issue13_project_rows_reverse_the_detail_url_once_per_list(grantee, monkeypatch):
+    """A `reverse` per row was the largest part of building the rows; the rows stay escaped."""
+    from projects.templatetags import project_tags
+
+    user, projects = grantee
+    Project.objects.filter(pk=projects[0].pk).update(name='<b>"Shop" & Co</b>')
+    rows = list(project_page(scope=Scope(user=user), cap=CAP).queryset[0:CAP])
+    calls = []
+    reverse_once = project_tags.reverse
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return reverse_once(*args, **kwargs)
+
+    monkeypatch.setattr(project_tags, "reverse", counted)
+    html = str(project_tags.project_list_rows(rows, True))
+    assert len(calls) == 1
+    for project in rows:
+        assert f'<a href="{reverse("project-detail", kwargs={"number": project.number})}">{project.number}</a>' in html
+    assert "&lt;b&gt;&quot;Shop&quot; &amp; Co&lt;/b&gt;" in html and "<b>" not in html
