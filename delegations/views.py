@@ -25,9 +25,9 @@ from .forms import DelegationAcceptForm, DelegationReleaseForm, DelegationReques
 from .models import Delegation, DelegationRequesterBlock
 from .selectors import (
     TABS,
+    TabRows,
     delegation_actions_offered,
     delegation_caretaker_choices,
-    delegation_list,
     delegation_tab_counts,
 )
 from .templatetags.delegations_tags import ended_on, project_label, project_organization_label
@@ -49,7 +49,8 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
     paginator_class = CappedPaginator
 
     def get_queryset(self):
-        restricted = super().get_queryset()
+        # The tabs' counts and rows are what `delegation_restrict` shows this org in its context
+        # (`delegation_sides_q`), each read by a statement compiled once (issue 13).
         organization = self.org.organization
         # each tab counted up to TAB_COUNT_CAP + 1 (issue 13: an agency's 30,000 rows are not read)
         self.counts = delegation_tab_counts(organization=organization)
@@ -60,7 +61,7 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
             self.tab = next(
                 (tab for tab in ("incoming", "released", "managed", "outgoing") if self.counts[tab]), "incoming"
             )
-        return delegation_list(queryset=restricted, organization=organization, tab=self.tab)
+        return TabRows(organization=organization, tab=self.tab)
 
     def get_paginator(self, *args, **kwargs):
         # The tab's count is known when it is below the badge's cap; a longer tab is counted on up

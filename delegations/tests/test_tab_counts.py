@@ -157,3 +157,36 @@ def test_issue13_overview_pager_counts_a_long_tab_with_a_compiled_statement(ever
     assert counts[0].count("LIMIT 6") == len(TABS) and counts[1].count(f"LIMIT {COUNT_CAP + 1}") == 1, counts
     paginator = response.context["page_obj"].paginator
     assert paginator.count == ended and not paginator.capped
+
+
+def test_issue13_tab_rows_are_the_tabs_list_read_by_a_statement_compiled_once(every_kind):
+    """Each tab's page is `delegation_list` of the org's delegations, slice for slice, with the
+    related names and the current status the overview shows; the second org reuses the statement
+    the first compiled (the ORM built the tab's filters, annotation and joins on every visit)."""
+    selectors._tab_rows_query.cache_clear()
+    for organization in every_kind:
+        restricted = _restricted(organization)
+        listed = 0
+        for tab in TABS:
+            expected = list(delegation_list(queryset=restricted, organization=organization, tab=tab))
+            listed += len(expected)
+            rows = selectors.TabRows(organization=organization, tab=tab)
+            for low, high in ((0, 25), (3, 7), (len(expected), len(expected) + 5)):
+                page = rows[low:high]
+                assert [row.pk for row in page] == [row.pk for row in expected[low:high]], (tab, low, high)
+                assert [(row.current_status, row.project.name, row.organization.name) for row in page] == [
+                    (row.current_status, row.project.name, row.organization.name) for row in expected[low:high]
+                ]
+        assert listed > 25, listed
+    info = selectors._tab_rows_query.cache_info()
+    assert info.misses == len(TABS) and info.hits > 0
+
+
+def test_issue13_tab_rows_refuse_what_is_not_a_page(every_kind):
+    agency, _customer = every_kind
+    with pytest.raises(ValueError):
+        selectors.TabRows(organization=agency, tab="everything")
+    rows = selectors.TabRows(organization=agency, tab="ended")
+    with pytest.raises(TypeError):
+        rows[3]
+    assert rows[5:5] == []
