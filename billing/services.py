@@ -69,6 +69,14 @@ def payer_for(organization: Organization) -> Organization:
     return active_reseller_of(organization) or organization
 
 
+def payer_in(context: OrgContext) -> Organization:
+    """`payer_for(context.organization)` without reading the relation again where the context has:
+    a customer org's context holds its active reseller (`OrgContext.reseller`, the same rule)."""
+    if context.organization.kind == OrgKind.CUSTOMER:
+        return context.reseller or context.organization
+    return payer_for(context.organization)
+
+
 def unit_price_for(*, product: Product, payer: Organization) -> Decimal:
     """The net monthly price per unit the payer is invoiced: partner conditions for partners
     (OFR-1: list price less the tier or individual discount), the list price for everybody else."""
