@@ -18,10 +18,12 @@ from django.db import transaction
 from django.db.models import Count, Window
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from offers.models import Product
@@ -43,6 +45,7 @@ from .serializers import (
     ServiceOrderSerializer,
     SubscriptionCreateSerializer,
     SubscriptionSerializer,
+    subscription_rows_data,
 )
 
 PROJECT_NUMBER = OpenApiParameter(
@@ -86,6 +89,18 @@ class SubscriptionFilter(django_filters.FilterSet):
         return queryset.filter(organization=organization)
 
 
+class SubscriptionFilterBackend(DjangoFilterBackend):
+    """`SubscriptionFilter` where the request names one of its filters; a request naming none
+    leaves the list as it is, which the filterset would as well – without building its form
+    (issue 13: a tenth of an unfiltered page's time)."""
+
+    def filter_queryset(self, request, queryset, view):
+        names = SubscriptionFilter.base_filters
+        if not any(param in names for param in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Subscriptions, with add-ons, trials and ordered services (BIL-1)"),
     retrieve=extend_schema(summary="One subscription"),
@@ -96,6 +111,7 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     lookup_url_kwarg = "subscription_id"
     lookup_value_regex = r"\d+"
     filterset_class = SubscriptionFilter
+    filter_backends = [SubscriptionFilterBackend, SearchFilter, OrderingFilter]
     search_fields = ["product__sku", "product__name_en", "product__name_de", "organization__name"]
     ordering_fields = ["created_at", "term_ends_at", "quantity"]
     ordering = ["-created_at", "-id"]
@@ -111,7 +127,15 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if self.action == "retrieve":  # only what the representation shows (issue 13)
             return subscription_api_rows(queryset=super().get_queryset())
+        if self.action == "list":  # a page of ids first (`paginate_queryset`); the status filter reads this
+            return super().get_queryset().with_current_status()
         return subscription_list(queryset=super().get_queryset())
+
+    def list(self, request, *args, **kwargs):
+        """`ListModelMixin.list` with the page as plain rows (`paginate_queryset`) and their
+        representation built from them (`subscription_rows_data`, the serializer's field for field)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(subscription_rows_data(page))
 
     def paginate_queryset(self, queryset):
         """The list pages the bare ids, then loads the page's rows (`subscription_rows`).
