@@ -18,7 +18,6 @@ from django.db import transaction
 from django.db.models import Count, Window
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -28,6 +27,7 @@ from rest_framework.response import Response
 
 from offers.models import Product
 from organizations.models import Organization
+from portal.api.filters import RequestedFilterBackend
 from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
@@ -89,18 +89,6 @@ class SubscriptionFilter(django_filters.FilterSet):
         return queryset.filter(organization=organization)
 
 
-class SubscriptionFilterBackend(DjangoFilterBackend):
-    """`SubscriptionFilter` where the request names one of its filters; a request naming none
-    leaves the list as it is, which the filterset would as well – without building its form
-    (issue 13: a tenth of an unfiltered page's time)."""
-
-    def filter_queryset(self, request, queryset, view):
-        names = SubscriptionFilter.base_filters
-        if not any(param in names for param in request.query_params):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
-
-
 @extend_schema_view(
     list=extend_schema(summary="Subscriptions, with add-ons, trials and ordered services (BIL-1)"),
     retrieve=extend_schema(summary="One subscription"),
@@ -111,7 +99,7 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     lookup_url_kwarg = "subscription_id"
     lookup_value_regex = r"\d+"
     filterset_class = SubscriptionFilter
-    filter_backends = [SubscriptionFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [RequestedFilterBackend, SearchFilter, OrderingFilter]  # issue 13: no filterset unless asked
     search_fields = ["product__sku", "product__name_en", "product__name_de", "organization__name"]
     ordering_fields = ["created_at", "term_ends_at", "quantity"]
     ordering = ["-created_at", "-id"]
