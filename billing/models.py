@@ -209,10 +209,10 @@ class Subscription(ExpiringStatus):
         )
 
     def is_in_force(self, at=None) -> bool:
-        return Subscription.counts(status=self.status, starts_at=self.starts_at, ends_at=self.ends_at, at=at)
+        return Subscription.values_in_force(status=self.status, starts_at=self.starts_at, ends_at=self.ends_at, at=at)
 
     @staticmethod
-    def counts(*, status: str, starts_at, ends_at, at=None) -> bool:
+    def values_in_force(*, status: str, starts_at, ends_at, at=None) -> bool:
         """`is_in_force` of a subscription's columns (a plain row of the API's list)."""
         at = at or timezone.now()
         return (

@@ -115,7 +115,7 @@ def subscription_rows_data(rows: list[dict]) -> list[dict]:
             "project": row["project__number"],
             "source": row["source"],
             "status": row["current_status"],
-            "in_force": Subscription.counts(
+            "in_force": Subscription.values_in_force(
                 status=row["status"], starts_at=row["starts_at"], ends_at=row["ends_at"], at=now
             ),
             "quantity": row["quantity"],
