@@ -70,11 +70,10 @@ def payer_for(organization: Organization) -> Organization:
 
 
 def payer_in(context: OrgContext) -> Organization:
-    """`payer_for(context.organization)` without reading the relation again where the context has:
-    a customer org's context holds its active reseller (`OrgContext.reseller`, the same rule)."""
-    if context.organization.kind == OrgKind.CUSTOMER:
-        return context.reseller or context.organization
-    return payer_for(context.organization)
+    """`payer_for(context.organization)` from what the org context has read already: a customer's
+    active reseller (`OrgContext.reseller`, the same rule); a partner org never has one (partners
+    cannot become customers: `organizations.services.relations`), as the context assumes too."""
+    return context.reseller or context.organization
 
 
 def unit_price_for(*, product: Product, payer: Organization) -> Decimal:

@@ -97,7 +97,7 @@ def test_issue13_subscription_detail_page_reads_its_subscription_unordered_witho
     assert world.partner.name in page and world.module.name_en in page
 
 
-def test_issue13_pages_of_a_customer_org_read_its_reseller_once(world, client):
+def test_issue13_billing_pages_read_the_reseller_only_for_the_org_context(world, client):
     client.force_login(world.partner_owner)
     book(world)
     for url in (
@@ -108,6 +108,10 @@ def test_issue13_pages_of_a_customer_org_read_its_reseller_once(world, client):
         relations = [q for q in sql if q.startswith('SELECT "organizations_customerrelation"')]
         assert len(relations) == 1, url  # the org context's, which the payer comes from (BIL-4)
         assert world.partner.name in response.content.decode()
+    # a partner never has a reseller: it pays itself, nothing to read
+    sql, response = _queries(client, reverse("subscription-list", kwargs={"org": world.partner.public_id}))
+    assert not [q for q in sql if q.startswith('SELECT "organizations_customerrelation"')]
+    assert f"Invoice recipient: {world.partner.name} (this organization)." in response.content.decode()
 
 
 def test_issue13_project_services_page_reads_the_services_with_their_product_only_and_the_catalog_once(world, client):
