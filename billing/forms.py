@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from .services import MAX_QUANTITY
 
 
+class _ReadOnceChoiceIterator(ModelChoiceIterator):
+    """Iterates the field's queryset itself (read once per form, then its cache) instead of a new
+    `.iterator()` query per pass: rendering a select goes over its choices more than once (two
+    server-side cursors per page for a catalog of a few products, issue 13)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for product in self.queryset:
+            yield self.choice(product)
+
+
 class ProductChoiceField(forms.ModelChoiceField):
+    iterator = _ReadOnceChoiceIterator
+
     def label_from_instance(self, product) -> str:
         return f"{product.name} ({product.sku})"
 

@@ -219,11 +219,16 @@ class Subscription(ExpiringStatus):
         )
 
     def is_in_force(self, at=None) -> bool:
+        return Subscription.values_in_force(status=self.status, starts_at=self.starts_at, ends_at=self.ends_at, at=at)
+
+    @staticmethod
+    def values_in_force(*, status: str, starts_at, ends_at, at=None) -> bool:
+        """`is_in_force` of a subscription's columns (a plain row of the API's list)."""
         at = at or timezone.now()
         return (
-            self.status in (self.Status.TRIAL, self.Status.ACTIVE, self.Status.CANCELLED)
-            and self.starts_at <= at
-            and (self.ends_at is None or self.ends_at > at)
+            status in (Subscription.Status.TRIAL, Subscription.Status.ACTIVE, Subscription.Status.CANCELLED)
+            and starts_at <= at
+            and (ends_at is None or ends_at > at)
         )
 
     @property

@@ -69,6 +69,13 @@ def payer_for(organization: Organization) -> Organization:
     return active_reseller_of(organization) or organization
 
 
+def payer_in(context: OrgContext) -> Organization:
+    """`payer_for(context.organization)` from what the org context has read already: a customer's
+    active reseller (`OrgContext.reseller`, the same rule); a partner org never has one (partners
+    cannot become customers: `organizations.services.relations`), as the context assumes too."""
+    return context.reseller or context.organization
+
+
 def unit_price_for(*, product: Product, payer: Organization) -> Decimal:
     """The net monthly price per unit the payer is invoiced: partner conditions for partners
     (OFR-1: list price less the tier or individual discount), the list price for everybody else."""

@@ -33,10 +33,13 @@ from .selectors import (
     bookable_products,
     partner_discount_for,
     price_quote,
+    project_service_rows,
     quantities_in_force,
     service_products,
     subscription_add_ons,
+    subscription_detail,
     subscription_list,
+    subscription_page_rows,
 )
 from .units import Unit, amount_text
 
@@ -54,7 +57,7 @@ class _BillingMixin(OrgScopedMixin):
 
     @cached_property
     def payer(self):
-        return services.payer_for(self.org.organization)
+        return services.payer_in(self.org)
 
     def list_url(self) -> str:
         return reverse("subscription-list", kwargs={"org": self.org.organization.public_id})
@@ -74,7 +77,7 @@ class SubscriptionListView(_BillingMixin, ListView):
     template_name = "billing/subscription_list.html"
 
     def get_queryset(self):
-        return subscription_list(queryset=super().get_queryset())
+        return subscription_page_rows(queryset=super().get_queryset())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -88,8 +91,10 @@ class SubscriptionListView(_BillingMixin, ListView):
 class _SubscriptionMixin(_BillingMixin):
     @cached_property
     def subscription(self) -> Subscription:
-        queryset = subscription_list(queryset=restrict(Subscription.objects.all(), self.scope, "view"))
-        return get_object_or_404(queryset, pk=self.kwargs["subscription_id"])
+        queryset = subscription_detail(queryset=restrict(Subscription.objects.all(), self.scope, "view"))
+        subscription = get_object_or_404(queryset, pk=self.kwargs["subscription_id"])
+        subscription.organization = self.org.organization  # restricted to it: not joined again
+        return subscription
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -254,6 +259,9 @@ class ProjectServicesView(ProjectScopedMixin, TemplateView):
 
     @cached_property
     def payer(self):
+        context = getattr(self.request, "org_context", None)  # the project's org, where the user acts in it
+        if context is not None:
+            return services.payer_in(context)
         return services.payer_for(self.project.organization)
 
     @cached_property
@@ -265,7 +273,7 @@ class ProjectServicesView(ProjectScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        queryset = subscription_list(queryset=Subscription.objects.filter(project=self.project))
+        queryset = project_service_rows(project=self.project)
         context["page_obj"] = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context["services"] = context["page_obj"].object_list
         context.setdefault("form", BookingForm(products=service_products()))

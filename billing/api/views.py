@@ -22,10 +22,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from offers.models import Product
 from organizations.models import Organization
+from portal.api.filters import RequestedFilterBackend
 from portal.api.pagination import CappedCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
@@ -43,6 +45,7 @@ from .serializers import (
     ServiceOrderSerializer,
     SubscriptionCreateSerializer,
     SubscriptionSerializer,
+    subscription_rows_data,
 )
 
 PROJECT_NUMBER = OpenApiParameter(
@@ -96,6 +99,7 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     lookup_url_kwarg = "subscription_id"
     lookup_value_regex = r"\d+"
     filterset_class = SubscriptionFilter
+    filter_backends = [RequestedFilterBackend, SearchFilter, OrderingFilter]  # issue 13: no filterset unless asked
     search_fields = ["product__sku", "product__name_en", "product__name_de", "organization__name"]
     ordering_fields = ["created_at", "term_ends_at", "quantity"]
     ordering = ["-created_at", "-id"]
@@ -111,7 +115,15 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if self.action == "retrieve":  # only what the representation shows (issue 13)
             return subscription_api_rows(queryset=super().get_queryset())
+        if self.action == "list":  # a page of ids first (`paginate_queryset`); the status filter reads this
+            return super().get_queryset().with_current_status()
         return subscription_list(queryset=super().get_queryset())
+
+    def list(self, request, *args, **kwargs):
+        """`ListModelMixin.list` with the page as plain rows (`paginate_queryset`) and their
+        representation built from them (`subscription_rows_data`, the serializer's field for field)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(subscription_rows_data(page))
 
     def paginate_queryset(self, queryset):
         """The list pages the bare ids, then loads the page's rows (`subscription_rows`).

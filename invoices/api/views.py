@@ -21,9 +21,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from portal.api.filters import RequestedFilterBackend
 from portal.api.pagination import WindowCountPagination
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
@@ -110,6 +112,7 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
     lookup_value_regex = r"\d+"
     default_capability = "invoices.view"
     filterset_fields = ["period_start", "year"]
+    filter_backends = [RequestedFilterBackend, SearchFilter, OrderingFilter]  # issue 13: no filterset unless asked
     search_fields = ["number"]
     ordering_fields = ["period_start", "number", "gross_total"]
     route_basename = ""

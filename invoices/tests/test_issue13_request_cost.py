@@ -6,6 +6,7 @@ COUNT where the first page tells the total, no joins for a file download, files 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -118,3 +119,54 @@ def test_issue13_stored_files_are_streamed_with_the_simple_backends_headers(invo
         assert response["Cache-Control"] == "private, no-store"
         again = client.get(url, HTTP_IF_NONE_MATCH=response["ETag"])
         assert again.status_code == 304 and response.has_header("Last-Modified")
+
+
+def test_issue13_invoice_detail_counts_its_sections_without_summing_lines_and_shows_them_as_the_serializer(
+    invoices, client
+):
+    from invoices.api.serializers import InvoiceSectionSerializer
+
+    client.force_login(invoices["owner"])
+    invoice = invoices["invoices"][0]
+    for url in (f"/api/v1/invoices/{invoice.pk}/", api_url(invoices["partner"], invoice)):
+        sql, response, _ = _queries(client, url)
+        assert not [q for q in sql if 'SUM("invoices_invoicecustomertotal"."line_count")' in q], url
+        data = response.json()
+        assert data["section_count"] == 3 == len(data["sections"])
+        expected = InvoiceSectionSerializer(
+            [
+                {
+                    "customer": {"public_id": row["customer"]["public_id"], "name": row["customer"]["name"]},
+                    "line_count": row["line_count"],
+                    "subtotal": Decimal(row["subtotal"]),
+                }
+                for row in data["sections"]
+            ],
+            many=True,
+        ).data
+        assert data["sections"] == expected
+        assert [row["subtotal"] for row in data["sections"]] == ["7.50"] * 3  # 3 × 2.50
+        sections = client.get(api_url(invoices["partner"], invoice, "sections/")).json()["results"]
+        assert sections == data["sections"]
+
+
+def test_issue13_invoice_api_builds_no_filterset_unless_a_filter_is_asked_for(invoices, client, monkeypatch):
+    from django_filters import filterset
+
+    client.force_login(invoices["owner"])
+    built = []
+    original = filterset.BaseFilterSet.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(filterset.BaseFilterSet, "__init__", counting)
+    invoice = invoices["invoices"][0]
+    assert client.get(f"/api/v1/invoices/{invoice.pk}/").status_code == 200
+    assert client.get("/api/v1/invoices/").json()["count"] == 3
+    assert built == []
+    # asked for: filtered as before, also a detail outside the filter (404)
+    assert client.get("/api/v1/invoices/", {"period_start": "2026-10-01"}).json()["count"] == 1
+    assert client.get(f"/api/v1/invoices/{invoice.pk}/", {"period_start": "2026-10-01"}).status_code == 404
+    assert built
