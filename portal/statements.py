@@ -20,11 +20,22 @@ changed, or the value was inlined) raises at compile time, so tests catch it.
 
 `CompiledQuery` does the same for a QuerySet of model instances (select_related and annotations
 included) read a slice at a time: the list pages' rows.
+
+`prepared=True` (PostgreSQL; elsewhere it has no effect) also keeps the *plan*: the statement is
+prepared once per database connection (`PREPARE`, then `EXECUTE` with the call's values), so
+after PostgreSQL's first five custom plans it may reuse a generic one instead of planning again
+(issue 13: planning the project pages' one-row read took ten times its execution). Only for
+statements whose best plan does not depend on the values, such as a row by a unique key: a
+generic plan is the same for every user, also for the one with 100,000 grants. Prepared
+statements live in the database session, so they do not suit a pooler in transaction mode
+(README, "Production").
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,10 +65,17 @@ class CompiledStatement:
     sql: str
     slots: tuple  # a `_Slot` where a call's value goes, else the constant parameter itself
     using: str
+    prepared: bool = False  # see the module's docstring
 
     @classmethod
     def compile(
-        cls, build: Callable[..., tuple[str, Sequence]], *, using: str, partial: bool = False, **stand_ins
+        cls,
+        build: Callable[..., tuple[str, Sequence]],
+        *,
+        using: str,
+        partial: bool = False,
+        prepared: bool = False,
+        **stand_ins,
     ) -> CompiledStatement:
         """`build(**stand_ins)` returns the ORM's (sql, params); a stand-in is an int, an aware
         datetime, a list of ints (`stand_in_ids`) or a string no row has (a parameter verbatim).
@@ -81,7 +99,7 @@ class CompiledStatement:
         if missing:
             names = sorted({slot.name for slot in missing})
             raise RuntimeError(f"stand-ins {names} are not parameters of the compiled statement")
-        return cls(sql, slots, using)
+        return cls(sql, slots, using, prepared)
 
     def params(self, **values) -> list:
         adapt = connections[self.using].ops.adapt_datetimefield_value
@@ -96,9 +114,33 @@ class CompiledStatement:
         return [value_of(slot) if isinstance(slot, _Slot) else slot for slot in self.slots]
 
     def fetchall(self, **values) -> list[tuple]:
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, self.params(**values))
+        return self.run(self.sql, self.params(**values))
+
+    def run(self, sql: str, params: list) -> list[tuple]:
+        """The rows of `sql` (this statement's SQL, or it with a clause added) for `params`."""
+        wrapper = connections[self.using]
+        with wrapper.cursor() as cursor:
+            if self.prepared and wrapper.vendor == "postgresql":
+                _execute_prepared(wrapper, cursor, sql, params)
+            else:
+                cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+def _execute_prepared(wrapper, cursor, sql: str, params: list) -> None:
+    """`sql` prepared once per database connection under a name from its text, then executed."""
+    name = "portal_" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
+    # the names prepared on this wrapper's current connection (a new connection has none)
+    known = getattr(wrapper, "_portal_prepared", None)
+    if known is None or known[0] is not wrapper.connection:
+        known = wrapper._portal_prepared = (wrapper.connection, set())
+    if name not in known[1]:
+        numbers = iter(range(1, len(params) + 1))
+        # the driver's placeholders %s become $1, $2, …; an escaped %% is a literal %
+        text = re.sub(r"%[s%]", lambda match: f"${next(numbers)}" if match[0] == "%s" else "%", sql)
+        cursor.execute(f"PREPARE {name} AS {text}")
+        known[1].add(name)
+    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
 
 
 @dataclass(frozen=True)
@@ -115,7 +157,13 @@ class CompiledQuery:
 
     @classmethod
     def compile(
-        cls, build: Callable[..., QuerySet], *, using: str, partial: bool = False, **stand_ins
+        cls,
+        build: Callable[..., QuerySet],
+        *,
+        using: str,
+        partial: bool = False,
+        prepared: bool = False,
+        **stand_ins,
     ) -> CompiledQuery:
         compilers = []
 
@@ -127,16 +175,14 @@ class CompiledQuery:
             compilers.append(compiler)
             return compiler.as_sql()  # also fills compiler.select, klass_info, annotation_col_map
 
-        statement = CompiledStatement.compile(sql_of, using=using, partial=partial, **stand_ins)
+        statement = CompiledStatement.compile(sql_of, using=using, partial=partial, prepared=prepared, **stand_ins)
         return cls(statement, compilers[0])
 
     def fetch(self, low: int = 0, high: int | None = None, **values) -> list:
         """The instances of rows `low` to `high` (exclusive; None: to the end)."""
         using = self.statement.using
         limit = connections[using].ops.limit_offset_sql(low, high)
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"{self.statement.sql} {limit}".rstrip(), self.statement.params(**values))
-            rows = cursor.fetchall()
+        rows = self.statement.run(f"{self.statement.sql} {limit}".rstrip(), self.statement.params(**values))
         compiler = self.compiler
         klass_info, select = compiler.klass_info, compiler.select
         model, fields = klass_info["model"], klass_info["select_fields"]

@@ -1015,18 +1015,42 @@ def project_for_user(*, user, number: str, annotate: bool = True) -> Project:
     OR of EXISTS cost more than the page's own queries)."""
     if not getattr(user, "is_authenticated", False):
         raise NotFound(_("Not found."))
-    queryset = Project.objects.select_related("organization").filter(number=str(number).lower()).order_by()
     if annotate:
-        project = next(iter(project_annotate_for_user(queryset, user=user, actions=True)[:1]), None)
+        project = _project_of_number(user=user, number=str(number).lower(), at=timezone.now(), org_roles=True)
         if project is None or ProjectAction.VIEW not in allowed_actions_of(project):
             raise NotFound(_("Not found."))
         return project
     # by the unique number first, then the access rule for that one row (tenancy's rule, as
     # `project_restrict` applies it across orgs, in the form for few rows)
+    queryset = Project.objects.select_related("organization").filter(number=str(number).lower()).order_by()
     project = _accessible_filter(queryset, user, ProjectAction.VIEW, few_rows=True).first()
     if project is None:
         raise NotFound(_("Not found."))
     return project
+
+
+_STAND_IN_NUMBER = "stand-in-number-7000001"
+
+
+def _project_of_number(*, user, number: str, at, org_roles: bool) -> Project | None:
+    """The project numbered `number` with the roles `project_annotate_for_user(actions=True)`
+    adds, by a statement compiled once per process (`CompiledQuery`): building and compiling the
+    annotation's subqueries cost more than running them (issue 13)."""
+
+    using = DEFAULT_DB_ALIAS
+
+    def compile_() -> CompiledQuery:
+        def build(user, at, number):
+            queryset = Project.objects.select_related("organization").filter(number=number).order_by()
+            return project_annotate_for_user(queryset, user=user, actions=True, at=at, org_roles=org_roles)
+
+        # prepared: one row by its unique number, the same plan for every user (portal.statements)
+        return CompiledQuery.compile(
+            build, using=using, prepared=True, user=STAND_IN_ID, at=STAND_IN_MOMENT, number=_STAND_IN_NUMBER
+        )
+
+    query = _compiled_once(("project of number", using, connections[using].vendor, org_roles), compile_)
+    return next(iter(query.fetch(0, 1, user=user.pk, at=at, number=number)), None)
 
 
 def project_for_user_with_context(*, user, number: str) -> tuple[Project, OrgContext | None]:
@@ -1038,8 +1062,7 @@ def project_for_user_with_context(*, user, number: str) -> tuple[Project, OrgCon
     building and planning (issue 13)."""
     if not getattr(user, "is_authenticated", False):
         raise NotFound(_("Not found."))
-    queryset = Project.objects.select_related("organization").filter(number=str(number).lower()).order_by()
-    project = next(iter(project_annotate_for_user(queryset, user=user, actions=True, org_roles=False)[:1]), None)
+    project = _project_of_number(user=user, number=str(number).lower(), at=timezone.now(), org_roles=False)
     if project is None:
         raise NotFound(_("Not found."))
     try:

@@ -24,8 +24,10 @@ from offers.models import Product
 from organizations.models import Organization
 from organizations.roles import OrgKind, OrgRole
 from organizations.selectors import switcher_organizations
+from portal.errors import NotFound
 from portal.indexes import trigram_installed
 from portal.tenancy import Scope, org_context_for_organization, organizations_for_user_by_ids, restrict
+from projects import selectors
 from projects.models import Project
 from projects.roles import ProjectAction
 from projects.selectors import (
@@ -33,6 +35,7 @@ from projects.selectors import (
     _accessible_filter,
     organizations_with_projects_for_user,
     project_for_user,
+    project_for_user_with_context,
     project_list,
 )
 from tests import factories
@@ -147,6 +150,34 @@ def test_issue13_one_project_by_number_is_not_checked_against_the_whole_reach(sc
         Project.objects.filter(number=projects[2500].number), owner, ProjectAction.VIEW, few_rows=True
     )
     assert not _seq_scans(_plan(queryset), "projects_project"), _plan(queryset)
+
+
+def test_issue13_the_project_pages_read_their_project_by_a_prepared_plan(scale):
+    """Planning the project pages' one-row read (the project by number with the roles on it) took
+    ten times its execution: it is a prepared statement, so PostgreSQL plans it five times per
+    connection and then keeps the generic plan – the project's unique index, for every user."""
+    partner, _customers, projects = scale
+    owner = factories.member(partner, OrgRole.OWNER)
+    stranger = factories.UserFactory()
+    for index in range(8):
+        project, context = project_for_user_with_context(user=owner, number=projects[index * 300].number)
+        assert project == projects[index * 300] and context.organization == project.organization
+    with pytest.raises(NotFound):  # the same plan refuses a user who has no way to the project
+        project_for_user_with_context(user=stranger, number=projects[0].number)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans FROM pg_prepared_statements WHERE statement LIKE %s AND statement LIKE %s",
+            ["PREPARE portal_%", '%FROM "projects_project"%'],
+        )
+        (statement, generic_plans), *others = cursor.fetchall()
+    assert others == [] and generic_plans >= 3, statement
+    compiled = selectors._compiled[("project of number", "default", "postgresql", False)]
+    params = compiled.statement.params(user=stranger.pk, at=timezone.now(), number=projects[0].number)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"EXPLAIN EXECUTE {statement.split()[1]} ({', '.join(['%s'] * len(params))})", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using projects_project_number" in plan and not _seq_scans(plan, "projects_project"), plan
 
 
 def test_issue13_switcher_of_a_partner_member_starts_from_the_assignments(scale):

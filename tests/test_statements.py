@@ -117,3 +117,69 @@ def test_partial_stand_ins_may_be_absent_but_never_written_into_the_sql():
 
     with pytest.raises(RuntimeError, match=r"\['partner'\]"):
         CompiledStatement.compile(inlined, using="default", partial=True, partner=STAND_IN_ID)
+
+
+def _prepared_orgs_statement(tag: str):
+    """As `_orgs_statement`, prepared, with a literal % in its SQL (escaped %% for the driver);
+    `tag` makes its text, and so its prepared statement, the test's own."""
+
+    def build(partner, since, ids):
+        queryset = Organization.objects.filter(
+            Q(pk__in=ids) | Q(customer_relations__partner_id=partner), created_at__gte=since
+        ).extra(where=["name NOT LIKE '%%!'", f"'{tag}' = '{tag}'"])
+        return queryset.order_by("name", "id").values_list("name").query.sql_with_params()
+
+    return CompiledStatement.compile(
+        build, using="default", prepared=True, partner=STAND_IN_ID, since=STAND_IN_MOMENT, ids=stand_in_ids(2)
+    )
+
+
+postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="prepared on PostgreSQL only")
+
+
+def test_a_prepared_statement_returns_what_the_orm_returns_for_each_call():
+    names = ["Alt", "Neu", "Andere", "Laut!"]
+    old, new, other, loud = (factories.OrganizationFactory(name=name) for name in names)
+    Organization.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
+    statement = _prepared_orgs_statement("values")
+    week_ago = timezone.now() - timedelta(days=7)
+    calls = [([old.pk, new.pk], week_ago), ([old.pk, other.pk], week_ago - timedelta(days=60))]
+    calls += [([new.pk, loud.pk], week_ago)] * 7  # beyond PostgreSQL's five custom plans
+    for ids, since in calls:
+        expected = list(
+            Organization.objects.filter(Q(pk__in=ids) | Q(customer_relations__partner_id=-1), created_at__gte=since)
+            .exclude(name__endswith="!")
+            .order_by("name", "id")
+            .values_list("name")
+        )
+        assert statement.fetchall(partner=-1, since=since, ids=ids) == expected
+    assert statement.fetchall(partner=-1, since=week_ago, ids=[new.pk, loud.pk]) == [("Neu",)]
+
+
+@postgresql_only
+def test_a_prepared_statement_is_prepared_once_per_connection_and_its_plan_is_kept():
+    organization = factories.OrganizationFactory(name="Da")
+    statement = _prepared_orgs_statement("kept")
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(8):
+            assert statement.fetchall(partner=-1, since=STAND_IN_MOMENT, ids=[organization.pk, -1]) == [("Da",)]
+    sent = [query["sql"].split(" ", 1)[0] for query in queries.captured_queries]
+    assert sent == ["PREPARE"] + ["EXECUTE"] * 8
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%%kept%%'")
+        (generic, custom), *others = cursor.fetchall()
+    assert others == []
+    # PostgreSQL plans the first five calls for their values, then keeps the generic plan
+    assert (custom, generic) == (5, 3)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_the_statement_again():
+    organization = factories.OrganizationFactory(name="Da")
+    statement = _prepared_orgs_statement("again")
+    assert statement.fetchall(partner=-1, since=STAND_IN_MOMENT, ids=[organization.pk, -1]) == [("Da",)]
+    connection.close()
+    with CaptureQueriesContext(connection) as queries:
+        assert statement.fetchall(partner=-1, since=STAND_IN_MOMENT, ids=[organization.pk, -1]) == [("Da",)]
+    assert [query["sql"].split(" ", 1)[0] for query in queries.captured_queries] == ["PREPARE", "EXECUTE"]
