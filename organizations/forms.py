@@ -40,8 +40,15 @@ class PortalPasswordResetForm(PasswordResetForm):
 # Plain forms that parse input; the services validate meaning (VAT ID per country, rules of logos).
 
 
+def _country_choices() -> list[tuple[str, str]]:
+    """The countries named and sorted in the reader's language (django-countries translates as it
+    iterates), read anew for each form: a list fixed at import spoke English to German readers
+    and was deep-copied for every form (~1 ms per country field)."""
+    return [("", "---------"), *countries]
+
+
 def _country_field(label, required=False):
-    return LazyTypedChoiceField(label=label, choices=[("", "---------"), *countries], required=required)
+    return LazyTypedChoiceField(label=label, choices=_country_choices, required=required)
 
 
 class OrganizationProfileForm(forms.Form):

@@ -494,7 +494,8 @@ def _customer_rows_statement(alias: str, size: int) -> CompiledStatement:
         queryset = customer_table_columns(Organization.objects.using(alias).filter(pk__in=ids), at=at)
         return queryset.values_list(*CUSTOMER_ROW_FIELDS).query.sql_with_params()
 
-    return CompiledStatement.compile(build, using=alias, ids=stand_in_ids(size), at=STAND_IN_MOMENT)
+    # prepared (portal.statements): rows by their ids, the same plan for any page of any partner
+    return CompiledStatement.compile(build, using=alias, prepared=True, ids=stand_in_ids(size), at=STAND_IN_MOMENT)
 
 
 def _aware(value):

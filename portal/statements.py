@@ -127,9 +127,14 @@ class CompiledStatement:
             return cursor.fetchall()
 
 
+def prepared_name(sql: str) -> str:
+    """The name `sql` is prepared under (the same on every connection)."""
+    return "portal_" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
+
+
 def _execute_prepared(wrapper, cursor, sql: str, params: list) -> None:
     """`sql` prepared once per database connection under a name from its text, then executed."""
-    name = "portal_" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
+    name = prepared_name(sql)
     # the names prepared on this wrapper's current connection (a new connection has none)
     known = getattr(wrapper, "_portal_prepared", None)
     if known is None or known[0] is not wrapper.connection:

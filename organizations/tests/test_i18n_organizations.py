@@ -50,3 +50,18 @@ def test_connection_request_email_in_the_recipients_language(world):
     assert emails[(german.email,)].subject == "Partner GmbH möchte Ihr Reseller werden"
     assert "Offene Anträge" in emails[(german.email,)].body
     assert emails[(world.direct_owner.email,)].subject == "Partner GmbH asks to become your reseller"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "named", "not_named"), [("de", "Ägypten", "Egypt"), ("en", "Egypt", "Ägypten")])
+def test_country_choices_are_named_and_sorted_in_the_readers_language(world, client, language, named, not_named):
+    """The country selects of the profile and the customer form read the countries for each form
+    (they were a list fixed when the module was imported: English for German readers)."""
+    world.partner_owner.language = language
+    world.partner_owner.save()
+    client.force_login(world.partner_owner)
+    for route in ("organization-profile", "customer-create"):
+        page = client.get(reverse(route, kwargs={"org": world.partner.public_id})).content.decode()
+        assert f'<option value="EG">{named}</option>' in page and not_named not in page, route
+    if language == "de":  # sorted by the German names: Ägypten next to Afghanistan, before Albanien
+        assert page.index(">Afghanistan<") < page.index(">Ägypten<") < page.index(">Albanien<")
