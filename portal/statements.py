@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
@@ -141,11 +141,25 @@ def _execute_prepared(wrapper, cursor, sql: str, params: list) -> None:
         known = wrapper._portal_prepared = (wrapper.connection, set())
     if name not in known[1]:
         numbers = iter(range(1, len(params) + 1))
-        # the driver's placeholders %s become $1, $2, …; an escaped %% is a literal %
+        # the driver's placeholders %s become PostgreSQL's $1, $2, …; an escaped %% is a literal %
         text = re.sub(r"%[s%]", lambda match: f"${next(numbers)}" if match[0] == "%s" else "%", sql)
-        cursor.execute(f"PREPARE {name} AS {text}")
+        # on the driver's own cursor: set-up of the connection, like Django's time zone, not a
+        # query of the request (a page's query count stays the same on a new connection)
+        with wrapper.connection.cursor() as driver_cursor:
+            driver_cursor.execute(f"PREPARE {name} AS {text}")
         known[1].add(name)
     cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
+
+
+def executed_sql(sql: str, using: str = DEFAULT_DB_ALIAS) -> str:
+    """The SQL text of a logged query: for `EXECUTE portal_…` the prepared statement's (from
+    `pg_prepared_statements` of this connection), else `sql` itself. For tests and debugging."""
+    if not sql.startswith("EXECUTE portal_"):
+        return sql
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [sql.split()[1]])
+        row = cursor.fetchone()
+    return row[0].split(" AS ", 1)[1] if row else sql
 
 
 @dataclass(frozen=True)

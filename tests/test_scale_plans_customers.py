@@ -7,10 +7,9 @@ ID through its partial index."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
-
-import re
 
 import pytest
 from django.db import connection
@@ -162,6 +161,9 @@ def test_issue13_has_none_probes_each_customer_by_its_in_force_index(customer_ta
     # Which index the probe takes is the planner's choice by its statistics of the moment (freshly
     # inserted rows have no visibility map, so the covering index is no cheaper than the plain
     # foreign key): pinned is that each customer is one index probe on billing_subscription.
-    probes = re.findall(r"Index (?:Only )?Scan using (\w+) on billing_subscription \w+.*\n\s+Index Cond: \(organization_id = organizations_organization\.id\)", plan)
+    probes = re.findall(
+        r"Index (?:Only )?Scan using (\w+) on billing_subscription \w+.*\n\s+Index Cond: \(organization_id = organizations_organization\.id\)",
+        plan,
+    )
     assert probes and set(probes) <= {index, "billing_subscription_organization_id_5004dd6b"}, plan
     assert "Seq Scan on billing_subscription" not in plan and "hashed SubPlan" not in plan, plan

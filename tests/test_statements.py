@@ -12,7 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from organizations.models import CustomerRelation, Organization
-from portal.statements import STAND_IN_ID, STAND_IN_MOMENT, CompiledQuery, CompiledStatement, stand_in_ids
+from portal.statements import (
+    STAND_IN_ID,
+    STAND_IN_MOMENT,
+    CompiledQuery,
+    CompiledStatement,
+    executed_sql,
+    stand_in_ids,
+)
 from projects.models import Project
 from tests import factories
 
@@ -163,8 +170,11 @@ def test_a_prepared_statement_is_prepared_once_per_connection_and_its_plan_is_ke
     with CaptureQueriesContext(connection) as queries:
         for _ in range(8):
             assert statement.fetchall(partner=-1, since=STAND_IN_MOMENT, ids=[organization.pk, -1]) == [("Da",)]
+    # prepared on the driver's cursor (connection set-up, not a query of the request)
     sent = [query["sql"].split(" ", 1)[0] for query in queries.captured_queries]
-    assert sent == ["PREPARE"] + ["EXECUTE"] * 8
+    assert sent == ["EXECUTE"] * 8
+    assert executed_sql(queries.captured_queries[0]["sql"]).startswith("SELECT")
+    assert "'kept' = 'kept'" in executed_sql(queries.captured_queries[0]["sql"])
     with connection.cursor() as cursor:
         cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%%kept%%'")
         (generic, custom), *others = cursor.fetchall()
@@ -180,6 +190,10 @@ def test_a_new_connection_prepares_the_statement_again():
     statement = _prepared_orgs_statement("again")
     assert statement.fetchall(partner=-1, since=STAND_IN_MOMENT, ids=[organization.pk, -1]) == [("Da",)]
     connection.close()
+    with connection.cursor() as cursor:  # a new session: nothing prepared
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone() == (0,)
     with CaptureQueriesContext(connection) as queries:
         assert statement.fetchall(partner=-1, since=STAND_IN_MOMENT, ids=[organization.pk, -1]) == [("Da",)]
-    assert [query["sql"].split(" ", 1)[0] for query in queries.captured_queries] == ["PREPARE", "EXECUTE"]
+    assert [query["sql"].split(" ", 1)[0] for query in queries.captured_queries] == ["EXECUTE"]
+    assert "'again' = 'again'" in executed_sql(queries.captured_queries[0]["sql"])
