@@ -34,14 +34,33 @@ class LinksSerializer(serializers.Serializer):
     audit_events = serializers.CharField()
 
 
-def _links(organization: Organization) -> dict:
-    org = organization.public_id
+# The links of an org, by route; "customers" only for partners.
+_LINK_ROUTES = {
+    "detail": "organization-api-detail",
+    "customers": "customer-api-list",
+    "connection_requests": "connection-request-api-list",
+    "audit_events": "audit-event-api-list",
+}
+# Stands for an org's identifier while a route is reversed once per list (identifiers are
+# letters, digits and hyphens: nothing of them is quoted in a URL).
+_IDENTIFIER_MARK = "ORG-MARK-0000"
+
+
+def _link_parts() -> dict[str, tuple[str, str]]:
+    """Each link's URL before and after the identifier: `reverse` once per list instead of four
+    times per org (issue 13: a quarter of the org list's Python time)."""
     return {
-        "detail": reverse("organization-api-detail", kwargs={"org": org}),
-        "customers": reverse("customer-api-list", kwargs={"org": org}) if organization.is_partner else None,
-        "connection_requests": reverse("connection-request-api-list", kwargs={"org": org}),
-        "audit_events": reverse("audit-event-api-list", kwargs={"org": org}),
+        name: tuple(reverse(route, kwargs={"org": _IDENTIFIER_MARK}).rsplit(_IDENTIFIER_MARK, 1))
+        for name, route in _LINK_ROUTES.items()
     }
+
+
+def _links(organization: Organization, parts: dict[str, tuple[str, str]]) -> dict:
+    org = organization.public_id
+    links = {name: f"{head}{org}{tail}" for name, (head, tail) in parts.items()}
+    if not organization.is_partner:
+        links["customers"] = None
+    return links
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -73,7 +92,10 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LinksSerializer)
     def get_links(self, organization: Organization) -> dict:
-        return _links(organization)
+        parts = getattr(self, "_link_parts", None)  # one serializer serves every row of a list
+        if parts is None:
+            parts = self._link_parts = _link_parts()
+        return _links(organization, parts)
 
 
 class OrganizationDetailSerializer(OrganizationSerializer):

@@ -93,6 +93,24 @@ def test_the_list_is_the_orgs_the_caller_may_act_in(world, api_client):
     assert _names(api_client, world.partner_owner, search="kunde") == ["Kunde AG"]
 
 
+def test_every_rows_links_are_its_orgs_urls_in_list_and_detail(world, api_client):
+    """The list reverses each route once and puts each org's identifier in (issue 13): the same
+    URLs as `reverse` per org, "customers" for partners only."""
+    api_client.force_login(world.partner_owner)
+    rows = api_client.get(reverse("organization-api-list")).json()["results"]
+    assert {row["name"] for row in rows} == {"Kunde AG", "Partner GmbH"}
+    for row in rows:
+        org = row["public_id"]
+        expected = {
+            "detail": reverse("organization-api-detail", kwargs={"org": org}),
+            "customers": reverse("customer-api-list", kwargs={"org": org}) if row["kind"] == "partner" else None,
+            "connection_requests": reverse("connection-request-api-list", kwargs={"org": org}),
+            "audit_events": reverse("audit-event-api-list", kwargs={"org": org}),
+        }
+        assert row["links"] == expected
+        assert api_client.get(expected["detail"]).json()["links"] == expected
+
+
 def test_customers_and_connection_requests_are_reachable_from_an_org(world, api_client):
     api_client.force_login(world.partner_owner)
     row = next(
