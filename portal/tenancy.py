@@ -29,7 +29,7 @@ from functools import lru_cache, reduce
 from operator import or_
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -135,7 +135,7 @@ _STAND_IN_PUBLIC_ID = "ORG-STAND-IN-7000001"
 
 
 @lru_cache(maxsize=4)
-def _membership_of_org(using: str, vendor: str) -> CompiledQuery:
+def _membership_of_org(using: str) -> CompiledQuery:
     """The user's membership of the active org with that identifier, with the org: compiled once
     per process and prepared (`portal.statements`; one row by two unique keys, the same plan for
     everyone), as every org page asks it first (issue 13)."""
@@ -157,11 +157,8 @@ def org_context_for(user, public_id: str) -> OrgContext:
         raise NotFound(_("Not found."))
     # Most requests come from a member of the org: one query finds the org and the membership
     # (every org page runs this, issue 13); anyone else goes the full way.
-    using = DEFAULT_DB_ALIAS
-    found = _membership_of_org(using, connections[using].vendor).fetch(
-        0, 1, user=user.pk, public_id=str(public_id).upper()
-    )
-    membership = found[0] if found else None
+    found = _membership_of_org(DEFAULT_DB_ALIAS).fetch(0, 1, user=user.pk, public_id=str(public_id).upper())
+    membership = next(iter(found), None)
     if membership is not None:
         return org_context_for_organization(user, membership.organization, membership=membership)
     organization = _active_org_or_404(public_id)
