@@ -23,7 +23,7 @@ from organizations.roles import OrgKind
 from portal.tenancy import org_context_for_organization
 
 from .models import ProductBilling, Subscription, SubscriptionTerm
-from .services import add_months, service_order, subscription_book, trial_start
+from .services import add_months, service_order, subscription_book, subscription_flags_refresh_all, trial_start
 
 PRODUCTS = [
     # the offers app's demo catalog uses the same SKUs and prices (get_or_create on both sides)
@@ -154,3 +154,5 @@ def seed(demo: dict) -> None:
             ),
             start,
         )
+    # the customer table's stored subscription flags, as the minute job computes them
+    subscription_flags_refresh_all()

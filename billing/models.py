@@ -19,8 +19,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +29,49 @@ from django.utils.translation import pgettext_lazy
 
 from portal.expiry import ExpiringStatus, ExpiringStatusQuerySet
 
+# The columns of a subscription whose change can change its organization's subscription flags
+# (`Organization.has_subscription_in_force`, `has_trial_in_force`; `SubscriptionChange`).
+FLAG_FIELDS = frozenset({"organization", "organization_id", "source", "status", "starts_at", "ends_at"})
+
+
+def subscriptions_changed(organization_ids, *, using: str = "default") -> None:
+    """Record that these organizations' subscriptions changed: their stored flags are stale until
+    `billing.services.subscription_flags_refresh` has computed them again. An INSERT only, never
+    an UPDATE of the organization row, so a subscription write takes no further lock."""
+    rows = [SubscriptionChange(organization_id=pk) for pk in set(organization_ids) if pk is not None]
+    if rows:
+        SubscriptionChange.objects.using(using).bulk_create(rows)
+
 
 class SubscriptionQuerySet(ExpiringStatusQuerySet):
+    def update(self, **kwargs):
+        """An UPDATE that can change the flags (`FLAG_FIELDS`) records a `SubscriptionChange` for
+        the organizations of the rows it matches, in one INSERT … SELECT before it (afterwards
+        the filter may match them no more: a status transition)."""
+        if FLAG_FIELDS.isdisjoint(kwargs):
+            return super().update(**kwargs)
+        connection = connections[self.db]
+        try:
+            sql, params = self.order_by().values("organization_id").query.sql_with_params()
+        except EmptyResultSet:  # e.g. `status__in` of no status: the UPDATE matches nothing either
+            return super().update(**kwargs)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {SubscriptionChange._meta.db_table} (organization_id, created_at) "
+                f"SELECT DISTINCT changed.organization_id, %s FROM ({sql}) changed",
+                [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
+            )
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        subscriptions_changed((subscription.organization_id for subscription in created), using=self.db)
+        return created
+
+    bulk_create.alters_data = True
+
     def in_force(self, at=None):
         """Subscriptions that count at `at` (default now): started, not yet ended, not expired."""
         at = at or timezone.now()
@@ -69,6 +111,8 @@ class Subscription(ExpiringStatus):
         Status.ACTIVE: {Status.CANCELLED, Status.EXPIRED},
     }
     OPEN_STATUSES = (Status.TRIAL, Status.ACTIVE)
+    # The statuses a subscription counts in between its start and end (`in_force_q`).
+    IN_FORCE_STATUSES = (Status.TRIAL, Status.ACTIVE, Status.CANCELLED)
     EXPIRES_WHEN = (((Status.TRIAL, Status.ACTIVE), "ends_at"),)
 
     organization = models.ForeignKey(
@@ -201,19 +245,25 @@ class Subscription(ExpiringStatus):
     def __str__(self) -> str:
         return f"{self.product.sku} × {self.quantity} – {self.organization}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or not FLAG_FIELDS.isdisjoint(update_fields):
+            subscriptions_changed([self.organization_id], using=self._state.db)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        subscriptions_changed([self.organization_id], using=self._state.db)
+        return super().delete(*args, **kwargs)
+
+    delete.alters_data = True
+
     @staticmethod
     def in_force_q(at, prefix: str = "") -> Q:
         """Q: the subscription counts at `at` – the one definition for lists, counts and billing."""
         return (
-            Q(
-                **{
-                    f"{prefix}status__in": [
-                        Subscription.Status.TRIAL,
-                        Subscription.Status.ACTIVE,
-                        Subscription.Status.CANCELLED,
-                    ]
-                }
-            )
+            Q(**{f"{prefix}status__in": list(Subscription.IN_FORCE_STATUSES)})
             & Q(**{f"{prefix}starts_at__lte": at})
             & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
         )
@@ -225,11 +275,7 @@ class Subscription(ExpiringStatus):
     def values_in_force(*, status: str, starts_at, ends_at, at=None) -> bool:
         """`is_in_force` of a subscription's columns (a plain row of the API's list)."""
         at = at or timezone.now()
-        return (
-            status in (Subscription.Status.TRIAL, Subscription.Status.ACTIVE, Subscription.Status.CANCELLED)
-            and starts_at <= at
-            and (ends_at is None or ends_at > at)
-        )
+        return status in Subscription.IN_FORCE_STATUSES and starts_at <= at and (ends_at is None or ends_at > at)
 
     @property
     def is_add_on(self) -> bool:
@@ -240,6 +286,29 @@ class Subscription(ExpiringStatus):
         from .money import line_amount
 
         return line_amount(quantity=self.quantity, unit_price=self.unit_price)
+
+
+class SubscriptionChange(models.Model):
+    """An organization whose subscriptions changed after its subscription flags were computed
+    (`Organization.has_subscription_in_force`, `has_trial_in_force`, issue 13/16).
+
+    Written by every write of a subscription (`Subscription.save`/`delete`, the queryset's
+    `update` and `bulk_create`), in the writer's transaction; deleted by
+    `billing.services.subscription_flags_refresh` once it has computed the flags again. While an
+    organization has one, the customer table tests its subscriptions themselves instead of
+    trusting the flags, so a filter is exact the moment the write commits."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("subscription change")
+        verbose_name_plural = _("subscription changes")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class SubscriptionTerm(models.Model):

@@ -12,10 +12,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from offers.models import Product
+from organizations.models import Organization
 from portal.scale import analyze, spread
 
 from .models import Subscription
-from .services import add_months, trial_product, unit_price_for
+from .services import add_months, subscription_flags_refresh_all, trial_product, unit_price_for
 
 BATCH = 2000
 SKU = "SCALE-MODULE"
@@ -77,4 +78,7 @@ def seed_scale(*, partner, customers, projects, users, accounts, scale, stdout) 
             )
     Subscription.objects.bulk_create(rows, batch_size=BATCH)
     analyze(Subscription)
+    # the customer table's stored flags, as the minute job would have computed them
+    subscription_flags_refresh_all()
+    analyze(Organization)
     stdout.write(f"{Subscription.objects.filter(payer=partner).count()} subscriptions invoiced to {partner.name}")

@@ -11,6 +11,7 @@ Who may call what:
   `subscriptions_from_offer` ("offer.accepted"), `subscriptions_end_for_relation`
   ("customer_relation.ended"); they run inside the caller's transaction.
 - `subscriptions_process_due`: the periodic job (records expiries, starts renewal terms).
+- `subscription_flags_refresh`: the periodic job keeping the customer table's stored flags.
 
 Every change is atomic, audited in the subscriber's trail (ORG-10), and status changes go through
 `portal.state_machine.transition`, so of two concurrent changes exactly one wins (409 for the other).
@@ -24,7 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Case, DateTimeField, Exists, F, Min, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +41,7 @@ from projects.models import Project
 from projects.roles import ProjectAction
 from projects.selectors import project_require
 
-from .models import ProductBilling, Subscription, SubscriptionTerm
+from .models import ProductBilling, Subscription, SubscriptionChange, SubscriptionTerm
 from .selectors import price_quote
 
 Status = Subscription.Status
@@ -796,3 +797,104 @@ def subscriptions_apply_terms(*, at=None, batch: int = 500) -> int:
             _audit(subscription, "scheduled_change_applied", actor=None, before=before)
             applied += 1
     return applied
+
+
+# --- the stored subscription flags of the customer table (issue 13/16) ---------------------------
+
+
+def subscription_flags(at: datetime) -> dict:
+    """The values of an organization's subscription flags at `at`, as expressions on its row
+    (`Organization.has_subscription_in_force`, `has_trial_in_force`,
+    `subscription_flags_valid_until`): whether a paid subscription and a trial are in force
+    (`Subscription.in_force_q`, the one definition), and until when that holds without a write –
+    the next start or end of one of its subscriptions after `at` (none: until they change)."""
+    subscriptions = Subscription.objects.filter(organization=OuterRef("pk"))
+    in_force = subscriptions.filter(Subscription.in_force_q(at))
+    next_change = (
+        subscriptions.filter(status__in=Subscription.IN_FORCE_STATUSES)
+        .filter(Q(starts_at__gt=at) | Q(ends_at__gt=at))
+        .annotate(
+            change_at=Case(
+                When(starts_at__gt=at, then=F("starts_at")), default=F("ends_at"), output_field=DateTimeField()
+            )
+        )
+        .order_by("change_at")
+        .values("change_at")[:1]
+    )
+    return {
+        "has_subscription_in_force": Exists(in_force.exclude(source=Source.TRIAL)),
+        "has_trial_in_force": Exists(in_force.filter(source=Source.TRIAL)),
+        "subscription_flags_valid_until": Subquery(next_change, output_field=DateTimeField()),
+    }
+
+
+def subscription_flags_refresh(*, at=None, batch: int = 1000) -> int:
+    """Beat, every minute: compute the subscription flags of up to `batch` organizations whose
+    subscriptions changed (`SubscriptionChange`) or whose flags' time has passed, and delete the
+    changes it has taken into account. Returns how many organizations it computed.
+
+    Safe next to writers: the organization rows are locked first (skipping any a transaction
+    holds: they come next time), then computed by a statement that sees every change committed
+    before it; a change committed later keeps its record, so its organization stays "changed".
+    The filters never depend on this job having run (`SubscriptionChange`)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        changes = list(SubscriptionChange.objects.order_by("id").values_list("id", "organization_id")[:batch])
+        due = Organization.objects.filter(subscription_flags_valid_until__lte=at).values_list("pk", flat=True)
+        wanted = {organization_id for _change, organization_id in changes} | set(due[:batch])
+        if not wanted:
+            return 0
+        locked = set(
+            Organization.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Organization.objects.filter(pk__in=locked).update(**subscription_flags(at))
+        SubscriptionChange.objects.filter(
+            pk__in=[change for change, organization_id in changes if organization_id in locked]
+        ).delete()
+    return len(locked)
+
+
+def subscription_flags_refresh_all(*, at=None) -> int:
+    """`subscription_flags_refresh` until nothing is left (seeds, demo data); bounded, so rows a
+    concurrent transaction holds cannot keep it looping."""
+    total = 0
+    for _round in range(1000):
+        done = subscription_flags_refresh(at=at)
+        total += done
+        if not done:
+            break
+    return total
+
+
+def subscription_flags_reconcile(*, at=None, batch: int = 1000) -> int:
+    """Beat, daily: compute the flags of every organization again, in batches, and change the
+    rows that differ. A safety net for writes that bypass the ORM (SQL in a shell): the flags
+    are otherwise kept by `SubscriptionChange`. Records of changes stay for the minute job."""
+    at = at or timezone.now()
+    changed = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Organization.objects.select_for_update(skip_locked=True)
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return changed
+            last = ids[-1]
+            flags = subscription_flags(at)
+            stored = Organization.objects.filter(pk__in=ids).annotate(
+                **{f"computed_{name}": value for name, value in flags.items()}
+            )
+            differing = [
+                row["pk"]
+                for row in stored.values("pk", *flags, *(f"computed_{name}" for name in flags))
+                if any(row[name] != row[f"computed_{name}"] for name in flags)
+            ]
+            if differing:
+                changed += Organization.objects.filter(pk__in=differing).update(**flags)

@@ -108,15 +108,13 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(selectors.customer_assigned_to_q(value)) if value else queryset
 
     def filter_has_trial(self, queryset, name, value):
-        if value == "yes":
-            return queryset.filter(selectors.customer_has_trial_q())
-        if value == "no":
-            return queryset.exclude(selectors.customer_has_trial_q())
-        return queryset
+        return self._subscription_filter(queryset, "trial", value)
 
     def filter_has_subscription(self, queryset, name, value):
-        if value == "yes":
-            return queryset.filter(selectors.customer_has_subscription_q())
-        if value == "no":
-            return queryset.exclude(selectors.customer_has_subscription_q())
-        return queryset
+        return self._subscription_filter(queryset, "paid", value)
+
+    @staticmethod
+    def _subscription_filter(queryset, kind, value):
+        if value not in ("yes", "no"):
+            return queryset
+        return queryset.filter(selectors.customer_subscription_q(kind, value == "yes", using=queryset.db))

@@ -194,6 +194,20 @@ class Organization(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # Stored subscription flags of the customer table's filters (issue 13/16), computed by
+    # `billing.services.subscription_flags_refresh` and true until `subscription_flags_valid_until`
+    # (a subscription's next start or end; empty: until its subscriptions change). A change of a
+    # subscription records a `billing.SubscriptionChange` first, and the filters test the
+    # subscriptions themselves of an organization with one or past that moment
+    # (`organizations.selectors.customer_subscription_q`): the flags make them fast, never wrong.
+    has_subscription_in_force = models.BooleanField(
+        _("has a paid subscription in force"), default=False, editable=False
+    )
+    has_trial_in_force = models.BooleanField(_("has a trial in force"), default=False, editable=False)
+    subscription_flags_valid_until = models.DateTimeField(
+        _("subscription flags valid until"), null=True, blank=True, editable=False
+    )
+
     objects = OrganizationQuerySet.as_manager()
 
     class Meta:
@@ -211,6 +225,12 @@ class Organization(models.Model):
             models.Index(fields=["status", "name", "id"], name="organization_status_order"),
             # search by any part of the name (`name__icontains`, issue 13)
             TrigramGinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="organization_name_trgm"),
+            # The subscription filters of the customer table read the few customers with the rarer
+            # value by these (planner's choice by their statistics), and the refresh job finds the
+            # flags whose time has passed (issue 13/16).
+            models.Index(fields=["has_subscription_in_force"], name="organization_has_subscription"),
+            models.Index(fields=["has_trial_in_force"], name="organization_has_trial"),
+            models.Index(fields=["subscription_flags_valid_until"], name="organization_flags_valid_until"),
         ]
 
     def __str__(self) -> str:

@@ -246,6 +246,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.subscriptions_process_due",
         "schedule": timedelta(minutes=30),
     },
+    # Issue 13/16: the customer table's stored subscription flags (filters never wait for it).
+    "billing.tasks.subscription_flags_refresh": {
+        "task": "billing.tasks.subscription_flags_refresh",
+        "schedule": timedelta(minutes=1),
+    },
+    "billing.tasks.subscription_flags_reconcile": {
+        "task": "billing.tasks.subscription_flags_reconcile",
+        "schedule": crontab(minute=40, hour=3),
+    },
     # BIL-5: last month's invoices; idempotent, so the repeats on the 2nd and 3rd catch a missed run.
     "invoices.tasks.invoice_monthly_run": {
         "task": "invoices.tasks.invoice_monthly_run",
