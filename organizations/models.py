@@ -236,6 +236,22 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Written by `billing.services.subscription_flags_refresh` only (a queryset UPDATE).
+    SUBSCRIPTION_FLAG_FIELDS = ("has_subscription_in_force", "has_trial_in_force", "subscription_flags_valid_until")
+
+    def save(self, *args, **kwargs):
+        """A save of a loaded organization writes every column except the subscription flags: an
+        instance read before the minute job ran would otherwise put its stale flags back."""
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.SUBSCRIPTION_FLAG_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
+    save.alters_data = True
+
     @property
     def is_partner(self) -> bool:
         return self.kind == OrgKind.PARTNER

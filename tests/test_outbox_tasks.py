@@ -108,6 +108,8 @@ def test_12_3_the_one_beat_schedule_is_the_settings_and_lists_every_periodic_job
             "organizations.tasks.invitation_expire_due",
             "delegations.tasks.delegation_process_expiries",
             "billing.tasks.subscriptions_process_due",
+            "billing.tasks.subscription_flags_refresh",
+            "billing.tasks.subscription_flags_reconcile",
             "invoices.tasks.invoice_monthly_run",
             "invoices.tasks.dunning_run",
             "organizations.tasks.customer_export_purge",

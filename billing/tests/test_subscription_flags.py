@@ -184,6 +184,17 @@ def test_a_booking_through_the_service_shows_in_the_filter_at_once(moments):
     assert Organization.objects.get(pk=plain.pk).has_subscription_in_force is True
 
 
+def test_saving_an_organization_read_before_the_job_ran_keeps_the_jobs_flags(moments):
+    now, _later, orgs = moments
+    loaded = Organization.objects.get(pk=orgs["ending"].pk)  # flags as the migration left them
+    assert loaded.has_subscription_in_force is False
+    services.subscription_flags_refresh_all(at=now)
+    loaded.city = "Leipzig"
+    loaded.save()  # e.g. the profile form, submitted after the job ran
+    stored = Organization.objects.get(pk=loaded.pk)
+    assert (stored.city, stored.has_subscription_in_force) == ("Leipzig", True)
+
+
 def test_reconcile_repairs_flags_changed_behind_the_orms_back(moments):
     now, _later, orgs = moments
     services.subscription_flags_refresh_all(at=now)

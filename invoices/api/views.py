@@ -102,6 +102,8 @@ def being_prepared(detail: str) -> JsonResponse:
 
 # Actions answering a stored file (or 202): they read the invoice's own columns only.
 FILE_ACTIONS = frozenset({"pdf", "xrechnung", "itemisation"})
+# Actions answering rows of the invoice's lines or sums: of the invoice only its key and recipient.
+ROWS_ACTIONS = frozenset({"lines", "sections"})
 
 
 class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
@@ -121,6 +123,9 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
         if self.action in FILE_ACTIONS:
             # a stored file of one invoice: nothing joined, nothing ordered (issue 13)
             return super().get_queryset()
+        if self.action in ROWS_ACTIONS:
+            # its lines or sums: the invoice found by its key, not loaded with its relations
+            return super().get_queryset().only("id", "recipient_id")
         return invoice_api_list(queryset=super().get_queryset())
 
     def get_serializer_class(self):
