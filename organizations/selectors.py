@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
 from portal.errors import NotFound
-from portal.statements import STAND_IN_MOMENT, CompiledStatement, stand_in_ids
+from portal.statements import STAND_IN_ID, STAND_IN_MOMENT, CompiledQuery, CompiledStatement, stand_in_ids
 from portal.tenancy import (
     Scope,
     active_reseller_relation,
@@ -169,8 +169,13 @@ def customer_relation_restrict(queryset: QuerySet, *, scope: Scope, action: str 
     inside a customer see that customer's relations too. Outside any org: nothing."""
     if scope.context is None:
         return queryset.none()
-    organization = scope.context.organization
-    return queryset.filter(Q(partner=organization) | Q(customer=organization))
+    return queryset.filter(customer_relation_sides_q(scope.context.organization))
+
+
+def customer_relation_sides_q(organization) -> Q:
+    """What an org sees of relations inside its context: those where it is the partner or the
+    customer. `organization` is an org or its pk."""
+    return Q(partner=organization) | Q(customer=organization)
 
 
 CONNECTION_REQUEST_FIELDS = (
@@ -188,18 +193,32 @@ CONNECTION_REQUEST_FIELDS = (
 
 def connection_requests(*, context, direction: str) -> QuerySet:
     """Open connection requests: "incoming" (this org is asked) or "outgoing" (this partner asks)."""
-    queryset = restrict(CustomerRelation.objects.all(), Scope(user=context.user, context=context)).filter(
-        status=CustomerRelation.Status.REQUESTED
-    )
+    queryset = restrict(CustomerRelation.objects.all(), Scope(user=context.user, context=context))
+    return _connection_requests_of(queryset, context.organization, direction)
+
+
+def _connection_requests_of(queryset: QuerySet, organization, direction: str) -> QuerySet:
     side = {"incoming": "customer", "outgoing": "partner"}[direction]
     # what the lists show (the Open requests page, the dashboard): both orgs by name and identifier
     # only, not their 30 columns each (issue 13)
     return (
-        queryset.filter(**{side: context.organization})
+        queryset.filter(status=CustomerRelation.Status.REQUESTED, **{side: organization})
         .select_related("partner", "customer")
         .only(*CONNECTION_REQUEST_FIELDS)
         .order_by("-created_at", "-id")
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _connection_requests_query(alias: str, direction: str) -> CompiledQuery:
+    """`connection_requests` of an org in its context (`customer_relation_restrict` shows it
+    `customer_relation_sides_q`), compiled once per database and direction (`portal.statements`)."""
+
+    def build(organization):
+        visible = CustomerRelation.objects.using(alias).filter(customer_relation_sides_q(organization))
+        return _connection_requests_of(visible, organization, direction)
+
+    return CompiledQuery.compile(build, using=alias, organization=STAND_IN_ID)
 
 
 def connection_requests_awaiting(org_context) -> int:
@@ -213,16 +232,13 @@ def connection_open_requests_section(org_context) -> dict:
     """The connection section of the shared Open requests page (ORG-3)."""
     if not org_context.has("requests.view"):
         return {"show": False, "incoming": [], "outgoing": []}
-    incoming = (
-        []
-        if org_context.acting_as_partner
-        else list(connection_requests(context=org_context, direction="incoming")[:50])
-    )
-    outgoing = (
-        list(connection_requests(context=org_context, direction="outgoing")[:50])
-        if org_context.organization.is_partner and not org_context.acting_as_partner
-        else []
-    )
+    organization = org_context.organization
+
+    def requests(direction):  # the first 50 of `connection_requests`, by its compiled statement
+        return _connection_requests_query("default", direction).fetch(0, 50, organization=organization.pk)
+
+    incoming = [] if org_context.acting_as_partner else requests("incoming")
+    outgoing = requests("outgoing") if organization.is_partner and not org_context.acting_as_partner else []
     return {"show": True, "incoming": incoming, "outgoing": outgoing, "is_partner": org_context.organization.is_partner}
 
 

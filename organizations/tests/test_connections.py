@@ -340,6 +340,37 @@ def test_partner_sees_and_withdraws_its_outgoing_request(world, client):
     assert CustomerRelation.objects.get(pk=relation.pk).status == Status.CANCELLED
 
 
+def test_the_open_requests_sections_read_what_the_restricted_lists_hold(world):
+    """The page's sections read by statements compiled once (issue 13): the same rows, in the same
+    order, with the same related names, as the lists through the tenancy restriction."""
+    from delegations.models import Delegation
+    from delegations.selectors import delegation_list, delegation_open_requests_section
+    from portal.tenancy import Scope, restrict
+
+    from ..selectors import connection_open_requests_section, connection_requests
+
+    _request(world)
+    _request(world, customer=factories.OrganizationFactory(name="Zweite GmbH"), message="Zweite")
+    for org, user in ((world.partner, world.partner_owner), (world.direct, world.direct_owner)):
+        context = ctx(user, org)
+        section = connection_open_requests_section(context)
+        for direction in ("incoming", "outgoing"):
+            expected = list(connection_requests(context=context, direction=direction)[:50])
+            if direction == "outgoing" and not org.is_partner:
+                expected = []
+            shown = section[direction]
+            assert [(r.pk, r.partner.name, r.customer.public_id, r.message) for r in shown] == [
+                (r.pk, r.partner.name, r.customer.public_id, r.message) for r in expected
+            ]
+        delegations = delegation_open_requests_section(context)
+        restricted = restrict(Delegation.objects.all(), Scope(user=user, context=context))
+        for tab in ("incoming", "outgoing"):
+            expected = list(delegation_list(queryset=restricted, organization=org, tab=tab)[:50])
+            assert [d.pk for d in delegations[tab]] == [d.pk for d in expected]
+    assert len(connection_open_requests_section(ctx(world.partner_owner, world.partner))["outgoing"]) == 2
+    assert len(connection_open_requests_section(ctx(world.direct_owner, world.direct))["incoming"]) == 1
+
+
 def test_connect_page_shows_the_unknown_identifier_message(world, client):
     client.force_login(world.partner_owner)
     url = reverse("customer-connect", kwargs={"org": world.partner.public_id})
