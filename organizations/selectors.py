@@ -253,9 +253,33 @@ def customer_list(*, context, search: str = "", status: str = Organization.Statu
     if status in Organization.Status.values:
         queryset = queryset.filter(status=status)
     if customer_reach_is_assigned_only(context):
-        assigned = StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=context.membership)
-        queryset = queryset.filter(Exists(assigned))
+        assigned = _assigned_customer_ids(context.membership)
+        if assigned is None:
+            exists = StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=context.membership)
+            queryset = queryset.filter(Exists(exists))
+        else:
+            queryset = queryset.filter(pk__in=assigned)
     return organization_search(queryset, search).order_by("name", "id")
+
+
+# A Member's assigned customers are read first and put in as ids up to this many; more are joined.
+ASSIGNED_IDS_MAX = 1000
+
+
+def _assigned_customer_ids(membership) -> list[int] | None:
+    """The customers assigned to `membership` (ORG-11) as ids, by the assignments' index – one
+    query; None without a membership or with more than `ASSIGNED_IDS_MAX`. Issue 13: joined in
+    SQL, PostgreSQL (default costs) hashed the partner's 10,000 relations to match 100 assigned
+    customers, 6.6 ms; with the ids it walks the page's order and probes each row's relation,
+    0.7 ms."""
+    if membership is None:
+        return None
+    ids = list(
+        StaffAssignment.objects.filter(membership=membership)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)[: ASSIGNED_IDS_MAX + 1]
+    )
+    return None if len(ids) > ASSIGNED_IDS_MAX else ids
 
 
 def customer_reach_is_assigned_only(context) -> bool:

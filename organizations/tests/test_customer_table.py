@@ -777,3 +777,25 @@ def test_issue13_a_members_first_page_reads_page_and_total_in_one_pass(table_wor
     with CaptureQueriesContext(connection) as captured:
         assert client.get(list_url(world)).context["page_obj"].paginator.count == 52
     assert [q for q in captured.captured_queries if counting in q["sql"]]
+
+
+@pytest.mark.parametrize("ids_max", [1000, 0])
+def test_issue13_a_members_customers_read_by_their_ids_or_joined_are_the_same(table_world, monkeypatch, ids_max):
+    """A Member's list: the assigned customers' ids read first (issue 13), or – with more than
+    `ASSIGNED_IDS_MAX` assignments – joined in SQL; the same customers either way, and only the
+    partner's active customers among them."""
+    from organizations import selectors
+    from portal.tenancy import org_context_for_organization
+
+    world = table_world
+    for customer in (world.customer, world.zulu):  # Zulu is archived: not in the default list
+        factories.assign(world.partner_member, world.partner, customer)
+    foreign = factories.OrganizationFactory(name="Fremd GmbH")  # not the partner's customer
+    factories.assign(world.partner_member, world.partner, foreign)
+    monkeypatch.setattr(selectors, "ASSIGNED_IDS_MAX", ids_max)
+    context = org_context_for_organization(world.partner_member, world.partner)
+    assert list(selectors.customer_list(context=context).values_list("name", flat=True)) == ["Kunde AG"]
+    assert list(selectors.customer_list(context=context, status="").values_list("name", flat=True)) == [
+        "Kunde AG",
+        "Zulu KG",
+    ]
