@@ -72,6 +72,14 @@ class SubscriptionQuerySet(ExpiringStatusQuerySet):
 
     bulk_create.alters_data = True
 
+    def trials(self):
+        """The free trials (BIL-2)."""
+        return self.filter(source=Subscription.Source.TRIAL)
+
+    def paid(self):
+        """Everything but the free trials: bookings, accepted offers, ordered services."""
+        return self.exclude(source=Subscription.Source.TRIAL)
+
     def in_force(self, at=None):
         """Subscriptions that count at `at` (default now): started, not yet ended, not expired."""
         at = at or timezone.now()

@@ -809,7 +809,7 @@ def subscription_flags(at: datetime) -> dict:
     (`Subscription.in_force_q`, the one definition), and until when that holds without a write –
     the next start or end of one of its subscriptions after `at` (none: until they change)."""
     subscriptions = Subscription.objects.filter(organization=OuterRef("pk"))
-    in_force = subscriptions.filter(Subscription.in_force_q(at))
+    in_force = subscriptions.in_force(at)
     next_change = (
         subscriptions.filter(status__in=Subscription.IN_FORCE_STATUSES)
         .filter(Q(starts_at__gt=at) | Q(ends_at__gt=at))
@@ -822,8 +822,8 @@ def subscription_flags(at: datetime) -> dict:
         .values("change_at")[:1]
     )
     return {
-        "has_subscription_in_force": Exists(in_force.exclude(source=Source.TRIAL)),
-        "has_trial_in_force": Exists(in_force.filter(source=Source.TRIAL)),
+        "has_subscription_in_force": Exists(in_force.paid()),
+        "has_trial_in_force": Exists(in_force.trials()),
         "subscription_flags_valid_until": Subquery(next_change, output_field=DateTimeField()),
     }
 

@@ -459,18 +459,12 @@ def _owner_memberships(organization_ref) -> QuerySet:
 
 def _trials_in_force(organization_ref, at) -> QuerySet:
     """An org's trial in force at `at`: one probe of `one_trial_per_organization`."""
-    Subscription = _subscription_model()
-    return Subscription.objects.filter(organization=organization_ref, source=Subscription.Source.TRIAL).in_force(at)
+    return _subscription_model().objects.filter(organization=organization_ref).trials().in_force(at)
 
 
 def _paid_subscriptions_in_force(organization_ref, at) -> QuerySet:
     """An org's paid subscriptions in force at `at`: one index-only probe of `subscription_paid_in_force`."""
-    Subscription = _subscription_model()
-    return (
-        Subscription.objects.filter(organization=organization_ref)
-        .exclude(source=Subscription.Source.TRIAL)
-        .in_force(at)
-    )
+    return _subscription_model().objects.filter(organization=organization_ref).paid().in_force(at)
 
 
 def customer_table_columns(queryset: QuerySet, *, at=None) -> QuerySet[Organization]:
