@@ -30,7 +30,8 @@ from operator import or_
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.utils.translation import gettext as _
 
 from organizations.models import CustomerRelation, Membership, Organization, StaffAssignment
@@ -403,15 +404,26 @@ def reach_loaded(
                 relations = relations.exclude(customer_id__in=member_of)
             sources.append(relations.values("customer_id"))
         if assigned:
-            # each assignment counts only through its own partner's active relation (ORG-11)
+            # Each assignment counts only through its own partner's active relation (ORG-11),
+            # tested per assignment: a scalar subquery by the relation's (partner, customer) key.
+            # As `customer_id IN (the partner's active relations)` PostgreSQL (default costs)
+            # hashed all 10,000 relations of a partner to test a Member's 100 assignments: 1.9 ms
+            # against 0.5 ms (issue 13); a scalar subquery is never turned into a join.
             by_membership = reduce(
                 or_,
                 (
-                    Q(
-                        membership_id=m.pk,
-                        customer_id__in=CustomerRelation.objects.filter(
-                            status=CustomerRelation.Status.ACTIVE, partner_id=m.organization_id
-                        ).values("customer_id"),
+                    Q(membership_id=m.pk)
+                    & Q(
+                        IsNull(
+                            Subquery(
+                                CustomerRelation.objects.filter(
+                                    status=CustomerRelation.Status.ACTIVE,
+                                    partner_id=m.organization_id,
+                                    customer_id=OuterRef("customer_id"),
+                                ).values("pk")[:1]
+                            ),
+                            False,
+                        )
                     )
                     for m in assigned
                 ),

@@ -20,9 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 from django.views.i18n import set_language as django_set_language
 
+from organizations.models import Organization
+
 from .errors import DomainError, NotFound
 from .models import Notification
-from .tenancy import OrgContext, Scope, org_context_for, organizations_for_user, restrict
+from .tenancy import OrgContext, Scope, memberships_of, org_context_for, organizations_for_user, restrict
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +153,23 @@ def home(request):
     """Signed-in users land in their first organization; others on the login page."""
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
-    reachable = organizations_for_user(request.user)
-    # Own orgs first (a partner lands in its partner org), then orgs reached as partner staff.
-    organization = (
-        reachable.filter(memberships__user=request.user).order_by("name", "id").first()
-        or reachable.order_by("name", "id").first()
-    )
-    if organization is not None:
-        return redirect("organization-dashboard", org=organization.public_id)
-    from projects.selectors import project_list_for_user  # end customers without an org (PRJ-3)
+    from projects.selectors import user_has_projects  # end customers without an org (PRJ-3)
 
-    if project_list_for_user(user=request.user).exists():
+    # Every org a user reaches (own, or as partner staff) comes through a membership: a user with
+    # none (a grantee of single projects) skips the org reads. Own active orgs come first (a
+    # partner lands in its partner org), then orgs reached as partner staff.
+    memberships = memberships_of(request.user)
+    own_active = [m.organization_id for m in memberships if m.organization_active]
+    if own_active:
+        organizations = Organization.objects.filter(pk__in=own_active)
+    elif memberships:
+        organizations = organizations_for_user(request.user)
+    else:
+        organizations = Organization.objects.none()
+    public_id = organizations.order_by("name", "id").values_list("public_id", flat=True).first()
+    if public_id is not None:
+        return redirect("organization-dashboard", org=public_id)
+    if user_has_projects(request.user, memberships=memberships):
         return redirect("project-list")
     return render(request, "portal/home.html")
 

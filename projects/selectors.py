@@ -883,6 +883,15 @@ def project_list_for_user(
     return queryset
 
 
+def user_has_projects(user, *, memberships: list[MembershipRow] | None = None) -> bool:
+    """Whether `user` may view any project across orgs (the home redirect of end customers without
+    an org, PRJ-3). `memberships`: `memberships_of(user)` where the caller has read it already."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    paths = _access_paths(user, ProjectAction.VIEW, timezone.now(), memberships)
+    return _accessible_filter(Project.objects.order_by(), user, ProjectAction.VIEW, paths=paths).exists()
+
+
 # The org filter reads at most this many of the user's grant rows; beyond, it is an identifier field.
 FILTER_GRANT_ROWS = 1000
 

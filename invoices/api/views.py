@@ -9,7 +9,7 @@ from a partner-linked customer's own accounts) and restrict the queryset; `pdf` 
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +34,13 @@ from portal.files import PrivateFileViewSetMixin, private_file_response
 from ..einvoice import xrechnung_response
 from ..itemisation import itemisation_file_response, itemisation_response
 from ..models import Invoice, PaymentMethod
-from ..selectors import invoice_api_list, invoice_lines, invoice_section_totals, payment_method_list
+from ..selectors import (
+    invoice_api_list,
+    invoice_for_user,
+    invoice_lines,
+    invoice_section_totals,
+    payment_method_list,
+)
 from ..services import payment_methods as services
 from ..services.issuing import invoice_itemisation_request, invoice_pdf_request, invoice_xrechnung_request
 from .serializers import (
@@ -127,6 +133,30 @@ class _InvoiceViewSetBase(PrivateFileViewSetMixin, ScopedReadOnlyModelViewSet):
             # its lines or sums: the invoice found by its key, not loaded with its relations
             return super().get_queryset().only("id", "recipient_id")
         return invoice_api_list(queryset=super().get_queryset())
+
+    def get_object(self):
+        read = self._cross_org_read()
+        if read is None:
+            return super().get_object()
+        # Across orgs one invoice by its key: the restriction's rule compiled once per process
+        # (`invoice_for_user`), not built with the ORM on every request (issue 13).
+        invoice = invoice_for_user(user=self.request.user, pk=int(self.kwargs[self.lookup_url_kwarg]), read=read)
+        if invoice is None:
+            raise Http404
+        self.check_object_permissions(self.request, invoice)
+        return invoice
+
+    def _cross_org_read(self) -> str | None:
+        """How `invoice_for_user` loads the invoice for this request, None for the general way: in
+        an org (its context decides), or with list parameters (DRF applies a list's filters to a
+        detail as well)."""
+        if self.org_context is not None or getattr(self, "swagger_fake_view", False) or self.request.query_params:
+            return None
+        if self.action == "retrieve":
+            return "api"
+        if self.action in ROWS_ACTIONS:
+            return "key"
+        return "whole" if self.action in FILE_ACTIONS else None
 
     def get_serializer_class(self):
         if self.action == "lines":

@@ -8,9 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from invoices.models import Invoice
+from invoices.selectors import INVOICE_READS, invoice_for_user
 from invoices.services.issuing import invoice_pdf_ensure
 from organizations.models import Organization
 from organizations.roles import OrgRole
+from portal.tenancy import Scope, restrict
 from tests import factories
 from tests.world import build_world
 
@@ -233,3 +235,61 @@ def test_invoice_lists_run_constant_queries(settings, tmp_path, client):
     for n in range(2, 20):
         issue(line(reseller, customer(name=f"K{n}"), period=month(n)), period=month(n))
     assert measure() == few
+
+
+USERS = (
+    "partner_owner",
+    "partner_member",
+    "linked_owner",
+    "linked_admin",
+    "linked_guest",
+    "direct_owner",
+    "direct_member",
+    "caretaker",
+)
+
+
+@pytest.mark.parametrize("read", sorted(INVOICE_READS))
+def test_the_compiled_cross_org_read_finds_what_the_restriction_finds(billing_world, read, settings):
+    """`invoice_for_user` (compiled once per process) against the restriction (built per request)
+    for every user of the world and every invoice, within and after the retention period."""
+    invoices = (billing_world["direct_invoice"], billing_world["partner_invoice"])
+    for years in (10, 0):  # 0: every invoice is past the retention period
+        settings.INVOICE_RETENTION_YEARS = years
+        seen = set()
+        for name in USERS:
+            user = billing_world[name]
+            for invoice in invoices:
+                expected = restrict(Invoice.objects.all(), Scope(user=user)).filter(pk=invoice.pk).first()
+                found = invoice_for_user(user=user, pk=invoice.pk, read=read)
+                assert (found and found.pk) == (expected and expected.pk), (years, name, invoice.number)
+                if found:
+                    seen.add((name, invoice.recipient_id))
+                    assert found.recipient_id == expected.recipient_id
+        # the comparison means something: both answers occur
+        partner, direct = billing_world["partner"].pk, billing_world["direct"].pk
+        assert ("partner_owner", partner) in seen and ("direct_owner", direct) in seen
+        assert ("partner_member", partner) not in seen and ("linked_owner", partner) not in seen
+
+
+def test_the_cross_org_invoice_api_compiles_its_read_once(billing_world, client):
+    """The cross-org detail, lines and sections: the same answers as in the org, one query for the
+    invoice however often it is asked, and 404 for a foreign invoice or an unknown key."""
+    invoice = billing_world["partner_invoice"]
+    client.force_login(billing_world["partner_owner"])
+    for name in ("invoice-api-detail", "invoice-api-lines", "invoice-api-sections"):
+        url = reverse(name, kwargs={"invoice_id": invoice.pk})
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, (name, response.content[:200])
+        reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("EXECUTE portal_")]
+        assert len(reads) == 1, (name, [q["sql"][:80] for q in queries.captured_queries])
+    assert (
+        client.get(reverse("invoice-api-detail", kwargs={"invoice_id": invoice.pk})).json()["number"] == invoice.number
+    )
+    client.force_login(billing_world["linked_owner"])
+    for invoice_id in (invoice.pk, invoice.pk + 1000):
+        response = client.get(reverse("invoice-api-detail", kwargs={"invoice_id": invoice_id}))
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == "Not found."

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from invoices.services import issuing
 from organizations.roles import OrgRole
+from portal.statements import executed_sql
 from tests import factories
 
 from .factories import customer, issue, line, partner
@@ -42,7 +43,8 @@ def _queries(client, url, **extra):
         response = client.get(url, **extra)
         body = response.getvalue()
     assert response.status_code == 200, (url, response.status_code, body[:300])
-    return [q["sql"] for q in captured.captured_queries], response, body
+    # a compiled statement's text for its EXECUTE (portal.statements)
+    return [executed_sql(q["sql"]) for q in captured.captured_queries], response, body
 
 
 # An org column that only a whole joined org would select.
