@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from portal.api.fields import CountryField
 
 from ..models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS, AuditEvent, CustomerRelation, Organization
 from ..roles import OrgRole
