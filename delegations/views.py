@@ -16,9 +16,9 @@ from django.views.generic.detail import SingleObjectMixin
 from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_label
 from portal.templatetags.ui import choice_label, day, until
+from portal.tenancy import restrict
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
-from projects.selectors import project_list_for_user
 
 from . import selectors, services
 from .forms import DelegationAcceptForm, DelegationReleaseForm, DelegationRequestForm, ReleaseAcceptForm, end_of_day
@@ -160,10 +160,10 @@ class DelegationReleaseView(OrgScopedMixin, DomainErrorFormMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["projects"] = (
-            project_list_for_user(user=self.request.user, organization=self.org.organization)
-            .filter(status=Project.Status.ACTIVE)
-            .order_by("name", "id")
+        # the org's projects the user sees there, by the role already resolved for this org
+        # (the cross-org restriction would build every access path of the user, issue 13)
+        kwargs["projects"] = restrict(Project.objects.filter(status=Project.Status.ACTIVE), self.scope).order_by(
+            "name", "id"
         )
         return kwargs
 

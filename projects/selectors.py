@@ -97,8 +97,8 @@ def _access_q(user, action: str, at) -> Q:
     return _inherited_q(user, action) | _granted_q(user, action, at)
 
 
-def _status_q(action: str) -> Q:
-    return Q() if action in ACTIONS_ON_ARCHIVED_PROJECTS else Q(status=Project.Status.ACTIVE)
+def _status_q(action: str, *, prefix: str = "") -> Q:
+    return Q() if action in ACTIONS_ON_ARCHIVED_PROJECTS else Q(**{f"{prefix}status": Project.Status.ACTIVE})
 
 
 def project_access_q(user, action: str = ProjectAction.VIEW, *, at=None) -> Q:
@@ -337,9 +337,19 @@ def _count_reads(reads: _OrmReads, action: str, cap: int) -> _PathCount:
 
     def granted_rows(index: int, with_org: bool = True) -> list[tuple]:
         def build(env: _Env) -> QuerySet:
-            visible = _counted(env, action).filter(organization__status=Organization.Status.ACTIVE).values("pk")
-            # from the permission rows to their project by primary key: a join that streams in index order
-            rows = env.paths.granted[index].filter(content_object_id__in=visible).order_by()
+            rows = env.paths.granted[index]
+            if env.base.query.where:  # the list's own filters (status, org, search) on the projects
+                visible = _counted(env, action).filter(organization__status=Organization.Status.ACTIVE)
+                # from the permission rows to their project by primary key: a join that streams in index order
+                rows = rows.filter(content_object_id__in=visible.values("pk"))
+            else:
+                # the same rule as joins: each row's project and org read once, not again for the
+                # IN (issue 13: an agency's 1,001 caretaker rows in 3.7 ms instead of 6.0 ms)
+                rows = rows.filter(
+                    _status_q(action, prefix="content_object__"),
+                    content_object__organization__status=Organization.Status.ACTIVE,
+                )
+            rows = rows.order_by()
             # with the project's org: the org filter needs the grants' orgs (not read a second time)
             rows = rows.values_list("content_object_id", *(["content_object__organization_id"] if with_org else []))
             # the user's own rows are unique per project; the orgs' grants are when the user is in one org

@@ -16,6 +16,7 @@ from delegations.models import Delegation
 from delegations.tests import factories as df
 from portal.models import OutboxMessage
 from portal.outbox import outbox_process_message
+from projects.models import Project
 from projects.roles import ProjectAction
 from projects.selectors import project_user_may
 from tests import factories
@@ -126,6 +127,19 @@ def test_release_form(world, client):
     assert len(released) == 2 and (ends_at.date(), ends_at.hour) == (date.today() + timedelta(days=31), 0)
     page = client.get(overview(world.customer, "released")).content.decode()
     assert "care@agency.example" in page and "Pending" in page
+
+
+def test_the_release_form_offers_the_orgs_own_active_projects_only(world, client):
+    """The agency's own projects, by name; not a project it cares for in the customer org, not an
+    archived one (the choices come from the restriction in the org's context)."""
+    df.active(world.project, world.agency)
+    tools = factories.project(world.agency, "Agency Tools")
+    archive = factories.project(world.agency, "Agency Archive")
+    Project.objects.filter(pk=archive.pk).update(status=Project.Status.ARCHIVED)
+    client.force_login(world.agency_owner)
+    page = client.get(reverse("delegation-release", kwargs={"org": world.agency.public_id})).content.decode()
+    assert f'value="{tools.number}"' in page
+    assert f'value="{world.project.number}"' not in page and f'value="{archive.number}"' not in page
 
 
 def test_detail_page_and_actions(world, client):
