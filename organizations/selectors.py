@@ -7,8 +7,9 @@ import functools
 import hashlib
 import re
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
@@ -249,16 +250,21 @@ def customer_list(*, context, search: str = "", status: str = Organization.Statu
     """The partner's linked customers the user may reach: all for Owners/Admins, the assigned
     ones for Members/Guests (ORG-11). One query per page, independent of the number of customers."""
     partner = context.organization
-    queryset = Organization.objects.filter(Exists(active_reseller_relations(OuterRef("pk")).filter(partner=partner)))
-    if status in Organization.Status.values:
-        queryset = queryset.filter(status=status)
+    linked = active_reseller_relations(OuterRef("pk")).filter(partner=partner)
+    assigned = None
     if customer_reach_is_assigned_only(context):
         assigned = _assigned_customer_ids(context.membership)
-        if assigned is None:
+    if assigned is not None:
+        # A few assigned customers by their ids, each one's relation probed by its key (a scalar
+        # subquery: as EXISTS, PostgreSQL hashed all 10,000 relations of the partner, 1.9 ms).
+        queryset = Organization.objects.filter(pk__in=assigned).filter(IsNull(Subquery(linked.values("pk")[:1]), False))
+    else:
+        queryset = Organization.objects.filter(Exists(linked))
+        if customer_reach_is_assigned_only(context):  # more than ASSIGNED_IDS_MAX: joined
             exists = StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=context.membership)
             queryset = queryset.filter(Exists(exists))
-        else:
-            queryset = queryset.filter(pk__in=assigned)
+    if status in Organization.Status.values:
+        queryset = queryset.filter(status=status)
     return organization_search(queryset, search).order_by("name", "id")
 
 

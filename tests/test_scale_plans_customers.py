@@ -183,3 +183,37 @@ def test_issue13_customers_with_stale_flags_are_tested_by_their_own_subscription
     )
     assert reads and all("organization_id = ANY" in read for read in reads), plan
     assert "Seq Scan on billing_subscription" not in plan, plan
+
+
+def _member_with_assignments(data, count: int):
+    partner, customers, _projects = data
+    staff = factories.member(partner, OrgRole.MEMBER)
+    for customer in customers[:count]:
+        factories.assign(staff, partner, customer)
+    _analyze("organizations_membership", "organizations_staffassignment")
+    return partner, customers, staff
+
+
+def test_issue13_a_members_customers_probe_their_relation_by_its_key(scale):  # noqa: F811
+    """A partner Member's customer list (table and API): the assigned customers by their ids, each
+    one's relation to the partner probed by its key – never a hash of all the partner's relations
+    (at 10,000 customers that hash was most of the list's time)."""
+    partner, customers, staff = _member_with_assignments(scale, 40)
+    context = org_context_for_organization(staff, partner)
+    queryset = selectors.customer_list(context=context)
+    assert [c.pk for c in queryset] == [c.pk for c in sorted(customers[:40], key=lambda c: (c.name, c.pk))]
+    plan = _plan(queryset)
+    assert "Seq Scan on organizations_customerrelation" not in plan, plan
+    assert "one_active_reseller_per_customer" in plan, plan
+
+
+def test_issue13_a_members_reach_probes_each_assignments_relation(scale):  # noqa: F811
+    """The customers a Member reaches as partner staff (`reach_loaded`, the project lists' and the
+    switcher's source): each assignment's relation tested by its key, not hashed."""
+    from portal.tenancy import memberships_of, reach_loaded
+
+    partner, customers, staff = _member_with_assignments(scale, 40)
+    [source] = reach_loaded(memberships_of(staff)).partner_sources
+    assert sorted(source.values_list("customer_id", flat=True)) == sorted(c.pk for c in customers[:40])
+    plan = _plan(source)
+    assert "Seq Scan on organizations_customerrelation" not in plan, plan
