@@ -13,6 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.statements import executed_sql
+
 from .conftest import context, product
 from .factories import book
 
@@ -26,7 +28,8 @@ def _queries(client, url, **extra):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, **extra)
     assert response.status_code == 200, (url, response.status_code)
-    return [q["sql"] for q in captured.captured_queries], response
+    # a compiled statement's text for its EXECUTE (portal.statements)
+    return [executed_sql(q["sql"]) for q in captured.captured_queries], response
 
 
 def test_issue13_subscription_detail_reads_its_add_ons_without_joining_itself_again(world, client):
