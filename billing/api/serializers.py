@@ -7,6 +7,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from portal.api.serializers import ModelSerializer
+
 from ..models import Subscription
 from ..money import line_amount
 from ..services import MAX_QUANTITY
@@ -23,7 +25,7 @@ class SubscriptionProductSerializer(serializers.Serializer):
     kind = serializers.CharField(read_only=True)
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(ModelSerializer):
     organization = BillingOrganizationSerializer(read_only=True, help_text=_("The subscriber."))
     payer = BillingOrganizationSerializer(
         read_only=True,
@@ -163,7 +165,7 @@ class QuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class ServiceOrderSerializer(serializers.ModelSerializer):
+class ServiceOrderSerializer(ModelSerializer):
     """What someone ordering a project service sees who may not see the org's billing."""
 
     product = SubscriptionProductSerializer(read_only=True)

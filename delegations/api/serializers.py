@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.serializers import ModelSerializer
+
 from ..models import Delegation, DelegationRequesterBlock
 from ..services import MAX_MESSAGE, MAX_PROJECTS_PER_RELEASE
 
@@ -22,7 +24,7 @@ class ProjectRefSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True, allow_null=True)
 
 
-class DelegationSerializer(serializers.ModelSerializer):
+class DelegationSerializer(ModelSerializer):
     """Issue 11, item 3: to the caretaker of a request that was not accepted (yet), the project is
     only the number it typed (`name` null) and `organization` is null – whether such a project
     exists or not."""
@@ -127,7 +129,7 @@ class ReleaseAcceptSerializer(serializers.Serializer):
     )
 
 
-class ReleaseDelegationSerializer(serializers.ModelSerializer):
+class ReleaseDelegationSerializer(ModelSerializer):
     project = ProjectRefSerializer(read_only=True)
     caretaker = OrganizationRefSerializer(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=Delegation.Status.choices, source="current_status", read_only=True)
@@ -159,7 +161,7 @@ class ReleaseSerializer(serializers.Serializer):
         }
 
 
-class DelegationRequesterBlockSerializer(serializers.ModelSerializer):
+class DelegationRequesterBlockSerializer(ModelSerializer):
     blocked_organization = OrganizationRefSerializer(read_only=True)
 
     class Meta:

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.serializers import ModelSerializer
+
 from ..models import Invoice, InvoiceLine, PaymentMethod
 from ..selectors import invoice_section_count, invoice_section_totals, section_total
 
@@ -15,7 +17,7 @@ class InvoiceOrganizationSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(ModelSerializer):
     customer = serializers.SerializerMethodField(help_text=_("The customer org the line was billed for."))
 
     class Meta:
@@ -43,7 +45,7 @@ class InvoiceSectionSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     recipient = InvoiceOrganizationSerializer(read_only=True)
     pdf_url = serializers.SerializerMethodField(help_text=_("The PDF (application/pdf)."))
     corrects = serializers.CharField(
@@ -169,7 +171,7 @@ def section_rows_data(rows) -> list[dict]:
     ]
 
 
-class PaymentMethodSerializer(serializers.ModelSerializer):
+class PaymentMethodSerializer(ModelSerializer):
     masked_iban = serializers.CharField(read_only=True, help_text=_("The IBAN, masked. The full IBAN is never shown."))
 
     class Meta:

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.serializers import ModelSerializer
+
 from ..models import LicenseMode, Offer, OfferBulkSend, OfferItem, OfferTemplate, OfferTemplateItem, Product
 from ..services import MAX_MESSAGE, MAX_NAME
 
@@ -26,7 +28,7 @@ class OfferOrganizationSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class CatalogProductSerializer(serializers.ModelSerializer):
+class CatalogProductSerializer(ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "sku", "kind", "name_en", "name_de", "term_months", "list_price"]
@@ -36,7 +38,7 @@ class CatalogProductSerializer(serializers.ModelSerializer):
 # --- templates (partner only) -------------------------------------------------------------------------
 
 
-class OfferTemplateItemSerializer(serializers.ModelSerializer):
+class OfferTemplateItemSerializer(ModelSerializer):
     product = CatalogProductSerializer(read_only=True)
     total_price = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
 
@@ -63,7 +65,7 @@ class OfferTemplateItemUpdateSerializer(serializers.Serializer):
     )
 
 
-class OfferTemplateSerializer(serializers.ModelSerializer):
+class OfferTemplateSerializer(ModelSerializer):
     items = OfferTemplateItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -79,7 +81,7 @@ class OfferTemplateNameSerializer(serializers.Serializer):
 # --- offers: partner side -----------------------------------------------------------------------------
 
 
-class PartnerOfferItemSerializer(serializers.ModelSerializer):
+class PartnerOfferItemSerializer(ModelSerializer):
     total_price = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     purchase_total = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
 
@@ -105,7 +107,7 @@ class PartnerOfferItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PartnerOfferSerializer(serializers.ModelSerializer):
+class PartnerOfferSerializer(ModelSerializer):
     customer = OfferOrganizationSerializer(read_only=True)
     items = PartnerOfferItemSerializer(many=True, read_only=True)
     total = serializers.SerializerMethodField()
@@ -201,7 +203,7 @@ class OfferDeclineSerializer(serializers.Serializer):
 # --- bulk send ---------------------------------------------------------------------------------------
 
 
-class OfferBulkSendSerializer(serializers.ModelSerializer):
+class OfferBulkSendSerializer(ModelSerializer):
     progress_percent = serializers.IntegerField(read_only=True)
 
     class Meta:

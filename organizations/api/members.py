@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api.schema import ORG
+from portal.api.serializers import ModelSerializer
 from portal.api.viewsets import ScopedGenericViewSet
 
 from .. import selectors
@@ -31,7 +32,7 @@ class PersonSerializer(serializers.Serializer):
     last_name = serializers.CharField(read_only=True)
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     user = PersonSerializer(read_only=True)
 
     class Meta:
@@ -44,7 +45,7 @@ class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=OrgRole.choices)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     """An invitation as its org sees it: never the link, never whether the address has an account."""
 
     status = serializers.ChoiceField(

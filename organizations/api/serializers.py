@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.fields import CountryField
+from portal.api.serializers import ModelSerializer
 
 from ..models import PROFILE_FIELDS, SUPPORT_CONTACT_FIELDS, AuditEvent, CustomerRelation, Organization
 from ..roles import OrgRole
@@ -64,7 +65,7 @@ def _links(organization: Organization, parts: dict[str, tuple[str, str]]) -> dic
     return links
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     """An org the caller may act in (ORG-1). Address and VAT ID are validated by the service."""
 
     country = CountryField(required=False, allow_blank=True)
@@ -123,7 +124,7 @@ class OrganizationDetailSerializer(OrganizationSerializer):
         return {"public_id": reseller.public_id, "name": reseller.name} if reseller else None
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     country = CountryField(read_only=True, allow_blank=True)
 
     class Meta:
@@ -165,7 +166,7 @@ class CustomerCreateSerializer(serializers.Serializer):
     )
 
 
-class ConnectionRequestSerializer(serializers.ModelSerializer):
+class ConnectionRequestSerializer(ModelSerializer):
     partner = OrganizationSummarySerializer(read_only=True)
     customer = OrganizationSummarySerializer(read_only=True)
     direction = serializers.SerializerMethodField(
@@ -222,7 +223,7 @@ class AuditDetailSerializer(serializers.Serializer):
     after = serializers.JSONField(allow_null=True)
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     """One event as the calling org may read it (ORG-10, ORG-6): a sentence in the caller's language
     and only the fields its audience may see – never the raw payload (support reads that in the admin)."""
 

@@ -12,6 +12,7 @@ from rest_framework.routers import SimpleRouter
 from portal.models import Notification
 from portal.tenancy import Scope, restriction
 
+from .serializers import ModelSerializer
 from .viewsets import ScopedGenericViewSet
 
 
@@ -20,7 +21,7 @@ def _restrict_notifications(queryset: QuerySet, *, scope: Scope, action: str) ->
     return queryset.filter(recipient=scope.user)
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     text = serializers.CharField(read_only=True)
     organization = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
 

@@ -3,12 +3,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.serializers import ModelSerializer
+
 from ..models import Project, ProjectRoleGrant
 from ..roles import ProjectAction, ProjectRole
 from ..selectors import allowed_actions_of
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     """A project in a list: always with its `number`, and how the reader reaches it."""
 
     organization = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
@@ -66,7 +68,7 @@ class ProjectCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ProjectRoleGrantSerializer(serializers.ModelSerializer):
+class ProjectRoleGrantSerializer(ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True, allow_null=True, default=None)
     organization = serializers.SlugRelatedField(slug_field="public_id", read_only=True, allow_null=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True, allow_null=True, default=None)
