@@ -4,12 +4,15 @@ offers only, and the paginator's COUNT has no GROUP BY – checked in PostgreSQL
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from offers.models import Offer, OfferItem
 
@@ -114,3 +117,45 @@ def test_issue13_send_page_counts_the_customers_up_to_the_cap(world, client):
     counts = [sql for sql in counts if "COUNT(" in sql]
     assert counts and all(f"LIMIT {COUNT_CAP + 1}" in sql for sql in counts), counts
     assert response.context["page_obj"].paginator.capped is False
+
+
+def _table_rows(html: str) -> list[list[str]]:
+    """The body rows of the offer table, each as its cells' inner HTML."""
+    body = html.split('<div id="offer-table"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def test_issue13_offer_table_rows_built_in_python_show_each_offers_cells_on_both_sides(world, client):
+    """The rows come from `offer_list_rows` (not a template loop): link, other side, item count,
+    total, status and date, escaped, in the reader's language (the customer's Owner reads German)."""
+    from portal.templatetags.ui import moment, money
+
+    first = of.offer(world.partner, world.customer)
+    Offer.objects.filter(pk=first.pk).update(title='Cloud <b>"Plus"</b>')
+    accepted = of.offer(world.partner, world.customer, status=Offer.Status.ACCEPTED)
+    offers = {offer.pk: offer for offer in Offer.objects.filter(pk__in=[first.pk, accepted.pk])}
+    items = {pk: offer.items.count() for pk, offer in offers.items()}
+    totals = {pk: sum((item.total_price for item in offer.items.all()), Decimal("0")) for pk, offer in offers.items()}
+    for user, org, other, label, language in (
+        (world.partner_owner, world.partner, world.customer.name, {"accepted": "Accepted"}, "en"),
+        (world.customer_owner, world.customer, world.partner.name, {"accepted": "Angenommen"}, "de"),
+    ):
+        client.force_login(user)
+        html = client.get(reverse("offer-list", kwargs={"org": org.public_id})).content.decode()
+        rows = _table_rows(html)
+        assert len(rows) == 2, rows
+        by_pk = {int(re.search(r"/offers/(\d+)/", row[0]).group(1)): row for row in rows}
+        assert set(by_pk) == set(offers)
+        with translation.override(language):
+            for pk, row in by_pk.items():
+                offer = offers[pk]
+                assert row[0] == (
+                    f'<a href="{reverse("offer-detail", kwargs={"org": org.public_id, "offer_id": pk})}">'
+                    f"{escape(offer.title)}</a>"
+                )
+                assert row[1] == escape(other)
+                assert row[2] == str(items[pk]) and row[3] == escape(money(totals[pk]))
+                at = offer.created_at if org == world.partner else (offer.delivered_at or offer.created_at)
+                assert row[5] == escape(moment(at))
+        assert "&lt;b&gt;&quot;Plus&quot;&lt;/b&gt;" in by_pk[first.pk][0] and "<b>" not in by_pk[first.pk][0]
+        assert label["accepted"] in by_pk[accepted.pk][4] and "status-" in by_pk[accepted.pk][4]
