@@ -1,11 +1,10 @@
 """Template helpers of offers: the customer's badge count (OFR-6) and the rows of the offer table."""
 
 from django import template
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from portal.templatetags.ui import moment, money, status_badge
+from portal.templatetags.ui import moment, money, status_badge, url_around
 
 from ..selectors import offers_awaiting_confirmation_count
 
@@ -27,8 +26,7 @@ def offer_list_rows(offers, side: str, organization_public_id: str):
     customer, sent at) or "customer" (received: the partner, received at). Built in Python: the
     same cells through the template language cost more than the page's queries (issue 13). The
     detail URL is reversed once per table, around the offer's id."""
-    url = reverse("offer-detail", kwargs={"org": organization_public_id, "offer_id": _MARKER_ID})
-    head, tail = (escape(part) for part in url.rsplit(str(_MARKER_ID), 1))
+    head, tail = url_around("offer-detail", "offer_id", _MARKER_ID, org=organization_public_id)
     rows = []
     for offer in offers:
         if side == "partner":

@@ -22,8 +22,9 @@ import heroicons
 from django import template
 from django.template.base import token_kwargs
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -49,6 +50,14 @@ def _icon_svg(name: str, size: int, css_class: str) -> str:
         "outline", name, size, {"aria_hidden": "true", "focusable": "false", "class": f"icon {css_class}".strip()}
     )
     return mark_safe(svg)  # noqa: S308 - the SVG comes from the heroicons package, no user input
+
+
+def url_around(name: str, key: str, marker, **kwargs) -> tuple[str, str]:
+    """The escaped parts of the URL `name` before and after its argument `key`, reversed once with
+    `marker` (a value the pattern accepts) in its place: a list built in Python puts each row's
+    value between them instead of a `reverse` per row (~30 µs each)."""
+    head, tail = reverse(name, kwargs={**kwargs, key: marker}).rsplit(str(marker), 1)
+    return escape(head), escape(tail)
 
 
 # --- dates and money ---------------------------------------------------------------------------

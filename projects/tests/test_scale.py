@@ -437,19 +437,20 @@ def test_issue13_compiled_project_list_keeps_the_filters(grantee, filters):
 
 def test_issue13_project_rows_reverse_the_detail_url_once_per_list(grantee, monkeypatch):
     """A `reverse` per row was the largest part of building the rows; the rows stay escaped."""
+    from portal.templatetags import ui
     from projects.templatetags import project_tags
 
     user, projects = grantee
     Project.objects.filter(pk=projects[0].pk).update(name='<b>"Shop" & Co</b>')
     rows = list(project_page(scope=Scope(user=user), cap=CAP).queryset[0:CAP])
     calls = []
-    reverse_once = project_tags.reverse
+    reverse_once = ui.reverse  # the rows' URL parts come from `ui.url_around`
 
     def counted(*args, **kwargs):
         calls.append(args)
         return reverse_once(*args, **kwargs)
 
-    monkeypatch.setattr(project_tags, "reverse", counted)
+    monkeypatch.setattr(ui, "reverse", counted)
     html = str(project_tags.project_list_rows(rows, True))
     assert len(calls) == 1
     for project in rows:
