@@ -106,24 +106,11 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         paginator = Paginator(invoice_section_totals(invoice=invoice, customer=only), SECTIONS_PER_PAGE)
         paginator.count = section_count
         page = paginator.get_page(self.request.GET.get(SECTIONS_PAGE_PARAM))
-
-        def query(number: int) -> str:
-            params = self.request.GET.copy()
-            params[SECTIONS_PAGE_PARAM] = number
-            return params.urlencode()
-
-        pager = {"page_obj": page if paginator.num_pages > 1 else None}
-        if paginator.num_pages > 1:
-            pager.update(
-                first_query=query(1),
-                last_query=query(paginator.num_pages),
-                previous_query=query(page.previous_page_number()) if page.has_previous() else "",
-                next_query=query(page.next_page_number()) if page.has_next() else "",
-            )
         sections = [section_total(row) for row in page.object_list]
         for section in sections:
             section.subtotal_text = money(section.subtotal, invoice.currency)
-        return {"sections": sections, "sections_pager": pager}
+        # its pager: `{% pagination sections_page param="sections_page" %}`
+        return {"sections": sections, "sections_page": page, "sections_page_param": SECTIONS_PAGE_PARAM}
 
 
 def with_texts(lines, *, currency: str, grouped: bool) -> list:

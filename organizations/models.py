@@ -150,6 +150,12 @@ class Organization(models.Model):
 
     kind = models.CharField(_("kind"), max_length=16, choices=OrgKind.choices, default=OrgKind.CUSTOMER)
     name = models.CharField(_("name"), max_length=200)
+    # The name as the search compares it (`_organization_search_q`), kept by the database: a
+    # search without a trigram index reads it from the row instead of computing UPPER(name) for
+    # every customer (issue 13: 3.0 → 0.9 ms over 10,000 customers).
+    search_name = models.GeneratedField(
+        expression=Upper("name"), output_field=models.CharField(max_length=200), db_persist=True, editable=False
+    )
     public_id = models.CharField(
         _("identifier"), max_length=16, unique=True, default=generate_public_id, editable=False
     )
@@ -223,8 +229,10 @@ class Organization(models.Model):
             models.Index(fields=["name", "id"], name="organization_name_order"),
             models.Index(fields=["city", "name", "id"], name="organization_city_order"),
             models.Index(fields=["status", "name", "id"], name="organization_status_order"),
-            # search by any part of the name (`name__icontains`, issue 13)
-            TrigramGinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="organization_name_trgm"),
+            # search by any part of the name (`search_name LIKE '%…%'`, issue 13)
+            TrigramGinIndex(
+                OpClass(models.F("search_name"), name="gin_trgm_ops"), name="organization_search_name_trgm"
+            ),
             # The subscription filters of the customer table read the few customers with the rarer
             # value by these (planner's choice by their statistics), and the refresh job finds the
             # flags whose time has passed (issue 13/16).
@@ -246,7 +254,7 @@ class Organization(models.Model):
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in self.SUBSCRIPTION_FLAG_FIELDS
+                if not field.primary_key and not field.generated and field.name not in self.SUBSCRIPTION_FLAG_FIELDS
             ]
         super().save(*args, **kwargs)
 

@@ -8,7 +8,7 @@ import hashlib
 import re
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -153,7 +153,9 @@ def _organization_search_q(term: str) -> Q:
     """The name contains `term`; the identifier conditions only where `term` can be one (a term
     with a space or an umlaut cannot): each condition is tested on every row where no index
     answers it (issue 13)."""
-    condition = Q(name__icontains=term)
+    # `name__icontains` compared UPPER(name) of every row; `search_name` is that, stored. The term
+    # is upper-cased by the database too, so both sides follow the same rules (ß, accents).
+    condition = Q(search_name__contains=Upper(Value(term)))
     identifier = term.upper()
     if IDENTIFIER_SHAPE.fullmatch(identifier):
         full = identifier if identifier.startswith("ORG-") else f"ORG-{identifier}"

@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
-from portal.templatetags.ui import choice_label, inclusive_end, status_badge, until
+from portal.templatetags.ui import choice_label, icon, inclusive_end, status_badge, until, url_around
 
 from .models import Invitation, Organization
 
@@ -150,6 +149,7 @@ class CustomerPage:
     table: CustomerTable  # the columns shown and their sort links (headers)
     page: Page  # its object_list: `rows`
     rows: list[dict]  # `selectors.CUSTOMER_ROW_FIELDS` of the page's customers
+    head: str  # the header cells as HTML (`render_header`)
     body: str  # the rows as HTML (`render_rows`)
 
 
@@ -200,7 +200,39 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
     rows = customer_table_rows(list(page.object_list))
     page.object_list = rows
     body = render_rows(rows, columns, partner_public_id=context.organization.public_id, selectable=selectable)
-    return CustomerPage(filterset=filterset, table=table, page=page, rows=rows, body=body)
+    head = render_header(table, query, selectable=selectable)
+    return CustomerPage(filterset=filterset, table=table, page=page, rows=rows, head=head, body=body)
+
+
+SORT_ICONS = {"ascending": "chevron-up", "descending": "chevron-down", "none": "chevron-up-down"}
+
+
+def render_header(table: CustomerTable, query, *, selectable: bool) -> str:
+    """The <th>s of the table: a sort link per orderable column (the next order of the column, as
+    django-tables2's `order_by_alias.next`; the other parameters kept, the page left) with
+    `aria-sort`. Built here like the rows: the template's loop over the columns cost ~0.7 ms."""
+    cells = []
+    if selectable:
+        cells.append(
+            '<th scope="col"><input type="checkbox" class="form-check-input" data-select-all id="select-all"'
+            ' aria-label="{}"></th>'.format(escape(gettext("Select all customers on this page")))
+        )
+    links = query.copy()
+    links.pop("page", None)
+    for column in table.columns:
+        header = escape(str(column.header))
+        if not column.orderable:
+            cells.append(f'<th scope="col">{header}</th>')
+            continue
+        alias = column.order_by_alias
+        state = ("descending" if alias.is_descending else "ascending") if column.is_ordered else "none"
+        links["sort"] = alias.next
+        sort_icon = icon(SORT_ICONS[state], 16, "sort-idle" if state == "none" else "")
+        cells.append(
+            f'<th scope="col" aria-sort="{state}"><a class="sort-link" href="?{escape(links.urlencode())}">'
+            f"{header}{sort_icon}</a></th>"
+        )
+    return mark_safe("".join(cells))  # noqa: S308 - labels and links escaped above, icons from heroicons
 
 
 # The cells of a row, by column: formats over the escaped values `render_rows` prepares.
@@ -229,13 +261,7 @@ def render_rows(rows: list[dict], columns, *, partner_public_id: str, selectable
     row_format = "<tr>" + (SELECT_CELL if selectable else "")
     row_format += "".join(CELLS[name] for name in ("name", *OPTIONAL_COLUMNS) if name == "name" or name in columns)
     row_format += "</tr>\n"
-    placeholder = "ORG-CUSTOMER-PLACEHOLDER"
-    url_start, url_end = (
-        escape(part)
-        for part in reverse("customer-detail", kwargs={"org": partner_public_id, "customer": placeholder}).split(
-            placeholder
-        )
-    )
+    url_start, url_end = url_around("customer-detail", "customer", "ORG-CUSTOMER-PLACEHOLDER", org=partner_public_id)
     label_start, _name, label_end = (escape(part) for part in gettext("Select %(name)s").partition("%(name)s"))
     badges, dates = {}, {}
 

@@ -51,7 +51,8 @@ def copy_insert(model: type[models.Model], objects: Iterable[models.Model]) -> i
             model.objects.bulk_create(chunk, batch_size=2000)
             total += len(chunk)
         return total
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or not f.auto_created]
+    # generated columns (`Organization.search_name`) are the database's to write
+    fields = [f for f in model._meta.concrete_fields if (not f.primary_key or not f.auto_created) and not f.generated]
     fields = [f for f in fields if not (f.primary_key and isinstance(f, models.AutoField))]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"

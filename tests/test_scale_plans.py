@@ -23,7 +23,7 @@ from delegations.selectors import delegation_list, delegation_status_filter
 from offers.models import Product
 from organizations.models import Organization
 from organizations.roles import OrgKind, OrgRole
-from organizations.selectors import switcher_organizations
+from organizations.selectors import customer_list, customer_table_search, organization_search, switcher_organizations
 from portal.errors import NotFound
 from portal.indexes import trigram_installed
 from portal.statements import prepared_name
@@ -216,6 +216,22 @@ def test_issue13_project_search_uses_the_trigram_index(scale):
     assert [p.name for p in queryset] == ["Project 01234"]
     plan = _plan(queryset)
     assert "project_name_trgm" in plan, plan
+
+
+def test_issue13_customer_search_reads_the_stored_upper_case_name(scale):
+    """Without pg_trgm the customer search scans the partner's customers; it compares the stored
+    `search_name` (kept by the database) instead of computing UPPER(name) on every row; with
+    pg_trgm the trigram index on that column answers it."""
+    partner, _customers, _projects = scale
+    context = org_context_for_organization(factories.member(partner, OrgRole.OWNER), partner)
+
+    queryset = customer_table_search(customer_list(context=context), "Scale 0123 ")
+    assert [customer.name for customer in queryset] == ["Scale 0123 GmbH"]
+    plan = _plan(queryset)
+    assert "search_name" in plan, plan
+    assert "upper((name)" not in plan.lower().replace('"', ""), plan
+    if trigram_installed(connection):
+        assert "organization_search_name_trgm" in _plan(organization_search(Organization.objects.all(), "ale 01")), plan
 
 
 def test_issue13_subscriptions_across_orgs_start_from_the_users_orgs(scale):

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -737,6 +738,21 @@ def test_issue13_a_search_tests_the_partners_customer_rows_once_and_only_what_th
     assert names(client.get(list_url(world), {"q": world.alpha.public_id[4:]})) == ["Alpha GmbH"]
     assert names(client.get(list_url(world), {"q": world.alpha.public_id[:8]})) == ["Alpha GmbH"]
     assert names(client.get(list_url(world), {"q": "de136695976"})) == ["Alpha GmbH"]
+
+
+def test_issue13_the_search_compares_the_stored_upper_case_name_in_any_case_and_literally(table_world, client):
+    """The name search reads `Organization.search_name` (UPPER(name), written by the database):
+    it follows a rename at once, matches in any case, and takes % and _ literally."""
+    world = table_world
+    client.force_login(world.partner_owner)
+    world.alpha.name = "Straße 50% Werk_statt GmbH"
+    world.alpha.save()
+    world.alpha.refresh_from_db()
+    assert world.alpha.search_name == Organization.objects.values_list(Upper("name"), flat=True).get(pk=world.alpha.pk)
+    for term in ("straße 50", "STRAßE 50%", "werk_statt", "50% w"):
+        assert names(client.get(list_url(world), {"q": term})) == ["Straße 50% Werk_statt GmbH"], term
+    for term in ("50%%", "werk_s_att", "Alpha GmbH"):  # the old name is gone at once
+        assert names(client.get(list_url(world), {"q": term})) == [], term
 
 
 def test_issue13_has_no_subscription_or_trial_lists_exactly_the_customers_without(table_world, client):

@@ -79,6 +79,7 @@ class CustomerListView(OrgScopedMixin, TemplateView):
             page_obj=page.page,
             paginator=page.page.paginator,
             customers=page.rows,
+            table_head=page.head,
             table_body=page.body,
             visible_columns=columns,
             column_choices=[(name, page.table.base_columns[name].verbose_name) for name in OPTIONAL_COLUMNS],

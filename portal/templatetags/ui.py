@@ -20,15 +20,14 @@ from decimal import Decimal, InvalidOperation
 
 import heroicons
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.base import token_kwargs
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
-
-from .portal_tags import page_query
+from django.utils.translation import get_language, gettext, ngettext
 
 register = template.Library()
 
@@ -211,23 +210,57 @@ def sort_header(context, field: str, label, param: str = "sort"):
     }
 
 
-@register.inclusion_tag("components/pagination.html", takes_context=True)
-def pagination(context, page_obj=None):
-    """Previous/next, "Page 2 of 40" and the total: numbers a 10,000-row list can afford."""
-    page_obj = page_obj or context.get("page_obj")
-
-    def query(number):
-        return page_query(context, number)
-
+@register.simple_tag(takes_context=True)
+def pagination(context, page_obj=None, param: str = "page"):
+    """`{% pagination page_obj %}`: first/previous/next/last, "Page 2 of 40" and the total – numbers
+    a 10,000-row list can afford; nothing for a single page. The links keep the other query
+    parameters and set `param` (a page with two lists pages the second by its own parameter).
+    Built here rather than from a template: every list page shows one (issue 13)."""
+    if page_obj is None:
+        page_obj = context.get("page_obj")
     if page_obj is None or page_obj.paginator.num_pages <= 1:
-        return {"page_obj": None}
-    return {
-        "page_obj": page_obj,
-        "previous_query": query(page_obj.previous_page_number()) if page_obj.has_previous() else "",
-        "next_query": query(page_obj.next_page_number()) if page_obj.has_next() else "",
-        "first_query": query(1),
-        "last_query": query(page_obj.paginator.num_pages),
+        return ""
+    paginator = page_obj.paginator
+    query = context["request"].GET.copy()
+
+    def link(number, content: str, rel: str = "") -> str:
+        query[param] = number
+        rel = f' rel="{rel}"' if rel else ""
+        return f'<li class="page-item"><a class="page-link" href="?{escape(query.urlencode())}"{rel}>{content}</a></li>'
+
+    items = []
+    if page_obj.has_previous():
+        items.append(link(1, _icon_svg("chevron-double-left", 16, "") + _hidden(gettext("First page"))))
+        previous = _icon_svg("chevron-left", 16, "") + f'<span class="pager-label">{escape(gettext("Previous"))}</span>'
+        items.append(link(page_obj.previous_page_number(), previous, "prev"))
+    position = gettext("Page %(number)s of %(count)s") % {
+        "number": formats.localize(page_obj.number),
+        "count": formats.localize(paginator.num_pages),
     }
+    items.append(
+        f'<li class="page-item active" aria-current="page"><span class="page-link">{escape(position)}</span></li>'
+    )
+    if page_obj.has_next():
+        following = f'<span class="pager-label">{escape(gettext("Next"))}</span>' + _icon_svg("chevron-right", 16, "")
+        items.append(link(page_obj.next_page_number(), following, "next"))
+        items.append(
+            link(paginator.num_pages, _icon_svg("chevron-double-right", 16, "") + _hidden(gettext("Last page")))
+        )
+    if getattr(paginator, "capped", False):
+        total = gettext("more than %(cap)s entries") % {"cap": intcomma(paginator.cap)}
+    else:
+        total = ngettext("%(counter)s entry", "%(counter)s entries", paginator.count) % {
+            "counter": formats.localize(paginator.count)
+        }
+    return mark_safe(  # noqa: S308 - texts and links escaped above, icons from heroicons
+        f'<nav class="pager" aria-label="{escape(gettext("Pages"))}">\n  <ul class="pagination pagination-sm">\n    '
+        + "\n    ".join(items)
+        + f'\n  </ul>\n  <span class="pager-total">{escape(total)}</span>\n</nav>'
+    )
+
+
+def _hidden(text: str) -> str:
+    return f'<span class="visually-hidden">{escape(text)}</span>'
 
 
 # --- components with a body --------------------------------------------------------------------
