@@ -607,9 +607,10 @@ STALE_SUBSCRIPTION_FLAGS_MAX = 500
 
 
 @functools.lru_cache(maxsize=4)
-def _stale_subscription_flags_statement(alias: str) -> CompiledStatement:
-    """`_stale_subscription_flags`' query compiled once per database (`portal.statements`): it
-    runs before every filtered page of the customer table."""
+def _stale_subscription_flags_statement(alias: str, most: int) -> CompiledStatement:
+    """`_stale_subscription_flags`' query for up to `most` + 1 ids, compiled once per database and
+    maximum (`portal.statements`; the LIMIT is written into the SQL, so a changed maximum is a
+    statement of its own): it runs before every filtered page of the customer table."""
     from django.apps import apps
 
     SubscriptionChange = apps.get_model("billing", "SubscriptionChange")
@@ -622,7 +623,7 @@ def _stale_subscription_flags_statement(alias: str) -> CompiledStatement:
             .order_by()
             .values_list("pk", flat=True)
         )
-        return changed.union(expired)[: STALE_SUBSCRIPTION_FLAGS_MAX + 1].query.sql_with_params()
+        return changed.union(expired)[: most + 1].query.sql_with_params()
 
     return CompiledStatement.compile(build, using=alias, at=STAND_IN_MOMENT)
 
@@ -631,8 +632,9 @@ def _stale_subscription_flags(at, using: str = "default") -> list[int] | None:
     """The organizations whose stored subscription flags are not current at `at`: a change of
     their subscriptions is recorded since (`billing.SubscriptionChange`) or their time has passed
     (`subscription_flags_valid_until`). None when there are more than the maximum. One query."""
-    ids = [pk for (pk,) in _stale_subscription_flags_statement(using).fetchall(at=at)]
-    return None if len(ids) > STALE_SUBSCRIPTION_FLAGS_MAX else ids
+    most = STALE_SUBSCRIPTION_FLAGS_MAX
+    ids = [pk for (pk,) in _stale_subscription_flags_statement(using, most).fetchall(at=at)]
+    return None if len(ids) > most else ids
 
 
 def customer_subscription_q(kind: str, wanted: bool, *, at=None, using: str = "default") -> Q:

@@ -97,6 +97,20 @@ def test_the_filters_equal_the_definition_whatever_the_state_of_the_flags(moment
     assert truth(kind, wanted, now, orgs) != truth(kind, wanted, later + timedelta(hours=1), orgs)
 
 
+def test_a_changed_maximum_of_stale_flags_does_not_stay_in_the_compiled_statement(moments, monkeypatch):
+    """The stale ids' statement is compiled once with its LIMIT written in: one compiled under a
+    maximum of 0 (the "too_many_stale" case) must not cut the list short once the maximum is back
+    (CI failed with the cases in that order: a single stale id taken for all of them)."""
+    now, _later, orgs = moments
+    selectors._stale_subscription_flags_statement.cache_clear()  # as in a new process
+    with monkeypatch.context() as patched:
+        patched.setattr(selectors, "STALE_SUBSCRIPTION_FLAGS_MAX", 0)
+        assert selectors._stale_subscription_flags(now) is None  # three changed: more than 0
+    stale = selectors._stale_subscription_flags(now)
+    assert set(stale) >= {orgs[name].pk for name in ("ending", "starting", "trialling")}
+    assert filtered("trial", False, now, orgs) == truth("trial", False, now, orgs) == {"ending", "starting", "plain"}
+
+
 def test_refresh_stores_the_flags_and_until_when_they_hold(moments):
     now, later, orgs = moments
     assert services.subscription_flags_refresh(at=now) >= 4
