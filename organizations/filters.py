@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.templatetags.form_widgets import select_options, widget_attrs
 
 from . import selectors
-from .models import Organization
+from .models import Organization, User
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
 # The staff filter lists at most this many people (and always the chosen one): a partner with
@@ -86,14 +86,12 @@ class CustomerFilter(django_filters.FilterSet):
         self.filters["staff"].queryset = staff  # validation: any of them
         field = self.form.fields["staff"]
         # Plain values, not Membership and User instances: this runs on every page of the table.
-        people = staff.values_list("pk", "user__first_name", "user__last_name", "user__email")
-        shown = list(people[:STAFF_CHOICES_MAX])
+        shown = selectors.assignable_staff_choices(partner, most=STAFF_CHOICES_MAX)
         chosen = str((data or {}).get("staff") or "")
-        if chosen.isdigit() and all(str(pk) != chosen for pk, *_name in shown):
-            shown += list(people.filter(pk=int(chosen)))
-        field.widget.choices = [("", field.empty_label)] + [
-            (pk, f"{first} {last}".strip() or email) for pk, first, last, email in shown
-        ]
+        if chosen.isdigit() and all(str(pk) != chosen for pk, _label in shown):
+            people = staff.filter(pk=int(chosen)).values_list(*selectors.STAFF_NAME_FIELDS)
+            shown += [(pk, User.label_of(*name)) for pk, *name in people]
+        field.widget.choices = [("", field.empty_label)] + shown
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -88,7 +88,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [TrigramGinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="user_email_trgm")]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.email
+        return User.label_of(self.first_name, self.last_name, self.email)
+
+    @staticmethod
+    def label_of(first_name: str, last_name: str, email: str) -> str:
+        """A user as people are named in the portal: the full name, else the email address (also
+        for plain values read without an instance, such as a filter's options)."""
+        return f"{first_name} {last_name}".strip() or email
 
     def clean(self):
         super().clean()

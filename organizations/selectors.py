@@ -666,13 +666,36 @@ def customer_assigned_to_q(membership: Membership) -> Q:
     return Q(Exists(StaffAssignment.objects.filter(customer=OuterRef("pk"), membership=membership)))
 
 
-def assignable_staff(partner: Organization) -> QuerySet[Membership]:
+def assignable_staff(partner: Organization | int) -> QuerySet[Membership]:
     """The partner's Members/Guests, who reach a customer only when assigned (ORG-11)."""
     return (
         Membership.objects.filter(organization=partner, role__in=list(PARTNER_ROLES_NEEDING_ASSIGNMENT))
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__email", "id")
     )
+
+
+STAFF_NAME_FIELDS = ("pk", "user__first_name", "user__last_name", "user__email")
+
+
+@functools.lru_cache(maxsize=8)
+def _assignable_staff_statement(alias: str, most: int) -> CompiledStatement:
+    """The first `most` of `assignable_staff`, compiled once per database and maximum and prepared
+    (`portal.statements`: the same plan for every partner)."""
+
+    def build(organization):
+        people = assignable_staff(organization).using(alias).values_list(*STAFF_NAME_FIELDS)
+        return people[:most].query.sql_with_params()
+
+    return CompiledStatement.compile(build, using=alias, prepared=True, organization=STAND_IN_ID)
+
+
+def assignable_staff_choices(partner: Organization, *, most: int, using: str = "default") -> list[tuple[int, str]]:
+    """(membership id, name or email) of the first `most` of `assignable_staff(partner)`: the
+    options of the customer table's staff filter, on every page of it (issue 13: building the
+    query cost more than running it)."""
+    rows = _assignable_staff_statement(using, most).fetchall(organization=partner.pk)
+    return [(pk, User.label_of(first, last, email)) for pk, first, last, email in rows]
 
 
 def customers_by_identifier(*, context, identifiers, status: str = Organization.Status.ACTIVE) -> list[Organization]:
