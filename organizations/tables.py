@@ -158,11 +158,11 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
     django-filter the rows. `selectable`: a checkbox per row (bulk actions).
 
     Two queries for the rows: the page's ids (ORDER BY … OFFSET … LIMIT on plain organization
-    rows, so a deep page costs what the first does), then the computed columns of those ids only
-    (`selectors.customer_table_rows`), plus the capped COUNT unless the first page is all there
-    is. A model instance and a django-tables2 cell per value cost more than the page's SQL
+    rows, so a deep page costs what the first does; on the first page up to the cap, which also
+    gives the total), then the computed columns of those ids only (`selectors.customer_table_rows`);
+    a further page counts up to the cap first. A model instance and a django-tables2 cell per value cost more than the page's SQL
     (issue 13); the rows are dicts and their HTML is built once (`render_rows`)."""
-    from .selectors import customer_reach_is_assigned_only, customer_table_rows
+    from .selectors import customer_table_rows
 
     filterset, table = customer_table(context, query, columns=columns)
     per_page = query.get("per_page", "")
@@ -174,17 +174,14 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
     ids = table.data.data.values_list("pk", flat=True)
     first_ids, counted = None, None
     if query.get("page", "1") == "1":
-        # The first page with one row more: when that is all (a search, a narrow filter, a short
-        # list) the rows tell the total, and the COUNT – a second pass over every match – is left
-        # out. A Member's list (the assigned customers only) is short, but planned as a scan of
-        # the partner's customers joined to the assignments; read the ids up to the cap at once,
-        # the page and the total in that one pass (issue 13: the two passes cost 3.1x a bare page).
-        # Further pages count first (a page past the end shows the last one).
-        read_all = customer_reach_is_assigned_only(context)
-        limit = (COUNT_CAP if read_all else per_page) + 1
-        first_ids = list(ids[:limit])
-        if read_all or len(first_ids) < limit:
-            counted = len(first_ids)  # up to COUNT_CAP + 1, as `capped_count` counts
+        # The first page reads the ids up to the cap at once: the page and the total in one pass,
+        # where a page query and a COUNT (up to the cap) were two passes over the same rows, each
+        # compiled by the ORM (issue 13: 0.3 ms less in process, one statement less on the
+        # database; a Member's assigned customers, planned as a scan of the partner's customers,
+        # had cost 3.1x a bare page as two passes). Further pages count first (a page past the end
+        # shows the last one).
+        first_ids = list(ids[: COUNT_CAP + 1])
+        counted = len(first_ids)  # up to COUNT_CAP + 1, as `capped_count` counts
     if counted is None:
         counted = capped_count(filterset.qs, COUNT_CAP)
     paginator = CappedPaginator(ids, per_page, cap=COUNT_CAP, counted=counted)
