@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Registers OpClass as an index wrapper: without it the trigram indexes (portal/indexes.py)
+    # render as `((UPPER("name") gin_trgm_ops))`, a syntax error on every PostgreSQL that has
+    # pg_trgm. Harmless on SQLite.
+    "django.contrib.postgres",
     "django.forms",
     "rest_framework",
     "rest_framework.authtoken",
