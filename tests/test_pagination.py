@@ -45,6 +45,9 @@ def test_the_first_and_last_pages_link_only_onwards_or_back_and_one_page_has_no_
     assert set(links(render(paginator.page(1)))) == {"Next", "Last page"}
     assert set(links(render(paginator.page(2)))) == {"First page", "Previous"}
     assert render(Paginator(range(3), 25).page(1)) == ""
+    # a component passing a variable its page lacks (`{% data_table %}` without a list): no pager
+    assert render(None, tag="{% pagination page_obj %}") == ""
+    assert render(None, tag="{% pagination %}") == ""
 
 
 def test_a_second_list_pages_by_its_own_parameter_and_leaves_the_first_lists_page():

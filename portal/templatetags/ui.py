@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 import heroicons
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.paginator import Page
 from django.template.base import token_kwargs
 from django.template.loader import get_template
 from django.urls import reverse
@@ -216,9 +217,9 @@ def pagination(context, page_obj=None, param: str = "page"):
     a 10,000-row list can afford; nothing for a single page. The links keep the other query
     parameters and set `param` (a page with two lists pages the second by its own parameter).
     Built here rather than from a template: every list page shows one (issue 13)."""
-    if page_obj is None:
+    if not isinstance(page_obj, Page):  # not given, or a variable the context lacks ("")
         page_obj = context.get("page_obj")
-    if page_obj is None or page_obj.paginator.num_pages <= 1:
+    if not isinstance(page_obj, Page) or page_obj.paginator.num_pages <= 1:
         return ""
     paginator = page_obj.paginator
     query = context["request"].GET.copy()
