@@ -160,8 +160,9 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
     Two queries for the rows: the page's ids (ORDER BY … OFFSET … LIMIT on plain organization
     rows, so a deep page costs what the first does; on the first page up to the cap, which also
     gives the total), then the computed columns of those ids only (`selectors.customer_table_rows`);
-    a further page counts up to the cap first. A model instance and a django-tables2 cell per value cost more than the page's SQL
-    (issue 13); the rows are dicts and their HTML is built once (`render_rows`)."""
+    a further page counts up to the cap first. A model instance and a django-tables2 cell per
+    value cost more than the page's SQL (issue 13); the rows are dicts and their HTML is built
+    once (`render_header`, `render_rows`)."""
     from .selectors import customer_table_rows
 
     filterset, table = customer_table(context, query, columns=columns)
