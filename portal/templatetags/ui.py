@@ -8,8 +8,9 @@
   portal's way – as the exclusive midnight that starts the next day – as that last day.
 - Components with a body (Django has no slots, so these are block tags):
   `{% page_header %}`, `{% filter_bar %}`, `{% data_table %}`, `{% empty_state %}`,
-  `{% form_section %}`, `{% confirm_dialog %}`; and `{% status_badge %}` (built in Python), `{% sort_header %}`,
-  `{% pagination %}`. Their markup is in templates/components/; README "Console: UI components".
+  `{% form_section %}`, `{% confirm_dialog %}`; and `{% status_badge %}` and `{% pagination %}` (built in
+  Python), `{% sort_header %}`. The others' markup is in templates/components/; README "Console: UI
+  components".
 """
 
 from __future__ import annotations
