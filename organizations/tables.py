@@ -20,7 +20,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_count
-from portal.templatetags.ui import choice_label, icon, inclusive_end, status_badge, until, url_around
+from portal.templatetags.ui import choice_label, inclusive_end, sort_cell, status_badge, until, url_around
 
 from .models import Invitation, Organization
 
@@ -202,9 +202,6 @@ def customer_page(context, query, *, columns, selectable: bool = False) -> Custo
     return CustomerPage(filterset=filterset, table=table, page=page, rows=rows, head=head, body=body)
 
 
-SORT_ICONS = {"ascending": "chevron-up", "descending": "chevron-down", "none": "chevron-up-down"}
-
-
 def render_header(table: CustomerTable, query, *, selectable: bool) -> str:
     """The <th>s of the table: a sort link per orderable column (the next order of the column, as
     django-tables2's `order_by_alias.next`; the other parameters kept, the page left) with
@@ -218,19 +215,14 @@ def render_header(table: CustomerTable, query, *, selectable: bool) -> str:
     links = query.copy()
     links.pop("page", None)
     for column in table.columns:
-        header = escape(str(column.header))
         if not column.orderable:
-            cells.append(f'<th scope="col">{header}</th>')
+            cells.append(f'<th scope="col">{escape(str(column.header))}</th>')
             continue
         alias = column.order_by_alias
         state = ("descending" if alias.is_descending else "ascending") if column.is_ordered else "none"
         links["sort"] = alias.next
-        sort_icon = icon(SORT_ICONS[state], 16, "sort-idle" if state == "none" else "")
-        cells.append(
-            f'<th scope="col" aria-sort="{state}"><a class="sort-link" href="?{escape(links.urlencode())}">'
-            f"{header}{sort_icon}</a></th>"
-        )
-    return mark_safe("".join(cells))  # noqa: S308 - labels and links escaped above, icons from heroicons
+        cells.append(sort_cell(column.header, links.urlencode(), state))
+    return mark_safe("".join(cells))  # noqa: S308 - labels escaped here and by `sort_cell`
 
 
 # The cells of a row, by column: formats over the escaped values `render_rows` prepares.

@@ -8,9 +8,9 @@
   portal's way – as the exclusive midnight that starts the next day – as that last day.
 - Components with a body (Django has no slots, so these are block tags):
   `{% page_header %}`, `{% filter_bar %}`, `{% data_table %}`, `{% empty_state %}`,
-  `{% form_section %}`, `{% confirm_dialog %}`; and `{% status_badge %}` and `{% pagination %}` (built in
-  Python), `{% sort_header %}`. The others' markup is in templates/components/; README "Console: UI
-  components".
+  `{% form_section %}`, `{% confirm_dialog %}`; and `{% status_badge %}`, `{% sort_header %}` and
+  `{% pagination %}` (built in Python). The others' markup is in templates/components/; README
+  "Console: UI components".
 """
 
 from __future__ import annotations
@@ -192,7 +192,20 @@ def status_badge(value, label=None):
     )
 
 
-@register.inclusion_tag("components/sort_header.html", takes_context=True)
+SORT_ICONS = {"ascending": "chevron-up", "descending": "chevron-down", "none": "chevron-up-down"}
+
+
+def sort_cell(label, query: str, state: str) -> str:
+    """The <th> of a sortable column: its label linked to `?query` (the order a click gives), an
+    icon for `state` ("ascending", "descending" or "none") and `aria-sort`. The one markup of a
+    sort header: `{% sort_header %}` and the customer table's header cells (organizations/tables.py)."""
+    sort_icon = _icon_svg(SORT_ICONS[state], 16, "sort-idle" if state == "none" else "")
+    return format_html(
+        '<th scope="col" aria-sort="{}"><a class="sort-link" href="?{}">{}{}</a></th>', state, query, label, sort_icon
+    )
+
+
+@register.simple_tag(takes_context=True)
 def sort_header(context, field: str, label, param: str = "sort"):
     """`{% sort_header "name" _("Name") %}`: a <th> whose link sorts by `field`, then `-field`;
     keeps the other query parameters but leaves the page (a new order starts at page 1)."""
@@ -203,13 +216,8 @@ def sort_header(context, field: str, label, param: str = "sort"):
     query = request.GET.copy()
     query.pop("page", None)
     query[param] = f"-{field}" if ascending else field
-    return {
-        "label": label,
-        "query": query.urlencode(),
-        "aria_sort": "ascending" if ascending else "descending" if descending else "none",
-        "ascending": ascending,
-        "descending": descending,
-    }
+    state = "ascending" if ascending else "descending" if descending else "none"
+    return sort_cell(label, query.urlencode(), state)
 
 
 @register.simple_tag(takes_context=True)
