@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from organizations.roles import OrgKind
+from organizations.selectors import organization_search
 from portal.errors import InvalidInput
 from portal.tenancy import OrgContext, Scope, active_reseller_relations, restrict, restriction
 
@@ -227,10 +228,8 @@ def customers_of_partner(*, partner: Organization, query: str = "") -> QuerySet[
     """The active customer orgs with an active relation to `partner` (OFR-3): whom it may send to."""
     relations = active_reseller_relations(OuterRef("pk")).filter(partner=partner)
     customers = Organization.objects.active().filter(kind=OrgKind.CUSTOMER).filter(Exists(relations))
-    query = (query or "").strip()[:100]
-    if query:
-        customers = customers.filter(Q(name__icontains=query) | Q(public_id__iexact=query))
-    return customers.order_by("name", "id")
+    # the organization search of the whole portal: name, identifier with or without "ORG-"
+    return organization_search(customers, query).order_by("name", "id")
 
 
 def product_search(*, query: str, limit: int = 20, template: OfferTemplate | None = None) -> list[Product]:
