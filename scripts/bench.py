@@ -10,8 +10,9 @@
    (`CONTEXTS`, `VARIANTS`, `_scale_value`; other URL kwargs come from the isolation tests'
    object factories). Per route: BENCH_REQUESTS requests (default 200) at concurrency
    BENCH_CONCURRENCY (4), interleaved with requests to the bare authenticated page
-   (password_change_done) in alternating blocks of 20, so noise hits both but a bare request never
-   queues behind slow ones; p95 ratio = route p95 / bare p95 of the same window.
+   (password_change_done) in alternating blocks of 20, as many bare requests as route requests, so
+   noise hits both but a bare request never queues behind slow ones; p95 ratio = route p95 / bare
+   p95 of the same window, each p95 over the same number of samples.
 4. The invoice PDF of the large partner invoice, rendered by the worker's code path
    (`invoice_pdf_ensure`), timed in its own process (killed after BENCH_PDF_TIMEOUT s).
 
@@ -512,7 +513,8 @@ def measure(case: Case, baseline: Case, base_url: str, sessions: dict[str, str])
         while done < REQUESTS and time.monotonic() < stop_at and not case.error:
             size = min(block, REQUESTS - done)
             list(pool.map(run, [("case", case.path, case.kind, session)] * size))
-            list(pool.map(run, [("base", baseline.path, baseline.kind, base_session)] * max(CONCURRENCY, size // 2)))
+            # as many bare requests as the route's: both p95 are read off the same number of samples
+            list(pool.map(run, [("base", baseline.path, baseline.kind, base_session)] * max(CONCURRENCY, size)))
             done += size
 
 

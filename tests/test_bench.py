@@ -71,3 +71,26 @@ def test_issue13_bench_wsgi_entry_refuses_to_load_outside_the_benchmark(monkeypa
     with pytest.raises(ImproperlyConfigured):
         importlib.import_module("portal.bench")
     assert os.environ.get("PORTAL_BENCH") is None
+
+
+@pytest.mark.parametrize("requests", [200, 50, 7])
+def test_issue13_bench_reads_both_p95_off_as_many_bare_requests_as_route_requests(monkeypatch, requests):
+    """The route and the bare page alternate in blocks; the bare page gets as many requests as the
+    route, so neither p95 rests on fewer samples than the other."""
+    calls = []
+
+    def fake_fetch(base_url, path, kind, session_key):
+        calls.append(path)
+        return (0.01 if path == "/route/" else 0.005), 200, 3
+
+    monkeypatch.setattr(bench, "fetch", fake_fetch)
+    monkeypatch.setattr(bench, "REQUESTS", requests)
+    case = bench.Case("route", "page", "partner-owner", "/route/")
+    baseline = bench.Case(bench.BASELINE, "page", "partner-owner", "/bare/")
+    bench.measure(case, baseline, "http://testserver", {"partner-owner": "key"})
+    assert len(case.samples) == requests
+    assert len(case.base) >= requests
+    assert case.p(case.samples, 0.95) / case.p(case.base, 0.95) == pytest.approx(2.0)
+    # blocks: never more than one block of the route before the bare page's next block
+    measured = [path for path in calls[4:]]
+    assert measured[: min(requests, 20)] == ["/route/"] * min(requests, 20)
