@@ -289,11 +289,28 @@ def delegation_actions_offered(org_context) -> dict:
     """
     if not org_context.has("delegations.manage"):
         return {"request": False, "release": False, "primary": None}
-    organization = org_context.organization
-    acts_as_agency = Delegation.objects.filter(caretaker=organization).exists()
-    has_projects = organization.projects.filter(status=Project.Status.ACTIVE).exists()
+    [(acts_as_agency, has_projects)] = _org_part_statement().fetchall(organization=org_context.organization.pk)
     request = acts_as_agency or not has_projects
     return {"request": request, "release": has_projects, "primary": "request" if request else "release"}
+
+
+@functools.lru_cache(maxsize=1)
+def _org_part_statement() -> CompiledStatement:
+    """Whether an org cares for (or asked to care for) others' projects and whether it has active
+    projects of its own: one statement, built and compiled once per process (issue 13: two ORM
+    EXISTS queries built on every visit of the overview cost more than running them)."""
+
+    def build(organization):
+        cares = Delegation.objects.filter(caretaker=organization).order_by().values("pk")[:1]
+        owns = Project.objects.filter(organization=organization, status=Project.Status.ACTIVE)
+        parts, params = [], []
+        for queryset in (cares, owns.order_by().values("pk")[:1]):
+            sql, part_params = queryset.query.sql_with_params()
+            parts.append(f"EXISTS({sql})")
+            params.extend(part_params)
+        return f"SELECT {', '.join(parts)}", params
+
+    return CompiledStatement.compile(build, using="default", organization=STAND_IN_ID)
 
 
 def delegation_caring_for(*, user, project) -> Delegation | None:

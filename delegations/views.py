@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -15,7 +18,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from portal.errors import DomainError, InvalidInput, NotFound, TooManyRequests
 from portal.pagination import COUNT_CAP, CappedPaginator, capped_label
-from portal.templatetags.ui import choice_label, day, until
+from portal.templatetags.ui import choice_label, day, status_badge, until, url_around
 from portal.tenancy import restrict
 from portal.views import DomainErrorActionMixin, DomainErrorFormMixin, OrgScopedMixin
 from projects.models import Project
@@ -88,30 +91,43 @@ class DelegationOverviewView(OrgScopedMixin, ListView):
         context["tab_label"] = TABS[self.tab]
         context["offered"] = delegation_actions_offered(self.org)
         context["is_empty"] = not self.counts[self.tab]
-        context["rows"] = overview_rows(context["object_list"], self.org, self.tab)
+        context["customer_column_tabs"], context["caretaker_column_tabs"] = CUSTOMER_COLUMN_TABS, CARETAKER_COLUMN_TABS
+        context["table_body"] = overview_body(context["object_list"], self.org, self.tab)
         return context
 
 
-def overview_rows(delegations, org_context, tab: str) -> list[dict]:
-    """The overview's cells as text, built in one pass: a row costs a few lookups in the template
-    instead of a URL tag, five filters and a status display per row (issue 13)."""
+# The overview's columns by tab (the header in the template shows the same ones).
+CUSTOMER_COLUMN_TABS = {"outgoing", "managed", "ended"}
+CARETAKER_COLUMN_TABS = {"incoming", "released", "ended"}
+
+
+def overview_body(delegations, org_context, tab: str) -> str:
+    """The overview's <tr>s, built in one pass with every value escaped on the way in: a template
+    loop with a URL, a badge, two dates and two side-dependent labels per row cost about 40 µs a
+    row, and a `reverse` per row 30 µs more (issue 13; as the customer table, organizations/tables.py)."""
     public_id = org_context.organization.public_id
-    rows = []
+    url_start, url_end = url_around("delegation-detail", "delegation_id", 7_000_001, org=public_id)
+    shown_once_accepted, until_revoked = escape(_("shown once accepted")), escape(_("until revoked"))
+    badges = {}
+    html = []
     for delegation in delegations:
         status = delegation.current_status
-        rows.append(
-            {
-                "url": reverse("delegation-detail", kwargs={"org": public_id, "delegation_id": delegation.pk}),
-                "project": project_label(delegation, org_context),
-                "customer": project_organization_label(delegation, org_context),
-                "caretaker": delegation.caretaker.name if delegation.caretaker_id else delegation.invited_email,
-                "status": status,
-                "status_label": choice_label(Delegation.Status, status),
-                "until": until(delegation.ends_at) if delegation.ends_at else "",
-                "date": ended_on(delegation) if tab == "ended" else day(delegation.created_at),
-            }
-        )
-    return rows
+        if status not in badges:
+            badges[status] = status_badge(status, choice_label(Delegation.Status, status))
+        cells = [
+            f'<td><a href="{url_start}{delegation.pk}{url_end}">{escape(project_label(delegation, org_context))}</a></td>'
+        ]
+        if tab in CUSTOMER_COLUMN_TABS:
+            customer = project_organization_label(delegation, org_context)
+            cells.append(f"<td>{escape(customer) if customer else shown_once_accepted}</td>")
+        if tab in CARETAKER_COLUMN_TABS:
+            caretaker = delegation.caretaker.name if delegation.caretaker_id else delegation.invited_email or ""
+            cells.append(f"<td>{escape(caretaker)}</td>")
+        cells.append(f"<td>{badges[status]}</td>")
+        cells.append(f"<td>{escape(until(delegation.ends_at)) if delegation.ends_at else until_revoked}</td>")
+        cells.append(f"<td>{escape(ended_on(delegation) if tab == 'ended' else day(delegation.created_at))}</td>")
+        html.append("<tr>" + "".join(cells) + "</tr>\n")
+    return mark_safe("".join(html))  # noqa: S308 - every value was escaped above
 
 
 class DelegationRequestView(OrgScopedMixin, DomainErrorFormMixin, FormView):
