@@ -165,6 +165,17 @@ OFFER_LIST_PARAMETERS = [
 ]
 
 
+# What the list's representations read (`PartnerOfferSerializer`, `CustomerOfferSerializer`): the
+# offer's own columns and the other side by identifier and name, not its 30 columns each (issue 13).
+LIST_FIELDS = (
+    *(field.name for field in Offer._meta.concrete_fields),
+    "partner__public_id",
+    "partner__name",
+    "customer__public_id",
+    "customer__name",
+)
+
+
 @extend_schema(parameters=[ORG], tags=["offers"])
 @extend_schema_view(
     list=extend_schema(
@@ -202,8 +213,10 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         if self.action == "list" and not getattr(self, "swagger_fake_view", False):
             filters = OfferFilters.from_params(self.request.query_params)
             # totals come from the prefetched items (the serializers), not the list's subqueries
-            return offer_list(scope=self.scope, filters=filters, with_totals=False).prefetch_related(
-                Prefetch("items", queryset=OfferItem.objects.order_by("position", "id"))
+            return (
+                offer_list(scope=self.scope, filters=filters, with_totals=False)
+                .only(*LIST_FIELDS)
+                .prefetch_related(Prefetch("items", queryset=OfferItem.objects.order_by("position", "id")))
             )
         return super().get_queryset()
 
