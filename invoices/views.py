@@ -8,10 +8,13 @@ choke point, writes are one service call each.
 
 from __future__ import annotations
 
+from html import escape
+
 from django.core.paginator import Paginator
 from django.db.models import DecimalField, OuterRef, Subquery
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -87,9 +90,11 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         paginator.count = line_count  # known: saves the COUNT
         page = paginator.get_page(self.request.GET.get("page"))
         grouped = invoice.recipient.is_partner
+        lines = with_texts(page.object_list, currency=invoice.currency, grouped=grouped)
         context.update(
             page_obj=page,
-            lines=with_texts(page.object_list, currency=invoice.currency, grouped=grouped),
+            lines=lines,
+            lines_body=lines_body(lines),
             is_paginated=page.has_other_pages(),
             grouped=grouped,
             vat_note=vat_note_text(invoice.vat_note),
@@ -110,7 +115,12 @@ class InvoiceDetailView(OrgScopedMixin, DetailView):
         for section in sections:
             section.subtotal_text = money(section.subtotal, invoice.currency)
         # its pager: `{% pagination sections_page param="sections_page" %}`
-        return {"sections": sections, "sections_page": page, "sections_page_param": SECTIONS_PAGE_PARAM}
+        return {
+            "sections": sections,
+            "sections_body": sections_body(sections),
+            "sections_page": page,
+            "sections_page_param": SECTIONS_PAGE_PARAM,
+        }
 
 
 def with_texts(lines, *, currency: str, grouped: bool) -> list:
@@ -141,6 +151,34 @@ def with_texts(lines, *, currency: str, grouped: bool) -> list:
             line.customer_heading = _("Customer: %(customer)s") % {"customer": line.customer_name}
         previous_customer = line.customer_id
     return lines
+
+
+def lines_body(lines: list) -> str:
+    """The <tr>s of the page's lines (`with_texts`), a customer's heading row before its first line
+    on a grouped invoice; every value escaped. Built here, not by a template loop (about 40 µs a
+    row, issue 13; as the customer table, organizations/tables.py)."""
+    html = []
+    for line in lines:
+        if line.customer_heading:
+            html.append(f'<tr><th scope="rowgroup" colspan="5">{escape(line.customer_heading)}</th></tr>\n')
+        html.append(
+            f"<tr><td>{escape(line.description)}</td><td>{escape(line.period_text)}</td>"
+            f'<td class="num text-end">{escape(line.quantity_text)}</td>'
+            f'<td class="num text-end">{escape(line.unit_price_text)}</td>'
+            f'<td class="num text-end">{escape(line.amount_text)}</td></tr>\n'
+        )
+    return mark_safe("".join(html))  # noqa: S308 - every value was escaped above
+
+
+def sections_body(sections: list) -> str:
+    """The <tr>s of the sums per customer (`InvoiceDetailView._sections_page`), values escaped."""
+    return mark_safe(  # noqa: S308 - every value is escaped here
+        "".join(
+            f'<tr><td>{escape(section.customer_name)}</td><td class="num text-end">{int(section.line_count)}</td>'
+            f'<td class="num text-end">{escape(section.subtotal_text)}</td></tr>\n'
+            for section in sections
+        )
+    )
 
 
 def section_customer(org, invoice: Invoice):

@@ -66,6 +66,21 @@ def test_item4_money_in_the_readers_language(language, amount, text):
         assert money(amount) == text
 
 
+def test_item4_money_texts_are_kept_per_language_and_sign():
+    """`money` keeps each text it formatted (an invoice page repeats amounts); the language, the
+    sign and the currency still decide the text, and equal amounts with other places agree."""
+    for _ in range(2):  # the second round reads what the first one kept
+        with translation.override("de"):
+            assert money(Decimal("-5.5")) == "−5,50\u00a0€"
+            assert money(Decimal("5.50"), "USD") == "5,50\u00a0USD"
+        with translation.override("en"):
+            assert money(Decimal("-5.50")) == "−€5.50"
+            assert money(Decimal("5.5")) == "€5.50"
+            assert money("5.5") == "€5.50"
+            assert money("NaN") == "NaN" and money(Decimal("Infinity")) == "Infinity"
+            assert money("not a number") == "not a number"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "language, shown, hidden", [("en", "30 Jun 2030", "1 Jul 2030"), ("de", "30. Juni 2030", "1. Juli")]
