@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from offers.models import Product
 from organizations.models import Organization
 from portal.api.filters import RequestedFilterBackend
-from portal.api.pagination import CappedCountPagination
+from portal.api.pagination import CappedCountPagination, CappedIdsListMixin
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput, NotFound
@@ -198,7 +198,7 @@ class _SubscriptionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 @extend_schema(tags=["subscriptions"])
-class SubscriptionViewSet(_SubscriptionViewSetBase):
+class SubscriptionViewSet(CappedIdsListMixin, _SubscriptionViewSetBase):
     """Subscriptions of every organization where you may see billing (filter with `organization`).
     No create here: a booking names its org in the URL (`/api/v1/organizations/{org}/subscriptions/`)."""
 
@@ -217,26 +217,10 @@ class SubscriptionViewSet(_SubscriptionViewSetBase):
             return subscription_api_rows(queryset=queryset)
         return subscription_list(queryset=queryset)
 
-    def paginate_queryset(self, queryset):
-        """A page of bare ids, then the page's rows (`subscription_rows`). Issue 13: a partner's
-        Owner reaches 20,000 subscriptions; the total is counted up to 1,000 (`count` null and
-        `count_capped` true beyond), so neither the page nor the count reads the whole reach."""
-        keys = queryset.values_list("pk", flat=True)
-        # One ordered read of the first cap + 1 ids is both the count (up to the cap) and every page
-        # within it: the reach's access test (hashing 10,000 customer relations) runs once instead
-        # of for a COUNT and again for the page. Read on every page, so the number of queries never
-        # depends on the data; only a page past the cap reads its slice of `keys` itself.
-        head = list(keys[: self.paginator.cap + 1])
-        self.capped_count = len(head)
-        source = head if self._page_within(head) else keys
-        return subscription_rows(list(self.paginator.paginate_queryset(source, self.request, view=self)))
-
-    def _page_within(self, head: list) -> bool:
-        """Whether the page asked for (and the one row after it that tells `next`) lies in `head`."""
-        if len(head) <= self.paginator.cap:
-            return True  # the whole list
-        raw = self.request.query_params.get(self.paginator.page_query_param) or "1"
-        return raw.isdigit() and int(raw) * self.paginator.get_page_size(self.request) < len(head)
+    def page_rows(self, ids: list[int]) -> list:
+        """The page's rows (`subscription_rows`): a partner's Owner reaches 20,000 subscriptions,
+        counted up to 1,000 (`count` null and `count_capped` true beyond; `CappedIdsListMixin`)."""
+        return subscription_rows(ids)
 
 
 @extend_schema(parameters=[ORG], tags=["subscriptions"])

@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from portal.api.pagination import CappedCountPagination
+from portal.api.pagination import CappedCountPagination, CappedIdsListMixin
 from portal.api.schema import ORG
 from portal.api.viewsets import ScopedGenericViewSet
 from portal.errors import InvalidInput
@@ -79,7 +79,11 @@ class OrganizationFilter(django_filters.FilterSet):
     partial_update=extend_schema(summary="Change some of the organization's details (ORG-1)", parameters=[ORG]),
 )
 class OrganizationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
+    CappedIdsListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedGenericViewSet,
 ):
     queryset = Organization.objects.all()
     serializer_class = OrganizationSerializer
@@ -110,6 +114,11 @@ class OrganizationViewSet(
             # the restriction's orgs in a shape whose page costs the page size (issue 13)
             return selectors.reachable_organizations(self.request.user).order_by("name", "id")
         return super().get_queryset().order_by("name", "id")
+
+    def page_rows(self, ids: list[int]) -> list[Organization]:
+        """The page's orgs by the ids the restricted list gave (`CappedIdsListMixin`), in their order."""
+        by_id = Organization.objects.in_bulk(ids)
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     def get_object(self):
         self.check_object_permissions(self.request, self.org_context.organization)

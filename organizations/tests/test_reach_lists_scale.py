@@ -90,6 +90,43 @@ def test_issue13_org_list_page_of_a_partner_owner_walks_the_name_index(reach, cl
     assert len(queries) <= 6, [q["sql"][:120] for q in queries]
 
 
+def test_issue13_org_list_reads_the_reach_once_then_the_page_by_its_ids(reach, api_client, monkeypatch):
+    """`CappedIdsListMixin`: the ordered ids up to the cap are the count and every page within it;
+    the page's orgs are then read by id, without the restriction again; pages past the cap read
+    their own slice; the orgs and their order are the restriction's."""
+    from portal.api.pagination import CappedCountPagination
+
+    partner, _customers = reach
+    owner = factories.member(partner, OrgRole.OWNER)
+    api_client.force_authenticate(owner)
+    expected = list(
+        restrict(Organization.objects.all(), Scope(user=owner))
+        .order_by("name", "id")
+        .values_list("public_id", flat=True)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        body = api_client.get("/api/v1/organizations/", {"page": 2, "page_size": 10}).json()
+    assert body["count"] == len(expected) == CUSTOMERS and body["count_capped"] is False
+    assert [row["public_id"] for row in body["results"]] == expected[10:20]
+    orgs = [q["sql"] for q in queries.captured_queries if 'FROM "organizations_organization"' in q["sql"]]
+    assert len(orgs) == 2, orgs
+    head, page = orgs
+    assert "LIMIT 1001" in head and "COUNT(" not in head and "organizations_customerrelation" in head
+    assert "organizations_customerrelation" not in page and " IN (" in page
+
+    monkeypatch.setattr(CappedCountPagination, "cap", 25)
+    seen = []
+    for number in (1, 2, 3, 4):  # pages 3 and 4 lie past the 26 ids read for the count
+        data = api_client.get("/api/v1/organizations/", {"page": number, "page_size": 10}).json()
+        assert data["count"] is None and data["count_capped"] is True and data["next"]
+        seen += [row["public_id"] for row in data["results"]]
+    assert seen == expected[:40]
+    assert api_client.get("/api/v1/organizations/", {"page": "last"}).status_code == 404  # not known beyond the cap
+    searched = api_client.get("/api/v1/organizations/", {"search": "Kunde 0001"}).json()
+    assert searched["count"] == len(searched["results"]) >= 1 and searched["count_capped"] is False
+    assert all(row["name"].startswith("Kunde 0001") for row in searched["results"])
+
+
 def test_issue13_switcher_lists_own_orgs_first_then_the_reach_by_name(reach):
     partner, customers = reach
     owner = factories.member(partner, OrgRole.OWNER)
