@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from organizations.roles import OrgKind
-from organizations.selectors import organization_search
+from organizations.selectors import organization_search, organization_search_q
 from portal.errors import InvalidInput
 from portal.tenancy import OrgContext, Scope, active_reseller_relations, restrict, restriction
 
@@ -144,7 +144,9 @@ def offer_list(*, scope: Scope, filters: OfferFilters = OfferFilters(), with_tot
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.search:
-        queryset = queryset.filter(Q(title__icontains=filters.search) | Q(customer__name__icontains=filters.search))
+        # the title, or the customer as every org search finds it: name or identifier
+        customer = organization_search_q(filters.search, prefix="customer__")
+        queryset = queryset.filter(Q(title__icontains=filters.search) | customer)
     if filters.customer:
         queryset = queryset.filter(customer__public_id=filters.customer)
     queryset = queryset.select_related("partner", "customer").order_by("-created_at", "-id")

@@ -149,17 +149,24 @@ IDENTIFIER_SHAPE = re.compile(r"[A-Z0-9-]+")
 VAT_ID_SHAPE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,18}")
 
 
-def _organization_search_q(term: str) -> Q:
+def organization_search_q(term: str, *, prefix: str = "") -> Q:
+    """`organization_search` as a condition on the org at `prefix` ("customer__" for an offer's
+    customer): the name contains `term` (any case), or the identifier is or starts with it."""
+    term = search_term(term)
+    return _organization_search_q(term, prefix=prefix) if term else Q()
+
+
+def _organization_search_q(term: str, *, prefix: str = "") -> Q:
     """The name contains `term`; the identifier conditions only where `term` can be one (a term
     with a space or an umlaut cannot): each condition is tested on every row where no index
     answers it (issue 13)."""
     # `name__icontains` compared UPPER(name) of every row; `search_name` is that, stored. The term
     # is upper-cased by the database too, so both sides follow the same rules (ß, accents).
-    condition = Q(search_name__contains=Upper(Value(term)))
+    condition = Q(**{f"{prefix}search_name__contains": Upper(Value(term))})
     identifier = term.upper()
     if IDENTIFIER_SHAPE.fullmatch(identifier):
         full = identifier if identifier.startswith("ORG-") else f"ORG-{identifier}"
-        condition |= Q(public_id=full) | Q(public_id__startswith=identifier)
+        condition |= Q(**{f"{prefix}public_id": full}) | Q(**{f"{prefix}public_id__startswith": identifier})
     return condition
 
 

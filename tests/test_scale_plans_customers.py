@@ -158,7 +158,11 @@ def test_issue13_has_none_reads_the_candidates_by_the_stored_flag(customer_table
     assert "billing_subscription" not in plan, plan
     with connection.cursor() as cursor:  # 300 customers: pinned is that the index serves the filter
         cursor.execute("SET LOCAL enable_seqscan = off")
-    assert f"using {flag_index} on organizations_organization" in _plan(page)
+    # as an index scan or a bitmap index scan: which one depends on the statistics that earlier
+    # tests left in the table (the bitmap form failed the narrower check once, in another order)
+    plan = _plan(page)
+    served = (f"Index Scan using {flag_index} on organizations_organization", f"Bitmap Index Scan on {flag_index}")
+    assert any(form in plan for form in served), plan
 
 
 @pytest.mark.parametrize("params", [{"has_subscription": "no"}, {"has_trial": "yes"}])

@@ -160,7 +160,9 @@ class OfferTemplateItemViewSet(
 
 OFFER_LIST_PARAMETERS = [
     OpenApiParameter("status", str, enum=Offer.Status.values),
-    OpenApiParameter("search", str, description="Part of the title or of the customer's name."),
+    OpenApiParameter(
+        "search", str, description="Part of the title or of the customer's name, or the customer's identifier."
+    ),
     OpenApiParameter("customer", str, description="Only the offers to this customer (ORG-XXXX-XXXX)."),
 ]
 

@@ -223,3 +223,26 @@ def test_issue12_page_and_api_list_are_one_selector(world, api_client, client):
         assert api == page, term
     assert api_client.get(offers_url(world.partner), {"status": "nonsense"}).status_code == 400
     assert client.get(page_url, {"status": "nonsense"}).status_code == 400
+
+
+def test_offer_search_finds_the_customer_as_every_org_search_does(world, api_client, client):
+    """The offer list's search (page and API) finds the customer by the one org search rule
+    (`organizations.selectors.organization_search_q`): its name in any case, or its identifier
+    with or without "ORG-"; an offer to another customer is not found by this one's name."""
+    other = factories.OrganizationFactory(name="Straße Zwei GmbH")
+    factories.link(world.partner, other)
+    world.customer.name = "Großkunde Müller GmbH"
+    world.customer.save(update_fields=["name"])
+    mine = of.offer(world.partner, world.customer)
+    theirs = of.offer(world.partner, other)
+    api_client.force_authenticate(world.partner_admin)
+    client.force_login(world.partner_admin)
+    page_url = reverse("offer-list", kwargs={"org": world.partner.public_id})
+    identifier = world.customer.public_id
+    for term in ("großkunde", "MÜLLER", identifier, identifier.lower(), identifier.removeprefix("ORG-")):
+        api = [row["id"] for row in api_client.get(offers_url(world.partner), {"search": term}).json()["results"]]
+        page = [o.pk for o in client.get(page_url, {"q": term}).context["object_list"]]
+        assert api == page == [mine.pk], term
+    found = api_client.get(offers_url(world.partner), {"search": "straße zwei"}).json()["results"]
+    assert [row["id"] for row in found] == [theirs.pk]
+    assert api_client.get(offers_url(world.partner), {"search": "%"}).json()["results"] == []
