@@ -137,10 +137,7 @@ def search_term(value: str | None) -> str:
 
 def organization_search(queryset: QuerySet, term: str) -> QuerySet:
     """Name contains `term` (any case), or the identifier is `term` (with or without "ORG-")."""
-    term = search_term(term)
-    if not term:
-        return queryset
-    return queryset.filter(_organization_search_q(term))
+    return queryset.filter(organization_search_q(term))
 
 
 # What an identifier ("ORG-8PRQ-9XRC", or a part of it from its start) can look like.
